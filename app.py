@@ -1,0 +1,47 @@
+"""Filo Diretto's entry points: every route, queue consumer and schedule of the system, in one table."""
+from chalice import Chalice, ConvertToMiddleware, Rate, Response
+
+from chalicelib.api import public, staff, webhooks
+from chalicelib.observability import logger, metrics
+from chalicelib.resources import queue_name
+from chalicelib.services import health, workers
+
+app = Chalice(app_name="filo-diretto")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
+
+app.register_blueprint(webhooks.bp)  # /webhooks/meta: Meta's handshake and signed webhooks
+app.register_blueprint(staff.bp)  # /api/v1: the staff API (bearer JWT)
+app.register_blueprint(public.bp)  # /public/v1: citizen-facing endpoints
+
+
+@app.route("/health", methods=["GET"])
+def ready():
+    try:
+        return health.check()
+    except Exception:  # any dependency down: not ready
+        logger.exception("health check failed")
+        return Response(body={"status": "unavailable"}, status_code=503)
+
+
+@app.on_sqs_message(queue=queue_name("inbound"), batch_size=10)
+def inbound_worker(event):
+    """Verified webhook payloads: messages handled once each, statuses applied."""
+    return workers.process_inbound(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue=queue_name("outbound"), batch_size=5)
+def outbound_sender(event):
+    """Every message we send: paced per channel, one recorded result per recipient."""
+    return workers.process_outbound(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def watch_dead_letters(event):
+    """Dead letters never wait silently: count them, log an error while any wait."""
+    counts = health.dead_letters()
+    for logical, count in counts.items():
+        metrics.add_metric(name=f"DeadLetters.{logical}", unit="Count", value=count)
+    if any(counts.values()):
+        logger.error("messages in dead-letter queues", extra={"dead_letters": counts})
+    metrics.flush_metrics()
+    return counts

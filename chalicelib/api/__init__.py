@@ -1,0 +1,1 @@
+"""HTTP entry points as Chalice blueprints: webhooks, staff API, public endpoints."""

@@ -1,0 +1,70 @@
+"""JSON errors, bodies and paging shared by the blueprints."""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable
+
+from chalice import Response
+from pydantic import BaseModel, ValidationError
+
+MAX_PAGE = 100
+
+
+class ApiError(Exception):
+    """An answer other than success, as clear JSON: {"error": {"code", "message", "details"?}}."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None,
+                 headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        return Response(body={"error": error}, status_code=self.status,
+                        headers={"Content-Type": "application/json", **self.headers})
+
+
+def json_errors(view: Callable) -> Callable:
+    """Turn ApiError raised anywhere in a view into its JSON answer."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except ApiError as error:
+            return error.response()
+    return wrapper
+
+
+def parse_body(request, model: type[BaseModel]) -> Any:
+    """The JSON body validated against model; 400 when not JSON, 422 with field errors when invalid."""
+    try:
+        data = json.loads(request.raw_body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        raise ApiError(422, "invalid_request", "Some fields are missing or invalid.", details) from None
+
+
+def query_param(request, name: str, default: str | None = None) -> str | None:
+    return (request.query_params or {}).get(name, default)
+
+
+def page_limit(request, default: int = 50) -> int:
+    raw = query_param(request, "limit")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ApiError(422, "invalid_request", f"limit must be a number from 1 to {MAX_PAGE}.")
+    return int(raw)
+
+
+def client_ip(request) -> str:
+    identity = (request.context or {}).get("identity") or {}
+    return identity.get("sourceIp") or "unknown"

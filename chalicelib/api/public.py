@@ -1,0 +1,29 @@
+"""Public endpoints under /public/v1: what citizens reach without an account."""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
+from chalicelib.services import abuse, web_subscriptions
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/public/v1/{tenant}/subscriptions", methods=["POST"], content_types=["application/json"])
+@json_errors
+def subscribe(tenant: str):
+    request = bp.current_request
+    form = parse_body(request, web_subscriptions.FormRequest)
+    try:
+        web_subscriptions.submit(tenant, form, client_ip(request))
+    except LookupError:
+        raise ApiError(404, "not_found", "Comune non trovato.") from None
+    except web_subscriptions.FormRefused as exc:
+        raise ApiError(422, "invalid_request", str(exc), [{"field": exc.field, "message": str(exc)}]) from None
+    except abuse.TooMany as exc:
+        raise ApiError(429, "too_many_requests", "Troppe richieste: riprova più tardi.",
+                       headers={"Retry-After": str(exc.retry_after)}) from None
+    return Response(status_code=202, body={
+        "status": "pending_confirmation",
+        "message": "Ti abbiamo scritto su WhatsApp: conferma l'iscrizione rispondendo al messaggio.",
+    })

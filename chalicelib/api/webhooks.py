@@ -1,0 +1,39 @@
+"""The provider webhook: verify, queue, answer 200; the inbound worker does the rest."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import ApiError, json_errors
+from chalicelib.providers import get_provider
+from chalicelib.providers.base import NotAWebhook
+from chalicelib.store import queues
+
+logger = Logger(child=True)
+bp = Blueprint(__name__)
+
+
+@bp.route("/webhooks/meta", methods=["GET"])
+def meta_handshake():
+    challenge = get_provider().verify_challenge(bp.current_request.query_params or {})
+    if challenge is None:
+        return Response(body="Forbidden", status_code=403, headers={"Content-Type": "text/plain"})
+    return Response(body=challenge, status_code=200, headers={"Content-Type": "text/plain"})
+
+
+@bp.route("/webhooks/meta", methods=["POST"], content_types=["application/json"])
+@json_errors
+def meta_webhook():
+    request = bp.current_request
+    raw = request.raw_body or b""
+    provider = get_provider()
+    if not provider.verify_signature(raw, request.headers):
+        logger.warning("webhook with a bad or missing signature", extra={"size": len(raw)})
+        raise ApiError(401, "invalid_signature", "The request signature is missing or invalid.")
+    try:
+        batch = provider.parse_webhook(raw)
+    except NotAWebhook as exc:
+        raise ApiError(400, "not_a_webhook", f"The body is not a WhatsApp webhook payload: {exc}") from None
+    queues.send("inbound", raw.decode("utf-8"))
+    logger.info("webhook queued", extra={"messages": len(batch.messages), "statuses": len(batch.statuses)})
+    return {"status": "queued"}

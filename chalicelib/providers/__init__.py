@@ -1,0 +1,19 @@
+"""WhatsApp providers: one port (base.py), one module per provider."""
+
+from functools import lru_cache
+
+from chalicelib.providers.base import Provider
+
+
+@lru_cache(maxsize=1)
+def get_provider() -> Provider:
+    """The configured provider, built once per Lambda instance (secrets are read here)."""
+    from chalicelib.providers.meta import MetaProvider
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    secrets = settings.meta_secrets()
+    return MetaProvider(
+        app_secret=secrets.app_secret, verify_token=secrets.verify_token, access_token=secrets.access_token,
+        graph_url=settings.graph_url, graph_version=settings.graph_version,
+    )

@@ -1,0 +1,194 @@
+"""The provider port: normalised inbound events, outbound content and classified send errors."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Literal, Mapping, Protocol, Union
+
+from pydantic import BaseModel, Field
+
+
+class ErrorClass(str, Enum):
+    """What the sender does with a failed send; one behaviour per class (DESIGN.md, Outbound)."""
+
+    RATE_LIMITED = "rate_limited"  # back off, retry only what is unsent
+    TRANSIENT = "transient"  # retry with exponential backoff, then dead-letter
+    WINDOW_CLOSED = "window_closed"  # resend as the channel's approved template
+    RECIPIENT = "recipient"  # permanent for that recipient: record, no retry
+    FATAL = "fatal"  # fatal for the channel: pause and tell staff
+
+
+class ProviderError(Exception):
+    """A send or fetch the provider refused or could not complete, with its class."""
+
+    def __init__(self, error_class: ErrorClass, code: int | None, message: str,
+                 http_status: int | None = None, retry_after: float | None = None):
+        super().__init__(f"{error_class.value}: {code} {message}")
+        self.error_class = error_class
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.retry_after = retry_after
+
+
+class NotAWebhook(ValueError):
+    """The body is not a webhook payload of this provider."""
+
+
+# ---- inbound -----------------------------------------------------------------------------
+
+class Media(BaseModel):
+    media_id: str
+    mime_type: str | None = None
+    sha256: str | None = None
+    caption: str | None = None
+    url: str | None = None
+
+
+class Location(BaseModel):
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+
+
+class Reply(BaseModel):
+    """A tap on a reply button, a list row or a template quick-reply button."""
+
+    id: str
+    title: str | None = None
+
+
+class InboundMessage(BaseModel):
+    """One message a citizen sent to one of our numbers."""
+
+    provider: str
+    channel_id: str  # the provider's id of our number (Meta: phone_number_id)
+    message_id: str  # the provider's message id (Meta: wamid), the dedupe key
+    timestamp: datetime
+    sender_phone: str | None = None  # E.164 with '+', when the provider gives it
+    sender_user_id: str | None = None  # business-scoped user id (BSUID), when given
+    profile_name: str | None = None
+    kind: Literal["text", "image", "location", "reply"]
+    text: str | None = None
+    media: Media | None = None
+    location: Location | None = None
+    reply: Reply | None = None
+    context_message_id: str | None = None
+
+
+class StatusError(BaseModel):
+    code: int | None = None
+    title: str | None = None
+    message: str | None = None
+    details: str | None = None
+
+
+class StatusUpdate(BaseModel):
+    """The provider's news about a message we sent."""
+
+    provider: str
+    channel_id: str
+    message_id: str  # the id the provider gave our outbound message
+    status: Literal["sent", "delivered", "read", "failed", "played"]
+    timestamp: datetime
+    recipient_phone: str | None = None
+    recipient_user_id: str | None = None
+    callback_data: str | None = None  # what we set on send (Meta: biz_opaque_callback_data)
+    errors: list[StatusError] = Field(default_factory=list)
+
+
+class WebhookBatch(BaseModel):
+    """Everything one webhook POST carried, normalised; unsupported items were logged and skipped."""
+
+    messages: list[InboundMessage] = Field(default_factory=list)
+    statuses: list[StatusUpdate] = Field(default_factory=list)
+    skipped: int = 0
+
+
+# ---- outbound ----------------------------------------------------------------------------
+
+class Recipient(BaseModel):
+    phone: str | None = None  # E.164 with '+'
+    user_id: str | None = None  # BSUID, used when no phone is known
+
+
+class Text(BaseModel):
+    kind: Literal["text"] = "text"
+    body: str
+    preview_url: bool = False
+
+
+class Template(BaseModel):
+    kind: Literal["template"] = "template"
+    name: str
+    language: str = "it"
+    body_params: list[str] = Field(default_factory=list)
+    header_image_link: str | None = None
+    button_payloads: list[str] = Field(default_factory=list)  # quick-reply payloads, by index
+
+
+class Image(BaseModel):
+    kind: Literal["image"] = "image"
+    link: str | None = None
+    media_id: str | None = None
+    caption: str | None = None
+
+
+class Choice(BaseModel):
+    id: str
+    title: str
+    description: str | None = None
+
+
+class Buttons(BaseModel):
+    """Up to three reply buttons under a text."""
+
+    kind: Literal["buttons"] = "buttons"
+    body: str
+    buttons: list[Choice]
+    footer: str | None = None
+
+
+class ChoiceList(BaseModel):
+    """An interactive list: a button that opens one section of rows (up to ten)."""
+
+    kind: Literal["list"] = "list"
+    body: str
+    button: str
+    rows: list[Choice]
+    section_title: str | None = None
+    footer: str | None = None
+
+
+Content = Annotated[Union[Text, Template, Image, Buttons, ChoiceList], Field(discriminator="kind")]
+
+
+class MediaFile(BaseModel):
+    content: bytes
+    mime_type: str | None = None
+
+
+class Provider(Protocol):
+    """What the app needs of a WhatsApp provider."""
+
+    name: str
+
+    def verify_challenge(self, params: Mapping[str, str]) -> str | None:
+        """The body to answer a subscription handshake with, or None to refuse it."""
+
+    def verify_signature(self, raw_body: bytes, headers: Mapping[str, str]) -> bool:
+        """True when the webhook body is signed by the provider."""
+
+    def parse_webhook(self, raw_body: bytes) -> WebhookBatch:
+        """Normalise a verified webhook body; raises NotAWebhook for anything else."""
+
+    def send(self, channel_id: str, recipient: Recipient, content: Content,
+             callback_data: str | None = None) -> str:
+        """Send one message; returns the provider's message id or raises ProviderError."""
+
+    def mark_read(self, channel_id: str, message_id: str) -> None:
+        """Mark an inbound message as read (blue ticks)."""
+
+    def fetch_media(self, channel_id: str, media_id: str) -> MediaFile:
+        """Download an inbound media file; raises ProviderError."""

@@ -1,0 +1,105 @@
+"""The one definition of every table, queue and bucket: local bootstrap and infra/ both read it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chalicelib.settings import resource_name
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str | None = None
+    projection: str = "ALL"  # ALL or KEYS_ONLY
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical: str
+    hash_key: str
+    range_key: str | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    string_attributes: tuple[str, ...] = ()  # non-key attributes used as index keys
+
+    @property
+    def name(self) -> str:
+        return resource_name(self.logical)
+
+    def key_attributes(self) -> list[str]:
+        names = [self.hash_key] + ([self.range_key] if self.range_key else [])
+        for index in self.indexes:
+            names += [index.hash_key] + ([index.range_key] if index.range_key else [])
+        return list(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    logical: str
+    visibility_timeout: int  # seconds; at least 6x the consumer's Lambda timeout in AWS
+    max_receive_count: int  # receives before the redrive policy moves a message to the DLQ
+    max_message_size: int = 1_048_576
+    retention_seconds: int = 4 * 24 * 3600
+    dlq_retention_seconds: int = 14 * 24 * 3600
+
+    @property
+    def name(self) -> str:
+        return resource_name(self.logical)
+
+    @property
+    def dlq_name(self) -> str:
+        return resource_name(f"{self.logical}-dlq")
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    logical: str
+    lifecycle_days: dict[str, int] = field(default_factory=dict)  # prefix -> expiry days
+
+    @property
+    def name(self) -> str:
+        return resource_name(self.logical)
+
+
+TABLES: dict[str, TableSpec] = {
+    spec.logical: spec
+    for spec in (
+        TableSpec("tenants", "tenant_id"),
+        TableSpec("channels", "phone_number_id", indexes=(Index("by-tenant", "tenant_id"),)),
+        TableSpec(
+            "citizens", "channel_id", "citizen_key",
+            indexes=(Index("active", "active_channel", "citizen_key"),),
+            ttl_attribute="expires_at",
+        ),
+        TableSpec("consents", "subject", "recorded_at"),
+        TableSpec("deliveries", "job_id", "recipient", ttl_attribute="expires_at"),
+        TableSpec("audit", "tenant_id", "at", ttl_attribute="expires_at"),
+        TableSpec("counters", "counter_key", ttl_attribute="expires_at"),
+        TableSpec("idempotency", "id", ttl_attribute="expiration"),
+    )
+}
+
+QUEUES: dict[str, QueueSpec] = {
+    spec.logical: spec
+    for spec in (
+        QueueSpec("inbound", visibility_timeout=180, max_receive_count=5),
+        QueueSpec("outbound", visibility_timeout=180, max_receive_count=8),
+    )
+}
+
+BUCKETS: dict[str, BucketSpec] = {
+    "media": BucketSpec("media"),
+}
+
+
+def table_name(logical: str) -> str:
+    return TABLES[logical].name
+
+
+def queue_name(logical: str) -> str:
+    return QUEUES[logical].name
+
+
+def bucket_name(logical: str) -> str:
+    return BUCKETS[logical].name

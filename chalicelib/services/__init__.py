@@ -1,0 +1,1 @@
+"""Use cases: inbound handling, subscriptions, outbound sending, staff operations."""

@@ -1,0 +1,86 @@
+"""The inbound worker: verified webhook payloads from the queue, each message handled exactly once."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from functools import lru_cache
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function,
+)
+
+from chalicelib.domain.phones import InvalidPhone, mask, normalize
+from chalicelib.domain.subscriptions import Citizen, with_retention
+from chalicelib.providers import get_provider
+from chalicelib.providers.base import InboundMessage
+from chalicelib.resources import table_name
+from chalicelib.services import clock, outbound, subscriptions
+from chalicelib.store import citizens, directory
+
+logger = Logger(child=True)
+
+# Meta retries a webhook for up to 7 days: remember handled messages a little longer.
+DEDUPE_WINDOW = timedelta(days=8)
+
+_config = IdempotencyConfig(
+    event_key_jmespath="message_id", expires_after_seconds=int(DEDUPE_WINDOW.total_seconds()),
+    raise_on_no_idempotency_key=True,
+)
+
+
+def register_context(context) -> None:
+    """Lets the idempotency layer expire an in-progress record when the Lambda times out."""
+    _config.register_lambda_context(context)
+
+
+def handle_payload(raw_body: str) -> None:
+    """One verified webhook POST: apply every status, handle every message once."""
+    batch = get_provider().parse_webhook(raw_body.encode("utf-8"))
+    for status in batch.statuses:
+        outbound.record_status(status)
+    for message in batch.messages:
+        _handle_once()(message=message.model_dump(mode="json"))
+
+
+@lru_cache(maxsize=1)
+def _handle_once():
+    """The message handler wrapped in Powertools idempotency (its table client is built on first use)."""
+    store = DynamoDBPersistenceLayer(table_name=table_name("idempotency"))
+    return idempotent_function(data_keyword_argument="message", persistence_store=store, config=_config)(
+        _handle_message)
+
+
+def _handle_message(message: dict) -> None:
+    msg = InboundMessage.model_validate(message)
+    channel = directory.get_channel(msg.channel_id)
+    if channel is None:
+        logger.warning("message for an unknown channel", extra={"channel": msg.channel_id})
+        return
+    tenant = directory.get_tenant(channel.tenant_id)
+    if tenant is None:
+        logger.error("channel without tenant", extra={"channel": msg.channel_id})
+        return
+    now = clock.now()
+    phone = _sender_phone(msg.sender_phone)
+    citizen = citizens.find(channel.phone_number_id, phone, msg.sender_user_id) or Citizen(
+        channel_id=channel.phone_number_id, tenant_id=tenant.id, phone=phone, user_id=msg.sender_user_id,
+        created_at=now)
+    citizen = replace(citizen, phone=citizen.phone or phone, user_id=msg.sender_user_id or citizen.user_id,
+                      last_inbound_at=now)
+    logger.info("message", extra={"channel": channel.phone_number_id, "kind": msg.kind,
+                                  "citizen": mask(citizen.phone), "message_id": msg.message_id})
+    if channel.kind == "broadcast":
+        citizen = subscriptions.handle_message(tenant, channel, citizen, msg, now)
+    else:
+        logger.info("no conversation for this channel kind yet", extra={"kind": channel.kind})
+    citizens.save(with_retention(citizen, now), now)
+
+
+def _sender_phone(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        return normalize(raw)
+    except InvalidPhone:
+        return raw  # the provider's own id of the sender: keep it as given

@@ -1,0 +1,201 @@
+"""Subscribing to a broadcast channel: keywords, double opt-in, preferences, opt-out, the consent ledger."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+
+from chalicelib import messages
+from chalicelib.domain import subscriptions as rules
+from chalicelib.domain.keywords import Command, parse_command
+from chalicelib.domain.phones import mask
+from chalicelib.domain.subscriptions import Citizen
+from chalicelib.domain.tenancy import Channel, Tenant
+from chalicelib.providers.base import Buttons, Choice, ChoiceList, Content, InboundMessage, Template, Text
+from chalicelib.services import outbound
+from chalicelib.store import citizens
+from chalicelib.store.citizens import ConsentEntry
+
+logger = Logger(child=True)
+
+PURPOSE = "broadcast"  # what the citizen consents to: the comune's notices on this channel
+CONFIRM_ID, DECLINE_ID = "sub:confirm", "sub:decline"
+HAMLET_PREFIX, TOPIC_PREFIX, ALL = "hamlet:", "topic:", "*"
+LIST_ROWS_MAX = 10
+
+
+class Conversation:
+    """One inbound message of a citizen on a broadcast channel, and the replies it earns."""
+
+    def __init__(self, tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage, now: datetime):
+        self.tenant, self.channel, self.citizen, self.message, self.now = tenant, channel, citizen, message, now
+        self.replies: list[Content] = []
+
+    def say(self, key: str, **params: object) -> str:
+        return messages.text(key, self.tenant.language, self.channel.texts, comune=self.tenant.name,
+                             service=self.channel.name, privacy_url=self.tenant.privacy_notice_url, **params)
+
+    def ledger(self, action: str, path: str) -> None:
+        citizens.record_consent(ConsentEntry(
+            channel_id=self.channel.phone_number_id, citizen_key=self.citizen.key, tenant_id=self.tenant.id,
+            action=action, purpose=PURPOSE, path=path, recorded_at=self.message.timestamp,
+            notice_version=self.tenant.privacy_notice_version, message_id=self.message.message_id,
+        ))
+
+
+def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage,
+                   now: datetime) -> Citizen:
+    """Apply one message to the citizen's subscription, queue the replies; returns the citizen to save."""
+    talk = Conversation(tenant, channel, citizen, message, now)
+    reply_id = message.reply.id if message.reply else None
+    if reply_id and reply_id.startswith(HAMLET_PREFIX):
+        _choose_hamlet(talk, reply_id.removeprefix(HAMLET_PREFIX))
+    elif reply_id and reply_id.startswith(TOPIC_PREFIX):
+        _choose_topic(talk, reply_id.removeprefix(TOPIC_PREFIX))
+    else:
+        _on_command(talk, _command_of(message))
+    _queue_replies(talk)
+    return talk.citizen
+
+
+def _command_of(message: InboundMessage) -> Command | None:
+    if message.reply:
+        return {CONFIRM_ID: Command.CONFIRM, DECLINE_ID: Command.DECLINE}.get(message.reply.id) \
+            or parse_command(message.reply.title)
+    return parse_command(message.text) if message.kind == "text" else None
+
+
+def _on_command(talk: Conversation, command: Command | None) -> None:
+    status = talk.citizen.status
+    if command is Command.SUBSCRIBE or (command is Command.CONFIRM and talk.message.reply and status != "pending"):
+        _subscribe(talk)
+    elif command is Command.CONFIRM and status == "pending":
+        _confirm(talk)
+    elif command is Command.DECLINE and status == "pending":
+        talk.citizen = rules.decline(talk.citizen, talk.now)
+        talk.replies.append(Text(body=talk.say("subscribe.declined")))
+    elif command is Command.UNSUBSCRIBE:
+        _unsubscribe(talk)
+    elif command is Command.HELP:
+        talk.replies.append(Text(body=talk.say("help.broadcast")))
+    elif command is Command.PREFERENCES and talk.citizen.active:
+        talk.citizen = replace(talk.citizen, step="hamlets")
+        question = _hamlet_question(talk) or _topic_question(talk)
+        talk.replies.append(question or Text(body=_saved(talk)))
+    elif status == "pending":
+        talk.replies.append(Text(body=talk.say("subscribe.pending_reminder")))
+    else:
+        talk.replies.append(Text(body=_auto_reply(talk)))
+
+
+def _subscribe(talk: Conversation) -> None:
+    if talk.citizen.active:
+        talk.replies.append(Text(body=talk.say("subscribe.already")))
+        return
+    talk.citizen = rules.request(talk.citizen, "keyword", talk.now)
+    talk.replies.append(confirm_request(talk))
+
+
+def confirm_request(talk: Conversation) -> Buttons:
+    return Buttons(body=talk.say("subscribe.confirm_request"), buttons=[
+        Choice(id=CONFIRM_ID, title=talk.say("subscribe.confirm_button")),
+        Choice(id=DECLINE_ID, title=talk.say("subscribe.decline_button")),
+    ])
+
+
+def _confirm(talk: Conversation) -> None:
+    path = talk.citizen.source or "keyword"
+    talk.citizen = rules.confirm(talk.citizen, talk.now)
+    talk.ledger("grant", path)
+    talk.replies.append(Text(body=talk.say("subscribe.welcome")))
+    if talk.citizen.hamlets or talk.citizen.topics:  # chosen on the web form already
+        talk.citizen = replace(talk.citizen, step=None)
+        return
+    question = _hamlet_question(talk) or _topic_question(talk)
+    if question:
+        talk.replies.append(question)
+
+
+def _unsubscribe(talk: Conversation) -> None:
+    was = talk.citizen.status
+    if was not in ("active", "pending"):
+        talk.replies.append(Text(body=talk.say("unsubscribe.not_subscribed")))
+        return
+    talk.citizen = rules.stop(talk.citizen, talk.now)
+    if was == "active":
+        talk.ledger("withdraw", "keyword")
+    talk.replies.append(Text(body=talk.say("unsubscribe.done")))
+    logger.info("subscriber stopped", extra={"channel": talk.channel.phone_number_id,
+                                             "citizen": mask(talk.citizen.phone)})
+
+
+def _hamlet_question(talk: Conversation) -> ChoiceList | None:
+    hamlets = talk.tenant.hamlets[: LIST_ROWS_MAX - 1]
+    if not hamlets:
+        talk.citizen = replace(talk.citizen, step="topics")
+        return None
+    rows = [Choice(id=HAMLET_PREFIX + ALL, title=talk.say("preferences.all_hamlets"))]
+    rows += [Choice(id=HAMLET_PREFIX + h.id, title=h.name) for h in hamlets]
+    return ChoiceList(body=talk.say("preferences.hamlets_body"), button=talk.say("preferences.hamlets_button"),
+                      rows=rows)
+
+
+def _topic_question(talk: Conversation) -> ChoiceList | None:
+    topics = talk.tenant.topics[: LIST_ROWS_MAX - 1]
+    if not topics:
+        talk.citizen = replace(talk.citizen, step=None)
+        return None
+    rows = [Choice(id=TOPIC_PREFIX + ALL, title=talk.say("preferences.all_topics"))]
+    rows += [Choice(id=TOPIC_PREFIX + t.id, title=t.name) for t in topics]
+    return ChoiceList(body=talk.say("preferences.topics_body"), button=talk.say("preferences.topics_button"),
+                      rows=rows)
+
+
+def _choose_hamlet(talk: Conversation, hamlet_id: str) -> None:
+    if not talk.citizen.active:
+        talk.replies.append(Text(body=talk.say("unsubscribe.not_subscribed")))
+        return
+    chosen = talk.tenant.hamlet(hamlet_id)
+    talk.citizen = rules.choose_hamlet(talk.citizen, chosen.id if chosen else None)
+    question = _topic_question(talk)
+    talk.replies.append(question or Text(body=_saved(talk)))
+
+
+def _choose_topic(talk: Conversation, topic_id: str) -> None:
+    if not talk.citizen.active:
+        talk.replies.append(Text(body=talk.say("unsubscribe.not_subscribed")))
+        return
+    chosen = talk.tenant.topic(topic_id)
+    talk.citizen = rules.choose_topic(talk.citizen, chosen.id if chosen else None)
+    talk.replies.append(Text(body=_saved(talk)))
+
+
+def _saved(talk: Conversation) -> str:
+    everything = talk.say("preferences.everything")
+    hamlets = ", ".join(h.name for h in talk.tenant.hamlets if h.id in talk.citizen.hamlets) or everything
+    topics = ", ".join(t.name for t in talk.tenant.topics if t.id in talk.citizen.topics) or everything
+    return talk.say("preferences.saved", hamlets=hamlets, topics=topics)
+
+
+def _auto_reply(talk: Conversation) -> str:
+    reports_number = talk.channel.settings.get("reports_number", "")
+    hint = talk.say("auto_reply.reports_hint", reports_number=reports_number) if reports_number else ""
+    return talk.say("auto_reply.broadcast", reports_hint=hint)
+
+
+def _queue_replies(talk: Conversation) -> None:
+    if not talk.replies:
+        return
+    recipient = outbound.JobRecipient(key=talk.citizen.key, phone=talk.citizen.phone, user_id=talk.citizen.user_id)
+    outbound.reply(talk.tenant.id, talk.channel.phone_number_id, recipient, talk.replies,
+                   job_id=f"reply-{talk.message.message_id}")
+
+
+def web_form_confirmation(tenant: Tenant, channel: Channel) -> Template:
+    """The approved template that asks a web-form subscriber to confirm on WhatsApp."""
+    template = channel.template("subscription_confirm")
+    if not template:
+        raise LookupError("this channel has no approved confirmation template")
+    return Template(name=template["name"], language=template.get("language", tenant.language),
+                    body_params=[tenant.name], button_payloads=[CONFIRM_ID])

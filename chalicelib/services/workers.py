@@ -1,0 +1,40 @@
+"""SQS consumers: each record handled on its own, failures reported per record (ReportBatchItemFailures)."""
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chalicelib.observability import logger
+from chalicelib.services import inbound, outbound
+
+_inbound_processor = BatchProcessor(event_type=EventType.SQS)
+_outbound_processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def _inbound_record(record: SQSRecord) -> None:
+    inbound.handle_payload(record.body)
+
+
+def _outbound_record(record: SQSRecord) -> None:
+    outbound.process_job(outbound.OutboundJob.model_validate(json.loads(record.body)))
+
+
+def process_inbound(event: dict, context) -> dict:
+    inbound.register_context(context)
+    return _process(event, context, _inbound_record, _inbound_processor)
+
+
+def process_outbound(event: dict, context) -> dict:
+    return _process(event, context, _outbound_record, _outbound_processor)
+
+
+def _process(event: dict, context, handler, processor: BatchProcessor) -> dict:
+    result = process_partial_response(event=event, record_handler=handler, processor=processor, context=context,
+                                      raise_on_entire_batch_failure=False)
+    failures = result.get("batchItemFailures", [])
+    if failures:
+        logger.warning("records failed, left for retry", extra={"failed": len(failures),
+                                                                 "records": len(event.get("Records", []))})
+    return result

@@ -1,0 +1,75 @@
+"""Typed settings read from the environment; secrets from Secrets Manager when configured."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+DEFAULT_PREFIX = "filo-local"
+
+
+def resource_prefix() -> str:
+    """Prefix of every table, queue and bucket name of this deployment."""
+    return os.environ.get("RESOURCE_PREFIX", DEFAULT_PREFIX)
+
+
+def resource_name(logical: str) -> str:
+    return f"{resource_prefix()}-{logical}"
+
+
+@dataclass(frozen=True)
+class MetaSecrets:
+    app_secret: str
+    verify_token: str
+    access_token: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    graph_url: str
+    graph_version: str
+    staff_jwks: str  # inline JWKS JSON (local issuer); empty when a URL is used
+    staff_jwks_url: str  # Cognito: https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json
+    staff_issuer: str
+    staff_audience: str
+    public_base_url: str  # where citizens' links (privacy notice, status pages) point
+    meta_secret_name: str  # Secrets Manager name holding the Meta secrets as JSON; empty locally
+
+    def meta_secrets(self) -> MetaSecrets:
+        if self.meta_secret_name:
+            from aws_lambda_powertools.utilities import parameters
+
+            raw = parameters.get_secret(self.meta_secret_name, transform="json")
+        else:
+            raw = {
+                "app_secret": os.environ.get("META_APP_SECRET", ""),
+                "verify_token": os.environ.get("META_VERIFY_TOKEN", ""),
+                "access_token": os.environ.get("META_ACCESS_TOKEN", ""),
+            }
+        secrets = MetaSecrets(**{k: str(raw.get(k, "")) for k in ("app_secret", "verify_token", "access_token")})
+        if not secrets.app_secret:
+            raise RuntimeError("Meta app secret is not configured: webhooks cannot be verified")
+        return secrets
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ.get
+    return Settings(
+        stage=env("STAGE", "local"),
+        graph_url=env("GRAPH_URL", "https://graph.facebook.com"),
+        graph_version=env("GRAPH_VERSION", "v25.0"),
+        staff_jwks=env("STAFF_JWKS", ""),
+        staff_jwks_url=env("STAFF_JWKS_URL", ""),
+        staff_issuer=env("STAFF_ISSUER", ""),
+        staff_audience=env("STAFF_AUDIENCE", ""),
+        public_base_url=env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        meta_secret_name=env("META_SECRET_NAME", ""),
+    )
+
+
+def staff_jwks_keys() -> list[dict]:
+    settings = get_settings()
+    return json.loads(settings.staff_jwks)["keys"] if settings.staff_jwks else []

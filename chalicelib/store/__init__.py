@@ -1,0 +1,1 @@
+"""Persistence adapters: PynamoDB models, the repositories over them, and the queues."""

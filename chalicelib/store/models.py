@@ -1,0 +1,169 @@
+"""PynamoDB models, one per table of resources.TABLES (a test keeps the two in step)."""
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    JSONAttribute, ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.resources import table_name
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-south-1"
+
+
+class _Meta:
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class TenantModel(Model):
+    """A comune: its name, hamlets (with GeoJSON outlines), topics and privacy notice."""
+
+    class Meta(_Meta):
+        table_name = table_name("tenants")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    settings = JSONAttribute(default=dict)
+
+
+class TenantChannelsIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by-tenant"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+
+
+class ChannelModel(Model):
+    """One WhatsApp number of a tenant, keyed by the provider's phone-number id."""
+
+    class Meta(_Meta):
+        table_name = table_name("channels")
+        region = _region()
+
+    phone_number_id = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # broadcast, reports or safety
+    name = UnicodeAttribute()
+    display_phone_number = UnicodeAttribute()
+    settings = JSONAttribute(default=dict)
+    by_tenant = TenantChannelsIndex()
+
+
+class ActiveSubscribersIndex(GlobalSecondaryIndex):
+    """Sparse: only active subscribers carry active_channel, so fan-out pages exactly them."""
+
+    class Meta:
+        index_name = "active"
+        projection = AllProjection()
+
+    active_channel = UnicodeAttribute(hash_key=True)
+    citizen_key = UnicodeAttribute(range_key=True)
+
+
+class CitizenModel(Model):
+    """A citizen as seen by one channel: identity, subscription, preferences, conversation step."""
+
+    class Meta(_Meta):
+        table_name = table_name("citizens")
+        region = _region()
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    citizen_key = UnicodeAttribute(range_key=True)  # E.164 phone, else "bsuid:<user id>"
+    tenant_id = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    user_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="none")  # none, pending, active, stopped
+    active_channel = UnicodeAttribute(null=True)
+    hamlets = ListAttribute(of=UnicodeAttribute, null=True)
+    topics = ListAttribute(of=UnicodeAttribute, null=True)
+    step = UnicodeAttribute(null=True)  # where the conversation is: confirm, hamlets, topics
+    source = UnicodeAttribute(null=True)  # keyword, web_form, staff
+    name = UnicodeAttribute(null=True)  # registered residents (safety channel)
+    address = UnicodeAttribute(null=True)
+    hamlet = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    subscribed_at = UTCDateTimeAttribute(null=True)
+    stopped_at = UTCDateTimeAttribute(null=True)
+    last_inbound_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)  # set while nothing binds us to keep the record
+    active = ActiveSubscribersIndex()
+
+
+class ConsentModel(Model):
+    """Append-only ledger of consent grants and withdrawals, the proof the GDPR asks for."""
+
+    class Meta(_Meta):
+        table_name = table_name("consents")
+        region = _region()
+
+    subject = UnicodeAttribute(hash_key=True)  # "<channel id>#<citizen key>"
+    recorded_at = UnicodeAttribute(range_key=True)  # ISO time + "#" + unique suffix
+    tenant_id = UnicodeAttribute()
+    channel_id = UnicodeAttribute()
+    action = UnicodeAttribute()  # grant or withdraw
+    purpose = UnicodeAttribute()
+    path = UnicodeAttribute()  # keyword, web_form, staff_import, staff, erasure
+    notice_version = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    actor = UnicodeAttribute(null=True)
+
+
+class DeliveryModel(Model):
+    """One recipient's result for one outbound job: the record that makes sends idempotent."""
+
+    class Meta(_Meta):
+        table_name = table_name("deliveries")
+        region = _region()
+
+    job_id = UnicodeAttribute(hash_key=True)
+    recipient = UnicodeAttribute(range_key=True)  # citizen key
+    tenant_id = UnicodeAttribute()
+    channel_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # sending, sent, delivered, read, failed
+    status_rank = NumberAttribute(default=0)
+    provider_message_id = UnicodeAttribute(null=True)
+    error_class = UnicodeAttribute(null=True)
+    error_code = NumberAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    updated_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
+class AuditModel(Model):
+    """Append-only log of staff reads and changes of personal data."""
+
+    class Meta(_Meta):
+        table_name = table_name("audit")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)  # ISO time + "#" + unique suffix
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    target = UnicodeAttribute()
+    request_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+class CounterModel(Model):
+    """Fixed-window counters for abuse limits."""
+
+    class Meta(_Meta):
+        table_name = table_name("counters")
+        region = _region()
+
+    counter_key = UnicodeAttribute(hash_key=True)
+    count = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
+ALL_MODELS = (TenantModel, ChannelModel, CitizenModel, ConsentModel, DeliveryModel, AuditModel, CounterModel)

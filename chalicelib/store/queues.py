@@ -1,0 +1,50 @@
+"""The SQS queues: send in batches of ten, with the client built once per Lambda instance."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Iterable
+
+import boto3
+
+from chalicelib.resources import queue_name
+from chalicelib.settings import resource_name
+
+
+@lru_cache(maxsize=None)
+def _client():
+    return boto3.client("sqs")
+
+
+@lru_cache(maxsize=None)
+def queue_url(logical: str) -> str:
+    return _client().get_queue_url(QueueName=queue_name(logical))["QueueUrl"]
+
+
+def send(logical: str, body: str | dict) -> None:
+    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    _client().send_message(QueueUrl=queue_url(logical), MessageBody=text)
+
+
+def send_many(logical: str, bodies: Iterable[dict]) -> None:
+    batch: list[dict] = []
+    for body in bodies:
+        batch.append({"Id": str(len(batch)), "MessageBody": json.dumps(body, separators=(",", ":"))})
+        if len(batch) == 10:
+            _send_batch(logical, batch)
+            batch = []
+    if batch:
+        _send_batch(logical, batch)
+
+
+def _send_batch(logical: str, entries: list[dict]) -> None:
+    result = _client().send_message_batch(QueueUrl=queue_url(logical), Entries=entries)
+    if result.get("Failed"):
+        raise RuntimeError(f"SQS refused {len(result['Failed'])} of {len(entries)} messages")
+
+
+def depth(logical_or_dlq: str) -> int:
+    """Approximate visible messages of a queue (logical name, or '<name>-dlq')."""
+    url = _client().get_queue_url(QueueName=resource_name(logical_or_dlq))["QueueUrl"]
+    attributes = _client().get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])

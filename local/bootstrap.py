@@ -1,0 +1,59 @@
+"""Creates the tables, queues (each with its DLQ and redrive policy) and bucket of resources.py."""
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from chalicelib.resources import BUCKETS, QUEUES, TABLES, QueueSpec, TableSpec
+
+
+def create_all(visibility_timeout: int | None = None) -> None:
+    """Create everything in the AWS endpoint the environment points at (moto locally)."""
+    dynamodb, sqs, s3 = boto3.client("dynamodb"), boto3.client("sqs"), boto3.client("s3")
+    existing = set(dynamodb.list_tables()["TableNames"])
+    for spec in TABLES.values():
+        if spec.name not in existing:
+            create_table(dynamodb, spec)
+    for spec in QUEUES.values():
+        create_queue(sqs, spec, visibility_timeout)
+    for spec in BUCKETS.values():
+        region = s3.meta.region_name
+        options = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        try:
+            s3.create_bucket(Bucket=spec.name, **options)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+
+
+def create_table(client, spec: TableSpec) -> None:
+    key_schema = [{"AttributeName": spec.hash_key, "KeyType": "HASH"}]
+    if spec.range_key:
+        key_schema.append({"AttributeName": spec.range_key, "KeyType": "RANGE"})
+    params = {
+        "TableName": spec.name, "KeySchema": key_schema, "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in spec.key_attributes()],
+    }
+    if spec.indexes:
+        params["GlobalSecondaryIndexes"] = [{
+            "IndexName": index.name,
+            "KeySchema": [{"AttributeName": index.hash_key, "KeyType": "HASH"}]
+            + ([{"AttributeName": index.range_key, "KeyType": "RANGE"}] if index.range_key else []),
+            "Projection": {"ProjectionType": index.projection},
+        } for index in spec.indexes]
+    client.create_table(**params)
+    if spec.ttl_attribute:
+        client.update_time_to_live(TableName=spec.name, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": spec.ttl_attribute})
+
+
+def create_queue(client, spec: QueueSpec, visibility_timeout: int | None = None) -> str:
+    dlq_url = client.create_queue(QueueName=spec.dlq_name, Attributes={
+        "MessageRetentionPeriod": str(spec.dlq_retention_seconds)})["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return client.create_queue(QueueName=spec.name, Attributes={
+        "VisibilityTimeout": str(visibility_timeout or spec.visibility_timeout),
+        "MessageRetentionPeriod": str(spec.retention_seconds),
+        "MaximumMessageSize": str(spec.max_message_size),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count}),
+    })["QueueUrl"]

@@ -1,0 +1,207 @@
+"""make dev: the whole system on this machine: moto, the Chalice app, pollers, scheduler, sandbox, demo data."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+log = logging.getLogger("filo.local")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _port(env_name: str, default: int) -> int:
+    value = os.environ.get(env_name)
+    return int(value) if value else default
+
+
+def stage_environment(stage: str) -> dict[str, str]:
+    """The environment .chalice/config.json gives a stage (top level, then the stage's own)."""
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    return {**config.get("environment_variables", {}),
+            **config["stages"][stage].get("environment_variables", {})}
+
+
+class Stack:
+    """Everything make dev runs, in one process; tests start it on free ports."""
+
+    def __init__(self, host: str = "127.0.0.1", api_port: int = 8000, sandbox_port: int = 8001,
+                 moto_port: int = 8002, schedule_seconds: float | None = None, visibility_timeout: int = 5,
+                 app_secret: str | None = None, verify_token: str | None = None,
+                 sandbox_rate_limit: float = 80.0):
+        self.host, self.api_port, self.sandbox_port, self.moto_port = host, api_port, sandbox_port, moto_port
+        self.schedule_seconds = schedule_seconds
+        self.visibility_timeout = visibility_timeout
+        self.app_secret = app_secret or secrets.token_hex(16)
+        self.verify_token = verify_token or secrets.token_urlsafe(12)
+        self.access_token = "sandbox-" + secrets.token_hex(12)
+        self.sandbox_rate_limit = sandbox_rate_limit
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.api_url = f"http://{host}:{api_port}"
+        self.sandbox_url = f"http://{host}:{sandbox_port}"
+        self.app = self.api_server = self.sandbox = self.moto = self.issuer = None
+
+    def configure_environment(self) -> None:
+        """Settings the app reads at import: they must be in place before app.py is imported."""
+        os.environ.update(stage_environment("local"))
+        os.environ.update({
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "eu-south-1", "AWS_REGION": "eu-south-1",
+            "AWS_ENDPOINT_URL": f"http://{self.host}:{self.moto_port}",
+            "META_APP_SECRET": self.app_secret, "META_VERIFY_TOKEN": self.verify_token,
+            "META_ACCESS_TOKEN": self.access_token, "GRAPH_URL": self.sandbox_url,
+            "PUBLIC_BASE_URL": self.api_url,
+            **self.issuer.env(),
+        })
+
+    def start(self) -> "Stack":
+        from local.issuer import LocalIssuer
+
+        self.issuer = LocalIssuer()
+        self.configure_environment()
+        self._start_moto()
+        from local.bootstrap import create_all
+        from local.seed import seed_demo
+
+        create_all(visibility_timeout=self.visibility_timeout)
+        seed_demo()
+        self._start_app()
+        self._start_sandbox()
+        from local.runner import event_threads
+
+        self.threads = event_threads(self.app, self.stop_event, self.schedule_seconds)
+        for thread in self.threads:
+            thread.start()
+        self._wait_ready()
+        return self
+
+    def _start_moto(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        self.moto.start()
+
+    def _start_app(self) -> None:
+        from chalice.cli.factory import CLIFactory
+        from chalice.local import create_local_server
+
+        config = CLIFactory(str(PROJECT_DIR), environ=os.environ).create_config_obj(chalice_stage_name="local")
+        self.app = config.chalice_app
+        self.api_server = create_local_server(self.app, config, self.host, self.api_port)
+        thread = threading.Thread(target=self.api_server.server.serve_forever, name="api", daemon=True)
+        thread.start()
+
+    def _start_sandbox(self) -> None:
+        from local.sandbox import SandboxServer
+        from local.seed import CHANNELS
+
+        channels = [{"phone_number_id": c.phone_number_id, "display_phone_number": c.display_phone_number,
+                     "kind": c.kind, "tenant": c.tenant_id, "name": c.name} for c in CHANNELS]
+        self.sandbox = SandboxServer(
+            self.host, self.sandbox_port, app_secret=self.app_secret, access_token=self.access_token,
+            webhook_url=f"{self.api_url}/webhooks/meta", channels=channels, rate_limit=self.sandbox_rate_limit)
+        self.sandbox.start()
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the local stack did not become ready")
+
+    def state(self) -> dict:
+        """What tools and tests need to drive the stack (.local/dev.json)."""
+        from local.issuer import ROLES
+        from local.seed import CHANNELS, HAMLETS, TENANT_ID, TOPICS
+
+        return {
+            "api_url": self.api_url, "sandbox_url": self.sandbox_url,
+            "webhook_url": f"{self.api_url}/webhooks/meta", "app_secret": self.app_secret,
+            "verify_token": self.verify_token, "tenant": TENANT_ID,
+            "tokens": {role: self.issuer.token(TENANT_ID, [role]) for role in ROLES},
+            "channels": [{"phone_number_id": c.phone_number_id, "kind": c.kind, "tenant": c.tenant_id,
+                          "display_phone_number": c.display_phone_number} for c in CHANNELS],
+            "hamlets": [{k: h[k] for k in ("id", "name", "latitude", "longitude")} for h in HAMLETS],
+            "topics": [t["id"] for t in TOPICS],
+        }
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.sandbox:
+            self.sandbox.stop()
+        if self.api_server:
+            self.api_server.server.shutdown()
+            self.api_server.server.server_close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        if self.moto:
+            self.moto.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--state-file", default=os.environ.get("FILO_STATE_FILE", str(PROJECT_DIR / ".local/dev.json")))
+    parser.add_argument("--schedule-seconds", type=float,
+                        default=float(os.environ["FILO_SCHEDULE_SECONDS"]) if os.environ.get("FILO_SCHEDULE_SECONDS") else None,
+                        help="fire every schedule at this period instead of its own rate")
+    args = parser.parse_args()
+    logging.basicConfig(level=os.environ.get("FILO_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    started = time.monotonic()
+    stack = Stack(
+        api_port=_port("FILO_API_PORT", 8000), sandbox_port=_port("FILO_SANDBOX_PORT", 8001),
+        moto_port=_port("FILO_MOTO_PORT", 8002), schedule_seconds=args.schedule_seconds,
+        app_secret=os.environ.get("FILO_APP_SECRET"), verify_token=os.environ.get("FILO_VERIFY_TOKEN"),
+    ).start()
+    state = stack.state()
+    path = Path(args.state_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(state, indent=2))
+    _print_welcome(state, path, time.monotonic() - started)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("\nStopping Filo Diretto...")
+    finally:
+        stack.stop()
+
+
+def _print_welcome(state: dict, path: Path, seconds: float) -> None:
+    print(f"""
+Filo Diretto is running (ready in {seconds:.1f} s). State for tools: {path}
+
+  Staff API        {state['api_url']}   (GET /health, /api/v1/me ...)
+  Phone simulator  {state['sandbox_url']}/   (chat as a citizen)
+  Webhook          {state['webhook_url']}
+  App secret       {state['app_secret']}
+  Verify token     {state['verify_token']}
+
+  Channels of "{state['tenant']}" (Comune di Esempio):""")
+    for channel in state["channels"]:
+        print(f"    {channel['kind']:<10} {channel['phone_number_id']}  {channel['display_phone_number']}")
+    print("\n  Staff tokens (Authorization: Bearer <token>):")
+    for role, token in state["tokens"].items():
+        print(f"    {role:<15} {token}")
+    print("\nPress Ctrl-C to stop.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

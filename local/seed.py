@@ -1,0 +1,58 @@
+"""The demo comune seeded by make dev: Comune di Esempio, its hamlets, topics and three channels."""
+from __future__ import annotations
+
+from chalicelib.domain.tenancy import Channel
+from chalicelib.store import directory
+
+TENANT_ID = "demo"
+TENANT_NAME = "Comune di Esempio"
+
+
+def _square(lat: float, lon: float, half: float = 0.012) -> dict:
+    """A GeoJSON polygon around a point (closed ring, lon/lat order)."""
+    ring = [[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half],
+            [lon - half, lat + half], [lon - half, lat - half]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+HAMLETS = [
+    {"id": "capoluogo", "name": "Capoluogo", "latitude": 43.7190, "longitude": 10.9460},
+    {"id": "pieve", "name": "Pieve a Ripoli", "latitude": 43.7430, "longitude": 10.9460},
+    {"id": "santandrea", "name": "Sant'Andrea", "latitude": 43.7190, "longitude": 10.9700},
+    {"id": "pontenuovo", "name": "Ponte Nuovo", "latitude": 43.6950, "longitude": 10.9460},
+]
+TOPICS = [
+    {"id": "viabilita", "name": "Viabilità e lavori"},
+    {"id": "allerte", "name": "Allerte e protezione civile"},
+    {"id": "acqua", "name": "Acqua e servizi"},
+    {"id": "eventi", "name": "Eventi e cultura"},
+]
+CHANNELS = [
+    Channel("100000000000001", TENANT_ID, "broadcast", "Notizie dal Comune", "+39 0571 000001", {
+        "rate_per_second": 80,
+        "reports_number": "+39 0571 000002",
+        "templates": {
+            "subscription_confirm": {"name": "conferma_iscrizione", "language": "it", "category": "utility"},
+            "notice": {"name": "avviso_comune", "language": "it", "category": "utility"},
+        },
+    }),
+    Channel("100000000000002", TENANT_ID, "reports", "Segnalazioni", "+39 0571 000002", {"rate_per_second": 80}),
+    Channel("100000000000003", TENANT_ID, "safety", "Sicurezza", "+39 0571 000003", {
+        "rate_per_second": 80, "registered_only": True,
+        "watched_hours": {"start": "08:00", "end": "19:00", "timezone": "Europe/Rome"},
+    }),
+]
+
+
+def seed_demo() -> None:
+    """Write the demo tenant and its channels (idempotent: running it twice changes nothing)."""
+    hamlets = [{**h, "geometry": _square(h["latitude"], h["longitude"])} for h in HAMLETS]
+    directory.save_tenant(TENANT_ID, TENANT_NAME, {
+        "hamlets": hamlets,
+        "topics": TOPICS,
+        "privacy_notice_url": "https://www.comune.esempio.it/privacy/filo-diretto",
+        "privacy_notice_version": "2026-11",
+        "language": "it",
+    })
+    for channel in CHANNELS:
+        directory.save_channel(channel)

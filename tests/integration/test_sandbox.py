@@ -1,0 +1,440 @@
+"""The sandbox WhatsApp provider over real HTTP: Graph API imitation, status webhooks, test API, phone page."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from local.sandbox import SandboxServer  # noqa: E402
+from local.sandbox.server import PendingStatus, StatusWorker  # noqa: E402
+
+APP_SECRET = "test-app-secret"
+TOKEN = "test-access-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+BROADCAST, REPORTS, SAFETY = "100000000000001", "100000000000002", "100000000000003"
+CHANNELS = [
+    {"phone_number_id": BROADCAST, "display_phone_number": "+39 0571 000001", "kind": "broadcast",
+     "tenant": "demo", "name": "Demo avvisi"},
+    {"phone_number_id": REPORTS, "display_phone_number": "+39 0571 000002", "kind": "reports",
+     "tenant": "demo", "name": "Demo segnalazioni"},
+    {"phone_number_id": SAFETY, "display_phone_number": "+39 0571 000003", "kind": "safety",
+     "tenant": "demo", "name": "Demo protezione civile"},
+]
+CITIZEN = "+39 335 1397378"
+CITIZEN_DIGITS = "393351397378"
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+# ---- the fake app webhook ----------------------------------------------------------------
+
+class WebhookRecorder:
+    """A tiny app webhook on port 0 that records every POST and checks its signature."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.answer: Callable[[Any], int] = lambda body: 200
+        self._lock = threading.Lock()
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                signature = self.headers.get("X-Hub-Signature-256")
+                expected = "sha256=" + hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = None
+                with recorder._lock:
+                    recorder.received.append({
+                        "raw": raw, "body": body, "signature": signature,
+                        "valid": signature is not None and hmac.compare_digest(signature, expected),
+                        "content_type": self.headers.get("Content-Type"), "path": self.path})
+                status = recorder.answer(body)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/webhooks/meta"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def posts(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.received)
+
+    def statuses(self) -> list[dict[str, Any]]:
+        found = []
+        for post in self.posts():
+            for entry in (post["body"] or {}).get("entry", []):
+                for change in entry["changes"]:
+                    found.extend(change["value"].get("statuses", []))
+        return found
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 3.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.01)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture
+def app() -> WebhookRecorder:
+    recorder = WebhookRecorder()
+    yield recorder
+    recorder.stop()
+
+
+@pytest.fixture
+def sandbox(app: WebhookRecorder) -> SandboxServer:
+    server = SandboxServer("127.0.0.1", 0, app_secret=APP_SECRET, access_token=TOKEN, webhook_url=app.url,
+                           channels=CHANNELS, status_delay=0.01, status_retry_delays=(0.02, 0.02))
+    server.start()
+    yield server
+    server.stop()
+
+
+def send(sandbox: SandboxServer, body: dict[str, Any], channel: str = BROADCAST, version: str = "v25.0",
+         headers: dict[str, str] | None = None) -> requests.Response:
+    return requests.post(f"{sandbox.url}/{version}/{channel}/messages", json=body,
+                         headers=AUTH if headers is None else headers, timeout=5)
+
+
+def text_body(to: str = CITIZEN, text: str = "Ciao", **extra: Any) -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "to": to, "type": "text", "text": {"body": text}, **extra}
+
+
+def inbound(sandbox: SandboxServer, **payload: Any) -> requests.Response:
+    payload.setdefault("channel", REPORTS)
+    return requests.post(f"{sandbox.url}/_sandbox/inbound", json=payload, timeout=5)
+
+
+def only_value(post: dict[str, Any]) -> dict[str, Any]:
+    body = post["body"]
+    assert body["object"] == "whatsapp_business_account"
+    (entry,) = body["entry"]
+    (change,) = entry["changes"]
+    assert change["field"] == "messages"
+    return change["value"]
+
+
+# ---- inbound -----------------------------------------------------------------------------
+
+def test_inbound_text_is_a_signed_meta_payload(sandbox, app):
+    answer = inbound(sandbox, **{"from": CITIZEN, "type": "text", "text": "Buca in via Roma", "profile_name": "Anna"})
+    assert answer.status_code == 200
+    assert answer.json()["webhook_status"] == 200
+    (post,) = app.posts()
+    assert post["valid"] and post["content_type"] == "application/json"
+    assert post["path"] == "/webhooks/meta"
+    value = only_value(post)
+    assert post["body"]["entry"][0]["id"].isdigit()
+    assert value["messaging_product"] == "whatsapp"
+    assert value["metadata"] == {"display_phone_number": "390571000002", "phone_number_id": REPORTS}
+    assert value["contacts"] == [{"profile": {"name": "Anna"}, "wa_id": CITIZEN_DIGITS}]
+    (message,) = value["messages"]
+    assert message["from"] == CITIZEN_DIGITS
+    assert message["id"] == answer.json()["message_id"] and message["id"].startswith("wamid.")
+    assert message["timestamp"].isdigit() and abs(int(message["timestamp"]) - time.time()) < 5
+    assert message["type"] == "text" and message["text"] == {"body": "Buca in via Roma"}
+
+
+def test_inbound_image_location_button_list_shapes(sandbox, app):
+    image = inbound(sandbox, **{"from": CITIZEN, "type": "image", "image_base64": base64.b64encode(PNG).decode(),
+                                "mime_type": "image/png", "caption": "Guarda qui"})
+    location = inbound(sandbox, **{"from": CITIZEN, "type": "location", "latitude": 43.7187, "longitude": 10.9464,
+                                   "name": "Piazza", "address": "Empoli"})
+    button = inbound(sandbox, **{"from": CITIZEN, "type": "button", "id": "yes", "title": "Sì",
+                                 "context": "wamid.ABC"})
+    row = inbound(sandbox, **{"from": CITIZEN, "type": "list", "id": "roads", "title": "Strade"})
+    assert [r.status_code for r in (image, location, button, row)] == [200] * 4
+    posts = app.posts()
+    assert all(p["valid"] for p in posts)
+    messages = [only_value(p)["messages"][0] for p in posts]
+
+    assert messages[0]["type"] == "image"
+    assert messages[0]["image"] == {"mime_type": "image/png", "id": image.json()["media_id"], "caption": "Guarda qui",
+                                    "sha256": base64.b64encode(hashlib.sha256(PNG).digest()).decode()}
+    assert messages[1]["location"] == {"latitude": 43.7187, "longitude": 10.9464, "name": "Piazza", "address": "Empoli"}
+    assert messages[2]["type"] == "interactive"
+    assert messages[2]["interactive"] == {"type": "button_reply", "button_reply": {"id": "yes", "title": "Sì"}}
+    assert messages[2]["context"] == {"from": "390571000002", "id": "wamid.ABC"}
+    assert messages[3]["interactive"] == {"type": "list_reply", "list_reply": {"id": "roads", "title": "Strade"}}
+    assert "context" not in messages[3]
+
+
+def test_inbound_user_id_only_and_both(sandbox, app):
+    assert inbound(sandbox, user_id="IT.1234abcd", type="text", text="ciao").status_code == 200
+    assert inbound(sandbox, **{"from": "393331112222", "user_id": "IT.99zz", "text": "ciao"}).status_code == 200
+    first, second = (only_value(p) for p in app.posts())
+    message = first["messages"][0]
+    assert message["from_user_id"] == "IT.1234abcd" and "from" not in message
+    assert first["contacts"][0]["user_id"] == "IT.1234abcd" and "wa_id" not in first["contacts"][0]
+    assert second["messages"][0]["from"] == "393331112222"
+    assert second["messages"][0]["from_user_id"] == "IT.99zz"
+    assert second["contacts"][0]["wa_id"] == "393331112222" and second["contacts"][0]["user_id"] == "IT.99zz"
+
+
+def test_inbound_bad_input_and_unknown_channel(sandbox, app):
+    assert inbound(sandbox, type="text", text="no sender").status_code == 422
+    assert inbound(sandbox, **{"from": "hello", "text": "x"}).status_code == 422
+    assert inbound(sandbox, **{"from": CITIZEN, "type": "image", "image_base64": "%%%"}).status_code == 422
+    assert inbound(sandbox, **{"from": CITIZEN, "type": "location", "latitude": 200, "longitude": 0}).status_code == 422
+    assert inbound(sandbox, **{"from": CITIZEN, "type": "sticker"}).json()["error"]
+    unknown = inbound(sandbox, channel="999", **{"from": CITIZEN, "text": "x"})
+    assert unknown.status_code == 404 and "error" in unknown.json()
+    assert requests.post(f"{sandbox.url}/_sandbox/inbound", data=b"not json", timeout=5).status_code == 422
+    assert app.posts() == []
+
+
+def test_inbound_passes_the_app_status_through(sandbox, app):
+    app.answer = lambda body: 401
+    answer = inbound(sandbox, **{"from": CITIZEN, "text": "x"})
+    assert answer.status_code == 200 and answer.json()["webhook_status"] == 401
+
+
+# ---- sending -----------------------------------------------------------------------------
+
+def test_send_accepted_and_listed_in_order_with_filters(sandbox):
+    first = send(sandbox, text_body(text="uno"))
+    assert first.status_code == 200
+    data = first.json()
+    assert data["messaging_product"] == "whatsapp"
+    assert data["contacts"] == [{"input": CITIZEN, "wa_id": CITIZEN_DIGITS}]
+    assert data["messages"][0]["id"].startswith("wamid.")
+    buttons = {"messaging_product": "whatsapp", "to": "+393351397378", "type": "interactive", "interactive": {
+        "type": "button", "body": {"text": "Confermi?"},
+        "action": {"buttons": [{"type": "reply", "reply": {"id": "y", "title": "Sì"}},
+                               {"type": "reply", "reply": {"id": "n", "title": "No"}}]}}}
+    assert send(sandbox, buttons, channel=SAFETY, version="v19.0").status_code == 200
+    assert send(sandbox, text_body(to="+393330000000", text="altro")).status_code == 200
+
+    def listed(query: str) -> list[dict[str, Any]]:
+        return requests.get(f"{sandbox.url}/_sandbox/messages{query}", timeout=5).json()
+
+    mine = listed("?to=%2B39%20335%201397378")
+    assert [m["text"].splitlines()[0] for m in mine] == ["uno", "Confermi?"]
+    assert mine[0]["id"] == data["messages"][0]["id"] and mine[0]["channel"] == BROADCAST
+    assert mine[0]["body"] == text_body(text="uno") and mine[0]["type"] == "text"
+    assert mine[1]["options"] == [{"kind": "button", "id": "y", "title": "Sì"},
+                                  {"kind": "button", "id": "n", "title": "No"}]
+    assert "[Sì] [No]" in mine[1]["text"]
+    assert listed("?to=393351397378") == listed("?to=+393351397378") == mine
+    assert [m["channel"] for m in listed(f"?to={CITIZEN_DIGITS}&channel={SAFETY}")] == [SAFETY]
+    everything = listed("")
+    assert len(everything) == 3
+    assert listed(f"?since={everything[1]['index']}") == everything[1:]
+    assert requests.delete(f"{sandbox.url}/_sandbox/messages", timeout=5).json() == {"cleared": 3}
+    assert listed("") == []
+
+
+def test_send_to_a_business_scoped_user_id(sandbox):
+    answer = send(sandbox, {"messaging_product": "whatsapp", "recipient": "IT.1234abcd", "type": "text",
+                            "text": {"body": "ciao"}})
+    assert answer.status_code == 200
+    assert answer.json()["contacts"] == [{"input": "IT.1234abcd", "user_id": "IT.1234abcd"}]
+    assert len(requests.get(f"{sandbox.url}/_sandbox/messages?to=IT.1234abcd", timeout=5).json()) == 1
+
+
+def test_bearer_token_is_checked(sandbox):
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+        answer = send(sandbox, text_body(), headers=headers)
+        assert answer.status_code == 401
+        error = answer.json()["error"]
+        assert error["code"] == 190 and error["type"] == "OAuthException" and error["fbtrace_id"]
+    assert requests.get(f"{sandbox.url}/_sandbox/messages", timeout=5).json() == []
+
+
+def test_unknown_phone_number_id(sandbox):
+    answer = send(sandbox, text_body(), channel="424242")
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == 100
+    assert answer.json()["error"]["type"] == "GraphMethodException"
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"to": CITIZEN, "type": "text", "text": {"body": "x"}}, 131008),
+    ({"messaging_product": "sms", "to": CITIZEN, "type": "text", "text": {"body": "x"}}, 131009),
+    ({"messaging_product": "whatsapp", "type": "text", "text": {"body": "x"}}, 131008),
+    ({"messaging_product": "whatsapp", "to": CITIZEN, "type": "text"}, 131008),
+    ({"messaging_product": "whatsapp", "to": CITIZEN, "type": "text", "text": {"body": "x" * 4097}}, 131009),
+    ({"messaging_product": "whatsapp", "to": CITIZEN, "type": "video", "video": {"id": "1"}}, 100),
+    ({"messaging_product": "whatsapp", "to": CITIZEN, "type": "template", "template": {"name": "avviso"}}, 131008),
+    ({"messaging_product": "whatsapp", "to": CITIZEN, "type": "interactive", "interactive": {
+        "type": "button", "body": {"text": "?"}, "action": {"buttons": [
+            {"type": "reply", "reply": {"id": str(i), "title": f"B{i}"}} for i in range(4)]}}}, 131009),
+    ({"messaging_product": "whatsapp", "to": CITIZEN, "type": "interactive", "interactive": {
+        "type": "list", "body": {"text": "?"}, "action": {"button": "Scegli", "sections": [
+            {"title": "S", "rows": [{"id": str(i), "title": f"R{i}"} for i in range(11)]}]}}}, 131009),
+])
+def test_validation_errors_have_meta_error_bodies(sandbox, body, code):
+    answer = send(sandbox, body)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == code
+    assert set(error) >= {"message", "type", "code", "error_data", "fbtrace_id"}
+    assert error["error_data"]["messaging_product"] == "whatsapp" and error["error_data"]["details"]
+    assert error["message"].startswith(f"(#{code})")
+
+
+def test_mark_as_read_is_recorded_apart(sandbox, app):
+    answer = send(sandbox, {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN"})
+    assert answer.status_code == 200 and answer.json() == {"success": True}
+    assert requests.get(f"{sandbox.url}/_sandbox/messages", timeout=5).json() == []
+    reads = requests.get(f"{sandbox.url}/_sandbox/reads", timeout=5).json()
+    assert [r["message_id"] for r in reads] == ["wamid.IN"]
+
+
+def test_rate_limit_answers_429_with_retry_after(sandbox):
+    sandbox.configure(rate_limit=2, status_webhooks=False)
+    answers = [send(sandbox, text_body(text=str(i))) for i in range(10)]
+    limited = [a for a in answers if a.status_code == 429]
+    assert 6 <= len(limited) <= 8
+    assert all(a.status_code in (200, 429) for a in answers)
+    assert limited[0].headers["Retry-After"] == "1"
+    error = limited[0].json()["error"]
+    assert error["code"] == 130429 and error["message"] == "(#130429) Rate limit hit"
+    stats = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()
+    assert stats["rate_limited"] == len(limited) and stats["accepted"] == 10 - len(limited)
+
+
+def test_fault_rate_and_config_endpoint(sandbox):
+    config = requests.post(f"{sandbox.url}/_sandbox/config", json={"fault_rate": 1.0, "seed": 3}, timeout=5)
+    assert config.status_code == 200 and config.json()["fault_rate"] == 1.0
+    answer = send(sandbox, text_body())
+    assert answer.status_code == 500 and answer.json()["error"]["code"] == 131000
+    assert requests.get(f"{sandbox.url}/_sandbox/config", timeout=5).json()["seed"] == 3
+    assert requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()["faults"] == 1
+    bad = requests.post(f"{sandbox.url}/_sandbox/config", json={"fault_rate": 2}, timeout=5)
+    assert bad.status_code == 422
+    assert requests.post(f"{sandbox.url}/_sandbox/config", json={"nope": 1}, timeout=5).status_code == 422
+
+
+def test_fault_rate_is_reproducible_with_a_seed(sandbox):
+    def run() -> list[int]:
+        sandbox.configure(fault_rate=0.5, seed=42, status_webhooks=False)
+        return [send(sandbox, text_body()).status_code for _ in range(8)]
+
+    first = run()
+    assert first == run() and set(first) == {200, 500}
+
+
+def test_recipient_errors(sandbox):
+    sandbox.configure(recipient_errors={"+39 333 000 0001": 131026})
+    failed = send(sandbox, text_body(to="+393330000001"))
+    assert failed.status_code == 400 and failed.json()["error"]["code"] == 131026
+    assert send(sandbox, text_body(to="+393330000002")).status_code == 200
+
+
+def test_status_webhooks_signed_in_order_with_callback_data(sandbox, app):
+    answer = send(sandbox, text_body(biz_opaque_callback_data="campaign-7"))
+    wamid = answer.json()["messages"][0]["id"]
+    wait_for(lambda: any(s["status"] == "read" for s in app.statuses()))
+    assert all(p["valid"] for p in app.posts())
+    statuses = [s for s in app.statuses() if s["id"] == wamid]
+    assert [s["status"] for s in statuses] == ["sent", "delivered", "read"]
+    assert all(s["biz_opaque_callback_data"] == "campaign-7" for s in statuses)
+    assert all(s["recipient_id"] == CITIZEN_DIGITS and s["timestamp"].isdigit() for s in statuses)
+    value = only_value(app.posts()[0])
+    assert value["metadata"]["phone_number_id"] == BROADCAST
+    listed = wait_for(lambda: [m for m in requests.get(f"{sandbox.url}/_sandbox/messages", timeout=5).json()
+                               if m["status"] == "read"])
+    assert listed[0]["id"] == wamid
+
+
+def test_status_post_failures_are_counted_and_the_worker_survives(sandbox, app):
+    app.answer = lambda body: 500
+    send(sandbox, text_body())
+    wait_for(lambda: requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()["status_batches_dropped"] >= 1)
+    stats = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()
+    assert stats["status_post_failures"] >= 3
+    app.answer = lambda body: 200
+    wamid = send(sandbox, text_body()).json()["messages"][0]["id"]
+    wait_for(lambda: [s for s in app.statuses() if s["id"] == wamid and s["status"] == "read"])
+
+
+def test_status_worker_batches_at_most_1000():
+    sizes: list[int] = []
+    worker = StatusWorker(lambda batch: sizes.append(len(batch)) or True)
+    for i in range(2500):
+        worker.schedule(PendingStatus(due=0.0, seq=0, wall=0.0, status="sent", message_id=str(i), channel_id="1"))
+    worker.start()
+    wait_for(lambda: sum(sizes) == 2500)
+    worker.stop()
+    assert sizes == [1000, 1000, 500]
+
+
+def test_media_two_step_download_needs_the_bearer(sandbox):
+    answer = inbound(sandbox, **{"from": CITIZEN, "type": "image", "image_base64": base64.b64encode(PNG).decode(),
+                                 "mime_type": "image/png"})
+    media_id = answer.json()["media_id"]
+    assert requests.get(f"{sandbox.url}/v25.0/{media_id}", timeout=5).status_code == 401
+    info = requests.get(f"{sandbox.url}/v25.0/{media_id}", headers=AUTH, timeout=5).json()
+    assert info["messaging_product"] == "whatsapp" and info["id"] == media_id
+    assert info["mime_type"] == "image/png" and info["file_size"] == len(PNG)
+    assert info["sha256"] == base64.b64encode(hashlib.sha256(PNG).digest()).decode()
+    assert info["url"].startswith(f"{sandbox.url}/_media/{media_id}?token=")
+    assert requests.get(info["url"], timeout=5).status_code == 401
+    download = requests.get(info["url"], headers=AUTH, timeout=5)
+    assert download.status_code == 200 and download.content == PNG
+    assert download.headers["Content-Type"] == "image/png"
+    unknown = requests.get(f"{sandbox.url}/v25.0/777", headers=AUTH, timeout=5)
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == 100
+
+
+def test_raw_endpoint_signed_and_unsigned(sandbox, app):
+    signed = requests.post(f"{sandbox.url}/_sandbox/raw", json={"body": {"hello": 1}}, timeout=5)
+    unsigned = requests.post(f"{sandbox.url}/_sandbox/raw", json={"body": [1, 2], "sign": False}, timeout=5)
+    assert signed.json() == {"webhook_status": 200} and unsigned.json() == {"webhook_status": 200}
+    first, second = app.posts()
+    assert first["valid"] and first["body"] == {"hello": 1}
+    assert second["signature"] is None and second["body"] == [1, 2]
+    assert requests.post(f"{sandbox.url}/_sandbox/raw", json={"nobody": 1}, timeout=5).status_code == 422
+
+
+def test_channels_page_and_unknown_paths(sandbox):
+    channels = requests.get(f"{sandbox.url}/_sandbox/channels", timeout=5).json()
+    assert [c["phone_number_id"] for c in channels] == [BROADCAST, REPORTS, SAFETY]
+    assert channels[0] == {"phone_number_id": BROADCAST, "kind": "broadcast", "tenant": "demo",
+                           "display_phone_number": "+39 0571 000001", "name": "Demo avvisi"}
+    page = requests.get(f"{sandbox.url}/", timeout=5)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "/_sandbox/inbound" in page.text and "<script" in page.text and "http" not in page.text.split("<script")[0]
+    missing = requests.get(f"{sandbox.url}/nowhere", timeout=5)
+    assert missing.status_code == 404 and missing.json()["error"]
+
+
+def test_a_garbage_request_does_not_kill_the_server(sandbox):
+    host, port = sandbox.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=2) as raw:
+        raw.sendall(b"POST /_sandbox/inbound HTTP/1.1\r\nContent-Length: nope\r\n\r\n")
+        assert raw.recv(100).startswith(b"HTTP/1.1 400")
+    assert requests.get(f"{sandbox.url}/_sandbox/channels", timeout=5).status_code == 200
