@@ -33,3 +33,6 @@ e2e: install
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache
+
+lint: install ## static checks
+	$(BIN)/ruff check .

@@ -67,7 +67,7 @@ class Stack:
             **self.issuer.env(),
         })
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         from local.issuer import LocalIssuer
 
         self.issuer = LocalIssuer()

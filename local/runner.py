@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 from chalice.app import Chalice, ScheduledEventConfig, SQSEventConfig
@@ -99,7 +99,7 @@ class Schedule(threading.Thread):
             self.fire()
 
     def fire(self):
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         event = {
             "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
             "account": "123456789012", "time": now, "region": "eu-south-1",

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
-from typing import Mapping
 
 DEFAULT_LANGUAGE = "it"
 
@@ -14,7 +14,7 @@ class _KeepMissing(dict):
         return ""
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(language: str) -> dict[str, str]:
     path = Path(__file__).with_name(f"{language}.json")
     if not path.exists():

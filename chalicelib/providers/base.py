@@ -1,9 +1,10 @@
 """The provider port: normalised inbound events, outbound content and classified send errors."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Literal, Mapping, Protocol, Union
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -161,7 +162,7 @@ class ChoiceList(BaseModel):
     footer: str | None = None
 
 
-Content = Annotated[Union[Text, Template, Image, Buttons, ChoiceList], Field(discriminator="kind")]
+Content = Annotated[Text | Template | Image | Buttons | ChoiceList, Field(discriminator="kind")]
 
 
 class MediaFile(BaseModel):

@@ -10,9 +10,10 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from http.client import HTTPException
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from chalicelib.providers.base import (
     Buttons,
@@ -177,7 +178,7 @@ def _timestamp(value: Any) -> datetime | None:
     else:
         return None
     try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
 

@@ -1,6 +1,6 @@
 """The current time, in one place so that every use case agrees on it."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -7,7 +7,9 @@ from functools import lru_cache
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function,
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
 )
 
 from chalicelib.domain.phones import InvalidPhone, mask, normalize

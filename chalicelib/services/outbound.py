@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from chalicelib.domain.phones import mask
 from chalicelib.providers import get_provider

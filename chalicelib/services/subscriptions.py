@@ -39,7 +39,7 @@ class Conversation:
     def ledger(self, action: str, path: str) -> None:
         citizens.record_consent(ConsentEntry(
             channel_id=self.channel.phone_number_id, citizen_key=self.citizen.key, tenant_id=self.tenant.id,
-            action=action, purpose=PURPOSE, path=path, recorded_at=self.message.timestamp,
+            action=action, purpose=PURPOSE, path=path, recorded_at=self.now,
             notice_version=self.tenant.privacy_notice_version, message_id=self.message.message_id,
         ))
 

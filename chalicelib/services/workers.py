@@ -9,8 +9,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalicelib.observability import logger
 from chalicelib.services import inbound, outbound
 
-_inbound_processor = BatchProcessor(event_type=EventType.SQS)
-_outbound_processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is reported like any other partial failure, not raised.
+_inbound_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+_outbound_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _inbound_record(record: SQSRecord) -> None:
@@ -31,8 +32,7 @@ def process_outbound(event: dict, context) -> dict:
 
 
 def _process(event: dict, context, handler, processor: BatchProcessor) -> dict:
-    result = process_partial_response(event=event, record_handler=handler, processor=processor, context=context,
-                                      raise_on_entire_batch_failure=False)
+    result = process_partial_response(event=event, record_handler=handler, processor=processor, context=context)
     failures = result.get("batchItemFailures", [])
     if failures:
         logger.warning("records failed, left for retry", extra={"failed": len(failures),

@@ -107,7 +107,7 @@ def page(channel_id: str, status: str | None, prefix: str | None, limit: int,
 
 
 def record_consent(entry: ConsentEntry) -> None:
-    """Append to the ledger; an entry for the same message is written once, however often replayed."""
+    """Append to the ledger (replays of a message are stopped earlier, by the idempotent handler)."""
     suffix = f"{entry.message_id}#{entry.action}" if entry.message_id else uuid.uuid4().hex
     try:
         ConsentModel(

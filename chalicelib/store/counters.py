@@ -1,7 +1,7 @@
 """Fixed-window counters in DynamoDB, for abuse limits shared by every Lambda instance."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.store.models import CounterModel
 
@@ -11,7 +11,7 @@ def hit(name: str, window_seconds: int, now: datetime) -> tuple[int, int]:
     epoch = int(now.timestamp())
     window_start = epoch - epoch % window_seconds
     key = f"{name}#{window_start}"
-    expires = datetime.fromtimestamp(window_start + window_seconds, tz=timezone.utc) + timedelta(minutes=5)
+    expires = datetime.fromtimestamp(window_start + window_seconds, tz=UTC) + timedelta(minutes=5)
     item = CounterModel(key)
     item.update(actions=[CounterModel.count.add(1), CounterModel.expires_at.set(expires)])
     return int(item.count), window_start + window_seconds - epoch

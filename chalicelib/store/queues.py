@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from typing import Iterable
+from collections.abc import Iterable
+from functools import cache
 
 import boto3
 
@@ -11,12 +11,12 @@ from chalicelib.resources import queue_name
 from chalicelib.settings import resource_name
 
 
-@lru_cache(maxsize=None)
+@cache
 def _client():
     return boto3.client("sqs")
 
 
-@lru_cache(maxsize=None)
+@cache
 def queue_url(logical: str) -> str:
     return _client().get_queue_url(QueueName=queue_name(logical))["QueueUrl"]
 

@@ -5,8 +5,9 @@ import base64
 import binascii
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .meta import TEXT_MAX, digits_only, looks_like_phone, new_wamid, unix_seconds
 

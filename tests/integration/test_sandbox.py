@@ -6,22 +6,17 @@ import hashlib
 import hmac
 import json
 import socket
-import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from local.sandbox import SandboxServer  # noqa: E402
-from local.sandbox.server import PendingStatus, StatusWorker  # noqa: E402
+from local.sandbox import SandboxServer
+from local.sandbox.server import PendingStatus, StatusWorker
 
 APP_SECRET = "test-app-secret"
 TOKEN = "test-access-token"
@@ -247,11 +242,13 @@ def test_send_accepted_and_listed_in_order_with_filters(sandbox):
     assert mine[1]["options"] == [{"kind": "button", "id": "y", "title": "Sì"},
                                   {"kind": "button", "id": "n", "title": "No"}]
     assert "[Sì] [No]" in mine[1]["text"]
-    assert listed("?to=393351397378") == listed("?to=+393351397378") == mine
+    ids = [m["id"] for m in mine]
+    assert [m["id"] for m in listed("?to=393351397378")] == [m["id"] for m in listed("?to=+393351397378")] == ids
     assert [m["channel"] for m in listed(f"?to={CITIZEN_DIGITS}&channel={SAFETY}")] == [SAFETY]
     everything = listed("")
     assert len(everything) == 3
-    assert listed(f"?since={everything[1]['index']}") == everything[1:]
+    since = listed(f"?since={everything[1]['index']}")
+    assert [m["id"] for m in since] == [m["id"] for m in everything[1:]]
     assert requests.delete(f"{sandbox.url}/_sandbox/messages", timeout=5).json() == {"cleared": 3}
     assert listed("") == []
 
@@ -438,3 +435,25 @@ def test_a_garbage_request_does_not_kill_the_server(sandbox):
         raw.sendall(b"POST /_sandbox/inbound HTTP/1.1\r\nContent-Length: nope\r\n\r\n")
         assert raw.recv(100).startswith(b"HTTP/1.1 400")
     assert requests.get(f"{sandbox.url}/_sandbox/channels", timeout=5).status_code == 200
+
+
+def test_slow_sends_are_late_but_accepted(sandbox):
+    sandbox.configure(slow_rate=1.0, slow_seconds=0.2, status_webhooks=False)
+    started = time.monotonic()
+    assert send(sandbox, text_body()).status_code == 200
+    assert time.monotonic() - started >= 0.2
+    assert requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()["slow"] == 1
+
+
+def test_media_upload_then_send_by_id(sandbox):
+    upload = requests.post(f"{sandbox.url}/v25.0/{BROADCAST}/media", headers=AUTH, timeout=5,
+                           data={"messaging_product": "whatsapp", "type": "image/png"},
+                           files={"file": ("map.png", PNG, "image/png")})
+    assert upload.status_code == 200
+    media_id = upload.json()["id"]
+    info = requests.get(f"{sandbox.url}/v25.0/{media_id}", headers=AUTH, timeout=5).json()
+    assert info["mime_type"] == "image/png" and info["file_size"] == len(PNG)
+    body = {"messaging_product": "whatsapp", "to": CITIZEN, "type": "image", "image": {"id": media_id, "caption": "Mappa"}}
+    assert send(sandbox, body).status_code == 200
+    (listed,) = requests.get(f"{sandbox.url}/_sandbox/messages?to={CITIZEN_DIGITS}", timeout=5).json()
+    assert listed["type"] == "image" and "Mappa" in listed["text"]

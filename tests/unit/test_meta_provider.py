@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -108,7 +108,7 @@ def test_text_message(provider):
     assert message.profile_name == "Test Name"
     assert message.channel_id == PNID
     assert message.message_id == "wamid.xyzxyz"
-    assert message.timestamp == datetime.fromtimestamp(1697043223, tz=timezone.utc)
+    assert message.timestamp == datetime.fromtimestamp(1697043223, tz=UTC)
 
 
 def test_text_reply_keeps_context(provider):

@@ -1,0 +1,15 @@
+"""Shared fixtures: the whole local stack, started once per test session on free ports."""
+from __future__ import annotations
+
+import pytest
+
+from local.devserver import Stack, free_port
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """moto server, the Chalice app over HTTP, real SQS pollers, the sandbox provider, the demo comune."""
+    started = Stack(api_port=free_port(), sandbox_port=free_port(), moto_port=free_port(),
+                    visibility_timeout=1, schedule_seconds=3600).start()
+    yield started
+    started.stop()
