@@ -91,6 +91,7 @@ class Stack:
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log: one line per AWS call
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self.moto.start()
 
@@ -159,12 +160,12 @@ class Stack:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--state-file", default=os.environ.get("FILO_STATE_FILE", str(PROJECT_DIR / ".local/dev.json")))
-    parser.add_argument("--schedule-seconds", type=float,
-                        default=float(os.environ["FILO_SCHEDULE_SECONDS"]) if os.environ.get("FILO_SCHEDULE_SECONDS") else None,
+    parser.add_argument("--schedule-seconds", type=float, default=os.environ.get("FILO_SCHEDULE_SECONDS") or None,
                         help="fire every schedule at this period instead of its own rate")
     args = parser.parse_args()
-    logging.basicConfig(level=os.environ.get("FILO_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    level = os.environ.get("FILO_LOG_LEVEL", "WARNING").upper()
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", level)
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     started = time.monotonic()
     stack = Stack(
         api_port=_port("FILO_API_PORT", 8000), sandbox_port=_port("FILO_SANDBOX_PORT", 8001),

@@ -1,0 +1,111 @@
+"""The webhook contract: 401 for bad signatures, 400 for non-WhatsApp bodies, 200 once queued, once-only handling."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import requests
+
+from tests.integration.conftest import BROADCAST, Phone, sign, text_payload, wait_for
+
+
+def post(stack, body: bytes, signature: str | None) -> requests.Response:
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["X-Hub-Signature-256"] = signature
+    return requests.post(f"{stack.api_url}/webhooks/meta", data=body, headers=headers, timeout=10)
+
+
+def queued_messages(stack) -> int:
+    """Messages sitting on the inbound queue or being handled right now."""
+    import boto3
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="filo-local-inbound")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_handshake(stack):
+    params = {"hub.mode": "subscribe", "hub.verify_token": stack.verify_token, "hub.challenge": "1158201444"}
+    answer = requests.get(f"{stack.api_url}/webhooks/meta", params=params, timeout=10)
+    assert answer.status_code == 200 and answer.text == "1158201444"
+    params["hub.verify_token"] = "wrong"
+    assert requests.get(f"{stack.api_url}/webhooks/meta", params=params, timeout=10).status_code == 403
+
+
+def test_bad_or_missing_signature_is_401_and_nothing_is_queued(stack, new_phone):
+    phone = new_phone()
+    body = text_payload(BROADCAST, phone.e164[1:], "ATTIVA", f"wamid.{uuid.uuid4().hex}")
+    tampered = body.replace(b"ATTIVA", b"ATTIVO")
+    for signature in (None, "", "sha256=" + "0" * 64, sign("not-the-secret", body), sign(stack.app_secret, body)[7:],
+                      sign(stack.app_secret, body).replace("sha256", "sha1")):
+        answer = post(stack, body, signature)
+        assert answer.status_code == 401, signature
+        assert answer.json()["error"]["code"] == "invalid_signature"
+        assert sign(stack.app_secret, body)[7:] not in answer.text
+    assert post(stack, tampered, sign(stack.app_secret, body)).status_code == 401
+    assert phone.settle(1.5) == []
+    assert queued_messages(stack) == 0
+
+
+def test_body_that_is_not_a_whatsapp_payload_is_400(stack):
+    for body in (b"not json", b"[]", b'{"object": "page", "entry": []}', b'{"object": "whatsapp_business_account"}'):
+        answer = post(stack, body, sign(stack.app_secret, body))
+        assert answer.status_code == 400, body
+        assert answer.json()["error"]["code"] == "not_a_webhook"
+
+
+def test_same_webhook_three_times_gives_one_subscriber_and_one_reply(stack, new_phone, api):
+    phone = new_phone()
+    message_id = f"wamid.{uuid.uuid4().hex}"
+    body = text_payload(BROADCAST, phone.e164[1:], "ATTIVA", message_id)
+    for _ in range(3):
+        assert post(stack, body, sign(stack.app_secret, body)).status_code == 200
+    phone.wait_inbox(1)
+    confirm = text_payload(BROADCAST, phone.e164[1:], "SI", f"wamid.{uuid.uuid4().hex}")
+    for _ in range(3):
+        assert post(stack, confirm, sign(stack.app_secret, confirm)).status_code == 200
+    inbox = phone.wait_inbox(2)
+    inbox = phone.settle(2.0)
+    welcomes = [m for m in inbox if "Iscrizione confermata" in m["text"]]
+    assert len(welcomes) == 1, [(m["id"], m["body"].get("biz_opaque_callback_data")) for m in inbox]
+    assert len([m for m in inbox if m["text"].startswith("Ciao! Vuoi ricevere")]) == 1
+    items = api.call("GET", "/api/v1/subscribers", role="communications",
+                     params={"channel": BROADCAST, "q": phone.e164}).json()["items"]
+    assert len(items) == 1 and items[0]["status"] == "active"
+
+
+def test_unsupported_types_are_accepted_and_skipped(stack, new_phone):
+    phone = new_phone()
+    body = json.loads(text_payload(BROADCAST, phone.e164[1:], "x", f"wamid.{uuid.uuid4().hex}"))
+    message = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    message.update(type="sticker", sticker={"id": "1", "mime_type": "image/webp", "animated": False})
+    del message["text"]
+    raw = json.dumps(body).encode()
+    assert post(stack, raw, sign(stack.app_secret, raw)).status_code == 200
+    assert phone.settle(1.5) == []
+
+
+def test_statuses_update_the_delivery_without_going_back(stack, new_phone):
+    """Out-of-order statuses: a late 'delivered' never overwrites 'read'."""
+    from chalicelib.store import deliveries
+
+    phone: Phone = new_phone()
+    phone.text("AIUTO")
+    sent = phone.wait_inbox(1)[0]
+    job_id, recipient = sent["body"]["biz_opaque_callback_data"].split("|")
+    wait_for(lambda: (d := deliveries.get(job_id, recipient)) and d.status == "read")
+
+    def status_body(status: str) -> bytes:
+        return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+            "field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "390571000001", "phone_number_id": BROADCAST},
+                "statuses": [{"id": sent["id"], "status": status, "timestamp": "1795450000",
+                              "recipient_id": phone.e164[1:], "biz_opaque_callback_data": f"{job_id}|{recipient}"}]}}]}]}
+        ).encode()
+
+    late = status_body("delivered")
+    assert post(stack, late, sign(stack.app_secret, late)).status_code == 200
+    phone.settle(1.0)
+    assert deliveries.get(job_id, recipient).status == "read"
