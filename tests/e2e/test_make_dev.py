@@ -1,0 +1,100 @@
+"""The local stack started as make dev starts it, driven as a new user would: sandbox in, sandbox out."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from local.devserver import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(predicate, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met")
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory):
+    state_file = tmp_path_factory.mktemp("dev") / "dev.json"
+    env = {**os.environ, "FILO_API_PORT": str(free_port()), "FILO_SANDBOX_PORT": str(free_port()),
+           "FILO_MOTO_PORT": str(free_port()), "FILO_STATE_FILE": str(state_file)}
+    process = subprocess.Popen([sys.executable, "-m", "local.devserver"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: state_file.exists() or process.poll() is not None, timeout=60)
+        assert process.poll() is None, process.stdout.read()
+        state = json.loads(state_file.read_text())
+        yield state, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_state_file_has_the_contract_keys(dev):
+    state, _ = dev
+    for key in ("api_url", "sandbox_url", "webhook_url", "app_secret", "verify_token", "tokens", "channels",
+                "hamlets", "topics"):
+        assert key in state, key
+    assert set(state["tokens"]) == {"admin", "communications", "technical", "police"}
+    assert {c["kind"] for c in state["channels"]} == {"broadcast", "reports", "safety"}
+    assert all({"id", "name", "latitude", "longitude"} <= set(h) for h in state["hamlets"])
+    assert requests.get(f"{state['api_url']}/health", timeout=5).status_code == 200
+    assert requests.get(f"{state['sandbox_url']}/", timeout=5).headers["Content-Type"].startswith("text/html")
+
+
+def test_attiva_confirm_disattiva_through_the_sandbox(dev):
+    state, _ = dev
+    sandbox, number = state["sandbox_url"], "+393470099001"
+    channel = next(c["phone_number_id"] for c in state["channels"] if c["kind"] == "broadcast")
+
+    def send(**message):
+        answer = requests.post(f"{sandbox}/_sandbox/inbound", json={"channel": channel, "from": number, **message},
+                               timeout=10)
+        assert answer.json()["webhook_status"] == 200
+
+    def inbox(count):
+        return wait_for(lambda: (lambda m: m if len(m) >= count else None)(
+            requests.get(f"{sandbox}/_sandbox/messages", params={"to": number}, timeout=5).json()))
+
+    send(type="text", text="ATTIVA")
+    assert "Comune di Esempio" in inbox(1)[0]["text"]
+    send(type="button", id="sub:confirm", title="Sì, confermo")
+    assert "Iscrizione confermata" in inbox(2)[1]["text"]
+    headers = {"Authorization": f"Bearer {state['tokens']['communications']}"}
+    listed = requests.get(f"{state['api_url']}/api/v1/subscribers", headers=headers, timeout=5,
+                          params={"channel": channel, "status": "active"}).json()["items"]
+    assert number in [s["phone"] for s in listed]
+    send(type="text", text="DISATTIVA")
+    assert "non riceverai più" in inbox(4)[3]["text"]
+    ledger = requests.get(f"{state['api_url']}/api/v1/subscribers/{quote(number)}/consents", headers=headers,
+                          timeout=5).json()["items"]
+    assert [e["action"] for e in ledger] == ["grant", "withdraw"]
+
+
+def test_ctrl_c_stops_everything(dev):
+    state, process = dev
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=15) == 0
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{state['api_url']}/health", timeout=2)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{state['sandbox_url']}/", timeout=2)

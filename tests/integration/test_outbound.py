@@ -1,0 +1,63 @@
+"""The sender against the sandbox: one send per recipient however often a job comes, errors by class."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from chalicelib.providers.base import Text
+from chalicelib.services import outbound
+from chalicelib.store import deliveries
+from tests.integration.conftest import BROADCAST, wait_for
+
+
+@pytest.fixture
+def sandbox(stack):
+    yield stack.sandbox
+    stack.sandbox.configure(fault_rate=0.0, recipient_errors={}, rate_limit=80.0)
+
+
+def job_for(phone, text: str = "Avviso di prova") -> outbound.OutboundJob:
+    return outbound.OutboundJob(
+        job_id=f"test-{uuid.uuid4().hex}", tenant_id="demo", channel_id=BROADCAST, contents=[Text(body=text)],
+        recipients=[outbound.JobRecipient(key=phone.e164, phone=phone.e164)])
+
+
+def test_a_job_delivered_three_times_sends_once(stack, new_phone):
+    phone = new_phone()
+    job = job_for(phone)
+    for _ in range(3):
+        outbound.enqueue(job)
+    phone.wait_inbox(1)
+    assert len(phone.settle(2.0)) == 1
+    wait_for(lambda: deliveries.get(job.job_id, phone.e164).status in ("sent", "delivered", "read"))
+
+
+def test_permanent_recipient_error_is_recorded_not_retried(stack, sandbox, new_phone):
+    phone = new_phone()
+    sandbox.configure(recipient_errors={phone.e164: 131026})
+    job = job_for(phone)
+    outbound.enqueue(job)
+    failed = wait_for(lambda: (d := deliveries.get(job.job_id, phone.e164)) and d.status == "failed" and d)
+    assert failed.error_code == 131026 and failed.attempts == 1
+    assert phone.settle(1.5) == []
+
+
+def test_window_closed_without_a_template_fails_with_its_reason(stack, sandbox, new_phone):
+    phone = new_phone()
+    sandbox.configure(recipient_errors={phone.e164: 131047})
+    job = job_for(phone)
+    outbound.enqueue(job)
+    failed = wait_for(lambda: (d := deliveries.get(job.job_id, phone.e164)) and d.status == "failed" and d)
+    assert failed.error_code == 131047
+
+
+def test_transient_errors_are_retried_until_the_send_goes_through(stack, sandbox, new_phone):
+    phone = new_phone()
+    sandbox.configure(fault_rate=1.0)
+    job = job_for(phone)
+    outbound.enqueue(job)
+    wait_for(lambda: (d := deliveries.get(job.job_id, phone.e164)) and d.status == "retry", timeout=15)
+    sandbox.configure(fault_rate=0.0)
+    phone.wait_inbox(1, timeout=20)
+    assert len(phone.settle(1.5)) == 1
