@@ -122,3 +122,11 @@ def subscriber_consents(staff: Staff, phone: str):
     except NotFound:
         raise ApiError(404, "not_found", "Not a phone number.") from None
     return {"items": admin.consents(staff, channels, key)}
+
+
+@bp.route("/api/v1/audit", methods=["GET"])
+@json_errors
+@staff_only(bp, "admin")
+def audit_log(staff: Staff):
+    """The latest staff accesses to personal data in this comune, newest first."""
+    return {"items": admin.audit_trail(staff, page_limit(bp.current_request))}

@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 from chalicelib.api.http import ApiError, json_errors
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import NotAWebhook
-from chalicelib.store import queues
+from chalicelib.services import inbound
 
 logger = Logger(child=True)
 bp = Blueprint(__name__)
@@ -34,6 +34,6 @@ def meta_webhook():
         batch = provider.parse_webhook(raw)
     except NotAWebhook as exc:
         raise ApiError(400, "not_a_webhook", f"The body is not a WhatsApp webhook payload: {exc}") from None
-    queues.send("inbound", raw.decode("utf-8"))
+    inbound.queue_payload(raw)
     logger.info("webhook queued", extra={"messages": len(batch.messages), "statuses": len(batch.statuses)})
     return {"status": "queued"}

@@ -18,7 +18,7 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(f"not a phone number: {exc}") from None
+        raise InvalidPhone("not a phone number") from exc
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone("not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,7 +1,7 @@
 """A citizen on a channel and the rules of subscribing: double opt-in, preferences, opt-out."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 PENDING_LIFETIME = timedelta(days=7)  # an unconfirmed request is forgotten after this
@@ -27,7 +27,6 @@ class Citizen:
     stopped_at: datetime | None = None
     last_inbound_at: datetime | None = None
     expires_at: datetime | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def key(self) -> str:

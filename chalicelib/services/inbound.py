@@ -1,6 +1,7 @@
 """The inbound worker: verified webhook payloads from the queue, each message handled exactly once."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
@@ -18,10 +19,12 @@ from chalicelib.providers import get_provider
 from chalicelib.providers.base import InboundMessage
 from chalicelib.resources import table_name
 from chalicelib.services import clock, outbound, subscriptions
-from chalicelib.store import citizens, directory
+from chalicelib.store import citizens, directory, queues
 
 logger = Logger(child=True)
 
+# Meta posts up to 3 MB; an SQS message holds 1 MiB.
+MAX_QUEUED_BYTES = 1_000_000
 # Meta retries a webhook for up to 7 days: remember handled messages a little longer.
 DEDUPE_WINDOW = timedelta(days=8)
 
@@ -29,6 +32,18 @@ _config = IdempotencyConfig(
     event_key_jmespath="message_id", expires_after_seconds=int(DEDUPE_WINDOW.total_seconds()),
     raise_on_no_idempotency_key=True,
 )
+
+
+def queue_payload(raw_body: bytes) -> None:
+    """Put a verified webhook body on the inbound queue; one too big for an SQS message goes per change."""
+    if len(raw_body) <= MAX_QUEUED_BYTES:
+        queues.send("inbound", raw_body.decode("utf-8"))
+        return
+    body = json.loads(raw_body)
+    for entry in body["entry"]:
+        for change in entry.get("changes", []):
+            queues.send("inbound", json.dumps({**body, "entry": [{**entry, "changes": [change]}]},
+                                              separators=(",", ":")))
 
 
 def register_context(context) -> None:

@@ -13,7 +13,7 @@ from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.services import clock
 from chalicelib.services.staff_access import NotFound, record
-from chalicelib.store import citizens, directory
+from chalicelib.store import audit, citizens, directory
 from chalicelib.store.citizens import ConsentEntry
 
 MAX_IMPORT_ROWS = 1000
@@ -197,3 +197,8 @@ def tenant_of(staff) -> Tenant:
     if tenant is None:
         raise NotFound("tenant")
     return tenant
+
+
+def audit_trail(staff, limit: int) -> list[dict]:
+    return [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target}
+            for e in audit.recent(staff.tenant_id, limit)]

@@ -23,10 +23,6 @@ def _cached(kind: str, key: str, load):
     return value
 
 
-def clear_cache() -> None:
-    _cache.clear()
-
-
 def _tenant_from(model: TenantModel) -> Tenant:
     settings = model.settings or {}
     return Tenant(

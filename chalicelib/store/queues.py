@@ -21,15 +21,18 @@ def queue_url(logical: str) -> str:
     return _client().get_queue_url(QueueName=queue_name(logical))["QueueUrl"]
 
 
+def _text(body: str | dict) -> str:
+    return body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+
+
 def send(logical: str, body: str | dict) -> None:
-    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
-    _client().send_message(QueueUrl=queue_url(logical), MessageBody=text)
+    _client().send_message(QueueUrl=queue_url(logical), MessageBody=_text(body))
 
 
-def send_many(logical: str, bodies: Iterable[dict]) -> None:
+def send_many(logical: str, bodies: Iterable[str | dict]) -> None:
     batch: list[dict] = []
     for body in bodies:
-        batch.append({"Id": str(len(batch)), "MessageBody": json.dumps(body, separators=(",", ":"))})
+        batch.append({"Id": str(len(batch)), "MessageBody": _text(body)})
         if len(batch) == 10:
             _send_batch(logical, batch)
             batch = []

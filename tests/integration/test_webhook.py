@@ -109,3 +109,23 @@ def test_statuses_update_the_delivery_without_going_back(stack, new_phone):
     assert post(stack, late, sign(stack.app_secret, late)).status_code == 200
     phone.settle(1.0)
     assert deliveries.get(job_id, recipient).status == "read"
+
+
+def test_a_payload_bigger_than_an_sqs_message_is_queued_per_change(stack, new_phone):
+    """Meta may post up to 3 MB; the queue holds 1 MiB per message."""
+    phone = new_phone()
+    statuses = [{"id": f"wamid.{n:06d}", "status": "delivered", "timestamp": "1795450000",
+                 "recipient_id": "393330000000", "conversation": {"id": f"conversation-{n:06d}"},
+                 "pricing": {"billable": True, "pricing_model": "PMP", "category": "utility"}}
+                for n in range(3000)]
+    value = {"messaging_product": "whatsapp",
+             "metadata": {"display_phone_number": "390571000001", "phone_number_id": BROADCAST}}
+    message = json.loads(text_payload(BROADCAST, phone.e164[1:], "AIUTO", f"wamid.{uuid.uuid4().hex}"))
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
+        {"field": "messages", "value": {**value, "statuses": statuses}},
+        {"field": "messages", "value": {**value, "statuses": statuses}},
+        message["entry"][0]["changes"][0],
+    ]}]}).encode()
+    assert len(body) > 1_048_576
+    assert post(stack, body, sign(stack.app_secret, body)).status_code == 200
+    assert "ATTIVA" in phone.wait_inbox(1, timeout=30)[0]["text"]
