@@ -36,6 +36,7 @@ class Settings:
     staff_audience: str
     public_base_url: str  # where citizens' links (privacy notice, status pages) point
     meta_secret_name: str  # Secrets Manager name holding the Meta secrets as JSON; empty locally
+    retry_base_seconds: int  # first wait before a deferred send is tried again; doubles each time
 
     def meta_secrets(self) -> MetaSecrets:
         if self.meta_secret_name:
@@ -67,6 +68,7 @@ def get_settings() -> Settings:
         staff_audience=env("STAFF_AUDIENCE", ""),
         public_base_url=env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         meta_secret_name=env("META_SECRET_NAME", ""),
+        retry_base_seconds=int(env("RETRY_BASE_SECONDS", "30")),
     )
 
 

@@ -63,7 +63,7 @@ class Stack:
             "AWS_ENDPOINT_URL": f"http://{self.host}:{self.moto_port}",
             "META_APP_SECRET": self.app_secret, "META_VERIFY_TOKEN": self.verify_token,
             "META_ACCESS_TOKEN": self.access_token, "GRAPH_URL": self.sandbox_url,
-            "PUBLIC_BASE_URL": self.api_url,
+            "PUBLIC_BASE_URL": self.api_url, "RETRY_BASE_SECONDS": str(self.visibility_timeout),
             **self.issuer.env(),
         })
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
-from chalicelib.services import abuse, web_subscriptions
+from chalicelib.services import abuse, subscriptions, web_subscriptions
 
 bp = Blueprint(__name__)
 
@@ -16,6 +16,8 @@ def subscribe(tenant: str):
     form = parse_body(request, web_subscriptions.FormRequest)
     try:
         web_subscriptions.submit(tenant, form, client_ip(request))
+    except subscriptions.NoTemplate:
+        raise ApiError(503, "unavailable", "L'iscrizione dal sito non è ancora attiva per questo comune.") from None
     except LookupError:
         raise ApiError(404, "not_found", "Comune non trovato.") from None
     except web_subscriptions.FormRefused as exc:

@@ -9,7 +9,7 @@ from chalicelib.providers import get_provider
 from chalicelib.providers.base import NotAWebhook
 from chalicelib.services import inbound
 
-logger = Logger(child=True)
+logger = Logger(service="filo-diretto", child=True)
 bp = Blueprint(__name__)
 
 

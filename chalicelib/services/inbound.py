@@ -21,7 +21,7 @@ from chalicelib.resources import table_name
 from chalicelib.services import clock, outbound, subscriptions
 from chalicelib.store import citizens, directory, queues
 
-logger = Logger(child=True)
+logger = Logger(service="filo-diretto", child=True)
 
 # Meta posts up to 3 MB; an SQS message holds 1 MiB.
 MAX_QUEUED_BYTES = 1_000_000

@@ -12,7 +12,7 @@ from chalicelib.providers.base import Content, ErrorClass, ProviderError, Recipi
 from chalicelib.services import clock, pacing
 from chalicelib.store import deliveries, directory, queues
 
-logger = Logger(child=True)
+logger = Logger(service="filo-diretto", child=True)
 
 IN_PROCESS_RETRIES = 2  # quick retries inside one consumer run before the queue's redelivery takes over
 MAX_BACKOFF_SECONDS = 5.0

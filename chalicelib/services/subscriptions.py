@@ -17,7 +17,7 @@ from chalicelib.services import outbound
 from chalicelib.store import citizens
 from chalicelib.store.citizens import ConsentEntry
 
-logger = Logger(child=True)
+logger = Logger(service="filo-diretto", child=True)
 
 PURPOSE = "broadcast"  # what the citizen consents to: the comune's notices on this channel
 CONFIRM_ID, DECLINE_ID = "sub:confirm", "sub:decline"
@@ -94,10 +94,10 @@ def _subscribe(talk: Conversation) -> None:
         talk.replies.append(Text(body=talk.say("subscribe.already")))
         return
     talk.citizen = rules.request(talk.citizen, "keyword", talk.now)
-    talk.replies.append(confirm_request(talk))
+    talk.replies.append(_confirm_request(talk))
 
 
-def confirm_request(talk: Conversation) -> Buttons:
+def _confirm_request(talk: Conversation) -> Buttons:
     return Buttons(body=talk.say("subscribe.confirm_request"), buttons=[
         Choice(id=CONFIRM_ID, title=talk.say("subscribe.confirm_button")),
         Choice(id=DECLINE_ID, title=talk.say("subscribe.decline_button")),
@@ -192,10 +192,14 @@ def _queue_replies(talk: Conversation) -> None:
                    job_id=f"reply-{talk.message.message_id}")
 
 
+class NoTemplate(LookupError):
+    """The channel lacks the approved template a business-initiated message needs."""
+
+
 def web_form_confirmation(tenant: Tenant, channel: Channel) -> Template:
     """The approved template that asks a web-form subscriber to confirm on WhatsApp."""
     template = channel.template("subscription_confirm")
     if not template:
-        raise LookupError("this channel has no approved confirmation template")
+        raise NoTemplate("this channel has no approved confirmation template")
     return Template(name=template["name"], language=template.get("language", tenant.language),
                     body_params=[tenant.name], button_payloads=[CONFIRM_ID])

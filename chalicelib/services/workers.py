@@ -8,6 +8,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.observability import logger
 from chalicelib.services import inbound, outbound
+from chalicelib.settings import get_settings
+from chalicelib.store import queues
+
+MAX_RETRY_DELAY = 900
 
 # A batch whose every record failed is reported like any other partial failure, not raised.
 _inbound_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -19,7 +23,17 @@ def _inbound_record(record: SQSRecord) -> None:
 
 
 def _outbound_record(record: SQSRecord) -> None:
-    outbound.process_job(outbound.OutboundJob.model_validate(json.loads(record.body)))
+    try:
+        outbound.process_job(outbound.OutboundJob.model_validate(json.loads(record.body)))
+    except outbound.RetryLater:
+        receives = int(record.attributes.approximate_receive_count or 1)
+        queues.delay("outbound", record.receipt_handle, retry_delay(receives))
+        raise
+
+
+def retry_delay(receives: int) -> int:
+    """Exponential backoff between deliveries of a job that must wait; the DLQ takes it after the last."""
+    return min(get_settings().retry_base_seconds * 2 ** (receives - 1), MAX_RETRY_DELAY)
 
 
 def process_inbound(event: dict, context) -> dict:

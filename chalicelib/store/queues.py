@@ -51,3 +51,9 @@ def depth(logical_or_dlq: str) -> int:
     url = _client().get_queue_url(QueueName=resource_name(logical_or_dlq))["QueueUrl"]
     attributes = _client().get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def delay(logical: str, receipt_handle: str, seconds: int) -> None:
+    """Make a received message come back only after seconds (SQS allows up to 12 hours)."""
+    _client().change_message_visibility(QueueUrl=queue_url(logical), ReceiptHandle=receipt_handle,
+                                        VisibilityTimeout=max(0, min(seconds, 43_200)))

@@ -52,12 +52,21 @@ def test_window_closed_without_a_template_fails_with_its_reason(stack, sandbox, 
     assert failed.error_code == 131047
 
 
-def test_transient_errors_are_retried_until_the_send_goes_through(stack, sandbox, new_phone):
+def test_transient_errors_are_retried_with_backoff_until_the_send_goes_through(stack, sandbox, new_phone):
     phone = new_phone()
     sandbox.configure(fault_rate=1.0)
+    faults_before = sandbox.stats()["faults"]
     job = job_for(phone)
     outbound.enqueue(job)
-    wait_for(lambda: (d := deliveries.get(job.job_id, phone.e164)) and d.status == "retry", timeout=15)
+    wait_for(lambda: sandbox.stats()["faults"] >= faults_before + 3, timeout=15)  # one delivery, three tries
     sandbox.configure(fault_rate=0.0)
     phone.wait_inbox(1, timeout=20)
     assert len(phone.settle(1.5)) == 1
+    assert deliveries.get(job.job_id, phone.e164).status in ("sent", "delivered", "read")
+
+
+def test_retry_delay_doubles_up_to_a_cap(stack):
+    from chalicelib.services.workers import MAX_RETRY_DELAY, retry_delay
+
+    assert [retry_delay(n) for n in (1, 2, 3)] == [1, 2, 4]  # the local stack's base is 1 s
+    assert retry_delay(30) == MAX_RETRY_DELAY
