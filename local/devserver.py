@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -34,13 +35,22 @@ def stage_environment(stage: str) -> dict[str, str]:
             **config["stages"][stage].get("environment_variables", {})}
 
 
+def _quiet_handler_class():
+    from chalice.local import ChaliceRequestHandler
+
+    class QuietRequestHandler(ChaliceRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+            pass
+    return QuietRequestHandler
+
+
 class Stack:
     """Everything make dev runs, in one process; tests start it on free ports."""
 
     def __init__(self, host: str = "127.0.0.1", api_port: int = 8000, sandbox_port: int = 8001,
                  moto_port: int = 8002, schedule_seconds: float | None = None, visibility_timeout: int = 5,
                  app_secret: str | None = None, verify_token: str | None = None,
-                 sandbox_rate_limit: float = 80.0):
+                 sandbox_rate_limit: float = 80.0, access_log: bool = True):
         self.host, self.api_port, self.sandbox_port, self.moto_port = host, api_port, sandbox_port, moto_port
         self.schedule_seconds = schedule_seconds
         self.visibility_timeout = visibility_timeout
@@ -48,6 +58,7 @@ class Stack:
         self.verify_token = verify_token or secrets.token_urlsafe(12)
         self.access_token = "sandbox-" + secrets.token_hex(12)
         self.sandbox_rate_limit = sandbox_rate_limit
+        self.access_log = access_log
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.api_url = f"http://{host}:{api_port}"
@@ -102,6 +113,9 @@ class Stack:
         config = CLIFactory(str(PROJECT_DIR), environ=os.environ).create_config_obj(chalice_stage_name="local")
         self.app = config.chalice_app
         self.api_server = create_local_server(self.app, config, self.host, self.api_port)
+        if not self.access_log:
+            self.api_server.server.RequestHandlerClass = functools.partial(
+                _quiet_handler_class(), app_object=self.app, config=config)
         thread = threading.Thread(target=self.api_server.server.serve_forever, name="api", daemon=True)
         thread.start()
 

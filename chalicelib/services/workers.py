@@ -13,10 +13,6 @@ from chalicelib.store import queues
 
 MAX_RETRY_DELAY = 900
 
-# A batch whose every record failed is reported like any other partial failure, not raised.
-_inbound_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-_outbound_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
 
 def _inbound_record(record: SQSRecord) -> None:
     inbound.handle_payload(record.body)
@@ -38,14 +34,17 @@ def retry_delay(receives: int) -> int:
 
 def process_inbound(event: dict, context) -> dict:
     inbound.register_context(context)
-    return _process(event, context, _inbound_record, _inbound_processor)
+    return _process(event, context, _inbound_record)
 
 
 def process_outbound(event: dict, context) -> dict:
-    return _process(event, context, _outbound_record, _outbound_processor)
+    return _process(event, context, _outbound_record)
 
 
-def _process(event: dict, context, handler, processor: BatchProcessor) -> dict:
+def _process(event: dict, context, handler) -> dict:
+    # A processor per batch: its state is per invocation. A batch whose every record failed is
+    # reported like any other partial failure, not raised.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     result = process_partial_response(event=event, record_handler=handler, processor=processor, context=context)
     failures = result.get("batchItemFailures", [])
     if failures:
