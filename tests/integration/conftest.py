@@ -10,20 +10,10 @@ import time
 import pytest
 import requests
 
+from tests.waiting import wait_for
+
 BROADCAST, REPORTS, SAFETY = "100000000000001", "100000000000002", "100000000000003"
 _numbers = itertools.count(1000)
-
-
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):
-    """Poll until predicate returns something truthy; fail the test with the last value otherwise."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met in {timeout}s (last value: {value!r})")
 
 
 class Phone:

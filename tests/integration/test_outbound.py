@@ -8,7 +8,8 @@ import pytest
 from chalicelib.providers.base import Text
 from chalicelib.services import outbound
 from chalicelib.store import deliveries
-from tests.integration.conftest import BROADCAST, wait_for
+from tests.integration.conftest import BROADCAST
+from tests.waiting import wait_for
 
 
 @pytest.fixture

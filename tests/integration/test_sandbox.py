@@ -17,6 +17,7 @@ import requests
 
 from local.sandbox import SandboxServer
 from local.sandbox.server import PendingStatus, StatusWorker
+from tests import waiting
 
 APP_SECRET = "test-app-secret"
 TOKEN = "test-access-token"
@@ -92,13 +93,7 @@ class WebhookRecorder:
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 3.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.01)
-    raise AssertionError("timed out waiting")
+    return waiting.wait_for(check, timeout, interval=0.01)
 
 
 @pytest.fixture

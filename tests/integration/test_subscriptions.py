@@ -5,7 +5,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.integration.conftest import BROADCAST, wait_for
+from tests.integration.conftest import BROADCAST
+from tests.waiting import wait_for
 
 
 def subscribe(phone) -> list[dict]:

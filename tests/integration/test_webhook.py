@@ -6,7 +6,8 @@ import uuid
 
 import requests
 
-from tests.integration.conftest import BROADCAST, Phone, sign, text_payload, wait_for
+from tests.integration.conftest import BROADCAST, Phone, sign, text_payload
+from tests.waiting import wait_for
 
 
 def post(stack, body: bytes, signature: str | None) -> requests.Response:

@@ -7,7 +7,8 @@ import boto3
 from chalice.local import LambdaContext
 
 from local.runner import Schedule
-from tests.integration.conftest import BROADCAST, text_payload, wait_for
+from tests.integration.conftest import BROADCAST, text_payload
+from tests.waiting import wait_for
 
 
 def sqs_event(bodies: list[str]) -> dict:
