@@ -1,16 +1,18 @@
 """Filo Diretto's entry points: every route, queue consumer and schedule of the system, in one table."""
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
-from chalicelib.api import public, staff, webhooks
+from chalicelib.api import broadcasts, public, staff, webhooks
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import queue_name
-from chalicelib.services import health, workers
+from chalicelib.services import broadcasting, health, workers
+from chalicelib.settings import get_settings
 
 app = Chalice(app_name="filo-diretto")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 
 app.register_blueprint(webhooks.bp)  # /webhooks/meta: Meta's handshake and signed webhooks
 app.register_blueprint(staff.bp)  # /api/v1: the staff API (bearer JWT)
+app.register_blueprint(broadcasts.bp)  # /api/v1/broadcasts: compose, preview, schedule, track
 app.register_blueprint(public.bp)  # /public/v1: citizen-facing endpoints
 
 
@@ -29,10 +31,22 @@ def inbound_worker(event):
     return workers.process_inbound(event.to_dict(), event.context)
 
 
-@app.on_sqs_message(queue=queue_name("outbound"), batch_size=5)
+@app.on_sqs_message(queue=queue_name("outbound"), batch_size=2, maximum_concurrency=get_settings().outbound_consumers)
 def outbound_sender(event):
-    """Every message we send: paced per channel, one recorded result per recipient."""
+    """Every message we send: paced per channel (rate / consumers each), one recorded result per recipient."""
     return workers.process_outbound(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue=queue_name("fanout"), batch_size=1)
+def fanout_worker(event):
+    """A running broadcast's audience, page by page into outbound jobs, checkpointed after each page."""
+    return workers.process_fanout(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def start_due_broadcasts(event):
+    """Claims broadcasts whose time has come (scheduled -> sending, conditionally)."""
+    return {"started": broadcasting.start_due()}
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

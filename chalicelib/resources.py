@@ -74,6 +74,7 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec("consents", "subject", "recorded_at"),
         TableSpec("deliveries", "job_id", "recipient", ttl_attribute="expires_at"),
+        TableSpec("broadcasts", "tenant_id", "broadcast_id", indexes=(Index("due", "due_bucket", "due_at"),)),
         TableSpec("audit", "tenant_id", "at", ttl_attribute="expires_at"),
         TableSpec("counters", "counter_key", ttl_attribute="expires_at"),
         TableSpec("idempotency", "id", ttl_attribute="expiration"),
@@ -85,6 +86,7 @@ QUEUES: dict[str, QueueSpec] = {
     for spec in (
         QueueSpec("inbound", visibility_timeout=180, max_receive_count=5),
         QueueSpec("outbound", visibility_timeout=180, max_receive_count=8),
+        QueueSpec("fanout", visibility_timeout=900, max_receive_count=5),
     )
 }
 

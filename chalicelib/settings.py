@@ -37,6 +37,7 @@ class Settings:
     public_base_url: str  # where citizens' links (privacy notice, status pages) point
     meta_secret_name: str  # Secrets Manager name holding the Meta secrets as JSON; empty locally
     retry_base_seconds: int  # first wait before a deferred send is tried again; doubles each time
+    outbound_consumers: int  # the outbound event source's maximum concurrency (pacing splits the rate)
 
     def meta_secrets(self) -> MetaSecrets:
         if self.meta_secret_name:
@@ -69,6 +70,7 @@ def get_settings() -> Settings:
         public_base_url=env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         meta_secret_name=env("META_SECRET_NAME", ""),
         retry_base_seconds=int(env("RETRY_BASE_SECONDS", "30")),
+        outbound_consumers=int(env("OUTBOUND_CONSUMERS", "2")),
     )
 
 

@@ -30,8 +30,8 @@ class QueuePoller(threading.Thread):
     """One Lambda event source mapping with ReportBatchItemFailures: successes deleted, failures left
     to come back after the visibility timeout, until the redrive policy moves them to the DLQ."""
 
-    def __init__(self, app: Chalice, config: SQSEventConfig, stop: threading.Event):
-        super().__init__(name=f"poller-{config.name}", daemon=True)
+    def __init__(self, app: Chalice, config: SQSEventConfig, stop: threading.Event, number: int = 0):
+        super().__init__(name=f"poller-{config.name}-{number}", daemon=True)
         self.app, self.config, self.stop = app, config, stop
         self.handled = 0
         self.failed = 0
@@ -119,8 +119,8 @@ def event_threads(app: Chalice, stop: threading.Event, schedule_seconds: float |
     """A poller per SQS consumer and a timer per schedule declared on the app."""
     threads: list[threading.Thread] = []
     for source in app.event_sources:
-        if isinstance(source, SQSEventConfig):
-            threads.append(QueuePoller(app, source, stop))
+        if isinstance(source, SQSEventConfig):  # as many consumers as the event source allows at once
+            threads += [QueuePoller(app, source, stop, n) for n in range(source.maximum_concurrency or 1)]
         elif isinstance(source, ScheduledEventConfig):
             threads.append(Schedule(app, source, stop, schedule_seconds))
     return threads

@@ -9,7 +9,7 @@ from chalicelib.api.auth import Staff, staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.domain.subscriptions import STATUSES
 from chalicelib.services import subscriber_admin as admin
-from chalicelib.services.staff_access import Forbidden, NotFound, channel_for, visible_channels
+from chalicelib.services.staff_access import Forbidden, NotFound, channel_for, tenant_of, visible_channels
 
 bp = Blueprint(__name__)
 
@@ -63,7 +63,7 @@ def add_subscriber(staff: Staff):
     data = parse_body(bp.current_request, admin.NewSubscriber)
     channel = _channel(staff, data.channel)
     try:
-        subscriber, created = admin.add(staff, admin.tenant_of(staff), channel, data)
+        subscriber, created = admin.add(staff, tenant_of(staff), channel, data)
     except admin.InvalidSubscriber as exc:
         raise ApiError(422, "invalid_subscriber", str(exc)) from None
     return Response(body=subscriber, status_code=201 if created else 200)
@@ -80,7 +80,7 @@ def import_subscribers(staff: Staff):
     except UnicodeDecodeError:
         raise ApiError(422, "invalid_csv", "The file must be UTF-8 text.") from None
     try:
-        rows = admin.import_csv(staff, admin.tenant_of(staff), channel, text)
+        rows = admin.import_csv(staff, tenant_of(staff), channel, text)
     except admin.InvalidSubscriber as exc:
         raise ApiError(422, "invalid_csv", str(exc)) from None
     summary = {k: sum(1 for r in rows if r.result == k) for k in ("created", "updated", "error")}

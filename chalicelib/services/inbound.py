@@ -54,8 +54,7 @@ def register_context(context) -> None:
 def handle_payload(raw_body: str) -> None:
     """One verified webhook POST: apply every status, handle every message once."""
     batch = get_provider().parse_webhook(raw_body.encode("utf-8"))
-    for status in batch.statuses:
-        outbound.record_status(status)
+    outbound.record_statuses(batch.statuses)
     for message in batch.messages:
         _handle_once()(message=message.model_dump(mode="json"))
 

@@ -1,21 +1,35 @@
-"""Outbound sending: jobs on the outbound queue, paced, idempotent per recipient, errors by class."""
+"""Outbound sending: jobs on the outbound queue, paced per channel, one recorded result per recipient.
+
+A job is one reply (one or more messages to one citizen) or a broadcast chunk (one message to a few
+dozen subscribers). Per job: a lease, one batch read of what is already recorded (and, for a
+broadcast, who is still subscribed and whether the broadcast still runs), then per recipient a send
+and one conditional write. Provider errors are handled by class (DESIGN.md, Outbound).
+"""
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
-from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
+from chalicelib.domain.broadcasts import in_service_window
 from chalicelib.domain.phones import mask
+from chalicelib.observability import logger
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import Content, ErrorClass, ProviderError, Recipient, StatusUpdate, Template
+from chalicelib.services import broadcast_progress as progress
 from chalicelib.services import clock, pacing
-from chalicelib.store import deliveries, directory, queues
+from chalicelib.settings import get_settings
+from chalicelib.store import broadcasts, deliveries, directory, queues
+from chalicelib.store.citizens import parse_time
 
-logger = Logger(service="filo-diretto", child=True)
-
-IN_PROCESS_RETRIES = 2  # quick retries inside one consumer run before the queue's redelivery takes over
+IN_PROCESS_RETRIES = 2  # quick retries inside one consumer run before the queue's backoff takes over
 MAX_BACKOFF_SECONDS = 5.0
+SEND_THREADS = 8  # sends in flight per consumer, so latency does not cap the rate
+DELIVERY_SHARDS = 16  # a broadcast's delivery records spread over this many partitions
 
 
 class JobRecipient(BaseModel):
@@ -35,21 +49,34 @@ class OutboundJob(BaseModel):
     channel_id: str
     contents: list[Content]
     recipients: list[JobRecipient]
-    fallback: Template | None = None  # sent instead when the 24-hour window is closed
+    fallback: Template | None = None  # sent instead outside the 24-hour window
     broadcast_id: str | None = None
 
 
 class RetryLater(Exception):
-    """Some recipients of the job are still unsent after a retryable error."""
+    """Some recipients of the job are still unsent after a retryable error, or another consumer holds it."""
 
 
-def delivery_id(job_id: str, index: int) -> str:
-    """Each content of a job is its own delivery, so a retry never repeats an earlier one."""
-    return job_id if index == 0 else f"{job_id}.{index}"
+def delivery_key(job: OutboundJob, index: int, recipient: str) -> str:
+    """Where a result is recorded: per broadcast and recipient (whatever chunk carried it), per reply job."""
+    if job.broadcast_id:
+        shard = int(hashlib.blake2b(recipient.encode(), digest_size=2).hexdigest(), 16) % DELIVERY_SHARDS
+        return f"{job.broadcast_id}#{shard:02d}"
+    return job.job_id if index == 0 else f"{job.job_id}.{index}"
+
+
+def callback_data(job: OutboundJob, key: str, recipient: str) -> str:
+    """Echoed in status webhooks: the delivery and broadcast they belong to, so no lookup is needed."""
+    parts = [key, recipient] + ([job.tenant_id, job.broadcast_id] if job.broadcast_id else [])
+    return "|".join(parts)
 
 
 def enqueue(job: OutboundJob) -> None:
     queues.send("outbound", job.model_dump(mode="json", exclude_none=True))
+
+
+def enqueue_many(jobs: list[OutboundJob]) -> None:
+    queues.send_many("outbound", (job.model_dump(mode="json", exclude_none=True) for job in jobs))
 
 
 def reply(tenant_id: str, channel_id: str, recipient: JobRecipient, contents: list[Content], job_id: str) -> None:
@@ -58,75 +85,170 @@ def reply(tenant_id: str, channel_id: str, recipient: JobRecipient, contents: li
                         recipients=[recipient]))
 
 
+@dataclass
+class _Run:
+    """One consumer's pass over a job: what happened, counted for the broadcast."""
+
+    job: OutboundJob
+    rate: float
+    counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "failed": 0, "failed_on_send": 0,
+                                                             "skipped": 0})
+    reasons: dict[str, int] = field(default_factory=dict)
+    pending: bool = False
+    fatal: ProviderError | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def count(self, outcome: str, reason: str | None = None) -> None:
+        with self.lock:
+            self.counts[outcome] += 1
+            if outcome == "failed":
+                self.counts["failed_on_send"] += 1
+            if reason:
+                self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+
+def consumer_rate(channel_rate: float) -> float:
+    """Each consumer's share: the event source runs at most OUTBOUND_CONSUMERS consumers at once."""
+    return channel_rate / max(get_settings().outbound_consumers, 1)
+
+
 def process_job(job: OutboundJob) -> None:
     """Send every unsent (content, recipient) pair of a job; raise RetryLater if some must wait."""
+    if not deliveries.lease(job.job_id, clock.now()):
+        raise RetryLater(f"job {job.job_id} is held by another consumer")
+    try:
+        _work(job)
+    except Exception:
+        deliveries.release(job.job_id)
+        raise
+
+
+def _work(job: OutboundJob) -> None:
     channel = directory.get_channel(job.channel_id)
-    rate = channel.rate_per_second if channel else 80.0
-    pending = False
-    for recipient in job.recipients:
-        for index, content in enumerate(job.contents):
-            if not _send_one(job, delivery_id(job.job_id, index), recipient, content, rate):
-                pending = True
-                break  # keep a recipient's messages in order
-    if pending:
-        raise RetryLater(f"job {job.job_id} has unsent recipients")
+    run = _Run(job, consumer_rate(channel.rate_per_second if channel else 80.0))
+    keys = [(delivery_key(job, i, r.key), r.key) for r in job.recipients for i in range(len(job.contents))]
+    snap = deliveries.snapshot(keys, job.channel_id, [r.key for r in job.recipients] if job.broadcast_id else [],
+                               (job.tenant_id, job.broadcast_id) if job.broadcast_id else None)
+    if job.broadcast_id and (snap.broadcast is None or snap.broadcast["status"] != "sending"):
+        logger.info("chunk dropped: broadcast not sending", extra={"broadcast_id": job.broadcast_id})
+        return  # paused or cancelled: a resume fans out again, and recorded recipients are skipped
+    todo = [r for r in job.recipients
+            if any((delivery_key(job, i, r.key), r.key) not in snap.recorded for i in range(len(job.contents)))]
+    with ThreadPoolExecutor(max_workers=min(SEND_THREADS, max(len(todo), 1))) as pool:
+        list(pool.map(lambda r: _send_to(run, snap, r), todo))
+    _finish(run)
 
 
-def _send_one(job: OutboundJob, job_id: str, recipient: JobRecipient, content: Content, rate: float) -> bool:
-    """True when this pair is settled (sent, or failed for good); False when it must be retried."""
-    if not deliveries.claim(job_id, recipient.key, job.tenant_id, job.channel_id, clock.now()):
-        return True
-    bucket = pacing.bucket_for(job.channel_id, rate)
+def _send_to(run: _Run, snap: deliveries.Snapshot, recipient: JobRecipient) -> None:
+    job = run.job
+    if job.broadcast_id:
+        citizen = snap.citizens.get(recipient.key)
+        if not citizen or citizen.get("status") != "active":  # left after the broadcast started
+            key = delivery_key(job, 0, recipient.key)
+            if deliveries.record(key, recipient.key, job.tenant_id, "skipped", clock.now()):
+                run.count("skipped")
+            return
+    for index, content in enumerate(job.contents):
+        key = delivery_key(job, index, recipient.key)
+        if (key, recipient.key) in snap.recorded:
+            continue
+        if run.stop.is_set() or not _send_one(run, key, recipient, _content_for(job, content, snap, recipient)):
+            return  # keep a recipient's messages in order
+
+
+def _content_for(job: OutboundJob, content: Content, snap: deliveries.Snapshot, recipient: JobRecipient) -> Content:
+    """Free text inside the 24-hour window; the channel's template outside it."""
+    if not job.broadcast_id or job.fallback is None or isinstance(content, Template):
+        return content
+    last = parse_time(snap.citizens.get(recipient.key, {}).get("last_inbound_at"))
+    return content if in_service_window(last, clock.now()) else job.fallback
+
+
+def _send_one(run: _Run, key: str, recipient: JobRecipient, content: Content) -> bool:
+    """True when this pair is settled (sent, or failed for good); False when it must wait."""
+    bucket = pacing.bucket_for(run.job.channel_id, run.rate)
     for attempt in range(IN_PROCESS_RETRIES + 1):
+        if run.stop.is_set():
+            return False
         bucket.take()
         try:
-            message_id = get_provider().send(job.channel_id, recipient.address(), content,
-                                             callback_data=f"{job_id}|{recipient.key}")
+            message_id = get_provider().send(run.job.channel_id, recipient.address(), content,
+                                             callback_data=callback_data(run.job, key, recipient.key))
         except ProviderError as error:
-            outcome = _on_error(job, job_id, recipient, error, attempt)
+            outcome = _on_error(run, key, recipient, error, attempt)
             if outcome is not None:
                 return outcome
             continue
-        deliveries.mark_sent(job_id, recipient.key, message_id, clock.now())
+        if deliveries.record(key, recipient.key, run.job.tenant_id, "sent", clock.now(), message_id):
+            run.count("sent")
         return True
     return False
 
 
-def _on_error(job: OutboundJob, job_id: str, recipient: JobRecipient, error: ProviderError,
-              attempt: int) -> bool | None:
-    """What one provider error means: True settled, False retry later, None retry now."""
-    log = {"job_id": job_id, "recipient": mask(recipient.phone), "code": error.code, "class": error.error_class}
+def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError, attempt: int) -> bool | None:
+    """What one provider error means: True settled, False wait for the queue, None retry now."""
+    log = {"job_id": run.job.job_id, "recipient": mask(recipient.phone), "code": error.code,
+           "class": error.error_class.value}
     if error.error_class in (ErrorClass.RATE_LIMITED, ErrorClass.TRANSIENT):
         if attempt < IN_PROCESS_RETRIES:
             time.sleep(min(error.retry_after or 0.5 * 2 ** attempt, MAX_BACKOFF_SECONDS))
             return None
         logger.warning("send deferred", extra=log)
-        deliveries.release(job_id, recipient.key, clock.now(), error.error_class.value, error.code)
+        run.pending = True
         return False
-    if error.error_class is ErrorClass.WINDOW_CLOSED and job.fallback is not None:
-        return _send_fallback(job, job_id, recipient)
-    logger.error("send failed", extra=log)
-    deliveries.mark_failed(job_id, recipient.key, clock.now(), error.error_class.value, error.code, error.message)
+    if error.error_class is ErrorClass.FATAL:
+        logger.error("fatal provider error: stopping the job", extra=log)
+        run.fatal = error
+        run.stop.set()
+        return False
+    if error.error_class is ErrorClass.WINDOW_CLOSED and run.job.fallback is not None:
+        return _send_one(run, key, recipient, run.job.fallback)
+    logger.warning("send failed", extra=log)
+    if deliveries.record(key, recipient.key, run.job.tenant_id, "failed", clock.now(),
+                         error_class=error.error_class.value, error_code=error.code, error_message=error.message):
+        run.count("failed", str(error.code or error.error_class.value))
     return True
 
 
-def _send_fallback(job: OutboundJob, job_id: str, recipient: JobRecipient) -> bool:
-    try:
-        message_id = get_provider().send(job.channel_id, recipient.address(), job.fallback,
-                                         callback_data=f"{job_id}|{recipient.key}")
-    except ProviderError as error:
-        deliveries.mark_failed(job_id, recipient.key, clock.now(), error.error_class.value, error.code,
-                               error.message)
-        return True
-    deliveries.mark_sent(job_id, recipient.key, message_id, clock.now())
-    return True
+def _finish(run: _Run) -> None:
+    job = run.job
+    if job.broadcast_id:
+        updated = broadcasts.add_counts(job.tenant_id, job.broadcast_id, run.counts, run.reasons)
+        if run.fatal is not None:
+            progress.pause_for_error(job.tenant_id, job.broadcast_id, run.fatal)
+        elif updated is not None:
+            progress.complete_if_done(updated)
+    elif run.fatal is not None:
+        logger.error("reply not sent: the channel is refused by the provider", extra={"job_id": job.job_id})
+    if run.pending:
+        raise RetryLater(f"job {job.job_id} has unsent recipients")
 
 
-def record_status(status: StatusUpdate) -> bool:
-    """Apply a status webhook to its delivery; the delivery is named in the callback data we sent."""
-    if not status.callback_data or "|" not in status.callback_data:
-        logger.info("status without our callback data", extra={"status": status.status})
-        return False
-    job_id, recipient = status.callback_data.split("|", 1)
-    code = status.errors[0].code if status.errors else None
-    return deliveries.advance(job_id, recipient, status.status, clock.now(), code)
+def record_statuses(statuses: list[StatusUpdate]) -> None:
+    """Apply status webhooks to their deliveries, and each broadcast's counters in one write per batch."""
+    per_broadcast: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {}
+    now = clock.now()
+    for status in statuses:
+        parts = (status.callback_data or "").split("|")
+        if len(parts) not in (2, 4):
+            continue
+        code = status.errors[0].code if status.errors else None
+        old = deliveries.advance(parts[0], parts[1], status.status, now, code)
+        if old is None or len(parts) != 4:
+            continue
+        counts, reasons = per_broadcast.setdefault((parts[2], parts[3]), ({}, {}))
+        for name in _counted(old, status.status):
+            counts[name] = counts.get(name, 0) + 1
+        if status.status == "failed":
+            reasons[str(code)] = reasons.get(str(code), 0) + 1
+    for (tenant_id, broadcast_id), (counts, reasons) in per_broadcast.items():
+        broadcasts.add_counts(tenant_id, broadcast_id, counts, reasons)
+
+
+def _counted(old_rank: int, status: str) -> list[str]:
+    """The counters a move from old_rank to status adds to (read implies delivered)."""
+    if status == "failed":
+        return ["failed"]
+    rank = deliveries.STATUS_RANK[status]
+    return [name for name, threshold in (("delivered", 2), ("read", 3)) if old_rank < threshold <= rank]

@@ -45,3 +45,10 @@ def record(staff, action: str, target: str, request_id: str | None = None) -> No
     """Write the audit entry before the data leaves: no entry, no answer."""
     audit.append(audit.AuditEntry(tenant_id=staff.tenant_id, actor=staff.subject, action=action, target=target,
                                   at=clock.now(), request_id=request_id))
+
+
+def tenant_of(staff):
+    tenant = directory.get_tenant(staff.tenant_id)
+    if tenant is None:
+        raise NotFound("tenant")
+    return tenant

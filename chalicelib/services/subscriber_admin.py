@@ -13,7 +13,7 @@ from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.services import clock
 from chalicelib.services.staff_access import NotFound, record
-from chalicelib.store import audit, citizens, directory
+from chalicelib.store import audit, citizens
 from chalicelib.store.citizens import ConsentEntry
 
 MAX_IMPORT_ROWS = 1000
@@ -190,13 +190,6 @@ def erase(staff, channel: Channel, key: str) -> None:
         actor=staff.subject,
     ))
     record(staff, "subscriber.erase", f"{channel.phone_number_id}#{key}")
-
-
-def tenant_of(staff) -> Tenant:
-    tenant = directory.get_tenant(staff.tenant_id)
-    if tenant is None:
-        raise NotFound("tenant")
-    return tenant
 
 
 def audit_trail(staff, limit: int) -> list[dict]:

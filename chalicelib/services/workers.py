@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.observability import logger
-from chalicelib.services import inbound, outbound
+from chalicelib.services import broadcasting, inbound, outbound
 from chalicelib.settings import get_settings
 from chalicelib.store import queues
 
@@ -32,6 +32,14 @@ def retry_delay(receives: int) -> int:
     return min(get_settings().retry_base_seconds * 2 ** (receives - 1), MAX_RETRY_DELAY)
 
 
+def _fanout_record(record: SQSRecord) -> None:
+    broadcasting.fan_out_message(json.loads(record.body))
+
+
+def process_fanout(event: dict, context) -> dict:
+    return _process(event, context, _fanout_record)
+
+
 def process_inbound(event: dict, context) -> dict:
     inbound.register_context(context)
     return _process(event, context, _inbound_record)
@@ -48,6 +56,7 @@ def _process(event: dict, context, handler) -> dict:
     result = process_partial_response(event=event, record_handler=handler, processor=processor, context=context)
     failures = result.get("batchItemFailures", [])
     if failures:
-        logger.warning("records failed, left for retry", extra={"failed": len(failures),
+        errors = sorted({f"{info[0].__name__}: {str(info[1])[:200]}" for info in processor.exceptions if info[0]})
+        logger.warning("records failed, left for retry", extra={"failed": len(failures), "errors": errors,
                                                                  "records": len(event.get("Records", []))})
     return result

@@ -76,11 +76,11 @@ def delete(channel_id: str, key: str) -> bool:
         raise
 
 
-def _encode_cursor(key: dict | None) -> str | None:
+def encode_cursor(key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
 
 
-def _decode_cursor(cursor: str | None) -> dict | None:
+def decode_cursor(cursor: str | None) -> dict | None:
     if not cursor:
         return None
     try:
@@ -95,7 +95,7 @@ def _decode_cursor(cursor: str | None) -> dict | None:
 def page(channel_id: str, status: str | None, prefix: str | None, limit: int,
          cursor: str | None) -> tuple[list[Citizen], str | None]:
     """One page of a channel's citizens, optionally by status and by key prefix (e.g. '+39335')."""
-    start = _decode_cursor(cursor)
+    start = decode_cursor(cursor)
     range_condition = CitizenModel.citizen_key.startswith(prefix) if prefix else None
     filter_condition = (CitizenModel.status == status) if status else None
     result = CitizenModel.query(
@@ -103,7 +103,7 @@ def page(channel_id: str, status: str | None, prefix: str | None, limit: int,
         limit=limit, last_evaluated_key=start, page_size=max(limit, 25),
     )
     items = [_to_domain(m) for m in result]
-    return items, _encode_cursor(result.last_evaluated_key) if len(items) >= limit else None
+    return items, encode_cursor(result.last_evaluated_key) if len(items) >= limit else None
 
 
 def record_consent(entry: ConsentEntry) -> None:
@@ -130,3 +130,17 @@ def consents(channel_id: str, key: str) -> list[ConsentEntry]:
         for m in ConsentModel.query(f"{channel_id}#{key}")
     ]
 
+
+
+def active_page(channel_id: str, cursor: dict | None, size: int) -> tuple[list[Citizen], dict | None]:
+    """One page of a channel's active subscribers (the sparse index), and where the next one starts."""
+    result = CitizenModel.active.query(channel_id, limit=size, last_evaluated_key=cursor, page_size=size)
+    items = [_to_domain(m) for m in result]
+    return items, result.last_evaluated_key if len(items) >= size else None
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """A time as the citizens table stores it (PynamoDB's UTC format), from a raw item."""
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")

@@ -1,105 +1,180 @@
-"""Per-recipient delivery records: claimed before a send, so a redelivered job never sends twice."""
+"""Delivery records and job leases: what makes every send idempotent, in as few requests as possible.
+
+The hot path uses the low-level client: one lease per job, one BatchGetItem per job (deliveries,
+citizens and the broadcast together), one conditional write per recipient.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from pynamodb.exceptions import PutError, UpdateError
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
 
-from chalicelib.store.models import DeliveryModel
+from chalicelib.resources import table_name
 
 RETENTION = timedelta(days=90)
-CLAIM_LEASE = timedelta(minutes=5)  # a claim older than this was left by a consumer that died
-STATUS_RANK = {"sending": 0, "sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4}
+LEASE = timedelta(minutes=5)  # a job is worked by one consumer at a time; a dead one's lease lapses
+LEASE_KEY = "#lease"
+STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4, "skipped": 5}
+BATCH_GET_MAX = 100
+_deserialize = TypeDeserializer().deserialize
 
 
 @dataclass(frozen=True)
 class Delivery:
-    job_id: str
+    key: str
     recipient: str
     status: str
     provider_message_id: str | None
     error_code: int | None
-    attempts: int
 
 
-def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException"
+@dataclass(frozen=True)
+class Snapshot:
+    """What a sender needs to know before a job: what is recorded, who is still subscribed, the broadcast."""
+
+    recorded: set[tuple[str, str]]
+    citizens: dict[str, dict]
+    broadcast: dict | None
 
 
-def claim(job_id: str, recipient: str, tenant_id: str, channel_id: str, now: datetime) -> bool:
-    """Take the right to send to recipient for job_id; False when it is sent, failed or being sent."""
-    item = DeliveryModel(
-        job_id, recipient, tenant_id=tenant_id, channel_id=channel_id, status="sending", status_rank=0,
-        attempts=1, updated_at=now, expires_at=now + RETENTION,
-    )
-    stale = now - CLAIM_LEASE
-    retryable = (DeliveryModel.status == "retry") | (
-        (DeliveryModel.status == "sending") & (DeliveryModel.updated_at < stale))
+@cache
+def _client():
+    return boto3.client("dynamodb")
+
+
+def _is_conditional(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _epoch(moment: datetime) -> str:
+    return str(int(moment.timestamp()))
+
+
+def lease(job_id: str, now: datetime) -> bool:
+    """Take the job for this consumer; False while another consumer holds it."""
     try:
-        item.save(condition=DeliveryModel.job_id.does_not_exist() | retryable)
+        _client().put_item(
+            TableName=table_name("deliveries"),
+            Item={"job_id": {"S": job_id}, "recipient": {"S": LEASE_KEY},
+                  "leased_until": {"N": _epoch(now + LEASE)}, "expires_at": {"N": _epoch(now + RETENTION)}},
+            ConditionExpression="attribute_not_exists(job_id) OR leased_until < :now",
+            ExpressionAttributeValues={":now": {"N": _epoch(now)}},
+        )
         return True
-    except PutError as exc:
-        if _conditional_failed(exc):
+    except ClientError as error:
+        if _is_conditional(error):
             return False
         raise
 
 
-def release(job_id: str, recipient: str, now: datetime, error_class: str, code: int | None) -> None:
-    """Give a claim back after a retryable failure: the next delivery of the job tries again."""
-    DeliveryModel(job_id, recipient).update(actions=[
-        DeliveryModel.status.set("retry"), DeliveryModel.error_class.set(error_class),
-        DeliveryModel.error_code.set(code), DeliveryModel.updated_at.set(now),
-    ])
+def release(job_id: str) -> None:
+    """Give a job back before its lease runs out, so its retry need not wait."""
+    _client().update_item(TableName=table_name("deliveries"),
+                          Key={"job_id": {"S": job_id}, "recipient": {"S": LEASE_KEY}},
+                          UpdateExpression="SET leased_until = :zero", ExpressionAttributeValues={":zero": {"N": "0"}})
 
 
-def mark_sent(job_id: str, recipient: str, provider_message_id: str, now: datetime) -> None:
-    """Record the send; a status webhook that raced ahead of us keeps its later status."""
-    item = DeliveryModel(job_id, recipient)
-    keep = [DeliveryModel.provider_message_id.set(provider_message_id), DeliveryModel.updated_at.set(now)]
+def snapshot(delivery_keys: list[tuple[str, str]], channel_id: str, citizen_keys: list[str],
+             broadcast: tuple[str, str] | None) -> Snapshot:
+    """One BatchGetItem (or a few, past 100 keys) across deliveries, citizens and broadcasts."""
+    requests: list[tuple[str, dict]] = [(table_name("deliveries"), {"job_id": {"S": k}, "recipient": {"S": r}})
+                                        for k, r in delivery_keys]
+    requests += [(table_name("citizens"), {"channel_id": {"S": channel_id}, "citizen_key": {"S": c}})
+                 for c in citizen_keys]
+    if broadcast:
+        requests.append((table_name("broadcasts"), {"tenant_id": {"S": broadcast[0]},
+                                                    "broadcast_id": {"S": broadcast[1]}}))
+    items: dict[str, list[dict]] = {}
+    for start in range(0, len(requests), BATCH_GET_MAX):
+        for table, found in _batch_get(requests[start:start + BATCH_GET_MAX]).items():
+            items.setdefault(table, []).extend(found)
+    recorded = {(i["job_id"], i["recipient"]) for i in items.get(table_name("deliveries"), [])
+                if i.get("recorded_at") is not None}
+    citizens = {i["citizen_key"]: i for i in items.get(table_name("citizens"), [])}
+    broadcasts = items.get(table_name("broadcasts"), [])
+    return Snapshot(recorded, citizens, broadcasts[0] if broadcasts else None)
+
+
+def _batch_get(requests: list[tuple[str, dict]]) -> dict[str, list[dict]]:
+    pending: dict[str, dict] = {}
+    for table, key in requests:
+        pending.setdefault(table, {"Keys": []})["Keys"].append(key)
+    found: dict[str, list[dict]] = {}
+    while pending:
+        answer = _client().batch_get_item(RequestItems=pending)
+        for table, rows in answer.get("Responses", {}).items():
+            found.setdefault(table, []).extend({k: _deserialize(v) for k, v in row.items()} for row in rows)
+        pending = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+def record(key: str, recipient: str, tenant_id: str, status: str, now: datetime,
+           provider_message_id: str | None = None, error_class: str | None = None,
+           error_code: int | None = None, error_message: str | None = None) -> bool:
+    """Write a recipient's result once; a status webhook that raced ahead keeps its later status."""
+    values = {":now": {"S": now.isoformat()}, ":status": {"S": status},
+              ":rank": {"N": str(STATUS_RANK[status])}, ":tenant": {"S": tenant_id},
+              ":expires": {"N": _epoch(now + RETENTION)}}
+    sets = ["recorded_at = :now", "tenant_id = :tenant", "expires_at = :expires",
+            "#status = if_not_exists(#status, :status)", "status_rank = if_not_exists(status_rank, :rank)"]
+    for name, value in (("provider_message_id", provider_message_id), ("error_class", error_class),
+                        ("error_message", (error_message or "")[:300] or None)):
+        if value is not None:
+            values[f":{name}"] = {"S": value}
+            sets.append(f"{name} = :{name}")
+    if error_code is not None:
+        values[":error_code"] = {"N": str(error_code)}
+        sets.append("error_code = :error_code")
     try:
-        item.update(
-            actions=keep + [DeliveryModel.status.set("sent"), DeliveryModel.status_rank.set(STATUS_RANK["sent"])],
-            condition=DeliveryModel.status_rank < STATUS_RANK["sent"],
+        _client().update_item(
+            TableName=table_name("deliveries"), Key={"job_id": {"S": key}, "recipient": {"S": recipient}},
+            UpdateExpression="SET " + ", ".join(sets), ConditionExpression="attribute_not_exists(recorded_at)",
+            ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values,
         )
-    except UpdateError as exc:
-        if not _conditional_failed(exc):
-            raise
-        item.update(actions=keep)
+        return True
+    except ClientError as error:
+        if _is_conditional(error):
+            return False
+        raise
 
 
-def mark_failed(job_id: str, recipient: str, now: datetime, error_class: str, code: int | None,
-                message: str) -> None:
-    DeliveryModel(job_id, recipient).update(actions=[
-        DeliveryModel.status.set("failed"), DeliveryModel.status_rank.set(STATUS_RANK["failed"]),
-        DeliveryModel.error_class.set(error_class), DeliveryModel.error_code.set(code),
-        DeliveryModel.error_message.set(message[:300]), DeliveryModel.updated_at.set(now),
-    ])
-
-
-def advance(job_id: str, recipient: str, status: str, now: datetime, code: int | None = None) -> bool:
-    """Apply a provider status; out-of-order and repeated statuses never move a delivery back."""
+def advance(key: str, recipient: str, status: str, now: datetime, code: int | None = None) -> int | None:
+    """Apply a provider status; returns the rank it moved from, or None when it would move back."""
     rank = STATUS_RANK.get(status)
     if rank is None:
-        return False
-    actions = [DeliveryModel.status.set(status), DeliveryModel.status_rank.set(rank),
-               DeliveryModel.updated_at.set(now)]
+        return None
+    values = {":status": {"S": status}, ":rank": {"N": str(rank)}, ":now": {"S": now.isoformat()},
+              ":expires": {"N": _epoch(now + RETENTION)}}
+    expression = "SET #status = :status, status_rank = :rank, updated_at = :now, expires_at = :expires"
     if code is not None:
-        actions.append(DeliveryModel.error_code.set(code))
+        values[":code"] = {"N": str(code)}
+        expression += ", error_code = :code"
     try:
-        DeliveryModel(job_id, recipient).update(
-            actions=actions,
-            condition=DeliveryModel.job_id.exists() & (DeliveryModel.status_rank < rank),
+        answer = _client().update_item(
+            TableName=table_name("deliveries"), Key={"job_id": {"S": key}, "recipient": {"S": recipient}},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_not_exists(status_rank) OR status_rank < :rank",
+            ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values,
+            ReturnValues="UPDATED_OLD",
         )
-        return True
-    except UpdateError as exc:
-        if _conditional_failed(exc):
-            return False
+    except ClientError as error:
+        if _is_conditional(error):
+            return None
         raise
+    old = answer.get("Attributes", {}).get("status_rank")
+    return int(old["N"]) if old else 0
 
 
-def get(job_id: str, recipient: str) -> Delivery | None:
-    for m in DeliveryModel.query(job_id, DeliveryModel.recipient == recipient):
-        return Delivery(m.job_id, m.recipient, m.status, m.provider_message_id,
-                        int(m.error_code) if m.error_code is not None else None, int(m.attempts or 0))
-    return None
+def get(key: str, recipient: str) -> Delivery | None:
+    item = _client().get_item(TableName=table_name("deliveries"),
+                              Key={"job_id": {"S": key}, "recipient": {"S": recipient}}, ConsistentRead=True)
+    row = {k: _deserialize(v) for k, v in item.get("Item", {}).items()}
+    if not row:
+        return None
+    code = row.get("error_code")
+    return Delivery(key, recipient, row.get("status", ""), row.get("provider_message_id"),
+                    int(code) if code is not None else None)

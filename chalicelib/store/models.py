@@ -4,8 +4,10 @@ from __future__ import annotations
 import os
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -122,24 +124,23 @@ class ConsentModel(Model):
 
 
 class DeliveryModel(Model):
-    """One recipient's result for one outbound job: the record that makes sends idempotent."""
+    """One recipient's result for one message (or a job's lease); written by store.deliveries."""
 
     class Meta(_Meta):
         table_name = table_name("deliveries")
         region = _region()
 
-    job_id = UnicodeAttribute(hash_key=True)
-    recipient = UnicodeAttribute(range_key=True)  # citizen key
-    tenant_id = UnicodeAttribute()
-    channel_id = UnicodeAttribute()
-    status = UnicodeAttribute()  # sending, sent, delivered, read, failed
-    status_rank = NumberAttribute(default=0)
+    job_id = UnicodeAttribute(hash_key=True)  # a reply job, or "<broadcast id>#<shard>"
+    recipient = UnicodeAttribute(range_key=True)  # citizen key, or "#lease" for the job's lease
+    tenant_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)  # sent, delivered, read, failed, skipped
+    status_rank = NumberAttribute(null=True)
+    recorded_at = UnicodeAttribute(null=True)
     provider_message_id = UnicodeAttribute(null=True)
     error_class = UnicodeAttribute(null=True)
     error_code = NumberAttribute(null=True)
     error_message = UnicodeAttribute(null=True)
-    attempts = NumberAttribute(default=0)
-    updated_at = UTCDateTimeAttribute()
+    leased_until = NumberAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
 
@@ -171,4 +172,52 @@ class CounterModel(Model):
     expires_at = TTLAttribute(null=True)
 
 
-ALL_MODELS = (TenantModel, ChannelModel, CitizenModel, ConsentModel, DeliveryModel, AuditModel, CounterModel)
+class DueBroadcastsIndex(GlobalSecondaryIndex):
+    """Sparse: only scheduled broadcasts carry due_bucket, so the scheduler reads exactly those due."""
+
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_bucket = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class BroadcastModel(Model):
+    """A message to the subscribers of a channel, its audience, schedule, progress and counters."""
+
+    class Meta(_Meta):
+        table_name = table_name("broadcasts")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    broadcast_id = UnicodeAttribute(range_key=True)  # sortable by creation time
+    channel_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # draft, scheduled, sending, paused, completed, cancelled
+    content = JSONAttribute()
+    audience = JSONAttribute(default=dict)
+    priority = UnicodeAttribute(default="normal")
+    send_at = UnicodeAttribute()
+    due_at = UnicodeAttribute()
+    due_bucket = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    started_at = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+    pause_reason = UnicodeAttribute(null=True)
+    cursor = JSONAttribute(null=True)  # the fan-out checkpoint: where the next page starts
+    page = NumberAttribute(default=0)  # pages fanned out so far
+    fanout_done = BooleanAttribute(default=False)
+    recipients = NumberAttribute(default=0)
+    sent = NumberAttribute(default=0)
+    delivered = NumberAttribute(default=0)
+    read = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
+    failed_on_send = NumberAttribute(default=0)
+    failed_by_reason = MapAttribute(default=dict)
+    due = DueBroadcastsIndex()
+
+
+ALL_MODELS = (TenantModel, ChannelModel, CitizenModel, ConsentModel, DeliveryModel, AuditModel, CounterModel,
+              BroadcastModel)

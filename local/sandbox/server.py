@@ -429,6 +429,12 @@ class SandboxServer:
 
     # ---- settings ----
 
+    def add_channel(self, channel: dict[str, Any]) -> None:
+        """Serve one more business number (a tenant added after start-up)."""
+        normalised = normalise_channel(channel)
+        with self._lock:
+            self.channels[normalised["phone_number_id"]] = normalised
+
     def configure(self, **settings: Any) -> None:
         """Change fault injection, rate limit, status webhooks...; same keys as POST /_sandbox/config."""
         clean = clean_settings(settings)

@@ -13,9 +13,10 @@ def test_model_matches_its_table_spec(model):
     keys = {k["KeyType"]: k["AttributeName"] for k in schema["key_schema"]}
     assert keys["HASH"] == spec.hash_key
     assert keys.get("RANGE") == spec.range_key
-    indexes = {i["index_name"]: [k["AttributeName"] for k in i["key_schema"]]
+    indexes = {i["index_name"]: {k["KeyType"]: k["AttributeName"] for k in i["key_schema"]}
                for i in schema.get("global_secondary_indexes", [])}
-    assert indexes == {i.name: [i.hash_key] + ([i.range_key] if i.range_key else []) for i in spec.indexes}
+    assert indexes == {i.name: {"HASH": i.hash_key, **({"RANGE": i.range_key} if i.range_key else {})}
+                       for i in spec.indexes}
 
 
 def test_every_queue_has_a_dead_letter_queue_and_room_for_batched_webhooks():

@@ -1,0 +1,100 @@
+"""The staff API for broadcasts: compose, list, read, preview, and schedule/cancel/pause/resume."""
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.auth import Staff, staff_only
+from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
+from chalicelib.services import broadcasting
+from chalicelib.services.staff_access import Forbidden, NotFound, channel_for, record, tenant_of
+from chalicelib.store import broadcasts
+from chalicelib.store.broadcasts import Broadcast
+
+bp = Blueprint(__name__)
+ROLES = ("admin", "communications")
+
+
+def view(b: Broadcast) -> dict:
+    c = b.counters
+    progress = round(100 * c.settled / c.recipients, 1) if c.recipients else (100.0 if b.status == "completed" else 0.0)
+    return {
+        "id": b.id, "channel": b.channel_id, "status": b.status, "content": b.content,
+        "audience": {"hamlets": list(b.audience.hamlets), "topics": list(b.audience.topics)},
+        "priority": b.priority, "send_at": b.send_at, "due_at": b.due_at, "created_by": b.created_by,
+        "created_at": b.created_at, "started_at": b.started_at, "finished_at": b.finished_at,
+        "pause_reason": b.pause_reason, "fanout_done": b.fanout_done, "progress": progress,
+        "counters": {"recipients": c.recipients, "sent": c.sent, "delivered": c.delivered, "read": c.read,
+                     "failed": c.failed, "skipped": c.skipped, "failed_by_reason": c.failed_by_reason},
+    }
+
+
+def _channel(staff: Staff, channel_id: str):
+    try:
+        return channel_for(staff, channel_id)
+    except NotFound:
+        raise ApiError(404, "not_found", "No such channel for your comune.") from None
+    except Forbidden as exc:
+        raise ApiError(403, "forbidden", f"Your roles do not give access to the {exc} channel.") from None
+
+
+def _broadcast(staff: Staff, broadcast_id: str) -> Broadcast:
+    found = broadcasts.get(staff.tenant_id, broadcast_id) if len(broadcast_id) < 80 else None
+    if found is None:
+        raise ApiError(404, "not_found", "No such broadcast for your comune.")
+    return found
+
+
+@bp.route("/api/v1/broadcasts", methods=["POST"], content_types=["application/json"])
+@json_errors
+@staff_only(bp, *ROLES)
+def create_broadcast(staff: Staff):
+    data = parse_body(bp.current_request, broadcasting.NewBroadcast)
+    channel = _channel(staff, data.channel)
+    try:
+        created = broadcasting.create(staff, tenant_of(staff), channel, data)
+    except broadcasting.Refused as exc:
+        raise ApiError(422, "invalid_broadcast", str(exc)) from None
+    record(staff, "broadcast.create", created.id)
+    return Response(body=view(created), status_code=201)
+
+
+@bp.route("/api/v1/broadcasts", methods=["GET"])
+@json_errors
+@staff_only(bp, *ROLES)
+def list_broadcasts(staff: Staff):
+    request = bp.current_request
+    try:
+        items, cursor = broadcasts.page(staff.tenant_id, page_limit(request, 20), query_param(request, "cursor"))
+    except ValueError:
+        raise ApiError(422, "invalid_request", "The cursor is not valid.") from None
+    return {"items": [view(b) for b in items], "next": cursor}
+
+
+@bp.route("/api/v1/broadcasts/{broadcast_id}", methods=["GET"])
+@json_errors
+@staff_only(bp, *ROLES)
+def read_broadcast(staff: Staff, broadcast_id: str):
+    return view(_broadcast(staff, broadcast_id))
+
+
+@bp.route("/api/v1/broadcasts/{broadcast_id}/preview", methods=["POST"])
+@json_errors
+@staff_only(bp, *ROLES)
+def preview_broadcast(staff: Staff, broadcast_id: str):
+    found = _broadcast(staff, broadcast_id)
+    return broadcasting.preview(found, _channel(staff, found.channel_id), tenant_of(staff))
+
+
+@bp.route("/api/v1/broadcasts/{broadcast_id}/{action}", methods=["POST"])
+@json_errors
+@staff_only(bp, *ROLES)
+def act_on_broadcast(staff: Staff, broadcast_id: str, action: str):
+    if action not in ("schedule", "cancel", "pause", "resume"):
+        raise ApiError(404, "not_found", "Actions are schedule, cancel, pause and resume.")
+    found = _broadcast(staff, broadcast_id)
+    try:
+        changed = broadcasting.act(found, action, _channel(staff, found.channel_id))
+    except broadcasting.Refused as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    record(staff, f"broadcast.{action}", found.id)
+    return view(changed)

@@ -1,0 +1,72 @@
+"""Broadcast rules: audiences, priorities, when one may be sent, its lifecycle and who needs a template."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from chalicelib.domain.hours import DailyWindow, outside
+
+QUIET_HOURS_DEFAULT = ("21:00", "08:00")
+SERVICE_WINDOW = timedelta(hours=24)  # after a citizen's last message, free text is allowed
+PRIORITIES = ("normal", "alert")
+
+# status -> the actions staff may take from it
+ACTIONS = {
+    "draft": {"schedule", "cancel"},
+    "scheduled": {"cancel", "pause"},
+    "sending": {"pause", "cancel"},
+    "paused": {"resume", "cancel"},
+    "completed": set(),
+    "cancelled": set(),
+}
+ACTION_RESULT = {"schedule": "scheduled", "cancel": "cancelled", "pause": "paused", "resume": "sending"}
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Hamlets and topics a broadcast is for; empty means everyone."""
+
+    hamlets: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+
+    def includes(self, hamlets: tuple[str, ...] | list[str], topics: tuple[str, ...] | list[str]) -> bool:
+        """A subscriber who chose no hamlet (or no topic) wants them all."""
+        return _overlaps(self.hamlets, hamlets) and _overlaps(self.topics, topics)
+
+
+def _overlaps(wanted: tuple[str, ...], chosen) -> bool:
+    return not wanted or not chosen or bool(set(wanted) & set(chosen))
+
+
+@dataclass(frozen=True)
+class Counters:
+    recipients: int = 0
+    sent: int = 0
+    delivered: int = 0
+    read: int = 0
+    failed: int = 0  # refused on send, or reported failed later by a status webhook
+    skipped: int = 0  # left (DISATTIVA) after the broadcast started
+    failed_on_send: int = 0
+    failed_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def settled(self) -> int:
+        """Recipients the sender is done with (a later failed status does not count twice)."""
+        return self.sent + self.failed_on_send + self.skipped
+
+
+def due_time(send_at: datetime, priority: str, quiet: DailyWindow | None) -> datetime:
+    """When a broadcast may go: an alert at once, a normal one not in quiet hours."""
+    return send_at if priority == "alert" else outside(quiet, send_at)
+
+
+def in_service_window(last_inbound_at: datetime | None, now: datetime) -> bool:
+    return last_inbound_at is not None and now - last_inbound_at < SERVICE_WINDOW
+
+
+def can(status: str, action: str) -> bool:
+    return action in ACTIONS.get(status, set())
+
+
+def is_finished(counters: Counters, fanout_done: bool) -> bool:
+    return fanout_done and counters.settled >= counters.recipients
