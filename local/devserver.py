@@ -50,7 +50,7 @@ class Stack:
     def __init__(self, host: str = "127.0.0.1", api_port: int = 8000, sandbox_port: int = 8001,
                  moto_port: int = 8002, schedule_seconds: float | None = None, visibility_timeout: int = 5,
                  app_secret: str | None = None, verify_token: str | None = None,
-                 sandbox_rate_limit: float = 80.0, access_log: bool = True):
+                 sandbox_rate_limit: float = 80.0, access_log: bool = True, moto_server: bool = True):
         self.host, self.api_port, self.sandbox_port, self.moto_port = host, api_port, sandbox_port, moto_port
         self.schedule_seconds = schedule_seconds
         self.visibility_timeout = visibility_timeout
@@ -59,6 +59,7 @@ class Stack:
         self.access_token = "sandbox-" + secrets.token_hex(12)
         self.sandbox_rate_limit = sandbox_rate_limit
         self.access_log = access_log
+        self.moto_server = moto_server  # False: moto in this process's memory, no HTTP (benchmarks)
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.api_url = f"http://{host}:{api_port}"
@@ -71,7 +72,6 @@ class Stack:
         os.environ.update({
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
             "AWS_DEFAULT_REGION": "eu-south-1", "AWS_REGION": "eu-south-1",
-            "AWS_ENDPOINT_URL": f"http://{self.host}:{self.moto_port}",
             "META_APP_SECRET": self.app_secret, "META_VERIFY_TOKEN": self.verify_token,
             "META_ACCESS_TOKEN": self.access_token, "GRAPH_URL": self.sandbox_url,
             "PUBLIC_BASE_URL": self.api_url, "RETRY_BASE_SECONDS": str(self.visibility_timeout),
@@ -100,8 +100,15 @@ class Stack:
         return self
 
     def _start_moto(self) -> None:
+        if not self.moto_server:
+            from moto import mock_aws
+
+            self.moto = mock_aws()
+            self.moto.start()
+            return
         from moto.server import ThreadedMotoServer
 
+        os.environ["AWS_ENDPOINT_URL"] = f"http://{self.host}:{self.moto_port}"
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log: one line per AWS call
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self.moto.start()

@@ -91,6 +91,7 @@ class _Run:
 
     job: OutboundJob
     rate: float
+    consumer: str  # the consumer's own bucket: one per Lambda process (one per poller thread locally)
     counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "failed": 0, "failed_on_send": 0,
                                                              "skipped": 0})
     reasons: dict[str, int] = field(default_factory=dict)
@@ -126,7 +127,7 @@ def process_job(job: OutboundJob) -> None:
 
 def _work(job: OutboundJob) -> None:
     channel = directory.get_channel(job.channel_id)
-    run = _Run(job, consumer_rate(channel.rate_per_second if channel else 80.0))
+    run = _Run(job, consumer_rate(channel.rate_per_second if channel else 80.0), threading.current_thread().name)
     keys = [(delivery_key(job, i, r.key), r.key) for r in job.recipients for i in range(len(job.contents))]
     snap = deliveries.snapshot(keys, job.channel_id, [r.key for r in job.recipients] if job.broadcast_id else [],
                                (job.tenant_id, job.broadcast_id) if job.broadcast_id else None)
@@ -135,7 +136,7 @@ def _work(job: OutboundJob) -> None:
         return  # paused or cancelled: a resume fans out again, and recorded recipients are skipped
     todo = [r for r in job.recipients
             if any((delivery_key(job, i, r.key), r.key) not in snap.recorded for i in range(len(job.contents)))]
-    with ThreadPoolExecutor(max_workers=min(SEND_THREADS, max(len(todo), 1))) as pool:
+    with ThreadPoolExecutor(max_workers=min(SEND_THREADS, max(len(todo), 1)), thread_name_prefix="sender") as pool:
         list(pool.map(lambda r: _send_to(run, snap, r), todo))
     _finish(run)
 
@@ -167,7 +168,7 @@ def _content_for(job: OutboundJob, content: Content, snap: deliveries.Snapshot, 
 
 def _send_one(run: _Run, key: str, recipient: JobRecipient, content: Content) -> bool:
     """True when this pair is settled (sent, or failed for good); False when it must wait."""
-    bucket = pacing.bucket_for(run.job.channel_id, run.rate)
+    bucket = pacing.bucket_for(f"{run.job.channel_id}:{run.consumer}", run.rate)
     for attempt in range(IN_PROCESS_RETRIES + 1):
         if run.stop.is_set():
             return False
@@ -231,8 +232,8 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
     now = clock.now()
     for status in statuses:
         parts = (status.callback_data or "").split("|")
-        if len(parts) not in (2, 4):
-            continue
+        if len(parts) not in (2, 4) or status.status == "sent":
+            continue  # 'sent' is what the send itself recorded: nothing to apply
         code = status.errors[0].code if status.errors else None
         old = deliveries.advance(parts[0], parts[1], status.status, now, code)
         if old is None or len(parts) != 4:

@@ -31,9 +31,10 @@ _buckets: dict[str, TokenBucket] = {}
 _lock = threading.Lock()
 
 
-def bucket_for(channel_id: str, rate: float) -> TokenBucket:
+def bucket_for(key: str, rate: float) -> TokenBucket:
+    """The bucket of one channel in one consumer (key: '<channel>:<consumer>')."""
     with _lock:
-        bucket = _buckets.get(channel_id)
+        bucket = _buckets.get(key)
         if bucket is None or bucket.rate != rate:
-            bucket = _buckets[channel_id] = TokenBucket(rate)
+            bucket = _buckets[key] = TokenBucket(rate)
         return bucket

@@ -115,25 +115,35 @@ def _batch_get(requests: list[tuple[str, dict]]) -> dict[str, list[dict]]:
 def record(key: str, recipient: str, tenant_id: str, status: str, now: datetime,
            provider_message_id: str | None = None, error_class: str | None = None,
            error_code: int | None = None, error_message: str | None = None) -> bool:
-    """Write a recipient's result once; a status webhook that raced ahead keeps its later status."""
-    values = {":now": {"S": now.isoformat()}, ":status": {"S": status},
-              ":rank": {"N": str(STATUS_RANK[status])}, ":tenant": {"S": tenant_id},
-              ":expires": {"N": _epoch(now + RETENTION)}}
-    sets = ["recorded_at = :now", "tenant_id = :tenant", "expires_at = :expires",
-            "#status = if_not_exists(#status, :status)", "status_rank = if_not_exists(status_rank, :rank)"]
+    """Write a recipient's result once (False when it was already recorded)."""
+    item = {"job_id": {"S": key}, "recipient": {"S": recipient}, "recorded_at": {"S": now.isoformat()},
+            "tenant_id": {"S": tenant_id}, "status": {"S": status}, "status_rank": {"N": str(STATUS_RANK[status])},
+            "expires_at": {"N": _epoch(now + RETENTION)}}
     for name, value in (("provider_message_id", provider_message_id), ("error_class", error_class),
                         ("error_message", (error_message or "")[:300] or None)):
         if value is not None:
-            values[f":{name}"] = {"S": value}
-            sets.append(f"{name} = :{name}")
+            item[name] = {"S": value}
     if error_code is not None:
-        values[":error_code"] = {"N": str(error_code)}
-        sets.append("error_code = :error_code")
+        item["error_code"] = {"N": str(error_code)}
+    try:
+        _client().put_item(TableName=table_name("deliveries"), Item=item,
+                           ConditionExpression="attribute_not_exists(job_id)")
+        return True
+    except ClientError as error:
+        if not _is_conditional(error):
+            raise
+    return _record_over_status(item)
+
+
+def _record_over_status(item: dict) -> bool:
+    """The rare case: a status webhook raced ahead of the record; keep its (later) status."""
+    fields = {k: v for k, v in item.items() if k not in ("job_id", "recipient", "status", "status_rank")}
     try:
         _client().update_item(
-            TableName=table_name("deliveries"), Key={"job_id": {"S": key}, "recipient": {"S": recipient}},
-            UpdateExpression="SET " + ", ".join(sets), ConditionExpression="attribute_not_exists(recorded_at)",
-            ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values,
+            TableName=table_name("deliveries"), Key={"job_id": item["job_id"], "recipient": item["recipient"]},
+            UpdateExpression="SET " + ", ".join(f"{k} = :{k}" for k in fields),
+            ConditionExpression="attribute_not_exists(recorded_at)",
+            ExpressionAttributeValues={f":{k}": v for k, v in fields.items()},
         )
         return True
     except ClientError as error:

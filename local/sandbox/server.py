@@ -429,6 +429,11 @@ class SandboxServer:
 
     # ---- settings ----
 
+    def sent_messages(self) -> list[SentMessage]:
+        """Everything the app sent so far, oldest first (for benchmarks that count per recipient)."""
+        with self._lock:
+            return list(self._messages)
+
     def add_channel(self, channel: dict[str, Any]) -> None:
         """Serve one more business number (a tenant added after start-up)."""
         normalised = normalise_channel(channel)
@@ -963,6 +968,7 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, tuple[bytes, st
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # a busy sender opens many connections at once; 5 would drop SYNs
     allow_reuse_address = True
     sandbox: SandboxServer
 

@@ -1,0 +1,194 @@
+"""One broadcast to N subscribers through the whole local stack in one process: speed, losses,
+duplicates and AWS requests per message.
+
+    python bench/broadcast.py --limit 80 --subscribers 10000 --fault-rate 0.05 --json
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import botocore.session  # noqa: E402
+import requests  # noqa: E402
+
+CHANNEL = "100000000000001"
+SEND_PATH = ("poller-outbound_sender", "poller-fanout_worker", "sender", "schedule-")
+STATUS_PATH = ("poller-inbound_worker",)
+
+
+class RequestCounter:
+    """Counts AWS requests with a botocore 'before-call' hook on every client, by the path that made them."""
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter = collections.Counter()
+        self.lock = threading.Lock()
+        self.enabled = False
+        original = botocore.session.Session.create_client
+        counter = self
+
+        def create_client(session, *args, **kwargs):
+            client = original(session, *args, **kwargs)
+            client.meta.events.register("before-call", counter.hook)
+            return client
+
+        botocore.session.Session.create_client = create_client
+
+    def hook(self, model, params, **_):  # params: the request as botocore is about to send it
+        if not self.enabled:
+            return
+        thread = threading.current_thread().name
+        if thread.startswith(SEND_PATH):
+            path = "send"
+        elif thread.startswith(STATUS_PATH) or (model.name == "SendMessage" and "inbound" in str(params.get("body"))):
+            path = "status"  # the inbound worker, and the webhook queueing status payloads
+        else:
+            path = "other"
+        with self.lock:
+            self.counts[(path, model.service_model.service_name, model.name)] += 1
+
+    def total(self, path: str) -> int:
+        return sum(n for (p, _, _), n in self.counts.items() if p == path)
+
+
+def seed(subscribers: int) -> list[str]:
+    """Active subscribers written straight to the table, as an import of residents would leave them."""
+    from chalicelib.store.models import CitizenModel
+
+    now = datetime.now(timezone.utc)
+    phones = [f"+39350{n:07d}" for n in range(subscribers)]
+    with CitizenModel.batch_write() as batch:
+        for phone in phones:
+            batch.save(CitizenModel(CHANNEL, phone, tenant_id="demo", phone=phone, status="active",
+                                    active_channel=CHANNEL, source="staff", created_at=now, updated_at=now,
+                                    subscribed_at=now))
+    return phones
+
+
+def configure_channel(limit: float) -> None:
+    from chalicelib.domain.tenancy import Channel
+    from chalicelib.store import directory
+
+    channel = directory.get_channel(CHANNEL)
+    settings = {**channel.settings, "rate_per_second": limit, "quiet_hours": {"enabled": False},
+                "messaging_limit": 1_000_000}
+    directory.save_channel(Channel(channel.phone_number_id, channel.tenant_id, channel.kind, channel.name,
+                                   channel.display_phone_number, settings))
+
+
+def kill_fanout_after(pages: int) -> None:
+    """Fault hook: the fan-out dies once, after enqueuing page N+1 but before its checkpoint."""
+    from chalicelib.store import broadcasts
+
+    real, calls = broadcasts.checkpoint, []
+
+    def checkpoint(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == pages + 1:
+            raise RuntimeError("fan-out killed by the benchmark")
+        return real(*args, **kwargs)
+
+    broadcasts.checkpoint = checkpoint
+
+
+def run(args) -> dict:
+    counter = RequestCounter()
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    os.environ["OUTBOUND_CONSUMERS"] = str(args.consumers)
+    from local.devserver import Stack, free_port
+
+    stack = Stack(api_port=free_port(), sandbox_port=free_port(), moto_port=free_port(), visibility_timeout=30,
+                  schedule_seconds=3600, sandbox_rate_limit=args.limit, access_log=False, moto_server=False).start()
+    try:
+        stack.sandbox.configure(fault_rate=args.fault_rate, seed=7, status_delay=0.5,
+                                status_webhooks=not args.no_statuses)
+        configure_channel(args.limit)
+        phones = seed(args.subscribers)
+        if args.kill_fanout_after is not None:
+            kill_fanout_after(args.kill_fanout_after)
+        token = stack.state()["tokens"]["communications"]
+        headers = {"Authorization": f"Bearer {token}"}
+        counter.enabled = True
+        started = time.monotonic()
+        created = requests.post(f"{stack.api_url}/api/v1/broadcasts", headers=headers, timeout=60,
+                                json={"channel": CHANNEL, "text": "Benchmark: avviso a tutta la cittadinanza"})
+        created.raise_for_status()
+        broadcast_id = created.json()["id"]
+        final = wait(stack, headers, broadcast_id, lambda b: b["status"] in ("completed", "paused"), args.timeout)
+        wall = time.monotonic() - started
+        send_requests = counter.total("send")
+        if not args.no_statuses:
+            final = wait(stack, headers, broadcast_id,
+                         lambda b: b["counters"]["read"] >= b["counters"]["sent"], args.timeout)
+            time.sleep(1.0)
+        return report(args, stack, phones, final, wall, send_requests, counter)
+    finally:
+        stack.stop()
+
+
+def wait(stack, headers, broadcast_id, done, timeout) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        broadcast = requests.get(f"{stack.api_url}/api/v1/broadcasts/{broadcast_id}", headers=headers,
+                                 timeout=30).json()
+        if done(broadcast) or time.monotonic() > deadline:
+            return broadcast
+        time.sleep(0.5)
+
+
+def report(args, stack, phones, final, wall, send_requests, counter) -> dict:
+    sent = [m for m in stack.sandbox.sent_messages() if m.channel == CHANNEL and "Benchmark" in m.text]
+    per_recipient = collections.Counter(m.to for m in sent)
+    delivered = sum(1 for p in phones if per_recipient.get(p))
+    times = sorted(m.time for m in sent)
+    span = (times[-1] - times[0]) if len(times) > 1 else 0.0
+    achieved = (len(sent) - 1) / span if span else 0.0
+    statuses = final["counters"]["delivered"] + final["counters"]["read"] + len(sent)  # sent, delivered, read
+    status_requests = counter.total("status")
+    result = {
+        "limit": args.limit, "subscribers": args.subscribers, "fault_rate": args.fault_rate,
+        "kill_fanout_after": args.kill_fanout_after, "status": final["status"],
+        "achieved_rate": round(achieved, 1), "ratio": round(achieved / args.limit, 3),
+        "lost": len(phones) - delivered, "duplicates": sum(n - 1 for n in per_recipient.values() if n > 1),
+        "aws_requests_per_message": round(send_requests / max(delivered, 1), 3),
+        "status_requests_per_update": round(status_requests / max(statuses, 1), 3) if not args.no_statuses else None,
+        "wall_s": round(wall, 1), "send_span_s": round(span, 1),
+        "sandbox": {k: v for k, v in stack.sandbox.stats().items() if k in ("accepted", "rate_limited", "faults")},
+    }
+    if args.verbose:
+        result["requests"] = {f"{p}:{s}:{op}": n for (p, s, op), n in sorted(counter.counts.items())}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=float, default=80.0, help="the sandbox's and the channel's rate, msg/s")
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of sends answered 500 (131000)")
+    parser.add_argument("--kill-fanout-after", type=int, default=None, metavar="N",
+                        help="kill the fan-out once after N pages, then let it resume")
+    parser.add_argument("--consumers", type=int, default=2, help="outbound consumers (the event source's maximum concurrency)")
+    parser.add_argument("--no-statuses", action="store_true", help="the sandbox posts no status webhooks")
+    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser.add_argument("--verbose", action="store_true", help="requests by path, service and operation")
+    args = parser.parse_args()
+    result = run(args)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:28} {value}")
+
+
+if __name__ == "__main__":
+    main()
