@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +64,7 @@ def seed(subscribers: int) -> list[str]:
     """Active subscribers written straight to the table, as an import of residents would leave them."""
     from chalicelib.store.models import CitizenModel
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     phones = [f"+39350{n:07d}" for n in range(subscribers)]
     with CitizenModel.batch_write() as batch:
         for phone in phones:
@@ -107,9 +107,10 @@ def run(args) -> dict:
     from local.devserver import Stack, free_port
 
     stack = Stack(api_port=free_port(), sandbox_port=free_port(), moto_port=free_port(), visibility_timeout=30,
-                  schedule_seconds=3600, sandbox_rate_limit=args.limit, access_log=False, moto_server=False).start()
+                  schedule_seconds=3600, sandbox_rate_limit=args.limit, access_log=False, moto_server=False,
+                  sandbox_process=True).start()
     try:
-        stack.sandbox.configure(fault_rate=args.fault_rate, seed=7, status_delay=0.5,
+        stack.sandbox.configure(fault_rate=args.fault_rate, seed=7, status_delay=0.5, status_batch_seconds=1.0,
                                 status_webhooks=not args.no_statuses)
         configure_channel(args.limit)
         phones = seed(args.subscribers)
@@ -146,10 +147,10 @@ def wait(stack, headers, broadcast_id, done, timeout) -> dict:
 
 
 def report(args, stack, phones, final, wall, send_requests, counter) -> dict:
-    sent = [m for m in stack.sandbox.sent_messages() if m.channel == CHANNEL and "Benchmark" in m.text]
-    per_recipient = collections.Counter(m.to for m in sent)
+    sent = [m for m in stack.sandbox.sent_messages() if m["channel"] == CHANNEL and "Benchmark" in m["text"]]
+    per_recipient = collections.Counter(m["to"] for m in sent)
     delivered = sum(1 for p in phones if per_recipient.get(p))
-    times = sorted(m.time for m in sent)
+    times = sorted(m["time"] for m in sent)
     span = (times[-1] - times[0]) if len(times) > 1 else 0.0
     achieved = (len(sent) - 1) / span if span else 0.0
     statuses = final["counters"]["delivered"] + final["counters"]["read"] + len(sent)  # sent, delivered, read

@@ -8,6 +8,9 @@ import logging
 import os
 import secrets
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -35,6 +38,26 @@ def stage_environment(stage: str) -> dict[str, str]:
             **config["stages"][stage].get("environment_variables", {})}
 
 
+def _speed_up_moto_backend_lookup() -> None:
+    """moto looks a service's backend up on every request under a global lock, scanning a list of every
+    backend (moto 5.2 BackendDict._create_account_specific_backend); under load that lock and scan cost
+    more than the request. Once a backend exists and is registered, the lookup can return at once."""
+    from moto.core.base_backend import BackendDict
+
+    original = BackendDict._create_account_specific_backend
+    if getattr(original, "filo_fast", False):
+        return
+
+    def lookup(self, account_id: str) -> None:
+        if getattr(self, "_filo_registered", False) and dict.__contains__(self, account_id):
+            return
+        original(self, account_id)
+        self._filo_registered = True
+
+    lookup.filo_fast = True
+    BackendDict._create_account_specific_backend = lookup
+
+
 def _quiet_handler_class():
     from chalice.local import ChaliceRequestHandler
 
@@ -50,7 +73,8 @@ class Stack:
     def __init__(self, host: str = "127.0.0.1", api_port: int = 8000, sandbox_port: int = 8001,
                  moto_port: int = 8002, schedule_seconds: float | None = None, visibility_timeout: int = 5,
                  app_secret: str | None = None, verify_token: str | None = None,
-                 sandbox_rate_limit: float = 80.0, access_log: bool = True, moto_server: bool = True):
+                 sandbox_rate_limit: float = 80.0, access_log: bool = True, moto_server: bool = True,
+                 sandbox_process: bool = False):
         self.host, self.api_port, self.sandbox_port, self.moto_port = host, api_port, sandbox_port, moto_port
         self.schedule_seconds = schedule_seconds
         self.visibility_timeout = visibility_timeout
@@ -60,11 +84,12 @@ class Stack:
         self.sandbox_rate_limit = sandbox_rate_limit
         self.access_log = access_log
         self.moto_server = moto_server  # False: moto in this process's memory, no HTTP (benchmarks)
+        self.sandbox_process = sandbox_process  # True: the sandbox in a process of its own, like Meta
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.api_url = f"http://{host}:{api_port}"
         self.sandbox_url = f"http://{host}:{sandbox_port}"
-        self.app = self.api_server = self.sandbox = self.moto = self.issuer = None
+        self.app = self.api_server = self.sandbox = self.sandbox_child = self.moto = self.issuer = None
 
     def configure_environment(self) -> None:
         """Settings the app reads at import: they must be in place before app.py is imported."""
@@ -100,6 +125,7 @@ class Stack:
         return self
 
     def _start_moto(self) -> None:
+        _speed_up_moto_backend_lookup()
         if not self.moto_server:
             from moto import mock_aws
 
@@ -132,10 +158,33 @@ class Stack:
 
         channels = [{"phone_number_id": c.phone_number_id, "display_phone_number": c.display_phone_number,
                      "kind": c.kind, "tenant": c.tenant_id, "name": c.name} for c in CHANNELS]
+        if self.sandbox_process:
+            self._start_sandbox_process(channels)
+            return
         self.sandbox = SandboxServer(
             self.host, self.sandbox_port, app_secret=self.app_secret, access_token=self.access_token,
             webhook_url=f"{self.api_url}/webhooks/meta", channels=channels, rate_limit=self.sandbox_rate_limit)
         self.sandbox.start()
+
+    def _start_sandbox_process(self, channels: list[dict]) -> None:
+        from local.sandbox.client import SandboxClient
+
+        channels_file = Path(tempfile.mkdtemp()) / "channels.json"
+        channels_file.write_text(json.dumps(channels))
+        self.sandbox_child = subprocess.Popen([
+            sys.executable, "-m", "local.sandbox", "--host", self.host, "--port", str(self.sandbox_port),
+            "--webhook-url", f"{self.api_url}/webhooks/meta", "--app-secret", self.app_secret,
+            "--access-token", self.access_token, "--channels", str(channels_file),
+            "--rate-limit", str(self.sandbox_rate_limit)], cwd=PROJECT_DIR)
+        self.sandbox = SandboxClient(self.sandbox_url)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                self.sandbox.stats()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the sandbox process did not start")
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -167,7 +216,10 @@ class Stack:
 
     def stop(self) -> None:
         self.stop_event.set()
-        if self.sandbox:
+        if self.sandbox_process and self.sandbox_child:
+            self.sandbox_child.terminate()
+            self.sandbox_child.wait(timeout=10)
+        elif self.sandbox:
             self.sandbox.stop()
         if self.api_server:
             self.api_server.server.shutdown()

@@ -227,13 +227,21 @@ def _finish(run: _Run) -> None:
 
 
 def record_statuses(statuses: list[StatusUpdate]) -> None:
-    """Apply status webhooks to their deliveries, and each broadcast's counters in one write per batch."""
-    per_broadcast: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {}
-    now = clock.now()
+    """Apply status webhooks to their deliveries, and each broadcast's counters in one write per batch.
+
+    Within a batch only a delivery's latest status is written: the end state and the counters are the same.
+    """
+    latest: dict[tuple[str, str], tuple[StatusUpdate, list[str]]] = {}
     for status in statuses:
         parts = (status.callback_data or "").split("|")
         if len(parts) not in (2, 4) or status.status == "sent":
             continue  # 'sent' is what the send itself recorded: nothing to apply
+        seen = latest.get((parts[0], parts[1]))
+        if seen is None or deliveries.STATUS_RANK[status.status] > deliveries.STATUS_RANK[seen[0].status]:
+            latest[(parts[0], parts[1])] = (status, parts)
+    per_broadcast: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {}
+    now = clock.now()
+    for status, parts in latest.values():
         code = status.errors[0].code if status.errors else None
         old = deliveries.advance(parts[0], parts[1], status.status, now, code)
         if old is None or len(parts) != 4:

@@ -149,6 +149,7 @@ SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "rate_limit": _rate,
     "status_webhooks": _flag,
     "status_delay": _seconds,
+    "status_batch_seconds": _seconds,  # gather statuses this long between posts (Meta batches up to 1,000)
     "seed": _seed,
     "webhook_url": _url,
 }
@@ -213,6 +214,7 @@ class StatusWorker:
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
         self.dropped_batches = 0
+        self.window = 0.0  # seconds to gather statuses after each post
 
     def start(self) -> None:
         if self._thread is None:
@@ -241,6 +243,8 @@ class StatusWorker:
             batch = self._next_batch()
             if batch:
                 self._deliver(batch)
+                if self.window:
+                    self._stopping.wait(self.window)
 
     def _next_batch(self) -> list[PendingStatus]:
         with self._cond:
@@ -369,7 +373,7 @@ class SandboxServer:
         self._lock = threading.RLock()
         self._settings: dict[str, Any] = {
             "fault_rate": 0.0, "slow_rate": 0.0, "slow_seconds": 2.0, "recipient_errors": {},
-            "rate_limit": 80.0, "status_webhooks": True, "status_delay": 0.2, "seed": 0,
+            "rate_limit": 80.0, "status_webhooks": True, "status_delay": 0.2, "status_batch_seconds": 0.0, "seed": 0,
             "webhook_url": "http://127.0.0.1:8000/",
         }
         self._random = random.Random(0)
@@ -449,6 +453,8 @@ class SandboxServer:
                 self._random = random.Random(clean["seed"])
             if "rate_limit" in clean:
                 self._buckets.clear()
+            if "status_batch_seconds" in clean:
+                self._worker.window = clean["status_batch_seconds"]
             if "recipient_errors" in clean:
                 self._recipient_errors = {meta.recipient_key(k): v for k, v in clean["recipient_errors"].items()}
 
