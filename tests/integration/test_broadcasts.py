@@ -275,3 +275,18 @@ def test_fan_out_resumes_from_its_checkpoint_after_a_crash(stack, town, monkeypa
     assert len(calls) >= 5  # 4 pages, one of them twice
     assert done["counters"]["recipients"] == 35 and done["counters"]["sent"] == 35
     assert all(v == 1 for v in received(town, numbers, "Nuovo orario").values())
+
+
+def test_a_refused_recipient_is_counted_by_reason_and_the_rest_go(stack, town):
+    t = next(_towns)
+    numbers = [number(t, n) for n in range(3)]
+    town.subscribe([(n, "", "") for n in numbers])
+    refused = "+" + "".join(ch for ch in numbers[1] if ch.isdigit())
+    stack.sandbox.configure(recipient_errors={refused: 131026})
+    try:
+        created = town.broadcast(text="Scuole chiuse per neve")
+        done = town.wait_status(created["id"], "completed")
+    finally:
+        stack.sandbox.configure(recipient_errors={})
+    assert done["counters"]["sent"] == 2 and done["counters"]["failed"] == 1
+    assert done["counters"]["failed_by_reason"] == {"131026": 1}
