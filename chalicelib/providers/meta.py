@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import math
 import re
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from http.client import HTTPException
+from http.client import HTTPException, RemoteDisconnected
 from typing import Any
 
 from chalicelib.providers.base import (
@@ -516,6 +518,7 @@ class MetaProvider:
         self._base_url = f"{graph_url.rstrip('/')}/{graph_version}"
         self._timeout = timeout
         self._opener = urllib.request.build_opener(_TokenSafeRedirects())
+        self._local = threading.local()  # per thread: kept-alive connections for sends
 
     # ---- webhook ---------------------------------------------------------------------
 
@@ -559,8 +562,7 @@ class MetaProvider:
                                 **_address(recipient), **_BODY_BUILDERS[content.kind](content)}
         if callback_data is not None:
             body["biz_opaque_callback_data"] = callback_data
-        raw, _ = self._call("POST", self._messages_url(channel_id), body)
-        return _message_id(raw)
+        return _message_id(self._post(self._messages_url(channel_id), body))
 
     def mark_read(self, channel_id: str, message_id: str) -> None:
         body = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
@@ -598,6 +600,46 @@ class MetaProvider:
             raise ProviderError(ErrorClass.TRANSIENT, None,
                                 self._redact(f"connection failed: {reason}")) from None
 
+    def _post(self, url: str, body: dict) -> bytes:
+        """A JSON POST on a kept-alive connection of this thread (sends are the hot path: no new
+        connection, and in production no new TLS handshake, per message)."""
+        parts = urllib.parse.urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        data = json.dumps(body).encode()
+        headers = {"Authorization": f"Bearer {self._access_token}", "Content-Type": "application/json"}
+        for reused in self._connections_for(parts.scheme, parts.netloc):
+            connection = self._local.connections[(parts.scheme, parts.netloc)]
+            try:
+                connection.request("POST", target, body=data, headers=headers)
+                response = connection.getresponse()
+                raw = response.read()
+            except (RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
+                self._drop(parts.scheme, parts.netloc)
+                if reused:
+                    continue  # the server had closed the idle connection: the request never arrived
+                raise ProviderError(ErrorClass.TRANSIENT, None, self._redact(f"connection failed: {error}")) from None
+            except (OSError, HTTPException) as error:
+                self._drop(parts.scheme, parts.netloc)
+                raise ProviderError(ErrorClass.TRANSIENT, None, self._redact(f"connection failed: {error}")) from None
+            if response.status >= 300:
+                raise self._error(response.status, raw, response.getheader("Retry-After"))
+            return raw
+        raise ProviderError(ErrorClass.TRANSIENT, None, "connection failed")
+
+    def _connections_for(self, scheme: str, netloc: str):
+        """Yields True for a kept-alive connection, then False for a fresh one."""
+        connections = self._local.__dict__.setdefault("connections", {})
+        if (scheme, netloc) in connections:
+            yield True
+        factory = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+        connections[(scheme, netloc)] = factory(netloc, timeout=self._timeout)
+        yield False
+
+    def _drop(self, scheme: str, netloc: str) -> None:
+        connection = self._local.__dict__.get("connections", {}).pop((scheme, netloc), None)
+        if connection is not None:
+            connection.close()
+
     def _http_error(self, error: urllib.error.HTTPError) -> ProviderError:
         """A ProviderError from Meta's error body and the HTTP status."""
         try:
@@ -606,15 +648,17 @@ class MetaProvider:
             raw = b""
         finally:
             error.close()
+        return self._error(error.code, raw, (error.headers or {}).get("Retry-After"))
+
+    def _error(self, status: int, raw: bytes, retry_after: str | None) -> ProviderError:
         details = _dict(_json_object(raw).get("error"))
         code = _int(details.get("code"))
-        message = _str(details.get("message")) or f"HTTP {error.code}"
+        message = _str(details.get("message")) or f"HTTP {status}"
         extra = _str(_dict(details.get("error_data")).get("details"))
         if extra:
             message = f"{message}: {extra}"
-        return ProviderError(classify(error.code, code), code, self._redact(message),
-                             http_status=error.code,
-                             retry_after=_retry_after((error.headers or {}).get("Retry-After")))
+        return ProviderError(classify(status, code), code, self._redact(message), http_status=status,
+                             retry_after=_retry_after(retry_after))
 
     def _redact(self, text: str) -> str:
         """The text without the access token, should anything ever echo it."""
