@@ -91,6 +91,15 @@ class Stack:
         self.sandbox_url = f"http://{host}:{sandbox_port}"
         self.app = self.api_server = self.sandbox = self.sandbox_child = self.moto = self.issuer = None
 
+    def _check_ports_free(self) -> None:
+        ports = [("FILO_API_PORT", self.api_port), ("FILO_SANDBOX_PORT", self.sandbox_port)]
+        ports += [("FILO_MOTO_PORT", self.moto_port)] if self.moto_server else []
+        for variable, port in ports:
+            with socket.socket() as probe:
+                if probe.connect_ex((self.host, port)) == 0:
+                    raise SystemExit(f"Port {port} on {self.host} is in use (another make dev?): stop that process "
+                                     f"or choose another port with {variable}.")
+
     def configure_environment(self) -> None:
         """Settings the app reads at import: they must be in place before app.py is imported."""
         os.environ.update(stage_environment("local"))
@@ -106,6 +115,7 @@ class Stack:
     def start(self) -> Stack:
         from local.issuer import LocalIssuer
 
+        self._check_ports_free()
         self.issuer = LocalIssuer()
         self.configure_environment()
         self._start_moto()
