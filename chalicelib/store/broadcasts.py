@@ -4,21 +4,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.domain.broadcasts import Audience, Counters
 from chalicelib.resources import table_name
 from chalicelib.store.citizens import decode_cursor, encode_cursor
+from chalicelib.store.dynamo import client, is_conditional, plain
 from chalicelib.store.models import BroadcastModel
 
 DUE = "scheduled"  # the due index's only partition: scheduled broadcasts
 COUNTERS = ("recipients", "sent", "delivered", "read", "failed", "skipped", "failed_on_send")
-_deserialize = TypeDeserializer().deserialize
 
 
 @dataclass(frozen=True)
@@ -44,17 +41,7 @@ class Broadcast:
 
 
 def _from_model(m: BroadcastModel) -> Broadcast:
-    audience = m.audience or {}
-    return Broadcast(
-        tenant_id=m.tenant_id, id=m.broadcast_id, channel_id=m.channel_id, status=m.status, content=m.content,
-        audience=Audience(tuple(audience.get("hamlets", [])), tuple(audience.get("topics", []))),
-        priority=m.priority, send_at=m.send_at, due_at=m.due_at, created_by=m.created_by, created_at=m.created_at,
-        started_at=m.started_at, finished_at=m.finished_at, pause_reason=m.pause_reason, cursor=m.cursor,
-        page=int(m.page or 0), fanout_done=bool(m.fanout_done),
-        counters=Counters(**{name: int(getattr(m, name) or 0) for name in COUNTERS},
-                          failed_by_reason={k: int(v) for k, v in (m.failed_by_reason or {}).as_dict().items()}
-                          if m.failed_by_reason else {}),
-    )
+    return from_item(plain(m.serialize()))
 
 
 def create(b: Broadcast) -> None:
@@ -131,11 +118,6 @@ def checkpoint(tenant_id: str, broadcast_id: str, cursor: dict | None, page_numb
         raise
 
 
-@cache
-def _client():
-    return boto3.client("dynamodb")
-
-
 def add_counts(tenant_id: str, broadcast_id: str, counts: dict[str, int], reasons: dict[str, int]) -> Broadcast | None:
     """Add to the counters in one request; returns the broadcast as it now stands."""
     counts = {k: v for k, v in counts.items() if v}
@@ -157,17 +139,17 @@ def add_counts(tenant_id: str, broadcast_id: str, counts: dict[str, int], reason
             sets.append(f"#reasons.#r{i} = if_not_exists(#reasons.#r{i}, :zero) + :r{i}")
         parts.insert(0, "SET " + ", ".join(sets))
     try:
-        answer = _client().update_item(
+        answer = client().update_item(
             TableName=table_name("broadcasts"),
             Key={"tenant_id": {"S": tenant_id}, "broadcast_id": {"S": broadcast_id}},
             UpdateExpression=" ".join(parts), ExpressionAttributeNames=names, ExpressionAttributeValues=values,
             ConditionExpression="attribute_exists(broadcast_id)", ReturnValues="ALL_NEW",
         )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if is_conditional(error):
             return None
         raise
-    return from_item({k: _deserialize(v) for k, v in answer["Attributes"].items()})
+    return from_item(plain(answer["Attributes"]))
 
 
 def from_item(item: dict) -> Broadcast:

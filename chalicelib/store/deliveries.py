@@ -7,20 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from chalicelib.resources import table_name
+from chalicelib.store.dynamo import client as _client
+from chalicelib.store.dynamo import is_conditional as _is_conditional
+from chalicelib.store.dynamo import plain
 
 RETENTION = timedelta(days=90)
 LEASE = timedelta(minutes=5)  # a job is worked by one consumer at a time; a dead one's lease lapses
 LEASE_KEY = "#lease"
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4, "skipped": 5}
 BATCH_GET_MAX = 100
-_deserialize = TypeDeserializer().deserialize
 
 
 @dataclass(frozen=True)
@@ -39,15 +38,6 @@ class Snapshot:
     recorded: set[tuple[str, str]]
     citizens: dict[str, dict]
     broadcast: dict | None
-
-
-@cache
-def _client():
-    return boto3.client("dynamodb")
-
-
-def _is_conditional(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def _epoch(moment: datetime) -> str:
@@ -107,7 +97,7 @@ def _batch_get(requests: list[tuple[str, dict]]) -> dict[str, list[dict]]:
     while pending:
         answer = _client().batch_get_item(RequestItems=pending)
         for table, rows in answer.get("Responses", {}).items():
-            found.setdefault(table, []).extend({k: _deserialize(v) for k, v in row.items()} for row in rows)
+            found.setdefault(table, []).extend(plain(row) for row in rows)
         pending = answer.get("UnprocessedKeys") or {}
     return found
 
@@ -182,7 +172,7 @@ def advance(key: str, recipient: str, status: str, now: datetime, code: int | No
 def get(key: str, recipient: str) -> Delivery | None:
     item = _client().get_item(TableName=table_name("deliveries"),
                               Key={"job_id": {"S": key}, "recipient": {"S": recipient}}, ConsistentRead=True)
-    row = {k: _deserialize(v) for k, v in item.get("Item", {}).items()}
+    row = plain(item.get("Item", {}))
     if not row:
         return None
     code = row.get("error_code")
