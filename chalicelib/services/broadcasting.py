@@ -129,7 +129,7 @@ def act(broadcast: Broadcast, action: str, channel: Channel) -> Broadcast:
     if target == "scheduled" and broadcast.due_at <= now.isoformat():
         start(replace(broadcast, status="scheduled"))
     elif target == "sending":
-        queues.send("fanout", {"tenant_id": broadcast.tenant_id, "broadcast_id": broadcast.id})
+        _hand_to_fanout(broadcast.tenant_id, broadcast.id)
     return broadcasts.get(broadcast.tenant_id, broadcast.id)
 
 
@@ -137,9 +137,13 @@ def start(broadcast: Broadcast) -> bool:
     """Claim a due broadcast (scheduled -> sending, conditionally) and hand it to the fan-out."""
     if not broadcasts.transition(broadcast.tenant_id, broadcast.id, {"scheduled"}, "sending", clock.now()):
         return False  # another trigger claimed it first
-    queues.send("fanout", {"tenant_id": broadcast.tenant_id, "broadcast_id": broadcast.id})
+    _hand_to_fanout(broadcast.tenant_id, broadcast.id)
     logger.info("broadcast started", extra={"broadcast_id": broadcast.id})
     return True
+
+
+def _hand_to_fanout(tenant_id: str, broadcast_id: str) -> None:
+    queues.send("fanout", {"tenant_id": tenant_id, "broadcast_id": broadcast_id})
 
 
 def start_due() -> int:
@@ -156,7 +160,7 @@ def fan_out_message(body: dict) -> None:
         return
     channel, tenant = directory.get_channel(broadcast.channel_id), directory.get_tenant(tenant_id)
     if fan_out(tenant_id, broadcast_id, channel, tenant):
-        queues.send("fanout", body)
+        _hand_to_fanout(tenant_id, broadcast_id)
 
 
 def fan_out(tenant_id: str, broadcast_id: str, channel: Channel, tenant: Tenant) -> bool:
@@ -170,11 +174,12 @@ def fan_out(tenant_id: str, broadcast_id: str, channel: Channel, tenant: Tenant)
         if not broadcasts.checkpoint(tenant_id, broadcast_id, next_cursor, broadcast.page + 1, len(chosen),
                                      done=next_cursor is None):
             return False  # paused or cancelled meanwhile, or another fan-out got there first
-        broadcast = broadcasts.get(tenant_id, broadcast_id)
+        broadcast = replace(broadcast, cursor=next_cursor, page=broadcast.page + 1, fanout_done=next_cursor is None)
         if clock.now() - started > FANOUT_TIME_BUDGET and not broadcast.fanout_done:
             return True
-    if broadcast is not None:
-        progress.complete_if_done(broadcast)
+    finished = broadcasts.get(tenant_id, broadcast_id)  # fresh counters: the sender has been counting meanwhile
+    if finished is not None:
+        progress.complete_if_done(finished)
     return False
 
 

@@ -92,8 +92,7 @@ class _Run:
     job: OutboundJob
     rate: float
     consumer: str  # the consumer's own bucket: one per Lambda process (one per poller thread locally)
-    counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "failed": 0, "failed_on_send": 0,
-                                                             "skipped": 0})
+    counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "failed": 0, "skipped": 0})
     reasons: dict[str, int] = field(default_factory=dict)
     pending: bool = False
     fatal: ProviderError | None = None
@@ -103,8 +102,6 @@ class _Run:
     def count(self, outcome: str, reason: str | None = None) -> None:
         with self.lock:
             self.counts[outcome] += 1
-            if outcome == "failed":
-                self.counts["failed_on_send"] += 1
             if reason:
                 self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
@@ -215,7 +212,9 @@ def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError
 def _finish(run: _Run) -> None:
     job = run.job
     if job.broadcast_id:
-        updated = broadcasts.add_counts(job.tenant_id, job.broadcast_id, run.counts, run.reasons)
+        # every failure the sender sees is on send; a later failed status counts in 'failed' only
+        counts = {**run.counts, "failed_on_send": run.counts["failed"]}
+        updated = broadcasts.add_counts(job.tenant_id, job.broadcast_id, counts, run.reasons)
         if run.fatal is not None:
             progress.pause_for_error(job.tenant_id, job.broadcast_id, run.fatal)
         elif updated is not None:

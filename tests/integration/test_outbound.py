@@ -34,23 +34,15 @@ def test_a_job_delivered_three_times_sends_once(stack, new_phone):
     wait_for(lambda: deliveries.get(job.job_id, phone.e164).status in ("sent", "delivered", "read"))
 
 
-def test_permanent_recipient_error_is_recorded_not_retried(stack, sandbox, new_phone):
+@pytest.mark.parametrize("code", [131026, 131047], ids=["undeliverable", "window-closed-without-template"])
+def test_a_permanent_error_is_recorded_with_its_code_not_retried(stack, sandbox, new_phone, code):
     phone = new_phone()
-    sandbox.configure(recipient_errors={phone.e164: 131026})
+    sandbox.configure(recipient_errors={phone.e164: code})
     job = job_for(phone)
     outbound.enqueue(job)
     failed = wait_for(lambda: (d := deliveries.get(job.job_id, phone.e164)) and d.status == "failed" and d)
-    assert failed.error_code == 131026
+    assert failed.error_code == code
     assert phone.settle(1.5) == []
-
-
-def test_window_closed_without_a_template_fails_with_its_reason(stack, sandbox, new_phone):
-    phone = new_phone()
-    sandbox.configure(recipient_errors={phone.e164: 131047})
-    job = job_for(phone)
-    outbound.enqueue(job)
-    failed = wait_for(lambda: (d := deliveries.get(job.job_id, phone.e164)) and d.status == "failed" and d)
-    assert failed.error_code == 131047
 
 
 def test_transient_errors_are_retried_with_backoff_until_the_send_goes_through(stack, sandbox, new_phone):
