@@ -1,7 +1,7 @@
 """Filo Diretto's entry points: every route, queue consumer and schedule of the system, in one table."""
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
-from chalicelib.api import broadcasts, public, staff, webhooks
+from chalicelib.api import broadcasts, public, reports, staff, webhooks
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import queue_name
 from chalicelib.services import broadcasting, health, workers
@@ -13,6 +13,7 @@ app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.register_blueprint(webhooks.bp)  # /webhooks/meta: Meta's handshake and signed webhooks
 app.register_blueprint(staff.bp)  # /api/v1: the staff API (bearer JWT)
 app.register_blueprint(broadcasts.bp)  # /api/v1/broadcasts: compose, preview, schedule, track
+app.register_blueprint(reports.bp)  # /api/v1/reports: reports and tips, KPIs; /s/{token}: status pages
 app.register_blueprint(public.bp)  # /public/v1: citizen-facing endpoints
 
 

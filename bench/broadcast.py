@@ -1,5 +1,5 @@
-"""One broadcast to N subscribers through the whole local stack in one process: speed, losses,
-duplicates and AWS requests per message.
+"""One broadcast to N subscribers through the whole local stack (the app, its pollers and scheduler in one
+process; moto and the sandbox beside it): speed, losses, duplicates and AWS requests per message.
 
     python bench/broadcast.py --limit 80 --subscribers 10000 --fault-rate 0.05 --json
 """
@@ -107,7 +107,7 @@ def run(args) -> dict:
     from local.devserver import Stack, free_port
 
     stack = Stack(api_port=free_port(), sandbox_port=free_port(), moto_port=free_port(), visibility_timeout=30,
-                  schedule_seconds=3600, sandbox_rate_limit=args.limit, access_log=False, moto_server=False,
+                  schedule_seconds=3600, sandbox_rate_limit=args.limit, access_log=False, moto=args.moto,
                   sandbox_process=True).start()
     try:
         stack.sandbox.configure(fault_rate=args.fault_rate, seed=7, status_delay=0.5, status_batch_seconds=1.0,
@@ -157,7 +157,7 @@ def report(args, stack, phones, final, wall, send_requests, counter) -> dict:
     status_requests = counter.total("status")
     result = {
         "limit": args.limit, "subscribers": args.subscribers, "fault_rate": args.fault_rate,
-        "kill_fanout_after": args.kill_fanout_after, "status": final["status"],
+        "kill_fanout_after": args.kill_fanout_after, "moto": args.moto, "status": final["status"],
         "achieved_rate": round(achieved, 1), "ratio": round(achieved / args.limit, 3),
         "lost": len(phones) - delivered, "duplicates": sum(n - 1 for n in per_recipient.values() if n > 1),
         "aws_requests_per_message": round(send_requests / max(delivered, 1), 3),
@@ -178,6 +178,9 @@ def main() -> None:
     parser.add_argument("--kill-fanout-after", type=int, default=None, metavar="N",
                         help="kill the fan-out once after N pages, then let it resume")
     parser.add_argument("--consumers", type=int, default=2, help="outbound consumers (the event source's maximum concurrency)")
+    parser.add_argument("--moto", choices=("process", "memory", "thread"), default="process",
+                        help="moto's server in a process of its own (like an AWS service, default), "
+                             "or in the app's process: in memory, or as a server thread")
     parser.add_argument("--no-statuses", action="store_true", help="the sandbox posts no status webhooks")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--json", action="store_true", help="end with one JSON line")

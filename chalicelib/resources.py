@@ -21,7 +21,6 @@ class TableSpec:
     range_key: str | None = None
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
-    string_attributes: tuple[str, ...] = ()  # non-key attributes used as index keys
 
     @property
     def name(self) -> str:
@@ -78,6 +77,11 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("audit", "tenant_id", "at", ttl_attribute="expires_at"),
         TableSpec("counters", "counter_key", ttl_attribute="expires_at"),
         TableSpec("idempotency", "id", ttl_attribute="expiration"),
+        TableSpec(
+            "reports", "tenant_id", "report_id",
+            indexes=(Index("by-reporter", "reporter", "report_id"), Index("by-token", "public_token")),
+            ttl_attribute="expires_at",
+        ),
     )
 }
 

@@ -1,4 +1,4 @@
-"""Creates the tables, queues (each with its DLQ and redrive policy) and bucket of resources.py."""
+"""Creates the tables, queues (each with its DLQ and redrive policy) and bucket of resources.py, and the\nSES sender identity."""
 from __future__ import annotations
 
 import json
@@ -6,6 +6,7 @@ import json
 import boto3
 
 from chalicelib.resources import BUCKETS, QUEUES, TABLES, QueueSpec, TableSpec
+from chalicelib.settings import get_settings
 
 
 def create_all(visibility_timeout: int | None = None) -> None:
@@ -24,6 +25,7 @@ def create_all(visibility_timeout: int | None = None) -> None:
             s3.create_bucket(Bucket=spec.name, **options)
         except s3.exceptions.BucketAlreadyOwnedByYou:
             pass
+    boto3.client("ses").verify_email_identity(EmailAddress=get_settings().mail_from)  # SES sends only from these
 
 
 def create_table(client, spec: TableSpec) -> None:

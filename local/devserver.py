@@ -31,6 +31,19 @@ def _port(env_name: str, default: int) -> int:
     return int(value) if value else default
 
 
+MOTO_MODES = ("thread", "process", "memory")
+
+
+def _wait_for_port(host: str, port: int, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start on {host}:{port}")
+
+
 def stage_environment(stage: str) -> dict[str, str]:
     """The environment .chalice/config.json gives a stage (top level, then the stage's own)."""
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
@@ -38,8 +51,10 @@ def stage_environment(stage: str) -> dict[str, str]:
             **config["stages"][stage].get("environment_variables", {})}
 
 
-def _speed_up_moto_backend_lookup() -> None:
-    """moto looks a service's backend up on every request under a global lock, scanning a list of every
+def speed_up_moto() -> None:
+    """Two lookups of moto 5.2 that cost more than the emulated request under load.
+
+    moto looks a service's backend up on every request under a global lock, scanning a list of every
     backend (moto 5.2 BackendDict._create_account_specific_backend); under load that lock and scan cost
     more than the request. Once a backend exists and is registered, the lookup can return at once."""
     from moto.core.base_backend import BackendDict
@@ -56,6 +71,16 @@ def _speed_up_moto_backend_lookup() -> None:
 
     lookup.filo_fast = True
     BackendDict._create_account_specific_backend = lookup
+    _cache_moto_module_list()
+
+
+def _cache_moto_module_list() -> None:
+    """moto's server lists its own package directory (os.listdir and a stat per entry, ~200 of them) on every
+    request to tell which service a host names; the list never changes while it runs."""
+    from moto import backends
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
 
 
 def _quiet_handler_class():
@@ -73,7 +98,7 @@ class Stack:
     def __init__(self, host: str = "127.0.0.1", api_port: int = 8000, sandbox_port: int = 8001,
                  moto_port: int = 8002, schedule_seconds: float | None = None, visibility_timeout: int = 5,
                  app_secret: str | None = None, verify_token: str | None = None,
-                 sandbox_rate_limit: float = 80.0, access_log: bool = True, moto_server: bool = True,
+                 sandbox_rate_limit: float = 80.0, access_log: bool = True, moto: str = "thread",
                  sandbox_process: bool = False):
         self.host, self.api_port, self.sandbox_port, self.moto_port = host, api_port, sandbox_port, moto_port
         self.schedule_seconds = schedule_seconds
@@ -83,7 +108,12 @@ class Stack:
         self.access_token = "sandbox-" + secrets.token_hex(12)
         self.sandbox_rate_limit = sandbox_rate_limit
         self.access_log = access_log
-        self.moto_server = moto_server  # False: moto in this process's memory, no HTTP (benchmarks)
+        if moto not in MOTO_MODES:
+            raise ValueError(f"moto must be one of {MOTO_MODES}")
+        # thread: moto's server in this process (make dev); process: in a process of its own, like an AWS
+        # service (benchmarks); memory: in this process's memory with no HTTP at all
+        self.moto_mode = moto
+        self.moto_child = None
         self.sandbox_process = sandbox_process  # True: the sandbox in a process of its own, like Meta
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -93,7 +123,7 @@ class Stack:
 
     def _check_ports_free(self) -> None:
         ports = [("FILO_API_PORT", self.api_port), ("FILO_SANDBOX_PORT", self.sandbox_port)]
-        ports += [("FILO_MOTO_PORT", self.moto_port)] if self.moto_server else []
+        ports += [("FILO_MOTO_PORT", self.moto_port)] if self.moto_mode != "memory" else []
         for variable, port in ports:
             with socket.socket() as probe:
                 if probe.connect_ex((self.host, port)) == 0:
@@ -135,19 +165,27 @@ class Stack:
         return self
 
     def _start_moto(self) -> None:
-        _speed_up_moto_backend_lookup()
-        if not self.moto_server:
+        speed_up_moto()
+        if self.moto_mode == "memory":
             from moto import mock_aws
 
             self.moto = mock_aws()
             self.moto.start()
             return
+        os.environ["AWS_ENDPOINT_URL"] = f"http://{self.host}:{self.moto_port}"
+        if self.moto_mode == "process":
+            self._start_moto_process()
+            return
         from moto.server import ThreadedMotoServer
 
-        os.environ["AWS_ENDPOINT_URL"] = f"http://{self.host}:{self.moto_port}"
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log: one line per AWS call
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self.moto.start()
+
+    def _start_moto_process(self) -> None:
+        self.moto_child = subprocess.Popen([sys.executable, "-m", "local.motoserver", "--host", self.host,
+                                            "--port", str(self.moto_port)], cwd=PROJECT_DIR)
+        _wait_for_port(self.host, self.moto_port, "moto")
 
     def _start_app(self) -> None:
         from chalice.cli.factory import CLIFactory
@@ -187,14 +225,7 @@ class Stack:
             "--access-token", self.access_token, "--channels", str(channels_file),
             "--rate-limit", str(self.sandbox_rate_limit)], cwd=PROJECT_DIR)
         self.sandbox = SandboxClient(self.sandbox_url)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                self.sandbox.stats()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the sandbox process did not start")
+        _wait_for_port(self.host, self.sandbox_port, "the sandbox")
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -226,10 +257,7 @@ class Stack:
 
     def stop(self) -> None:
         self.stop_event.set()
-        if self.sandbox_process and self.sandbox_child:
-            self.sandbox_child.terminate()
-            self.sandbox_child.wait(timeout=10)
-        elif self.sandbox:
+        if self.sandbox and not self.sandbox_child:
             self.sandbox.stop()
         if self.api_server:
             self.api_server.server.shutdown()
@@ -238,6 +266,10 @@ class Stack:
             thread.join(timeout=5)
         if self.moto:
             self.moto.stop()
+        for child in (self.sandbox_child, self.moto_child):
+            if child and child.poll() is None:
+                child.terminate()
+                child.wait(timeout=10)
 
 
 def main() -> None:

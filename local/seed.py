@@ -27,6 +27,34 @@ TOPICS = [
     {"id": "acqua", "name": "Acqua e servizi"},
     {"id": "eventi", "name": "Eventi e cultura"},
 ]
+REPORTS = {
+    "categories": [
+        {"id": "strade", "name": "Strade e marciapiedi", "team": "cantonieri",
+         "keywords": ["buca", "asfalto", "strada", "marciapiede", "voragine", "dissesto"]},
+        {"id": "illuminazione", "name": "Illuminazione pubblica", "team": "elettricisti",
+         "keywords": ["lampione", "illuminazione", "lampada", "luce spenta", "buio"]},
+        {"id": "verde", "name": "Verde pubblico", "team": "giardinieri",
+         "keywords": ["albero", "rami", "erba", "siepe", "potatura", "parco"]},
+        {"id": "rifiuti", "name": "Rifiuti e pulizia", "team": "cantonieri",
+         "keywords": ["rifiuti", "spazzatura", "cassonetto", "abbandono", "sporcizia"]},
+        {"id": "acque", "name": "Fossi e acque", "external_body": "consorzio",
+         "keywords": ["fosso", "tombino", "allagamento", "canale", "scolo", "acqua stagnante"]},
+        {"id": "segnaletica", "name": "Segnaletica", "team": "cantonieri",
+         "keywords": ["cartello", "segnale", "segnaletica", "semaforo", "strisce"]},
+        {"id": "altro", "name": "Altro", "keywords": []},
+    ],
+    "teams": [
+        {"id": "cantonieri", "name": "Squadra cantonieri"},
+        {"id": "elettricisti", "name": "Squadra elettricisti"},
+        {"id": "giardinieri", "name": "Squadra verde"},
+    ],
+    "external_bodies": [
+        {"id": "provincia", "name": "Provincia di Esempio (viabilità)", "email": "viabilita@provincia.esempio.it"},
+        {"id": "consorzio", "name": "Consorzio di bonifica Esempio", "email": "segnalazioni@bonifica.esempio.it"},
+    ],
+    "duplicate_metres": 50,
+    "duplicate_days": 14,
+}
 CHANNELS = [
     Channel("100000000000001", TENANT_ID, "broadcast", "Notizie dal Comune", "+39 0571 000001", {
         "rate_per_second": 80,
@@ -36,10 +64,18 @@ CHANNELS = [
             "notice": {"name": "avviso_comune", "language": "it", "category": "utility"},
         },
     }),
-    Channel("100000000000002", TENANT_ID, "reports", "Segnalazioni", "+39 0571 000002", {"rate_per_second": 80}),
+    Channel("100000000000002", TENANT_ID, "reports", "Segnalazioni", "+39 0571 000002", {
+        "rate_per_second": 80, "draft_minutes": 15,
+        "templates": {
+            "report_update": {"name": "aggiornamento_segnalazione", "language": "it", "category": "utility"},
+        },
+    }),
     Channel("100000000000003", TENANT_ID, "safety", "Sicurezza", "+39 0571 000003", {
-        "rate_per_second": 80, "registered_only": True,
+        "rate_per_second": 80, "registered_only": True, "draft_minutes": 15,
         "watched_hours": {"start": "08:00", "end": "19:00", "timezone": "Europe/Rome"},
+        "templates": {
+            "report_update": {"name": "aggiornamento_segnalazione", "language": "it", "category": "utility"},
+        },
     }),
 ]
 
@@ -53,6 +89,7 @@ def seed_demo() -> None:
         "privacy_notice_url": "https://www.comune.esempio.it/privacy/filo-diretto",
         "privacy_notice_version": "2026-11",
         "language": "it",
+        "reports": REPORTS,
     })
     for channel in CHANNELS:
         directory.save_channel(channel)

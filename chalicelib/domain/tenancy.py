@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain.reports import ReportSettings
+
 CHANNEL_KINDS = ("broadcast", "reports", "safety")
 
 
@@ -31,6 +33,7 @@ class Tenant:
     privacy_notice_url: str = ""
     privacy_notice_version: str = ""
     language: str = "it"
+    reports: ReportSettings = field(default_factory=ReportSettings)  # categories, teams, external bodies
 
     def hamlet(self, hamlet_id: str) -> Hamlet | None:
         return next((h for h in self.hamlets if h.id == hamlet_id), None)

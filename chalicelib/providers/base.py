@@ -70,12 +70,13 @@ class InboundMessage(BaseModel):
     sender_phone: str | None = None  # E.164 with '+', when the provider gives it
     sender_user_id: str | None = None  # business-scoped user id (BSUID), when given
     profile_name: str | None = None
-    kind: Literal["text", "image", "location", "reply"]
+    kind: Literal["text", "image", "location", "reply", "unsupported"]  # unsupported: audio, video, sticker...
     text: str | None = None
     media: Media | None = None
     location: Location | None = None
     reply: Reply | None = None
     context_message_id: str | None = None
+    original_type: str | None = None  # the provider's type of an unsupported message
 
 
 class StatusError(BaseModel):

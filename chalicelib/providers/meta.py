@@ -233,6 +233,17 @@ def _button_content(message: dict) -> dict | None:
     return _reply_content(button.get("payload"), button.get("text"))
 
 
+# Types that are not something a citizen said to us: no answer is due.
+_SILENT_TYPES = frozenset({"reaction", "system", "request_welcome", "ephemeral", "errors", "edit", "revoke"})
+
+
+def _unsupported_content(kind: Any) -> dict | None:
+    """Audio, video, documents, stickers, contacts...: kept as 'unsupported' so the citizen can be told."""
+    if not isinstance(kind, str) or not kind or kind in _SILENT_TYPES:
+        return None
+    return {"kind": "unsupported", "original_type": kind[:40]}
+
+
 _CONTENT_READERS: dict[str, Callable[[dict], dict | None]] = {
     "text": _text_content,
     "image": _image_content,
@@ -266,7 +277,7 @@ def _parse_message(message: Any, channel_id: str, contacts: list) -> InboundMess
         return None
     kind = message.get("type")
     reader = _CONTENT_READERS.get(kind) if isinstance(kind, str) else None
-    content = reader(message) if reader else None
+    content = reader(message) if reader else _unsupported_content(kind)
     if content is None:
         logger.info("skipped message of type %s", _label(kind))
         return None

@@ -18,7 +18,7 @@ from chalicelib.domain.subscriptions import Citizen, with_retention
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import InboundMessage
 from chalicelib.resources import table_name
-from chalicelib.services import clock, outbound, subscriptions
+from chalicelib.services import clock, outbound, report_intake, subscriptions
 from chalicelib.store import citizens, directory, queues
 
 logger = Logger(service="filo-diretto", child=True)
@@ -89,7 +89,7 @@ def _handle_message(message: dict) -> None:
     if channel.kind == "broadcast":
         citizen = subscriptions.handle_message(tenant, channel, citizen, msg, now)
     else:
-        logger.info("no conversation for this channel kind yet", extra={"kind": channel.kind})
+        report_intake.handle_message(tenant, channel, citizen, msg, now)
     citizens.save(with_retention(citizen, now), now)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.domain.reports import ReportSettings
 from chalicelib.domain.tenancy import Channel, Hamlet, Tenant, Topic
 from chalicelib.store.models import ChannelModel, TenantModel
 
@@ -33,6 +34,7 @@ def _tenant_from(model: TenantModel) -> Tenant:
         privacy_notice_url=settings.get("privacy_notice_url", ""),
         privacy_notice_version=settings.get("privacy_notice_version", ""),
         language=settings.get("language", "it"),
+        reports=ReportSettings.from_settings(settings.get("reports")),
     )
 
 

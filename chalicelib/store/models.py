@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
+    VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -219,5 +220,68 @@ class BroadcastModel(Model):
     due = DueBroadcastsIndex()
 
 
+class ReporterIndex(GlobalSecondaryIndex):
+    """Sparse: the reports a citizen sent on a channel, newest last (STATO, the 15-minute draft)."""
+
+    class Meta:
+        index_name = "by-reporter"
+        projection = AllProjection()
+
+    reporter = UnicodeAttribute(hash_key=True)  # "<channel id>#<citizen key>"
+    report_id = UnicodeAttribute(range_key=True)
+
+
+class PublicTokenIndex(GlobalSecondaryIndex):
+    """The citizen's status page finds its report by an unguessable token, never by number."""
+
+    class Meta:
+        index_name = "by-token"
+        projection = AllProjection()
+
+    public_token = UnicodeAttribute(hash_key=True)
+
+
+class ReportModel(Model):
+    """A report or safety tip: what, where, photos, who, the lifecycle and its history."""
+
+    class Meta(_Meta):
+        table_name = table_name("reports")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    report_id = UnicodeAttribute(range_key=True)  # "2026-0000042": year and number, sortable
+    number = UnicodeAttribute()  # "2026/42"
+    kind = UnicodeAttribute()  # report or safety
+    status = UnicodeAttribute()
+    source = UnicodeAttribute(default="whatsapp")
+    channel_id = UnicodeAttribute(null=True)
+    citizen_key = UnicodeAttribute(null=True)
+    reporter = UnicodeAttribute(null=True)
+    contact = JSONAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    hamlet = UnicodeAttribute(null=True)
+    position = JSONAttribute(null=True)  # {"latitude", "longitude", "address"}
+    address = UnicodeAttribute(null=True)
+    photos = JSONAttribute(default=list)
+    team = UnicodeAttribute(null=True)
+    external = JSONAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    duplicate_of = UnicodeAttribute(null=True)
+    followers = ListAttribute(of=UnicodeAttribute, null=True)
+    public_token = UnicodeAttribute()
+    search_text = UnicodeAttribute(null=True)  # normalised number, text and address for the staff search
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    last_citizen_at = UTCDateTimeAttribute(null=True)
+    first_response_at = UTCDateTimeAttribute(null=True)
+    resolved_at = UTCDateTimeAttribute(null=True)
+    events = JSONAttribute(default=list)
+    expires_at = TTLAttribute(null=True)  # set when the report is closed: retention
+    version = VersionAttribute()
+    by_reporter = ReporterIndex()
+    by_token = PublicTokenIndex()
+
+
 ALL_MODELS = (TenantModel, ChannelModel, CitizenModel, ConsentModel, DeliveryModel, AuditModel, CounterModel,
-              BroadcastModel)
+              BroadcastModel, ReportModel)

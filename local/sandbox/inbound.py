@@ -133,7 +133,22 @@ def _quick_reply(request: dict[str, Any], _: StoreMedia) -> dict[str, Any]:
     return {"type": "button", "button": {"payload": payload, "text": text}}
 
 
+def _voice(request: dict[str, Any], store_media: StoreMedia) -> dict[str, Any]:
+    """A voice note (the app cannot read it): a few bytes stored as audio/ogg."""
+    media_id, digest = store_media(b"OggS\x00sandbox voice note", "audio/ogg; codecs=opus")
+    return {"type": "audio", "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": digest, "id": media_id,
+                                       "voice": True}}
+
+
+def _sticker(request: dict[str, Any], store_media: StoreMedia) -> dict[str, Any]:
+    media_id, digest = store_media(b"RIFF\x00\x00\x00\x00WEBPVP8 sandbox sticker", "image/webp")
+    return {"type": "sticker", "sticker": {"mime_type": "image/webp", "sha256": digest, "id": media_id,
+                                           "animated": False}}
+
+
 _BUILDERS: dict[str, Callable[[dict[str, Any], StoreMedia], dict[str, Any]]] = {
+    "audio": _voice,
+    "sticker": _sticker,
     "text": _text,
     "image": _image,
     "location": _location,

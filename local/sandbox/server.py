@@ -126,6 +126,12 @@ def _seed(key: str, value: Any) -> int:
     return value
 
 
+def _count(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{key} must be a whole number, 0 or more")
+    return value
+
+
 def _url(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
         raise ValueError(f"{key} must be an http(s) URL")
@@ -152,6 +158,7 @@ SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "status_batch_seconds": _seconds,  # gather statuses this long between posts (Meta batches up to 1,000)
     "seed": _seed,
     "webhook_url": _url,
+    "media_faults": _count,  # the next N media lookups answer 500 (131000), as a flaky Graph would
 }
 
 
@@ -374,7 +381,7 @@ class SandboxServer:
         self._settings: dict[str, Any] = {
             "fault_rate": 0.0, "slow_rate": 0.0, "slow_seconds": 2.0, "recipient_errors": {},
             "rate_limit": 80.0, "status_webhooks": True, "status_delay": 0.2, "status_batch_seconds": 0.0, "seed": 0,
-            "webhook_url": "http://127.0.0.1:8000/",
+            "webhook_url": "http://127.0.0.1:8000/", "media_faults": 0,
         }
         self._random = random.Random(0)
         self._buckets: dict[str, TokenBucket] = {}
@@ -701,6 +708,10 @@ class SandboxServer:
     def _graph_object(self, request: Request, object_id: str) -> Response:
         with self._lock:
             media = self._media.get(object_id)
+            if media is not None and self._settings["media_faults"] > 0:
+                self._settings["media_faults"] -= 1
+                self._stats["faults"] += 1
+                raise GraphError(131000, "Injected fault (media_faults)")
             if media is not None:
                 token = secrets.token_urlsafe(24)
                 self._media_tokens[token] = (media.id, time.monotonic() + MEDIA_URL_TTL)

@@ -258,29 +258,41 @@ def test_status_recipient_user_id(provider):
     assert (update.recipient_phone, update.recipient_user_id) == (None, BSUID)
 
 
-UNSUPPORTED = ["message/video", "message/document", "message/audio", "message/voice",
-               "message/static_sticker", "message/animated_sticker", "message/reaction",
-               "message/unreaction_empty", "message/unreaction_no_emoji", "message/contacts",
-               "message/order", "message/unsupported", "message/unsupported_with_type",
-               "message/interactive_message_with_err", "deleted_message/revoke",
-               "edited_message/image", "system/phone_number_change", "system/identity_change",
-               "user_marketing_preferences/resume", "user_marketing_preferences/signup"]
+# Messages we cannot read but the citizen must be told about: parsed as kind "unsupported".
+UNREADABLE = ["message/video", "message/document", "message/audio", "message/voice", "message/static_sticker",
+              "message/animated_sticker", "message/contacts", "message/order", "message/unsupported",
+              "message/unsupported_with_type"]
+# Items that need no answer (reactions, edits, revocations, system notices) or are malformed: skipped.
+SKIPPED = ["message/reaction", "message/unreaction_empty", "message/unreaction_no_emoji",
+           "message/interactive_message_with_err", "deleted_message/revoke", "edited_message/image",
+           "system/phone_number_change", "system/identity_change", "user_marketing_preferences/resume",
+           "user_marketing_preferences/signup"]
 
 
-@pytest.mark.parametrize("case", UNSUPPORTED)
-def test_unsupported_items_are_skipped(provider, case):
+@pytest.mark.parametrize("case", UNREADABLE)
+def test_unreadable_messages_are_kept_as_unsupported(provider, case):
+    batch = parse_case(provider, case)
+    assert [m.kind for m in batch.messages] == ["unsupported"]
+    message = batch.messages[0]
+    assert message.original_type  # the provider's own type, for the logs
+    assert message.text is None and message.media is None
+    assert message.sender_phone or message.sender_user_id
+
+
+@pytest.mark.parametrize("case", SKIPPED)
+def test_items_needing_no_answer_are_skipped(provider, case):
     batch = parse_case(provider, case)
     assert (batch.messages, batch.statuses) == ([], [])
     assert batch.skipped >= 1
 
 
 def test_skips_are_logged_without_phone_or_text(provider, caplog):
-    video = {"from": SENDER, "id": "wamid.v", "timestamp": "1700000000", "type": "video",
-             "video": {"id": "9", "caption": "segreto"}}
-    body = envelope({"changes": [messages_change(PNID, [video])]})
+    reaction = {"from": SENDER, "id": "wamid.v", "timestamp": "1700000000", "type": "reaction",
+                "reaction": {"message_id": "wamid.x", "emoji": "segreto"}}
+    body = envelope({"changes": [messages_change(PNID, [reaction])]})
     with caplog.at_level(logging.INFO, logger="chalicelib.providers.meta"):
         assert provider.parse_webhook(encode(body)).skipped == 1
-    assert "video" in caplog.text
+    assert "reaction" in caplog.text
     assert SENDER not in caplog.text and "segreto" not in caplog.text
     assert all(r.levelno == logging.INFO for r in caplog.records)
 

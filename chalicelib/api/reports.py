@@ -1,0 +1,126 @@
+"""The staff API for reports and safety tips, the KPIs, and the citizen's status page."""
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.auth import Staff, staff_only
+from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
+from chalicelib.domain.reports import NotAllowed
+from chalicelib.services import report_desk, report_kpis, status_page
+from chalicelib.services.staff_access import Forbidden, NotFound
+from chalicelib.store.reports import Conflict
+
+bp = Blueprint(__name__)
+ROLES = ("admin", "technical", "police")
+FILTERS = ("status", "category", "hamlet", "team", "q")
+
+
+def report_errors(view):
+    """The services' refusals as JSON answers."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except NotFound:
+            raise ApiError(404, "not_found", "No such report for your comune.") from None
+        except Forbidden as exc:
+            raise ApiError(403, "forbidden", f"Your roles do not give access to {exc}.") from None
+        except NotAllowed as exc:
+            raise ApiError(409, "not_allowed", str(exc)) from None
+        except report_desk.InvalidReport as exc:
+            raise ApiError(422, "invalid_request", str(exc)) from None
+        except Conflict:
+            raise ApiError(409, "conflict", "The report changed meanwhile: reload it and try again.") from None
+    return wrapper
+
+
+def _time(request, name: str) -> datetime | None:
+    raw = query_param(request, name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(422, "invalid_request", f"{name} must be an ISO date or time, e.g. 2026-11-01.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=report_kpis.ROME)
+
+
+@bp.route("/api/v1/reports", methods=["GET"])
+@json_errors
+@staff_only(bp, *ROLES)
+@report_errors
+def list_reports(staff: Staff):
+    request = bp.current_request
+    filters = {name: query_param(request, name) for name in FILTERS}
+    filters = {("text" if k == "q" else k): v for k, v in filters.items() if v}
+    filters.update({k: v for k, v in (("since", _time(request, "from")), ("until", _time(request, "to"))) if v})
+    try:
+        return report_desk.list_reports(staff, query_param(request, "kind"), filters, page_limit(request, 20),
+                                        query_param(request, "cursor"))
+    except ValueError as exc:
+        raise ApiError(422, "invalid_request", str(exc)) from None
+
+
+@bp.route("/api/v1/reports", methods=["POST"], content_types=["application/json"])
+@json_errors
+@staff_only(bp, *ROLES)
+@report_errors
+def create_report(staff: Staff):
+    created = report_desk.create(staff, parse_body(bp.current_request, report_desk.DeskReport))
+    return Response(body=created, status_code=201)
+
+
+@bp.route("/api/v1/reports/kpis", methods=["GET"])
+@json_errors
+@staff_only(bp, *ROLES)
+@report_errors
+def kpis(staff: Staff):
+    request = bp.current_request
+    return report_kpis.for_staff(staff, query_param(request, "kind"), _time(request, "from"), _time(request, "to"))
+
+
+@bp.route("/api/v1/reports/{report_id}", methods=["GET"])
+@json_errors
+@staff_only(bp, *ROLES)
+@report_errors
+def read_report(staff: Staff, report_id: str):
+    return report_desk.read(staff, report_id[:40], bp.current_request.context.get("requestId"))
+
+
+@bp.route("/api/v1/reports/{report_id}/transitions", methods=["POST"], content_types=["application/json"])
+@json_errors
+@staff_only(bp, *ROLES)
+@report_errors
+def transition(staff: Staff, report_id: str):
+    return report_desk.transition(staff, report_id[:40], parse_body(bp.current_request, report_desk.Transition))
+
+
+@bp.route("/api/v1/reports/{report_id}/notes", methods=["POST"], content_types=["application/json"])
+@json_errors
+@staff_only(bp, *ROLES)
+@report_errors
+def add_note(staff: Staff, report_id: str):
+    return report_desk.add_note(staff, report_id[:40], parse_body(bp.current_request, report_desk.Note))
+
+
+@bp.route("/api/v1/reports/{report_id}/merge", methods=["POST"], content_types=["application/json"])
+@json_errors
+@staff_only(bp, *ROLES)
+@report_errors
+def merge(staff: Staff, report_id: str):
+    return report_desk.merge(staff, report_id[:40], parse_body(bp.current_request, report_desk.Merge))
+
+
+@bp.route("/s/{token}", methods=["GET"])
+def status_page_html(token: str):
+    """The citizen's page for one report: status, public history, a map; no personal data."""
+    page = status_page.render(token[:64])
+    if page is None:
+        return Response(body=status_page.not_found(), status_code=404,
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+    return Response(body=page, status_code=200, headers={
+        "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"})

@@ -1,0 +1,81 @@
+"""Places: which hamlet a shared WhatsApp location falls in, and how far apart two points are.
+
+GeoJSON keeps coordinates in lon/lat order; the functions here take latitude first, as people say them.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from shapely.errors import GEOSException
+from shapely.geometry import Point, shape
+from shapely.prepared import PreparedGeometry, prep
+from shapely.validation import make_valid
+
+from chalicelib.domain.tenancy import Hamlet
+
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
+POLYGON_TYPES = ("Polygon", "MultiPolygon")
+
+
+def is_valid_point(lat: float, lon: float) -> bool:
+    """A finite latitude in -90..90 and longitude in -180..180."""
+    try:
+        lat, lon = float(lat), float(lon)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(lat) and math.isfinite(lon) and -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0
+
+
+def _check_point(lat: float, lon: float) -> None:
+    if not is_valid_point(lat, lon):
+        raise ValueError(f"invalid coordinates: lat={lat!r}, lon={lon!r}")
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine on a sphere of the mean Earth radius)."""
+    _check_point(lat1, lon1)
+    _check_point(lat2, lon2)
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, max(0.0, a))))
+
+
+@lru_cache(maxsize=512)
+def _prepared(geometry_json: str) -> PreparedGeometry | None:
+    """The prepared shape of one GeoJSON polygon, built once per warm process; None when unusable."""
+    try:
+        geometry = shape(json.loads(geometry_json))
+    except (GEOSException, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
+    if geometry.is_empty:
+        return None
+    if not geometry.is_valid:  # e.g. a self-touching ring drawn by hand: repair rather than misjudge
+        geometry = make_valid(geometry)
+    return prep(geometry)
+
+
+def _shape_of(hamlet: Hamlet) -> PreparedGeometry | None:
+    geometry: dict[str, Any] | None = hamlet.geometry
+    if not geometry or geometry.get("type") not in POLYGON_TYPES:
+        return None
+    return _prepared(json.dumps(geometry, sort_keys=True, separators=(",", ":")))
+
+
+def hamlet_at(latitude: float, longitude: float, hamlets: Sequence[Hamlet]) -> Hamlet | None:
+    """The first hamlet whose polygon covers the point (its boundary counts as inside).
+
+    None when the point is outside every polygon; hamlets without a usable Polygon/MultiPolygon
+    geometry are never matched. Invalid coordinates raise ValueError.
+    """
+    _check_point(latitude, longitude)
+    point = Point(float(longitude), float(latitude))
+    for hamlet in hamlets:
+        prepared = _shape_of(hamlet)
+        if prepared is not None and prepared.covers(point):
+            return hamlet
+    return None

@@ -1,0 +1,101 @@
+"""Key performance indicators of citizens' reports, for the comune's staff.
+
+Definitions (over reports created in [start, end)):
+
+- ``total``: every report of the period, duplicates included; ``by_status``, ``by_kind``, ``by_category``,
+  ``by_hamlet`` (missing -> "unknown") and ``by_week`` (ISO week of creation in the comune's timezone) count them.
+- ``median_hours_to_first_response``: median hours from creation to the first staff action after ``new``,
+  over the reports of the period that have one; ``median_hours_to_resolution`` likewise up to ``resolved_at``.
+  Both rounded to one decimal, None when no report has the timestamp.
+- ``considered``: the non-duplicate reports of the period. A duplicate is one request told twice, so it is
+  counted once, through the report it duplicates.
+- ``satisfied``: the considered reports whose status is ``resolved``.
+- ``satisfied_share``: satisfied / considered (rounded to three decimals), None when nothing is considered.
+  Open and rejected reports count against it: the share is "of what citizens asked in the period, how much
+  has been solved", simple to explain and impossible to improve by leaving reports open.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.reports import KINDS, STATUSES
+
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """What the KPIs need to know of one report; timestamps are timezone-aware."""
+
+    kind: str
+    status: str
+    category: str | None
+    hamlet: str | None
+    created_at: datetime
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r}")
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+        for name in ("created_at", "first_response_at", "resolved_at"):
+            moment = getattr(self, name)
+            if moment is not None and moment.utcoffset() is None:
+                raise ValueError(f"{name} must be timezone-aware")
+
+
+def _hours(start: datetime, end: datetime | None) -> float | None:
+    if end is None:
+        return None
+    return max(0.0, (end - start).total_seconds() / 3600)
+
+
+def _median_hours(values: Iterable[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return round(statistics.median(present), 1) if present else None
+
+
+def _iso_week(moment: datetime, zone: ZoneInfo) -> str:
+    year, week, _ = moment.astimezone(zone).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _by_count(counter: Counter[str]) -> dict[str, int]:
+    """Most frequent first, ties by name, so a dashboard can show it as is."""
+    return dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+
+
+def compute(facts: Iterable[ReportFacts], start: datetime, end: datetime, timezone: str = "Europe/Rome") -> dict[str, Any]:
+    """The KPIs of the reports created in [start, end); see the module docstring for the definitions."""
+    if start.utcoffset() is None or end.utcoffset() is None:
+        raise ValueError("start and end must be timezone-aware")
+    if end < start:
+        raise ValueError("end before start")
+    zone = ZoneInfo(timezone)
+    reports = [fact for fact in facts if start <= fact.created_at < end]
+
+    statuses = Counter(report.status for report in reports)
+    considered = [report for report in reports if report.status != "duplicate"]
+    satisfied = sum(1 for report in considered if report.status == "resolved")
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "total": len(reports),
+        "by_status": {status: statuses[status] for status in STATUSES},
+        "by_kind": _by_count(Counter(report.kind for report in reports)),
+        "by_category": _by_count(Counter(report.category or UNKNOWN for report in reports)),
+        "by_hamlet": _by_count(Counter(report.hamlet or UNKNOWN for report in reports)),
+        "by_week": dict(sorted(Counter(_iso_week(report.created_at, zone) for report in reports).items())),
+        "median_hours_to_first_response": _median_hours(_hours(r.created_at, r.first_response_at) for r in reports),
+        "median_hours_to_resolution": _median_hours(_hours(r.created_at, r.resolved_at) for r in reports),
+        "satisfied_share": round(satisfied / len(considered), 3) if considered else None,
+        "satisfied": satisfied,
+        "considered": len(considered),
+    }

@@ -1,0 +1,47 @@
+"""A citizen's photo: fetched from the provider, checked by content, kept in S3 with a copy without metadata."""
+from __future__ import annotations
+
+import time
+import uuid
+
+from chalicelib.domain import images
+from chalicelib.domain.reports import Photo
+from chalicelib.observability import logger
+from chalicelib.providers import get_provider
+from chalicelib.providers.base import ErrorClass, ProviderError
+from chalicelib.store import media
+
+FETCH_ATTEMPTS = 3
+FETCH_BACKOFF_SECONDS = 0.5
+RETRYABLE = (ErrorClass.TRANSIENT, ErrorClass.RATE_LIMITED)
+
+
+def take(channel_id: str, media_id: str, tenant_id: str, report_id: str, max_bytes: int) -> Photo:
+    """Fetch, check and store one photo. Never raises for the citizen's file or the provider: the result
+    says stored, refused (with the reason) or failed, and the report keeps it either way."""
+    photo_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{channel_id}/{media_id}").hex[:12]  # a replay finds the same id
+    try:
+        data = _fetch(channel_id, media_id)
+    except ProviderError as error:
+        logger.warning("photo fetch failed", extra={"report": report_id, "error": str(error)})
+        return Photo(id=photo_id, status="failed", reason=error.error_class.value)
+    try:
+        checked = images.check(data, max_bytes)
+    except images.RefusedImage as refused:
+        logger.info("photo refused", extra={"report": report_id, "reason": refused.reason})
+        return Photo(id=photo_id, status="refused", reason=refused.reason, size=len(data))
+    stored = media.put_photo(tenant_id, report_id, photo_id, data, images.strip_metadata(data), checked)
+    return Photo(id=photo_id, status="stored", original_key=stored["original_key"], public_key=stored["public_key"],
+                 content_type=checked.content_type, size=checked.size)
+
+
+def _fetch(channel_id: str, media_id: str) -> bytes:
+    """The provider's bytes, retried on transient errors (media URLs expire in minutes, so retry now)."""
+    for attempt in range(FETCH_ATTEMPTS):
+        try:
+            return get_provider().fetch_media(channel_id, media_id).content
+        except ProviderError as error:
+            if error.error_class not in RETRYABLE or attempt == FETCH_ATTEMPTS - 1:
+                raise
+            time.sleep(FETCH_BACKOFF_SECONDS * (2 ** attempt))
+    raise AssertionError("unreachable")

@@ -1,0 +1,316 @@
+"""Staff work on reports and tips: list, read, move through the lifecycle, notes, forward, merge, desk entry."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from chalicelib.domain import geo
+from chalicelib.domain import reports as rules
+from chalicelib.domain.phones import InvalidPhone, normalize
+from chalicelib.domain.reports import Event, NotAllowed, Position, Report
+from chalicelib.domain.tenancy import Tenant
+from chalicelib.services import clock, report_updates, staff_access
+from chalicelib.services.staff_access import Forbidden, NotFound
+from chalicelib.store import directory
+from chalicelib.store import reports as store
+
+PHOTO_LINK_SECONDS = 300  # staff's presigned links
+FORWARD_LINK_SECONDS = 7 * 24 * 3600  # the external body's links: SigV4's longest
+
+
+class InvalidReport(ValueError):
+    """A request that names something the tenant does not have (category, team, body, hamlet)."""
+
+
+class Transition(BaseModel):
+    to: str
+    note: str | None = Field(default=None, max_length=2000)
+    public: bool = True
+    team: str | None = None
+    external_body: str | None = None
+    external_reference: str | None = Field(default=None, max_length=120)
+    outcome: str | None = None
+    category: str | None = None
+
+
+class Note(BaseModel):
+    note: str = Field(min_length=1, max_length=2000)
+    public: bool = False
+
+
+class Merge(BaseModel):
+    into: str = Field(min_length=1, max_length=40)
+
+
+class DeskPosition(BaseModel):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class DeskContact(BaseModel):
+    name: str | None = Field(default=None, max_length=120)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+    updates_on_whatsapp: bool = False  # the citizen asked to follow the report on WhatsApp
+
+
+class DeskReport(BaseModel):
+    """A report taken at the desk, by phone or by email."""
+
+    kind: Literal["report", "safety"] = "report"
+    source: Literal["desk", "phone", "email"]
+    text: str = Field(min_length=3, max_length=4000)
+    category: str | None = None
+    hamlet: str | None = None
+    address: str | None = Field(default=None, max_length=300)
+    position: DeskPosition | None = None
+    contact: DeskContact | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+def visible_kinds(staff, kind: str | None = None) -> tuple[str, ...]:
+    kinds = tuple(k for k, roles in rules.ROLES_BY_REPORT_KIND.items() if staff.has_any(roles))
+    if kind is not None:
+        if kind not in rules.KINDS:
+            raise InvalidReport(f"kind must be one of {', '.join(rules.KINDS)}")
+        if kind not in kinds:
+            raise Forbidden(kind)
+        kinds = (kind,)
+    if not kinds:
+        raise Forbidden("reports")
+    return kinds
+
+
+def list_reports(staff, kind: str | None, filters: dict[str, Any], limit: int, cursor: str | None) -> dict:
+    kinds = visible_kinds(staff, kind)
+    condition = store.query_filter(**filters)
+    items, next_cursor = store.page(staff.tenant_id, kinds, condition, limit, cursor)
+    return {"items": [summary(r) for r in items], "next": next_cursor}
+
+
+def read(staff, report_id: str, request_id: str | None = None) -> dict:
+    report = _visible(staff, report_id)
+    staff_access.record(staff, "report.read", report.report_id, request_id)
+    return detail(report)
+
+
+def _visible(staff, report_id: str) -> Report:
+    report = store.get(staff.tenant_id, report_id)
+    if report is None or not staff.has_any(rules.ROLES_BY_REPORT_KIND[report.kind]):
+        raise NotFound("report")  # a tip is not even admitted to exist for other roles
+    return report
+
+
+def transition(staff, report_id: str, step: Transition) -> dict:
+    tenant = staff_access.tenant_of(staff)
+    report = _visible(staff, report_id)
+    _check_step(tenant, report, step)
+    now = clock.now()
+
+    def edit(current: Report) -> Report:
+        rules.check_transition(current.status, step.to)
+        return _apply_step(tenant, current, step, staff.subject, now)
+    updated = store.change(tenant.id, report.report_id, edit)
+    if step.to == "forwarded":
+        updated = _forward(tenant, updated, step, staff.subject, now)
+    if step.public:
+        report_updates.notify(tenant, updated, updated.events[-1])
+    return detail(updated)
+
+
+def _check_step(tenant: Tenant, report: Report, step: Transition) -> None:
+    settings = tenant.reports
+    if step.to == "assigned" and not settings.team(step.team):
+        raise InvalidReport("assigning needs a team of this comune (team)")
+    if step.to == "forwarded" and not settings.external_body(step.external_body):
+        raise InvalidReport("forwarding needs an external body of this comune (external_body)")
+    if step.category is not None and not settings.category(step.category):
+        raise InvalidReport(f"unknown category {step.category!r}")
+    if step.outcome is not None and (report.kind != "safety" or step.outcome not in rules.SAFETY_OUTCOMES):
+        raise InvalidReport(f"outcome is for tips, one of {', '.join(rules.SAFETY_OUTCOMES)}")
+    if step.to == "duplicate":
+        raise InvalidReport("use POST /api/v1/reports/{id}/merge to mark a duplicate")
+
+
+def _apply_step(tenant: Tenant, report: Report, step: Transition, actor: str, now: datetime) -> Report:
+    changes: dict[str, Any] = {"status": step.to}
+    if step.team:
+        changes["team"] = step.team
+    if step.category:
+        changes["category"] = step.category
+    if step.outcome:
+        changes["outcome"] = step.outcome
+    if report.first_response_at is None:
+        changes["first_response_at"] = now
+    if step.to == "resolved":
+        changes["resolved_at"] = now
+    if step.to == "forwarded":
+        body = tenant.reports.external_body(step.external_body)
+        changes["external"] = {"id": body.id, "name": body.name, "email": body.email,
+                               "reference": step.external_reference, "forwarded_at": now.isoformat()}
+    data = {k: v for k, v in {"team": step.team, "external_body": step.external_body,
+                              "outcome": step.outcome}.items() if v}
+    event = Event(at=now, actor=actor, action="status", public=step.public, note=step.note, status=step.to,
+                  data=data)
+    return store.with_event(report, event, **changes)
+
+
+def _forward(tenant: Tenant, report: Report, step: Transition, actor: str, now: datetime) -> Report:
+    """Email the body in charge with the report and short-lived photo links; record SES's message id."""
+    from chalicelib.services import report_forwarding
+
+    message_id = report_forwarding.send(tenant, report, FORWARD_LINK_SECONDS)
+
+    def edit(current: Report) -> Report:
+        return replace(current, external={**current.external, "email_message_id": message_id})
+    return store.change(tenant.id, report.report_id, edit)
+
+
+def add_note(staff, report_id: str, note: Note) -> dict:
+    tenant = staff_access.tenant_of(staff)
+    report = _visible(staff, report_id)
+    now = clock.now()
+    event = Event(at=now, actor=staff.subject, action="note", public=note.public, note=note.note)
+    updated = store.change(tenant.id, report.report_id, lambda current: store.with_event(current, event))
+    if note.public:
+        report_updates.notify(tenant, updated, event)
+    return detail(updated)
+
+
+def merge(staff, report_id: str, request: Merge) -> dict:
+    tenant = staff_access.tenant_of(staff)
+    report = _visible(staff, report_id)
+    original = _visible(staff, rules.parse_number(request.into, clock.now().year) or request.into)
+    if original.report_id == report.report_id or original.kind != report.kind:
+        raise InvalidReport("a report can only be merged into another report of the same kind")
+    if report.status == "duplicate":
+        raise NotAllowed("this report is already a duplicate")
+    merged_into = mark_duplicate(tenant, report, original, staff.subject, clock.now())
+    duplicate = store.get(tenant.id, report.report_id)
+    report_updates.notify(tenant, duplicate, duplicate.events[-1], extra={"original": merged_into.number})
+    return detail(duplicate)
+
+
+def mark_duplicate(tenant: Tenant, report: Report, original: Report, actor: str, now: datetime) -> Report:
+    """report becomes a duplicate of original; its citizens follow the original. Returns the original."""
+    event = Event(at=now, actor=actor, action="status", public=True, status="duplicate",
+                  data={"original": original.number})
+    store.change(tenant.id, report.report_id, lambda current: store.with_event(
+        current, event, status="duplicate", duplicate_of=original.report_id,
+        first_response_at=current.first_response_at or now))
+    newcomers = tuple(s for s in (report.reporter, *report.followers) if s)
+
+    def follow(current: Report) -> Report:
+        joined = tuple(dict.fromkeys(current.followers + tuple(s for s in newcomers if s != current.reporter)))
+        if joined == current.followers:
+            return current
+        return store.with_event(current, Event(at=now, actor=actor, action="merged", data={"from": report.number}),
+                                followers=joined)
+    return store.change(tenant.id, original.report_id, follow)
+
+
+def create(staff, request: DeskReport) -> dict:
+    """A report entered by staff; it joins the same queue as WhatsApp ones."""
+    visible_kinds(staff, request.kind)
+    tenant = staff_access.tenant_of(staff)
+    if request.category and not tenant.reports.category(request.category):
+        raise InvalidReport(f"unknown category {request.category!r}")
+    if request.hamlet and not tenant.hamlet(request.hamlet):
+        raise InvalidReport(f"unknown hamlet {request.hamlet!r}")
+    now = clock.now()
+    position = Position(request.position.latitude, request.position.longitude, request.address) \
+        if request.position else None
+    hamlet = request.hamlet or _hamlet_of(tenant, position)
+    contact, channel_id, citizen_key = _desk_contact(tenant, request)
+    category = request.category or (_guess(tenant, request.text) if request.kind == "report" else None)
+    report = store.open_report(
+        tenant.id, request.kind, now, source=request.source, channel_id=channel_id, citizen_key=citizen_key,
+        contact=contact, text=request.text, category=category, hamlet=hamlet, position=position,
+        address=request.address, events=(Event(at=now, actor=staff.subject, action="created", public=True,
+                                                status="new", data={"source": request.source}),))
+    staff_access.record(staff, "report.create", report.report_id)
+    return detail(report)
+
+
+def _hamlet_of(tenant: Tenant, position: Position | None) -> str | None:
+    if position is None:
+        return None
+    hamlet = geo.hamlet_at(position.latitude, position.longitude, tenant.hamlets)
+    return hamlet.id if hamlet else None
+
+
+def _guess(tenant: Tenant, text: str) -> str | None:
+    found = rules.guess_category(text, tenant.reports.categories)
+    return found.id if found else None
+
+
+def _desk_contact(tenant: Tenant, request: DeskReport) -> tuple[dict[str, str], str | None, str | None]:
+    """The contact as given; a phone of a citizen who asked for WhatsApp updates makes them the reporter."""
+    if request.contact is None:
+        return {}, None, None
+    contact = {k: v for k, v in request.contact.model_dump(exclude={"updates_on_whatsapp"}).items() if v}
+    if not request.contact.phone:
+        return contact, None, None
+    try:
+        phone = normalize(request.contact.phone)
+    except InvalidPhone as error:
+        raise InvalidReport(f"contact.phone: {error}") from None
+    contact["phone"] = phone
+    if not request.contact.updates_on_whatsapp:
+        return contact, None, None
+    kind = "safety" if request.kind == "safety" else "reports"
+    channel = next((c for c in directory.channels_of(tenant.id) if c.kind == kind), None)
+    if channel is None:
+        raise InvalidReport(f"this comune has no {kind} channel for WhatsApp updates")
+    return contact, channel.phone_number_id, phone
+
+
+# ---- answers ----------------------------------------------------------------------------------------
+
+def summary(report: Report) -> dict:
+    return {
+        "id": report.report_id, "number": report.number, "kind": report.kind, "status": report.status,
+        "category": report.category, "hamlet": report.hamlet, "source": report.source,
+        "location": _location(report), "address": report.address, "team": report.team,
+        "external_body": report.external.get("id") if report.external else None,
+        "text": report.text[:200], "photos": sum(1 for p in report.photos if p.status == "stored"),
+        "followers": len(report.followers), "duplicate_of": report.duplicate_of,
+        "created_at": report.created_at.isoformat(), "updated_at": report.updated_at.isoformat(),
+    }
+
+
+def detail(report: Report) -> dict:
+    from chalicelib.store import media
+
+    photos = [{"id": p.id, "status": p.status, "reason": p.reason, "content_type": p.content_type, "size": p.size,
+               "url": media.presigned_url(p.original_key, PHOTO_LINK_SECONDS) if p.original_key else None}
+              for p in report.photos]
+    return {
+        **summary(report), "text": report.text, "contact": report.contact, "outcome": report.outcome,
+        "external": report.external or None, "photos": photos,
+        "reporter": {"channel": report.channel_id, "citizen": report.citizen_key} if report.reporter else None,
+        "first_response_at": report.first_response_at.isoformat() if report.first_response_at else None,
+        "resolved_at": report.resolved_at.isoformat() if report.resolved_at else None,
+        "events": [_event(e) for e in report.events],
+    }
+
+
+def _location(report: Report) -> dict | None:
+    if report.position is None:
+        return None
+    return {"latitude": report.position.latitude, "longitude": report.position.longitude,
+            "address": report.position.address}
+
+
+def _event(event: Event) -> dict:
+    return {"at": event.at.isoformat(), "actor": event.actor, "action": event.action, "public": event.public,
+            "note": event.note, "status": event.status, **({"data": event.data} if event.data else {})}

@@ -1,0 +1,27 @@
+"""KPIs of a tenant's reports over a period, for the kinds the caller may see."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain import kpis
+from chalicelib.services import clock
+from chalicelib.services.report_desk import InvalidReport, visible_kinds
+from chalicelib.store import reports as store
+
+ROME = ZoneInfo("Europe/Rome")
+MAX_PERIOD = timedelta(days=3 * 366)
+
+
+def for_staff(staff, kind: str | None, start: datetime | None, end: datetime | None) -> dict:
+    """Default period: the current calendar year up to now (Europe/Rome)."""
+    kinds = visible_kinds(staff, kind)
+    end = end or clock.now()
+    start = start or datetime(end.astimezone(ROME).year, 1, 1, tzinfo=ROME)
+    if end <= start or end - start > MAX_PERIOD:
+        raise InvalidReport("the period must have 'from' before 'to' and span at most three years")
+    facts = (kpis.ReportFacts(kind=r.kind, status=r.status, category=r.category, hamlet=r.hamlet,
+                              created_at=r.created_at, first_response_at=r.first_response_at,
+                              resolved_at=r.resolved_at)
+             for r in store.all_of(staff.tenant_id, kinds, since=start))
+    return {"kinds": list(kinds), **kpis.compute(facts, start, end)}

@@ -1,0 +1,70 @@
+"""Public changes of a report reach its reporter and followers on WhatsApp: free text inside the 24-hour
+window, the channel's approved utility template outside it."""
+from __future__ import annotations
+
+import hashlib
+
+from chalicelib import messages
+from chalicelib.domain.broadcasts import in_service_window
+from chalicelib.domain.reports import Event, Report
+from chalicelib.domain.subscriptions import Citizen
+from chalicelib.domain.tenancy import Channel, Tenant
+from chalicelib.observability import logger
+from chalicelib.providers.base import Template, Text
+from chalicelib.services import clock, outbound, report_status
+from chalicelib.store import citizens, directory
+
+
+def notify(tenant: Tenant, report: Report, event: Event, extra: dict | None = None) -> int:
+    """Queue the update for everyone who follows the report; returns how many were queued."""
+    if not event.public:
+        return 0
+    queued = 0
+    for subject in (s for s in (report.reporter, *report.followers) if s):
+        channel_id, _, key = subject.partition("#")
+        channel = directory.get_channel(channel_id)
+        if channel is None or channel.tenant_id != tenant.id:
+            continue
+        citizen = citizens.get(channel_id, key)
+        content = _content(tenant, channel, report, event, citizen, extra or {})
+        if content is None:
+            logger.warning("no template for an update outside the 24-hour window", extra={"report": report.report_id})
+            continue
+        recipient = _recipient(key, citizen)
+        job_id = "update-" + hashlib.sha256(f"{report.tenant_id}|{report.report_id}|{len(report.events)}|{subject}"
+                                            .encode()).hexdigest()[:32]  # one job per event and follower
+        outbound.reply(tenant.id, channel_id, recipient, [content], job_id=job_id)
+        queued += 1
+    return queued
+
+
+def update_text(tenant: Tenant, channel: Channel, report: Report, event: Event, extra: dict) -> str:
+    note = f"\n{event.note}" if event.note else ""
+    if event.status == "forwarded" and report.external:
+        return messages.text("report.update_forwarded", tenant.language, channel.texts, number=report.number,
+                             body=report.external.get("name"), date=report_status.local_date(event.at), note=note)
+    if event.status == "duplicate" and extra.get("original"):
+        note = messages.text("report.duplicate_of", tenant.language, channel.texts, original=extra["original"]) + note
+    status = report_status.status_label(tenant, event.status or report.status)
+    return messages.text("report.update", tenant.language, channel.texts, number=report.number,
+                         category=report_status.category_label(tenant, report), status=status, note=note)
+
+
+def _content(tenant: Tenant, channel: Channel, report: Report, event: Event, citizen: Citizen | None, extra: dict):
+    body = update_text(tenant, channel, report, event, extra)
+    if citizen is not None and in_service_window(citizen.last_inbound_at, clock.now()):
+        return Text(body=body)
+    template = channel.template("report_update")
+    if not template:
+        return None
+    status = report_status.status_label(tenant, event.status or report.status)
+    return Template(name=template["name"], language=template.get("language", tenant.language),
+                    body_params=[report.number, status, report_status.page_url(report)])
+
+
+def _recipient(key: str, citizen: Citizen | None) -> outbound.JobRecipient:
+    if citizen is not None:
+        return outbound.JobRecipient(key=key, phone=citizen.phone, user_id=citizen.user_id)
+    if key.startswith("bsuid:"):
+        return outbound.JobRecipient(key=key, user_id=key.removeprefix("bsuid:"))
+    return outbound.JobRecipient(key=key, phone=key)

@@ -1,0 +1,64 @@
+"""The citizen's status page of a report (linked from the WhatsApp receipt): plain HTML, no personal data."""
+from __future__ import annotations
+
+from html import escape
+
+from chalicelib.services import report_status
+from chalicelib.store import directory
+from chalicelib.store import reports as store
+
+MAP_SPAN = 0.004  # degrees around the point shown on the map
+
+_PAGE = """<!doctype html>
+<html lang="it"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="robots" content="noindex"><title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:1rem auto;padding:0 1rem;color:#1b1b1b}}
+.status{{display:inline-block;padding:.2rem .6rem;border-radius:1rem;background:#e6f0ff;font-weight:600}}
+ol{{padding-left:1.2rem}} li{{margin:.4rem 0}} iframe{{width:100%;height:18rem;border:0}} small{{color:#555}}</style>
+</head><body>
+<p><small>{comune}</small></p>
+<h1>Segnalazione n. {number}</h1>
+<p>{category} &middot; {hamlet}</p>
+<p>Stato: <span class="status">{status}</span></p>
+{map}
+<h2>Aggiornamenti</h2>
+<ol>{events}</ol>
+<p><small>Per informazioni scrivi STATO {short_number} su WhatsApp al numero da cui hai fatto la segnalazione.</small></p>
+</body></html>"""
+
+
+def render(token: str) -> str | None:
+    report = store.by_token(token)
+    if report is None or report.kind != "report":
+        return None  # tips have no public page
+    tenant = directory.get_tenant(report.tenant_id)
+    if tenant is None:
+        return None
+    hamlet = tenant.hamlet(report.hamlet) if report.hamlet else None
+    events = [_event_line(tenant, e) for e in report.events if e.public and (e.status or e.note)]
+    return _PAGE.format(
+        title=escape(f"Segnalazione {report.number} - {tenant.name}"), comune=escape(tenant.name),
+        number=escape(report.number), short_number=escape(report.number.split("/")[-1]),
+        category=escape(report_status.category_label(tenant, report)),
+        hamlet=escape(hamlet.name if hamlet else "posizione non indicata"),
+        status=escape(report_status.status_label(tenant, report.status)), map=_map(report), events="".join(events))
+
+
+def _event_line(tenant, event) -> str:
+    parts = [escape(report_status.status_label(tenant, event.status))] if event.status else []
+    parts += [escape(event.note)] if event.note else []
+    return f"<li><time>{report_status.local_date(event.at)}</time> {': '.join(parts)}</li>"
+
+
+def _map(report) -> str:
+    if report.position is None:
+        return ""
+    lat, lon = report.position.latitude, report.position.longitude
+    box = f"{lon - MAP_SPAN:.5f}%2C{lat - MAP_SPAN:.5f}%2C{lon + MAP_SPAN:.5f}%2C{lat + MAP_SPAN:.5f}"
+    src = f"https://www.openstreetmap.org/export/embed.html?bbox={box}&layer=mapnik&marker={lat:.5f}%2C{lon:.5f}"
+    return f'<iframe title="Mappa" src="{src}" loading="lazy"></iframe>'
+
+
+def not_found() -> str:
+    return ("<!doctype html><html lang=\"it\"><meta charset=\"utf-8\"><title>Segnalazione non trovata</title>"
+            "<p>Segnalazione non trovata: controlla il link ricevuto su WhatsApp.</p></html>")

@@ -1,0 +1,92 @@
+"""Photos attached to reports, in the media bucket, with the client built once per Lambda instance.
+
+Key layout, one folder per photo:
+    tenants/{tenant_id}/reports/{report_id}/{photo_id}/original.{ext}   as the citizen sent it: staff only
+    tenants/{tenant_id}/reports/{report_id}/{photo_id}/public.{ext}     metadata stripped: the copy shown outside staff
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.domain.images import CheckedImage
+from chalicelib.resources import bucket_name
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # one path segment: no '/', never '.' or '..'
+_LIST_PAGE = 1000  # S3 ListObjectsV2's largest page
+_DELETE_BATCH = 1000  # S3 DeleteObjects' limit
+
+
+@cache
+def _client():
+    # virtual addressing: presigned URLs name the bucket's regional endpoint (bucket.s3.<region>.amazonaws.com)
+    # rather than the global one, which answers with redirects that break signed GETs outside us-east-1;
+    # against a local endpoint given by IP (moto server) botocore still uses path style
+    return boto3.client("s3", config=Config(s3={"addressing_style": "virtual"}))
+
+
+def _bucket() -> str:
+    return bucket_name("media")
+
+
+def _segment(value: str) -> str:
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise ValueError(f"not a valid id for a media key: {value!r}")
+    return value
+
+
+def report_prefix(tenant_id: str, report_id: str) -> str:
+    """The folder holding every photo of one report (ends with '/', so report 1 never matches report 10)."""
+    return f"tenants/{_segment(tenant_id)}/reports/{_segment(report_id)}/"
+
+
+def photo_keys(tenant_id: str, report_id: str, photo_id: str, extension: str) -> tuple[str, str]:
+    """The keys of a photo's original (staff only) and public (metadata stripped) copies."""
+    folder = report_prefix(tenant_id, report_id) + _segment(photo_id)
+    return f"{folder}/original.{extension}", f"{folder}/public.{extension}"
+
+
+def put_photo(tenant_id: str, report_id: str, photo_id: str, original: bytes, public: bytes,
+              checked: CheckedImage) -> dict:
+    """Store both copies of a checked photo (server-side encrypted); what the report keeps about it.
+
+    size, width and height come from checked: the original's bytes, and the displayed (upright) dimensions.
+    """
+    original_key, public_key = photo_keys(tenant_id, report_id, photo_id, checked.extension)
+    for key, body in ((original_key, original), (public_key, public)):
+        _client().put_object(Bucket=_bucket(), Key=key, Body=body, ContentType=checked.content_type,
+                             ServerSideEncryption="AES256")
+    return {"id": photo_id, "original_key": original_key, "public_key": public_key,
+            "content_type": checked.content_type, "size": checked.size, "width": checked.width,
+            "height": checked.height}
+
+
+def presigned_url(key: str, expires_seconds: int = 300) -> str:
+    """A short-lived URL to GET one object, for whoever may see it (the caller decides)."""
+    return _client().generate_presigned_url("get_object", Params={"Bucket": _bucket(), "Key": key},
+                                            ExpiresIn=expires_seconds)
+
+
+def delete_report_media(tenant_id: str, report_id: str) -> int:
+    """Delete every object under a report's folder (erasure); how many were deleted.
+
+    Deletes current objects only: the bucket is not versioned; if it ever were, old versions would remain.
+    """
+    prefix = report_prefix(tenant_id, report_id)
+    pages = _client().get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=prefix,
+                                                                PaginationConfig={"PageSize": _LIST_PAGE})
+    keys = [item["Key"] for page in pages for item in page.get("Contents", [])]  # all listed before any is deleted
+    for start in range(0, len(keys), _DELETE_BATCH):
+        _delete_batch(keys[start:start + _DELETE_BATCH])
+    return len(keys)
+
+
+def _delete_batch(keys: list[str]) -> None:
+    result = _client().delete_objects(Bucket=_bucket(), Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True})
+    if result.get("Errors"):
+        first = result["Errors"][0]
+        raise RuntimeError(f"S3 refused to delete {len(result['Errors'])} of {len(keys)} objects "
+                           f"({first.get('Code')}: {first.get('Key')})")

@@ -1,0 +1,193 @@
+"""Reports and tips in DynamoDB: numbering, optimistic updates, staff queries and the citizen's lookups."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, replace
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from chalicelib.domain.keywords import normalize_text
+from chalicelib.domain.reports import Event, Photo, Position, Report, format_number, report_id_for
+from chalicelib.store.citizens import decode_cursor, encode_cursor
+from chalicelib.store.models import CounterModel, ReportModel
+
+# Closed reports are kept this long, then DynamoDB's TTL removes them (privacy notice, retention).
+RETENTION_AFTER_CLOSE = timedelta(days=3 * 365)
+MAX_UPDATE_ATTEMPTS = 5
+
+
+class Conflict(RuntimeError):
+    """The report kept changing under us: the caller may retry the whole request."""
+
+
+def next_number(tenant_id: str, year: int) -> int:
+    """The next report number of a tenant's year, from an atomic counter (numbers never repeat)."""
+    counter = CounterModel(f"report-number#{tenant_id}#{year}")
+    counter.update(actions=[CounterModel.count.add(1)])
+    return int(counter.count)
+
+
+def open_report(tenant_id: str, kind: str, now: datetime, **fields) -> Report:
+    """Number and store a new report (status new)."""
+    sequence = next_number(tenant_id, now.year)
+    report = Report(tenant_id=tenant_id, report_id=report_id_for(now.year, sequence),
+                    number=format_number(now.year, sequence), kind=kind, status="new", created_at=now,
+                    updated_at=now, public_token=secrets.token_urlsafe(16), **fields)
+    model = _to_model(report)
+    model.save(condition=ReportModel.report_id.does_not_exist())
+    return from_model(model)
+
+
+def get(tenant_id: str, report_id: str) -> Report | None:
+    try:
+        return from_model(ReportModel.get(tenant_id, report_id))
+    except ReportModel.DoesNotExist:
+        return None
+
+
+def change(tenant_id: str, report_id: str, edit: Callable[[Report], Report]) -> Report | None:
+    """Read, apply edit, write back if nobody wrote in between (version check); retried on a race.
+    edit may raise to refuse the change; None when the report does not exist."""
+    for _ in range(MAX_UPDATE_ATTEMPTS):
+        current = get(tenant_id, report_id)
+        if current is None:
+            return None
+        updated = edit(current)
+        if updated == current:
+            return current
+        model = _to_model(updated)
+        try:
+            model.save()
+            return from_model(model)
+        except (PutError, UpdateError) as error:
+            if not _is_conditional(error):
+                raise
+    raise Conflict(report_id)
+
+
+def page(tenant_id: str, kinds: tuple[str, ...], condition, limit: int, cursor: str | None) -> tuple[list[Report], str | None]:
+    """Newest first; condition is a PynamoDB filter built by query_filter()."""
+    kind_filter = ReportModel.kind.is_in(*kinds)
+    result = ReportModel.query(tenant_id, scan_index_forward=False, limit=limit,
+                               filter_condition=kind_filter & condition if condition is not None else kind_filter,
+                               last_evaluated_key=decode_cursor(cursor), page_size=limit)
+    items = [from_model(m) for m in result]
+    return items, encode_cursor(result.last_evaluated_key)
+
+
+def query_filter(status: str | None = None, category: str | None = None, hamlet: str | None = None,
+                 team: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                 text: str | None = None):
+    """The staff list's filters as one DynamoDB filter expression (None: no filter)."""
+    parts = []
+    if text and normalize_text(text):
+        parts.append(ReportModel.search_text.contains(normalize_text(text)))
+    if status:
+        parts.append(ReportModel.status.is_in(*status.split(",")))
+    if category:
+        parts.append(ReportModel.category == category)
+    if hamlet:
+        parts.append(ReportModel.hamlet == hamlet)
+    if team:
+        parts.append(ReportModel.team == team)
+    if since:
+        parts.append(ReportModel.created_at >= since)
+    if until:
+        parts.append(ReportModel.created_at < until)
+    condition = None
+    for part in parts:
+        condition = part if condition is None else condition & part
+    return condition
+
+
+def all_of(tenant_id: str, kinds: tuple[str, ...], since: datetime | None = None) -> Iterator[Report]:
+    """Every report of the given kinds created since a time, newest first (KPIs, duplicate search)."""
+    condition = ReportModel.kind.is_in(*kinds)
+    if since is not None:
+        condition &= ReportModel.created_at >= since
+    for model in ReportModel.query(tenant_id, scan_index_forward=False, filter_condition=condition):
+        yield from_model(model)
+
+
+def of_reporter(channel_id: str, citizen_key: str, limit: int = 3) -> list[Report]:
+    """A citizen's own reports on a channel, newest first."""
+    return [from_model(m) for m in ReportModel.by_reporter.query(f"{channel_id}#{citizen_key}",
+                                                                  scan_index_forward=False, limit=limit)]
+
+
+def by_token(token: str) -> Report | None:
+    if not token:
+        return None
+    return next((from_model(m) for m in ReportModel.by_token.query(token, limit=1)), None)
+
+
+def delete(tenant_id: str, report_id: str) -> None:
+    ReportModel(tenant_id, report_id).delete()
+
+
+def _is_conditional(error: Exception) -> bool:
+    cause = getattr(error, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+def _to_model(report: Report) -> ReportModel:
+    closed_at = report.resolved_at or (report.updated_at if report.status in ("rejected", "duplicate") else None)
+    return ReportModel(
+        report.tenant_id, report.report_id, number=report.number, kind=report.kind, status=report.status,
+        source=report.source, channel_id=report.channel_id, citizen_key=report.citizen_key,
+        reporter=report.reporter, contact=report.contact or None, text=report.text or None,
+        category=report.category, hamlet=report.hamlet,
+        position=asdict(report.position) if report.position else None, address=report.address,
+        photos=[_compact(asdict(p)) for p in report.photos], team=report.team, external=report.external or None,
+        outcome=report.outcome, duplicate_of=report.duplicate_of, followers=list(report.followers) or None,
+        search_text=_search_text(report), public_token=report.public_token, created_at=report.created_at,
+        updated_at=report.updated_at,
+        last_citizen_at=report.last_citizen_at, first_response_at=report.first_response_at,
+        resolved_at=report.resolved_at, events=[_event_item(e) for e in report.events],
+        expires_at=closed_at + RETENTION_AFTER_CLOSE if closed_at else None,
+        **({"version": report.version} if report.version is not None else {}),  # none yet: a new report
+    )
+
+
+def from_model(model: ReportModel) -> Report:
+    return Report(
+        tenant_id=model.tenant_id, report_id=model.report_id, number=model.number, kind=model.kind,
+        status=model.status, created_at=model.created_at, updated_at=model.updated_at, source=model.source,
+        channel_id=model.channel_id, citizen_key=model.citizen_key, contact=model.contact or {},
+        text=model.text or "", category=model.category, hamlet=model.hamlet,
+        position=Position(**model.position) if model.position else None, address=model.address,
+        photos=tuple(Photo(**p) for p in model.photos or ()), team=model.team, external=model.external or {},
+        outcome=model.outcome, duplicate_of=model.duplicate_of, followers=tuple(model.followers or ()),
+        public_token=model.public_token, last_citizen_at=model.last_citizen_at,
+        first_response_at=model.first_response_at, resolved_at=model.resolved_at,
+        events=tuple(_event_of(e) for e in model.events or ()), version=model.version,
+    )
+
+
+def _search_text(report: Report) -> str:
+    """What the staff list's text search looks in, normalised like the query (case and accents aside)."""
+    parts = [report.number, report.text, report.address, report.position.address if report.position else None,
+             report.contact.get("name")]
+    return normalize_text(" ".join(p for p in parts if p))[:2000] or "-"
+
+
+def _compact(item: dict) -> dict:
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def _event_item(event: Event) -> dict:
+    return _compact({"at": event.at.isoformat(), "actor": event.actor, "action": event.action,
+                     "public": event.public, "note": event.note, "status": event.status, "data": event.data or None})
+
+
+def _event_of(item: dict) -> Event:
+    return Event(at=datetime.fromisoformat(item["at"]), actor=item["actor"], action=item["action"],
+                 public=item.get("public", False), note=item.get("note"), status=item.get("status"),
+                 data=item.get("data") or {})
+
+
+def with_event(report: Report, event: Event, **changes) -> Report:
+    """The report with one more event and its other changes, stamped with the event's time."""
+    return replace(report, events=report.events + (event,), updated_at=event.at, **changes)
