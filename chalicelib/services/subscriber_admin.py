@@ -11,7 +11,7 @@ from chalicelib.domain import subscriptions as rules
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
-from chalicelib.services import clock
+from chalicelib.services import clock, report_privacy
 from chalicelib.services.staff_access import NotFound, record
 from chalicelib.store import audit, citizens
 from chalicelib.store.citizens import ConsentEntry
@@ -189,6 +189,8 @@ def erase(staff, channel: Channel, key: str) -> None:
         purpose=PURPOSE if channel.kind == "broadcast" else channel.kind, path="erasure", recorded_at=now,
         actor=staff.subject,
     ))
+    if channel.kind in ("reports", "safety"):
+        report_privacy.forget_citizen(channel.tenant_id, channel.phone_number_id, key, staff.subject, now)
     record(staff, "subscriber.erase", f"{channel.phone_number_id}#{key}")
 
 

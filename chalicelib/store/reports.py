@@ -191,3 +191,10 @@ def _event_of(item: dict) -> Event:
 def with_event(report: Report, event: Event, **changes) -> Report:
     """The report with one more event and its other changes, stamped with the event's time."""
     return replace(report, events=report.events + (event,), updated_at=event.at, **changes)
+
+
+def concerning(tenant_id: str, subject: str) -> Iterator[Report]:
+    """Every report a citizen ("<channel>#<key>") reported or follows, for erasure."""
+    condition = (ReportModel.reporter == subject) | ReportModel.followers.contains(subject)
+    for model in ReportModel.query(tenant_id, filter_condition=condition):
+        yield from_model(model)

@@ -312,3 +312,22 @@ def test_kpis_count_by_status_and_share_satisfied(town):
     assert body["satisfied_share"] == pytest.approx(1 / 3, abs=0.001)
     assert body["median_hours_to_first_response"] is not None
     assert town.call("GET", "/api/v1/reports/kpis", params={"from": "nonsense"}).status_code == 422
+
+
+def test_erasing_a_citizen_anonymises_their_reports_and_keeps_the_report(town):
+    citizen, neighbour = town.phone("+39 333 600 0001"), town.phone("+39 333 600 0002")
+    citizen.text("Buca davanti al cimitero")
+    wait_text(citizen, "n. ")
+    report = town.wait_report(lambda r: True)
+    detail = town.report(report["id"])
+    assert detail["reporter"]["citizen"] == "+393336000001"
+
+    erased = town.call("DELETE", "/api/v1/subscribers/%2B393336000001", role="admin", params={"channel": town.channel})
+    assert erased.status_code == 204, erased.text
+    after = town.report(report["id"])
+    assert after["reporter"] is None and after["contact"] == {} and after["text"] == detail["text"]
+    assert after["events"][-1]["action"] == "anonymised"
+    citizen.text("STATO 1")
+    assert "Non troviamo" in wait_text(citizen, "Non troviamo|Non hai")
+    neighbour.text("STATO")
+    assert "Non hai segnalazioni" in wait_text(neighbour, "Non hai")

@@ -76,15 +76,22 @@ def test_same_webhook_three_times_gives_one_subscriber_and_one_reply(stack, new_
     assert len(items) == 1 and items[0]["status"] == "active"
 
 
-def test_unsupported_types_are_accepted_and_skipped(stack, new_phone):
-    phone = new_phone()
+def _post_message(stack, phone, **fields) -> None:
     body = json.loads(text_payload(BROADCAST, phone.e164[1:], "x", f"wamid.{uuid.uuid4().hex}"))
     message = body["entry"][0]["changes"][0]["value"]["messages"][0]
-    message.update(type="sticker", sticker={"id": "1", "mime_type": "image/webp", "animated": False})
     del message["text"]
+    message.update(fields)
     raw = json.dumps(body).encode()
     assert post(stack, raw, sign(stack.app_secret, raw)).status_code == 200
-    assert phone.settle(1.5) == []
+
+
+def test_unreadable_types_get_the_auto_answer_and_reactions_nothing(stack, new_phone):
+    sticker, reaction = new_phone(), new_phone()
+    _post_message(stack, sticker, type="sticker", sticker={"id": "1", "mime_type": "image/webp", "animated": False})
+    _post_message(stack, reaction, type="reaction", reaction={"message_id": "wamid.x", "emoji": "👍"})
+    [answer] = sticker.wait_inbox(1)
+    assert "non legge i messaggi" in answer["text"]
+    assert reaction.settle(1.5) == []
 
 
 def test_statuses_update_the_delivery_without_going_back(stack, new_phone):
