@@ -110,10 +110,10 @@ class Stack:
         self.access_log = access_log
         if moto not in MOTO_MODES:
             raise ValueError(f"moto must be one of {MOTO_MODES}")
-        # thread: moto's server in this process (make dev); process: in a process of its own, like an AWS
-        # service (benchmarks); memory: in this process's memory with no HTTP at all
+        # thread: moto's server in this process (make dev); process: in processes of their own, like AWS
+        # services (benchmarks); memory: in this process's memory with no HTTP at all
         self.moto_mode = moto
-        self.moto_child = None
+        self.moto_children: list[subprocess.Popen] = []
         self.sandbox_process = sandbox_process  # True: the sandbox in a process of its own, like Meta
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -183,9 +183,15 @@ class Stack:
         self.moto.start()
 
     def _start_moto_process(self) -> None:
-        self.moto_child = subprocess.Popen([sys.executable, "-m", "local.motoserver", "--host", self.host,
-                                            "--port", str(self.moto_port)], cwd=PROJECT_DIR)
-        _wait_for_port(self.host, self.moto_port, "moto")
+        """DynamoDB in one moto process, the other services in another: separate services, separate CPUs."""
+        dynamodb_port = free_port(self.host)
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{self.host}:{dynamodb_port}"
+        self.moto_children = [
+            subprocess.Popen([sys.executable, "-m", "local.motoserver", "--host", self.host, "--port", str(port)],
+                             cwd=PROJECT_DIR)
+            for port in (self.moto_port, dynamodb_port)]
+        for port in (self.moto_port, dynamodb_port):
+            _wait_for_port(self.host, port, "moto")
 
     def _start_app(self) -> None:
         from chalice.cli.factory import CLIFactory
@@ -266,7 +272,7 @@ class Stack:
             thread.join(timeout=5)
         if self.moto:
             self.moto.stop()
-        for child in (self.sandbox_child, self.moto_child):
+        for child in (self.sandbox_child, *self.moto_children):
             if child and child.poll() is None:
                 child.terminate()
                 child.wait(timeout=10)

@@ -1,13 +1,16 @@
 """moto's server in a process of its own: `python -m local.motoserver --port 8002`.
 
-AWS services do not run on the caller's CPU; benchmarks that must not charge moto's emulation to the app
-(bench/broadcast.py --moto process) start it this way. `make dev` keeps moto in its own process's thread.
+AWS services do not run on the caller's CPU; the broadcast benchmark (bench/broadcast.py --moto process)
+starts moto this way, one process per service group. moto's own server (werkzeug's) closes the connection
+after every request, so each AWS call would pay a new TCP connection and a new thread on both sides;
+waitress keeps connections alive and serves from a pool of threads.
 """
 from __future__ import annotations
 
 import argparse
 import logging
-import threading
+
+THREADS = 32  # SQS long polls each hold one while they wait
 
 
 def main() -> None:
@@ -15,14 +18,15 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    from moto.server import ThreadedMotoServer
+    import waitress
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from local.devserver import speed_up_moto
 
     speed_up_moto()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False).start()
-    threading.Event().wait()
+    logging.getLogger("waitress").setLevel(logging.ERROR)
+    waitress.serve(DomainDispatcherApplication(create_backend_app), host=args.host, port=args.port,
+                   threads=THREADS, ident="moto", channel_timeout=300, connection_limit=1000)
 
 
 if __name__ == "__main__":

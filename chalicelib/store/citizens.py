@@ -27,6 +27,11 @@ class ConsentEntry:
     actor: str | None = None
 
 
+# What a broadcast's fan-out and preview read of each subscriber: the rest stays in the table.
+AUDIENCE_FIELDS = ("channel_id", "citizen_key", "tenant_id", "phone", "user_id", "status", "hamlets", "topics",
+                   "last_inbound_at")
+
+
 def _to_domain(m: CitizenModel) -> Citizen:
     return Citizen(
         channel_id=m.channel_id, tenant_id=m.tenant_id, phone=m.phone, user_id=m.user_id, status=m.status,
@@ -134,7 +139,8 @@ def consents(channel_id: str, key: str) -> list[ConsentEntry]:
 
 def active_page(channel_id: str, cursor: dict | None, size: int) -> tuple[list[Citizen], dict | None]:
     """One page of a channel's active subscribers (the sparse index), and where the next one starts."""
-    result = CitizenModel.active.query(channel_id, limit=size, last_evaluated_key=cursor, page_size=size)
+    result = CitizenModel.active.query(channel_id, limit=size, last_evaluated_key=cursor, page_size=size,
+                                       attributes_to_get=list(AUDIENCE_FIELDS))
     items = [_to_domain(m) for m in result]
     return items, result.last_evaluated_key if len(items) >= size else None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from botocore.exceptions import ClientError
 
@@ -89,10 +90,25 @@ def snapshot(delivery_keys: list[tuple[str, str]], channel_id: str, citizen_keys
     return Snapshot(recorded, citizens, broadcasts[0] if broadcasts else None)
 
 
+def _projection(*names: str) -> dict:
+    """Only what the sender reads of each table ('status' is a reserved word, hence the aliases)."""
+    return {"ProjectionExpression": ", ".join(f"#a{i}" for i in range(len(names))),
+            "ExpressionAttributeNames": {f"#a{i}": name for i, name in enumerate(names)}}
+
+
+@cache
+def _projections() -> dict[str, dict]:
+    return {
+        table_name("deliveries"): _projection("job_id", "recipient", "recorded_at"),
+        table_name("citizens"): _projection("citizen_key", "status", "last_inbound_at"),
+        table_name("broadcasts"): _projection("broadcast_id", "status"),
+    }
+
+
 def _batch_get(requests: list[tuple[str, dict]]) -> dict[str, list[dict]]:
     pending: dict[str, dict] = {}
     for table, key in requests:
-        pending.setdefault(table, {"Keys": []})["Keys"].append(key)
+        pending.setdefault(table, {"Keys": [], **_projections()[table]})["Keys"].append(key)
     found: dict[str, list[dict]] = {}
     while pending:
         answer = _client().batch_get_item(RequestItems=pending)

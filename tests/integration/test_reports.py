@@ -331,3 +331,27 @@ def test_erasing_a_citizen_anonymises_their_reports_and_keeps_the_report(town):
     assert "Non troviamo" in wait_text(citizen, "Non troviamo|Non hai")
     neighbour.text("STATO")
     assert "Non hai segnalazioni" in wait_text(neighbour, "Non hai")
+
+
+def test_desk_reporter_outside_the_window_gets_the_template_and_the_status_page_shows_no_personal_data(town, stack):
+    created = town.call("POST", "/api/v1/reports", json={
+        "source": "desk", "text": "Lampione spento in via Manzoni", "address": "Via Manzoni 8",
+        "position": {"latitude": CENTRE[0], "longitude": CENTRE[1]},
+        "contact": {"name": "Luigi Verdi", "phone": "333 700 0001", "updates_on_whatsapp": True}})
+    assert created.status_code == 201, created.text
+    report = created.json()
+    assert report["reporter"] == {"channel": town.channel, "citizen": "+393337000001"}
+    assert town.step(report["id"], "triaged", note="Segnalato alla squadra elettricisti").status_code == 200
+
+    phone = town.phone("+39 333 700 0001")  # never wrote to the channel: outside the 24-hour window
+    [update] = phone.wait_inbox(1)
+    assert update["type"] == "template" and update["body"]["template"]["name"] == "aggiornamento_segnalazione"
+    params = [p["text"] for p in update["body"]["template"]["components"][0]["parameters"]]
+    assert params[:2] == [report["number"], "presa in carico"] and "/s/" in params[2]
+
+    page = requests.get(params[2], timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    assert report["number"] in page.text and "presa in carico" in page.text and "Colle" in page.text
+    assert "Segnalato alla squadra elettricisti" in page.text and "openstreetmap.org" in page.text
+    assert "Luigi" not in page.text and "333" not in page.text and "Manzoni" not in page.text
+    assert requests.get(f"{stack.api_url}/s/not-a-token", timeout=10).status_code == 404
