@@ -95,7 +95,8 @@ QUEUES: dict[str, QueueSpec] = {
 }
 
 BUCKETS: dict[str, BucketSpec] = {
-    "media": BucketSpec("media"),
+    # photos outlive their report by a margin: closed reports expire 3 years after closing (reports table TTL)
+    "media": BucketSpec("media", lifecycle_days={"tenants/": 4 * 365}),
 }
 
 

@@ -25,6 +25,10 @@ def create_all(visibility_timeout: int | None = None) -> None:
             s3.create_bucket(Bucket=spec.name, **options)
         except s3.exceptions.BucketAlreadyOwnedByYou:
             pass
+        if spec.lifecycle_days:
+            s3.put_bucket_lifecycle_configuration(Bucket=spec.name, LifecycleConfiguration={"Rules": [
+                {"ID": f"expire-{prefix.strip('/') or 'all'}", "Status": "Enabled", "Filter": {"Prefix": prefix},
+                 "Expiration": {"Days": days}} for prefix, days in spec.lifecycle_days.items()]})
     boto3.client("ses").verify_email_identity(EmailAddress=get_settings().mail_from)  # SES sends only from these
 
 

@@ -8,14 +8,14 @@ import json
 import math
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
-
-from shapely.errors import GEOSException
-from shapely.geometry import Point, shape
-from shapely.prepared import PreparedGeometry, prep
-from shapely.validation import make_valid
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.tenancy import Hamlet
+
+if TYPE_CHECKING:
+    from shapely.prepared import PreparedGeometry
+
+# shapely (and numpy under it) load on the first lookup, not at import: most cold starts never need them.
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
@@ -48,6 +48,11 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 @lru_cache(maxsize=512)
 def _prepared(geometry_json: str) -> PreparedGeometry | None:
     """The prepared shape of one GeoJSON polygon, built once per warm process; None when unusable."""
+    from shapely.errors import GEOSException
+    from shapely.geometry import shape
+    from shapely.prepared import prep
+    from shapely.validation import make_valid
+
     try:
         geometry = shape(json.loads(geometry_json))
     except (GEOSException, ValueError, TypeError, KeyError, IndexError, AttributeError):
@@ -72,6 +77,8 @@ def hamlet_at(latitude: float, longitude: float, hamlets: Sequence[Hamlet]) -> H
     None when the point is outside every polygon; hamlets without a usable Polygon/MultiPolygon
     geometry are never matched. Invalid coordinates raise ValueError.
     """
+    from shapely.geometry import Point
+
     _check_point(latitude, longitude)
     point = Point(float(longitude), float(latitude))
     for hamlet in hamlets:

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.keywords import normalize_text
 
 KINDS = ("report", "safety")
-SOURCES = ("whatsapp", "desk", "phone", "email")
 
 OPEN = ("new", "triaged", "assigned", "forwarded", "in_progress")
 CLOSED = ("resolved", "rejected", "duplicate")
@@ -167,10 +166,6 @@ class Event:
 
 def is_open(status: str) -> bool:
     return status in OPEN
-
-
-def within_duplicate_window(created_at: datetime, now: datetime, days: int) -> bool:
-    return now - created_at <= timedelta(days=days)
 
 
 @dataclass(frozen=True)

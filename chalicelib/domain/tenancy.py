@@ -34,6 +34,7 @@ class Tenant:
     privacy_notice_version: str = ""
     language: str = "it"
     reports: ReportSettings = field(default_factory=ReportSettings)  # categories, teams, external bodies
+    open311_partners: tuple[dict[str, str], ...] = ()  # {"name", "key_sha256"}: who may file via Open311
 
     def hamlet(self, hamlet_id: str) -> Hamlet | None:
         return next((h for h in self.hamlets if h.id == hamlet_id), None)

@@ -26,7 +26,7 @@ from chalicelib.settings import get_settings
 from chalicelib.store import broadcasts, deliveries, directory, queues
 from chalicelib.store.citizens import parse_time
 
-IN_PROCESS_RETRIES = 2  # quick retries inside one consumer run before the queue's backoff takes over
+IN_PROCESS_RETRIES = 4  # quick retries inside one consumer run (0.25 s doubling) before the queue's backoff
 MAX_BACKOFF_SECONDS = 5.0
 SEND_THREADS = 8  # sends in flight per consumer, so latency does not cap the rate
 DELIVERY_SHARDS = 16  # a broadcast's delivery records spread over this many partitions
@@ -174,6 +174,8 @@ def _send_one(run: _Run, key: str, recipient: JobRecipient, content: Content) ->
             message_id = get_provider().send(run.job.channel_id, recipient.address(), content,
                                              callback_data=callback_data(run.job, key, recipient.key))
         except ProviderError as error:
+            if error.error_class is ErrorClass.TRANSIENT:
+                bucket.refund()
             outcome = _on_error(run, key, recipient, error, attempt)
             if outcome is not None:
                 return outcome
@@ -190,7 +192,7 @@ def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError
            "class": error.error_class.value}
     if error.error_class in (ErrorClass.RATE_LIMITED, ErrorClass.TRANSIENT):
         if attempt < IN_PROCESS_RETRIES:
-            time.sleep(min(error.retry_after or 0.5 * 2 ** attempt, MAX_BACKOFF_SECONDS))
+            time.sleep(min(error.retry_after or 0.25 * 2 ** attempt, MAX_BACKOFF_SECONDS))
             return None
         logger.warning("send deferred", extra=log)
         run.pending = True

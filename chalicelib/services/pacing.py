@@ -26,6 +26,11 @@ class TokenBucket:
                 wait = (1 - self.tokens) / self.rate
             time.sleep(wait)
 
+    def refund(self) -> None:
+        """Give back a send the provider did not make (a transient error): throughput counts messages sent."""
+        with self.lock:
+            self.tokens = min(self.capacity, self.tokens + 1)
+
 
 _buckets: dict[str, TokenBucket] = {}
 _lock = threading.Lock()

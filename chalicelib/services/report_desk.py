@@ -113,6 +113,7 @@ def _visible(staff, report_id: str) -> Report:
 def transition(staff, report_id: str, step: Transition) -> dict:
     tenant = staff_access.tenant_of(staff)
     report = _visible(staff, report_id)
+    step = _with_routing(tenant, report, step)
     _check_step(tenant, report, step)
     now = clock.now()
 
@@ -125,6 +126,18 @@ def transition(staff, report_id: str, step: Transition) -> dict:
     if step.public:
         report_updates.notify(tenant, updated, updated.events[-1])
     return detail(updated)
+
+
+def _with_routing(tenant: Tenant, report: Report, step: Transition) -> Transition:
+    """A category knows who usually handles it: its team or external body, unless the step names one."""
+    category = tenant.reports.category(step.category or report.category)
+    if category is None:
+        return step
+    if step.to == "assigned" and not step.team and category.team:
+        return step.model_copy(update={"team": category.team})
+    if step.to == "forwarded" and not step.external_body and category.external_body:
+        return step.model_copy(update={"external_body": category.external_body})
+    return step
 
 
 def _check_step(tenant: Tenant, report: Report, step: Transition) -> None:

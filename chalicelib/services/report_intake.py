@@ -9,7 +9,6 @@ from chalicelib import messages
 from chalicelib.domain import geo
 from chalicelib.domain import reports as rules
 from chalicelib.domain.hours import DailyWindow
-from chalicelib.domain.images import DEFAULT_MAX_BYTES
 from chalicelib.domain.keywords import normalize_text
 from chalicelib.domain.reports import Event, Position, Report
 from chalicelib.domain.subscriptions import Citizen
@@ -22,6 +21,9 @@ from chalicelib.store import reports as store
 CATEGORY_PREFIX = "cat:"
 LIST_ROWS_MAX = 10
 STATUS_COMMAND = re.compile(r"^\s*stato\b\s*(?:n\.?|numero)?\s*(.*)$", re.IGNORECASE)
+HELP_WORDS = frozenset({"aiuto", "help", "info", "comandi", "?"})
+COURTESIES = frozenset({"grazie", "grazie mille", "ok", "okay", "ciao", "salve", "buongiorno", "buonasera",
+                        "va bene", "perfetto", "grazie a voi", "gentilissimi", "👍"})
 EMERGENCY_WORDS = frozenset({
     "aiuto", "emergenza", "incidente", "rapina", "incendio", "fuoco", "aggressione", "ferito", "feriti",
     "sparatoria", "spari", "coltello", "armato", "armi", "furto in corso", "ladri in casa", "violenza",
@@ -55,6 +57,10 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
         intake.say("safety.not_registered")
     elif message.kind == "text" and STATUS_COMMAND.match(message.text or ""):
         _answer_status(intake, STATUS_COMMAND.match(message.text).group(1))
+    elif message.kind == "text" and normalize_text(message.text) in HELP_WORDS and channel.kind == "reports":
+        intake.say("report.help")
+    elif message.kind == "text" and normalize_text(message.text) in COURTESIES:
+        intake.say(f"{intake.kind}.courtesy")  # "grazie" after a receipt is not a report
     elif message.kind == "unsupported":
         intake.say("report.unsupported")
     else:
@@ -137,7 +143,8 @@ def _guess(intake: Intake, text: str) -> str | None:
 
 
 def _add_photo(intake: Intake, report: Report) -> Report:
-    from chalicelib.services import photos  # S3 and the image library are loaded only when a photo comes
+    from chalicelib.domain.images import DEFAULT_MAX_BYTES  # the image library loads only when a photo comes
+    from chalicelib.services import photos
 
     media = intake.message.media
     max_bytes = int(intake.channel.settings.get("photo_max_bytes", DEFAULT_MAX_BYTES))
@@ -197,7 +204,7 @@ def _acknowledge_addition(intake: Intake, report: Report) -> None:
     if intake.kind == "safety":
         if _is_emergency(message.text):
             intake.say("safety.emergency", number=report.number)
-        elif message.kind != "image":
+        elif not intake.replies:  # a refused photo has already been explained
             intake.say("safety.added", number=report.number)
         return
     if message.kind == "image":

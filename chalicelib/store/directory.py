@@ -35,6 +35,7 @@ def _tenant_from(model: TenantModel) -> Tenant:
         privacy_notice_version=settings.get("privacy_notice_version", ""),
         language=settings.get("language", "it"),
         reports=ReportSettings.from_settings(settings.get("reports")),
+        open311_partners=tuple(settings.get("open311_partners", ())),
     )
 
 

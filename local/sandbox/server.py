@@ -551,12 +551,16 @@ class SandboxServer:
             if isinstance(body, dict) and meta.is_mark_read(body):
                 return self._mark_read(channel, body)
             meta.validate_send(body)
+        except GraphError:
+            self._count("rejected")
+            raise
+        self._inject_fault()  # a 5xx before admission: a message that was not sent uses none of the throughput
+        try:
             self._throttle(channel_id)
             self._fail_for_recipient(body)
         except GraphError as error:
             self._count("rate_limited" if error.code == 130429 else "rejected")
             raise
-        self._inject_fault()
         self._maybe_slow()
         return self._accept(channel, body)
 

@@ -51,7 +51,7 @@ def test_transient_errors_are_retried_with_backoff_until_the_send_goes_through(s
     faults_before = sandbox.stats()["faults"]
     job = job_for(phone)
     outbound.enqueue(job)
-    wait_for(lambda: sandbox.stats()["faults"] >= faults_before + 3, timeout=15)  # one delivery, three tries
+    wait_for(lambda: sandbox.stats()["faults"] >= faults_before + 5, timeout=15)  # one delivery, five tries
     sandbox.configure(fault_rate=0.0)
     phone.wait_inbox(1, timeout=20)
     assert len(phone.settle(1.5)) == 1

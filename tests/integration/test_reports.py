@@ -275,8 +275,12 @@ def test_desk_report_joins_the_queue_and_bad_input_is_clear(town):
     unknown = town.call("POST", "/api/v1/reports", json={"source": "desk", "text": "Altro problema", "category": "x"})
     assert unknown.status_code == 422
     assert town.step(report["id"], "in_progress").status_code == 409  # new -> in_progress skips triage
-    assert town.step(report["id"], "assigned").status_code == 422  # no team
-    assert town.step(report["id"], "assigned", team="cantonieri").status_code == 200
+    assert town.step(report["id"], "assigned", team="pompieri").status_code == 422  # not a team of this comune
+    assigned = town.step(report["id"], "assigned")  # rifiuti goes to the cantonieri by default
+    assert assigned.status_code == 200 and assigned.json()["team"] == "cantonieri"
+    other = town.call("POST", "/api/v1/reports", json={"source": "email", "text": "Segnalazione generica"}).json()
+    assert other["category"] is None
+    assert town.step(other["id"], "assigned").status_code == 422  # no category, no team: say which
     assert town.call("GET", "/api/v1/reports/2026-9999999").status_code == 404
 
 
@@ -318,15 +322,20 @@ def test_erasing_a_citizen_anonymises_their_reports_and_keeps_the_report(town):
     citizen, neighbour = town.phone("+39 333 600 0001"), town.phone("+39 333 600 0002")
     citizen.text("Buca davanti al cimitero")
     wait_text(citizen, "n. ")
+    send_photo(citizen, photo_jpeg())
+    wait_text(citizen, "Foto aggiunta")
     report = town.wait_report(lambda r: True)
     detail = town.report(report["id"])
     assert detail["reporter"]["citizen"] == "+393336000001"
+    photo_url = detail["photos"][0]["url"]
 
     erased = town.call("DELETE", "/api/v1/subscribers/%2B393336000001", role="admin", params={"channel": town.channel})
     assert erased.status_code == 204, erased.text
     after = town.report(report["id"])
     assert after["reporter"] is None and after["contact"] == {} and after["text"] == detail["text"]
     assert after["events"][-1]["action"] == "anonymised"
+    assert [(p["status"], p["url"]) for p in after["photos"]] == [("erased", None)]
+    assert requests.get(photo_url, timeout=10).status_code == 404  # gone from S3
     citizen.text("STATO 1")
     assert "Non troviamo" in wait_text(citizen, "Non troviamo|Non hai")
     neighbour.text("STATO")
@@ -355,3 +364,12 @@ def test_desk_reporter_outside_the_window_gets_the_template_and_the_status_page_
     assert "Segnalato alla squadra elettricisti" in page.text and "openstreetmap.org" in page.text
     assert "Luigi" not in page.text and "333" not in page.text and "Manzoni" not in page.text
     assert requests.get(f"{stack.api_url}/s/not-a-token", timeout=10).status_code == 404
+
+
+def test_thanks_and_help_open_no_report(town):
+    citizen = town.phone("+39 333 800 0001")
+    citizen.text("Grazie!")
+    assert "Grazie a te" in wait_text(citizen, "Grazie a te")
+    citizen.text("aiuto")
+    assert "STATO 42" in wait_text(citizen, "canale per le segnalazioni")
+    assert town.reports() == []
