@@ -6,12 +6,13 @@ import json
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chalicelib.observability import logger
+from chalicelib.observability import logger, scrub
 from chalicelib.services import broadcasting, inbound, outbound
 from chalicelib.settings import get_settings
 from chalicelib.store import queues
 
 MAX_RETRY_DELAY = 900
+FANOUT_RETRY_BASE = 2  # seconds: a fan-out resumes from its checkpoint, so a failed one may retry at once
 
 
 def _inbound_record(record: SQSRecord) -> None:
@@ -20,7 +21,14 @@ def _inbound_record(record: SQSRecord) -> None:
 
 def _outbound_record(record: SQSRecord) -> None:
     try:
-        outbound.process_job(outbound.OutboundJob.model_validate(json.loads(record.body)))
+        job = outbound.OutboundJob.model_validate(json.loads(record.body))
+    except ValueError:  # not a job (bad JSON or schema): no retry can mend it, so no backoff either
+        logger.error("poison outbound message: back at once, for the dead-letter queue",
+                     extra={"message_id": record.message_id})
+        queues.delay("outbound", record.receipt_handle, 0)
+        raise
+    try:
+        outbound.process_job(job)
     except outbound.RetryLater:
         receives = int(record.attributes.approximate_receive_count or 1)
         queues.delay("outbound", record.receipt_handle, retry_delay(receives))
@@ -33,7 +41,14 @@ def retry_delay(receives: int) -> int:
 
 
 def _fanout_record(record: SQSRecord) -> None:
-    broadcasting.fan_out_message(json.loads(record.body))
+    """A failed fan-out comes back within seconds (doubling), not after the queue's visibility timeout:
+    it resumes from its checkpoint, and the senders run dry while it waits."""
+    try:
+        broadcasting.fan_out_message(json.loads(record.body))
+    except Exception:
+        receives = int(record.attributes.approximate_receive_count or 1)
+        queues.delay("fanout", record.receipt_handle, min(FANOUT_RETRY_BASE * 2 ** (receives - 1), MAX_RETRY_DELAY))
+        raise
 
 
 def process_fanout(event: dict, context) -> dict:
@@ -56,7 +71,7 @@ def _process(event: dict, context, handler) -> dict:
     result = process_partial_response(event=event, record_handler=handler, processor=processor, context=context)
     failures = result.get("batchItemFailures", [])
     if failures:
-        errors = sorted({f"{info[0].__name__}: {str(info[1])[:200]}" for info in processor.exceptions if info[0]})
+        errors = sorted({f"{info[0].__name__}: {scrub(str(info[1]))[:200]}" for info in processor.exceptions if info[0]})
         logger.warning("records failed, left for retry", extra={"failed": len(failures), "errors": errors,
                                                                  "records": len(event.get("Records", []))})
     return result
