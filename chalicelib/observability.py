@@ -1,5 +1,31 @@
-"""The one Powertools Logger and Metrics of the app (service name and namespace from the environment)."""
+"""The one Powertools Logger and Metrics of the app (service name and namespace from the environment), and what
+makes identifiers fit for logs: phone numbers are masked (domain.phones.mask), provider message ids digested."""
+from __future__ import annotations
+
+import hashlib
+import re
+
 from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger(service="filo-diretto")
 metrics = Metrics(namespace="FiloDiretto", service="filo-diretto")
+
+# Meta's message ids carry the citizen's WhatsApp id (their number) base64-encoded: "wamid.HBgL" + base64 of
+# a frame holding e.g. "16503879439". Logs get a digest instead, the same for the same id, so lines still correlate.
+_WAMID = re.compile(r"wamid\.[A-Za-z0-9+/=_-]+")
+
+
+def ref(value: str | None) -> str:
+    """An id for logs: any provider message id in it (a wamid, or a job id derived from one) digested."""
+    if not value:
+        return "-"
+    return _WAMID.sub(lambda m: "wamid#" + hashlib.sha256(m.group(0).encode()).hexdigest()[:12], value)
+
+
+_E164 = re.compile(r"\+\d{8,15}")
+
+
+def scrub(text: str) -> str:
+    """Free text bound for a log line (an exception's message): provider message ids digested and E.164 numbers
+    masked like domain.phones.mask (+39******55)."""
+    return _E164.sub(lambda m: f"{m.group(0)[:3]}******{m.group(0)[-2:]}", ref(text)) if text else ""

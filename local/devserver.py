@@ -106,6 +106,7 @@ class Stack:
         self.app_secret = app_secret or secrets.token_hex(16)
         self.verify_token = verify_token or secrets.token_urlsafe(12)
         self.access_token = "sandbox-" + secrets.token_hex(12)
+        self.open311_api_key = "o311-" + secrets.token_urlsafe(18)  # the demo partner's Open311 key
         self.sandbox_rate_limit = sandbox_rate_limit
         self.access_log = access_log
         if moto not in MOTO_MODES:
@@ -153,7 +154,7 @@ class Stack:
         from local.seed import seed_demo
 
         create_all(visibility_timeout=self.visibility_timeout)
-        seed_demo()
+        seed_demo(self.open311_api_key)
         self._start_app()
         self._start_sandbox()
         from local.runner import event_threads
@@ -259,6 +260,7 @@ class Stack:
                           "display_phone_number": c.display_phone_number} for c in CHANNELS],
             "hamlets": [{k: h[k] for k in ("id", "name", "latitude", "longitude")} for h in HAMLETS],
             "topics": [t["id"] for t in TOPICS],
+            "open311_api_key": self.open311_api_key,
         }
 
     def stop(self) -> None:

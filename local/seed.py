@@ -1,6 +1,8 @@
 """The demo comune seeded by make dev: Comune di Esempio, its hamlets, topics and three channels."""
 from __future__ import annotations
 
+import hashlib
+
 from chalicelib.domain.tenancy import Channel
 from chalicelib.store import directory
 
@@ -80,8 +82,9 @@ CHANNELS = [
 ]
 
 
-def seed_demo() -> None:
-    """Write the demo tenant and its channels (idempotent: running it twice changes nothing)."""
+def seed_demo(open311_api_key: str | None = None) -> None:
+    """Write the demo tenant and its channels (idempotent: running it twice changes nothing). With an
+    Open311 key, a demo partner may file requests with it (the tenant keeps only its SHA-256)."""
     hamlets = [{**h, "geometry": _square(h["latitude"], h["longitude"])} for h in HAMLETS]
     directory.save_tenant(TENANT_ID, TENANT_NAME, {
         "hamlets": hamlets,
@@ -90,6 +93,10 @@ def seed_demo() -> None:
         "privacy_notice_version": "2026-11",
         "language": "it",
         "reports": REPORTS,
+        # days per data kind, turned into DynamoDB TTLs (docs/privacy.md); these are the defaults, spelled out
+        "retention": {"inactive_citizens": 30, "deliveries": 90, "closed_reports": 3 * 365},
+        "open311_partners": [{"name": "demo-partner", "key_sha256": hashlib.sha256(open311_api_key.encode()).hexdigest()}]
+        if open311_api_key else [],
     })
     for channel in CHANNELS:
         directory.save_channel(channel)

@@ -10,6 +10,8 @@ from chalice import Response
 from pydantic import BaseModel, ValidationError
 
 MAX_PAGE = 100
+JSON_ERROR_PREFIXES = ("/api/v1/", "/public/v1/")  # the APIs that promise {"error": ...} for every refusal
+CHALICE_ERRORS = {405: "method_not_allowed", 415: "unsupported_media_type"}
 
 
 class ApiError(Exception):
@@ -38,6 +40,19 @@ def json_errors(view: Callable) -> Callable:
         except ApiError as error:
             return error.response()
     return wrapper
+
+
+def chalice_errors_as_json(request, get_response) -> Response:
+    """HTTP middleware: Chalice's own refusals (405 for a method the path lacks, 415 for a Content-Type the route
+    does not take) in the same JSON error shape as ours, on the APIs that promise it."""
+    response = get_response(request)
+    body = response.body
+    if (response.status_code in CHALICE_ERRORS and isinstance(body, dict) and "Code" in body
+            and request.path.startswith(JSON_ERROR_PREFIXES)):
+        headers = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
+        return ApiError(response.status_code, CHALICE_ERRORS[response.status_code], str(body.get("Message")),
+                        headers=headers).response()
+    return response
 
 
 def parse_body(request, model: type[BaseModel]) -> Any:

@@ -4,15 +4,18 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
+from chalicelib.api.limits import body_at_most
 from chalicelib.services import abuse, subscriptions, web_subscriptions
 
 bp = Blueprint(__name__)
+MAX_FORM_BYTES = 8 * 1024
 
 
 @bp.route("/public/v1/{tenant}/subscriptions", methods=["POST"], content_types=["application/json"])
 @json_errors
 def subscribe(tenant: str):
     request = bp.current_request
+    body_at_most(request, MAX_FORM_BYTES)
     form = parse_body(request, web_subscriptions.FormRequest)
     try:
         web_subscriptions.submit(tenant, form, client_ip(request))

@@ -16,6 +16,7 @@ from chalicelib.store.reports import Conflict
 bp = Blueprint(__name__)
 ROLES = ("admin", "technical", "police")
 FILTERS = ("status", "category", "hamlet", "team", "q")
+YEARS = range(1971, 3000)  # from and to of lists and KPIs
 
 
 def report_errors(view):
@@ -45,7 +46,9 @@ def _time(request, name: str) -> datetime | None:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         raise ApiError(422, "invalid_request", f"{name} must be an ISO date or time, e.g. 2026-11-01.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=report_kpis.ROME)
+    if moment.year not in YEARS:  # far off, zones have odd offsets (Rome's 1890 +00:49:56) or overflow
+        raise ApiError(422, "invalid_request", f"{name} must fall in the years {YEARS.start} to {YEARS.stop - 1}.")
+    return (moment if moment.tzinfo else moment.replace(tzinfo=report_kpis.ROME)).astimezone(report_kpis.ROME)
 
 
 @bp.route("/api/v1/reports", methods=["GET"])

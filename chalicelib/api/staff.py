@@ -12,9 +12,12 @@ from chalicelib.services import subscriber_admin as admin
 from chalicelib.services.staff_access import Forbidden, NotFound, channel_for, tenant_of, visible_channels
 
 bp = Blueprint(__name__)
+MAX_CHANNEL_ID = 64  # a phone_number_id; a longer one is no channel (and over DynamoDB's key limit)
 
 
 def _channel(staff: Staff, channel_id: str | None):
+    if channel_id and len(channel_id) > MAX_CHANNEL_ID:
+        raise ApiError(404, "not_found", "No such channel for your comune.")
     try:
         return channel_for(staff, channel_id, kind=None if channel_id else "broadcast")
     except NotFound:

@@ -5,12 +5,16 @@ from aws_lambda_powertools import Logger
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import ApiError, json_errors
+from chalicelib.api.limits import body_at_most, per_client
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import NotAWebhook
-from chalicelib.services import inbound
+from chalicelib.services import abuse, inbound
 
 logger = Logger(service="filo-diretto", child=True)
 bp = Blueprint(__name__)
+MAX_WEBHOOK_BYTES = 4 * 1024 * 1024  # Meta posts up to 3 MB
+# Verified posts from Meta are never limited (a broadcast's statuses come fast); unverified ones are, per IP.
+BAD_SIGNATURES = abuse.Limit("webhook-bad-signature", max_hits=60, window_seconds=60)
 
 
 @bp.route("/webhooks/meta", methods=["GET"])
@@ -25,10 +29,11 @@ def meta_handshake():
 @json_errors
 def meta_webhook():
     request = bp.current_request
-    raw = request.raw_body or b""
+    raw = body_at_most(request, MAX_WEBHOOK_BYTES)
     provider = get_provider()
     if not provider.verify_signature(raw, request.headers):
         logger.warning("webhook with a bad or missing signature", extra={"size": len(raw)})
+        per_client(request, BAD_SIGNATURES)
         raise ApiError(401, "invalid_signature", "The request signature is missing or invalid.")
     try:
         batch = provider.parse_webhook(raw)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from chalicelib.domain.tenancy import DEFAULT_RETENTION, Retention
+
 PENDING_LIFETIME = timedelta(days=7)  # an unconfirmed request is forgotten after this
 STATUSES = ("none", "pending", "active", "stopped")
 
@@ -83,13 +85,14 @@ def choose_topic(citizen: Citizen, topic_id: str | None) -> Citizen:
     return replace(citizen, topics=(topic_id,) if topic_id else (), step=None)
 
 
-INACTIVE_LIFETIME = timedelta(days=30)  # a citizen who is not subscribed is forgotten after this
+INACTIVE_LIFETIME = DEFAULT_RETENTION.days("inactive_citizens")  # the default: a tenant may set its own
 
 
-def with_retention(citizen: Citizen, now: datetime) -> Citizen:
-    """Keep a record only while it serves: active for good, pending until it lapses, others 30 days."""
+def with_retention(citizen: Citizen, now: datetime, retention: Retention = DEFAULT_RETENTION) -> Citizen:
+    """Keep a record only while it serves: active for good, pending until it lapses (7 days), anyone else (stopped,
+    declined, a sender of reports) the tenant's `inactive_citizens` days after their last message."""
     if citizen.status == "active":
         return replace(citizen, expires_at=None)
     if citizen.status == "pending":
         return citizen
-    return replace(citizen, expires_at=now + INACTIVE_LIFETIME)
+    return replace(citizen, expires_at=now + retention.days("inactive_citizens"))

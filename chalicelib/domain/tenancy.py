@@ -1,7 +1,8 @@
 """Tenants (comuni), their hamlets and topics, and their WhatsApp channels, as plain data."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.domain.reports import ReportSettings
@@ -25,6 +26,44 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long each kind of personal data is kept, in days: the tenant setting `retention` (docs/privacy.md).
+
+    Each value becomes a DynamoDB TTL where the record is written: a citizen record of someone not (or no longer)
+    subscribed, `inactive_citizens` days after their last contact; a delivery record, `deliveries` days after the
+    send; a report or tip, `closed_reports` days after it was closed (resolved, rejected, duplicate).
+    """
+
+    inactive_citizens: int = 30
+    deliveries: int = 90
+    closed_reports: int = 3 * 365
+
+    LIMITS = {"inactive_citizens": (1, 365), "deliveries": (1, 400), "closed_reports": (30, 10 * 365)}
+
+    @classmethod
+    def from_settings(cls, raw: dict[str, Any] | None) -> Retention:
+        """The setting as stored ({"deliveries": 60, ...}; missing keys keep the default); ValueError when invalid."""
+        raw = raw or {}
+        if not isinstance(raw, dict):
+            raise ValueError("retention must be an object of days per data kind")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ValueError(f"retention: unknown data kind {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        for name, value in raw.items():
+            low, high = cls.LIMITS[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"retention.{name} must be a whole number of days from {low} to {high}")
+        return cls(**raw)
+
+    def days(self, kind: str) -> timedelta:
+        return timedelta(days=getattr(self, kind))
+
+
+DEFAULT_RETENTION = Retention()
+
+
+@dataclass(frozen=True)
 class Tenant:
     id: str
     name: str  # "Comune di Esempio"
@@ -35,6 +74,7 @@ class Tenant:
     language: str = "it"
     reports: ReportSettings = field(default_factory=ReportSettings)  # categories, teams, external bodies
     open311_partners: tuple[dict[str, str], ...] = ()  # {"name", "key_sha256"}: who may file via Open311
+    retention: Retention = DEFAULT_RETENTION  # days per data kind, turned into TTLs
 
     def hamlet(self, hamlet_id: str) -> Hamlet | None:
         return next((h for h in self.hamlets if h.id == hamlet_id), None)

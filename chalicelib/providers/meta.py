@@ -208,13 +208,16 @@ def _location_content(message: dict) -> dict | None:
     latitude, longitude = _number(where.get("latitude")), _number(where.get("longitude"))
     if latitude is None or longitude is None:
         return None
+    if not (-90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0):
+        return None  # not a point on Earth: stored, it would break every distance check of the comune
     location = Location(latitude=latitude, longitude=longitude,
                         name=_str(where.get("name")), address=_str(where.get("address")))
     return {"kind": "location", "location": location}
 
 
 def _reply_content(reply_id: Any, title: Any) -> dict | None:
-    if not isinstance(reply_id, str) or not reply_id:
+    reply_id = _str(reply_id)
+    if not reply_id:
         return None
     return {"kind": "reply", "reply": Reply(id=reply_id, title=_str(title))}
 
@@ -239,7 +242,8 @@ _SILENT_TYPES = frozenset({"reaction", "system", "request_welcome", "ephemeral",
 
 def _unsupported_content(kind: Any) -> dict | None:
     """Audio, video, documents, stickers, contacts...: kept as 'unsupported' so the citizen can be told."""
-    if not isinstance(kind, str) or not kind or kind in _SILENT_TYPES:
+    kind = _str(kind)
+    if not kind or kind in _SILENT_TYPES:
         return None
     return {"kind": "unsupported", "original_type": kind[:40]}
 
@@ -595,6 +599,7 @@ class MetaProvider:
 
     def _call(self, method: str, url: str, body: dict | None = None) -> tuple[bytes, str | None]:
         """One authenticated request; the response bytes and Content-Type, or ProviderError."""
+        self._check_token()
         headers = {"Authorization": f"Bearer {self._access_token}"}
         data = None
         if body is not None:
@@ -614,6 +619,7 @@ class MetaProvider:
     def _post(self, url: str, body: dict) -> bytes:
         """A JSON POST on a kept-alive connection of this thread (sends are the hot path: no new
         connection, and in production no new TLS handshake, per message)."""
+        self._check_token()
         parts = urllib.parse.urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         data = json.dumps(body).encode()
@@ -636,6 +642,11 @@ class MetaProvider:
                 raise self._error(response.status, raw, response.getheader("Retry-After"))
             return raw
         raise ProviderError(ErrorClass.TRANSIENT, None, "connection failed")
+
+    def _check_token(self) -> None:
+        """Fail closed: a missing access token (a secret not configured) sends nothing at all."""
+        if not self._access_token:
+            raise ProviderError(ErrorClass.FATAL, None, "no access token configured: nothing was sent")
 
     def _connections_for(self, scheme: str, netloc: str):
         """Yields True for a kept-alive connection, then False for a fresh one."""

@@ -30,6 +30,7 @@ PAGE_SIZE = 500  # subscribers read per fan-out page (one Query, one checkpoint)
 CHUNK_SIZE = 40  # recipients per outbound job: with the broadcast, 81 keys fit one BatchGetItem
 FANOUT_TIME_BUDGET = timedelta(minutes=10)  # then the fan-out hands over to a fresh invocation
 DEFAULT_MESSAGING_LIMIT = 1000  # unique users outside the 24-hour window per day (Meta tier)
+MAX_AHEAD = timedelta(days=366)  # how far ahead a broadcast may be scheduled
 
 
 class TemplateInput(BaseModel):
@@ -85,6 +86,8 @@ def create(staff, tenant: Tenant, channel: Channel, data: NewBroadcast) -> Broad
     if data.template and not _approved(channel, data.template.name):
         raise Refused(f"template '{data.template.name}' is not approved for this channel")
     now = clock.now()
+    if data.send_at is not None and data.send_at > now + MAX_AHEAD:
+        raise Refused(f"send_at can be at most {MAX_AHEAD.days} days ahead")
     send_at = max(data.send_at or now, now)
     record = Broadcast(
         tenant_id=tenant.id, id=f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}", channel_id=channel.phone_number_id,

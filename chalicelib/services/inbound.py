@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from chalicelib.domain.phones import InvalidPhone, mask, normalize
 from chalicelib.domain.subscriptions import Citizen, with_retention
+from chalicelib.observability import ref
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import InboundMessage
 from chalicelib.resources import table_name
@@ -28,9 +29,16 @@ MAX_QUEUED_BYTES = 1_000_000
 # Meta retries a webhook for up to 7 days: remember handled messages a little longer.
 DEDUPE_WINDOW = timedelta(days=8)
 
+
+def _on_duplicate(response, record):
+    """A message handled before (Meta redelivered it, or the queue did): counted here, not handled again."""
+    logger.info("duplicate message skipped", extra={"idempotency_key": record.idempotency_key})
+    return response
+
+
 _config = IdempotencyConfig(
     event_key_jmespath="message_id", expires_after_seconds=int(DEDUPE_WINDOW.total_seconds()),
-    raise_on_no_idempotency_key=True,
+    raise_on_no_idempotency_key=True, response_hook=_on_duplicate,
 )
 
 
@@ -85,12 +93,12 @@ def _handle_message(message: dict) -> None:
     citizen = replace(citizen, phone=citizen.phone or phone, user_id=msg.sender_user_id or citizen.user_id,
                       last_inbound_at=now)
     logger.info("message", extra={"channel": channel.phone_number_id, "kind": msg.kind,
-                                  "citizen": mask(citizen.phone), "message_id": msg.message_id})
+                                  "citizen": mask(citizen.phone), "message_id": ref(msg.message_id)})
     if channel.kind == "broadcast":
         citizen = subscriptions.handle_message(tenant, channel, citizen, msg, now)
     else:
         report_intake.handle_message(tenant, channel, citizen, msg, now)
-    citizens.save(with_retention(citizen, now), now)
+    citizens.save(with_retention(citizen, now, tenant.retention), now)
 
 
 def _sender_phone(raw: str | None) -> str | None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from chalicelib.domain.broadcasts import in_service_window
 from chalicelib.domain.phones import mask
-from chalicelib.observability import logger
+from chalicelib.observability import logger, ref
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import Content, ErrorClass, ProviderError, Recipient, StatusUpdate, Template
 from chalicelib.services import broadcast_progress as progress
@@ -114,7 +114,7 @@ def consumer_rate(channel_rate: float) -> float:
 def process_job(job: OutboundJob) -> None:
     """Send every unsent (content, recipient) pair of a job; raise RetryLater if some must wait."""
     if not deliveries.lease(job.job_id, clock.now()):
-        raise RetryLater(f"job {job.job_id} is held by another consumer")
+        raise RetryLater(f"job {ref(job.job_id)} is held by another consumer")
     try:
         _work(job)
     except Exception:
@@ -176,7 +176,7 @@ def _send_one(run: _Run, key: str, recipient: JobRecipient, content: Content) ->
         except ProviderError as error:
             if error.error_class is ErrorClass.TRANSIENT:
                 bucket.refund()
-            outcome = _on_error(run, key, recipient, error, attempt)
+            outcome = _on_error(run, key, recipient, error, attempt, content)
             if outcome is not None:
                 return outcome
             continue
@@ -186,9 +186,10 @@ def _send_one(run: _Run, key: str, recipient: JobRecipient, content: Content) ->
     return False
 
 
-def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError, attempt: int) -> bool | None:
+def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError, attempt: int,
+              content: Content) -> bool | None:
     """What one provider error means: True settled, False wait for the queue, None retry now."""
-    log = {"job_id": run.job.job_id, "recipient": mask(recipient.phone), "code": error.code,
+    log = {"job_id": ref(run.job.job_id), "recipient": mask(recipient.phone), "code": error.code,
            "class": error.error_class.value}
     if error.error_class in (ErrorClass.RATE_LIMITED, ErrorClass.TRANSIENT):
         if attempt < IN_PROCESS_RETRIES:
@@ -201,9 +202,12 @@ def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError
         logger.error("fatal provider error: stopping the job", extra=log)
         run.fatal = error
         run.stop.set()
+        if not run.job.broadcast_id:  # a reply is not resumed: its result is recorded, with Meta's code and text
+            deliveries.record(key, recipient.key, run.job.tenant_id, "failed", clock.now(),
+                              error_class=error.error_class.value, error_code=error.code, error_message=error.message)
         return False
-    if error.error_class is ErrorClass.WINDOW_CLOSED and run.job.fallback is not None:
-        return _send_one(run, key, recipient, run.job.fallback)
+    if error.error_class is ErrorClass.WINDOW_CLOSED and run.job.fallback is not None and content != run.job.fallback:
+        return _send_one(run, key, recipient, run.job.fallback)  # once: a refused template is a failure
     logger.warning("send failed", extra=log)
     if deliveries.record(key, recipient.key, run.job.tenant_id, "failed", clock.now(),
                          error_class=error.error_class.value, error_code=error.code, error_message=error.message):
@@ -222,9 +226,9 @@ def _finish(run: _Run) -> None:
         elif updated is not None:
             progress.complete_if_done(updated)
     elif run.fatal is not None:
-        logger.error("reply not sent: the channel is refused by the provider", extra={"job_id": job.job_id})
+        logger.error("reply not sent: the channel is refused by the provider", extra={"job_id": ref(job.job_id)})
     if run.pending:
-        raise RetryLater(f"job {job.job_id} has unsent recipients")
+        raise RetryLater(f"job {ref(job.job_id)} has unsent recipients")
 
 
 def record_statuses(statuses: list[StatusUpdate]) -> None:

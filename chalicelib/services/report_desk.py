@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain import geo
 from chalicelib.domain import reports as rules
@@ -26,7 +26,8 @@ class InvalidReport(ValueError):
 
 
 class Transition(BaseModel):
-    to: str
+    model_config = ConfigDict(extra="forbid")  # a field the API does not take is an error, not ignored
+    to: Literal[rules.STATUSES]  # an unknown status is invalid (422); a step the lifecycle refuses is a 409
     note: str | None = Field(default=None, max_length=2000)
     public: bool = True
     team: str | None = None
@@ -37,20 +38,24 @@ class Transition(BaseModel):
 
 
 class Note(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     note: str = Field(min_length=1, max_length=2000)
     public: bool = False
 
 
 class Merge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     into: str = Field(min_length=1, max_length=40)
 
 
 class DeskPosition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
 
 
 class DeskContact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, max_length=120)
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200)
@@ -59,6 +64,8 @@ class DeskContact(BaseModel):
 
 class DeskReport(BaseModel):
     """A report taken at the desk, by phone or by email."""
+
+    model_config = ConfigDict(extra="forbid")  # status, number, tenant... are never the caller's to set
 
     kind: Literal["report", "safety"] = "report"
     source: Literal["desk", "phone", "email"]
@@ -92,6 +99,9 @@ def visible_kinds(staff, kind: str | None = None) -> tuple[str, ...]:
 
 def list_reports(staff, kind: str | None, filters: dict[str, Any], limit: int, cursor: str | None) -> dict:
     kinds = visible_kinds(staff, kind)
+    statuses = filters.get("status")
+    if statuses and not set(statuses.split(",")) <= set(rules.STATUSES):
+        raise InvalidReport(f"status must be one or more of {', '.join(rules.STATUSES)}, separated by commas")
     condition = store.query_filter(**filters)
     items, next_cursor = store.page(staff.tenant_id, kinds, condition, limit, cursor)
     return {"items": [summary(r) for r in items], "next": next_cursor}

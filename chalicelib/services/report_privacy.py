@@ -3,6 +3,7 @@ tip), who sent it goes. Contact, reporter key and follower entries are removed, 
 deleted; an event says so."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -13,19 +14,30 @@ from chalicelib.store import reports as store
 
 def forget_citizen(tenant_id: str, channel_id: str, citizen_key: str, actor: str, now: datetime) -> int:
     """Anonymise every report of the tenant the citizen reported or follows; returns how many changed."""
-    subject = f"{channel_id}#{citizen_key}"
+    return forget(tenant_id, [f"{channel_id}#{citizen_key}"], None, actor, now)
+
+
+def forget(tenant_id: str, subjects: Iterable[str], phone: str | None, actor: str, now: datetime) -> int:
+    """Anonymise every report of the tenant one person reported or follows, as any of subjects
+    ("<channel>#<key>"), or whose contact gives their phone number (desk and Open311 reports); returns how many
+    changed. Photos of the reports they sent are deleted from S3 before the report forgets them."""
+    subjects = frozenset(subjects)
     changed = 0
-    for report in list(store.concerning(tenant_id, subject)):
-        if report.reporter == subject and report.photos:
+    for report in list(store.naming(tenant_id, subjects, phone)):
+        if _sent_by(report, subjects, phone) and report.photos:
             media.delete_report_media(tenant_id, report.report_id)
-        store.change(tenant_id, report.report_id, lambda current: _without(current, subject, actor, now))
+        store.change(tenant_id, report.report_id, lambda current: _without(current, subjects, phone, actor, now))
         changed += 1
     return changed
 
 
-def _without(report: Report, subject: str, actor: str, now: datetime) -> Report:
+def _sent_by(report: Report, subjects: frozenset[str], phone: str | None) -> bool:
+    return report.reporter in subjects or bool(phone and report.contact.get("phone") == phone)
+
+
+def _without(report: Report, subjects: frozenset[str], phone: str | None, actor: str, now: datetime) -> Report:
     event = Event(at=now, actor=actor, action="anonymised")
-    if report.reporter == subject:
+    if _sent_by(report, subjects, phone):
         erased = tuple(replace(p, status="erased", original_key=None, public_key=None) for p in report.photos)
         report = replace(report, channel_id=None, citizen_key=None, contact={}, photos=erased)
-    return store.with_event(report, event, followers=tuple(f for f in report.followers if f != subject))
+    return store.with_event(report, event, followers=tuple(f for f in report.followers if f not in subjects))

@@ -5,7 +5,7 @@ import csv
 import io
 from dataclasses import dataclass, replace
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain import subscriptions as rules
 from chalicelib.domain.phones import InvalidPhone, normalize
@@ -17,6 +17,7 @@ from chalicelib.store import audit, citizens
 from chalicelib.store.citizens import ConsentEntry
 
 MAX_IMPORT_ROWS = 1000
+MAX_KEY_LENGTH = 140  # a citizen key ('bsuid:<id>' included); longer is no one (and over DynamoDB's key limit)
 PURPOSE = "broadcast"
 
 
@@ -28,7 +29,7 @@ class NewSubscriber(BaseModel):
     """What staff may set when adding a subscriber; anything else is refused."""
 
     model_config = ConfigDict(extra="forbid")
-    channel: str | None = None
+    channel: str | None = Field(default=None, max_length=64)
     phone: str = Field(min_length=3, max_length=32)
     hamlets: list[str] = Field(default_factory=list, max_length=20)
     topics: list[str] = Field(default_factory=list, max_length=20)
@@ -65,7 +66,7 @@ def _iso(value) -> str | None:
 
 def subject_key(raw: str) -> str:
     """A citizen key from a URL: an E.164 number in any usual writing, or 'bsuid:<id>'."""
-    if raw.startswith("bsuid:"):
+    if raw.startswith("bsuid:") and len(raw) <= MAX_KEY_LENGTH:
         return raw
     try:
         return normalize(raw)
@@ -149,10 +150,13 @@ def import_csv(staff, tenant: Tenant, channel: Channel, text: str) -> list[RowRe
     if "phone" not in fields:
         raise InvalidSubscriber("the first line must name the columns, with at least 'phone'")
     results = []
-    for number, row in enumerate(reader, start=2):
-        if number - 1 > MAX_IMPORT_ROWS:
-            raise InvalidSubscriber(f"at most {MAX_IMPORT_ROWS} rows per import; split the file")
-        results.append(_import_row(staff, tenant, channel, number, row))
+    try:
+        for number, row in enumerate(reader, start=2):
+            if number - 1 > MAX_IMPORT_ROWS:
+                raise InvalidSubscriber(f"at most {MAX_IMPORT_ROWS} rows per import; split the file")
+            results.append(_import_row(staff, tenant, channel, number, row))
+    except csv.Error as exc:  # e.g. a field over the csv module's limit (128 KiB)
+        raise InvalidSubscriber(f"line {reader.line_num}: not readable as CSV ({exc})") from None
     return results
 
 
@@ -167,9 +171,9 @@ def _import_row(staff, tenant: Tenant, channel: Channel, number: int, row: dict)
         subscriber, created = add(staff, tenant, channel, data, path="staff_import")
     except InvalidSubscriber as exc:
         return RowResult(row=number, result="error", phone=clean.get("phone") or None, error=str(exc))
-    except ValueError as exc:  # pydantic validation
+    except ValidationError as exc:
         return RowResult(row=number, result="error", phone=clean.get("phone") or None,
-                         error=str(exc).splitlines()[0])
+                         error="; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()))
     return RowResult(row=number, result="created" if created else "updated", phone=subscriber["phone"])
 
 

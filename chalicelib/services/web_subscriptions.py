@@ -13,6 +13,7 @@ from chalicelib.store import citizens, directory
 
 PER_PHONE = abuse.Limit("form-phone", max_hits=3, window_seconds=24 * 3600)
 PER_CLIENT = abuse.Limit("form-client", max_hits=30, window_seconds=3600)
+MAX_TENANT_ID = 64  # a longer id from the URL is no comune (and over DynamoDB's key limit)
 
 
 class FormRequest(BaseModel):
@@ -34,7 +35,7 @@ class FormRefused(ValueError):
 
 def submit(tenant_id: str, form: FormRequest, client: str) -> None:
     """Validate, limit, record a pending request and send the confirmation template."""
-    tenant = directory.get_tenant(tenant_id)
+    tenant = directory.get_tenant(tenant_id) if len(tenant_id) <= MAX_TENANT_ID else None
     if tenant is None:
         raise LookupError("tenant")
     channel = _channel(tenant_id, form.channel)

@@ -63,7 +63,7 @@ def get(tenant_id: str, broadcast_id: str) -> Broadcast | None:
 def page(tenant_id: str, limit: int, cursor: str | None) -> tuple[list[Broadcast], str | None]:
     """Newest first."""
     result = BroadcastModel.query(tenant_id, scan_index_forward=False, limit=limit,
-                                  last_evaluated_key=decode_cursor(cursor))
+                                  last_evaluated_key=decode_cursor(cursor, ("tenant_id", "broadcast_id"), tenant_id))
     items = [_from_model(m) for m in result]
     return items, encode_cursor(result.last_evaluated_key) if len(items) >= limit else None
 

@@ -85,22 +85,29 @@ def encode_cursor(key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
 
 
-def decode_cursor(cursor: str | None) -> dict | None:
+def decode_cursor(cursor: str | None, keys: tuple[str, ...] = ("channel_id", "citizen_key"),
+                  partition: str | None = None) -> dict | None:
+    """A cursor back into the table key it came from; ValueError for anything else (a forged or foreign
+    cursor is the caller's error, never a query DynamoDB would refuse)."""
     if not cursor:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError):
         raise ValueError("invalid cursor") from None
-    if not isinstance(key, dict):
+    if not isinstance(key, dict) or set(key) != set(keys) or not all(
+            isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) and 0 < len(v["S"]) <= 1024
+            for v in key.values()):
         raise ValueError("invalid cursor")
+    if partition is not None and key[keys[0]]["S"] != partition:
+        raise ValueError("invalid cursor")  # another partition's cursor: outside this query
     return key
 
 
 def page(channel_id: str, status: str | None, prefix: str | None, limit: int,
          cursor: str | None) -> tuple[list[Citizen], str | None]:
     """One page of a channel's citizens, optionally by status and by key prefix (e.g. '+39335')."""
-    start = decode_cursor(cursor)
+    start = decode_cursor(cursor, partition=channel_id)
     range_condition = CitizenModel.citizen_key.startswith(prefix) if prefix else None
     filter_condition = (CitizenModel.status == status) if status else None
     result = CitizenModel.query(

@@ -11,12 +11,14 @@ from functools import cache
 
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.tenancy import DEFAULT_RETENTION
 from chalicelib.resources import table_name
+from chalicelib.store import directory
 from chalicelib.store.dynamo import client as _client
 from chalicelib.store.dynamo import is_conditional as _is_conditional
 from chalicelib.store.dynamo import plain
 
-RETENTION = timedelta(days=90)
+RETENTION = DEFAULT_RETENTION.days("deliveries")  # the default; a record of a tenant's send lives its `retention.deliveries` days
 LEASE = timedelta(minutes=5)  # a job is worked by one consumer at a time; a dead one's lease lapses
 LEASE_KEY = "#lease"
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4, "skipped": 5}
@@ -118,13 +120,19 @@ def _batch_get(requests: list[tuple[str, dict]]) -> dict[str, list[dict]]:
     return found
 
 
+def retention(tenant_id: str | None) -> timedelta:
+    """How long a tenant keeps delivery records (its setting, read from the directory's in-memory cache)."""
+    return directory.retention(tenant_id).days("deliveries") if tenant_id else RETENTION
+
+
 def record(key: str, recipient: str, tenant_id: str, status: str, now: datetime,
            provider_message_id: str | None = None, error_class: str | None = None,
            error_code: int | None = None, error_message: str | None = None) -> bool:
-    """Write a recipient's result once (False when it was already recorded)."""
+    """Write a recipient's result once (False when it was already recorded); it expires after the tenant's
+    delivery retention."""
     item = {"job_id": {"S": key}, "recipient": {"S": recipient}, "recorded_at": {"S": now.isoformat()},
             "tenant_id": {"S": tenant_id}, "status": {"S": status}, "status_rank": {"N": str(STATUS_RANK[status])},
-            "expires_at": {"N": _epoch(now + RETENTION)}}
+            "expires_at": {"N": _epoch(now + retention(tenant_id))}}
     for name, value in (("provider_message_id", provider_message_id), ("error_class", error_class),
                         ("error_message", (error_message or "")[:300] or None)):
         if value is not None:
@@ -159,13 +167,17 @@ def _record_over_status(item: dict) -> bool:
 
 
 def advance(key: str, recipient: str, status: str, now: datetime, code: int | None = None) -> int | None:
-    """Apply a provider status; returns the rank it moved from, or None when it would move back."""
+    """Apply a provider status; returns the rank it moved from, or None when it would move back.
+
+    The record keeps the expiry its send gave it (the tenant's retention); a status that races ahead of the
+    send's record gets the default one, which the record then replaces."""
     rank = STATUS_RANK.get(status)
     if rank is None:
         return None
     values = {":status": {"S": status}, ":rank": {"N": str(rank)}, ":now": {"S": now.isoformat()},
               ":expires": {"N": _epoch(now + RETENTION)}}
-    expression = "SET #status = :status, status_rank = :rank, updated_at = :now, expires_at = :expires"
+    expression = ("SET #status = :status, status_rank = :rank, updated_at = :now, "
+                  "expires_at = if_not_exists(expires_at, :expires)")
     if code is not None:
         values[":code"] = {"N": str(code)}
         expression += ", error_code = :code"
@@ -194,3 +206,27 @@ def get(key: str, recipient: str) -> Delivery | None:
     code = row.get("error_code")
     return Delivery(key, recipient, row.get("status", ""), row.get("provider_message_id"),
                     int(code) if code is not None else None)
+
+
+def of_recipient(tenant_id: str, recipient: str) -> list[dict]:
+    """Every delivery record of one recipient in a tenant (subject access, erasure), as plain items.
+
+    The table has no index by recipient (one would cost a second write on every send), so this is a Scan of the
+    whole table: acceptable for a request a comune gets a few times a year; docs/privacy.md gives the cost."""
+    rows: list[dict] = []
+    pages = _client().get_paginator("scan").paginate(
+        TableName=table_name("deliveries"), FilterExpression="recipient = :recipient AND tenant_id = :tenant",
+        ExpressionAttributeValues={":recipient": {"S": recipient}, ":tenant": {"S": tenant_id}})
+    for page in pages:
+        rows += [plain(item) for item in page.get("Items", [])]
+    return rows
+
+
+def delete_all(rows: list[dict]) -> int:
+    """Delete the given delivery records (from of_recipient); how many."""
+    keys = [{"job_id": {"S": r["job_id"]}, "recipient": {"S": r["recipient"]}} for r in rows]
+    for start in range(0, len(keys), 25):  # BatchWriteItem's limit
+        pending = {table_name("deliveries"): [{"DeleteRequest": {"Key": k}} for k in keys[start:start + 25]]}
+        while pending:
+            pending = _client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    return len(keys)

@@ -7,7 +7,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.reports import ReportSettings
-from chalicelib.domain.tenancy import Channel, Hamlet, Tenant, Topic
+from chalicelib.domain.tenancy import DEFAULT_RETENTION, Channel, Hamlet, Retention, Tenant, Topic
+from chalicelib.observability import logger
 from chalicelib.store.models import ChannelModel, TenantModel
 
 CACHE_SECONDS = 60.0
@@ -36,7 +37,18 @@ def _tenant_from(model: TenantModel) -> Tenant:
         language=settings.get("language", "it"),
         reports=ReportSettings.from_settings(settings.get("reports")),
         open311_partners=tuple(settings.get("open311_partners", ())),
+        retention=_retention(model.tenant_id, settings.get("retention")),
     )
+
+
+def _retention(tenant_id: str, raw) -> Retention:
+    """The setting as saved (save_tenant validates it); one written around it must not stop the comune's
+    messages: the defaults apply and the error is logged."""
+    try:
+        return Retention.from_settings(raw)
+    except ValueError as error:
+        logger.error("invalid retention setting: the defaults apply", extra={"tenant": tenant_id, "error": str(error)})
+        return DEFAULT_RETENTION
 
 
 def _channel_from(model: ChannelModel) -> Channel:
@@ -72,7 +84,14 @@ def channels_of(tenant_id: str) -> list[Channel]:
     return [_channel_from(m) for m in ChannelModel.by_tenant.query(tenant_id)]
 
 
+def retention(tenant_id: str | None) -> Retention:
+    """A tenant's retention setting (the defaults for an unknown tenant), for the stores that set TTLs."""
+    tenant = get_tenant(tenant_id) if tenant_id else None
+    return tenant.retention if tenant else DEFAULT_RETENTION
+
+
 def save_tenant(tenant_id: str, name: str, settings: dict) -> None:
+    Retention.from_settings(settings.get("retention"))  # a bad setting is refused here, not found by a TTL later
     TenantModel(tenant_id, name=name, settings=settings).save()
     _cache.pop(("tenant", tenant_id), None)
 

@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.domain.keywords import normalize_text
 from chalicelib.domain.reports import Event, Photo, Position, Report, format_number, report_id_for
+from chalicelib.domain.tenancy import DEFAULT_RETENTION
+from chalicelib.store import directory
 from chalicelib.store.citizens import decode_cursor, encode_cursor
 from chalicelib.store.models import CounterModel, ReportModel
 
-# Closed reports are kept this long, then DynamoDB's TTL removes them (privacy notice, retention).
-RETENTION_AFTER_CLOSE = timedelta(days=3 * 365)
+# Closed reports are kept this long, then DynamoDB's TTL removes them (privacy notice, retention): the default of
+# the tenant setting retention.closed_reports (docs/privacy.md).
+RETENTION_AFTER_CLOSE = DEFAULT_RETENTION.days("closed_reports")
 MAX_UPDATE_ATTEMPTS = 5
 
 
@@ -72,7 +75,7 @@ def page(tenant_id: str, kinds: tuple[str, ...], condition, limit: int, cursor: 
     kind_filter = ReportModel.kind.is_in(*kinds)
     result = ReportModel.query(tenant_id, scan_index_forward=False, limit=limit,
                                filter_condition=kind_filter & condition if condition is not None else kind_filter,
-                               last_evaluated_key=decode_cursor(cursor), page_size=limit)
+                               last_evaluated_key=decode_cursor(cursor, ("tenant_id", "report_id"), tenant_id), page_size=limit)
     items = [from_model(m) for m in result]
     return items, encode_cursor(result.last_evaluated_key)
 
@@ -133,7 +136,9 @@ def _is_conditional(error: Exception) -> bool:
 
 
 def _to_model(report: Report) -> ReportModel:
-    closed_at = report.resolved_at or (report.updated_at if report.status in ("rejected", "duplicate") else None)
+    # kept while open (a reopened report too), then the tenant's retention.closed_reports after closing
+    closed_at = (report.resolved_at or report.updated_at) if report.status == "resolved" else (
+        report.updated_at if report.status in ("rejected", "duplicate") else None)
     return ReportModel(
         report.tenant_id, report.report_id, number=report.number, kind=report.kind, status=report.status,
         source=report.source, channel_id=report.channel_id, citizen_key=report.citizen_key,
@@ -146,7 +151,7 @@ def _to_model(report: Report) -> ReportModel:
         updated_at=report.updated_at,
         last_citizen_at=report.last_citizen_at, first_response_at=report.first_response_at,
         resolved_at=report.resolved_at, events=[_event_item(e) for e in report.events],
-        expires_at=closed_at + RETENTION_AFTER_CLOSE if closed_at else None,
+        expires_at=closed_at + directory.retention(report.tenant_id).days("closed_reports") if closed_at else None,
         **({"version": report.version} if report.version is not None else {}),  # none yet: a new report
     )
 
@@ -195,6 +200,20 @@ def with_event(report: Report, event: Event, **changes) -> Report:
 
 def concerning(tenant_id: str, subject: str) -> Iterator[Report]:
     """Every report a citizen ("<channel>#<key>") reported or follows, for erasure."""
-    condition = (ReportModel.reporter == subject) | ReportModel.followers.contains(subject)
+    return naming(tenant_id, [subject])
+
+
+def naming(tenant_id: str, subjects: Iterable[str], phone: str | None = None) -> Iterator[Report]:
+    """Every report of a tenant that one person reported or follows (as any of subjects, "<channel>#<key>"), or
+    whose contact gives their phone number: erasure and subject access. One Query of the tenant's partition."""
+    condition = None
+    for subject in subjects:
+        part = (ReportModel.reporter == subject) | ReportModel.followers.contains(subject)
+        condition = part if condition is None else condition | part
+    if phone:
+        part = ReportModel.contact.contains(phone)  # the contact is stored as JSON text: a substring match
+        condition = part if condition is None else condition | part
+    if condition is None:
+        return
     for model in ReportModel.query(tenant_id, filter_condition=condition):
         yield from_model(model)

@@ -70,6 +70,10 @@ def graph_error_response(error: GraphError) -> Response:
     return json_response(error.http_status, error.body(), error.headers)
 
 
+class DropConnection(Exception):
+    """Close the connection without an answer (a scripted step), as a proxy or a crashed server would."""
+
+
 class ApiError(Exception):
     """A test-API error: HTTP status and a message for {"error": ...}."""
 
@@ -147,6 +151,48 @@ def _codes(key: str, value: Any) -> dict[str, int]:
     return {str(recipient): code for recipient, code in value.items()}
 
 
+_STEP_KEYS = {"code", "http_status", "retry_after", "body", "deliver", "delay", "drop"}
+
+
+def _step(key: str, value: Any) -> dict[str, Any]:
+    """One scripted answer: an error code, or an object with any of _STEP_KEYS."""
+    step = {"code": value} if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(step, dict) or not step or set(step) - _STEP_KEYS:
+        raise ValueError(f"{key}: each step is an error code or an object with some of {', '.join(sorted(_STEP_KEYS))}")
+    clean: dict[str, Any] = {}
+    if "code" in step:
+        clean["code"] = _seed(f"{key}.code", step["code"])
+    if "http_status" in step:
+        status = _seed(f"{key}.http_status", step["http_status"])
+        if not 200 <= status <= 599:
+            raise ValueError(f"{key}.http_status must be from 200 to 599")
+        clean["http_status"] = status
+    if "retry_after" in step:
+        clean["retry_after"] = _seconds(f"{key}.retry_after", step["retry_after"])
+    if "body" in step:
+        if not isinstance(step["body"], str):
+            raise ValueError(f"{key}.body must be a string (the raw response body)")
+        clean["body"] = step["body"]
+    if "delay" in step:
+        clean["delay"] = _seconds(f"{key}.delay", step["delay"])
+    clean["drop"] = _flag(f"{key}.drop", step.get("drop", False))
+    # by default a step that answers an error does not deliver; a step that only delays does
+    answers = "code" in clean or "body" in clean or clean["drop"]
+    clean["deliver"] = _flag(f"{key}.deliver", step.get("deliver", not answers))
+    return clean
+
+
+def _script(key: str, value: Any) -> dict[str, list[dict[str, Any]]]:
+    if not isinstance(value, dict):
+        raise ValueError(f'{key} must map recipients to lists of steps, e.g. {{"+393331234567": [613, 613]}}')
+    script = {}
+    for recipient, steps in value.items():
+        if not isinstance(steps, list):
+            raise ValueError(f"{key}[{recipient!r}] must be a list of steps")
+        script[str(recipient)] = [_step(f"{key}[{recipient!r}]", step) for step in steps]
+    return script
+
+
 SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "fault_rate": _share,
     "slow_rate": _share,
@@ -159,6 +205,10 @@ SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "seed": _seed,
     "webhook_url": _url,
     "media_faults": _count,  # the next N media lookups answer 500 (131000), as a flaky Graph would
+    # per recipient, the answers to its next sends, in order (then sends are accepted as usual): an error
+    # code, or {"code", "http_status", "retry_after", "body", "deliver", "delay", "drop"} for 429s, bodies
+    # that are not JSON, replies slower than the client's timeout, connections closed without an answer
+    "send_script": _script,
 }
 
 
@@ -381,13 +431,14 @@ class SandboxServer:
         self._settings: dict[str, Any] = {
             "fault_rate": 0.0, "slow_rate": 0.0, "slow_seconds": 2.0, "recipient_errors": {},
             "rate_limit": 80.0, "status_webhooks": True, "status_delay": 0.2, "status_batch_seconds": 0.0, "seed": 0,
-            "webhook_url": "http://127.0.0.1:8000/", "media_faults": 0,
+            "webhook_url": "http://127.0.0.1:8000/", "media_faults": 0, "send_script": {},
         }
         self._random = random.Random(0)
         self._buckets: dict[str, TokenBucket] = {}
         self._recipient_errors: dict[str, int] = {}
+        self._scripts: dict[str, list[dict[str, Any]]] = {}  # per recipient key: the steps still to play
         self._stats = dict.fromkeys(("accepted", "rate_limited", "faults", "rejected", "slow", "reads",
-                                     "inbound", "status_posts", "status_post_failures"), 0)
+                                     "inbound", "status_posts", "status_post_failures", "scripted"), 0)
         self._messages: list[SentMessage] = []
         self._messages_by_id: dict[str, SentMessage] = {}
         self._inbound: list[InboundRecord] = []
@@ -464,6 +515,8 @@ class SandboxServer:
                 self._worker.window = clean["status_batch_seconds"]
             if "recipient_errors" in clean:
                 self._recipient_errors = {meta.recipient_key(k): v for k, v in clean["recipient_errors"].items()}
+            if "send_script" in clean:
+                self._scripts = {meta.recipient_key(k): list(v) for k, v in clean["send_script"].items()}
 
     def settings(self) -> dict[str, Any]:
         with self._lock:
@@ -488,6 +541,8 @@ class SandboxServer:
             return graph_error_response(error)
         except ApiError as error:
             return error_response(error.status, error.message)
+        except DropConnection:
+            raise
         except Exception:
             log.exception("sandbox failed on %s %s", request.method, request.path)
             return error_response(500, "internal sandbox error (see the sandbox log)")
@@ -554,6 +609,9 @@ class SandboxServer:
         except GraphError:
             self._count("rejected")
             raise
+        step = self._next_step(body)
+        if step is not None:
+            return self._play(step, channel, body)
         self._inject_fault()  # a 5xx before admission: a message that was not sent uses none of the throughput
         try:
             self._throttle(channel_id)
@@ -595,6 +653,30 @@ class SandboxServer:
             code = self._recipient_errors.get(key)
         if code is not None:
             raise GraphError(code, f"Injected error {code} for recipient {key}")
+
+    def _next_step(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        key = meta.recipient_key(body.get("to") or body.get("recipient") or "")
+        with self._lock:
+            steps = self._scripts.get(key)
+            if not steps:
+                return None
+            self._stats["scripted"] += 1
+            return steps.pop(0)
+
+    def _play(self, step: dict[str, Any], channel: dict[str, Any], body: dict[str, Any]) -> Response:
+        """A scripted answer: wait, deliver (or not), then answer an error, a raw body, nothing, or success."""
+        if step.get("delay"):
+            self._stopping.wait(step["delay"])
+        accepted = self._accept(channel, body) if step["deliver"] else None
+        if step["drop"]:
+            raise DropConnection()
+        if "code" in step:
+            headers = {"Retry-After": f"{step['retry_after']:g}"} if "retry_after" in step else {}
+            raise GraphError(step["code"], f"Scripted error {step['code']}", http_status=step.get("http_status"),
+                             headers=headers)
+        if "body" in step:
+            return Response(step.get("http_status", 200), step["body"].encode(), "text/html; charset=utf-8")
+        return accepted or self._accept(channel, body)
 
     def _inject_fault(self) -> None:
         with self._lock:
@@ -1030,6 +1112,9 @@ class _Handler(BaseHTTPRequestHandler):
             request = Request("GET" if head else self.command, parts.path, query, self.headers, body,
                               self.headers.get("Host"))
             response = self.server.sandbox.dispatch(request)
+        except DropConnection:
+            self.close_connection = True
+            return
         except _BodyTooLarge:
             self.close_connection = True
             response = error_response(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
