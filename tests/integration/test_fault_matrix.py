@@ -1242,5 +1242,5 @@ def test_a10_an_access_request_exports_all_data_of_a_number(stack, api):
     answer = api.call("GET", "/api/v1/privacy/export", role="admin", params={"phone": phone.e164})
     assert answer.status_code == 200, answer.text
     export = answer.json()
-    assert [r["channel_id"] for r in export["citizen_records"]] == [BROADCAST]
+    assert [r["channel"] for r in export["citizen_records"]] == [BROADCAST]
     assert export["consents"] and {"reports", "deliveries", "audit"} <= set(export)
