@@ -86,3 +86,11 @@ def hamlet_at(latitude: float, longitude: float, hamlets: Sequence[Hamlet]) -> H
         if prepared is not None and prepared.covers(point):
             return hamlet
     return None
+
+
+def hamlet_id_at(latitude: float, longitude: float, hamlets: Sequence[Hamlet]) -> str | None:
+    """The id of the hamlet a point falls in; None outside them all or for a point that is not on Earth."""
+    if not is_valid_point(latitude, longitude):
+        return None
+    found = hamlet_at(latitude, longitude, hamlets)
+    return found.id if found else None

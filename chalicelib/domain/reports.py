@@ -89,6 +89,11 @@ class ReportSettings:
             duplicate_days=int(raw.get("duplicate_days", DEFAULT_DUPLICATE_DAYS)),
         )
 
+    def category_id_for(self, text: str | None) -> str | None:
+        """The category the text's keyword hints point to, when exactly one does."""
+        found = guess_category(text, self.categories)
+        return found.id if found else None
+
     def category(self, category_id: str | None) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)
 

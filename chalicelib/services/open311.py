@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.domain import geo
 from chalicelib.domain import reports as rules
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, Position, Report
@@ -99,10 +100,11 @@ def post_request(comune: Tenant, api_key: str | None, form: NewRequest) -> dict:
         raise Open311Error(400, f"description is longer than {DESCRIPTION_MAX} characters")
     now = clock.now()
     contact, channel_id, citizen_key = _contact(comune, form)
+    hamlet = geo.hamlet_id_at(position.latitude, position.longitude, comune.hamlets) if position else None
     report = store.open_report(
         comune.id, "report", now, source="open311", channel_id=channel_id, citizen_key=citizen_key, contact=contact,
         text=description or comune.reports.category(form.service_code).name, category=form.service_code,
-        hamlet=_hamlet(comune, position), position=position, address=form.address_string or form.address_id,
+        hamlet=hamlet, position=position, address=form.address_string or form.address_id,
         events=(Event(at=now, actor=f"open311:{partner}", action="created", public=True, status="new",
                       data={k: v for k, v in {"media_url": form.media_url, "device_id": form.device_id}.items() if v}),))
     return {"service_request_id": report.report_id,
@@ -128,15 +130,6 @@ def _position(form: NewRequest) -> Position | None:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise Open311Error(400, "lat and long are out of range")
     return Position(lat, lon, form.address_string)
-
-
-def _hamlet(comune: Tenant, position: Position | None) -> str | None:
-    if position is None:
-        return None
-    from chalicelib.domain import geo
-
-    found = geo.hamlet_at(position.latitude, position.longitude, comune.hamlets)
-    return found.id if found else None
 
 
 def _contact(comune: Tenant, form: NewRequest) -> tuple[dict, str | None, str | None]:

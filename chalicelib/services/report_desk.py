@@ -252,9 +252,10 @@ def create(staff, request: DeskReport) -> dict:
     now = clock.now()
     position = Position(request.position.latitude, request.position.longitude, request.address) \
         if request.position else None
-    hamlet = request.hamlet or _hamlet_of(tenant, position)
+    hamlet = request.hamlet or (geo.hamlet_id_at(position.latitude, position.longitude, tenant.hamlets)
+                                if position else None)
     contact, channel_id, citizen_key = _desk_contact(tenant, request)
-    category = request.category or (_guess(tenant, request.text) if request.kind == "report" else None)
+    category = request.category or (tenant.reports.category_id_for(request.text) if request.kind == "report" else None)
     report = store.open_report(
         tenant.id, request.kind, now, source=request.source, channel_id=channel_id, citizen_key=citizen_key,
         contact=contact, text=request.text, category=category, hamlet=hamlet, position=position,
@@ -262,18 +263,6 @@ def create(staff, request: DeskReport) -> dict:
                                                 status="new", data={"source": request.source}),))
     staff_access.record(staff, "report.create", report.report_id)
     return detail(report)
-
-
-def _hamlet_of(tenant: Tenant, position: Position | None) -> str | None:
-    if position is None:
-        return None
-    hamlet = geo.hamlet_at(position.latitude, position.longitude, tenant.hamlets)
-    return hamlet.id if hamlet else None
-
-
-def _guess(tenant: Tenant, text: str) -> str | None:
-    found = rules.guess_category(text, tenant.reports.categories)
-    return found.id if found else None
 
 
 def _desk_contact(tenant: Tenant, request: DeskReport) -> tuple[dict[str, str], str | None, str | None]:

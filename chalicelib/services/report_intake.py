@@ -136,10 +136,7 @@ def _add_text(intake: Intake, report: Report, text: str) -> Report:
 
 
 def _guess(intake: Intake, text: str) -> str | None:
-    if intake.kind != "report":
-        return None
-    found = rules.guess_category(text, intake.tenant.reports.categories)
-    return found.id if found else None
+    return intake.tenant.reports.category_id_for(text) if intake.kind == "report" else None
 
 
 def _add_photo(intake: Intake, report: Report) -> Report:
@@ -165,15 +162,14 @@ def _add_photo(intake: Intake, report: Report) -> Report:
 
 def _add_position(intake: Intake, report: Report) -> Report:
     where = intake.message.location
-    hamlet = geo.hamlet_at(where.latitude, where.longitude, intake.tenant.hamlets) \
-        if geo.is_valid_point(where.latitude, where.longitude) else None
+    hamlet_id = geo.hamlet_id_at(where.latitude, where.longitude, intake.tenant.hamlets)
     address = where.address or where.name
 
     def edit(current: Report) -> Report:
         event = Event(at=intake.now, actor="citizen", action="location",
-                      data={"hamlet": hamlet.id if hamlet else None})
+                      data={"hamlet": hamlet_id})
         return store.with_event(current, event, position=Position(where.latitude, where.longitude, address),
-                                hamlet=hamlet.id if hamlet else current.hamlet, last_citizen_at=intake.now)
+                                hamlet=hamlet_id or current.hamlet, last_citizen_at=intake.now)
     return store.change(report.tenant_id, report.report_id, edit)
 
 
