@@ -106,7 +106,8 @@ def run(args) -> dict:
     os.environ["OUTBOUND_CONSUMERS"] = str(args.consumers)
     from local.devserver import Stack, free_port
 
-    stack = Stack(api_port=free_port(), sandbox_port=free_port(), moto_port=free_port(), visibility_timeout=30,
+    stack = Stack(api_port=free_port(), sandbox_port=free_port(), moto_port=free_port(), web_port=free_port(),
+                  visibility_timeout=30,
                   schedule_seconds=3600, sandbox_rate_limit=args.limit, access_log=False, moto=args.moto,
                   sandbox_process=True).start()
     try:

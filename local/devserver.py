@@ -96,11 +96,12 @@ class Stack:
     """Everything make dev runs, in one process; tests start it on free ports."""
 
     def __init__(self, host: str = "127.0.0.1", api_port: int = 8000, sandbox_port: int = 8001,
-                 moto_port: int = 8002, schedule_seconds: float | None = None, visibility_timeout: int = 5,
+                 moto_port: int = 8002, web_port: int = 8003, schedule_seconds: float | None = None, visibility_timeout: int = 5,
                  app_secret: str | None = None, verify_token: str | None = None,
                  sandbox_rate_limit: float = 80.0, access_log: bool = True, moto: str = "thread",
                  sandbox_process: bool = False):
         self.host, self.api_port, self.sandbox_port, self.moto_port = host, api_port, sandbox_port, moto_port
+        self.web_port = web_port
         self.schedule_seconds = schedule_seconds
         self.visibility_timeout = visibility_timeout
         self.app_secret = app_secret or secrets.token_hex(16)
@@ -120,10 +121,12 @@ class Stack:
         self.threads: list[threading.Thread] = []
         self.api_url = f"http://{host}:{api_port}"
         self.sandbox_url = f"http://{host}:{sandbox_port}"
-        self.app = self.api_server = self.sandbox = self.sandbox_child = self.moto = self.issuer = None
+        self.web_url = f"http://{host}:{web_port}"
+        self.app = self.api_server = self.sandbox = self.sandbox_child = self.moto = self.issuer = self.web = None
 
     def _check_ports_free(self) -> None:
-        ports = [("FILO_API_PORT", self.api_port), ("FILO_SANDBOX_PORT", self.sandbox_port)]
+        ports = [("FILO_API_PORT", self.api_port), ("FILO_SANDBOX_PORT", self.sandbox_port),
+                 ("FILO_WEB_PORT", self.web_port)]
         ports += [("FILO_MOTO_PORT", self.moto_port)] if self.moto_mode != "memory" else []
         for variable, port in ports:
             with socket.socket() as probe:
@@ -157,6 +160,7 @@ class Stack:
         seed_demo(self.open311_api_key)
         self._start_app()
         self._start_sandbox()
+        self._start_web()
         from local.runner import event_threads
 
         self.threads = event_threads(self.app, self.stop_event, self.schedule_seconds)
@@ -234,6 +238,18 @@ class Stack:
         self.sandbox = SandboxClient(self.sandbox_url)
         _wait_for_port(self.host, self.sandbox_port, "the sandbox")
 
+    def _start_web(self) -> None:
+        from local.webserver import WebServer
+
+        self.web = WebServer(self.host, self.web_port, self.api_url, self.web_config).start()
+
+    def web_config(self) -> dict:
+        """What the console and the portal read from /config.json at start (in AWS: a file next to them)."""
+        from local.seed import TENANT_ID
+
+        return {"tenant": TENANT_ID, "api_base": "", "tiles_url": os.environ.get("FILO_TILES_URL", ""),
+                "sandbox_url": self.sandbox_url}
+
     def _wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -261,12 +277,15 @@ class Stack:
             "hamlets": [{k: h[k] for k in ("id", "name", "latitude", "longitude")} for h in HAMLETS],
             "topics": [t["id"] for t in TOPICS],
             "open311_api_key": self.open311_api_key,
+            "console_url": self.web.app_url("console"), "portal_url": self.web.app_url("portal"),
         }
 
     def stop(self) -> None:
         self.stop_event.set()
         if self.sandbox and not self.sandbox_child:
             self.sandbox.stop()
+        if self.web:
+            self.web.stop()
         if self.api_server:
             self.api_server.server.shutdown()
             self.api_server.server.server_close()
@@ -292,7 +311,7 @@ def main() -> None:
     started = time.monotonic()
     stack = Stack(
         api_port=_port("FILO_API_PORT", 8000), sandbox_port=_port("FILO_SANDBOX_PORT", 8001),
-        moto_port=_port("FILO_MOTO_PORT", 8002), schedule_seconds=args.schedule_seconds,
+        moto_port=_port("FILO_MOTO_PORT", 8002), web_port=_port("FILO_WEB_PORT", 8003), schedule_seconds=args.schedule_seconds,
         app_secret=os.environ.get("FILO_APP_SECRET"), verify_token=os.environ.get("FILO_VERIFY_TOKEN"),
     ).start()
     state = stack.state()
@@ -312,6 +331,8 @@ def _print_welcome(state: dict, path: Path, seconds: float) -> None:
     print(f"""
 Filo Diretto is running (ready in {seconds:.1f} s). State for tools: {path}
 
+  Staff console    {state['console_url']}
+  Citizen portal   {state['portal_url']}
   Staff API        {state['api_url']}   (GET /health, /api/v1/me ...)
   Phone simulator  {state['sandbox_url']}/   (chat as a citizen)
   Webhook          {state['webhook_url']}

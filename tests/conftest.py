@@ -9,7 +9,7 @@ from local.devserver import Stack, free_port
 @pytest.fixture(scope="session")
 def stack():
     """moto server, the Chalice app over HTTP, real SQS pollers, the sandbox provider, the demo comune."""
-    started = Stack(api_port=free_port(), sandbox_port=free_port(), moto_port=free_port(),
+    started = Stack(api_port=free_port(), sandbox_port=free_port(), moto_port=free_port(), web_port=free_port(),
                     visibility_timeout=1, schedule_seconds=3600, access_log=False).start()
     yield started
     started.stop()

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def dev(tmp_path_factory):
     state_file = tmp_path_factory.mktemp("dev") / "dev.json"
     env = {**os.environ, "FILO_API_PORT": str(free_port()), "FILO_SANDBOX_PORT": str(free_port()),
-           "FILO_MOTO_PORT": str(free_port()), "FILO_STATE_FILE": str(state_file)}
+           "FILO_MOTO_PORT": str(free_port()), "FILO_WEB_PORT": str(free_port()),
+           "FILO_STATE_FILE": str(state_file)}
     process = subprocess.Popen([sys.executable, "-m", "local.devserver"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
