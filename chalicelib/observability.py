@@ -3,12 +3,26 @@ makes identifiers fit for logs: phone numbers are masked (domain.phones.mask), p
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger(service="filo-diretto")
 metrics = Metrics(namespace="FiloDiretto", service="filo-diretto")
+
+
+
+def count(name: str, **dimensions: str) -> None:
+    """One Count metric at once (an EMF line CloudWatch reads off the log), for events outside a metrics-flushing
+    handler; silent where metrics are off (POWERTOOLS_METRICS_DISABLED, as in the local stage)."""
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
+        return
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
+        for key, value in dimensions.items():
+            metric.add_dimension(name=key, value=value)
+
 
 # Meta's message ids carry the citizen's WhatsApp id (their number) base64-encoded: "wamid.HBgL" + base64 of
 # a frame holding e.g. "16503879439". Logs get a digest instead, the same for the same id, so lines still correlate.

@@ -9,7 +9,12 @@ from functools import lru_cache
 import jwt
 
 from chalicelib.api.http import ApiError
+from chalicelib.api.limits import per_subject
+from chalicelib.domain.tenancy import DEFAULT_LIMITS
+from chalicelib.observability import count, logger
+from chalicelib.services.abuse import Limit
 from chalicelib.settings import get_settings, staff_jwks_keys
+from chalicelib.store import directory
 
 ROLES = frozenset({"admin", "communications", "technical", "police"})
 ALGORITHMS = ["RS256"]
@@ -47,7 +52,13 @@ def _key_source():
     return _InlineKeys(staff_jwks_keys())
 
 
-def _unauthorized(message: str) -> ApiError:
+REFUSALS_AUDITED = (403, 404)  # what an authenticated staff member was refused: another comune's id, a role short
+
+
+def _unauthorized(reason: str, message: str) -> ApiError:
+    """A refused authentication: a security-log line and an AuthRefused metric (alarmed in infra/), then 401."""
+    logger.warning("authentication refused", extra={"auth_refusal": reason})
+    count("AuthRefused", reason=reason)
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": 'Bearer realm="filo-diretto"'})
 
 
@@ -56,7 +67,7 @@ def authenticate(headers) -> Staff:
     header = headers.get("authorization") or ""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized("A bearer token is required.")
+        raise _unauthorized("missing", "A bearer token is required.")
     settings = get_settings()
     try:
         key = _key_source().get_signing_key_from_jwt(token.strip())
@@ -65,11 +76,13 @@ def authenticate(headers) -> Staff:
             audience=settings.staff_audience or None,
             options={"require": ["exp", "iat", "sub"], "verify_aud": bool(settings.staff_audience)},
         )
+    except jwt.ExpiredSignatureError:
+        raise _unauthorized("expired", "The token is invalid or expired.") from None
     except (jwt.PyJWTError, ValueError):
-        raise _unauthorized("The token is invalid or expired.") from None
+        raise _unauthorized("invalid", "The token is invalid or expired.") from None
     tenant = claims.get("custom:tenant")
     if not tenant:
-        raise _unauthorized("The token carries no tenant.")
+        raise _unauthorized("no-tenant", "The token carries no tenant.")
     groups = claims.get("cognito:groups") or []
     return Staff(subject=claims["sub"], email=claims.get("email"), tenant_id=tenant,
                  roles=frozenset(g for g in groups if g in ROLES))
@@ -82,9 +95,45 @@ def staff_only(blueprint, *roles: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            staff = authenticate(blueprint.current_request.headers)
-            if allowed and not staff.has_any(allowed):
-                raise ApiError(403, "forbidden", f"This needs one of the roles: {', '.join(sorted(allowed))}.")
-            return view(staff, *args, **kwargs)
+            request = blueprint.current_request
+            staff = authenticate(request.headers)
+            _rate_limit(staff)
+            try:
+                if allowed and not staff.has_any(allowed):
+                    raise ApiError(403, "forbidden", f"This needs one of the roles: {', '.join(sorted(allowed))}.")
+                return view(staff, *args, **kwargs)
+            except ApiError as error:
+                if error.status in REFUSALS_AUDITED:
+                    _audit_refusal(staff, request, error.status)
+                raise
         return wrapper
     return decorate
+
+
+def _rate_limit(staff: Staff) -> None:
+    """Each staff member's requests per minute, the comune's `limits` setting: a runaway script gets 429s, not
+    the comune's whole DynamoDB capacity. (API Gateway's stage throttling guards the whole API in front.)"""
+    tenant = directory.get_tenant(staff.tenant_id)
+    per_minute = (tenant.limits if tenant else DEFAULT_LIMITS).staff_requests_per_minute
+    per_subject(Limit("staff", per_minute, 60), f"{staff.tenant_id}:{staff.subject}",
+                f"More than {per_minute} requests a minute: retry later.")
+
+
+def _audit_refusal(staff: Staff, request, status: int) -> None:
+    """An authenticated request refused (403) or pointed at nothing of the comune (404: another comune's id, a
+    guessed one) goes to the actor's own comune's audit log. The answer stands even if this write fails."""
+    from chalicelib.services import staff_access
+
+    try:
+        staff_access.record(staff, f"refused.{status}", f"{request.method} {_concrete_path(request)}"[:512],
+                            request.context.get("requestId"))
+    except Exception:  # noqa: BLE001 - the refusal is the answer; a lost audit line is logged, not raised
+        logger.exception("could not audit a refused request")
+
+
+def _concrete_path(request) -> str:
+    """The path asked for (Chalice gives the route's template, /api/v1/reports/{report_id})."""
+    path = request.path
+    for name, value in (request.uri_params or {}).items():
+        path = path.replace("{" + name + "}", value)
+    return path

@@ -5,7 +5,9 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import Staff, staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
+from chalicelib.api.limits import per_subject
 from chalicelib.services import broadcasting
+from chalicelib.services.abuse import Limit
 from chalicelib.services.staff_access import Forbidden, NotFound, channel_for, record, tenant_of
 from chalicelib.store import broadcasts
 from chalicelib.store.broadcasts import Broadcast
@@ -24,7 +26,8 @@ def view(b: Broadcast) -> dict:
         "created_at": b.created_at, "started_at": b.started_at, "finished_at": b.finished_at,
         "pause_reason": b.pause_reason, "fanout_done": b.fanout_done, "progress": progress,
         "counters": {"recipients": c.recipients, "sent": c.sent, "delivered": c.delivered, "read": c.read,
-                     "failed": c.failed, "skipped": c.skipped, "failed_by_reason": c.failed_by_reason},
+                     "failed": c.failed, "skipped": c.skipped, "ambiguous": c.ambiguous,
+                     "failed_by_reason": c.failed_by_reason},
     }
 
 
@@ -50,12 +53,24 @@ def _broadcast(staff: Staff, broadcast_id: str) -> Broadcast:
 def create_broadcast(staff: Staff):
     data = parse_body(bp.current_request, broadcasting.NewBroadcast)
     channel = _channel(staff, data.channel)
+    tenant = tenant_of(staff)
+    _creation_caps(staff, tenant)
     try:
-        created = broadcasting.create(staff, tenant_of(staff), channel, data)
+        created = broadcasting.create(staff, tenant, channel, data)
     except broadcasting.Refused as exc:
         raise ApiError(422, "invalid_broadcast", str(exc)) from None
     record(staff, "broadcast.create", created.id)
     return Response(body=view(created), status_code=201)
+
+
+def _creation_caps(staff: Staff, tenant) -> None:
+    """Broadcasts created per staff member per hour and per comune per day (the `limits` setting): a script or
+    a stuck button in a loop gets 429s, not thousands of drafts."""
+    limits = tenant.limits
+    per_subject(Limit("broadcasts-user", limits.broadcasts_per_user_per_hour, 3600), f"{tenant.id}:{staff.subject}",
+                f"You created {limits.broadcasts_per_user_per_hour} broadcasts in the last hour: retry later.")
+    per_subject(Limit("broadcasts-comune", limits.broadcasts_per_day, 86400), tenant.id,
+                f"Your comune created {limits.broadcasts_per_day} broadcasts today: retry later.")
 
 
 @bp.route("/api/v1/broadcasts", methods=["GET"])

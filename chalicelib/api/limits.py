@@ -15,8 +15,18 @@ def body_at_most(request, max_bytes: int) -> bytes:
 
 def per_client(request, limit: abuse.Limit) -> None:
     """Count one request of this client (its source IP); 429 with Retry-After once the window is spent."""
+    per_subject(limit, client_ip(request))
+
+
+def per_subject(limit: abuse.Limit, subject: str, message: str = "Too many requests: retry later.") -> None:
+    """Count one request of subject; 429 with Retry-After and the X-RateLimit-* headers (ModI) once it is spent."""
     try:
-        abuse.check(limit, client_ip(request))
+        abuse.check(limit, subject)
     except abuse.TooMany as exc:
-        raise ApiError(429, "too_many_requests", "Too many requests: retry later.",
-                       headers={"Retry-After": str(exc.retry_after)}) from None
+        raise too_many(exc, message) from None
+
+
+def too_many(exc: abuse.TooMany, message: str) -> ApiError:
+    return ApiError(429, "too_many_requests", message, headers={
+        "Retry-After": str(exc.retry_after), "X-RateLimit-Limit": str(exc.limit.max_hits),
+        "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(exc.retry_after)})

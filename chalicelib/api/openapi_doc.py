@@ -96,7 +96,8 @@ def _channel(default_kind: str | None = "broadcast", example: str | None = DEMO_
 
 def _op(operation_id: str, tag: str, summary: str, responses: dict, *, parameters: list | None = None,
         body: dict | None = None, roles: tuple[str, ...] = (), public: bool = False) -> dict:
-    """One operation; staff operations get bearerAuth and the 401 (and 403 when roles are checked)."""
+    """One operation; staff operations get bearerAuth, the 401, the 429 of the per-staff rate limit (and 403 when
+    roles are checked)."""
     op: dict[str, Any] = {"operationId": operation_id, "tags": [tag], "summary": summary}
     if roles:
         op["description"] = f"Roles: {', '.join(roles)}."
@@ -108,7 +109,7 @@ def _op(operation_id: str, tag: str, summary: str, responses: dict, *, parameter
     if public:
         op["security"] = []
     else:
-        responses = {**responses, **_errors(401), **(_errors(403) if roles else {})}
+        responses = {**responses, **_errors(401, 429), **(_errors(403) if roles else {})}
     op["responses"] = dict(sorted(responses.items()))
     return op
 
@@ -167,7 +168,7 @@ BROADCAST = _obj({
     "created_at": TIME, "started_at": _null(TIME), "finished_at": _null(TIME), "pause_reason": _null(STR),
     "fanout_done": BOOL, "progress": {"type": "number", "minimum": 0, "maximum": 100},
     "counters": _obj({"recipients": COUNT, "sent": COUNT, "delivered": COUNT, "read": COUNT, "failed": COUNT,
-                      "skipped": COUNT, "failed_by_reason": _counts()}),
+                      "skipped": COUNT, "ambiguous": COUNT, "failed_by_reason": _counts()}),
 })
 
 PREVIEW = _obj({
@@ -191,7 +192,7 @@ REPORT = _obj({
     "contact": {"type": "object", "additionalProperties": STR, "description": "Desk reports: name, phone, email."},
     "outcome": _null(STR), "external": _null({"type": "object"}),
     "photos": {"type": "array", "items": _obj({
-        "id": STR, "status": {"enum": ["stored", "refused", "failed"]}, "reason": _null(STR),
+        "id": STR, "status": {"enum": ["stored", "pending", "refused", "failed"]}, "reason": _null(STR),
         "content_type": _null(STR), "size": _null(INT),
         "url": _null({"type": "string", "description": "A presigned link, valid 5 minutes."})})},
     "reporter": _null(_obj({"channel": _null(STR), "citizen": _null(STR)})),
@@ -466,7 +467,11 @@ def _error_responses() -> dict:
         if code == 401:
             answer["headers"] = {"WWW-Authenticate": {"schema": STR, "description": "Bearer realm=..."}}
         if code == 429:
-            answer["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
+            answer["headers"] = {
+                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."},
+                "X-RateLimit-Limit": {"schema": {"type": "integer"}, "description": "Requests allowed in the window."},
+                "X-RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "Requests left: 0."},
+                "X-RateLimit-Reset": {"schema": {"type": "integer"}, "description": "Seconds until the window ends."}}
         responses[name] = answer
     return responses
 

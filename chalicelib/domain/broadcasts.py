@@ -47,6 +47,7 @@ class Counters:
     failed: int = 0  # refused on send, or reported failed later by a status webhook
     skipped: int = 0  # left (DISATTIVA) after the broadcast started
     failed_on_send: int = 0
+    ambiguous: int = 0  # sends whose outcome nobody could tell (a timeout after sending): retried, maybe twice
     failed_by_reason: dict[str, int] = field(default_factory=dict)
 
     @property

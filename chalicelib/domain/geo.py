@@ -94,3 +94,15 @@ def hamlet_id_at(latitude: float, longitude: float, hamlets: Sequence[Hamlet]) -
         return None
     found = hamlet_at(latitude, longitude, hamlets)
     return found.id if found else None
+
+
+OUTSIDE_MARGIN_M = 10_000  # farther than this from every hamlet (and in none) is surely outside the comune
+
+
+def is_outside(latitude: float, longitude: float, hamlets: Sequence[Hamlet]) -> bool:
+    """True when a point is surely not in the comune: in no hamlet's polygon and more than OUTSIDE_MARGIN_M from
+    every hamlet's point. Hamlet outlines rarely cover the whole territory (fields and woods lie between them),
+    hence the margin. A comune with no hamlets, or a point not on Earth, cannot be told: False."""
+    if not hamlets or not is_valid_point(latitude, longitude) or hamlet_at(latitude, longitude, hamlets):
+        return False
+    return all(distance_m(latitude, longitude, h.latitude, h.longitude) > OUTSIDE_MARGIN_M for h in hamlets)

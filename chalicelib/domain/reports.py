@@ -176,7 +176,7 @@ def is_open(status: str) -> bool:
 @dataclass(frozen=True)
 class Photo:
     id: str
-    status: str  # stored, refused, failed
+    status: str  # stored, refused, failed; pending while a failed fetch waits to be tried again
     original_key: str | None = None  # staff only
     public_key: str | None = None  # metadata stripped
     content_type: str | None = None

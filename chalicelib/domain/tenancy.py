@@ -25,8 +25,32 @@ class Topic:
     name: str
 
 
+class BoundedSettings:
+    """A tenant setting made of whole numbers, each within its bounds; missing keys keep the default."""
+
+    SETTING = ""
+    BOUNDS: dict[str, tuple[int, int]] = {}
+    UNIT = ""
+
+    @classmethod
+    def from_settings(cls, raw: dict[str, Any] | None):
+        """The setting as stored ({"deliveries": 60, ...}); ValueError naming the key when invalid."""
+        raw = raw or {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{cls.SETTING} must be an object of {cls.UNIT}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ValueError(f"{cls.SETTING}: unknown key {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        for name, value in raw.items():
+            low, high = cls.BOUNDS[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{cls.SETTING}.{name} must be a whole number from {low} to {high}")
+        return cls(**raw)
+
+
 @dataclass(frozen=True)
-class Retention:
+class Retention(BoundedSettings):
     """How long each kind of personal data is kept, in days: the tenant setting `retention` (docs/privacy.md).
 
     Each value becomes a DynamoDB TTL where the record is written: a citizen record of someone not (or no longer)
@@ -38,29 +62,33 @@ class Retention:
     deliveries: int = 90
     closed_reports: int = 3 * 365
 
-    LIMITS = {"inactive_citizens": (1, 365), "deliveries": (1, 400), "closed_reports": (30, 10 * 365)}
-
-    @classmethod
-    def from_settings(cls, raw: dict[str, Any] | None) -> Retention:
-        """The setting as stored ({"deliveries": 60, ...}; missing keys keep the default); ValueError when invalid."""
-        raw = raw or {}
-        if not isinstance(raw, dict):
-            raise ValueError("retention must be an object of days per data kind")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise ValueError(f"retention: unknown data kind {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        for name, value in raw.items():
-            low, high = cls.LIMITS[name]
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"retention.{name} must be a whole number of days from {low} to {high}")
-        return cls(**raw)
+    SETTING, UNIT = "retention", "days per data kind"
+    BOUNDS = {"inactive_citizens": (1, 365), "deliveries": (1, 400), "closed_reports": (30, 10 * 365)}
 
     def days(self, kind: str) -> timedelta:
         return timedelta(days=getattr(self, kind))
 
 
+@dataclass(frozen=True)
+class Limits(BoundedSettings):
+    """Caps on what staff may do, the tenant setting `limits` (docs/reliability.md, rows A6 and A7).
+
+    `staff_requests_per_minute` per staff member on the staff API (429 beyond it); broadcasts created per staff
+    member per hour and per comune per day; `broadcast_messages_per_day`, the spending guard: recipients of the
+    broadcasts a comune starts in one day (each a paid message when outside the 24-hour window)."""
+
+    staff_requests_per_minute: int = 1200
+    broadcasts_per_user_per_hour: int = 20
+    broadcasts_per_day: int = 100
+    broadcast_messages_per_day: int = 250_000
+
+    SETTING, UNIT = "limits", "whole numbers"
+    BOUNDS = {"staff_requests_per_minute": (10, 100_000), "broadcasts_per_user_per_hour": (1, 1000),
+              "broadcasts_per_day": (1, 10_000), "broadcast_messages_per_day": (1, 10_000_000)}
+
+
 DEFAULT_RETENTION = Retention()
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -75,6 +103,7 @@ class Tenant:
     reports: ReportSettings = field(default_factory=ReportSettings)  # categories, teams, external bodies
     open311_partners: tuple[dict[str, str], ...] = ()  # {"name", "key_sha256"}: who may file via Open311
     retention: Retention = DEFAULT_RETENTION  # days per data kind, turned into TTLs
+    limits: Limits = DEFAULT_LIMITS  # staff API rate, broadcast caps and spending guard
 
     def hamlet(self, hamlet_id: str) -> Hamlet | None:
         return next((h for h in self.hamlets if h.id == hamlet_id), None)

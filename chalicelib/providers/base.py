@@ -15,6 +15,7 @@ class ErrorClass(str, Enum):
     RATE_LIMITED = "rate_limited"  # back off, retry only what is unsent
     TRANSIENT = "transient"  # retry with exponential backoff, then dead-letter
     WINDOW_CLOSED = "window_closed"  # resend as the channel's approved template
+    MEDIA = "media"  # Meta could not fetch or process the media: a few quick retries, then failed for that recipient
     RECIPIENT = "recipient"  # permanent for that recipient: record, no retry
     FATAL = "fatal"  # fatal for the channel: pause and tell staff
 
@@ -23,13 +24,16 @@ class ProviderError(Exception):
     """A send or fetch the provider refused or could not complete, with its class."""
 
     def __init__(self, error_class: ErrorClass, code: int | None, message: str,
-                 http_status: int | None = None, retry_after: float | None = None):
+                 http_status: int | None = None, retry_after: float | None = None, ambiguous: bool = False):
         super().__init__(f"{error_class.value}: {code} {message}")
         self.error_class = error_class
         self.code = code
         self.message = message
         self.http_status = http_status
         self.retry_after = retry_after
+        # the request reached the provider but its answer did not reach us (a timeout while waiting, a connection
+        # closed after sending, a 200 we cannot read): it may have been sent, so a retry may be a duplicate
+        self.ambiguous = ambiguous
 
 
 class NotAWebhook(ValueError):

@@ -73,6 +73,8 @@ _CODE_CLASSES: dict[int, ErrorClass] = {
     131057: ErrorClass.TRANSIENT,
     1: ErrorClass.TRANSIENT,
     2: ErrorClass.TRANSIENT,
+    # media download/processing failed on Meta's side (the link, the upload): may work on a second try
+    131053: ErrorClass.MEDIA,
     # more than 24 h since the user's last message
     131047: ErrorClass.WINDOW_CLOSED,
     # undeliverable, marketing stopped, marketing cap, recipient is sender, experiment group,
@@ -500,7 +502,7 @@ def _json_object(raw: bytes) -> dict:
 
 def _unparseable() -> ProviderError:
     # Meta answered 200 but we cannot tell what happened: never report it as a success.
-    return ProviderError(ErrorClass.TRANSIENT, None, "unparseable response", http_status=200)
+    return ProviderError(ErrorClass.TRANSIENT, None, "unparseable response", http_status=200, ambiguous=True)
 
 
 def _message_id(raw: bytes) -> str:
@@ -626,18 +628,22 @@ class MetaProvider:
         headers = {"Authorization": f"Bearer {self._access_token}", "Content-Type": "application/json"}
         for reused in self._connections_for(parts.scheme, parts.netloc):
             connection = self._local.connections[(parts.scheme, parts.netloc)]
+            sent = False
             try:
                 connection.request("POST", target, body=data, headers=headers)
+                sent = True
                 response = connection.getresponse()
                 raw = response.read()
             except (RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
                 self._drop(parts.scheme, parts.netloc)
                 if reused:
                     continue  # the server had closed the idle connection: the request never arrived
-                raise ProviderError(ErrorClass.TRANSIENT, None, self._redact(f"connection failed: {error}")) from None
-            except (OSError, HTTPException) as error:
+                raise ProviderError(ErrorClass.TRANSIENT, None, self._redact(f"connection failed: {error}"),
+                                    ambiguous=sent) from None
+            except (OSError, HTTPException) as error:  # a timeout waiting for the answer among them
                 self._drop(parts.scheme, parts.netloc)
-                raise ProviderError(ErrorClass.TRANSIENT, None, self._redact(f"connection failed: {error}")) from None
+                raise ProviderError(ErrorClass.TRANSIENT, None, self._redact(f"connection failed: {error}"),
+                                    ambiguous=sent) from None
             if response.status >= 300:
                 raise self._error(response.status, raw, response.getheader("Retry-After"))
             return raw

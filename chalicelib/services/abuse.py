@@ -15,13 +15,15 @@ class Limit:
 
 
 class TooMany(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
+    def __init__(self, limit: Limit, retry_after: int):
+        super().__init__(f"{limit.name}: more than {limit.max_hits} in {limit.window_seconds}s, retry after {retry_after}s")
+        self.limit, self.retry_after = limit, retry_after
 
 
-def check(limit: Limit, subject: str) -> None:
-    """Count a hit for subject; raise TooMany once the window's allowance is spent."""
-    hits, remaining = counters.hit(f"{limit.name}#{subject}", limit.window_seconds, clock.now())
-    if hits > limit.max_hits:
-        raise TooMany(max(remaining, 1))
+def check(limit: Limit, subject: str, amount: int = 1) -> None:
+    """Count amount for subject; raise TooMany (and count nothing) when it would spend more than the window allows."""
+    total, remaining = counters.hit(f"{limit.name}#{subject}", limit.window_seconds, clock.now(), amount)
+    if total > limit.max_hits:
+        if amount > 1:  # a batch refused whole gives its count back, so a smaller one may still pass
+            counters.hit(f"{limit.name}#{subject}", limit.window_seconds, clock.now(), -amount)
+        raise TooMany(limit, max(remaining, 1))

@@ -21,8 +21,8 @@ from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
 from chalicelib.providers.base import Content, Image, Template, Text
+from chalicelib.services import abuse, clock, outbound
 from chalicelib.services import broadcast_progress as progress
-from chalicelib.services import clock, outbound
 from chalicelib.store import broadcasts, citizens, directory, queues
 from chalicelib.store.broadcasts import Broadcast
 
@@ -173,6 +173,8 @@ def fan_out(tenant_id: str, broadcast_id: str, channel: Channel, tenant: Tenant)
     while broadcast is not None and broadcast.status == "sending" and not broadcast.fanout_done:
         page, next_cursor = citizens.active_page(broadcast.channel_id, broadcast.cursor, PAGE_SIZE)
         chosen = [c for c in page if broadcast.audience.includes(c.hamlets, c.topics)]
+        if not _within_budget(tenant, broadcast, len(chosen)):
+            return False
         outbound.enqueue_many(_jobs(broadcast, channel, tenant, chosen))
         if not broadcasts.checkpoint(tenant_id, broadcast_id, next_cursor, broadcast.page + 1, len(chosen),
                                      done=next_cursor is None):
@@ -184,6 +186,22 @@ def fan_out(tenant_id: str, broadcast_id: str, channel: Channel, tenant: Tenant)
     if finished is not None:
         progress.complete_if_done(finished)
     return False
+
+
+def _within_budget(tenant: Tenant, broadcast: Broadcast, messages: int) -> bool:
+    """The spending guard: the recipients a comune's broadcasts reach in one (UTC) day stay within its
+    `limits.broadcast_messages_per_day`; the page that would pass it is not sent and the broadcast is paused
+    with the reason, for staff to resume (the next day, or after raising the limit). A page fanned out again
+    (a retry, a resume) counts again: the guard errs on the side of spending less."""
+    try:
+        abuse.check(abuse.Limit("broadcast-messages", tenant.limits.broadcast_messages_per_day, 86400),
+                    tenant.id, amount=messages)
+        return True
+    except abuse.TooMany:
+        reason = f"daily message budget reached ({tenant.limits.broadcast_messages_per_day} a day)"
+        broadcasts.transition(tenant.id, broadcast.id, {"sending"}, "paused", clock.now(), reason=reason)
+        logger.warning("broadcast paused by the spending guard", extra={"broadcast_id": broadcast.id})
+        return False
 
 
 def _jobs(broadcast: Broadcast, channel: Channel, tenant: Tenant, chosen: list) -> list[outbound.OutboundJob]:

@@ -17,16 +17,19 @@ from pydantic import BaseModel
 
 from chalicelib.domain.broadcasts import in_service_window
 from chalicelib.domain.phones import mask
-from chalicelib.observability import logger, ref
+from chalicelib.observability import count, logger, ref, scrub
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import Content, ErrorClass, ProviderError, Recipient, StatusUpdate, Template
 from chalicelib.services import broadcast_progress as progress
 from chalicelib.services import clock, pacing
+from chalicelib.services.backoff import backoff
 from chalicelib.settings import get_settings
 from chalicelib.store import broadcasts, deliveries, directory, queues
 from chalicelib.store.citizens import parse_time
 
 IN_PROCESS_RETRIES = 4  # quick retries inside one consumer run (0.25 s doubling) before the queue's backoff
+THROUGHPUT_EXCEEDED = 130429  # Meta: the number's messages-per-second limit
+MEDIA_RETRIES = 2  # a media error (131053) is tried this many more times, then failed for that recipient
 MAX_BACKOFF_SECONDS = 5.0
 SEND_THREADS = 8  # sends in flight per consumer, so latency does not cap the rate
 DELIVERY_SHARDS = 16  # a broadcast's delivery records spread over this many partitions
@@ -92,7 +95,7 @@ class _Run:
     job: OutboundJob
     rate: float
     consumer: str  # the consumer's own bucket: one per Lambda process (one per poller thread locally)
-    counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "failed": 0, "skipped": 0})
+    counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "failed": 0, "skipped": 0, "ambiguous": 0})
     reasons: dict[str, int] = field(default_factory=dict)
     pending: bool = False
     fatal: ProviderError | None = None
@@ -176,6 +179,10 @@ def _send_one(run: _Run, key: str, recipient: JobRecipient, content: Content) ->
         except ProviderError as error:
             if error.error_class is ErrorClass.TRANSIENT:
                 bucket.refund()
+            elif error.code == THROUGHPUT_EXCEEDED:
+                _slow_down(run, bucket)
+            if error.ambiguous:
+                _count_ambiguous(run, recipient, error)
             outcome = _on_error(run, key, recipient, error, attempt, content)
             if outcome is not None:
                 return outcome
@@ -186,6 +193,22 @@ def _send_one(run: _Run, key: str, recipient: JobRecipient, content: Content) ->
     return False
 
 
+def _slow_down(run: _Run, bucket: pacing.TokenBucket) -> None:
+    """The number's throughput is exceeded: this consumer sends slower for a while (pacing.TokenBucket)."""
+    rate = bucket.slow_down()
+    logger.warning("throughput limit (130429): pace reduced",
+                   extra={"channel_id": run.job.channel_id, "rate_per_second": round(rate, 2), "nominal": bucket.nominal})
+
+
+def _count_ambiguous(run: _Run, recipient: JobRecipient, error: ProviderError) -> None:
+    """Sent or not, nobody can tell: the retry that follows may reach the phone twice. Counted per broadcast
+    (counters.ambiguous), as a metric, and logged, so the duplicate rate is known rather than hidden."""
+    run.count("ambiguous")
+    count("AmbiguousSends")
+    logger.warning("ambiguous send outcome: retried, may arrive twice",
+                   extra={"job_id": ref(run.job.job_id), "recipient": mask(recipient.phone), "error": scrub(error.message)})
+
+
 def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError, attempt: int,
               content: Content) -> bool | None:
     """What one provider error means: True settled, False wait for the queue, None retry now."""
@@ -193,11 +216,14 @@ def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError
            "class": error.error_class.value}
     if error.error_class in (ErrorClass.RATE_LIMITED, ErrorClass.TRANSIENT):
         if attempt < IN_PROCESS_RETRIES:
-            time.sleep(min(error.retry_after or 0.25 * 2 ** attempt, MAX_BACKOFF_SECONDS))
+            time.sleep(min(error.retry_after or backoff(0.25, attempt + 1, MAX_BACKOFF_SECONDS), MAX_BACKOFF_SECONDS))
             return None
         logger.warning("send deferred", extra=log)
         run.pending = True
         return False
+    if error.error_class is ErrorClass.MEDIA and attempt < MEDIA_RETRIES:
+        time.sleep(backoff(0.5, attempt + 1, MAX_BACKOFF_SECONDS))
+        return None
     if error.error_class is ErrorClass.FATAL:
         logger.error("fatal provider error: stopping the job", extra=log)
         run.fatal = error

@@ -9,6 +9,7 @@ from chalicelib.domain.reports import Photo
 from chalicelib.observability import logger
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import ErrorClass, ProviderError
+from chalicelib.services.backoff import backoff
 from chalicelib.store import media
 
 FETCH_ATTEMPTS = 3
@@ -18,21 +19,29 @@ RETRYABLE = (ErrorClass.TRANSIENT, ErrorClass.RATE_LIMITED)
 
 def take(channel_id: str, media_id: str, tenant_id: str, report_id: str, max_bytes: int) -> Photo:
     """Fetch, check and store one photo. Never raises for the citizen's file or the provider: the result
-    says stored, refused (with the reason) or failed, and the report keeps it either way."""
-    photo_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{channel_id}/{media_id}").hex[:12]  # a replay finds the same id
+    says stored, refused (with the reason), pending (to be fetched again) or failed; the report keeps it."""
+    own_id = photo_id(channel_id, media_id)
     try:
         data = _fetch(channel_id, media_id)
     except ProviderError as error:
         logger.warning("photo fetch failed", extra={"report": report_id, "error": str(error)})
-        return Photo(id=photo_id, status="failed", reason=error.error_class.value)
+        # a transient failure waits for services.photo_refetch; any other will not mend with time
+        status = "pending" if error.error_class in RETRYABLE else "failed"
+        return Photo(id=own_id, status=status, reason=error.error_class.value)
     try:
         checked = images.check(data, max_bytes)
     except images.RefusedImage as refused:
         logger.info("photo refused", extra={"report": report_id, "reason": refused.reason})
-        return Photo(id=photo_id, status="refused", reason=refused.reason, size=len(data))
-    stored = media.put_photo(tenant_id, report_id, photo_id, data, images.strip_metadata(data), checked)
-    return Photo(id=photo_id, status="stored", original_key=stored["original_key"], public_key=stored["public_key"],
+        return Photo(id=own_id, status="refused", reason=refused.reason, size=len(data))
+    stored = media.put_photo(tenant_id, report_id, own_id, data, images.strip_metadata(data), checked)
+    return Photo(id=own_id, status="stored", original_key=stored["original_key"], public_key=stored["public_key"],
                  content_type=checked.content_type, size=checked.size)
+
+
+def photo_id(channel_id: str, media_id: str) -> str:
+    """The same id for the same media on the channel: a replayed message or a re-fetch finds its photo."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{channel_id}/{media_id}").hex[:12]
+
 
 
 def _fetch(channel_id: str, media_id: str) -> bytes:
@@ -43,5 +52,5 @@ def _fetch(channel_id: str, media_id: str) -> bytes:
         except ProviderError as error:
             if error.error_class not in RETRYABLE or attempt == FETCH_ATTEMPTS - 1:
                 raise
-            time.sleep(FETCH_BACKOFF_SECONDS * (2 ** attempt))
+            time.sleep(backoff(FETCH_BACKOFF_SECONDS, attempt + 1, 10.0))
     raise AssertionError("unreachable")

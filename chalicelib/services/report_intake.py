@@ -15,7 +15,7 @@ from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
 from chalicelib.providers.base import Choice, ChoiceList, Content, InboundMessage, Text
-from chalicelib.services import outbound, report_status
+from chalicelib.services import outbound, photo_refetch, report_status
 from chalicelib.store import reports as store
 
 CATEGORY_PREFIX = "cat:"
@@ -150,6 +150,8 @@ def _add_photo(intake: Intake, report: Report) -> Report:
         intake.say(f"report.photo_refused.{photo.reason}", number=report.number, max_mb=max_bytes // (1024 * 1024))
     elif photo.status == "failed":
         intake.say("report.photo_failed", number=report.number)
+    elif photo.status == "pending" and intake.kind == "report":
+        intake.say("report.photo_pending", number=report.number)
 
     def edit(current: Report) -> Report:
         photos = tuple(p for p in current.photos if p.id != photo.id) + (photo,)
@@ -157,17 +159,24 @@ def _add_photo(intake: Intake, report: Report) -> Report:
         event = Event(at=intake.now, actor="citizen", action="photo", data={"photo": photo.id, "status": photo.status})
         return store.with_event(current, event, photos=photos, text=text, last_citizen_at=intake.now,
                                 category=current.category or (_guess(intake, text) if media.caption else None))
-    return store.change(report.tenant_id, report.report_id, edit)
+    changed = store.change(report.tenant_id, report.report_id, edit)
+    if photo.status == "pending":
+        photo_refetch.schedule(photo_refetch.Refetch(tenant_id=report.tenant_id, report_id=report.report_id,
+                                                     channel_id=intake.channel.phone_number_id,
+                                                     media_id=media.media_id, max_bytes=max_bytes))
+    return changed
 
 
 def _add_position(intake: Intake, report: Report) -> Report:
     where = intake.message.location
     hamlet_id = geo.hamlet_id_at(where.latitude, where.longitude, intake.tenant.hamlets)
+    outside = geo.is_outside(where.latitude, where.longitude, intake.tenant.hamlets)
     address = where.address or where.name
 
     def edit(current: Report) -> Report:
+        # a pin outside the comune is kept and flagged for staff (it may be a wrong tap, or another body's road)
         event = Event(at=intake.now, actor="citizen", action="location",
-                      data={"hamlet": hamlet_id})
+                      data={"hamlet": hamlet_id, **({"outside": True} if outside else {})})
         return store.with_event(current, event, position=Position(where.latitude, where.longitude, address),
                                 hamlet=hamlet_id or current.hamlet, last_citizen_at=intake.now)
     return store.change(report.tenant_id, report.report_id, edit)
@@ -206,6 +215,8 @@ def _acknowledge_addition(intake: Intake, report: Report) -> None:
     if message.kind == "image":
         if report.photos and report.photos[-1].status == "stored":
             intake.say("report.added_photo", number=report.number)
+    elif message.kind == "location" and _pinned_outside(report):
+        intake.say("report.added_location_outside", number=report.number)
     elif message.kind == "location":
         hamlet = intake.tenant.hamlet(report.hamlet) if report.hamlet else None
         part = intake.text("report.hamlet_part", hamlet=hamlet.name) if hamlet else ""
@@ -217,6 +228,11 @@ def _acknowledge_addition(intake: Intake, report: Report) -> None:
     else:
         intake.say("report.added_text", number=report.number)
     _ask_category(intake, report)
+
+
+def _pinned_outside(report: Report) -> bool:
+    last = next((e for e in reversed(report.events) if e.action == "location"), None)
+    return bool(last and last.data and last.data.get("outside"))
 
 
 def _missing_text(intake: Intake, report: Report) -> str:

@@ -30,7 +30,7 @@ def notify(tenant: Tenant, report: Report, event: Event, extra: dict | None = No
         if content is None:
             logger.warning("no template for an update outside the 24-hour window", extra={"report": report.report_id})
             continue
-        recipient = _recipient(key, citizen)
+        recipient = recipient_of(key, citizen)
         job_id = "update-" + hashlib.sha256(f"{report.tenant_id}|{report.report_id}|{len(report.events)}|{subject}"
                                             .encode()).hexdigest()[:32]  # one job per event and follower
         outbound.reply(tenant.id, channel_id, recipient, [content], job_id=job_id)
@@ -62,7 +62,7 @@ def _content(tenant: Tenant, channel: Channel, report: Report, event: Event, cit
                     body_params=[report.number, status, report_status.page_url(report)])
 
 
-def _recipient(key: str, citizen: Citizen | None) -> outbound.JobRecipient:
+def recipient_of(key: str, citizen: Citizen | None) -> outbound.JobRecipient:
     if citizen is not None:
         return outbound.JobRecipient(key=key, phone=citizen.phone, user_id=citizen.user_id)
     if key.startswith("bsuid:"):

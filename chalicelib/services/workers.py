@@ -7,7 +7,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.observability import logger, scrub
-from chalicelib.services import broadcasting, inbound, outbound
+from chalicelib.services import broadcasting, inbound, outbound, photo_refetch
+from chalicelib.services.backoff import backoff_seconds
 from chalicelib.settings import get_settings
 from chalicelib.store import queues
 
@@ -16,6 +17,10 @@ FANOUT_RETRY_BASE = 2  # seconds: a fan-out resumes from its checkpoint, so a fa
 
 
 def _inbound_record(record: SQSRecord) -> None:
+    """A webhook body, or a photo to fetch again (services.photo_refetch)."""
+    if record.body.startswith('{"' + photo_refetch.ENVELOPE + '"'):
+        photo_refetch.handle(json.loads(record.body))
+        return
     inbound.handle_payload(record.body)
 
 
@@ -36,8 +41,8 @@ def _outbound_record(record: SQSRecord) -> None:
 
 
 def retry_delay(receives: int) -> int:
-    """Exponential backoff between deliveries of a job that must wait; the DLQ takes it after the last."""
-    return min(get_settings().retry_base_seconds * 2 ** (receives - 1), MAX_RETRY_DELAY)
+    """Backoff between deliveries of a job that must wait (doubling, capped, jittered); the DLQ takes it after the last."""
+    return backoff_seconds(get_settings().retry_base_seconds, receives, MAX_RETRY_DELAY)
 
 
 def _fanout_record(record: SQSRecord) -> None:
@@ -47,7 +52,7 @@ def _fanout_record(record: SQSRecord) -> None:
         broadcasting.fan_out_message(json.loads(record.body))
     except Exception:
         receives = int(record.attributes.approximate_receive_count or 1)
-        queues.delay("fanout", record.receipt_handle, min(FANOUT_RETRY_BASE * 2 ** (receives - 1), MAX_RETRY_DELAY))
+        queues.delay("fanout", record.receipt_handle, backoff_seconds(FANOUT_RETRY_BASE, receives, MAX_RETRY_DELAY))
         raise
 
 

@@ -15,7 +15,7 @@ from chalicelib.store.dynamo import client, is_conditional, plain
 from chalicelib.store.models import BroadcastModel
 
 DUE = "scheduled"  # the due index's only partition: scheduled broadcasts
-COUNTERS = ("recipients", "sent", "delivered", "read", "failed", "skipped", "failed_on_send")
+COUNTERS = ("recipients", "sent", "delivered", "read", "failed", "skipped", "failed_on_send", "ambiguous")
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 from chalicelib.store.models import CounterModel
 
 
-def hit(name: str, window_seconds: int, now: datetime) -> tuple[int, int]:
-    """Count one hit in the current window; returns (hits so far, seconds until the window ends)."""
+def hit(name: str, window_seconds: int, now: datetime, amount: int = 1) -> tuple[int, int]:
+    """Count amount (one hit, or a negative amount to give some back) in the current window; returns (the
+    window's total so far, seconds until the window ends)."""
     epoch = int(now.timestamp())
     window_start = epoch - epoch % window_seconds
     key = f"{name}#{window_start}"
     expires = datetime.fromtimestamp(window_start + window_seconds, tz=UTC) + timedelta(minutes=5)
     item = CounterModel(key)
-    item.update(actions=[CounterModel.count.add(1), CounterModel.expires_at.set(expires)])
+    item.update(actions=[CounterModel.count.add(amount), CounterModel.expires_at.set(expires)])
     return int(item.count), window_start + window_seconds - epoch

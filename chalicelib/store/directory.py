@@ -7,7 +7,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.reports import ReportSettings
-from chalicelib.domain.tenancy import DEFAULT_RETENTION, Channel, Hamlet, Retention, Tenant, Topic
+from chalicelib.domain.tenancy import DEFAULT_RETENTION, BoundedSettings, Channel, Hamlet, Limits, Retention, Tenant, Topic
 from chalicelib.observability import logger
 from chalicelib.store.models import ChannelModel, TenantModel
 
@@ -37,18 +37,20 @@ def _tenant_from(model: TenantModel) -> Tenant:
         language=settings.get("language", "it"),
         reports=ReportSettings.from_settings(settings.get("reports")),
         open311_partners=tuple(settings.get("open311_partners", ())),
-        retention=_retention(model.tenant_id, settings.get("retention")),
+        retention=_bounded(Retention, model.tenant_id, settings),
+        limits=_bounded(Limits, model.tenant_id, settings),
     )
 
 
-def _retention(tenant_id: str, raw) -> Retention:
-    """The setting as saved (save_tenant validates it); one written around it must not stop the comune's
+def _bounded(kind: type[BoundedSettings], tenant_id: str, settings: dict):
+    """A setting as saved (save_tenant validates it); one written around it must not stop the comune's
     messages: the defaults apply and the error is logged."""
     try:
-        return Retention.from_settings(raw)
+        return kind.from_settings(settings.get(kind.SETTING))
     except ValueError as error:
-        logger.error("invalid retention setting: the defaults apply", extra={"tenant": tenant_id, "error": str(error)})
-        return DEFAULT_RETENTION
+        logger.error("invalid tenant setting: the defaults apply",
+                     extra={"tenant": tenant_id, "setting": kind.SETTING, "error": str(error)})
+        return kind()
 
 
 def _channel_from(model: ChannelModel) -> Channel:
@@ -91,7 +93,8 @@ def retention(tenant_id: str | None) -> Retention:
 
 
 def save_tenant(tenant_id: str, name: str, settings: dict) -> None:
-    Retention.from_settings(settings.get("retention"))  # a bad setting is refused here, not found by a TTL later
+    for kind in (Retention, Limits):  # a bad setting is refused here, not found by a TTL or a cap later
+        kind.from_settings(settings.get(kind.SETTING))
     TenantModel(tenant_id, name=name, settings=settings).save()
     _cache.pop(("tenant", tenant_id), None)
 

@@ -216,6 +216,7 @@ class BroadcastModel(Model):
     failed = NumberAttribute(default=0)
     skipped = NumberAttribute(default=0)
     failed_on_send = NumberAttribute(default=0)
+    ambiguous = NumberAttribute(default=0)  # sends with an unknown outcome (retried, maybe twice)
     failed_by_reason = MapAttribute(default=dict)
     due = DueBroadcastsIndex()
 

@@ -25,8 +25,10 @@ def _text(body: str | dict) -> str:
     return body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
 
 
-def send(logical: str, body: str | dict) -> None:
-    _client().send_message(QueueUrl=queue_url(logical), MessageBody=_text(body))
+def send(logical: str, body: str | dict, delay_seconds: int = 0) -> None:
+    """One message; with delay_seconds (up to SQS's 900) it becomes visible only after that long."""
+    _client().send_message(QueueUrl=queue_url(logical), MessageBody=_text(body),
+                           DelaySeconds=max(0, min(delay_seconds, 900)))
 
 
 def send_many(logical: str, bodies: Iterable[str | dict]) -> None:

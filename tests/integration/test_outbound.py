@@ -58,8 +58,11 @@ def test_transient_errors_are_retried_with_backoff_until_the_send_goes_through(s
     assert deliveries.get(job.job_id, phone.e164).status in ("sent", "delivered", "read")
 
 
-def test_retry_delay_doubles_up_to_a_cap(stack):
+def test_retry_delay_doubles_up_to_a_cap_with_jitter(stack):
     from chalicelib.services.workers import MAX_RETRY_DELAY, retry_delay
 
-    assert [retry_delay(n) for n in (1, 2, 3)] == [1, 2, 4]  # the local stack's base is 1 s
-    assert retry_delay(30) == MAX_RETRY_DELAY
+    # the local stack's base is 1 s: receive n waits between half and all of 2^(n-1) seconds, never under 1 s
+    for receives, (low, high) in {1: (1, 1), 2: (1, 2), 3: (2, 4), 5: (8, 16)}.items():
+        assert all(low <= retry_delay(receives) <= high for _ in range(50))
+    assert len({retry_delay(5) for _ in range(50)}) > 1  # jitter: jobs that failed together come back apart
+    assert all(MAX_RETRY_DELAY / 2 <= retry_delay(30) <= MAX_RETRY_DELAY for _ in range(20))
