@@ -4,7 +4,7 @@ from chalice import Chalice, ConvertToMiddleware, Rate, Response
 from chalicelib.api import broadcasts, open311, openapi, privacy, public, reports, staff, webhooks
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import queue_name
-from chalicelib.services import broadcasting, health, workers
+from chalicelib.services import broadcasting, health, media_retention, workers
 from chalicelib.settings import get_settings
 
 app = Chalice(app_name="filo-diretto")
@@ -51,6 +51,12 @@ def fanout_worker(event):
 def start_due_broadcasts(event):
     """Claims broadcasts whose time has come (scheduled -> sending, conditionally)."""
     return {"started": broadcasting.start_due()}
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def sweep_report_photos(event):
+    """Deletes the photos of reports that expired (retention) and are gone from DynamoDB."""
+    return media_retention.sweep()
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -95,8 +95,9 @@ QUEUES: dict[str, QueueSpec] = {
 }
 
 BUCKETS: dict[str, BucketSpec] = {
-    # photos outlive their report by a margin: closed reports expire 3 years after closing (reports table TTL)
-    "media": BucketSpec("media", lifecycle_days={"tenants/": 4 * 365}),
+    # a backstop only: photos go with their report (services.media_retention's daily sweep); 11 years is longer
+    # than the longest retention a comune may set for closed reports (10 years), so none goes before its report
+    "media": BucketSpec("media", lifecycle_days={"tenants/": 11 * 365}),
 }
 
 

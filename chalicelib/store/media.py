@@ -7,6 +7,7 @@ Key layout, one folder per photo:
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import cache
 
 import boto3
@@ -79,8 +80,7 @@ def delete_report_media(tenant_id: str, report_id: str) -> int:
     pages = _client().get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=prefix,
                                                                 PaginationConfig={"PageSize": _LIST_PAGE})
     keys = [item["Key"] for page in pages for item in page.get("Contents", [])]  # all listed before any is deleted
-    for start in range(0, len(keys), _DELETE_BATCH):
-        _delete_batch(keys[start:start + _DELETE_BATCH])
+    delete_keys(keys)
     return len(keys)
 
 
@@ -90,3 +90,21 @@ def _delete_batch(keys: list[str]) -> None:
         first = result["Errors"][0]
         raise RuntimeError(f"S3 refused to delete {len(result['Errors'])} of {len(keys)} objects "
                            f"({first.get('Code')}: {first.get('Key')})")
+
+
+def report_folders(older_than: datetime) -> dict[tuple[str, str], list[str]]:
+    """Every object last written before older_than, grouped by its (tenant, report) folder."""
+    folders: dict[tuple[str, str], list[str]] = {}
+    pages = _client().get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix="tenants/",
+                                                                PaginationConfig={"PageSize": _LIST_PAGE})
+    for page in pages:
+        for item in page.get("Contents", []):
+            parts = item["Key"].split("/")
+            if len(parts) >= 5 and parts[2] == "reports" and item["LastModified"] < older_than:
+                folders.setdefault((parts[1], parts[3]), []).append(item["Key"])
+    return folders
+
+
+def delete_keys(keys: list[str]) -> None:
+    for start in range(0, len(keys), _DELETE_BATCH):
+        _delete_batch(keys[start:start + _DELETE_BATCH])

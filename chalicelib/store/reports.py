@@ -50,6 +50,12 @@ def get(tenant_id: str, report_id: str) -> Report | None:
         return None
 
 
+def existing(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (tenant, report id) pairs are still stored (BatchGetItem of the keys only)."""
+    found = ReportModel.batch_get(keys, attributes_to_get=["tenant_id", "report_id"])
+    return {(m.tenant_id, m.report_id) for m in found}
+
+
 def change(tenant_id: str, report_id: str, edit: Callable[[Report], Report]) -> Report | None:
     """Read, apply edit, write back if nobody wrote in between (version check); retried on a race.
     edit may raise to refuse the change; None when the report does not exist."""

@@ -381,7 +381,7 @@ def test_no_phone_number_reaches_the_logs(comune, caplog):
         report_with_photo(comune, neighbour, "Buca profonda in via Roma", CENTRE)
         comune.stack.sandbox.configure(media_faults=3)
         send_photo(neighbour)
-        wait_text(neighbour, "Non siamo riusciti a ricevere la foto")
+        wait_text(neighbour, "non serve inviarla di nuovo")  # kept pending, fetched again from the queue
         comune.stack.sandbox.configure(media_faults=0)
         citizen = comune.phone(comune.reports, number)
         report_with_photo(comune, citizen, "Una buca enorme in via Roma", (CENTRE[0] + 0.0002, CENTRE[1]))
@@ -415,4 +415,21 @@ def test_no_phone_number_reaches_the_logs(comune, caplog):
     ids = [(name, text[text.index("wamid."):][:40]) for name, text in texts if "wamid." in text]
     assert not ids, f"provider message ids (they encode the number) in the logs: {ids[:5]}"
     assert mask(e164(number)) in json_lines  # the JSON lines were captured, and name the citizen masked
-    assert {"send deferred", "photo fetch failed"} <= {r.getMessage() for r in records}  # the failure paths ran
+    assert {"send deferred", "photo fetch failed", "photo re-fetched"} <= {r.getMessage() for r in records}  # failure paths ran
+
+
+def test_photos_of_a_report_that_expired_are_swept_and_others_stay(comune):
+    from chalicelib.services import media_retention
+
+    kept, expiring = comune.phone(comune.reports, new_number()), comune.phone(comune.reports, new_number())
+    report_with_photo(comune, kept, "Lampione spento in piazza", CENTRE)
+    report_with_photo(comune, expiring, "Rifiuti abbandonati al parco", (CENTRE[0] + 0.01, CENTRE[1]))
+    ours = {r["text"][:8]: r["id"] for r in comune.reports_of(kind="report")}
+    gone, stays = ours["Rifiuti "], ours["Lampione"]
+    assert media_keys(comune.tenant, gone) and media_keys(comune.tenant, stays)
+    ReportModel.get(comune.tenant, gone).delete()  # what DynamoDB's TTL does when retention.closed_reports runs out
+    swept = media_retention.sweep(older_than=datetime.now(UTC) + timedelta(minutes=1))
+    assert media_keys(comune.tenant, gone) == [] and len(media_keys(comune.tenant, stays)) == 2
+    assert swept["deleted"] >= 2 and swept["orphan_folders"] >= 1
+    young = media_retention.sweep()  # the default grace: folders younger than a day are never judged
+    assert young == {"folders": 0, "orphan_folders": 0, "deleted": 0} and len(media_keys(comune.tenant, stays)) == 2
