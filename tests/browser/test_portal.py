@@ -110,6 +110,8 @@ def test_a_report_filed_with_a_pin_and_a_photo_reaches_the_staff_inbox(stack, pa
     expect(page.get_by_role("heading", name=f"Segnalazione n. {report['number']}")).to_be_visible()
     expect(page.get_by_test_id("status")).to_have_text("ricevuta")
     expect(page.get_by_role("img", name=re.compile("Foto"))).to_have_count(0)  # not published by staff
+    expect(page.locator(".map.small path.report-marker")).to_have_count(1)
+    shot(page, "status")
 
 
 def test_the_map_without_tiles_shows_outlines_markers_published_photos_and_nothing_personal(stack, page):
@@ -165,7 +167,6 @@ def test_the_whatsapp_receipt_link_opens_the_status_view(stack, page, browser):
     expect(page.get_by_role("heading", name=f"Segnalazione n. {number}")).to_be_visible()
     expect(page.get_by_test_id("status")).to_have_text("ricevuta")
     expect(page.get_by_role("listitem").filter(has_text="ricevuta")).to_have_count(1)
-    shot(page, "status")
 
     plain = browser.new_context(java_script_enabled=False, locale="it-IT")
     try:

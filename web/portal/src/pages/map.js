@@ -55,7 +55,7 @@ export function MapPage({ comune }) {
   const showOnMap = (report) => {
     const marker = markers.current.get(report.number);
     if (!marker) return;
-    mapRef.current.setView(marker.getLatLng(), Math.max(mapRef.current.getZoom(), 15));
+    mapRef.current.setView(marker.getLatLng(), Math.max(mapRef.current.getZoom(), 14), { animate: false });
     marker.openPopup();
     element.current.scrollIntoView({ block: "center" });
   };

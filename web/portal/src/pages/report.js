@@ -256,8 +256,9 @@ export function ReportForm({ comune }) {
           <label for="follow">Voglio ricevere su WhatsApp gli aggiornamenti di questa segnalazione</label>
         </div>
         <p class="hint" id="follow-hint">Il numero serve solo a mandarti gli aggiornamenti di questa segnalazione: lo vede
-          soltanto l'ufficio del comune, non compare sul portale e viene cancellato con la segnalazione.
-          ${comune.privacy_notice_url && html` <a href=${comune.privacy_notice_url}>Informativa privacy</a>.`}
+          soltanto l'ufficio del comune, non compare sul portale e viene cancellato insieme alla segnalazione, alla fine del
+          periodo di conservazione.
+          ${comune.privacy_notice_url && html`${" "}<a href=${comune.privacy_notice_url}>Informativa privacy</a>.`}${" "}
           Senza numero la segnalazione è anonima: la segui con il link che ricevi alla fine.</p>
         ${follow && html`<${Field} id="phone" label="Numero di cellulare" error=${errors.phone}>
           <input id="phone" name="phone" type="tel" autocomplete="tel" value=${phone} maxlength="32"

@@ -11,7 +11,7 @@ function PlaceMap({ comune, report }) {
     addHamlets(map, comune.hamlets);
     const { latitude, longitude } = report.location;
     reportMarker(report).addTo(map);
-    map.setView([latitude, longitude], 16);
+    map.setView([latitude, longitude], 14);
     return () => map.remove();
   }, [report.number]);
   return html`<div class="map small" ref=${element}></div>`;
@@ -44,6 +44,6 @@ export function StatusPage({ comune, token }) {
       ${report.events.map((e) => html`<li><time datetime=${e.at}>${formatDate(e.at)}</time>
         ${e.status_label && html` <strong>${e.status_label}</strong>`}${e.note && html`: ${e.note}`}</li>`)}
     </ol>
-    <p class="hint">Per avere notizie su WhatsApp scrivi STATO ${short} al numero da cui hai fatto la segnalazione.</p>
+    <p class="hint">Se hai fatto la segnalazione su WhatsApp, scrivi STATO ${short} allo stesso numero per avere notizie.</p>
     <p><a href="#/">Torna alla mappa</a></p>`;
 }

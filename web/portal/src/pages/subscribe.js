@@ -82,7 +82,7 @@ export function SubscribeForm({ comune }) {
         <label for="sub-consent">Ho letto l'informativa privacy e voglio ricevere gli avvisi del ${comune.name} su WhatsApp</label>
       </div>
       <p class="hint" id="sub-consent-text">Il ${comune.name} usa il tuo numero, la frazione e gli argomenti scelti solo per
-        mandarti questi avvisi, finché non scrivi STOP; non li cede a nessuno.
+        mandarti questi avvisi, finché non scrivi STOP; non li cede a nessuno.${" "}
         ${comune.privacy_notice_url && html`<a href=${comune.privacy_notice_url}>Leggi l'informativa privacy</a>.`}</p>
       ${errors.consent && html`<p class="field-error" role="alert">${errors.consent}</p>`}
       <p><button type="submit" class="primary" disabled=${busy}>Iscriviti</button></p>
