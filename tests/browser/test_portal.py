@@ -155,6 +155,18 @@ def test_the_map_without_tiles_shows_outlines_markers_published_photos_and_nothi
     assert hosts <= {"127.0.0.1"}, hosts  # nothing from a CDN or a tile server
 
 
+def test_an_unreachable_tile_server_leaves_outlines_and_markers(stack, page, monkeypatch):
+    monkeypatch.setenv("FILO_TILES_URL", "http://127.0.0.1:9/{z}/{x}/{y}.png")  # nothing listens on port 9
+    file_by_api(stack, "Albero inclinato", 43.7435, 10.9465)
+    page.goto(f"{stack.web_url}/portal/")
+    expect(page.locator(".big .hamlet-label")).to_have_count(4)
+    expect(page.locator(".big path.report-marker")).not_to_have_count(0)
+    assert page.locator(".leaflet-tile").count() > 0  # tiles were asked for, and failed
+    closer = page.get_by_role("button", name=re.compile("Mostra sulla mappa")).first
+    closer.click()
+    expect(page.locator(".leaflet-popup-close-button")).to_have_attribute("aria-label", "Chiudi")
+
+
 def test_the_whatsapp_receipt_link_opens_the_status_view(stack, page, browser):
     citizen = Phone(stack, REPORTS, f"+39 347 777 {uuid.uuid4().int % 10_000:04d}")
     citizen.text("Cassonetto rovesciato in piazza, rifiuti ovunque")

@@ -10,11 +10,16 @@ export function createMap(element, label) {
   const map = L.map(element, { zoomControl: false, attributionControl: true });
   L.control.zoom({ zoomInTitle: "Ingrandisci", zoomOutTitle: "Riduci" }).addTo(map);
   map.attributionControl.setPrefix(false);
+  map.on("popupopen", (event) => {
+    const close = event.popup.getElement()?.querySelector(".leaflet-popup-close-button");
+    if (close) { close.setAttribute("aria-label", "Chiudi"); close.setAttribute("title", "Chiudi"); }
+  });
   element.setAttribute("role", "region");
   element.setAttribute("aria-label", label);
   const tiles = config().tiles_url;
   if (tiles) {
-    L.tileLayer(tiles, { maxZoom: 19, attribution: "&copy; OpenStreetMap" }).addTo(map);
+    // a tile server that does not answer leaves the plain background: the outlines and markers are data
+    L.tileLayer(tiles, { maxZoom: 19, attribution: "&copy; OpenStreetMap", errorTileUrl: "" }).addTo(map);
   }
   return map;
 }
