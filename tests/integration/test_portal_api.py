@@ -22,9 +22,31 @@ def own_allowance(monkeypatch):
     monkeypatch.setattr(web_reports, "PER_CLIENT", abuse.Limit(f"test-web-report-{uuid.uuid4().hex}", 10, 3600))
 
 
+class PortalTown(Town):
+    """A comune of its own (as test_reports' Town) whose ids never meet another test's: report numbers from 1."""
+
+    def __init__(self, stack):
+        from chalicelib.domain.tenancy import Channel
+        from chalicelib.store import directory
+        from local.seed import REPORTS, _square
+
+        n = uuid.uuid4().int % 10**9
+        self.stack, self.tenant, self.channel = stack, f"portale{n}", f"31{n:013d}"
+        directory.save_tenant(self.tenant, f"Comune di Portale {n}", {
+            "hamlets": [{"id": "colle", "name": "Colle", "latitude": CENTRE[0], "longitude": CENTRE[1],
+                         "geometry": _square(*CENTRE)},
+                        {"id": "piano", "name": "Piano", "latitude": 43.7190, "longitude": 10.9460,
+                         "geometry": _square(43.7190, 10.9460)}],
+            "privacy_notice_url": "https://example.org/privacy", "privacy_notice_version": "v1", "reports": REPORTS})
+        directory.save_channel(Channel(self.channel, self.tenant, "reports", "Segnalazioni", "+39 0571 920000", {
+            "rate_per_second": 200, "templates": {"report_update": {"name": "aggiornamento_segnalazione"}}}))
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "reports", "tenant": self.tenant})
+        self.tokens = {role: stack.issuer.token(self.tenant, [role]) for role in ("technical", "police", "admin")}
+
+
 @pytest.fixture
 def town(stack):
-    return Town(stack)
+    return PortalTown(stack)
 
 
 def file(town: Town, **form) -> requests.Response:
@@ -123,7 +145,7 @@ def test_the_status_view_and_the_no_script_page_by_token(town):
     status = public(town, f"status/{filed['token']}")
     assert status.status_code == 200 and status.headers["Cache-Control"] == "no-store"
     body = status.json()
-    assert (body["location"], body["hamlet"], body["comune"]) == (None, "piano", f"Comune di Segnala {town.tenant[7:]}")
+    assert (body["location"], body["hamlet"], body["comune"]) == (None, "piano", f"Comune di Portale {town.tenant[7:]}")
     assert [e["status"] for e in body["events"]] == ["new"]
     assert public(town, "status/not-a-token").status_code == 404
     page = requests.get(f"{town.stack.api_url}/s/{filed['token']}", timeout=10).text
