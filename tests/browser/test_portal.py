@@ -46,6 +46,7 @@ def own_allowances(monkeypatch):
 
 def shot(page, name: str) -> None:
     if os.environ.get("FILO_SCREENSHOTS"):
+        page.wait_for_timeout(600)  # the map's pan and zoom animations end (a picture only: nothing is asserted)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"portal-{name}.png"), full_page=True)
 

@@ -56,6 +56,7 @@ export function MapPage({ comune }) {
     const marker = markers.current.get(report.number);
     if (!marker) return;
     mapRef.current.setView(marker.getLatLng(), Math.max(mapRef.current.getZoom(), 14), { animate: false });
+    mapRef.current.panBy([0, -140], { animate: false }); // room above the marker for its popup
     marker.openPopup();
     element.current.scrollIntoView({ block: "center" });
   };
