@@ -142,7 +142,8 @@ class Stack:
             "AWS_DEFAULT_REGION": "eu-south-1", "AWS_REGION": "eu-south-1",
             "META_APP_SECRET": self.app_secret, "META_VERIFY_TOKEN": self.verify_token,
             "META_ACCESS_TOKEN": self.access_token, "GRAPH_URL": self.sandbox_url,
-            "PUBLIC_BASE_URL": self.api_url, "RETRY_BASE_SECONDS": str(self.visibility_timeout),
+            "PUBLIC_BASE_URL": self.api_url, "PORTAL_URL": f"{self.web_url}/portal/",
+            "RETRY_BASE_SECONDS": str(self.visibility_timeout),
             **self.issuer.env(),
         })
 

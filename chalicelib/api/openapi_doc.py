@@ -14,7 +14,7 @@ from chalicelib.api.http import MAX_PAGE
 from chalicelib.domain import broadcasts as broadcast_rules
 from chalicelib.domain import reports as report_rules
 from chalicelib.domain import subscriptions as subscription_rules
-from chalicelib.services import broadcasting, privacy, report_desk, subscriber_admin, web_subscriptions
+from chalicelib.services import broadcasting, privacy, report_desk, subscriber_admin, web_reports, web_subscriptions
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -194,6 +194,7 @@ REPORT = _obj({
     "photos": {"type": "array", "items": _obj({
         "id": STR, "status": {"enum": ["stored", "pending", "refused", "failed"]}, "reason": _null(STR),
         "content_type": _null(STR), "size": _null(INT),
+        "published": {"type": "boolean", "description": "Shown (its copy without metadata) on the citizen portal."},
         "url": _null({"type": "string", "description": "A presigned link, valid 5 minutes."})})},
     "reporter": _null(_obj({"channel": _null(STR), "citizen": _null(STR)})),
     "first_response_at": _null(TIME), "resolved_at": _null(TIME),
@@ -213,6 +214,34 @@ KPIS = _obj({
 })
 
 PENDING = _obj({"status": {"const": "pending_confirmation"}, "message": STR})
+
+# the citizen portal: nothing personal (no contact, no citizen's text or address), published photos' public copies
+PORTAL = _obj({
+    "tenant": STR, "name": STR, "privacy_notice_url": _null(STR), "privacy_notice_version": _null(STR),
+    "hamlets": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": _obj({
+        "type": {"const": "Feature"}, "id": STR,
+        "properties": _obj({"id": STR, "name": STR, "latitude": NUM, "longitude": NUM}),
+        "geometry": _null(_obj({"type": {"enum": ["Polygon", "MultiPolygon"]}, "coordinates": {"type": "array"}},
+                               closed=False))})}}),
+    "categories": {"type": "array", "items": _obj({"id": STR, "name": STR})},
+    "topics": {"type": "array", "items": _obj({"id": STR, "name": STR})},
+    "reports_whatsapp": _null({"type": "string", "description": "The reports channel's WhatsApp number."}),
+    "subscriptions": {"type": "boolean", "description": "Whether the web subscription form is open."},
+})
+_PUBLIC_REPORT = {
+    "id": STR, "number": {"type": "string", "examples": ["2026/42"]}, "category": _null(STR), "category_name": STR,
+    "hamlet": _null(STR), "hamlet_name": _null(STR), "status": {"enum": list(report_rules.STATUSES)},
+    "status_label": STR, "open": BOOL, "created_at": TIME, "updated_at": TIME,
+    "location": _null(_obj({"latitude": NUM, "longitude": NUM})),
+    "photos": {"type": "array", "items": _obj({"id": STR, "content_type": _null(STR), "url": {
+        "type": "string", "description": "A presigned link to the copy without metadata, valid 15 minutes."}})},
+}
+PUBLIC_REPORTS = _obj({"items": {"type": "array", "items": _obj(_PUBLIC_REPORT)}, "generated_at": TIME})
+PUBLIC_STATUS = _obj({**_PUBLIC_REPORT, "comune": STR, "duplicate_of": _null(STR), "events": {
+    "type": "array", "items": _obj({"at": TIME, "status": _null(STR), "status_label": _null(STR),
+                                    "note": _null(STR)})}})
+FILED = _obj({"number": STR, "token": {"type": "string", "description": "Opens the report's status view."},
+              "duplicate_of": _null(STR), "message": STR})
 
 ERASURE = _obj({
     "subject": STR, "erased_at": TIME,
@@ -246,6 +275,7 @@ def _items(item: str) -> dict:
 MODELS: tuple[type[BaseModel], ...] = (
     subscriber_admin.NewSubscriber, broadcasting.NewBroadcast, report_desk.DeskReport, report_desk.Transition,
     report_desk.Note, report_desk.Merge, web_subscriptions.FormRequest, privacy.SubjectRequest,
+    report_desk.PhotoPublication, web_reports.WebReport,
 )
 
 
@@ -422,6 +452,11 @@ def _report_paths() -> dict:
         "/api/v1/reports/{report_id}/notes": {"post": _op(
             "addReportNote", "reports", "A note; internal unless public is true.", step, parameters=[REPORT_ID],
             body=_body(report_desk.Note, {"note": "Chiamato il cittadino", "public": False}), roles=REPORT_ROLES)},
+        "/api/v1/reports/{report_id}/photos/{photo_id}/publish": {"post": _op(
+            "publishReportPhoto", "reports", "Show (published true) or stop showing a stored photo on the citizen "
+            "portal: only its copy without metadata, never the original; a tip's photos never (409). Audited.", step,
+            parameters=[REPORT_ID, _param("photo_id", "path", {"type": "string", "minLength": 1}, "The photo's id.")],
+            body=_body(report_desk.PhotoPublication, {"published": True}), roles=REPORT_ROLES)},
         "/api/v1/reports/{report_id}/merge": {"post": _op(
             "mergeReport", "reports", "Mark the report a duplicate of another (into: its number or id).", step,
             parameters=[REPORT_ID], body=_body(report_desk.Merge, {"into": "2026/12"}), roles=REPORT_ROLES)},
@@ -442,6 +477,31 @@ def _public_paths() -> dict:
         parameters=[_param("tenant", "path", {"type": "string", "minLength": 1}, "The comune's id.", example="demo")],
         body=_body(web_subscriptions.FormRequest, {"phone": "+39 333 111 2222", "consent": True,
                                                    "hamlets": ["pieve"]}), public=True)}}
+
+
+def _portal_paths() -> dict:
+    tenant = _param("tenant", "path", {"type": "string", "minLength": 1}, "The comune's id.", example="demo")
+    token = _param("token", "path", {"type": "string", "minLength": 1}, "The report's token, from its status link.")
+    read = _errors(404, 429)
+    return {
+        "/public/v1/{tenant}/portal": {"get": _op(
+            "portal", "public", "The portal's set-up: the comune, hamlets as GeoJSON outlines, categories, topics.",
+            {"200": _answer("The set-up.", _ref("Portal")), **read}, parameters=[tenant], public=True)},
+        "/public/v1/{tenant}/reports": {
+            "get": _op("publicReports", "public", "The map: reports of the last 90 days (no tips, none rejected or "
+                       "duplicate), newest first, without personal data; photos only as published by staff.",
+                       {"200": _answer("The public reports.", _ref("PublicReports")), **read}, parameters=[tenant],
+                       public=True),
+            "post": _op("fileReport", "public", "The portal's report form: numbered and queued like WhatsApp reports. "
+                        "Photos in base64 (at most 3, 1.25 MB each); limited per client and per phone; website must "
+                        "stay empty.", {"201": _answer("Filed.", _ref("Filed")), **_errors(400, 404, 413, 422, 429)},
+                        parameters=[tenant], body=_body(web_reports.WebReport, {
+                            "category": "strade", "description": "Buca profonda davanti alla scuola",
+                            "position": {"latitude": 43.743, "longitude": 10.946}}), public=True)},
+        "/public/v1/{tenant}/status/{token}": {"get": _op(
+            "publicReportStatus", "public", "One report's status and public history, by the token of its link.",
+            {"200": _answer("The report.", _ref("PublicStatus")), **read}, parameters=[tenant, token], public=True)},
+    }
 
 
 def _privacy_paths() -> dict:
@@ -481,7 +541,8 @@ def document() -> dict:
         "Error": ERROR, "Me": ME, "Channel": CHANNEL, "Subscriber": SUBSCRIBER, "Consent": CONSENT,
         "ImportResult": IMPORT_RESULT, "AuditEntry": AUDIT_ENTRY, "Broadcast": BROADCAST, "Preview": PREVIEW,
         "ReportSummary": REPORT_SUMMARY, "Report": REPORT, "Kpis": KPIS, "Pending": PENDING, "Erasure": ERASURE,
-        "SubjectExport": SUBJECT_EXPORT, **_model_schemas(),
+        "SubjectExport": SUBJECT_EXPORT, "Portal": PORTAL,
+        "PublicReports": PUBLIC_REPORTS, "PublicStatus": PUBLIC_STATUS, "Filed": FILED, **_model_schemas(),
     }
     return {
         "openapi": OPENAPI_VERSION,
@@ -491,7 +552,8 @@ def document() -> dict:
                                 "\"details\"?}}."},
         "security": [{"bearerAuth": []}],
         "tags": [{"name": name} for name in ("meta", "staff", "subscribers", "broadcasts", "reports", "privacy", "public")],
-        "paths": {**_staff_paths(), **_broadcast_paths(), **_report_paths(), **_privacy_paths(), **_public_paths()},
+        "paths": {**_staff_paths(), **_broadcast_paths(), **_report_paths(), **_privacy_paths(), **_public_paths(),
+                  **_portal_paths()},
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                                "description": "Cognito ID token: custom:tenant, cognito:groups."}},

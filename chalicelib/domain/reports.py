@@ -182,6 +182,7 @@ class Photo:
     content_type: str | None = None
     size: int | None = None
     reason: str | None = None  # why it was refused or not fetched
+    published: bool = False  # staff chose to show its public copy on the citizen portal (never for tips)
 
 
 @dataclass(frozen=True)

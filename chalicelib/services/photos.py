@@ -33,15 +33,19 @@ def take(channel_id: str, media_id: str, tenant_id: str, report_id: str, max_byt
     except images.RefusedImage as refused:
         logger.info("photo refused", extra={"report": report_id, "reason": refused.reason})
         return Photo(id=own_id, status="refused", reason=refused.reason, size=len(data))
-    stored = media.put_photo(tenant_id, report_id, own_id, data, images.strip_metadata(data), checked)
-    return Photo(id=own_id, status="stored", original_key=stored["original_key"], public_key=stored["public_key"],
+    return keep(tenant_id, report_id, own_id, data, checked)
+
+
+def keep(tenant_id: str, report_id: str, photo_id: str, data: bytes, checked: images.CheckedImage) -> Photo:
+    """Store a checked photo: the original (staff only) and its copy without metadata (the public one)."""
+    stored = media.put_photo(tenant_id, report_id, photo_id, data, images.strip_metadata(data), checked)
+    return Photo(id=photo_id, status="stored", original_key=stored["original_key"], public_key=stored["public_key"],
                  content_type=checked.content_type, size=checked.size)
 
 
 def photo_id(channel_id: str, media_id: str) -> str:
     """The same id for the same media on the channel: a replayed message or a re-fetch finds its photo."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"{channel_id}/{media_id}").hex[:12]
-
 
 
 def _fetch(channel_id: str, media_id: str) -> bytes:

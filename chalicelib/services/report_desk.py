@@ -223,6 +223,37 @@ def merge(staff, report_id: str, request: Merge) -> dict:
     return detail(duplicate)
 
 
+class PhotoPublication(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    published: bool = True
+
+
+def publish_photo(staff, report_id: str, photo_id: str, request: PhotoPublication) -> dict:
+    """Show (or stop showing) a stored photo's public copy, the one without metadata, on the citizen portal.
+    A tip's photos never leave the police: refused whatever the roles."""
+    report = _visible(staff, report_id)
+    if report.kind != "report":
+        raise NotAllowed("the photos of a safety tip are never published")
+    photo = next((p for p in report.photos if p.id == photo_id), None)
+    if photo is None:
+        raise NotFound("photo")
+    if request.published and (photo.status != "stored" or not photo.public_key):
+        raise NotAllowed("only a stored photo with its public copy can be published")
+    now = clock.now()
+
+    def edit(current: Report) -> Report:
+        photos = tuple(replace(p, published=request.published) if p.id == photo_id else p for p in current.photos)
+        if photos == current.photos:
+            return current
+        event = Event(at=now, actor=staff.subject, action="photo_published" if request.published else "photo_unpublished",
+                      data={"photo": photo_id})
+        return store.with_event(current, event, photos=photos)
+    updated = store.change(report.tenant_id, report.report_id, edit)
+    staff_access.record(staff, "report.photo." + ("publish" if request.published else "unpublish"),
+                        f"{report.report_id}/{photo_id}")
+    return detail(updated)
+
+
 def mark_duplicate(tenant: Tenant, report: Report, original: Report, actor: str, now: datetime) -> Report:
     """report becomes a duplicate of original; its citizens follow the original. Returns the original."""
     event = Event(at=now, actor=actor, action="status", public=True, status="duplicate",
@@ -304,6 +335,7 @@ def detail(report: Report) -> dict:
     from chalicelib.store import media
 
     photos = [{"id": p.id, "status": p.status, "reason": p.reason, "content_type": p.content_type, "size": p.size,
+               "published": p.published,
                "url": media.presigned_url(p.original_key, PHOTO_LINK_SECONDS) if p.original_key else None}
               for p in report.photos]
     return {

@@ -275,7 +275,7 @@ def _after_change(intake: Intake, report: Report) -> None:
     """A report with category and position may already be known: then the citizen follows the original."""
     if intake.kind != "report" or report.status != "new" or not report.category or report.position is None:
         return
-    original = _open_duplicate_of(intake.tenant, report)
+    original = open_duplicate_of(intake.tenant, report)
     if original is None:
         return
     from chalicelib.services import report_desk
@@ -285,7 +285,7 @@ def _after_change(intake: Intake, report: Report) -> None:
     intake.say("report.duplicate", number=merged.number, status_url=report_status.page_url(merged))
 
 
-def _open_duplicate_of(tenant: Tenant, report: Report) -> Report | None:
+def open_duplicate_of(tenant: Tenant, report: Report) -> Report | None:
     settings = tenant.reports
     since = report.created_at - timedelta(days=settings.duplicate_days)
     for other in store.all_of(tenant.id, ("report",), since=since):

@@ -1,9 +1,11 @@
 """The citizen's status page of a report (linked from the WhatsApp receipt): plain HTML, no personal data."""
 from __future__ import annotations
 
+import json
 from html import escape
 
 from chalicelib.services import report_status
+from chalicelib.settings import get_settings
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 
@@ -16,7 +18,7 @@ _PAGE = """<!doctype html>
 .status{{display:inline-block;padding:.2rem .6rem;border-radius:1rem;background:#e6f0ff;font-weight:600}}
 ol{{padding-left:1.2rem}} li{{margin:.4rem 0}} iframe{{width:100%;height:18rem;border:0}} small{{color:#555}}</style>
 </head><body>
-<p><small>{comune}</small></p>
+<p><small>{comune}</small></p>{portal}
 <h1>Segnalazione n. {number}</h1>
 <p>{category} &middot; {hamlet}</p>
 <p>Stato: <span class="status">{status}</span></p>
@@ -41,7 +43,20 @@ def render(token: str) -> str | None:
         number=escape(report.number), short_number=escape(report.number.split("/")[-1]),
         category=escape(report_status.category_label(tenant, report)),
         hamlet=escape(hamlet.name if hamlet else "posizione non indicata"),
-        status=escape(report_status.status_label(tenant, report.status)), map=_map(report), events="".join(events))
+        status=escape(report_status.status_label(tenant, report.status)), map=_map(report), events="".join(events),
+        portal=_portal(token))
+
+
+def _portal(token: str) -> str:
+    """With a citizen portal, browsers with JavaScript go on to its richer view (map, published photos); this
+    page stays complete without it. The token travels in the fragment, which no server or Referer sees."""
+    base = get_settings().portal_url
+    if not base:
+        return ""
+    target = f"{base}#/r/{token}"
+    script_safe = json.dumps(target).replace("<", "\\u003c")  # no "</script>" can end the script early
+    return (f'\n<p><a href="{escape(target)}">Apri la segnalazione nel portale del comune</a></p>'
+            f"\n<script>location.replace({script_safe})</script>")
 
 
 def _event_line(tenant, event) -> str:

@@ -1,0 +1,109 @@
+"""What the citizen portal shows: the comune's map set-up, its public reports and one report's status by token.
+
+Nothing here is personal: no phone, name, contact, free text of the citizen or address they typed; staff notes
+marked public are shown with phone numbers and emails masked; photos only when staff published them, and then
+only their public copy (metadata stripped), by a short-lived link. Safety tips never appear.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.domain import reports as rules
+from chalicelib.domain.reports import Report
+from chalicelib.domain.tenancy import Tenant
+from chalicelib.services import clock, report_status
+from chalicelib.services.open311 import redact
+from chalicelib.store import directory
+from chalicelib.store import reports as store
+
+MAP_WINDOW = timedelta(days=90)  # reports created since then are on the map, like Open311's default window
+MAP_MAX = 500  # newest first
+HIDDEN_STATUSES = ("rejected", "duplicate")  # a refused report is not the comune's to show; a duplicate's original is
+PHOTO_LINK_SECONDS = 900  # the map's answer may be cached a minute; links outlive that comfortably
+MAX_TENANT_ID = 64
+MAX_TOKEN = 64
+
+
+def tenant(tenant_id: str) -> Tenant:
+    """The comune, or LookupError (also for ids longer than any real one)."""
+    found = directory.get_tenant(tenant_id) if len(tenant_id) <= MAX_TENANT_ID else None
+    if found is None:
+        raise LookupError("tenant")
+    return found
+
+
+def comune(tenant_id: str) -> dict:
+    """The portal's set-up: the comune's name, hamlets as GeoJSON outlines, categories, topics, channels."""
+    found = tenant(tenant_id)
+    channels = directory.channels_of(found.id)
+    reports_channel = next((c for c in channels if c.kind == "reports"), None)
+    broadcast = [c for c in channels if c.kind == "broadcast"]
+    return {
+        "tenant": found.id, "name": found.name,
+        "privacy_notice_url": found.privacy_notice_url or None,
+        "privacy_notice_version": found.privacy_notice_version or None,
+        "hamlets": {"type": "FeatureCollection", "features": [{
+            "type": "Feature", "id": h.id,
+            "properties": {"id": h.id, "name": h.name, "latitude": h.latitude, "longitude": h.longitude},
+            "geometry": h.geometry if h.geometry and h.geometry.get("type") in ("Polygon", "MultiPolygon") else None,
+        } for h in found.hamlets]},
+        "categories": [{"id": c.id, "name": c.name} for c in found.reports.categories],
+        "topics": [{"id": t.id, "name": t.name} for t in found.topics],
+        "reports_whatsapp": reports_channel.display_phone_number if reports_channel else None,
+        "subscriptions": len(broadcast) == 1 and bool(broadcast[0].template("subscription_confirm")),
+    }
+
+
+def public_reports(tenant_id: str) -> dict:
+    """The map: the comune's recent reports (not tips, not rejected or duplicate ones), newest first."""
+    found = tenant(tenant_id)
+    now = clock.now()
+    items = []
+    for report in store.all_of(found.id, ("report",), since=now - MAP_WINDOW):
+        if report.status in HIDDEN_STATUSES:
+            continue
+        items.append(_summary(found, report))
+        if len(items) >= MAP_MAX:
+            break
+    return {"items": items, "generated_at": now.isoformat(timespec="seconds")}
+
+
+def status(tenant_id: str, token: str) -> dict:
+    """One report as its citizen follows it (the WhatsApp receipt's link); LookupError when unknown."""
+    found = tenant(tenant_id)
+    report = store.by_token(token[:MAX_TOKEN]) if token else None
+    if report is None or report.tenant_id != found.id or report.kind != "report":
+        raise LookupError("report")
+    original = store.get(found.id, report.duplicate_of) if report.duplicate_of else None
+    events = [{"at": e.at.isoformat(), "status": e.status,
+               "status_label": report_status.status_label(found, e.status) if e.status else None,
+               "note": redact(e.note) if e.note else None}
+              for e in report.events if e.public and (e.status or e.note)]
+    return {**_summary(found, report), "comune": found.name, "events": events,
+            "duplicate_of": original.number if original else None}
+
+
+def _summary(found: Tenant, report: Report) -> dict:
+    hamlet = found.hamlet(report.hamlet) if report.hamlet else None
+    position = report.position
+    return {
+        "id": report.report_id, "number": report.number, "category": report.category,
+        "category_name": report_status.category_label(found, report),
+        "hamlet": hamlet.id if hamlet else None, "hamlet_name": hamlet.name if hamlet else None,
+        "status": report.status, "status_label": report_status.status_label(found, report.status),
+        "open": rules.is_open(report.status),
+        "created_at": report.created_at.isoformat(timespec="seconds"),
+        "updated_at": report.updated_at.isoformat(timespec="seconds"),
+        "location": {"latitude": position.latitude, "longitude": position.longitude} if position else None,
+        "photos": published_photos(report),
+    }
+
+
+def published_photos(report: Report) -> list[dict]:
+    """Links to the public copies of the photos staff published; never an original, never a tip's."""
+    from chalicelib.store import media
+
+    if report.kind != "report":
+        return []
+    return [{"id": p.id, "content_type": p.content_type, "url": media.presigned_url(p.public_key, PHOTO_LINK_SECONDS)}
+            for p in report.photos if p.published and p.status == "stored" and p.public_key]

@@ -1,0 +1,93 @@
+// The citizen portal: a map of public reports, a status view per report, the report form, the subscription form.
+// Routes live in the URL fragment (#/segnala, #/r/<token>...), so the static files need no server-side routing
+// and a report's token never reaches a server log or a Referer header.
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { getComune, loadConfig } from "./api.js";
+import { html } from "./html.js";
+import { MapPage } from "./pages/map.js";
+import { ReportForm } from "./pages/report.js";
+import { StatusPage } from "./pages/status.js";
+import { SubscribeForm } from "./pages/subscribe.js";
+import "./style.css";
+
+const NAV = [
+  ["#/", "Mappa delle segnalazioni"],
+  ["#/segnala", "Fai una segnalazione"],
+  ["#/iscriviti", "Avvisi su WhatsApp"],
+];
+
+function route() {
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const status = hash.match(/^\/r\/([A-Za-z0-9_-]{1,64})$/);
+  if (status) return { page: "status", token: status[1] };
+  if (hash === "/segnala") return { page: "report" };
+  if (hash === "/iscriviti") return { page: "subscribe" };
+  return { page: "map" };
+}
+
+function useRoute() {
+  const [current, setCurrent] = useState(route());
+  useEffect(() => {
+    const changed = () => {
+      setCurrent(route());
+      window.scrollTo(0, 0);
+      const heading = document.querySelector("main h1");
+      if (heading) heading.focus();
+    };
+    window.addEventListener("hashchange", changed);
+    return () => window.removeEventListener("hashchange", changed);
+  }, []);
+  return current;
+}
+
+function App({ comune }) {
+  const current = useRoute();
+  const here = current.page === "map" ? "#/" : current.page === "report" ? "#/segnala" :
+    current.page === "subscribe" ? "#/iscriviti" : null;
+  useEffect(() => {
+    const titles = { map: "Mappa delle segnalazioni", report: "Fai una segnalazione",
+      subscribe: "Avvisi su WhatsApp", status: "Stato della segnalazione" };
+    document.title = `${titles[current.page]} - ${comune.name}`;
+  }, [current.page]);
+  const navItems = NAV.filter(([href]) => href !== "#/iscriviti" || comune.subscriptions);
+  return html`
+    <a class="skip" href="#contenuto" onClick=${(e) => { e.preventDefault(); document.getElementById("contenuto").focus(); }}>
+      Vai al contenuto</a>
+    <header class="top">
+      <div class="brand"><span class="comune">${comune.name}</span><span class="service">Filo Diretto</span></div>
+      <nav aria-label="Sezioni del portale">
+        <ul>
+          ${navItems.map(([href, label]) => html`
+            <li><a href=${href} aria-current=${href === here ? "page" : undefined}>${label}</a></li>`)}
+        </ul>
+      </nav>
+    </header>
+    <main id="contenuto" tabindex="-1">
+      ${current.page === "map" && html`<${MapPage} comune=${comune} />`}
+      ${current.page === "report" && html`<${ReportForm} comune=${comune} />`}
+      ${current.page === "subscribe" && html`<${SubscribeForm} comune=${comune} />`}
+      ${current.page === "status" && html`<${StatusPage} comune=${comune} token=${current.token} />`}
+    </main>
+    <footer class="bottom">
+      ${comune.reports_whatsapp && html`<p>Puoi segnalare anche su WhatsApp al numero ${comune.reports_whatsapp}.</p>`}
+      ${comune.privacy_notice_url && html`<p><a href=${comune.privacy_notice_url}>Informativa privacy</a></p>`}
+      <p>Per le emergenze chiama il 112.</p>
+    </footer>`;
+}
+
+async function start() {
+  const root = document.getElementById("app");
+  try {
+    await loadConfig();
+    const comune = await getComune();
+    render(html`<${App} comune=${comune} />`, root);
+  } catch (error) {
+    root.innerHTML = "";
+    render(html`<main id="contenuto"><h1>Portale non disponibile</h1>
+      <p role="alert">Il portale non riesce a caricare i dati del comune: riprova tra qualche minuto.</p></main>`, root);
+    console.error(error);
+  }
+}
+
+start();
