@@ -86,5 +86,6 @@ def staff_only(blueprint, *roles: str) -> Callable:
             if allowed and not staff.has_any(allowed):
                 raise ApiError(403, "forbidden", f"This needs one of the roles: {', '.join(sorted(allowed))}.")
             return view(staff, *args, **kwargs)
+        wrapper.staff_roles = allowed  # infra/ reads it: staff routes get the Cognito authorizer in API Gateway
         return wrapper
     return decorate
