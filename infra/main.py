@@ -21,7 +21,7 @@ FEATURE_FLAGS = {
 
 def main() -> None:
     app = App(outdir=os.environ.get("CDK_OUTDIR") or str(HERE / "cdk.out"), context=FEATURE_FLAGS)
-    stage = app.node.try_get_context("stage") or os.environ.get("STAGE_TO_DEPLOY") or "prod"
+    stage = app.node.try_get_context("stage") or os.environ.get("FILO_STAGE") or "prod"
     if stage not in DEPLOYED_STAGES:
         raise SystemExit(f"stage must be one of {DEPLOYED_STAGES}, not {stage!r}")
     settings = stage_settings(stage, app.node.try_get_context)

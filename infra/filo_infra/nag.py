@@ -29,6 +29,6 @@ def acknowledge(stack: Stack, *, data, roles, secret, api_logging_role, firewall
         "AWS's documented role for API Gateway account-level logging; it only creates and writes log groups/streams.")
     if firewall is not None:
         ack(firewall.association, "CloudFormation-Validate::E3005",
-            "The API stage RestAPIapiStage is created by the SAM transform of the Chalice API; cfn-lint, which expands "
-            "the transform, checks this DependsOn (tests/infra).")
+            "The API stage RestAPIapiStage is created by the SAM transform of the Chalice API; tests/infra expands the "
+            "transform with aws-sam-translator and checks the stage exists (and cfn-lints the result).")
     return made
