@@ -21,6 +21,10 @@ def _nag_report(assembly) -> dict:
     return next(p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions")
 
 
+def test_synth_succeeds_without_aws_credentials(synth):
+    assert synth.returncode == 0, f"{synth.stdout[-3000:]}\n{synth.stderr[-6000:]}"
+
+
 def test_cdk_nag_has_no_unacknowledged_finding(assembly):
     nag = _nag_report(assembly)
     assert nag["violations"] == [], json.dumps(nag["violations"], indent=1)[:4000]
