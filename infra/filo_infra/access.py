@@ -102,7 +102,7 @@ def _statements(access: Access, data, secret, mail_from: str, log_group: logs.Lo
         domain = mail_from.rpartition("@")[2]
         identity = Stack.of(data).format_arn(service="ses", resource="identity", resource_name=domain)
         statements.append(iam.PolicyStatement(actions=["ses:SendEmail"], resources=[identity]))
-    if access.tables or access.consumes or access.sends or access.media or access.meta_secret or access.watches_dead_letters:
+    if access.tables or access.consumes or access.sends or access.media or access.meta_secret:  # all KMS-encrypted
         statements.append(iam.PolicyStatement(actions=KEY_USE, resources=[data.key.key_arn]))
     return statements
 

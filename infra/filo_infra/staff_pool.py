@@ -1,7 +1,7 @@
 """The staff user pool: email sign-in, MFA, the role groups and the immutable custom:tenant attribute."""
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
@@ -36,7 +36,7 @@ class StaffPool(Construct):
             "Console",
             user_pool_client_name=f"{prefix}-console",
             generate_secret=False,
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            auth_flows=cognito.AuthFlow(user_srp=True, user_password=True),  # password over TLS, then the TOTP challenge
             prevent_user_existence_errors=True,
             read_attributes=cognito.ClientAttributes()
             .with_standard_attributes(email=True, email_verified=True)
@@ -53,8 +53,10 @@ class StaffPool(Construct):
 
     @property
     def issuer(self) -> str:
-        return self.pool.user_pool_provider_url
+        """The ID tokens' iss claim (the pool's ProviderURL attribute lacks the https:// scheme)."""
+        stack = Stack.of(self)
+        return f"https://cognito-idp.{stack.region}.{stack.url_suffix}/{self.pool.user_pool_id}"
 
     @property
     def jwks_url(self) -> str:
-        return f"{self.pool.user_pool_provider_url}/.well-known/jwks.json"
+        return f"{self.issuer}/.well-known/jwks.json"

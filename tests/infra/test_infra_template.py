@@ -145,7 +145,12 @@ def test_every_function_has_its_own_role_and_the_staff_pool_settings(template, s
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["RESOURCE_PREFIX"] == stage_env["RESOURCE_PREFIX"]
         assert variables["META_SECRET_NAME"] == stage_env["META_SECRET_NAME"]
-        assert {"STAFF_ISSUER", "STAFF_JWKS_URL", "STAFF_AUDIENCE"} <= set(variables)
+        pool_id = next(iter(of_type(template, "AWS::Cognito::UserPool")))
+        issuer = {"Fn::Join": ["", ["https://cognito-idp.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}, "/",
+                                    {"Ref": pool_id}]]}
+        assert variables["STAFF_ISSUER"] == issuer  # the iss claim of the pool's ID tokens
+        assert variables["STAFF_JWKS_URL"]["Fn::Join"][1][-1] == "/.well-known/jwks.json"
+        assert variables["STAFF_AUDIENCE"] == {"Ref": next(iter(of_type(template, "AWS::Cognito::UserPoolClient")))}
         assert function["Properties"]["FunctionName"].startswith(stage_env["RESOURCE_PREFIX"])
 
 
