@@ -85,3 +85,23 @@ def stage_env() -> dict[str, str]:
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     return {**config.get("environment_variables", {}), **config["stages"][STAGE]["environment_variables"]}
 
+
+ROUTES = """
+import json
+import app
+from chalicelib.api.auth import ROLES
+routes = [[path, method, hasattr(entry.view_function, "staff_roles")]
+          for path, methods in app.app.routes.items() for method, entry in methods.items()]
+print(json.dumps({"routes": routes, "roles": sorted(ROLES)}))
+"""
+
+
+@pytest.fixture(scope="session")
+def app_facts() -> dict:
+    """The app's routes (staff or public) and roles, read in a subprocess: app.py fixes its settings at import,
+    and the integration tests' local stack must be the first to import it in this process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    result = subprocess.run([sys.executable, "-c", ROUTES], cwd=ROOT, env={**env, "AWS_DEFAULT_REGION": "eu-south-1"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])

@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from chalicelib.api.auth import ROLES
 from chalicelib.resources import BUCKETS, QUEUES, TABLES
 
 DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "secretsmanager", "ses", "sns")
@@ -213,14 +212,14 @@ def test_photos_bucket_is_private_kms_encrypted_tls_only_with_the_shared_lifecyc
 
 # --- staff pool, API, secrets, alarms, WAF ------------------------------------------------------------------------------
 
-def test_staff_pool_has_the_tenant_attribute_and_the_role_groups(template):
+def test_staff_pool_has_the_tenant_attribute_and_the_role_groups(template, app_facts):
     pool = next(iter(of_type(template, "AWS::Cognito::UserPool").values()))["Properties"]
     tenant = next(a for a in pool["Schema"] if a["Name"] == "tenant")
     assert tenant["Mutable"] is False
     assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
     assert pool["MfaConfiguration"] == "ON"
     groups = {g["Properties"]["GroupName"] for g in of_type(template, "AWS::Cognito::UserPoolGroup").values()}
-    assert groups == set(ROLES)
+    assert groups == set(app_facts["roles"])
     client = next(iter(of_type(template, "AWS::Cognito::UserPoolClient").values()))["Properties"]
     assert "custom:tenant" not in client["WriteAttributes"] and "custom:tenant" in client["ReadAttributes"]
 
@@ -229,22 +228,20 @@ def _api(template: dict) -> dict:
     return next(iter(of_type(template, "AWS::Serverless::Api").values()))["Properties"]
 
 
-def test_staff_routes_use_the_cognito_authorizer_and_public_ones_do_not(template):
-    import app  # the Chalice app: staff routes are those wrapped by staff_only
-
+def test_staff_routes_use_the_cognito_authorizer_and_public_ones_do_not(template, app_facts):
+    """Staff routes are those the app wraps with staff_only."""
     body = _api(template)["DefinitionBody"]
     authorizer = body["securityDefinitions"]["StaffPool"]["x-amazon-apigateway-authorizer"]
     pool_id = next(iter(of_type(template, "AWS::Cognito::UserPool")))
     assert authorizer["type"] == "cognito_user_pools" and authorizer["providerARNs"] == [{"Fn::GetAtt": [pool_id, "Arn"]}]
     staff = 0
-    for path, methods in app.app.routes.items():
-        for method, entry in methods.items():
-            security = body["paths"][path][method.lower()].get("security")
-            if hasattr(entry.view_function, "staff_roles"):
-                assert security == [{"StaffPool": []}], f"{method} {path}"
-                staff += 1
-            else:
-                assert not security, f"{method} {path} is public"
+    for path, method, is_staff in app_facts["routes"]:
+        security = body["paths"][path][method.lower()].get("security")
+        if is_staff:
+            assert security == [{"StaffPool": []}], f"{method} {path}"
+            staff += 1
+        else:
+            assert not security, f"{method} {path} is public"
     assert staff > 10
 
 
