@@ -35,7 +35,7 @@ def chalice_app():
     return sys.modules["app"].app
 
 
-def add_chalice_app(stack: Stack, settings: StageSettings, *, roles, staff, data, environment: dict[str, str]) -> Chalice:
+def add_chalice_app(stack: Stack, settings: StageSettings, *, roles, data, environment: dict[str, str]) -> Chalice:
     """The stack's id is the Chalice stage: the construct packages app.py with that stage's config."""
     stage_config = {
         "api_gateway_stage": API_STAGE,
@@ -48,7 +48,7 @@ def add_chalice_app(stack: Stack, settings: StageSettings, *, roles, staff, data
         "environment_variables": environment,
     }
     chalice = Chalice(stack, "ChaliceApp", source_dir=str(ROOT), stage_config=stage_config)
-    _check_functions_known(chalice)
+    _check_functions_known()
     names = function_names(settings)
     for function in FUNCTIONS:
         resource = chalice.get_resource(function_logical_id(function))
@@ -62,7 +62,8 @@ def add_chalice_app(stack: Stack, settings: StageSettings, *, roles, staff, data
     return chalice
 
 
-def _check_functions_known(chalice: Chalice) -> None:
+def _check_functions_known() -> None:
+    """Every function app.py declares has settings and a role here, and no role is left unused."""
     app = chalice_app()
     declared = {"api_handler"} | {source.name for source in app.event_sources} | set(app.pure_lambda_functions)
     if declared != set(FUNCTIONS):

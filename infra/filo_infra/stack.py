@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -44,18 +44,24 @@ class FiloDirettoStack(Stack):
             "STAFF_AUDIENCE": staff.client.user_pool_client_id,
             **({"PUBLIC_BASE_URL": settings.public_base_url} if settings.public_base_url else {}),
         }
-        app = chalice_app.add_chalice_app(self, settings, roles=roles, staff=staff, data=data, environment=environment)
+        app = chalice_app.add_chalice_app(self, settings, roles=roles, data=data, environment=environment)
         api_logging_role = self._api_gateway_logging_role()
         chalice_app.configure_api(self, app, settings, staff=staff)
-        rest_api_id = app.get_resource("RestAPI").ref
+        api = app.get_resource("RestAPI")
+        api.add_override("Properties.Name", f"{prefix}-api")  # the API's name is the alarms' ApiName dimension
+        rest_api_id = api.ref
         Alarms(self, "Alarms", key=key, data=data, function_names=names, api_name=f"{prefix}-api",
                alarm_email=settings.alarm_email)
-        app.get_resource("RestAPI").add_override("Properties.Name", f"{prefix}-api")
         firewall = None
         if settings.waf:
             firewall = ApiFirewall(self, "Firewall", rest_api_id=rest_api_id, api_stage=chalice_app.API_STAGE,
-                        stage_resource=f"RestAPI{chalice_app.API_STAGE}Stage", rate_limit=settings.waf_rate_limit)
-        self._outputs(settings, rest_api_id, staff, secret, data)
+                                   stage_resource=f"RestAPI{chalice_app.API_STAGE}Stage",
+                                   rate_limit=settings.waf_rate_limit)
+        if not settings.public_base_url:
+            Annotations.of(self).add_warning_v2(
+                "filo:public-base-url", "public_base_url is not set: citizens' links point nowhere useful. Deploy again "
+                "with -c public_base_url=<the ApiUrl output or your domain> (docs/deploy.md).")
+        self._outputs(settings, rest_api_id, staff, data)
         self.acknowledged = nag.acknowledge(self, data=data, roles=roles, secret=secret,
                                             api_logging_role=api_logging_role, firewall=firewall)
 
@@ -76,7 +82,7 @@ class FiloDirettoStack(Stack):
         apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
         return role
 
-    def _outputs(self, settings: StageSettings, rest_api_id: str, staff: StaffPool, secret, data) -> None:
+    def _outputs(self, settings: StageSettings, rest_api_id: str, staff: StaffPool, data) -> None:
         base = f"https://{rest_api_id}.execute-api.{self.region}.{self.url_suffix}/{chalice_app.API_STAGE}"
         CfnOutput(self, "ApiUrl", value=base)
         CfnOutput(self, "WebhookUrl", value=f"{base}/webhooks/meta")
