@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+INFRA_STAMP := $(VENV)/.installed-infra
+# synth needs no AWS account or credentials: a region for Chalice's packaging, and a quiet jsii on Node 20
+SYNTH_ENV := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-south-1} JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
+	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=20
+STAGE ?= prod
 
-.PHONY: dev test install web chromium unit integration e2e browser lint clean
+.PHONY: dev test install install-infra web chromium unit integration e2e browser lint clean synth infra-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +18,13 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+$(INFRA_STAMP): requirements-infra.txt | $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-infra.txt
+	touch $(INFRA_STAMP)
+
 install: $(STAMP) ## create .venv with everything the project and its tests need
+
+install-infra: $(INFRA_STAMP) ## add the CDK toolchain (aws-cdk-lib, cdk-nag, cfn-lint) for infra/
 
 WEB_APPS := $(patsubst %/package.json,%,$(wildcard web/*/package.json))
 
@@ -32,7 +43,7 @@ chromium: ## Debian's chromium for the browser tests, where missing (Playwright 
 dev: install web ## run the whole system locally (moto, app, pollers, scheduler, sandbox, demo comune)
 	$(BIN)/python -m local.devserver
 
-test: install web chromium ## the whole test suite
+test: install install-infra web chromium ## the whole test suite
 	$(BIN)/python -m pytest
 
 unit: install
@@ -47,8 +58,16 @@ e2e: install
 browser: install web chromium
 	$(BIN)/python -m pytest tests/browser
 
+synth: install install-infra ## the CloudFormation templates of one stage (STAGE=prod|dev) in infra/cdk.out, checked by cdk-nag
+	rm -rf chalice.out infra/cdk.out
+	$(SYNTH_ENV) FILO_STAGE=$(STAGE) $(BIN)/python infra/main.py
+	rm -rf chalice.out
+
+infra-test: install install-infra ## synthesize and check the infra (cdk-nag, cfn-lint, template assertions)
+	$(SYNTH_ENV) $(BIN)/python -m pytest tests/infra
+
 clean:
-	rm -rf $(VENV) .local .pytest_cache web/*/node_modules web/*/dist
+	rm -rf $(VENV) .local .pytest_cache chalice.out infra/cdk.out web/*/node_modules web/*/dist
 
 lint: install ## static checks
 	$(BIN)/ruff check .

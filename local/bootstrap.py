@@ -25,6 +25,8 @@ def create_all(visibility_timeout: int | None = None) -> None:
             s3.create_bucket(Bucket=spec.name, **options)
         except s3.exceptions.BucketAlreadyOwnedByYou:
             pass
+        s3.put_bucket_encryption(Bucket=spec.name, ServerSideEncryptionConfiguration={"Rules": [  # KMS in AWS
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
         if spec.lifecycle_days:
             s3.put_bucket_lifecycle_configuration(Bucket=spec.name, LifecycleConfiguration={"Rules": [
                 {"ID": f"expire-{prefix.strip('/') or 'all'}", "Status": "Enabled", "Filter": {"Prefix": prefix},

@@ -106,6 +106,7 @@ def staff_only(blueprint, *roles: str) -> Callable:
                 if error.status in REFUSALS_AUDITED:
                     _audit_refusal(staff, request, error.status)
                 raise
+        wrapper.staff_roles = allowed  # infra/ reads it: staff routes get the Cognito authorizer in API Gateway
         return wrapper
     return decorate
 

@@ -52,14 +52,14 @@ def photo_keys(tenant_id: str, report_id: str, photo_id: str, extension: str) ->
 
 def put_photo(tenant_id: str, report_id: str, photo_id: str, original: bytes, public: bytes,
               checked: CheckedImage) -> dict:
-    """Store both copies of a checked photo (server-side encrypted); what the report keeps about it.
+    """Store both copies of a checked photo (encrypted at rest by the bucket); what the report keeps about it.
 
     size, width and height come from checked: the original's bytes, and the displayed (upright) dimensions.
     """
     original_key, public_key = photo_keys(tenant_id, report_id, photo_id, checked.extension)
     for key, body in ((original_key, original), (public_key, public)):
-        _client().put_object(Bucket=_bucket(), Key=key, Body=body, ContentType=checked.content_type,
-                             ServerSideEncryption="AES256")
+        # encrypted by the bucket's default (SSE-KMS with the stack's key in AWS, infra/): no per-object override
+        _client().put_object(Bucket=_bucket(), Key=key, Body=body, ContentType=checked.content_type)
     return {"id": photo_id, "original_key": original_key, "public_key": public_key,
             "content_type": checked.content_type, "size": checked.size, "width": checked.width,
             "height": checked.height}

@@ -39,6 +39,8 @@ def s3(monkeypatch):
             client.create_bucket(Bucket=bucket_name("media"), CreateBucketConfiguration={"LocationConstraint": REGION})
         except client.exceptions.BucketAlreadyOwnedByYou:
             pass
+        client.put_bucket_encryption(Bucket=bucket_name("media"), ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})  # as local/bootstrap.py does
         yield client
     finally:
         media._client.cache_clear()
@@ -72,7 +74,7 @@ def test_put_photo_stores_both_copies_encrypted_and_typed(s3):
     for key, body in ((stored["original_key"], original), (stored["public_key"], public)):
         head = s3.head_object(Bucket=bucket_name("media"), Key=key)
         assert head["ContentType"] == "image/jpeg"
-        assert head["ServerSideEncryption"] == "AES256"
+        assert head["ServerSideEncryption"] == "AES256"  # the bucket's default applies (SSE-KMS in AWS)
         assert s3.get_object(Bucket=bucket_name("media"), Key=key)["Body"].read() == body
 
 

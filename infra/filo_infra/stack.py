@@ -1,0 +1,92 @@
+"""One deployment of Filo Diretto: data stores, secrets, staff pool, the Chalice app, alarms, optional WAF."""
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Annotations, CfnOutput, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from filo_infra import chalice_app, nag
+from filo_infra.access import FunctionRoles
+from filo_infra.data import DataStores
+from filo_infra.monitoring import Alarms
+from filo_infra.settings import StageSettings
+from filo_infra.staff_pool import StaffPool
+from filo_infra.waf import ApiFirewall
+
+
+class FiloDirettoStack(Stack):
+    """The construct id is the Chalice stage (dev or prod): chalice.cdk packages app.py for that stage."""
+
+    def __init__(self, scope: Construct, settings: StageSettings, **kwargs):
+        super().__init__(scope, settings.stage, stack_name=settings.stack_name,
+                         description=f"Filo Diretto ({settings.stage}): WhatsApp for comuni", **kwargs)
+        removal = RemovalPolicy.RETAIN if settings.deletion_protection else RemovalPolicy.DESTROY
+        prefix = settings.resource_prefix
+        key = kms.Key(self, "DataKey", alias=f"alias/{prefix}-data", enable_key_rotation=True, removal_policy=removal,
+                      description="Filo Diretto: tables, queues, photos, secrets and alarm topic at rest")
+        data = DataStores(self, "Data", key=key, deletion_protection=settings.deletion_protection)
+        secret = self._meta_secret(settings, key, removal)
+        staff = StaffPool(self, "Staff", prefix=prefix, removal=removal)
+        names = chalice_app.function_names(settings)
+        roles = FunctionRoles(self, "Functions", data=data, secret=secret, mail_from=settings.mail_from,
+                              function_names=names, log_retention_days=settings.log_retention_days)
+        environment = {
+            **settings.chalice_env,
+            "OUTBOUND_CONSUMERS": str(settings.outbound_consumers),
+            "MAIL_FROM": settings.mail_from,
+            "STAFF_ISSUER": staff.issuer,
+            "STAFF_JWKS_URL": staff.jwks_url,
+            "STAFF_AUDIENCE": staff.client.user_pool_client_id,
+            **({"PUBLIC_BASE_URL": settings.public_base_url} if settings.public_base_url else {}),
+        }
+        app = chalice_app.add_chalice_app(self, settings, roles=roles, data=data, environment=environment)
+        api_logging_role = self._api_gateway_logging_role()
+        chalice_app.configure_api(self, app, settings, staff=staff)
+        api = app.get_resource("RestAPI")
+        api.add_override("Properties.Name", f"{prefix}-api")  # the API's name is the alarms' ApiName dimension
+        rest_api_id = api.ref
+        Alarms(self, "Alarms", key=key, data=data, function_names=names, api_name=f"{prefix}-api",
+               alarm_email=settings.alarm_email)
+        firewall = None
+        if settings.waf:
+            firewall = ApiFirewall(self, "Firewall", rest_api_id=rest_api_id, api_stage=chalice_app.API_STAGE,
+                                   stage_resource=f"RestAPI{chalice_app.API_STAGE}Stage",
+                                   rate_limit=settings.waf_rate_limit)
+        if not settings.public_base_url:
+            Annotations.of(self).add_warning_v2(
+                "filo:public-base-url", "public_base_url is not set: citizens' links point nowhere useful. Deploy again "
+                "with -c public_base_url=<the ApiUrl output or your domain> (docs/deploy.md).")
+        self._outputs(settings, rest_api_id, staff, data)
+        self.acknowledged = nag.acknowledge(self, data=data, roles=roles, secret=secret,
+                                            api_logging_role=api_logging_role, firewall=firewall)
+
+    def _meta_secret(self, settings: StageSettings, key: kms.Key, removal: RemovalPolicy) -> secretsmanager.Secret:
+        """The Meta app secret, webhook verify token (generated here) and access token, read via Powertools."""
+        return secretsmanager.Secret(
+            self, "MetaSecret", secret_name=settings.meta_secret_name, encryption_key=key, removal_policy=removal,
+            description="Meta WhatsApp Cloud API: app_secret and access_token to set; verify_token generated",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"app_secret": "", "access_token": ""}),
+                generate_string_key="verify_token", exclude_punctuation=True, password_length=40))
+
+    def _api_gateway_logging_role(self) -> iam.Role:
+        """API Gateway writes execution and access logs with one role per account and region."""
+        role = iam.Role(self, "ApiGatewayLogging", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
+                            "service-role/AmazonAPIGatewayPushToCloudWatchLogs")])
+        apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+        return role
+
+    def _outputs(self, settings: StageSettings, rest_api_id: str, staff: StaffPool, data) -> None:
+        base = f"https://{rest_api_id}.execute-api.{self.region}.{self.url_suffix}/{chalice_app.API_STAGE}"
+        CfnOutput(self, "ApiUrl", value=base)
+        CfnOutput(self, "WebhookUrl", value=f"{base}/webhooks/meta")
+        CfnOutput(self, "StaffUserPoolId", value=staff.pool.user_pool_id)
+        CfnOutput(self, "StaffClientId", value=staff.client.user_pool_client_id)
+        CfnOutput(self, "MetaSecretName", value=settings.meta_secret_name)
+        CfnOutput(self, "MediaBucket", value=data.buckets["media"].bucket_name)
