@@ -6,7 +6,7 @@ import { go } from "../router.js";
 import { ReportMap } from "../map.js";
 import { OPEN, SOURCE, STATUS, named, when } from "../labels.js";
 
-const REFRESH_MS = 10000;
+const REFRESH_MS = 5000;
 
 export function Inbox({ config, tenant, kind }) {
   const base = kind === "safety" ? "sicurezza" : "segnalazioni";
