@@ -321,20 +321,28 @@ def main() -> None:
         moto_port=_port("FILO_MOTO_PORT", 8002), web_port=_port("FILO_WEB_PORT", 8003), schedule_seconds=args.schedule_seconds,
         app_secret=os.environ.get("FILO_APP_SECRET"), verify_token=os.environ.get("FILO_VERIFY_TOKEN"),
     ).start()
-    from local.demo_reports import seed_demo_reports
-
-    seed_demo_reports(stack)  # a few citizens' reports to triage in the console (not in tests: they file their own)
-    state = stack.state()
-    path = Path(args.state_file)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(state, indent=2))
-    _print_welcome(state, path, time.monotonic() - started)
     try:
+        _seed_demo_reports(stack)
+        state = stack.state()
+        path = Path(args.state_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(state, indent=2))
+        _print_welcome(state, path, time.monotonic() - started)
         threading.Event().wait()
     except KeyboardInterrupt:
         print("\nStopping Filo Diretto...")
     finally:
         stack.stop()
+
+
+def _seed_demo_reports(stack: Stack) -> None:
+    """A few citizens' reports to triage in the console (tests file their own); make dev runs without them."""
+    from local.demo_reports import seed_demo_reports
+
+    try:
+        seed_demo_reports(stack)
+    except (OSError, RuntimeError) as error:
+        log.warning("demo reports not seeded: %s", error)
 
 
 def _print_welcome(state: dict, path: Path, seconds: float) -> None:

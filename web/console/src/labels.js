@@ -50,6 +50,7 @@ export function named(list, id) {
 
 export function hours(value) {
   if (value === null || value === undefined) return "—";
+  if (value < 1) return `${Math.max(1, Math.round(value * 60))} min`;
   return value < 48 ? `${value.toLocaleString("it-IT")} h` : `${(value / 24).toLocaleString("it-IT", { maximumFractionDigits: 1 })} giorni`;
 }
 

@@ -4,9 +4,10 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { api, query } from "../api.js";
 import { go } from "../router.js";
-import { BROADCAST_STATUS, when, warning } from "../labels.js";
+import { BROADCAST_STATUS, named, when, warning } from "../labels.js";
 
 const POLL_MS = 1000;
+const SETTLE_POLLS = 60;
 const FINISHED = ["completed", "cancelled"];
 
 function toggle(list, id, on) {
@@ -15,10 +16,17 @@ function toggle(list, id, on) {
 
 export function Broadcasts({ config, tenant, channels, id }) {
   const broadcastChannels = channels.filter((c) => c.kind === "broadcast");
+  const [latest, setLatest] = useState(null);
   return html`
     <h1 tabindex="-1">Avvisi ai cittadini</h1>
-    ${id ? html`<${Progress} config=${config} id=${id} />` : html`<${Composer} tenant=${tenant} channels=${broadcastChannels} />`}
-    <${Recent} current=${id} />`;
+    ${id ? html`<${Progress} config=${config} id=${id} onUpdate=${setLatest} />` : html`<${Composer} tenant=${tenant} channels=${broadcastChannels} />`}
+    <${Recent} tenant=${tenant} current=${id} latest=${latest} />`;
+}
+
+function audienceText(tenant, audience) {
+  const hamlets = audience.hamlets.map((id) => tenant.hamlets.features.find((h) => h.id === id)?.properties.name || id);
+  const topics = audience.topics.map((id) => named(tenant.topics, id));
+  return [...hamlets, ...topics].join(", ") || "Tutti";
 }
 
 function Composer({ tenant, channels }) {
@@ -149,19 +157,21 @@ function Composer({ tenant, channels }) {
   </div>`;
 }
 
-function Progress({ config, id }) {
+function Progress({ config, id, onUpdate }) {
   const [b, setB] = useState(null);
   const [error, setError] = useState("");
-  const load = () => api(`/api/v1/broadcasts/${encodeURIComponent(id)}`).then((x) => { setB(x); return x; }).catch((e) => setError(e.message));
+  const load = () => api(`/api/v1/broadcasts/${encodeURIComponent(id)}`).then((x) => { setB(x); onUpdate(x); return x; }).catch((e) => setError(e.message));
 
   useEffect(() => {
     let stop = false;
     let timer;
+    let after = 0; // polls since it finished: delivery and read statuses keep coming for a while
     const tick = async () => {
       const current = await load();
-      if (!stop && !(current && FINISHED.includes(current.status) && current.counters.delivered + current.counters.failed >= current.counters.sent)) {
-        timer = setTimeout(tick, POLL_MS);
-      }
+      const finished = current && FINISHED.includes(current.status);
+      const settled = finished && current.counters.delivered + current.counters.failed >= current.counters.sent;
+      if (finished) after += 1;
+      if (!stop && !settled && after < SETTLE_POLLS) timer = setTimeout(tick, POLL_MS);
     };
     tick();
     return () => { stop = true; clearTimeout(timer); };
@@ -210,8 +220,9 @@ function Progress({ config, id }) {
   </section>`;
 }
 
-function Recent({ current }) {
-  const [items, setItems] = useState([]);
+function Recent({ tenant, current, latest }) {
+  const [loaded, setItems] = useState([]);
+  const items = loaded.map((b) => (latest && b.id === latest.id ? latest : b));
   useEffect(() => {
     const load = () => api("/api/v1/broadcasts" + query({ limit: 10 })).then((p) => setItems(p.items)).catch(() => {});
     load();
@@ -226,7 +237,7 @@ function Recent({ current }) {
       <tbody>${items.map((b) => html`<tr>
         <td><a href=${`#/avvisi/${encodeURIComponent(b.id)}`}>${when(b.created_at)}</a></td>
         <td class="text">${b.content.text || `Modello ${b.content.template && b.content.template.name}`}</td>
-        <td>${[...b.audience.hamlets, ...b.audience.topics].join(", ") || "Tutti"}</td>
+        <td>${audienceText(tenant, b.audience)}</td>
         <td>${BROADCAST_STATUS[b.status]}</td><td>${b.progress}%</td>
         <td>${b.counters.delivered} / ${b.counters.recipients}</td></tr>`)}</tbody>
     </table>`}

@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { api, query } from "../api.js";
-import { SUB_STATUS, when } from "../labels.js";
+import { SUB_STATUS, named, when } from "../labels.js";
 
 const KIND = { broadcast: "Avvisi", reports: "Segnalazioni", safety: "Sicurezza" };
 
@@ -98,7 +98,7 @@ export function Subscribers({ tenant, channels }) {
       <tbody>${items.map((s) => html`<tr>
         <td>${s.phone || s.user_id}</td><td>${SUB_STATUS[s.status] || s.status}</td>
         ${kind === "safety" ? html`<td>${s.name || "—"}</td><td>${s.hamlet ? hamletName(s.hamlet) : "—"}</td>`
-          : html`<td>${s.hamlets.map(hamletName).join(", ") || "Tutte"}</td><td>${s.topics.join(", ") || "Tutti"}</td>`}
+          : html`<td>${s.hamlets.map(hamletName).join(", ") || "Tutte"}</td><td>${s.topics.map((t) => named(tenant.topics, t)).join(", ") || "Tutti"}</td>`}
         <td>${s.source || "—"}</td><td>${when(s.subscribed_at)}</td>
         <td><button type="button" class="danger small" aria-label=${`Cancella ${s.phone || s.user_id}`} onClick=${() => erase(s)}>Cancella</button></td>
       </tr>`)}</tbody>
@@ -128,7 +128,7 @@ export function Subscribers({ tenant, channels }) {
       </form>
       <form class="panel" onSubmit=${upload} aria-labelledby="import-title">
         <h2 id="import-title">Importa da CSV</h2>
-        <p><small>Prima riga con i nomi delle colonne: <code>phone</code> e, se servono, <code>hamlets</code>, <code>topics</code>
+        <p><small>Prima riga con i nomi delle colonne: <code>phone</code> e, se servono, <code>hamlets</code>, <code>topics</code>${" "}
           (più valori separati da <code>;</code>)${kind === "safety" ? html`, <code>name</code>, <code>address</code>, <code>hamlet</code>` : ""}.</small></p>
         <label for="i-file">File CSV</label>
         <input id="i-file" type="file" accept=".csv,text/csv,text/plain" required onChange=${(e) => setFile(e.target.files[0])} />
