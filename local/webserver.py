@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -29,6 +30,14 @@ NOT_BUILT = """<!doctype html><html lang="it"><meta charset="utf-8"><title>Filo 
 <p>The {app} has not been built: run <code>make web</code> (make dev and make test do it for you).</p></html>"""
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A browser that went away mid-answer (a closed tab, a polling page left) is no error worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class WebServer:
     """Static files of the built front ends plus a same-origin proxy to the API."""
 
@@ -38,7 +47,7 @@ class WebServer:
         self.sign_in = sign_in  # make dev's stand-in for Cognito: (username, password) -> {"id_token", ...} or None
         self.url = f"http://{host}:{port}"
         self.config = config  # called per request: the runtime settings the front ends read from /config.json
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server = _QuietServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="web", daemon=True)
 

@@ -168,6 +168,7 @@ def test_keyboard_sign_in_and_every_control_has_a_name(stack, page):
                                                          "hamlet": "capoluogo"}).json()
     page.goto(f"{stack.web_url}/console/")
     expect(page.locator("html")).to_have_attribute("lang", "it")
+    expect(page.get_by_role("heading", name="Console del Comune")).to_be_visible()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "username"
     page.keyboard.press("Tab")
@@ -175,6 +176,7 @@ def test_keyboard_sign_in_and_every_control_has_a_name(stack, page):
     page.keyboard.type(stack.staff_sign_in.password)
     page.keyboard.press("Enter")
     expect(page.get_by_label("Utente collegato")).to_contain_text("Amministratore")  # the first user: admin
+    expect(page.get_by_role("heading", name="Segnalazioni dei cittadini")).to_be_visible()
 
     expect(page.get_by_role("banner")).to_be_visible()
     expect(page.get_by_role("navigation", name="Sezioni")).to_be_visible()

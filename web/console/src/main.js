@@ -60,10 +60,19 @@ function App({ config }) {
     api("/api/v1/channels").then((c) => setChannels(c.items)).catch(() => {});
   }, [who && who.token]);
 
+  // After a move to another page, its heading takes the focus (once it is there: pages wait for the comune's set-up).
+  const routed = useRef(null);
+  const pendingFocus = useRef(false);
   useEffect(() => {
+    const path = route.join("/");
+    if (routed.current && routed.current !== path) pendingFocus.current = true; // not the landing on the default page
+    routed.current = path;
     const heading = main.current && main.current.querySelector("h1");
-    if (heading) heading.focus();
-  }, [route.join("/")]);
+    if (pendingFocus.current && heading) {
+      heading.focus();
+      pendingFocus.current = false;
+    }
+  });
 
   if (!who) {
     return html`<${SignIn} config=${config} notice=${notice} onSignedIn=${() => { setNotice(""); setWho(session()); }} />`;

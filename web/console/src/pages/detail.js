@@ -61,6 +61,22 @@ export function ReportDetail({ config, tenant, id, back }) {
     e.preventDefault();
     if (await act("merge", { into: into.trim() }, "Segnalata come duplicata: i cittadini seguiranno l'originale.")) setInto("");
   };
+  // The copy without EXIF/GPS becomes visible on the citizens' portal (the endpoint comes with the portal).
+  const publish = async (photo) => {
+    setBusy(true);
+    setError("");
+    setDone("");
+    try {
+      const answer = await api(`/api/v1/reports/${encodeURIComponent(id)}/photos/${encodeURIComponent(photo.id)}/publish`, { method: "POST" });
+      if (answer && answer.events) setReport(answer);
+      else await load();
+      setDone("Foto pubblicata sul portale (copia senza dati di posizione).");
+    } catch (e) {
+      setError(e.message);
+    } finally {
+      setBusy(false);
+    }
+  };
   const steps = NEXT[report.status] || [];
   const hamletName = report.hamlet ? tenant.hamlets.features.find((h) => h.id === report.hamlet)?.properties.name || report.hamlet : "—";
 
@@ -97,6 +113,10 @@ export function ReportDetail({ config, tenant, id, back }) {
             ${report.photos.map((p, i) => html`<li>
               ${p.url ? html`<a href=${p.url} target="_blank" rel="noopener"><img src=${p.url} alt=${`Foto ${i + 1} della segnalazione ${report.number}`} /></a>`
                 : html`<span>Foto ${i + 1}: ${p.status === "refused" ? "rifiutata" : "non scaricata"}${p.reason ? ` (${p.reason})` : ""}</span>`}
+              ${report.kind === "report" && p.status === "stored" && (p.public || p.published
+                ? html`<small class="ok">Pubblicata sul portale</small>`
+                : html`<button type="button" class="secondary small" disabled=${busy} aria-label=${`Pubblica sul portale la foto ${i + 1}`}
+                    onClick=${() => publish(p)}>Pubblica sul portale</button>`)}
             </li>`)}
           </ul>
         </section>

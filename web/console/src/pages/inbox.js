@@ -1,5 +1,5 @@
 // The inbox: reports (or, for the police, safety tips) with filters, a map and a list; new ones appear by themselves.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { api, query } from "../api.js";
 import { go } from "../router.js";
@@ -15,6 +15,8 @@ export function Inbox({ config, tenant, kind }) {
   const [next, setNext] = useState(null);
   const [error, setError] = useState("");
   const [loaded, setLoaded] = useState(false);
+  const latest = useRef(0);
+  const [text, setText] = useState(""); // typed into Cerca; applied on Enter or leaving the field, not per key
 
   const params = (cursor) => query({
     kind, status: filters.status === "open" ? OPEN.join(",") : filters.status, category: filters.category,
@@ -22,8 +24,10 @@ export function Inbox({ config, tenant, kind }) {
   });
 
   const load = async () => {
+    const ticket = ++latest.current; // an answer to an older question (other filters) must not overwrite a newer one
     try {
       const page = await api("/api/v1/reports" + params());
+      if (ticket !== latest.current) return;
       setItems(page.items);
       setNext(page.next);
       setError("");
@@ -40,7 +44,9 @@ export function Inbox({ config, tenant, kind }) {
   }, [JSON.stringify(filters)]);
 
   const more = async () => {
+    const ticket = latest.current;
     const page = await api("/api/v1/reports" + params(next));
+    if (ticket !== latest.current) return;
     setItems([...items, ...page.items]);
     setNext(page.next);
   };
@@ -49,7 +55,7 @@ export function Inbox({ config, tenant, kind }) {
 
   return html`
     <h1 tabindex="-1">${title}</h1>
-    <form class="filters" role="search" aria-label="Filtri" onSubmit=${(e) => { e.preventDefault(); load(); }}>
+    <form class="filters" role="search" aria-label="Filtri" onSubmit=${(e) => { e.preventDefault(); if (text !== filters.q) setFilters({ ...filters, q: text }); else load(); }}>
       <div><label for="f-status">Stato</label>
         <select id="f-status" value=${filters.status} onChange=${set("status")}>
           <option value="open">Aperte</option><option value="">Tutte</option>
@@ -72,8 +78,8 @@ export function Inbox({ config, tenant, kind }) {
           ${tenant.hamlets.features.map((h) => html`<option value=${h.id}>${h.properties.name}</option>`)}
         </select></div>
       <div><label for="f-q">Cerca</label>
-        <input id="f-q" type="search" placeholder="Numero, testo, indirizzo" value=${filters.q}
-          onChange=${set("q")} /></div>
+        <input id="f-q" type="search" placeholder="Numero, testo, indirizzo" value=${text}
+          onInput=${(e) => setText(e.target.value)} onChange=${(e) => setFilters({ ...filters, q: e.target.value })} /></div>
       <div><label for="f-from">Dal</label><input id="f-from" type="date" value=${filters.from} onChange=${set("from")} /></div>
       <div><label for="f-to">Al</label><input id="f-to" type="date" value=${filters.to} onChange=${set("to")} /></div>
       <div class="filter-actions"><button type="submit" class="secondary">Aggiorna</button></div>
