@@ -230,3 +230,33 @@ def test_police_sees_safety_tips_and_technical_does_not(stack, browser, page):
         expect(technical.get_by_role("alert")).to_have_text("Non trovato (o non visibile con il tuo ruolo).")
     finally:
         context.close()
+
+
+def test_communications_imports_residents_finds_one_and_erases_them(stack, page, tmp_path):
+    n = next(_numbers)
+    first, second = f"+39 347 530 {n:04d}", f"+39 347 531 {n:04d}"
+    csv = tmp_path / "residenti.csv"
+    csv.write_text(f"phone,hamlets,topics\n{first},pieve,allerte\n{second},,\nnon-un-numero,,\n")
+    sign_in(page, stack, "communications")
+    page.get_by_role("link", name="Iscritti").click()
+    page.get_by_label("File CSV").set_input_files(csv)
+    page.get_by_role("button", name="Importa").click()
+    results = page.get_by_role("table", name="Esito per riga")
+    expect(results.get_by_role("row")).to_have_count(4)
+    expect(results.get_by_role("row").nth(1)).to_contain_text("Creato")
+    expect(results.get_by_role("row").nth(3)).to_contain_text("Errore")
+    expect(page.locator("p.summary")).to_have_text("Creati: 2 · Aggiornati: 0 · Errori: 1")
+
+    page.get_by_label("Cerca per numero").fill(f"347 530 {n:04d}")
+    page.get_by_role("button", name="Cerca").click()
+    rows = page.locator("table.subscribers tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Pieve a Ripoli")
+    expect(rows.first).to_contain_text("Allerte e protezione civile")
+    e164 = "+" + "".join(ch for ch in first if ch.isdigit())
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"Cancella {e164}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"{e164} cancellato.")
+    expect(rows).to_have_count(0)
+    gone = api(stack, "GET", f"/api/v1/subscribers/{quote(e164)}?channel={BROADCAST}", role="communications")
+    assert gone.status_code == 404

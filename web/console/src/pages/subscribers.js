@@ -1,10 +1,20 @@
 // Subscribers of a channel: search, add one, import a CSV with a result per row, erase.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { api, query } from "../api.js";
 import { SUB_STATUS, named, when } from "../labels.js";
 
 const KIND = { broadcast: "Avvisi", reports: "Segnalazioni", safety: "Sicurezza" };
+
+// The beginning of an E.164 number from what staff type: Italian numbers need no +39.
+function prefix(typed) {
+  const text = typed.trim();
+  const digits = text.replace(/\D/g, "");
+  if (!digits || text.startsWith("bsuid:")) return text;
+  if (text.startsWith("+")) return "+" + digits;
+  if (digits.startsWith("00")) return "+" + digits.slice(2);
+  return "+39" + digits;
+}
 
 export function Subscribers({ tenant, channels }) {
   const usable = channels.filter((c) => c.kind === "broadcast" || c.kind === "safety");
@@ -17,14 +27,17 @@ export function Subscribers({ tenant, channels }) {
   const [form, setForm] = useState({ phone: "", hamlets: [], topics: [], name: "", address: "", hamlet: "" });
   const [file, setFile] = useState(null);
   const [imported, setImported] = useState(null);
+  const latest = useRef(0);
   const kind = (usable.find((c) => c.phone_number_id === channel) || {}).kind;
 
   useEffect(() => { if (!channel && usable.length) setChannel(usable[0].phone_number_id); }, [usable.length]);
 
   const load = async (cursor) => {
     if (!channel) return;
+    const ticket = cursor ? latest.current : ++latest.current; // answers to older searches are dropped
     try {
-      const page = await api("/api/v1/subscribers" + query({ channel, q: search.q, status: search.status, limit: 50, cursor }));
+      const page = await api("/api/v1/subscribers" + query({ channel, q: prefix(search.q), status: search.status, limit: 50, cursor }));
+      if (ticket !== latest.current) return;
       setItems(cursor ? [...items, ...page.items] : page.items);
       setNext(page.next);
       setError("");
@@ -84,7 +97,7 @@ export function Subscribers({ tenant, channels }) {
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <p class="done" role="status" aria-live="polite">${done}</p>
     <form class="filters" role="search" aria-label="Cerca iscritti" onSubmit=${(e) => { e.preventDefault(); load(); }}>
-      <div><label for="s-q">Numero di telefono</label><input id="s-q" type="search" placeholder="es. 333 12" value=${search.q} onInput=${(e) => setSearch({ ...search, q: e.target.value })} /></div>
+      <div><label for="s-q">Cerca per numero</label><input id="s-q" type="search" placeholder="es. 333 12 (o +41 …)" value=${search.q} onInput=${(e) => setSearch({ ...search, q: e.target.value })} /></div>
       <div><label for="s-status">Stato</label>
         <select id="s-status" value=${search.status} onChange=${(e) => setSearch({ ...search, status: e.target.value })}>
           <option value="">Tutti</option>${Object.entries(SUB_STATUS).filter(([k]) => k !== "none").map(([k, v]) => html`<option value=${k}>${v}</option>`)}
