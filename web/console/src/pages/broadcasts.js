@@ -146,7 +146,7 @@ function Composer({ tenant, channels }) {
           <p class="audience">Destinatari: <strong data-testid="audience-count">${preview.audience}</strong></p>
           <dl class="facts">
             <dt>Fuori dalla finestra di 24 ore</dt><dd>${preview.outside_window}${preview.template.needed ? ` (useranno il modello «${preview.template.name || "—"}»)` : ""}</dd>
-            <dt>Durata stimata</dt><dd>${preview.estimated_seconds === null ? "—" : `${Math.ceil(preview.estimated_seconds)} s`}</dd>
+            <dt>Durata stimata</dt><dd>${preview.estimated_seconds === null ? "—" : preview.estimated_seconds < 1 ? "meno di 1 s" : `${Math.ceil(preview.estimated_seconds)} s`}</dd>
             <dt>Partenza</dt><dd>${when(preview.due_at)}</dd>
             <dt>Limite giornaliero</dt><dd>${preview.messaging_limit}</dd>
           </dl>
