@@ -46,7 +46,7 @@ export function ReportMap({ config, hamlets, reports = [], label, onSelect, heig
       if (onSelect) marker.on("click", () => onSelect(r));
       markers.addLayer(marker);
     }
-    if (points.length === 1 && reports.length === 1) map.setView(points[0], 15);
+    if (points.length === 1 && reports.length === 1) map.setView(points[0], 14);
     else if (!outlines.getBounds().isValid() && points.length) map.fitBounds(points, { padding: [20, 20] });
   }, [reports]);
 
