@@ -123,6 +123,7 @@ class Stack:
         self.sandbox_url = f"http://{host}:{sandbox_port}"
         self.web_url = f"http://{host}:{web_port}"
         self.app = self.api_server = self.sandbox = self.sandbox_child = self.moto = self.issuer = self.web = None
+        self.staff_sign_in = None
 
     def _check_ports_free(self) -> None:
         ports = [("FILO_API_PORT", self.api_port), ("FILO_SANDBOX_PORT", self.sandbox_port),
@@ -240,16 +241,21 @@ class Stack:
         _wait_for_port(self.host, self.sandbox_port, "the sandbox")
 
     def _start_web(self) -> None:
+        from local.seed import TENANT_ID
+        from local.staff_signin import StaffSignIn
         from local.webserver import WebServer
 
-        self.web = WebServer(self.host, self.web_port, self.api_url, self.web_config).start()
+        self.staff_sign_in = StaffSignIn(self.issuer, TENANT_ID)
+        self.web = WebServer(self.host, self.web_port, self.api_url, self.web_config,
+                             sign_in=self.staff_sign_in.token).start()
 
     def web_config(self) -> dict:
         """What the console and the portal read from /config.json at start (in AWS: a file next to them)."""
         from local.seed import TENANT_ID
 
         return {"tenant": TENANT_ID, "api_base": "", "tiles_url": os.environ.get("FILO_TILES_URL", ""),
-                "sandbox_url": self.sandbox_url}
+                "sandbox_url": self.sandbox_url,
+                "auth": {"mode": "local", "users": self.staff_sign_in.users() if self.staff_sign_in else []}}
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -279,6 +285,7 @@ class Stack:
             "topics": [t["id"] for t in TOPICS],
             "open311_api_key": self.open311_api_key,
             "console_url": self.web.app_url("console"), "portal_url": self.web.app_url("portal"),
+            "staff_password": self.staff_sign_in.password,  # the console's demo users (admin, communications, ...)
         }
 
     def stop(self) -> None:
@@ -315,12 +322,13 @@ def main() -> None:
         moto_port=_port("FILO_MOTO_PORT", 8002), web_port=_port("FILO_WEB_PORT", 8003), schedule_seconds=args.schedule_seconds,
         app_secret=os.environ.get("FILO_APP_SECRET"), verify_token=os.environ.get("FILO_VERIFY_TOKEN"),
     ).start()
-    state = stack.state()
-    path = Path(args.state_file)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(state, indent=2))
-    _print_welcome(state, path, time.monotonic() - started)
     try:
+        _seed_demo_reports(stack)
+        state = stack.state()
+        path = Path(args.state_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(state, indent=2))
+        _print_welcome(state, path, time.monotonic() - started)
         threading.Event().wait()
     except KeyboardInterrupt:
         print("\nStopping Filo Diretto...")
@@ -328,11 +336,22 @@ def main() -> None:
         stack.stop()
 
 
+def _seed_demo_reports(stack: Stack) -> None:
+    """A few citizens' reports to triage in the console (tests file their own); make dev runs without them."""
+    from local.demo_reports import seed_demo_reports
+
+    try:
+        seed_demo_reports(stack)
+    except (OSError, RuntimeError) as error:
+        log.warning("demo reports not seeded: %s", error)
+
+
 def _print_welcome(state: dict, path: Path, seconds: float) -> None:
     print(f"""
 Filo Diretto is running (ready in {seconds:.1f} s). State for tools: {path}
 
   Staff console    {state['console_url']}
+                   sign in as admin, communications, technical or police, password {state['staff_password']}
   Citizen portal   {state['portal_url']}
   Staff API        {state['api_url']}   (GET /health, /api/v1/me ...)
   Phone simulator  {state['sandbox_url']}/   (chat as a citizen)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -22,20 +23,31 @@ log = logging.getLogger("local.web")
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 APPS = ("console", "portal")
 API_PREFIXES = ("/api/", "/public/", "/open311/", "/s/", "/health")
+LOCAL_SIGN_IN = "/local-auth/token"
 MAX_PROXY_BODY = 30 * 1024 * 1024
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "server", "date"}
 NOT_BUILT = """<!doctype html><html lang="it"><meta charset="utf-8"><title>Filo Diretto</title>
 <p>The {app} has not been built: run <code>make web</code> (make dev and make test do it for you).</p></html>"""
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A browser that went away mid-answer (a closed tab, a polling page left) is no error worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class WebServer:
     """Static files of the built front ends plus a same-origin proxy to the API."""
 
-    def __init__(self, host: str, port: int, api_url: str, config: Callable[[], dict], web_dir: Path = WEB_DIR):
+    def __init__(self, host: str, port: int, api_url: str, config: Callable[[], dict], web_dir: Path = WEB_DIR,
+                 sign_in: Callable[[str, str], dict | None] | None = None):
         self.host, self.port, self.api_url, self.web_dir = host, port, api_url.rstrip("/"), web_dir
+        self.sign_in = sign_in  # make dev's stand-in for Cognito: (username, password) -> {"id_token", ...} or None
         self.url = f"http://{host}:{port}"
         self.config = config  # called per request: the runtime settings the front ends read from /config.json
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server = _QuietServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="web", daemon=True)
 
@@ -70,6 +82,8 @@ class WebServer:
         path = urlsplit(request.path).path
         if path.startswith(API_PREFIXES):
             self._proxy(request)
+        elif path == LOCAL_SIGN_IN and self.sign_in:
+            self._local_sign_in(request)
         elif path == "/config.json":
             self._send(request, 200, json.dumps(self.config()).encode(), "application/json; charset=utf-8",
                        {"Cache-Control": "no-store"})
@@ -97,6 +111,24 @@ class WebServer:
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         cache = "no-cache" if target.name == "index.html" else "public, max-age=31536000, immutable"
         self._send(request, 200, target.read_bytes(), content_type, {"Cache-Control": cache})
+
+    def _local_sign_in(self, request: BaseHTTPRequestHandler) -> None:
+        """POST {"username", "password"} -> {"id_token", "expires_in"}: the console's sign-in in make dev."""
+        if request.command != "POST":
+            self._send(request, 405, b'{"error": {"code": "method_not_allowed"}}', "application/json", {"Allow": "POST"})
+            return
+        length = int(request.headers.get("Content-Length") or 0)
+        try:
+            data = json.loads(request.rfile.read(min(length, 4096)) or b"{}")
+            answer = self.sign_in(str(data.get("username", "")), str(data.get("password", "")))
+        except (ValueError, AttributeError):
+            answer = None
+        if answer is None:
+            body = {"error": {"code": "unauthorized", "message": "Nome utente o password non validi."}}
+            self._send(request, 401, json.dumps(body).encode(), "application/json; charset=utf-8")
+            return
+        self._send(request, 200, json.dumps(answer).encode(), "application/json; charset=utf-8",
+                   {"Cache-Control": "no-store"})
 
     def _proxy(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)

@@ -213,6 +213,22 @@ KPIS = _obj({
     "considered": COUNT,
 })
 
+GEOMETRY = _null({"type": "object", "required": ["type", "coordinates"],
+                  "properties": {"type": {"enum": ["Polygon", "MultiPolygon"]}, "coordinates": {"type": "array"}}})
+_NAMED = {"id": STR, "name": STR}
+TENANT = _obj({
+    "id": STR, "name": STR,
+    "hamlets": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": _obj({
+        "type": {"const": "Feature"}, "id": STR, "geometry": GEOMETRY,
+        "properties": _obj({"id": STR, "name": STR, "latitude": NUM, "longitude": NUM})})}}),
+    "topics": {"type": "array", "items": _obj(_NAMED)},
+    "categories": {"type": "array", "items": _obj({**_NAMED, "team": _null(STR), "external_body": _null(STR)})},
+    "teams": {"type": "array", "items": _obj(_NAMED)},
+    "external_bodies": {"type": "array", "items": _obj(_NAMED)},
+})
+GROWTH = _obj({"channel": STR, "active": COUNT, "weeks": {"type": "array", "items": _obj(
+    {"week": {"type": "string", "examples": ["2026-W47"]}, "active": COUNT})}})
+
 PENDING = _obj({"status": {"const": "pending_confirmation"}, "message": STR})
 
 # the citizen portal: nothing personal (no contact, no citizen's text or address), published photos' public copies
@@ -463,6 +479,28 @@ def _report_paths() -> dict:
     }
 
 
+def _console_paths() -> dict:
+    return {
+        "/api/v1/tenant": {"get": _op("readTenant", "staff", "The caller's comune: hamlets (GeoJSON outlines), "
+                                      "topics, report categories, teams and external bodies.", {
+                                          "200": _answer("The comune's set-up.", _ref("Tenant")), **_errors(404)})},
+        "/api/v1/broadcast-preview": {"post": _op(
+            "previewNewBroadcast", "broadcasts", "The preview of a broadcast as composed so far, saving nothing: "
+            "audience and WhatsApp's pre-flight (the console's live count).", {
+                "200": _answer("The preview.", _ref("Preview")), **_errors(400, 404, 422)},
+            body=_body(broadcasting.NewBroadcast, {"channel": DEMO_BROADCAST, "text": "Via Roma chiusa",
+                                                   "audience": {"hamlets": ["pieve"], "topics": []}}),
+            roles=BROADCAST_ROLES)},
+        "/api/v1/stats/subscribers": {"get": _op(
+            "subscriberGrowth", "subscribers", "Active subscribers of a broadcast channel at the end of each recent "
+            "ISO week (Europe/Rome), the current week last.", {
+                "200": _answer("Subscribers over time.", _ref("SubscriberGrowth")), **_errors(404, 422)},
+            parameters=[_channel(), _param("weeks", "query", {"type": "integer", "minimum": 1, "maximum": 104,
+                                                              "default": 12}, "How many weeks.")],
+            roles=BROADCAST_ROLES)},
+    }
+
+
 def _statuses_pattern() -> str:
     one = "|".join(report_rules.STATUSES)
     return f"^({one})(,({one}))*$"
@@ -541,7 +579,7 @@ def document() -> dict:
         "Error": ERROR, "Me": ME, "Channel": CHANNEL, "Subscriber": SUBSCRIBER, "Consent": CONSENT,
         "ImportResult": IMPORT_RESULT, "AuditEntry": AUDIT_ENTRY, "Broadcast": BROADCAST, "Preview": PREVIEW,
         "ReportSummary": REPORT_SUMMARY, "Report": REPORT, "Kpis": KPIS, "Pending": PENDING, "Erasure": ERASURE,
-        "SubjectExport": SUBJECT_EXPORT, "Portal": PORTAL,
+        "SubjectExport": SUBJECT_EXPORT, "Tenant": TENANT, "SubscriberGrowth": GROWTH, "Portal": PORTAL,
         "PublicReports": PUBLIC_REPORTS, "PublicStatus": PUBLIC_STATUS, "Filed": FILED, **_model_schemas(),
     }
     return {
@@ -553,7 +591,7 @@ def document() -> dict:
         "security": [{"bearerAuth": []}],
         "tags": [{"name": name} for name in ("meta", "staff", "subscribers", "broadcasts", "reports", "privacy", "public")],
         "paths": {**_staff_paths(), **_broadcast_paths(), **_report_paths(), **_privacy_paths(), **_public_paths(),
-                  **_portal_paths()},
+                  **_portal_paths(), **_console_paths()},
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                                "description": "Cognito ID token: custom:tenant, cognito:groups."}},

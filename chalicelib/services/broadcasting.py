@@ -77,6 +77,15 @@ class Refused(ValueError):
 
 
 def create(staff, tenant: Tenant, channel: Channel, data: NewBroadcast) -> Broadcast:
+    record = compose(staff, tenant, channel, data)
+    broadcasts.create(record)
+    if record.status == "scheduled" and record.due_at <= clock.now().isoformat():
+        start(record)
+    return broadcasts.get(tenant.id, record.id)
+
+
+def compose(staff, tenant: Tenant, channel: Channel, data: NewBroadcast) -> Broadcast:
+    """The broadcast staff asked for, checked but not saved (create saves it; the console previews it live)."""
     if channel.kind != "broadcast":
         raise Refused("broadcasts go out on a channel of kind 'broadcast'")
     unknown = [h for h in data.audience.hamlets if not tenant.hamlet(h)]
@@ -89,17 +98,13 @@ def create(staff, tenant: Tenant, channel: Channel, data: NewBroadcast) -> Broad
     if data.send_at is not None and data.send_at > now + MAX_AHEAD:
         raise Refused(f"send_at can be at most {MAX_AHEAD.days} days ahead")
     send_at = max(data.send_at or now, now)
-    record = Broadcast(
+    return Broadcast(
         tenant_id=tenant.id, id=f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}", channel_id=channel.phone_number_id,
         status="draft" if data.draft else "scheduled", content=_content(data),
         audience=Audience(tuple(data.audience.hamlets), tuple(data.audience.topics)), priority=data.priority,
         send_at=send_at.isoformat(), due_at=due_time(send_at, data.priority, quiet_hours(channel)).isoformat(),
         created_by=staff.subject, created_at=now.isoformat(),
     )
-    broadcasts.create(record)
-    if record.status == "scheduled" and record.due_at <= now.isoformat():
-        start(record)
-    return broadcasts.get(tenant.id, record.id)
 
 
 def _content(data: NewBroadcast) -> dict:

@@ -1,0 +1,65 @@
+"""The staff API the console adds: the comune's set-up, a live broadcast preview, subscribers over time."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.auth import Staff, staff_only
+from chalicelib.api.http import ApiError, json_errors, parse_body, query_param
+from chalicelib.services import broadcasting, staff_overview
+from chalicelib.services.staff_access import Forbidden, NotFound, channel_for, tenant_of
+
+bp = Blueprint(__name__)
+BROADCAST_ROLES = ("admin", "communications")
+MAX_CHANNEL_ID = 64
+
+
+def _channel(staff: Staff, channel_id: str | None, kind: str):
+    if channel_id and len(channel_id) > MAX_CHANNEL_ID:
+        raise ApiError(404, "not_found", "No such channel for your comune.")
+    try:
+        return channel_for(staff, channel_id, kind=None if channel_id else kind)
+    except NotFound:
+        raise ApiError(404, "not_found", "No such channel for your comune.") from None
+    except Forbidden as exc:
+        raise ApiError(403, "forbidden", f"Your roles do not give access to the {exc} channel.") from None
+
+
+@bp.route("/api/v1/tenant", methods=["GET"])
+@json_errors
+@staff_only(bp)
+def tenant(staff: Staff):
+    """The caller's comune: hamlets with their outlines, topics, categories, teams, external bodies."""
+    try:
+        return staff_overview.tenant_view(tenant_of(staff))
+    except NotFound:
+        raise ApiError(404, "not_found", "Your comune is not set up.") from None
+
+
+@bp.route("/api/v1/broadcast-preview", methods=["POST"], content_types=["application/json"])
+@json_errors
+@staff_only(bp, *BROADCAST_ROLES)
+def broadcast_preview(staff: Staff):
+    """The preview of a broadcast as composed so far, without saving anything: audience and pre-flight."""
+    data = parse_body(bp.current_request, broadcasting.NewBroadcast)
+    channel = _channel(staff, data.channel, "broadcast")
+    tenant_record = tenant_of(staff)
+    try:
+        composed = broadcasting.compose(staff, tenant_record, channel, data)
+    except broadcasting.Refused as exc:
+        raise ApiError(422, "invalid_broadcast", str(exc)) from None
+    return broadcasting.preview(composed, channel, tenant_record)
+
+
+@bp.route("/api/v1/stats/subscribers", methods=["GET"])
+@json_errors
+@staff_only(bp, *BROADCAST_ROLES)
+def subscriber_growth(staff: Staff):
+    """Active subscribers of a broadcast channel at the end of each recent week."""
+    request = bp.current_request
+    raw = query_param(request, "weeks", "12")
+    if not raw.isdigit() or not 1 <= int(raw) <= staff_overview.MAX_WEEKS:
+        raise ApiError(422, "invalid_request", f"weeks must be a number from 1 to {staff_overview.MAX_WEEKS}.")
+    channel = _channel(staff, query_param(request, "channel"), "broadcast")
+    if channel.kind != "broadcast":
+        raise ApiError(422, "invalid_request", "Subscribers over time are for a broadcast channel.")
+    return staff_overview.subscriber_growth(channel, int(raw))

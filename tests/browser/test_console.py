@@ -1,0 +1,262 @@
+"""The staff console in a real browser (Playwright driving Debian's chromium), against the session's local stack.
+
+Each test asserts what a staff member sees: triage of a citizen's report end to end (and the citizen's WhatsApp
+updates), a hamlet broadcast watched to 100%, keyboard and label basics, and who sees the police's tips.
+"""
+from __future__ import annotations
+
+import base64
+import itertools
+import time
+from urllib.parse import quote
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from chalicelib.store import directory
+from local.demo_reports import demo_photo
+from tests.integration.conftest import BROADCAST, REPORTS, Phone
+from tests.waiting import wait_for
+
+_numbers = itertools.count(int(time.time()) % 5000)
+ROLE_NAMES = {"admin": "Amministratore", "communications": "Comunicazione", "technical": "Ufficio tecnico",
+              "police": "Polizia municipale"}
+
+
+def sign_in(page: Page, stack, username: str) -> None:
+    page.goto(f"{stack.web_url}/console/")
+    page.get_by_label("Utente").select_option(username)
+    page.get_by_label("Password").fill(stack.staff_sign_in.password)
+    page.get_by_role("button", name="Accedi").click()
+    expect(page.get_by_label("Utente collegato")).to_contain_text(ROLE_NAMES[username])
+
+
+def api(stack, method: str, path: str, role: str = "admin", **kwargs) -> requests.Response:
+    token = stack.issuer.token("demo", [role])
+    return requests.request(method, f"{stack.api_url}{path}", headers={"Authorization": f"Bearer {token}",
+                                                                       **kwargs.pop("headers", {})}, timeout=30, **kwargs)
+
+
+def test_technical_triages_a_citizen_report_and_the_citizen_hears_of_it(stack, page):
+    n = next(_numbers)
+    citizen = Phone(stack, REPORTS, f"+39 347 510 {n:04d}")
+    text = f"Lampione spento in via Prova {n}, davanti alla scuola"
+    sign_in(page, stack, "technical")
+    expect(page.get_by_role("heading", name="Segnalazioni dei cittadini")).to_be_visible()
+    expect(page.get_by_role("link", name="Sicurezza")).to_have_count(0)
+
+    # the citizen writes on WhatsApp while the inbox is open: the report appears by itself
+    citizen.text(text)
+    citizen.wait_inbox(1)  # the receipt: the report exists, so what follows joins it
+    citizen.send(type="location", latitude=43.7432, longitude=10.9455)  # in Pieve a Ripoli
+    citizen.send(type="image", image_base64=base64.b64encode(demo_photo()).decode(), mime_type="image/jpeg")
+    citizen.wait_inbox(3)
+    row = page.get_by_role("row").filter(has_text=f"via Prova {n},")
+    expect(row).to_be_visible(timeout=15_000)
+
+    page.get_by_label("Frazione").select_option(label="Pieve a Ripoli")
+    page.get_by_label("Cerca").fill(f"via prova {n}")
+    page.get_by_label("Cerca").press("Enter")
+    rows = page.locator("table.reports tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Illuminazione pubblica")
+    expect(rows.first).to_contain_text("Pieve a Ripoli")
+    expect(rows.first).to_contain_text("Nuova")
+    number = rows.first.get_by_role("link").inner_text()
+    rows.first.get_by_role("link").click()
+
+    expect(page.get_by_role("heading", name=f"Segnalazione {number}")).to_be_visible()
+    photo = page.get_by_role("img", name=f"Foto 1 della segnalazione {number}")
+    expect(photo).to_be_visible()
+    wait_for(lambda: photo.evaluate("img => img.complete && img.naturalWidth > 0"))
+    position = page.get_by_role("region", name=f"Posizione della segnalazione {number}")
+    expect(position.locator("path.leaflet-interactive")).not_to_have_count(0)  # marker and hamlet outlines, no tiles
+    status = page.get_by_test_id("report-status")
+    timeline = page.locator("ol.timeline")
+
+    page.get_by_label("Nota per il cambio di stato").fill("Verifichiamo con il gestore.")
+    page.get_by_role("button", name="Prendi in carico").click()
+    expect(status).to_have_text("Presa in carico")
+    expect(timeline).to_contain_text("Stato: Presa in carico")
+
+    page.get_by_label("Squadra").select_option(label="Squadra elettricisti")
+    page.get_by_role("button", name="Assegna alla squadra").click()
+    expect(status).to_have_text("Assegnata")
+    expect(page.locator(".status-line")).to_contain_text("Squadra elettricisti")
+
+    page.get_by_label("Nota", exact=True).fill("Intervento previsto domani mattina.")
+    page.get_by_label("Pubblica: il cittadino la riceve su WhatsApp").check()
+    page.get_by_role("button", name="Aggiungi nota").click()
+    expect(timeline).to_contain_text("Intervento previsto domani mattina.")
+
+    page.get_by_label("Nota per il cambio di stato").fill("Lampada sostituita.")
+    page.get_by_role("button", name="Segna come risolta").click()
+    expect(status).to_have_text("Risolta")
+    expect(timeline).to_contain_text("Stato: Risolta")
+    expect(page.get_by_role("button", name="Riapri")).to_be_visible()
+
+    def heard(words: str):
+        return [m for m in citizen.inbox() if words in m["text"]]
+    for words in ("Verifichiamo con il gestore.", "Intervento previsto domani mattina.", "Lampada sostituita."):
+        wait_for(lambda w=words: heard(w), timeout=15)
+    assert all(number.split("/")[1] in heard(w)[0]["text"] for w in ("Lampada sostituita.",))
+
+
+@pytest.fixture
+def daytime(stack):
+    """The demo broadcast channel without quiet hours while the test runs (it may run at night)."""
+    from dataclasses import replace
+
+    channel = directory.get_channel(BROADCAST)
+    directory.save_channel(replace(channel, settings={**channel.settings, "quiet_hours": {"enabled": False}}))
+    yield
+    directory.save_channel(channel)
+
+
+def test_communications_sends_a_hamlet_broadcast_and_watches_it_reach_everyone(stack, page, daytime):
+    n = next(_numbers)
+    numbers = [f"+39 347 520 {n % 1000:03d}{i}" for i in range(3)]
+    csv = "phone,hamlets,topics\n" + "".join(f"{p},santandrea,\n" for p in numbers)
+    imported = api(stack, "POST", f"/api/v1/subscribers/import?channel={BROADCAST}", data=csv.encode(),
+                   headers={"Content-Type": "text/csv"})
+    assert imported.json()["summary"]["error"] == 0, imported.text
+    text = f"Via della Chiesa chiusa a Sant'Andrea per lavori ({n})"
+
+    sign_in(page, stack, "communications")
+    expect(page.get_by_role("link", name="Segnalazioni")).to_have_count(0)
+    page.get_by_role("link", name="Avvisi").click()
+    expect(page.get_by_role("heading", name="Avvisi ai cittadini")).to_be_visible()
+    count = page.get_by_test_id("audience-count")
+    page.get_by_label("Testo del messaggio").fill(text)
+    page.get_by_label("Sant'Andrea").check()
+    expected = api(stack, "POST", "/api/v1/broadcast-preview", role="communications", json={
+        "channel": BROADCAST, "text": text, "audience": {"hamlets": ["santandrea"], "topics": []}}).json()["audience"]
+    assert expected >= 3
+    expect(count).to_have_text(str(expected))
+    expect(page.locator(".preflight")).to_contain_text("Fuori dalla finestra di 24 ore")
+
+    page.get_by_role("button", name="Invia ora").click()
+    bar = page.get_by_role("progressbar", name="Avanzamento dell'invio")
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=30_000)
+    expect(page.get_by_test_id("broadcast-status")).to_have_text("Completato")
+    expect(page.locator(".bar-value")).to_have_text("100%")
+    funnel = page.locator("table.funnel")
+    expect(funnel.get_by_role("row", name="Destinatari")).to_contain_text(str(expected))
+    expect(funnel.get_by_role("row", name="Inviati")).to_contain_text(str(expected))
+    expect(funnel.get_by_role("row", name="Consegnati")).to_contain_text(str(expected), timeout=15_000)
+    for number in numbers:
+        wait_for(lambda p=number: any(text in m["text"] for m in Phone(stack, BROADCAST, p).inbox()), timeout=10)
+    expect(page.get_by_role("link", name="Apri il telefono di prova")).to_have_attribute("href", f"{stack.sandbox_url}/")
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(el => el.type !== 'hidden')
+  .filter(el => {
+    const byLabel = el.labels ? [...el.labels].map(l => l.textContent.trim()).join(' ') : '';
+    const byAria = el.getAttribute('aria-label') || '';
+    const ref = el.getAttribute('aria-labelledby');
+    const byRef = ref ? (document.getElementById(ref)?.textContent || '') : '';
+    const byText = el.tagName === 'BUTTON' ? el.textContent.trim() : '';
+    return !(byLabel || byAria || byRef || byText).trim();
+  })
+  .map(el => el.outerHTML.slice(0, 160))"""
+
+
+def test_keyboard_sign_in_and_every_control_has_a_name(stack, page):
+    report = api(stack, "POST", "/api/v1/reports", json={"source": "desk", "text": "Buca in via delle Prove",
+                                                         "hamlet": "capoluogo"}).json()
+    page.goto(f"{stack.web_url}/console/")
+    expect(page.locator("html")).to_have_attribute("lang", "it")
+    expect(page.get_by_role("heading", name="Console del Comune")).to_be_visible()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "username"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "password"
+    page.keyboard.type(stack.staff_sign_in.password)
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Utente collegato")).to_contain_text("Amministratore")  # the first user: admin
+    expect(page.get_by_role("heading", name="Segnalazioni dei cittadini")).to_be_visible()
+
+    expect(page.get_by_role("banner")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Sezioni")).to_be_visible()
+    expect(page.get_by_role("main")).to_be_visible()
+    for _ in range(12):  # to the navigation by keyboard alone
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Avvisi":
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Avvisi ai cittadini")).to_be_focused()
+
+    pages = {"segnalazioni": "Segnalazioni dei cittadini",
+             f"segnalazioni/{quote(report['id'])}": f"Segnalazione {report['number']}",
+             "avvisi": "Avvisi ai cittadini", "iscritti": "Iscritti", "cruscotto": "Cruscotto"}
+    for route, heading in pages.items():
+        page.goto(f"{stack.web_url}/console/#/{route}")
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(UNLABELLED) == [], route
+        assert page.locator("input, select, textarea").count() > 0 or route == "cruscotto", route
+    page.goto(f"{stack.web_url}/console/#/avvisi")
+    expect(page.get_by_label("Testo del messaggio")).to_be_editable()
+    expect(page.get_by_role("group", name="Frazioni (nessuna scelta: tutto il Comune)")).to_be_visible()
+
+
+def test_police_sees_safety_tips_and_technical_does_not(stack, browser, page):
+    n = next(_numbers)
+    tip = api(stack, "POST", "/api/v1/reports", role="police", json={
+        "kind": "safety", "source": "phone", "text": f"Auto sospetta ferma da ore davanti alla scuola {n}"}).json()
+
+    sign_in(page, stack, "police")
+    expect(page.get_by_role("link", name="Sicurezza")).to_be_visible()
+    expect(page.get_by_role("link", name="Segnalazioni")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Segnalazioni alla Polizia municipale")).to_be_visible()
+    page.get_by_role("link", name=tip["number"], exact=True).click()
+    expect(page.get_by_role("heading", name=f"Segnalazione sicurezza {tip['number']}")).to_be_visible()
+    expect(page.locator(".report-text")).to_contain_text(f"davanti alla scuola {n}")
+
+    context = browser.new_context(locale="it-IT", viewport={"width": 1280, "height": 860})
+    try:
+        technical = context.new_page()
+        sign_in(technical, stack, "technical")
+        expect(technical.get_by_role("link", name="Sicurezza")).to_have_count(0)
+        technical.goto(f"{stack.web_url}/console/#/sicurezza")
+        expect(technical.get_by_role("heading", name="Segnalazioni dei cittadini")).to_be_visible()
+        technical.get_by_label("Stato").select_option(label="Tutte")
+        technical.get_by_label("Cerca").fill("auto sospetta")
+        technical.get_by_label("Cerca").press("Enter")
+        expect(technical.get_by_text("Nessuna segnalazione con questi filtri.")).to_be_visible()
+        technical.goto(f"{stack.web_url}/console/#/segnalazioni/{quote(tip['id'])}")
+        expect(technical.get_by_role("alert")).to_have_text("Non trovato (o non visibile con il tuo ruolo).")
+    finally:
+        context.close()
+
+
+def test_communications_imports_residents_finds_one_and_erases_them(stack, page, tmp_path):
+    n = next(_numbers)
+    first, second = f"+39 347 530 {n:04d}", f"+39 347 531 {n:04d}"
+    csv = tmp_path / "residenti.csv"
+    csv.write_text(f"phone,hamlets,topics\n{first},pieve,allerte\n{second},,\nnon-un-numero,,\n")
+    sign_in(page, stack, "communications")
+    page.get_by_role("link", name="Iscritti").click()
+    page.get_by_label("File CSV").set_input_files(csv)
+    page.get_by_role("button", name="Importa").click()
+    results = page.get_by_role("table", name="Esito per riga")
+    expect(results.get_by_role("row")).to_have_count(4)
+    expect(results.get_by_role("row").nth(1)).to_contain_text("Creato")
+    expect(results.get_by_role("row").nth(3)).to_contain_text("Errore")
+    expect(page.locator("p.summary")).to_have_text("Creati: 2 · Aggiornati: 0 · Errori: 1")
+
+    page.get_by_label("Cerca per numero").fill(f"347 530 {n:04d}")
+    page.get_by_role("button", name="Cerca").click()
+    rows = page.locator("table.subscribers tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Pieve a Ripoli")
+    expect(rows.first).to_contain_text("Allerte e protezione civile")
+    e164 = "+" + "".join(ch for ch in first if ch.isdigit())
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"Cancella {e164}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"{e164} cancellato.")
+    expect(rows).to_have_count(0)
+    gone = api(stack, "GET", f"/api/v1/subscribers/{quote(e164)}?channel={BROADCAST}", role="communications")
+    assert gone.status_code == 404

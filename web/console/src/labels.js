@@ -1,0 +1,73 @@
+// Italian words for the API's codes, and small formatters.
+export const STATUS = {
+  new: "Nuova", triaged: "Presa in carico", assigned: "Assegnata", forwarded: "Inoltrata",
+  in_progress: "In lavorazione", resolved: "Risolta", rejected: "Respinta", duplicate: "Duplicata",
+};
+export const OPEN = ["new", "triaged", "assigned", "forwarded", "in_progress"];
+
+// The lifecycle as the API enforces it (chalicelib/domain/reports.py): which steps each status offers.
+export const NEXT = {
+  new: ["triaged", "assigned", "forwarded", "rejected"],
+  triaged: ["assigned", "forwarded", "in_progress", "resolved", "rejected"],
+  assigned: ["assigned", "forwarded", "in_progress", "resolved", "rejected"],
+  forwarded: ["assigned", "in_progress", "resolved", "rejected"],
+  in_progress: ["assigned", "resolved", "rejected"],
+  resolved: ["in_progress"],
+  rejected: ["triaged"],
+  duplicate: [],
+};
+export const STEP = {
+  triaged: "Prendi in carico", assigned: "Assegna alla squadra", forwarded: "Inoltra all'ente",
+  in_progress: "Avvia i lavori", resolved: "Segna come risolta", rejected: "Respingi",
+};
+export const STEP_FROM = { resolved: { in_progress: "Riapri" }, rejected: { triaged: "Riapri" } };
+
+export const ACTION = {
+  created: "Ricevuta", status: "Stato", note: "Nota", photo: "Foto", location: "Posizione", category: "Categoria",
+  follower: "Nuovo cittadino interessato", merged: "Unita", forwarded: "Inoltrata", text: "Testo aggiunto",
+};
+export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale" };
+export const BROADCAST_STATUS = {
+  draft: "Bozza", scheduled: "Programmato", sending: "In invio", paused: "In pausa", completed: "Completato",
+  cancelled: "Annullato",
+};
+export const OUTCOME = {
+  patrol_sent: "Pattuglia inviata", no_action: "Nessun intervento", passed_to_carabinieri: "Passata ai Carabinieri",
+  passed_to_other: "Passata ad altro ente",
+};
+export const SUB_STATUS = { active: "Attivo", pending: "In attesa di conferma", stopped: "Disiscritto", none: "Nessuno" };
+export const ROLE = { admin: "Amministratore", communications: "Comunicazione", technical: "Ufficio tecnico", police: "Polizia municipale" };
+
+export function when(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString("it-IT", { dateStyle: "short", timeStyle: "short", timeZone: "Europe/Rome" });
+}
+
+export function named(list, id) {
+  const found = (list || []).find((x) => x.id === id);
+  return found ? found.name : id || "—";
+}
+
+export function hours(value) {
+  if (value === null || value === undefined) return "—";
+  if (value < 1) return `${Math.max(1, Math.round(value * 60))} min`;
+  return value < 48 ? `${value.toLocaleString("it-IT")} h` : `${(value / 24).toLocaleString("it-IT", { maximumFractionDigits: 1 })} giorni`;
+}
+
+export function percent(share) {
+  return share === null || share === undefined ? "—" : `${Math.round(share * 100)}%`;
+}
+
+// The preview's warnings come in English from the API: the usual ones in Italian, others as they are.
+export function warning(text) {
+  let m;
+  if (text.startsWith("No active subscriber")) return "Nessun iscritto attivo corrisponde a questo pubblico.";
+  if ((m = text.match(/^(\d+) recipients are outside the 24-hour window and the channel has no approved notice template/)))
+    return `${m[1]} destinatari sono fuori dalla finestra di 24 ore e il canale non ha un modello approvato: non riceveranno il messaggio.`;
+  if ((m = text.match(/^Template '(.+)' is (\w+), not approved/))) return `Il modello «${m[1]}» non è approvato (${m[2]}).`;
+  if ((m = text.match(/^(\d+) recipients need a template but the channel's messaging limit is (\d+)/)))
+    return `${m[1]} destinatari richiedono un modello ma il limite giornaliero del canale è ${m[2]}: WhatsApp rifiuterà gli altri.`;
+  if ((m = text.match(/^Quiet hours: it will go at (.+)\.$/)))
+    return `Fascia silenziosa: partirà alle ${when(m[1])}. Scegli «Allerta» per inviarlo subito.`;
+  return text;
+}

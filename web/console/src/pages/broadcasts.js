@@ -1,0 +1,245 @@
+// Broadcasts: the composer (content or template, hamlets and topics with a live audience count and pre-flight
+// warnings, now or at a time), then a live progress bar and the delivery funnel; the recent broadcasts below.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { html } from "../html.js";
+import { api, query } from "../api.js";
+import { go } from "../router.js";
+import { BROADCAST_STATUS, named, when, warning } from "../labels.js";
+
+const POLL_MS = 1000;
+const SETTLE_POLLS = 60;
+const FINISHED = ["completed", "cancelled"];
+
+function toggle(list, id, on) {
+  return on ? [...list, id] : list.filter((x) => x !== id);
+}
+
+export function Broadcasts({ config, tenant, channels, id }) {
+  const broadcastChannels = channels.filter((c) => c.kind === "broadcast");
+  const [latest, setLatest] = useState(null);
+  return html`
+    <h1 tabindex="-1">Avvisi ai cittadini</h1>
+    ${id ? html`<${Progress} config=${config} id=${id} onUpdate=${setLatest} />` : html`<${Composer} tenant=${tenant} channels=${broadcastChannels} />`}
+    <${Recent} tenant=${tenant} current=${id} latest=${latest} />`;
+}
+
+function audienceText(tenant, audience) {
+  const hamlets = audience.hamlets.map((id) => tenant.hamlets.features.find((h) => h.id === id)?.properties.name || id);
+  const topics = audience.topics.map((id) => named(tenant.topics, id));
+  return [...hamlets, ...topics].join(", ") || "Tutti";
+}
+
+function Composer({ tenant, channels }) {
+  const [form, setForm] = useState({
+    channel: channels.length ? channels[0].phone_number_id : "", mode: "text", text: "", template: "", parameters: "",
+    hamlets: [], topics: [], priority: "normal", when: "now", send_at: "",
+  });
+  const [preview, setPreview] = useState(null);
+  const [problem, setProblem] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const asked = useRef(0);
+
+  useEffect(() => {
+    if (!form.channel && channels.length) setForm({ ...form, channel: channels[0].phone_number_id });
+  }, [channels.length]);
+
+  const body = (draftText) => {
+    const b = { channel: form.channel, audience: { hamlets: form.hamlets, topics: form.topics }, priority: form.priority };
+    if (form.mode === "text") b.text = form.text.trim() || draftText;
+    else b.template = { name: form.template.trim() || "modello", language: "it", parameters: form.parameters.split("\n").map((p) => p.trim()).filter(Boolean) };
+    if (form.when === "later" && form.send_at) b.send_at = new Date(form.send_at).toISOString();
+    return b;
+  };
+
+  // The live count: the preview of the broadcast as composed so far, nothing saved.
+  useEffect(() => {
+    if (!form.channel) return;
+    const ticket = ++asked.current;
+    const timer = setTimeout(async () => {
+      try {
+        const answer = await api("/api/v1/broadcast-preview", { method: "POST", body: body("(anteprima)") });
+        if (ticket === asked.current) { setPreview(answer); setProblem(""); }
+      } catch (e) {
+        if (ticket === asked.current) { setPreview(null); setProblem(e.message); }
+      }
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [form.channel, form.mode, form.template, form.hamlets.join(), form.topics.join(), form.priority, form.when, form.send_at, form.text.length > 0]);
+
+  const submit = async (event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError("");
+    try {
+      const created = await api("/api/v1/broadcasts", { method: "POST", body: body() });
+      go(`avvisi/${encodeURIComponent(created.id)}`);
+    } catch (e) {
+      setError(e.message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const set = (name) => (e) => setForm({ ...form, [name]: e.target.type === "checkbox" ? e.target.checked : e.target.value });
+
+  if (!channels.length) return html`<p>Nessun canale di avvisi visibile con il tuo ruolo.</p>`;
+  return html`<div class="composer">
+    <form onSubmit=${submit} aria-labelledby="compose-title">
+      <h2 id="compose-title">Nuovo avviso</h2>
+      ${channels.length > 1 && html`<label for="b-channel">Canale</label>
+        <select id="b-channel" value=${form.channel} onChange=${set("channel")}>
+          ${channels.map((c) => html`<option value=${c.phone_number_id}>${c.name} (${c.display_phone_number})</option>`)}
+        </select>`}
+      <fieldset>
+        <legend>Contenuto</legend>
+        <div class="check"><input type="radio" id="b-mode-text" name="mode" value="text" checked=${form.mode === "text"} onChange=${set("mode")} />
+          <label for="b-mode-text">Testo libero</label></div>
+        <div class="check"><input type="radio" id="b-mode-template" name="mode" value="template" checked=${form.mode === "template"} onChange=${set("mode")} />
+          <label for="b-mode-template">Modello approvato da WhatsApp</label></div>
+        ${form.mode === "text" ? html`
+          <label for="b-text">Testo del messaggio</label>
+          <textarea id="b-text" rows="5" maxlength="4096" required value=${form.text} onInput=${set("text")} aria-describedby="b-text-count"></textarea>
+          <small id="b-text-count">${form.text.length} / 4096 caratteri</small>` : html`
+          <label for="b-template">Nome del modello</label>
+          <input id="b-template" required pattern="[a-z0-9_]+" value=${form.template} onInput=${set("template")} />
+          <label for="b-params">Parametri del modello (uno per riga)</label>
+          <textarea id="b-params" rows="3" value=${form.parameters} onInput=${set("parameters")}></textarea>`}
+      </fieldset>
+      <fieldset>
+        <legend>Frazioni (nessuna scelta: tutto il Comune)</legend>
+        ${tenant.hamlets.features.map((h) => html`<div class="check">
+          <input type="checkbox" id=${"b-h-" + h.id} checked=${form.hamlets.includes(h.id)}
+            onChange=${(e) => setForm({ ...form, hamlets: toggle(form.hamlets, h.id, e.target.checked) })} />
+          <label for=${"b-h-" + h.id}>${h.properties.name}</label></div>`)}
+      </fieldset>
+      <fieldset>
+        <legend>Argomenti (nessuna scelta: tutti)</legend>
+        ${tenant.topics.map((t) => html`<div class="check">
+          <input type="checkbox" id=${"b-t-" + t.id} checked=${form.topics.includes(t.id)}
+            onChange=${(e) => setForm({ ...form, topics: toggle(form.topics, t.id, e.target.checked) })} />
+          <label for=${"b-t-" + t.id}>${t.name}</label></div>`)}
+      </fieldset>
+      <fieldset>
+        <legend>Priorità</legend>
+        <div class="check"><input type="radio" id="b-normal" name="priority" value="normal" checked=${form.priority === "normal"} onChange=${set("priority")} />
+          <label for="b-normal">Normale (rispetta la fascia silenziosa)</label></div>
+        <div class="check"><input type="radio" id="b-alert" name="priority" value="alert" checked=${form.priority === "alert"} onChange=${set("priority")} />
+          <label for="b-alert">Allerta (parte subito, anche di notte)</label></div>
+      </fieldset>
+      <fieldset>
+        <legend>Quando</legend>
+        <div class="check"><input type="radio" id="b-now" name="when" value="now" checked=${form.when === "now"} onChange=${set("when")} />
+          <label for="b-now">Subito</label></div>
+        <div class="check"><input type="radio" id="b-later" name="when" value="later" checked=${form.when === "later"} onChange=${set("when")} />
+          <label for="b-later">Programma</label></div>
+        ${form.when === "later" && html`<label for="b-send-at">Data e ora di invio</label>
+          <input id="b-send-at" type="datetime-local" required value=${form.send_at} onInput=${set("send_at")} />`}
+      </fieldset>
+      ${error && html`<p class="error" role="alert">${error}</p>`}
+      <button type="submit" disabled=${busy}>${form.when === "later" ? "Programma l'invio" : "Invia ora"}</button>
+    </form>
+    <aside class="panel preflight" aria-labelledby="preflight-title">
+      <h2 id="preflight-title">Destinatari e controlli</h2>
+      <div aria-live="polite">
+        ${problem && html`<p class="error">${problem}</p>`}
+        ${preview && html`
+          <p class="audience">Destinatari: <strong data-testid="audience-count">${preview.audience}</strong></p>
+          <dl class="facts">
+            <dt>Fuori dalla finestra di 24 ore</dt><dd>${preview.outside_window}${preview.template.needed ? ` (useranno il modello «${preview.template.name || "—"}»)` : ""}</dd>
+            <dt>Durata stimata</dt><dd>${preview.estimated_seconds === null ? "—" : preview.estimated_seconds < 1 ? "meno di 1 s" : `${Math.ceil(preview.estimated_seconds)} s`}</dd>
+            <dt>Partenza</dt><dd>${when(preview.due_at)}</dd>
+            <dt>Limite giornaliero</dt><dd>${preview.messaging_limit}</dd>
+          </dl>
+          ${preview.warnings.length ? html`<ul class="warnings" aria-label="Avvertenze">${preview.warnings.map((w) => html`<li>${warning(w)}</li>`)}</ul>`
+            : html`<p class="ok">Nessuna avvertenza.</p>`}`}
+      </div>
+    </aside>
+  </div>`;
+}
+
+function Progress({ config, id, onUpdate }) {
+  const [b, setB] = useState(null);
+  const [error, setError] = useState("");
+  const load = () => api(`/api/v1/broadcasts/${encodeURIComponent(id)}`).then((x) => { setB(x); onUpdate(x); return x; }).catch((e) => setError(e.message));
+
+  useEffect(() => {
+    let stop = false;
+    let timer;
+    let after = 0; // polls since it finished: delivery and read statuses keep coming for a while
+    const tick = async () => {
+      const current = await load();
+      const finished = current && FINISHED.includes(current.status);
+      const settled = finished && current.counters.delivered + current.counters.failed >= current.counters.sent;
+      if (finished) after += 1;
+      if (!stop && !settled && after < SETTLE_POLLS) timer = setTimeout(tick, POLL_MS);
+    };
+    tick();
+    return () => { stop = true; clearTimeout(timer); };
+  }, [id]);
+
+  const act = async (action) => {
+    try {
+      setB(await api(`/api/v1/broadcasts/${encodeURIComponent(id)}/${action}`, { method: "POST" }));
+    } catch (e) {
+      setError(e.message);
+    }
+  };
+
+  if (!b) return error ? html`<p class="error" role="alert">${error}</p>` : html`<p role="status">Caricamento…</p>`;
+  const c = b.counters;
+  const funnel = [["Destinatari", c.recipients], ["Inviati", c.sent], ["Consegnati", c.delivered], ["Letti", c.read], ["Non riusciti", c.failed], ["Saltati (disiscritti)", c.skipped]];
+  const top = Math.max(1, c.recipients);
+  return html`<section class="panel progress-panel" aria-labelledby="progress-title">
+    <h2 id="progress-title">Avviso ${b.status === "completed" ? "inviato" : BROADCAST_STATUS[b.status].toLowerCase()}</h2>
+    <p class="quote">${b.content.text || `Modello «${b.content.template && b.content.template.name}»`}</p>
+    <p>Stato: <strong data-testid="broadcast-status">${BROADCAST_STATUS[b.status]}</strong>
+      ${b.status === "scheduled" && html` · partirà ${when(b.due_at)}`}
+      ${b.pause_reason && html` · motivo della pausa: ${b.pause_reason}`}</p>
+    <div class="bar-wrap">
+      <div class="bar" role="progressbar" aria-label="Avanzamento dell'invio" aria-valuemin="0" aria-valuemax="100" aria-valuenow=${b.progress}>
+        <span style=${`width:${b.progress}%`}></span>
+      </div>
+      <span class="bar-value">${b.progress.toLocaleString("it-IT")}%</span>
+    </div>
+    <h3>Consegna</h3>
+    <table class="funnel">
+      <tbody>${funnel.map(([label, value]) => html`<tr>
+        <th scope="row">${label}</th><td class="n">${value}</td>
+        <td class="viz"><span style=${`width:${(100 * value) / top}%`}></span></td></tr>`)}</tbody>
+    </table>
+    ${Object.keys(c.failed_by_reason || {}).length > 0 && html`<p>Errori: ${Object.entries(c.failed_by_reason).map(([k, v]) => `${k}: ${v}`).join(", ")}</p>`}
+    <div class="buttons">
+      ${["scheduled", "sending"].includes(b.status) && html`<button type="button" class="secondary" onClick=${() => act("pause")}>Metti in pausa</button>`}
+      ${b.status === "paused" && html`<button type="button" onClick=${() => act("resume")}>Riprendi</button>`}
+      ${b.status === "draft" && html`<button type="button" onClick=${() => act("schedule")}>Programma</button>`}
+      ${!FINISHED.includes(b.status) && html`<button type="button" class="danger" onClick=${() => act("cancel")}>Annulla</button>`}
+      <a class="button secondary" href="#/avvisi">Nuovo avviso</a>
+      ${config.sandbox_url && html`<a class="button secondary" href=${config.sandbox_url + "/"} target="_blank" rel="noopener">Apri il telefono di prova</a>`}
+    </div>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+  </section>`;
+}
+
+function Recent({ tenant, current, latest }) {
+  const [loaded, setItems] = useState([]);
+  const items = loaded.map((b) => (latest && b.id === latest.id ? latest : b));
+  useEffect(() => {
+    const load = () => api("/api/v1/broadcasts" + query({ limit: 10 })).then((p) => setItems(p.items)).catch(() => {});
+    load();
+    const timer = setInterval(load, 5000);
+    return () => clearInterval(timer);
+  }, [current]);
+  return html`<section aria-labelledby="recent-title">
+    <h2 id="recent-title">Avvisi recenti</h2>
+    ${!items.length && html`<p>Nessun avviso ancora.</p>`}
+    ${items.length > 0 && html`<table class="broadcasts">
+      <thead><tr><th scope="col">Creato</th><th scope="col">Testo</th><th scope="col">Pubblico</th><th scope="col">Stato</th><th scope="col">Avanzamento</th><th scope="col">Consegnati</th></tr></thead>
+      <tbody>${items.map((b) => html`<tr>
+        <td><a href=${`#/avvisi/${encodeURIComponent(b.id)}`}>${when(b.created_at)}</a></td>
+        <td class="text">${b.content.text || `Modello ${b.content.template && b.content.template.name}`}</td>
+        <td>${audienceText(tenant, b.audience)}</td>
+        <td>${BROADCAST_STATUS[b.status]}</td><td>${b.progress}%</td>
+        <td>${b.counters.delivered} / ${b.counters.recipients}</td></tr>`)}</tbody>
+    </table>`}
+  </section>`;
+}

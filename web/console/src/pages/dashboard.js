@@ -1,0 +1,88 @@
+// The dashboard: reports per week, time to resolve, share satisfied (reports KPIs), subscribers over time and
+// broadcast delivery rates, each shown only to the roles that may read it.
+import { useEffect, useState } from "preact/hooks";
+import { html } from "../html.js";
+import { api, query } from "../api.js";
+import { BarChart, FunnelBars, LineChart } from "../charts.js";
+import { hours, percent, when } from "../labels.js";
+
+const WEEKS = 8;
+
+function weekStarts(n) {
+  const today = new Date();
+  const monday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - ((today.getDay() + 6) % 7));
+  return Array.from({ length: n }, (_, i) => new Date(monday.getFullYear(), monday.getMonth(), monday.getDate() - 7 * (n - 1 - i)));
+}
+
+function isoDate(d) {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+function short(d) {
+  return d.toLocaleDateString("it-IT", { day: "2-digit", month: "2-digit" });
+}
+
+export function Dashboard({ who }) {
+  const reports = who.roles.some((r) => ["admin", "technical", "police"].includes(r));
+  const broadcasts = who.roles.some((r) => ["admin", "communications"].includes(r));
+  return html`
+    <h1 tabindex="-1">Cruscotto</h1>
+    ${reports && html`<${ReportKpis} kind=${who.roles.includes("police") && !who.roles.includes("admin") && !who.roles.includes("technical") ? "safety" : "report"} />`}
+    ${broadcasts && html`<${BroadcastKpis} />`}`;
+}
+
+function ReportKpis({ kind }) {
+  const [year, setYear] = useState(null);
+  const [weeks, setWeeks] = useState([]);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    api("/api/v1/reports/kpis" + query({ kind })).then(setYear).catch((e) => setError(e.message));
+    const starts = weekStarts(WEEKS);
+    Promise.all(starts.map((start) => {
+      const end = new Date(start.getFullYear(), start.getMonth(), start.getDate() + 7);
+      return api("/api/v1/reports/kpis" + query({ kind, from: isoDate(start), to: isoDate(end) })).then((k) => ({ start, k }));
+    })).then(setWeeks).catch((e) => setError(e.message));
+  }, [kind]);
+  return html`<section aria-labelledby="kpi-reports">
+    <h2 id="kpi-reports">${kind === "safety" ? "Segnalazioni sicurezza" : "Segnalazioni"}</h2>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${year && html`<ul class="cards">
+      <li><span class="big">${year.total}</span> ricevute quest'anno</li>
+      <li><span class="big">${hours(year.median_hours_to_first_response)}</span> mediana alla prima risposta</li>
+      <li><span class="big">${hours(year.median_hours_to_resolution)}</span> mediana alla soluzione</li>
+      <li><span class="big">${percent(year.satisfied_share)}</span> risolte (${year.satisfied} su ${year.considered})</li>
+    </ul>`}
+    ${weeks.length > 0 && html`<div class="charts">
+      <${BarChart} title="Segnalazioni per settimana" data=${weeks.map(({ start, k }) => ({ label: short(start), value: k.total }))} />
+      <${BarChart} title="Tempo mediano di soluzione (ore)" color="#7d3c98" format=${(v) => v.toLocaleString("it-IT")}
+        data=${weeks.map(({ start, k }) => ({ label: short(start), value: k.median_hours_to_resolution }))} />
+      <${BarChart} title="Quota risolte (%)" color="#1e8449" max=${100} format=${(v) => `${v}%`}
+        data=${weeks.map(({ start, k }) => ({ label: short(start), value: k.satisfied_share === null ? null : Math.round(k.satisfied_share * 100) }))} />
+    </div>`}
+  </section>`;
+}
+
+function BroadcastKpis() {
+  const [growth, setGrowth] = useState(null);
+  const [items, setItems] = useState([]);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    api("/api/v1/stats/subscribers" + query({ weeks: 12 })).then(setGrowth).catch((e) => setError(e.message));
+    api("/api/v1/broadcasts" + query({ limit: 10 })).then((p) => setItems(p.items)).catch((e) => setError(e.message));
+  }, []);
+  const rates = items.filter((b) => b.counters.recipients > 0).map((b) => {
+    const c = b.counters;
+    const share = (n) => Math.round((100 * n) / c.recipients);
+    return { label: when(b.created_at), read: share(c.read), delivered: share(c.delivered - c.read), sent: share(c.sent - c.delivered - Math.min(c.failed, c.sent - c.delivered)), failed: share(c.failed) };
+  });
+  return html`<section aria-labelledby="kpi-broadcasts">
+    <h2 id="kpi-broadcasts">Iscritti e avvisi</h2>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${growth && html`<ul class="cards"><li><span class="big">${growth.active}</span> iscritti attivi oggi</li>
+      <li><span class="big">${items.length}</span> avvisi recenti</li></ul>`}
+    <div class="charts">
+      ${growth && html`<${LineChart} title="Iscritti attivi per settimana" data=${growth.weeks.map((w) => ({ label: w.week.slice(5), value: w.active }))} />`}
+      ${rates.length > 0 ? html`<${FunnelBars} title="Consegna degli ultimi avvisi (% dei destinatari)" items=${rates} />` : html`<p>Nessun avviso inviato di recente.</p>`}
+    </div>
+  </section>`;
+}

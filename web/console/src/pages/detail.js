@@ -1,0 +1,199 @@
+// One report or tip: text, photos, position, timeline, and the office's actions (lifecycle, team, forwarding, notes, merge).
+import { useEffect, useState } from "preact/hooks";
+import { html } from "../html.js";
+import { api } from "../api.js";
+import { ReportMap } from "../map.js";
+import { ACTION, NEXT, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, named, when } from "../labels.js";
+
+export function ReportDetail({ config, tenant, id, back }) {
+  const [report, setReport] = useState(null);
+  const [error, setError] = useState("");
+  const [done, setDone] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [step, setStep] = useState({ note: "", public: true, team: "", external_body: "", external_reference: "", outcome: "" });
+  const [note, setNote] = useState({ note: "", public: false });
+  const [into, setInto] = useState("");
+
+  const load = () => api(`/api/v1/reports/${encodeURIComponent(id)}`).then(setReport).catch((e) => setError(e.message));
+  useEffect(() => { load(); }, [id]);
+
+  const act = async (path, body, message) => {
+    setBusy(true);
+    setError("");
+    setDone("");
+    try {
+      const updated = await api(`/api/v1/reports/${encodeURIComponent(id)}/${path}`, { method: "POST", body });
+      setReport(updated);
+      setDone(message);
+      return true;
+    } catch (e) {
+      setError(e.message);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!report) {
+    return html`<h1 tabindex="-1">Segnalazione</h1>${error ? html`<p class="error" role="alert">${error}</p>` : html`<p role="status">Caricamento…</p>`}`;
+  }
+
+  const transition = async (to) => {
+    const body = { to, public: step.public };
+    if (step.note.trim()) body.note = step.note.trim();
+    if (to === "assigned" && step.team) body.team = step.team;
+    if (to === "forwarded") {
+      if (step.external_body) body.external_body = step.external_body;
+      if (step.external_reference.trim()) body.external_reference = step.external_reference.trim();
+    }
+    if (report.kind === "safety" && step.outcome && (to === "resolved" || to === "rejected")) body.outcome = step.outcome;
+    if (await act("transitions", body, `Stato aggiornato: ${STATUS[to]}.${step.public ? " Il cittadino riceve l'aggiornamento su WhatsApp." : ""}`)) {
+      setStep({ ...step, note: "", external_reference: "" });
+    }
+  };
+  const addNote = async (e) => {
+    e.preventDefault();
+    if (await act("notes", { note: note.note.trim(), public: note.public }, note.public ? "Nota pubblicata: il cittadino la riceve su WhatsApp." : "Nota interna aggiunta.")) {
+      setNote({ note: "", public: false });
+    }
+  };
+  const merge = async (e) => {
+    e.preventDefault();
+    if (await act("merge", { into: into.trim() }, "Segnalata come duplicata: i cittadini seguiranno l'originale.")) setInto("");
+  };
+  // The copy without EXIF/GPS becomes visible on the citizens' portal (the endpoint comes with the portal).
+  const publish = async (photo) => {
+    setBusy(true);
+    setError("");
+    setDone("");
+    try {
+      const answer = await api(`/api/v1/reports/${encodeURIComponent(id)}/photos/${encodeURIComponent(photo.id)}/publish`, { method: "POST" });
+      if (answer && answer.events) setReport(answer);
+      else await load();
+      setDone("Foto pubblicata sul portale (copia senza dati di posizione).");
+    } catch (e) {
+      setError(e.message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const steps = NEXT[report.status] || [];
+  const hamletName = report.hamlet ? tenant.hamlets.features.find((h) => h.id === report.hamlet)?.properties.name || report.hamlet : "—";
+
+  return html`
+    <p><a href=${"#/" + back}>← Torna all'elenco</a></p>
+    <h1 tabindex="-1">${report.kind === "safety" ? "Segnalazione sicurezza" : "Segnalazione"} ${report.number}</h1>
+    <p class="status-line">Stato: <strong class=${"badge s-" + report.status} data-testid="report-status">${STATUS[report.status]}</strong>
+      ${report.team && html` · Squadra: <strong>${named(tenant.teams, report.team)}</strong>`}
+      ${report.external && html` · Inoltrata a: <strong>${report.external.name}</strong>${report.external.reference ? ` (rif. ${report.external.reference})` : ""}`}
+      ${report.duplicate_of && html` · Duplicato di <a href=${`#/${back}/${encodeURIComponent(report.duplicate_of)}`}>${report.duplicate_of}</a>`}
+    </p>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    <p class="done" role="status" aria-live="polite">${done}</p>
+    <div class="detail">
+      <div>
+        <section aria-labelledby="what">
+          <h2 id="what">Che cosa</h2>
+          <p class="report-text">${report.text || html`<em>Nessun testo</em>`}</p>
+          <dl class="facts">
+            ${report.kind === "report" && html`<dt>Categoria</dt><dd>${named(tenant.categories, report.category)}</dd>`}
+            <dt>Frazione</dt><dd>${hamletName}</dd>
+            <dt>Indirizzo</dt><dd>${report.address || (report.location && report.location.address) || "—"}</dd>
+            <dt>Canale</dt><dd>${SOURCE[report.source] || report.source}</dd>
+            <dt>Ricevuta</dt><dd>${when(report.created_at)}</dd>
+            <dt>Cittadini che la seguono</dt><dd>${1 + report.followers}</dd>
+            ${report.outcome && html`<dt>Esito</dt><dd>${OUTCOME[report.outcome] || report.outcome}</dd>`}
+            ${Object.keys(report.contact || {}).length > 0 && html`<dt>Contatto</dt><dd>${Object.values(report.contact).join(" · ")}</dd>`}
+          </dl>
+        </section>
+        <section aria-labelledby="photos">
+          <h2 id="photos">Foto</h2>
+          ${report.photos.length === 0 && html`<p>Nessuna foto.</p>`}
+          <ul class="photos">
+            ${report.photos.map((p, i) => html`<li>
+              ${p.url ? html`<a href=${p.url} target="_blank" rel="noopener"><img src=${p.url} alt=${`Foto ${i + 1} della segnalazione ${report.number}`} /></a>`
+                : html`<span>Foto ${i + 1}: ${p.status === "refused" ? "rifiutata" : "non scaricata"}${p.reason ? ` (${p.reason})` : ""}</span>`}
+              ${report.kind === "report" && p.status === "stored" && (p.public || p.published
+                ? html`<small class="ok">Pubblicata sul portale</small>`
+                : html`<button type="button" class="secondary small" disabled=${busy} aria-label=${`Pubblica sul portale la foto ${i + 1}`}
+                    onClick=${() => publish(p)}>Pubblica sul portale</button>`)}
+            </li>`)}
+          </ul>
+        </section>
+        <section aria-labelledby="where">
+          <h2 id="where">Dove</h2>
+          ${report.location ? html`<p>${report.location.latitude.toFixed(5)}, ${report.location.longitude.toFixed(5)}</p>` : html`<p>Posizione non indicata.</p>`}
+          <${ReportMap} config=${config} hamlets=${tenant.hamlets} reports=${[report]} label=${`Posizione della segnalazione ${report.number}`} height=${260} />
+        </section>
+      </div>
+      <div>
+        <section aria-labelledby="actions" class="panel">
+          <h2 id="actions">Azioni</h2>
+          ${steps.length === 0 && html`<p>Nessuna azione possibile: la segnalazione è chiusa.</p>`}
+          ${steps.length > 0 && html`<form onSubmit=${(e) => e.preventDefault()}>
+            <label for="step-note">Nota per il cambio di stato</label>
+            <textarea id="step-note" rows="2" maxlength="2000" value=${step.note} onInput=${(e) => setStep({ ...step, note: e.target.value })}></textarea>
+            <div class="check"><input id="step-public" type="checkbox" checked=${step.public} onChange=${(e) => setStep({ ...step, public: e.target.checked })} />
+              <label for="step-public">Avvisa il cittadino su WhatsApp</label></div>
+            ${report.kind === "report" && steps.includes("assigned") && html`
+              <label for="step-team">Squadra</label>
+              <select id="step-team" value=${step.team} onChange=${(e) => setStep({ ...step, team: e.target.value })}>
+                <option value="">Quella della categoria</option>
+                ${tenant.teams.map((t) => html`<option value=${t.id}>${t.name}</option>`)}
+              </select>`}
+            ${report.kind === "report" && steps.includes("forwarded") && html`
+              <label for="step-body">Ente competente</label>
+              <select id="step-body" value=${step.external_body} onChange=${(e) => setStep({ ...step, external_body: e.target.value })}>
+                <option value="">Quello della categoria</option>
+                ${tenant.external_bodies.map((b) => html`<option value=${b.id}>${b.name}</option>`)}
+              </select>
+              <label for="step-ref">Riferimento dell'ente (facoltativo)</label>
+              <input id="step-ref" maxlength="120" value=${step.external_reference} onInput=${(e) => setStep({ ...step, external_reference: e.target.value })} />`}
+            ${report.kind === "safety" && html`
+              <label for="step-outcome">Esito (per chiudere)</label>
+              <select id="step-outcome" value=${step.outcome} onChange=${(e) => setStep({ ...step, outcome: e.target.value })}>
+                <option value="">—</option>
+                ${Object.entries(OUTCOME).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+              </select>`}
+            <div class="buttons">
+              ${steps.map((to) => html`<button type="button" disabled=${busy} class=${to === "rejected" ? "danger" : ""}
+                onClick=${() => transition(to)}>${(STEP_FROM[report.status] || {})[to] || STEP[to]}</button>`)}
+            </div>
+          </form>`}
+        </section>
+        <section aria-labelledby="notes" class="panel">
+          <h2 id="notes">Aggiungi una nota</h2>
+          <form onSubmit=${addNote}>
+            <label for="note-text">Nota</label>
+            <textarea id="note-text" rows="2" required maxlength="2000" value=${note.note} onInput=${(e) => setNote({ ...note, note: e.target.value })}></textarea>
+            <div class="check"><input id="note-public" type="checkbox" checked=${note.public} onChange=${(e) => setNote({ ...note, public: e.target.checked })} />
+              <label for="note-public">Pubblica: il cittadino la riceve su WhatsApp</label></div>
+            <button type="submit" disabled=${busy}>Aggiungi nota</button>
+          </form>
+        </section>
+        ${report.status !== "duplicate" && html`<section aria-labelledby="merge" class="panel">
+          <h2 id="merge">Duplicato</h2>
+          <form onSubmit=${merge}>
+            <label for="merge-into">Numero della segnalazione originale</label>
+            <input id="merge-into" required placeholder="es. 2026/12" value=${into} onInput=${(e) => setInto(e.target.value)} />
+            <button type="submit" class="secondary" disabled=${busy}>Unisci come duplicato</button>
+          </form>
+        </section>`}
+        <section aria-labelledby="timeline" class="panel">
+          <h2 id="timeline">Cronologia</h2>
+          <ol class="timeline">
+            ${report.events.map((e) => html`<li>
+              <time datetime=${e.at}>${when(e.at)}</time>
+              <span class="what">${ACTION[e.action] || e.action}${e.status ? `: ${STATUS[e.status] || e.status}` : ""}</span>
+              <span class=${"visibility " + (e.public ? "pub" : "int")}>${e.public ? "pubblica" : "interna"}</span>
+              <span class="actor">${e.actor === "citizen" ? "cittadino" : e.actor === "system" ? "sistema" : e.actor}</span>
+              ${e.note && html`<p class="note">${e.note}</p>`}
+              ${e.data && e.data.team && html`<p class="note">Squadra: ${named(tenant.teams, e.data.team)}</p>`}
+              ${e.data && e.data.external_body && html`<p class="note">Ente: ${named(tenant.external_bodies, e.data.external_body)}</p>`}
+              ${e.data && e.data.original && html`<p class="note">Originale: ${e.data.original}</p>`}
+            </li>`)}
+          </ol>
+        </section>
+      </div>
+    </div>`;
+}

@@ -1,0 +1,112 @@
+// The inbox: reports (or, for the police, safety tips) with filters, a map and a list; new ones appear by themselves.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { html } from "../html.js";
+import { api, query } from "../api.js";
+import { go } from "../router.js";
+import { ReportMap } from "../map.js";
+import { OPEN, SOURCE, STATUS, named, when } from "../labels.js";
+
+const REFRESH_MS = 5000;
+
+export function Inbox({ config, tenant, kind }) {
+  const base = kind === "safety" ? "sicurezza" : "segnalazioni";
+  const [filters, setFilters] = useState({ status: "open", category: "", hamlet: "", team: "", q: "", from: "", to: "" });
+  const [items, setItems] = useState([]);
+  const [next, setNext] = useState(null);
+  const [error, setError] = useState("");
+  const [loaded, setLoaded] = useState(false);
+  const latest = useRef(0);
+  const [text, setText] = useState(""); // typed into Cerca; applied on Enter or leaving the field, not per key
+
+  const params = (cursor) => query({
+    kind, status: filters.status === "open" ? OPEN.join(",") : filters.status, category: filters.category,
+    hamlet: filters.hamlet, team: filters.team, q: filters.q, from: filters.from, to: filters.to, limit: 50, cursor,
+  });
+
+  const load = async () => {
+    const ticket = ++latest.current; // an answer to an older question (other filters) must not overwrite a newer one
+    try {
+      const page = await api("/api/v1/reports" + params());
+      if (ticket !== latest.current) return;
+      setItems(page.items);
+      setNext(page.next);
+      setError("");
+    } catch (e) {
+      setError(e.message);
+    }
+    setLoaded(true);
+  };
+
+  useEffect(() => {
+    load();
+    const timer = setInterval(load, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [JSON.stringify(filters)]);
+
+  const more = async () => {
+    const ticket = latest.current;
+    const page = await api("/api/v1/reports" + params(next));
+    if (ticket !== latest.current) return;
+    setItems([...items, ...page.items]);
+    setNext(page.next);
+  };
+  const set = (name) => (e) => setFilters({ ...filters, [name]: e.target.value });
+  const title = kind === "safety" ? "Segnalazioni alla Polizia municipale" : "Segnalazioni dei cittadini";
+
+  return html`
+    <h1 tabindex="-1">${title}</h1>
+    <form class="filters" role="search" aria-label="Filtri" onSubmit=${(e) => { e.preventDefault(); if (text !== filters.q) setFilters({ ...filters, q: text }); else load(); }}>
+      <div><label for="f-status">Stato</label>
+        <select id="f-status" value=${filters.status} onChange=${set("status")}>
+          <option value="open">Aperte</option><option value="">Tutte</option>
+          ${Object.entries(STATUS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+        </select></div>
+      ${kind === "report" && html`
+        <div><label for="f-category">Categoria</label>
+          <select id="f-category" value=${filters.category} onChange=${set("category")}>
+            <option value="">Tutte</option>
+            ${tenant.categories.map((c) => html`<option value=${c.id}>${c.name}</option>`)}
+          </select></div>
+        <div><label for="f-team">Squadra</label>
+          <select id="f-team" value=${filters.team} onChange=${set("team")}>
+            <option value="">Tutte</option>
+            ${tenant.teams.map((t) => html`<option value=${t.id}>${t.name}</option>`)}
+          </select></div>`}
+      <div><label for="f-hamlet">Frazione</label>
+        <select id="f-hamlet" value=${filters.hamlet} onChange=${set("hamlet")}>
+          <option value="">Tutte</option>
+          ${tenant.hamlets.features.map((h) => html`<option value=${h.id}>${h.properties.name}</option>`)}
+        </select></div>
+      <div><label for="f-q">Cerca</label>
+        <input id="f-q" type="search" placeholder="Numero, testo, indirizzo" value=${text}
+          onInput=${(e) => setText(e.target.value)} onChange=${(e) => setFilters({ ...filters, q: e.target.value })} /></div>
+      <div><label for="f-from">Dal</label><input id="f-from" type="date" value=${filters.from} onChange=${set("from")} /></div>
+      <div><label for="f-to">Al</label><input id="f-to" type="date" value=${filters.to} onChange=${set("to")} /></div>
+      <div class="filter-actions"><button type="submit" class="secondary">Aggiorna</button></div>
+    </form>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    <div class="inbox">
+      <section aria-labelledby="list-title" class="list">
+        <h2 id="list-title">Elenco <span class="count" aria-live="polite">(${items.length}${next ? "+" : ""})</span></h2>
+        ${loaded && !items.length && html`<p>Nessuna segnalazione con questi filtri.</p>`}
+        <table class="reports">
+          <thead><tr><th scope="col">Numero</th><th scope="col">Stato</th>${kind === "report" && html`<th scope="col">Categoria</th>`}<th scope="col">Frazione</th><th scope="col">Testo</th><th scope="col">Ricevuta</th></tr></thead>
+          <tbody>
+            ${items.map((r) => html`<tr class=${"status-" + r.status}>
+              <td><a href=${`#/${base}/${encodeURIComponent(r.id)}`}>${r.number}</a></td>
+              <td><span class=${"badge s-" + r.status}>${STATUS[r.status]}</span></td>
+              ${kind === "report" && html`<td>${named(tenant.categories, r.category)}</td>`}
+              <td>${r.hamlet ? tenant.hamlets.features.find((h) => h.id === r.hamlet)?.properties.name || r.hamlet : "—"}</td>
+              <td class="text">${r.text}${r.photos ? html` <span class="tag">(foto: ${r.photos})</span>` : ""}</td>
+              <td>${when(r.created_at)}<br /><small>${SOURCE[r.source] || r.source}</small></td>
+            </tr>`)}
+          </tbody>
+        </table>
+        ${next && html`<button type="button" class="secondary" onClick=${more}>Carica altre</button>`}
+      </section>
+      <section aria-label="Mappa" class="side">
+        <${ReportMap} config=${config} hamlets=${tenant.hamlets} reports=${items} label="Mappa delle segnalazioni"
+          height=${460} onSelect=${(r) => go(`${base}/${encodeURIComponent(r.id)}`)} />
+      </section>
+    </div>`;
+}
