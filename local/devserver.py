@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -313,6 +314,7 @@ def main() -> None:
     parser.add_argument("--schedule-seconds", type=float, default=os.environ.get("FILO_SCHEDULE_SECONDS") or None,
                         help="fire every schedule at this period instead of its own rate")
     args = parser.parse_args()
+    _stop_on_signals()
     level = os.environ.get("FILO_LOG_LEVEL", "WARNING").upper()
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", level)
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -334,6 +336,15 @@ def main() -> None:
         print("\nStopping Filo Diretto...")
     finally:
         stack.stop()
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop the stack cleanly, even when started from a shell that ignores SIGINT in
+    background jobs (Python leaves an inherited 'ignore' in place)."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _seed_demo_reports(stack: Stack) -> None:
