@@ -6,9 +6,10 @@ from chalice import Blueprint, Response
 from chalicelib.api.auth import Staff, staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.limits import per_subject
+from chalicelib.api.staff import staff_channel
 from chalicelib.services import broadcasting
 from chalicelib.services.abuse import Limit
-from chalicelib.services.staff_access import Forbidden, NotFound, channel_for, record, tenant_of
+from chalicelib.services.staff_access import record, tenant_of
 from chalicelib.store import broadcasts
 from chalicelib.store.broadcasts import Broadcast
 
@@ -31,15 +32,6 @@ def view(b: Broadcast) -> dict:
     }
 
 
-def _channel(staff: Staff, channel_id: str):
-    try:
-        return channel_for(staff, channel_id)
-    except NotFound:
-        raise ApiError(404, "not_found", "No such channel for your comune.") from None
-    except Forbidden as exc:
-        raise ApiError(403, "forbidden", f"Your roles do not give access to the {exc} channel.") from None
-
-
 def _broadcast(staff: Staff, broadcast_id: str) -> Broadcast:
     found = broadcasts.get(staff.tenant_id, broadcast_id) if len(broadcast_id) < 80 else None
     if found is None:
@@ -52,7 +44,7 @@ def _broadcast(staff: Staff, broadcast_id: str) -> Broadcast:
 @staff_only(bp, *ROLES)
 def create_broadcast(staff: Staff):
     data = parse_body(bp.current_request, broadcasting.NewBroadcast)
-    channel = _channel(staff, data.channel)
+    channel = staff_channel(staff, data.channel)
     tenant = tenant_of(staff)
     _creation_caps(staff, tenant)
     try:
@@ -97,7 +89,7 @@ def read_broadcast(staff: Staff, broadcast_id: str):
 @staff_only(bp, *ROLES)
 def preview_broadcast(staff: Staff, broadcast_id: str):
     found = _broadcast(staff, broadcast_id)
-    return broadcasting.preview(found, _channel(staff, found.channel_id), tenant_of(staff))
+    return broadcasting.preview(found, staff_channel(staff, found.channel_id), tenant_of(staff))
 
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}/{action}", methods=["POST"])
@@ -108,7 +100,7 @@ def act_on_broadcast(staff: Staff, broadcast_id: str, action: str):
         raise ApiError(404, "not_found", "Actions are schedule, cancel, pause and resume.")
     found = _broadcast(staff, broadcast_id)
     try:
-        changed = broadcasting.act(found, action, _channel(staff, found.channel_id))
+        changed = broadcasting.act(found, action, staff_channel(staff, found.channel_id))
     except broadcasting.Refused as exc:
         raise ApiError(409, "conflict", str(exc)) from None
     record(staff, f"broadcast.{action}", found.id)

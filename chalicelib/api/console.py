@@ -5,23 +5,12 @@ from chalice import Blueprint
 
 from chalicelib.api.auth import Staff, staff_only
 from chalicelib.api.http import ApiError, json_errors, parse_body, query_param
+from chalicelib.api.staff import staff_channel
 from chalicelib.services import broadcasting, staff_overview
-from chalicelib.services.staff_access import Forbidden, NotFound, channel_for, tenant_of
+from chalicelib.services.staff_access import NotFound, tenant_of
 
 bp = Blueprint(__name__)
 BROADCAST_ROLES = ("admin", "communications")
-MAX_CHANNEL_ID = 64
-
-
-def _channel(staff: Staff, channel_id: str | None, kind: str):
-    if channel_id and len(channel_id) > MAX_CHANNEL_ID:
-        raise ApiError(404, "not_found", "No such channel for your comune.")
-    try:
-        return channel_for(staff, channel_id, kind=None if channel_id else kind)
-    except NotFound:
-        raise ApiError(404, "not_found", "No such channel for your comune.") from None
-    except Forbidden as exc:
-        raise ApiError(403, "forbidden", f"Your roles do not give access to the {exc} channel.") from None
 
 
 @bp.route("/api/v1/tenant", methods=["GET"])
@@ -41,7 +30,7 @@ def tenant(staff: Staff):
 def broadcast_preview(staff: Staff):
     """The preview of a broadcast as composed so far, without saving anything: audience and pre-flight."""
     data = parse_body(bp.current_request, broadcasting.NewBroadcast)
-    channel = _channel(staff, data.channel, "broadcast")
+    channel = staff_channel(staff, data.channel)
     tenant_record = tenant_of(staff)
     try:
         composed = broadcasting.compose(staff, tenant_record, channel, data)
@@ -59,7 +48,7 @@ def subscriber_growth(staff: Staff):
     raw = query_param(request, "weeks", "12")
     if not raw.isdigit() or not 1 <= int(raw) <= staff_overview.MAX_WEEKS:
         raise ApiError(422, "invalid_request", f"weeks must be a number from 1 to {staff_overview.MAX_WEEKS}.")
-    channel = _channel(staff, query_param(request, "channel"), "broadcast")
+    channel = staff_channel(staff, query_param(request, "channel"))
     if channel.kind != "broadcast":
         raise ApiError(422, "invalid_request", "Subscribers over time are for a broadcast channel.")
     return staff_overview.subscriber_growth(channel, int(raw))

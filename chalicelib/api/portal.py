@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import Staff, staff_only
 from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
-from chalicelib.api.limits import body_at_most, per_client
+from chalicelib.api.limits import body_at_most, per_client, too_many
 from chalicelib.api.reports import report_errors
 from chalicelib.services import abuse, portal, report_desk, web_reports
 
@@ -20,26 +20,26 @@ def _not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", what)
 
 
-@bp.route("/public/v1/{tenant}/portal", methods=["GET"])
-@json_errors
-def comune(tenant: str):
+def _map_read(load, tenant: str) -> Response:
+    """A public read of the comune's map data: limited per client, cacheable for a minute, 404 for no comune."""
     per_client(bp.current_request, READS_PER_CLIENT)
     try:
-        body = portal.comune(tenant)
+        body = load(tenant)
     except LookupError:
         raise _not_found("Comune non trovato.") from None
     return Response(body=body, status_code=200, headers={"Cache-Control": MAP_CACHE})
+
+
+@bp.route("/public/v1/{tenant}/portal", methods=["GET"])
+@json_errors
+def comune(tenant: str):
+    return _map_read(portal.comune, tenant)
 
 
 @bp.route("/public/v1/{tenant}/reports", methods=["GET"])
 @json_errors
 def public_reports(tenant: str):
-    per_client(bp.current_request, READS_PER_CLIENT)
-    try:
-        body = portal.public_reports(tenant)
-    except LookupError:
-        raise _not_found("Comune non trovato.") from None
-    return Response(body=body, status_code=200, headers={"Cache-Control": MAP_CACHE})
+    return _map_read(portal.public_reports, tenant)
 
 
 @bp.route("/public/v1/{tenant}/status/{token}", methods=["GET"])
@@ -67,8 +67,7 @@ def file_report(tenant: str):
     except web_reports.FormRefused as exc:
         raise ApiError(422, "invalid_request", str(exc), [{"field": exc.field, "message": str(exc)}]) from None
     except abuse.TooMany as exc:
-        raise ApiError(429, "too_many_requests", "Troppe segnalazioni da questa connessione: riprova più tardi.",
-                       headers={"Retry-After": str(exc.retry_after)}) from None
+        raise too_many(exc, "Troppe segnalazioni da questa connessione: riprova più tardi.") from None
     return Response(body=created, status_code=201)
 
 

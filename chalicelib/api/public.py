@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
-from chalicelib.api.limits import body_at_most
+from chalicelib.api.limits import body_at_most, too_many
 from chalicelib.services import abuse, subscriptions, web_subscriptions
 
 bp = Blueprint(__name__)
@@ -26,8 +26,7 @@ def subscribe(tenant: str):
     except web_subscriptions.FormRefused as exc:
         raise ApiError(422, "invalid_request", str(exc), [{"field": exc.field, "message": str(exc)}]) from None
     except abuse.TooMany as exc:
-        raise ApiError(429, "too_many_requests", "Troppe richieste: riprova più tardi.",
-                       headers={"Retry-After": str(exc.retry_after)}) from None
+        raise too_many(exc, "Troppe richieste: riprova più tardi.") from None
     return Response(status_code=202, body={
         "status": "pending_confirmation",
         "message": "Ti abbiamo scritto su WhatsApp: conferma l'iscrizione rispondendo al messaggio.",

@@ -15,11 +15,12 @@ bp = Blueprint(__name__)
 MAX_CHANNEL_ID = 64  # a phone_number_id; a longer one is no channel (and over DynamoDB's key limit)
 
 
-def _channel(staff: Staff, channel_id: str | None):
+def staff_channel(staff: Staff, channel_id: str | None, default_kind: str | None = "broadcast"):
+    """The channel a staff request names (or the comune's one channel of default_kind), as 404 or 403 answers."""
     if channel_id and len(channel_id) > MAX_CHANNEL_ID:
         raise ApiError(404, "not_found", "No such channel for your comune.")
     try:
-        return channel_for(staff, channel_id, kind=None if channel_id else "broadcast")
+        return channel_for(staff, channel_id, kind=None if channel_id else default_kind)
     except NotFound:
         raise ApiError(404, "not_found", "No such channel for your comune.") from None
     except Forbidden as exc:
@@ -47,7 +48,7 @@ def channels(staff: Staff):
 @staff_only(bp, "admin", "communications", "police")
 def list_subscribers(staff: Staff):
     request = bp.current_request
-    channel = _channel(staff, query_param(request, "channel"))
+    channel = staff_channel(staff, query_param(request, "channel"))
     status = query_param(request, "status")
     if status is not None and status not in STATUSES:
         raise ApiError(422, "invalid_request", f"status must be one of: {', '.join(STATUSES)}.")
@@ -64,7 +65,7 @@ def list_subscribers(staff: Staff):
 @staff_only(bp, "admin", "communications", "police")
 def add_subscriber(staff: Staff):
     data = parse_body(bp.current_request, admin.NewSubscriber)
-    channel = _channel(staff, data.channel)
+    channel = staff_channel(staff, data.channel)
     try:
         subscriber, created = admin.add(staff, tenant_of(staff), channel, data)
     except admin.InvalidSubscriber as exc:
@@ -77,7 +78,7 @@ def add_subscriber(staff: Staff):
 @staff_only(bp, "admin", "communications", "police")
 def import_subscribers(staff: Staff):
     request = bp.current_request
-    channel = _channel(staff, query_param(request, "channel"))
+    channel = staff_channel(staff, query_param(request, "channel"))
     try:
         text = (request.raw_body or b"").decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -94,7 +95,7 @@ def import_subscribers(staff: Staff):
 @json_errors
 @staff_only(bp, "admin", "communications", "police")
 def read_subscriber(staff: Staff, phone: str):
-    channel = _channel(staff, query_param(bp.current_request, "channel"))
+    channel = staff_channel(staff, query_param(bp.current_request, "channel"))
     try:
         return admin.read(staff, channel, admin.subject_key(unquote(phone)))
     except NotFound:
@@ -105,7 +106,7 @@ def read_subscriber(staff: Staff, phone: str):
 @json_errors
 @staff_only(bp, "admin", "communications", "police")
 def erase_subscriber(staff: Staff, phone: str):
-    channel = _channel(staff, query_param(bp.current_request, "channel"))
+    channel = staff_channel(staff, query_param(bp.current_request, "channel"))
     try:
         admin.erase(staff, channel, admin.subject_key(unquote(phone)))
     except NotFound:
@@ -118,7 +119,7 @@ def erase_subscriber(staff: Staff, phone: str):
 @staff_only(bp, "admin", "communications", "police")
 def subscriber_consents(staff: Staff, phone: str):
     channel_id = query_param(bp.current_request, "channel")
-    channels = [_channel(staff, channel_id)] if channel_id else visible_channels(staff)
+    channels = [staff_channel(staff, channel_id)] if channel_id else visible_channels(staff)
     try:
         key = admin.subject_key(unquote(phone))
     except NotFound:
