@@ -18,6 +18,7 @@ from chalicelib.domain import geo
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, Position, Report
 from chalicelib.services import abuse, clock, portal
+from chalicelib.services.report_desk import DeskPosition
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 
@@ -32,12 +33,6 @@ PHOTO_REASONS = {
     "not_an_image": "Un file allegato non è una foto: si possono allegare solo foto JPEG, PNG o WebP.",
     "damaged": "Una foto sembra danneggiata: scegline un'altra.",
 }
-
-
-class WebPosition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
 
 
 class WebPhoto(BaseModel):
@@ -57,7 +52,7 @@ class WebReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: str = Field(min_length=1, max_length=64)
     description: str = Field(min_length=3, max_length=2000)
-    position: WebPosition | None = None
+    position: DeskPosition | None = None  # the same shape as the desk's
     hamlet: str | None = Field(default=None, max_length=64)
     address: str | None = Field(default=None, max_length=200)
     photos: list[WebPhoto] = Field(default_factory=list, max_length=MAX_PHOTOS)
