@@ -55,10 +55,7 @@ def _acknowledge_web(stack: Stack, web, ack) -> None:
     ack(distribution, f"{NAG}AwsSolutions-CFR4",
         "The distribution uses the default *.cloudfront.net certificate, whose viewer security policy CloudFront fixes "
         "and no setting can raise; a custom domain with its ACM certificate would set TLSv1.2_2021 (docs/deploy.md).")
-    handler = next((child for child in stack.node.children if child.node.id.startswith("Custom::CDKBucketDeployment")),
-                   None)
-    if handler is None:  # no deployment at all (cannot happen: config.json is always deployed)
-        return
+    handler = web.deployment_handler()  # config.json is always deployed, so there is one
     ack(handler, f"{NAG}AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
         "AWSLambdaBasicExecutionRole]",
         "aws-cdk-lib's BucketDeployment handler role: the managed policy only lets it write its own CloudWatch logs.")
