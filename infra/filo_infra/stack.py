@@ -67,7 +67,7 @@ class FiloDirettoStack(Stack):
                                    rate_limit=settings.waf_rate_limit)
         web = WebFrontEnds(self, "Web", rest_api_id=rest_api_id, api_stage=chalice_app.API_STAGE,
                            access_logs=data.access_logs, removal=removal)
-        web.deploy(self._web_config(settings, staff, console_url or f"{web.url}/console/"))
+        web.deploy(self._web_config(settings, staff, f"{base or web.url}/console/"))
         if not base:
             Annotations.of(self).add_warning_v2(
                 "filo:public-base-url", "public_base_url is not set: citizens' links point nowhere useful and the "

@@ -290,3 +290,51 @@ def test_once_the_console_url_is_known_the_client_takes_code_with_pkce_and_keeps
     assert set(client["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
     assert client["CallbackURLs"] == [url, url + "index.html"] and client["LogoutURLs"] == [url, url + "index.html"]
     assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"} <= set(client["ExplicitAuthFlows"])
+
+
+# --- the second deploy: public_base_url set ----------------------------------------------------------------------------
+
+BASE = "https://d111111abcdef8.cloudfront.net"
+
+
+@pytest.fixture(scope="module")
+def with_base_url(tmp_path_factory) -> dict:
+    """The stack synthesized again as the second deploy makes it (CloudFormation would refuse a cycle)."""
+    from tests.infra.conftest import STAGE, SYNTH_TIMEOUT, _synth_env
+
+    work = tmp_path_factory.mktemp("synth-base-url")
+    env = _synth_env(work / "cdk.out")
+    env["CDK_CONTEXT_JSON"] = json.dumps({"public_base_url": BASE + "/", "tenant": "comune-esempio",
+                                          "tiles_url": "https://tiles.example.org/{z}/{x}/{y}.png"})
+    result = subprocess.run([sys.executable, str(ROOT / "infra" / "main.py")], cwd=work, env=env,
+                            capture_output=True, text=True, timeout=SYNTH_TIMEOUT)
+    assert result.returncode == 0, result.stderr[-6000:]
+    template = json.loads((work / "cdk.out" / f"{STAGE}.template.json").read_text())
+    template["assembly"] = str(work / "cdk.out")
+    template["path"] = str(work / "cdk.out" / f"{STAGE}.template.json")
+    return template
+
+
+def test_the_second_deploy_has_no_dependency_cycle_and_lints_clean(with_base_url):
+    from tests.infra.test_infra_checks import _cfn_lint
+
+    result = _cfn_lint(with_base_url["path"])  # E3004 would be a circular dependency
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_second_deploy_points_citizens_links_and_the_portal_at_the_distribution(with_base_url):
+    for function in of_type(with_base_url, "AWS::Serverless::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["PUBLIC_BASE_URL"] == BASE  # no trailing slash: the app appends /s/<token>
+        assert variables["PORTAL_URL"] == BASE + "/portal/"
+
+
+def test_the_second_deploy_writes_the_tenant_tiles_and_console_url_to_config_json(with_base_url):
+    (bucket_id,) = [name for name in of_type(with_base_url, "AWS::S3::Bucket") if name.startswith("WebBucket")]
+    (config,) = [d for d in _deployments(with_base_url, bucket_id) if "DestinationBucketKeyPrefix" not in d]
+    text = (_asset_dir(Path(with_base_url["assembly"]), config) / "config.json").read_text()
+    for marker in config["SourceMarkers"][0]:
+        text = text.replace(marker, '"token"')
+    settings = json.loads(text)
+    assert settings["tenant"] == "comune-esempio" and settings["tiles_url"].startswith("https://tiles.example.org/")
+    assert settings["auth"]["redirect_uri"] == settings["auth"]["logout_uri"] == BASE + "/console/"
