@@ -63,7 +63,7 @@ synth: install install-infra ## the CloudFormation templates of one stage (STAGE
 	$(SYNTH_ENV) FILO_STAGE=$(STAGE) $(BIN)/python infra/main.py
 	rm -rf chalice.out
 
-infra-test: install install-infra ## synthesize and check the infra (cdk-nag, cfn-lint, template assertions)
+infra-test: install install-infra web ## synthesize and check the infra (cdk-nag, cfn-lint, template assertions)
 	$(SYNTH_ENV) $(BIN)/python -m pytest tests/infra
 
 clean:

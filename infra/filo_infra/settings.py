@@ -35,7 +35,10 @@ class StageSettings:
     stage: str
     chalice_env: dict[str, str]  # the stage's environment variables in .chalice/config.json
     mail_from: str  # SES-verified sender of emails to external bodies
-    public_base_url: str  # where citizens' links point (a custom domain, or the API URL after the first deploy)
+    public_base_url: str  # where citizens' links point: the WebUrl output after the first deploy, or a custom domain
+    tenant: str  # the comune the portal shows (its tenant_id), written to /config.json
+    tiles_url: str  # the maps' tile URL template in /config.json; empty: no tiles (hamlet outlines and markers only)
+    tiles_attribution: str
     alarm_email: str  # subscribed to the alarm topic when set
     waf: bool  # attach a WAF web ACL (AWS managed rules and a per-IP rate limit) to the API stage
     api_rate_limit: int  # API Gateway steady-state requests per second for the stage
@@ -91,7 +94,10 @@ def stage_settings(stage: str, context) -> StageSettings:
         stage=stage,
         chalice_env=env,
         mail_from=str(value("mail_from", "segnalazioni@filodiretto.example")),
-        public_base_url=str(value("public_base_url", "")),
+        public_base_url=str(value("public_base_url", "")).rstrip("/"),
+        tenant=str(value("tenant", "")),
+        tiles_url=str(value("tiles_url", "")),
+        tiles_attribution=str(value("tiles_attribution", "")),
         alarm_email=str(value("alarm_email", "")),
         waf=_flag(value("waf", prod)),
         api_rate_limit=int(value("api_rate_limit", 200)),

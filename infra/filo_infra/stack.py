@@ -1,4 +1,4 @@
-"""One deployment of Filo Diretto: data stores, secrets, staff pool, the Chalice app, alarms, optional WAF."""
+"""One deployment of Filo Diretto: data stores, secrets, staff pool, the Chalice app, alarms, optional WAF, web."""
 from __future__ import annotations
 
 import json
@@ -17,6 +17,7 @@ from filo_infra.monitoring import Alarms
 from filo_infra.settings import StageSettings
 from filo_infra.staff_pool import StaffPool
 from filo_infra.waf import ApiFirewall
+from filo_infra.web import WebFrontEnds, present_apps
 
 
 class FiloDirettoStack(Stack):
@@ -31,7 +32,13 @@ class FiloDirettoStack(Stack):
                       description="Filo Diretto: tables, queues, photos, secrets and alarm topic at rest")
         data = DataStores(self, "Data", key=key, deletion_protection=settings.deletion_protection)
         secret = self._meta_secret(settings, key, removal)
-        staff = StaffPool(self, "Staff", prefix=prefix, removal=removal)
+        # Citizens' links and the console's sign-in callback need the distribution's address, which the functions
+        # cannot reference (distribution -> API -> functions): they come from public_base_url, set after a first deploy
+        base = settings.public_base_url
+        apps = present_apps()
+        console_url = f"{base}/console/" if base and "console" in apps else ""
+        portal_url = f"{base}/portal/" if base and "portal" in apps else ""
+        staff = StaffPool(self, "Staff", prefix=prefix, removal=removal, console_url=console_url)
         names = chalice_app.function_names(settings)
         roles = FunctionRoles(self, "Functions", data=data, secret=secret, mail_from=settings.mail_from,
                               function_names=names, log_retention_days=settings.log_retention_days)
@@ -42,7 +49,8 @@ class FiloDirettoStack(Stack):
             "STAFF_ISSUER": staff.issuer,
             "STAFF_JWKS_URL": staff.jwks_url,
             "STAFF_AUDIENCE": staff.client.user_pool_client_id,
-            **({"PUBLIC_BASE_URL": settings.public_base_url} if settings.public_base_url else {}),
+            **({"PUBLIC_BASE_URL": base} if base else {}),
+            **({"PORTAL_URL": portal_url} if portal_url else {}),
         }
         app = chalice_app.add_chalice_app(self, settings, roles=roles, data=data, environment=environment)
         api_logging_role = self._api_gateway_logging_role()
@@ -57,13 +65,20 @@ class FiloDirettoStack(Stack):
             firewall = ApiFirewall(self, "Firewall", rest_api_id=rest_api_id, api_stage=chalice_app.API_STAGE,
                                    stage_resource=f"RestAPI{chalice_app.API_STAGE}Stage",
                                    rate_limit=settings.waf_rate_limit)
-        if not settings.public_base_url:
+        web = WebFrontEnds(self, "Web", rest_api_id=rest_api_id, api_stage=chalice_app.API_STAGE,
+                           access_logs=data.access_logs, removal=removal)
+        web.deploy(self._web_config(settings, staff, f"{base or web.url}/console/"))
+        if not base:
             Annotations.of(self).add_warning_v2(
-                "filo:public-base-url", "public_base_url is not set: citizens' links point nowhere useful. Deploy again "
-                "with -c public_base_url=<the ApiUrl output or your domain> (docs/deploy.md).")
-        self._outputs(settings, rest_api_id, staff, data)
+                "filo:public-base-url", "public_base_url is not set: citizens' links point nowhere useful and the "
+                "console cannot sign in yet. Deploy again with -c public_base_url=<the WebUrl output or your domain> "
+                "(docs/deploy.md).")
+        if not settings.tenant:
+            Annotations.of(self).add_warning_v2(
+                "filo:tenant", "tenant is not set: the portal does not know its comune. Deploy with -c tenant=<tenant_id>.")
+        self._outputs(settings, rest_api_id, staff, data, web)
         self.acknowledged = nag.acknowledge(self, data=data, roles=roles, secret=secret,
-                                            api_logging_role=api_logging_role, firewall=firewall)
+                                            api_logging_role=api_logging_role, firewall=firewall, web=web)
 
     def _meta_secret(self, settings: StageSettings, key: kms.Key, removal: RemovalPolicy) -> secretsmanager.Secret:
         """The Meta app secret, webhook verify token (generated here) and access token, read via Powertools."""
@@ -82,7 +97,19 @@ class FiloDirettoStack(Stack):
         apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
         return role
 
-    def _outputs(self, settings: StageSettings, rest_api_id: str, staff: StaffPool, data) -> None:
+    @staticmethod
+    def _web_config(settings: StageSettings, staff: StaffPool, console_url: str) -> dict:
+        """/config.json, read by both front ends at start (local/devserver.py web_config() is the make dev twin)."""
+        return {
+            "tenant": settings.tenant,
+            "api_base": "",  # same origin: CloudFront routes the API paths
+            "tiles_url": settings.tiles_url,
+            "tiles_attribution": settings.tiles_attribution,
+            "auth": {"mode": "cognito", "domain": staff.hosted_ui_url, "client_id": staff.client.user_pool_client_id,
+                     "redirect_uri": console_url, "logout_uri": console_url, "scopes": "openid email profile"},
+        }
+
+    def _outputs(self, settings: StageSettings, rest_api_id: str, staff: StaffPool, data, web: WebFrontEnds) -> None:
         base = f"https://{rest_api_id}.execute-api.{self.region}.{self.url_suffix}/{chalice_app.API_STAGE}"
         CfnOutput(self, "ApiUrl", value=base)
         CfnOutput(self, "WebhookUrl", value=f"{base}/webhooks/meta")
@@ -90,3 +117,8 @@ class FiloDirettoStack(Stack):
         CfnOutput(self, "StaffClientId", value=staff.client.user_pool_client_id)
         CfnOutput(self, "MetaSecretName", value=settings.meta_secret_name)
         CfnOutput(self, "MediaBucket", value=data.buckets["media"].bucket_name)
+        CfnOutput(self, "WebUrl", value=web.url, description="the distribution: public_base_url after the first deploy")
+        for app in web.apps:
+            CfnOutput(self, f"{app.capitalize()}Url", value=f"{web.url}/{app}/")
+        CfnOutput(self, "StaffSignInDomain", value=staff.hosted_ui_url)
+        CfnOutput(self, "WebBucket", value=web.bucket.bucket_name)

@@ -1,4 +1,4 @@
-"""The staff user pool: email sign-in, MFA, the role groups and the immutable custom:tenant attribute."""
+"""The staff user pool: email sign-in, MFA, the role groups, the immutable custom:tenant attribute, the hosted UI."""
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -11,7 +11,9 @@ from chalicelib.api.auth import ROLES
 class StaffPool(Construct):
     """Staff are created by an administrator (no self sign-up); their groups are the app's roles."""
 
-    def __init__(self, scope: Construct, id: str, *, prefix: str, removal: RemovalPolicy):
+    def __init__(self, scope: Construct, id: str, *, prefix: str, removal: RemovalPolicy, console_url: str = ""):
+        """console_url: the deployed console (ends with /). When set, the app client also takes the hosted UI's
+        authorization-code flow with PKCE, with the console as callback and sign-out URL; the password flow stays."""
         super().__init__(scope, id)
         self.pool = cognito.UserPool(
             self, "Pool",
@@ -37,6 +39,7 @@ class StaffPool(Construct):
             user_pool_client_name=f"{prefix}-console",
             generate_secret=False,
             auth_flows=cognito.AuthFlow(user_srp=True, user_password=True),  # password over TLS, then the TOTP challenge
+            **self._hosted_ui_settings(console_url),
             prevent_user_existence_errors=True,
             read_attributes=cognito.ClientAttributes()
             .with_standard_attributes(email=True, email_verified=True)
@@ -47,9 +50,26 @@ class StaffPool(Construct):
             refresh_token_validity=Duration.hours(12),
             enable_token_revocation=True,
         )
+        # the hosted UI (https://<prefix>.auth.<region>.amazoncognito.com): the console signs staff in there
+        self.domain = self.pool.add_domain("HostedUi", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix))
+        self.console_url = console_url
         for role in sorted(ROLES):
             cognito.CfnUserPoolGroup(self, f"Group-{role}", user_pool_id=self.pool.user_pool_id, group_name=role,
                                      description=f"Filo Diretto staff role {role}")
+
+    @staticmethod
+    def _hosted_ui_settings(console_url: str) -> dict:
+        if not console_url:  # the console's address is known after the first deploy (docs/deploy.md)
+            return {"disable_o_auth": True}
+        urls = [console_url, f"{console_url}index.html"]
+        return {"o_auth": cognito.OAuthSettings(
+            flows=cognito.OAuthFlows(authorization_code_grant=True),  # a public client: PKCE, as the console does
+            scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+            callback_urls=urls, logout_urls=urls)}
+
+    @property
+    def hosted_ui_url(self) -> str:
+        return self.domain.base_url()
 
     @property
     def issuer(self) -> str:
