@@ -21,7 +21,7 @@ def one_start() -> float:
     with tempfile.TemporaryDirectory() as folder:
         state = Path(folder) / "dev.json"
         env = {**os.environ, "FILO_API_PORT": str(free_port()), "FILO_SANDBOX_PORT": str(free_port()),
-               "FILO_MOTO_PORT": str(free_port()), "FILO_STATE_FILE": str(state)}
+               "FILO_MOTO_PORT": str(free_port()), "FILO_WEB_PORT": str(free_port()), "FILO_STATE_FILE": str(state)}
         started = time.monotonic()
         process = subprocess.Popen([sys.executable, "-m", "local.devserver"], cwd=ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
