@@ -43,13 +43,22 @@ def dev(tmp_path_factory):
 def test_state_file_has_the_contract_keys(dev):
     state, _ = dev
     for key in ("api_url", "sandbox_url", "webhook_url", "app_secret", "verify_token", "tokens", "channels",
-                "hamlets", "topics"):
+                "hamlets", "topics", "open311_api_key", "console_url", "portal_url", "staff_password"):
         assert key in state, key
     assert set(state["tokens"]) == {"admin", "communications", "technical", "police"}
     assert {c["kind"] for c in state["channels"]} == {"broadcast", "reports", "safety"}
     assert all({"id", "name", "latitude", "longitude"} <= set(h) for h in state["hamlets"])
     assert requests.get(f"{state['api_url']}/health", timeout=5).status_code == 200
     assert requests.get(f"{state['sandbox_url']}/", timeout=5).headers["Content-Type"].startswith("text/html")
+    for app in ("console_url", "portal_url"):  # built by make web, served with the API on one origin
+        page = requests.get(state[app], timeout=5)
+        assert page.status_code == 200 and '<html lang="it">' in page.text, (app, page.status_code)
+    signed_in = requests.post(state["console_url"].replace("/console/", "/local-auth/token"), timeout=5,
+                              json={"username": "technical", "password": state["staff_password"]})
+    assert signed_in.status_code == 200, signed_in.text
+    reports = requests.get(state["console_url"].replace("/console/", "/api/v1/reports"), timeout=5,
+                           headers={"Authorization": f"Bearer {signed_in.json()['id_token']}"})
+    assert reports.status_code == 200 and len(reports.json()["items"]) >= 5  # the demo reports to triage
 
 
 def test_attiva_confirm_disattiva_through_the_sandbox(dev):
