@@ -38,7 +38,7 @@ web: ## build the staff console and the citizen portal (npm ci when the lockfile
 chromium: ## Debian's chromium for the browser tests, where missing (Playwright drives it; no browser download)
 	@command -v chromium >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 dev: install web ## run the whole system locally (moto, app, pollers, scheduler, sandbox, demo comune)
 	$(BIN)/python -m local.devserver
