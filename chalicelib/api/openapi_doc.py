@@ -138,7 +138,8 @@ ME = _obj({"subject": STR, "email": _null(STR), "tenant": STR,
            "roles": {"type": "array", "items": {"enum": sorted(ROLES)}}})
 
 CHANNEL = _obj({"phone_number_id": STR, "kind": {"enum": ["broadcast", "reports", "safety"]}, "name": STR,
-                "display_phone_number": STR})
+                "display_phone_number": STR, "templates": {"type": "array", "items": _obj(
+                    {"name": STR, "language": STR, "category": STR})}})
 
 SUBSCRIBER = _obj(
     {"phone": _null(STR), "user_id": _null(STR), "channel": STR, "status": {"enum": list(subscription_rules.STATUSES)},

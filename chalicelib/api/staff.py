@@ -40,7 +40,8 @@ def me(staff: Staff):
 @staff_only(bp)
 def channels(staff: Staff):
     return {"items": [{"phone_number_id": c.phone_number_id, "kind": c.kind, "name": c.name,
-                       "display_phone_number": c.display_phone_number} for c in visible_channels(staff)]}
+                       "display_phone_number": c.display_phone_number, "templates": c.approved_templates()}
+                      for c in visible_channels(staff)]}
 
 
 @bp.route("/api/v1/subscribers", methods=["GET"])

@@ -130,6 +130,15 @@ class Channel:
     def rate_per_second(self) -> float:
         return float(self.settings.get("rate_per_second", 80))
 
+    def approved_templates(self) -> list[dict[str, str]]:
+        """The channel's templates WhatsApp approved (name, language, category), one per name, for staff to pick."""
+        seen: dict[str, dict[str, str]] = {}
+        for t in self.settings.get("templates", {}).values():
+            if t.get("name") and t.get("status", "APPROVED") == "APPROVED":
+                seen.setdefault(t["name"], {"name": t["name"], "language": t.get("language", "it"),
+                                            "category": t.get("category", "utility")})
+        return list(seen.values())
+
     def template(self, purpose: str) -> dict[str, Any] | None:
         """The approved template this channel uses for a purpose, e.g. subscription_confirm."""
         return self.settings.get("templates", {}).get(purpose)

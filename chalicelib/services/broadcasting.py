@@ -115,8 +115,7 @@ def _content(data: NewBroadcast) -> dict:
 
 
 def _approved(channel: Channel, name: str) -> bool:
-    return any(t.get("name") == name and t.get("status", "APPROVED") == "APPROVED"
-               for t in channel.settings.get("templates", {}).values())
+    return any(t["name"] == name for t in channel.approved_templates())
 
 
 def quiet_hours(channel: Channel) -> DailyWindow | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import re
 import time
 from urllib.parse import quote
 
@@ -148,6 +149,19 @@ def test_communications_sends_a_hamlet_broadcast_and_watches_it_reach_everyone(s
     for number in numbers:
         wait_for(lambda p=number: any(text in m["text"] for m in Phone(stack, BROADCAST, p).inbox()), timeout=10)
     expect(page.get_by_role("link", name="Apri il telefono di prova")).to_have_attribute("href", f"{stack.sandbox_url}/")
+
+
+def test_the_composer_offers_the_channels_approved_templates(stack, page):
+    sign_in(page, stack, "communications")
+    page.get_by_role("link", name="Avvisi").click()
+    page.get_by_label("Modello approvato da WhatsApp").check()
+    choice = page.get_by_label("Modello", exact=True)
+    expect(choice.locator("option")).to_have_text(
+        ["Scegli un modello approvato", "conferma_iscrizione (di servizio, it)", "avviso_comune (di servizio, it)"])
+    choice.select_option("avviso_comune")
+    page.get_by_label("Parametri del modello (uno per riga)").fill("Mercato spostato in piazza")
+    expect(page.get_by_test_id("audience-count")).to_have_text(re.compile(r"^\d+$"))
+    expect(page.locator("p.error")).to_have_count(0)  # the preview took the template: approved, no problem
 
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]

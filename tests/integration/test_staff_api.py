@@ -175,3 +175,11 @@ def test_reads_of_personal_data_are_audited(api):
     assert read["actor"] == "local-communications" and read["target"].endswith("+393351397399")
     assert any(e["action"] == "subscriber.add" for e in entries)
     assert api.call("GET", "/api/v1/audit", role="communications").status_code == 403
+
+
+def test_channels_list_their_approved_templates_for_the_composer(api):
+    items = {c["kind"]: c for c in api.call("GET", "/api/v1/channels", role="admin").json()["items"]}
+    assert {t["name"] for t in items["broadcast"]["templates"]} == {"conferma_iscrizione", "avviso_comune"}
+    assert all(t["language"] == "it" and t["category"] in ("utility", "marketing") for t in items["broadcast"]["templates"])
+    comms = api.call("GET", "/api/v1/channels", role="communications").json()["items"]
+    assert [c["kind"] for c in comms] == ["broadcast"]  # a role sees only its channels' templates

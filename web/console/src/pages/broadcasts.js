@@ -44,10 +44,13 @@ function Composer({ tenant, channels }) {
     if (!form.channel && channels.length) setForm({ ...form, channel: channels[0].phone_number_id });
   }, [channels.length]);
 
+  const approved = (channels.find((c) => c.phone_number_id === form.channel) || {}).templates || [];
+  const templateLanguage = () => (approved.find((t) => t.name === form.template) || {}).language || "it";
+
   const body = (draftText) => {
     const b = { channel: form.channel, audience: { hamlets: form.hamlets, topics: form.topics }, priority: form.priority };
     if (form.mode === "text") b.text = form.text.trim() || draftText;
-    else b.template = { name: form.template.trim() || "modello", language: "it", parameters: form.parameters.split("\n").map((p) => p.trim()).filter(Boolean) };
+    else b.template = { name: form.template.trim() || "modello", language: templateLanguage(), parameters: form.parameters.split("\n").map((p) => p.trim()).filter(Boolean) };
     if (form.when === "later" && form.send_at) b.send_at = new Date(form.send_at).toISOString();
     return b;
   };
@@ -100,8 +103,15 @@ function Composer({ tenant, channels }) {
           <label for="b-text">Testo del messaggio</label>
           <textarea id="b-text" rows="5" maxlength="4096" required value=${form.text} onInput=${set("text")} aria-describedby="b-text-count"></textarea>
           <small id="b-text-count">${form.text.length} / 4096 caratteri</small>` : html`
-          <label for="b-template">Nome del modello</label>
-          <input id="b-template" required pattern="[a-z0-9_]+" value=${form.template} onInput=${set("template")} />
+          <label for="b-template">Modello</label>
+          ${approved.length ? html`
+          <select id="b-template" required value=${form.template} onChange=${set("template")}>
+            <option value="">Scegli un modello approvato</option>
+            ${approved.map((t) => html`<option value=${t.name}>${t.name} (${t.category === "marketing" ? "marketing" : "di servizio"}, ${t.language})</option>`)}
+          </select>` : html`
+          <input id="b-template" required pattern="[a-z0-9_]+" value=${form.template} onInput=${set("template")}
+            aria-describedby="b-template-help" />
+          <small id="b-template-help">Questo numero non ha modelli approvati registrati: scrivi il nome esatto.</small>`}
           <label for="b-params">Parametri del modello (uno per riga)</label>
           <textarea id="b-params" rows="3" value=${form.parameters} onInput=${set("parameters")}></textarea>`}
       </fieldset>
