@@ -40,6 +40,7 @@ class Settings:
     retry_base_seconds: int  # first wait before a deferred send is tried again; doubles each time
     outbound_consumers: int  # the outbound event source's maximum concurrency (pacing splits the rate)
     mail_from: str  # the SES-verified sender of emails to external bodies
+    edge_secret: str  # CloudFront's X-Filo-Edge header value: then its CloudFront-Viewer-Address names the client
 
     def meta_secrets(self) -> MetaSecrets:
         if self.meta_secret_name:
@@ -75,6 +76,7 @@ def get_settings() -> Settings:
         retry_base_seconds=int(env("RETRY_BASE_SECONDS", "30")),
         outbound_consumers=int(env("OUTBOUND_CONSUMERS", "2")),
         mail_from=env("MAIL_FROM", "segnalazioni@filodiretto.example"),
+        edge_secret=env("EDGE_SECRET", ""),
     )
 
 

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import functools
+import hmac
 import json
 from collections.abc import Callable
 from typing import Any
 
 from chalice import Response
 from pydantic import BaseModel, ValidationError
+
+from chalicelib.settings import get_settings
 
 MAX_PAGE = 100
 JSON_ERROR_PREFIXES = ("/api/v1/", "/public/v1/")  # the APIs that promise {"error": ...} for every refusal
@@ -82,5 +85,13 @@ def page_limit(request, default: int = 50) -> int:
 
 
 def client_ip(request) -> str:
+    """Who is calling, for per-client limits. Behind CloudFront, API Gateway's source address is an edge server
+    shared by many citizens; a request that carries the distribution's secret origin header is taken to come
+    through it, and its CloudFront-Viewer-Address ("ip:port") names the client. Without the secret the header is
+    ignored, since anyone may send it straight to API Gateway."""
+    headers = request.headers or {}
+    secret, viewer = get_settings().edge_secret, headers.get("cloudfront-viewer-address")
+    if secret and viewer and hmac.compare_digest(headers.get("x-filo-edge", ""), secret):
+        return viewer.rsplit(":", 1)[0].strip("[]") or "unknown"
     identity = (request.context or {}).get("identity") or {}
     return identity.get("sourceIp") or "unknown"

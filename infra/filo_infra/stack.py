@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Annotations, CfnOutput, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnOutput, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -42,8 +42,13 @@ class FiloDirettoStack(Stack):
         names = chalice_app.function_names(settings)
         roles = FunctionRoles(self, "Functions", data=data, secret=secret, mail_from=settings.mail_from,
                               function_names=names, log_retention_days=settings.log_retention_days)
+        # CloudFront sends this with every API request (X-Filo-Edge); the app then trusts CloudFront-Viewer-Address
+        # as the client's address for its per-client limits. The stack's own id: unknown outside the account, and
+        # neither side needs the other to exist first.
+        edge_secret = Fn.select(2, Fn.split("/", self.stack_id))
         environment = {
             **settings.chalice_env,
+            "EDGE_SECRET": edge_secret,
             "OUTBOUND_CONSUMERS": str(settings.outbound_consumers),
             "MAIL_FROM": settings.mail_from,
             "STAFF_ISSUER": staff.issuer,
@@ -66,7 +71,7 @@ class FiloDirettoStack(Stack):
                                    stage_resource=f"RestAPI{chalice_app.API_STAGE}Stage",
                                    rate_limit=settings.waf_rate_limit)
         web = WebFrontEnds(self, "Web", rest_api_id=rest_api_id, api_stage=chalice_app.API_STAGE,
-                           access_logs=data.access_logs, removal=removal)
+                           access_logs=data.access_logs, removal=removal, edge_secret=edge_secret)
         web.deploy(self._web_config(settings, staff, f"{base or web.url}/console/"))
         if not base:
             Annotations.of(self).add_warning_v2(

@@ -50,11 +50,14 @@ def present_apps(web_dir: Path = ROOT / "web") -> list[str]:
     return [app for app in APPS if app in built + unbuilt]
 
 
+EDGE_HEADER = "X-Filo-Edge"  # chalicelib/api/http.py client_ip reads it
+
+
 class WebFrontEnds(Construct):
     """Private bucket (+ OAC), CloudFront distribution (static apps + API), the apps and /config.json deployed."""
 
     def __init__(self, scope: Construct, id: str, *, rest_api_id: str, api_stage: str, access_logs: s3.IBucket,
-                 removal: RemovalPolicy, web_dir: Path = ROOT / "web"):
+                 removal: RemovalPolicy, edge_secret: str, web_dir: Path = ROOT / "web"):
         super().__init__(scope, id)
         stack = Stack.of(self)
         auto_delete = removal == RemovalPolicy.DESTROY  # built files only: nothing to keep when the stack goes
@@ -106,6 +109,7 @@ class WebFrontEnds(Construct):
             origin_path=f"/{api_stage}",  # /api/v1/me reaches the stage's /api/v1/me, /health its /health
             protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
             origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            custom_headers={EDGE_HEADER: edge_secret},  # tells the app the request came through CloudFront
         )
         api = cloudfront.BehaviorOptions(
             origin=api_origin,

@@ -99,6 +99,17 @@ def test_the_api_paths_go_uncached_to_the_rest_api_stage_with_every_viewer_heade
         assert set(behaviour["AllowedMethods"]) == ALL_METHODS, path
 
 
+def test_the_api_origin_carries_the_edge_secret_every_function_knows(template, distribution):
+    """With it the app counts per-client limits by CloudFront-Viewer-Address (chalicelib/api/http.py client_ip):
+    behind the distribution, API Gateway's source address is only an edge server."""
+    api_origins = [o for o in distribution["Origins"] if "CustomOriginConfig" in o]
+    headers = {h["HeaderName"]: h["HeaderValue"] for o in api_origins for h in o.get("OriginCustomHeaders", [])}
+    edge = headers["X-Filo-Edge"]
+    assert edge == {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+    for function in of_type(template, "AWS::Serverless::Function").values():
+        assert function["Properties"]["Environment"]["Variables"]["EDGE_SECRET"] == edge
+
+
 def test_the_api_paths_are_those_the_local_web_server_proxies(distribution):
     from local.webserver import API_PREFIXES
 

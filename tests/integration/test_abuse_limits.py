@@ -60,3 +60,30 @@ def test_open311_posts_are_size_limited(stack):
     answer = requests.post(f"{stack.api_url}/open311/v2/requests.json", timeout=20,
                            data={"jurisdiction_id": "demo", "description": "x" * 20_000})
     assert answer.status_code == 413
+
+
+def test_behind_cloudfront_each_citizen_has_their_own_allowance_and_the_header_alone_is_not_trusted(
+        stack, tight_bad_signature_limit, monkeypatch):
+    """Through the distribution every request comes from a few edge addresses: with the edge secret, the limit
+    counts CloudFront-Viewer-Address instead; without it (a request straight to API Gateway), the header is
+    ignored, so nobody escapes the limit by inventing addresses."""
+    from chalicelib.settings import get_settings
+
+    monkeypatch.setenv("EDGE_SECRET", "s3cret-edge")
+    get_settings.cache_clear()
+    try:
+        body = text_payload(BROADCAST, "393470009991", "ciao", f"wamid.{uuid.uuid4().hex}")
+
+        def bad(viewer: str, edge: str | None) -> int:
+            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + "0" * 64,
+                       "CloudFront-Viewer-Address": viewer, **({"X-Filo-Edge": edge} if edge else {})}
+            return requests.post(f"{stack.api_url}/webhooks/meta", data=body, headers=headers, timeout=20).status_code
+
+        one = [bad("203.0.113.7:51000", "s3cret-edge") for _ in range(4)]
+        other = [bad("2001:db8::42:51001", "s3cret-edge") for _ in range(3)]
+        assert one == [401, 401, 401, 429] and other == [401, 401, 401]  # two citizens, two allowances
+        forged = [bad(f"198.51.100.{n}:1", "wrong") for n in range(4)] + [bad("198.51.100.9:1", None)]
+        assert forged == [401, 401, 401, 429, 429]  # the header without the secret: the source address counts
+    finally:
+        monkeypatch.delenv("EDGE_SECRET")
+        get_settings.cache_clear()
