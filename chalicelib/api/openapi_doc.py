@@ -214,14 +214,16 @@ KPIS = _obj({
     "considered": COUNT,
 })
 
-GEOMETRY = _null({"type": "object", "required": ["type", "coordinates"],
-                  "properties": {"type": {"enum": ["Polygon", "MultiPolygon"]}, "coordinates": {"type": "array"}}})
+# domain/geo.hamlet_features: what the console's and the portal's maps draw
+HAMLETS = _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": _obj({
+    "type": {"const": "Feature"}, "id": STR,
+    "properties": _obj({"id": STR, "name": STR, "latitude": NUM, "longitude": NUM}),
+    "geometry": _null(_obj({"type": {"enum": ["Polygon", "MultiPolygon"]}, "coordinates": {"type": "array"}},
+                           closed=False))})}})
 _NAMED = {"id": STR, "name": STR}
 TENANT = _obj({
     "id": STR, "name": STR,
-    "hamlets": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": _obj({
-        "type": {"const": "Feature"}, "id": STR, "geometry": GEOMETRY,
-        "properties": _obj({"id": STR, "name": STR, "latitude": NUM, "longitude": NUM})})}}),
+    "hamlets": HAMLETS,
     "topics": {"type": "array", "items": _obj(_NAMED)},
     "categories": {"type": "array", "items": _obj({**_NAMED, "team": _null(STR), "external_body": _null(STR)})},
     "teams": {"type": "array", "items": _obj(_NAMED)},
@@ -235,11 +237,7 @@ PENDING = _obj({"status": {"const": "pending_confirmation"}, "message": STR})
 # the citizen portal: nothing personal (no contact, no citizen's text or address), published photos' public copies
 PORTAL = _obj({
     "tenant": STR, "name": STR, "privacy_notice_url": _null(STR), "privacy_notice_version": _null(STR),
-    "hamlets": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": _obj({
-        "type": {"const": "Feature"}, "id": STR,
-        "properties": _obj({"id": STR, "name": STR, "latitude": NUM, "longitude": NUM}),
-        "geometry": _null(_obj({"type": {"enum": ["Polygon", "MultiPolygon"]}, "coordinates": {"type": "array"}},
-                               closed=False))})}}),
+    "hamlets": HAMLETS,
     "categories": {"type": "array", "items": _obj({"id": STR, "name": STR})},
     "topics": {"type": "array", "items": _obj({"id": STR, "name": STR})},
     "reports_whatsapp": _null({"type": "string", "description": "The reports channel's WhatsApp number."}),

@@ -106,3 +106,13 @@ def is_outside(latitude: float, longitude: float, hamlets: Sequence[Hamlet]) -> 
     if not hamlets or not is_valid_point(latitude, longitude) or hamlet_at(latitude, longitude, hamlets):
         return False
     return all(distance_m(latitude, longitude, h.latitude, h.longitude) > OUTSIDE_MARGIN_M for h in hamlets)
+
+
+def hamlet_features(hamlets: Sequence[Hamlet]) -> dict[str, Any]:
+    """The hamlets as a GeoJSON FeatureCollection for maps: each with its point, and its outline when it has a
+    usable Polygon or MultiPolygon (None otherwise)."""
+    return {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "id": h.id,
+        "properties": {"id": h.id, "name": h.name, "latitude": h.latitude, "longitude": h.longitude},
+        "geometry": h.geometry if h.geometry and h.geometry.get("type") in ("Polygon", "MultiPolygon") else None,
+    } for h in hamlets]}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib.domain import geo
 from chalicelib.domain import reports as rules
 from chalicelib.domain.reports import Report
 from chalicelib.domain.tenancy import Tenant
@@ -42,11 +43,7 @@ def comune(tenant_id: str) -> dict:
         "tenant": found.id, "name": found.name,
         "privacy_notice_url": found.privacy_notice_url or None,
         "privacy_notice_version": found.privacy_notice_version or None,
-        "hamlets": {"type": "FeatureCollection", "features": [{
-            "type": "Feature", "id": h.id,
-            "properties": {"id": h.id, "name": h.name, "latitude": h.latitude, "longitude": h.longitude},
-            "geometry": h.geometry if h.geometry and h.geometry.get("type") in ("Polygon", "MultiPolygon") else None,
-        } for h in found.hamlets]},
+        "hamlets": geo.hamlet_features(found.hamlets),
         "categories": [{"id": c.id, "name": c.name} for c in found.reports.categories],
         "topics": [{"id": t.id, "name": t.name} for t in found.topics],
         "reports_whatsapp": reports_channel.display_phone_number if reports_channel else None,

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain import geo
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.services import clock
@@ -20,10 +21,7 @@ def tenant_view(tenant: Tenant) -> dict:
     reports = tenant.reports
     return {
         "id": tenant.id, "name": tenant.name,
-        "hamlets": {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "id": h.id, "geometry": h.geometry,
-             "properties": {"id": h.id, "name": h.name, "latitude": h.latitude, "longitude": h.longitude}}
-            for h in tenant.hamlets]},
+        "hamlets": geo.hamlet_features(tenant.hamlets),
         "topics": [{"id": t.id, "name": t.name} for t in tenant.topics],
         "categories": [{"id": c.id, "name": c.name, "team": c.team, "external_body": c.external_body}
                        for c in reports.categories],
