@@ -18,7 +18,7 @@ FANOUT_RETRY_BASE = 2  # seconds: a fan-out resumes from its checkpoint, so a fa
 
 def _inbound_record(record: SQSRecord) -> None:
     """A webhook body, or a photo to fetch again (services.photo_refetch)."""
-    if record.body.startswith('{"' + photo_refetch.ENVELOPE + '"'):
+    if photo_refetch.is_refetch(record.body):
         photo_refetch.handle(json.loads(record.body))
         return
     inbound.handle_payload(record.body)

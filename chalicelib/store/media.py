@@ -76,12 +76,17 @@ def delete_report_media(tenant_id: str, report_id: str) -> int:
 
     Deletes current objects only: the bucket is not versioned; if it ever were, old versions would remain.
     """
-    prefix = report_prefix(tenant_id, report_id)
-    pages = _client().get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=prefix,
-                                                                PaginationConfig={"PageSize": _LIST_PAGE})
-    keys = [item["Key"] for page in pages for item in page.get("Contents", [])]  # all listed before any is deleted
+    keys = [item["Key"] for item in _objects(report_prefix(tenant_id, report_id))]  # all listed before any is deleted
     delete_keys(keys)
     return len(keys)
+
+
+def _objects(prefix: str):
+    """Every object under prefix, as list_objects_v2 describes it (Key, LastModified, ...), page by page."""
+    pages = _client().get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=prefix,
+                                                                PaginationConfig={"PageSize": _LIST_PAGE})
+    for page in pages:
+        yield from page.get("Contents", [])
 
 
 def _delete_batch(keys: list[str]) -> None:
@@ -95,13 +100,10 @@ def _delete_batch(keys: list[str]) -> None:
 def report_folders(older_than: datetime) -> dict[tuple[str, str], list[str]]:
     """Every object last written before older_than, grouped by its (tenant, report) folder."""
     folders: dict[tuple[str, str], list[str]] = {}
-    pages = _client().get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix="tenants/",
-                                                                PaginationConfig={"PageSize": _LIST_PAGE})
-    for page in pages:
-        for item in page.get("Contents", []):
-            parts = item["Key"].split("/")
-            if len(parts) >= 5 and parts[2] == "reports" and item["LastModified"] < older_than:
-                folders.setdefault((parts[1], parts[3]), []).append(item["Key"])
+    for item in _objects("tenants/"):
+        parts = item["Key"].split("/")
+        if len(parts) >= 5 and parts[2] == "reports" and item["LastModified"] < older_than:
+            folders.setdefault((parts[1], parts[3]), []).append(item["Key"])
     return folders
 
 
