@@ -144,6 +144,19 @@ def report_with_photo(comune: Comune, phone: Phone, text: str, where: tuple[floa
     wait_text(phone, "Posizione aggiunta|già stato segnalato|già segnalat")
 
 
+def on_every_channel(comune: Comune, number: str, neighbour_number: str, tip: str) -> tuple[dict, dict]:
+    """One number on every channel of the comune: a subscriber, a resident who sent a tip, and the reporter of a
+    pothole a neighbour reported first (so a follower of it). Returns (the neighbour's report, theirs)."""
+    comune.subscribe(number)
+    comune.resident(number).text(tip)
+    wait_for(lambda: comune.reports_of(role="police", kind="safety"))
+    report_with_photo(comune, comune.phone(comune.reports, neighbour_number), "Buca profonda in via Roma", CENTRE)
+    report_with_photo(comune, comune.phone(comune.reports, number), "Una buca enorme in via Roma",
+                      (CENTRE[0] + 0.0002, CENTRE[1]))
+    first, theirs = sorted(comune.reports_of(kind="report"), key=lambda r: r["id"])
+    return first, theirs
+
+
 def media_keys(tenant: str, report_id: str) -> list[str]:
     listed = boto3.client("s3").list_objects_v2(Bucket=bucket_name("media"), Prefix=f"tenants/{tenant}/reports/{report_id}/")
     return [o["Key"] for o in listed.get("Contents", [])]
@@ -216,15 +229,8 @@ def test_records_get_their_ttl_from_the_tenant_setting(stack):
 def test_erasure_of_a_phone_number_across_the_comune(comune, stack):
     number, neighbour_number = new_number(), new_number()
     key = e164(number)
-    comune.subscribe(number)
-    tipster = comune.resident(number)
-    tipster.text("Auto con i finestrini rotti parcheggiata da giorni in via Dante")
-    wait_for(lambda: comune.reports_of(role="police", kind="safety"))
-    neighbour = comune.phone(comune.reports, neighbour_number)
-    report_with_photo(comune, neighbour, "Buca profonda in via Roma", CENTRE)
-    citizen = comune.phone(comune.reports, number)
-    report_with_photo(comune, citizen, "Una buca enorme in via Roma", (CENTRE[0] + 0.0002, CENTRE[1]))
-    first, theirs = sorted(comune.reports_of(kind="report"), key=lambda r: r["id"])
+    first, theirs = on_every_channel(comune, number, neighbour_number,
+                                     "Auto con i finestrini rotti parcheggiata da giorni in via Dante")
     assert theirs["status"] == "duplicate" and comune.report(first["id"])["followers"] == 1
     assert media_keys(comune.tenant, theirs["id"])
     desk = comune.call("POST", "/api/v1/reports", role="technical", json={
@@ -278,15 +284,8 @@ def test_erasure_of_a_phone_number_across_the_comune(comune, stack):
 def test_subject_access_export(comune):
     number, neighbour_number = new_number(), new_number()
     key = e164(number)
-    comune.subscribe(number)
-    tipster = comune.resident(number)
-    tipster.text("Schiamazzi ogni notte nel parcheggio della stazione")
-    wait_for(lambda: comune.reports_of(role="police", kind="safety"))
-    neighbour = comune.phone(comune.reports, neighbour_number)
-    report_with_photo(comune, neighbour, "Buca profonda in via Roma", CENTRE)
-    citizen = comune.phone(comune.reports, number)
-    report_with_photo(comune, citizen, "Una buca enorme in via Roma", (CENTRE[0] + 0.0002, CENTRE[1]))
-    first, theirs = sorted(comune.reports_of(kind="report"), key=lambda r: r["id"])
+    first, theirs = on_every_channel(comune, number, neighbour_number,
+                                     "Schiamazzi ogni notte nel parcheggio della stazione")
     comune.report(theirs["id"])  # the technical office reads it: audited
     assert comune.call("GET", f"/api/v1/subscribers/{key.replace('+', '%2B')}", role="communications",
                        params={"channel": comune.broadcast}).status_code == 200
