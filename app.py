@@ -1,10 +1,12 @@
 """Filo Diretto's entry points: every route, queue consumer and schedule of the system, in one table."""
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
-from chalicelib.api import broadcasts, console, open311, openapi, portal, privacy, public, reports, staff, webhooks
+from chalicelib.api import broadcasts, console, consumers, open311, openapi, portal, privacy, public, reports, staff, webhooks
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import queue_name
-from chalicelib.services import broadcasting, health, media_retention, workers
+from chalicelib.services import health
+from chalicelib.services.broadcasts import schedule
+from chalicelib.services.reports import media_retention
 from chalicelib.settings import get_settings
 
 app = Chalice(app_name="filo-diretto")
@@ -34,25 +36,25 @@ def ready():
 @app.on_sqs_message(queue=queue_name("inbound"), batch_size=10)
 def inbound_worker(event):
     """Verified webhook payloads: messages handled once each, statuses applied."""
-    return workers.process_inbound(event.to_dict(), event.context)
+    return consumers.process_inbound(event.to_dict(), event.context)
 
 
 @app.on_sqs_message(queue=queue_name("outbound"), batch_size=2, maximum_concurrency=get_settings().outbound_consumers)
 def outbound_sender(event):
     """Every message we send: paced per channel (rate / consumers each), one recorded result per recipient."""
-    return workers.process_outbound(event.to_dict(), event.context)
+    return consumers.process_outbound(event.to_dict(), event.context)
 
 
 @app.on_sqs_message(queue=queue_name("fanout"), batch_size=1)
 def fanout_worker(event):
     """A running broadcast's audience, page by page into outbound jobs, checkpointed after each page."""
-    return workers.process_fanout(event.to_dict(), event.context)
+    return consumers.process_fanout(event.to_dict(), event.context)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def start_due_broadcasts(event):
     """Claims broadcasts whose time has come (scheduled -> sending, conditionally)."""
-    return {"started": broadcasting.start_due()}
+    return {"started": schedule.start_due()}
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS))

@@ -123,10 +123,10 @@ def _rate_limit(staff: Staff) -> None:
 def _audit_refusal(staff: Staff, request, status: int) -> None:
     """An authenticated request refused (403) or pointed at nothing of the comune (404: another comune's id, a
     guessed one) goes to the actor's own comune's audit log. The answer stands even if this write fails."""
-    from chalicelib.services import staff_access
+    from chalicelib.services import access
 
     try:
-        staff_access.record(staff, f"refused.{status}", f"{request.method} {_concrete_path(request)}"[:512],
+        access.record(staff, f"refused.{status}", f"{request.method} {_concrete_path(request)}"[:512],
                             request.context.get("requestId"))
     except Exception:  # noqa: BLE001 - the refusal is the answer; a lost audit line is logged, not raised
         logger.exception("could not audit a refused request")

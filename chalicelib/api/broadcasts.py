@@ -7,9 +7,9 @@ from chalicelib.api.auth import Staff, staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.limits import per_subject
 from chalicelib.api.staff import staff_channel
-from chalicelib.services import broadcasting
 from chalicelib.services.abuse import Limit
-from chalicelib.services.staff_access import record, tenant_of
+from chalicelib.services.access import record, tenant_of
+from chalicelib.services.broadcasts import compose, preview
 from chalicelib.store import broadcasts
 from chalicelib.store.broadcasts import Broadcast
 
@@ -43,13 +43,13 @@ def _broadcast(staff: Staff, broadcast_id: str) -> Broadcast:
 @json_errors
 @staff_only(bp, *ROLES)
 def create_broadcast(staff: Staff):
-    data = parse_body(bp.current_request, broadcasting.NewBroadcast)
+    data = parse_body(bp.current_request, compose.NewBroadcast)
     channel = staff_channel(staff, data.channel)
     tenant = tenant_of(staff)
     _creation_caps(staff, tenant)
     try:
-        created = broadcasting.create(staff, tenant, channel, data)
-    except broadcasting.Refused as exc:
+        created = compose.create(staff, tenant, channel, data)
+    except compose.Refused as exc:
         raise ApiError(422, "invalid_broadcast", str(exc)) from None
     record(staff, "broadcast.create", created.id)
     return Response(body=view(created), status_code=201)
@@ -89,7 +89,7 @@ def read_broadcast(staff: Staff, broadcast_id: str):
 @staff_only(bp, *ROLES)
 def preview_broadcast(staff: Staff, broadcast_id: str):
     found = _broadcast(staff, broadcast_id)
-    return broadcasting.preview(found, staff_channel(staff, found.channel_id), tenant_of(staff))
+    return preview.preview(found, staff_channel(staff, found.channel_id), tenant_of(staff))
 
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}/{action}", methods=["POST"])
@@ -100,8 +100,8 @@ def act_on_broadcast(staff: Staff, broadcast_id: str, action: str):
         raise ApiError(404, "not_found", "Actions are schedule, cancel, pause and resume.")
     found = _broadcast(staff, broadcast_id)
     try:
-        changed = broadcasting.act(found, action, staff_channel(staff, found.channel_id))
-    except broadcasting.Refused as exc:
+        changed = compose.act(found, action, staff_channel(staff, found.channel_id))
+    except compose.Refused as exc:
         raise ApiError(409, "conflict", str(exc)) from None
     record(staff, f"broadcast.{action}", found.id)
     return view(changed)

@@ -6,8 +6,9 @@ from chalice import Blueprint
 from chalicelib.api.auth import Staff, staff_only
 from chalicelib.api.http import ApiError, json_errors, parse_body, query_param
 from chalicelib.api.staff import staff_channel
-from chalicelib.services import broadcasting, staff_overview
-from chalicelib.services.staff_access import NotFound, tenant_of
+from chalicelib.services.access import NotFound, tenant_of
+from chalicelib.services.admin import overview
+from chalicelib.services.broadcasts import compose, preview
 
 bp = Blueprint(__name__)
 BROADCAST_ROLES = ("admin", "communications")
@@ -19,7 +20,7 @@ BROADCAST_ROLES = ("admin", "communications")
 def tenant(staff: Staff):
     """The caller's comune: hamlets with their outlines, topics, categories, teams, external bodies."""
     try:
-        return staff_overview.tenant_view(tenant_of(staff))
+        return overview.tenant_view(tenant_of(staff))
     except NotFound:
         raise ApiError(404, "not_found", "Your comune is not set up.") from None
 
@@ -29,14 +30,14 @@ def tenant(staff: Staff):
 @staff_only(bp, *BROADCAST_ROLES)
 def broadcast_preview(staff: Staff):
     """The preview of a broadcast as composed so far, without saving anything: audience and pre-flight."""
-    data = parse_body(bp.current_request, broadcasting.NewBroadcast)
+    data = parse_body(bp.current_request, compose.NewBroadcast)
     channel = staff_channel(staff, data.channel)
     tenant_record = tenant_of(staff)
     try:
-        composed = broadcasting.compose(staff, tenant_record, channel, data)
-    except broadcasting.Refused as exc:
+        composed = compose.compose(staff, tenant_record, channel, data)
+    except compose.Refused as exc:
         raise ApiError(422, "invalid_broadcast", str(exc)) from None
-    return broadcasting.preview(composed, channel, tenant_record)
+    return preview.preview(composed, channel, tenant_record)
 
 
 @bp.route("/api/v1/stats/subscribers", methods=["GET"])
@@ -46,9 +47,9 @@ def subscriber_growth(staff: Staff):
     """Active subscribers of a broadcast channel at the end of each recent week."""
     request = bp.current_request
     raw = query_param(request, "weeks", "12")
-    if not raw.isdigit() or not 1 <= int(raw) <= staff_overview.MAX_WEEKS:
-        raise ApiError(422, "invalid_request", f"weeks must be a number from 1 to {staff_overview.MAX_WEEKS}.")
+    if not raw.isdigit() or not 1 <= int(raw) <= overview.MAX_WEEKS:
+        raise ApiError(422, "invalid_request", f"weeks must be a number from 1 to {overview.MAX_WEEKS}.")
     channel = staff_channel(staff, query_param(request, "channel"))
     if channel.kind != "broadcast":
         raise ApiError(422, "invalid_request", "Subscribers over time are for a broadcast channel.")
-    return staff_overview.subscriber_growth(channel, int(raw))
+    return overview.subscriber_growth(channel, int(raw))

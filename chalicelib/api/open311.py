@@ -10,8 +10,9 @@ from xml.etree import ElementTree
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import client_ip
-from chalicelib.services import abuse, open311
-from chalicelib.services.open311 import Open311Error
+from chalicelib.services import abuse
+from chalicelib.services.reports import open311
+from chalicelib.services.reports.open311 import Open311Error
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)

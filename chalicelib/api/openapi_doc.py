@@ -14,7 +14,12 @@ from chalicelib.api.http import MAX_PAGE
 from chalicelib.domain import broadcasts as broadcast_rules
 from chalicelib.domain import reports as report_rules
 from chalicelib.domain import subscriptions as subscription_rules
-from chalicelib.services import broadcasting, privacy, report_desk, subscriber_admin, web_reports, web_subscriptions
+from chalicelib.services.admin import privacy
+from chalicelib.services.broadcasts import compose
+from chalicelib.services.reports import desk as report_desk
+from chalicelib.services.reports import web_form as report_form
+from chalicelib.services.subscriptions import subscribers as subscriber_admin
+from chalicelib.services.subscriptions import web_form as subscription_form
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -288,9 +293,9 @@ def _items(item: str) -> dict:
 # ---- request bodies from the pydantic models ------------------------------------------------------------
 
 MODELS: tuple[type[BaseModel], ...] = (
-    subscriber_admin.NewSubscriber, broadcasting.NewBroadcast, report_desk.DeskReport, report_desk.Transition,
-    report_desk.Note, report_desk.Merge, web_subscriptions.FormRequest, privacy.SubjectRequest,
-    report_desk.PhotoPublication, web_reports.WebReport,
+    subscriber_admin.NewSubscriber, compose.NewBroadcast, report_desk.DeskReport, report_desk.Transition,
+    report_desk.Note, report_desk.Merge, subscription_form.FormRequest, privacy.SubjectRequest,
+    report_desk.PhotoPublication, report_form.WebReport,
 )
 
 
@@ -408,7 +413,7 @@ def _broadcast_paths() -> dict:
             "post": _op("createBroadcast", "broadcasts", "Compose a broadcast: now, at send_at, or a draft. A normal "
                         "one due in quiet hours waits for their end (status scheduled, due_at).", {
                             "201": _answer("Created.", broadcast, _broadcast_links()), **_errors(400, 404, 422)},
-                        body=_body(broadcasting.NewBroadcast, {
+                        body=_body(compose.NewBroadcast, {
                             "channel": DEMO_BROADCAST, "text": "Via Roma chiusa per lavori fino alle 18",
                             "audience": {"hamlets": ["pieve"], "topics": []}, "priority": "normal", "draft": True}),
                         roles=BROADCAST_ROLES),
@@ -487,7 +492,7 @@ def _console_paths() -> dict:
             "previewNewBroadcast", "broadcasts", "The preview of a broadcast as composed so far, saving nothing: "
             "audience and WhatsApp's pre-flight (the console's live count).", {
                 "200": _answer("The preview.", _ref("Preview")), **_errors(400, 404, 422)},
-            body=_body(broadcasting.NewBroadcast, {"channel": DEMO_BROADCAST, "text": "Via Roma chiusa",
+            body=_body(compose.NewBroadcast, {"channel": DEMO_BROADCAST, "text": "Via Roma chiusa",
                                                    "audience": {"hamlets": ["pieve"], "topics": []}}),
             roles=BROADCAST_ROLES)},
         "/api/v1/stats/subscribers": {"get": _op(
@@ -512,7 +517,7 @@ def _public_paths() -> dict:
             "202": _answer("Confirmation sent (the same answer when already subscribed).", _ref("Pending")),
             **_errors(400, 404, 413, 422, 429, 503)},
         parameters=[_param("tenant", "path", {"type": "string", "minLength": 1}, "The comune's id.", example="demo")],
-        body=_body(web_subscriptions.FormRequest, {"phone": "+39 333 111 2222", "consent": True,
+        body=_body(subscription_form.FormRequest, {"phone": "+39 333 111 2222", "consent": True,
                                                    "hamlets": ["pieve"]}), public=True)}}
 
 
@@ -532,7 +537,7 @@ def _portal_paths() -> dict:
             "post": _op("fileReport", "public", "The portal's report form: numbered and queued like WhatsApp reports. "
                         "Photos in base64 (at most 3, 1.25 MB each); limited per client and per phone; website must "
                         "stay empty.", {"201": _answer("Filed.", _ref("Filed")), **_errors(400, 404, 413, 422, 429)},
-                        parameters=[tenant], body=_body(web_reports.WebReport, {
+                        parameters=[tenant], body=_body(report_form.WebReport, {
                             "category": "strade", "description": "Buca profonda davanti alla scuola",
                             "position": {"latitude": 43.743, "longitude": 10.946}}), public=True)},
         "/public/v1/{tenant}/status/{token}": {"get": _op(

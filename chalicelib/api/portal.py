@@ -8,7 +8,8 @@ from chalicelib.api.auth import Staff, staff_only
 from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
 from chalicelib.api.limits import body_at_most, per_client, too_many
 from chalicelib.api.reports import report_errors
-from chalicelib.services import abuse, portal, report_desk, web_reports
+from chalicelib.services import abuse
+from chalicelib.services.reports import desk, portal, web_form
 
 bp = Blueprint(__name__)
 READS_PER_CLIENT = abuse.Limit("public-read", max_hits=600, window_seconds=600)
@@ -58,13 +59,13 @@ def report_status(tenant: str, token: str):
 @json_errors
 def file_report(tenant: str):
     request = bp.current_request
-    body_at_most(request, web_reports.MAX_BODY_BYTES)
-    form = parse_body(request, web_reports.WebReport)
+    body_at_most(request, web_form.MAX_BODY_BYTES)
+    form = parse_body(request, web_form.WebReport)
     try:
-        created = web_reports.submit(tenant, form, client_ip(request))
+        created = web_form.submit(tenant, form, client_ip(request))
     except LookupError:
         raise _not_found("Comune non trovato.") from None
-    except web_reports.FormRefused as exc:
+    except web_form.FormRefused as exc:
         raise ApiError(422, "invalid_request", str(exc), [{"field": exc.field, "message": str(exc)}]) from None
     except abuse.TooMany as exc:
         raise too_many(exc, "Troppe segnalazioni da questa connessione: riprova più tardi.") from None
@@ -77,5 +78,5 @@ def file_report(tenant: str):
 @staff_only(bp, *REPORT_ROLES)
 @report_errors
 def publish_photo(staff: Staff, report_id: str, photo_id: str):
-    request = parse_body(bp.current_request, report_desk.PhotoPublication)
-    return report_desk.publish_photo(staff, report_id[:40], photo_id[:40], request)
+    request = parse_body(bp.current_request, desk.PhotoPublication)
+    return desk.publish_photo(staff, report_id[:40], photo_id[:40], request)

@@ -5,7 +5,7 @@ from chalice import Blueprint
 
 from chalicelib.api.auth import Staff, staff_only
 from chalicelib.api.http import ApiError, json_errors, parse_body, query_param
-from chalicelib.services import privacy
+from chalicelib.services.admin import privacy
 
 bp = Blueprint(__name__)
 

@@ -5,7 +5,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
 from chalicelib.api.limits import body_at_most, too_many
-from chalicelib.services import abuse, subscriptions, web_subscriptions
+from chalicelib.services import abuse
+from chalicelib.services.subscriptions import conversation, web_form
 
 bp = Blueprint(__name__)
 MAX_FORM_BYTES = 8 * 1024
@@ -16,14 +17,14 @@ MAX_FORM_BYTES = 8 * 1024
 def subscribe(tenant: str):
     request = bp.current_request
     body_at_most(request, MAX_FORM_BYTES)
-    form = parse_body(request, web_subscriptions.FormRequest)
+    form = parse_body(request, web_form.FormRequest)
     try:
-        web_subscriptions.submit(tenant, form, client_ip(request))
-    except subscriptions.NoTemplate:
+        web_form.submit(tenant, form, client_ip(request))
+    except conversation.NoTemplate:
         raise ApiError(503, "unavailable", "L'iscrizione dal sito non è ancora attiva per questo comune.") from None
     except LookupError:
         raise ApiError(404, "not_found", "Comune non trovato.") from None
-    except web_subscriptions.FormRefused as exc:
+    except web_form.FormRefused as exc:
         raise ApiError(422, "invalid_request", str(exc), [{"field": exc.field, "message": str(exc)}]) from None
     except abuse.TooMany as exc:
         raise too_many(exc, "Troppe richieste: riprova più tardi.") from None

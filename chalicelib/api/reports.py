@@ -9,8 +9,9 @@ from chalice import Blueprint, Response
 from chalicelib.api.auth import Staff, staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.domain.reports import NotAllowed
-from chalicelib.services import report_desk, report_kpis, status_page
-from chalicelib.services.staff_access import Forbidden, NotFound
+from chalicelib.services.access import Forbidden, NotFound
+from chalicelib.services.reports import desk, status_page
+from chalicelib.services.reports import kpis as report_kpis
 from chalicelib.store.reports import Conflict
 
 bp = Blueprint(__name__)
@@ -31,7 +32,7 @@ def report_errors(view):
             raise ApiError(403, "forbidden", f"Your roles do not give access to {exc}.") from None
         except NotAllowed as exc:
             raise ApiError(409, "not_allowed", str(exc)) from None
-        except report_desk.InvalidReport as exc:
+        except desk.InvalidReport as exc:
             raise ApiError(422, "invalid_request", str(exc)) from None
         except Conflict:
             raise ApiError(409, "conflict", "The report changed meanwhile: reload it and try again.") from None
@@ -61,7 +62,7 @@ def list_reports(staff: Staff):
     filters = {("text" if k == "q" else k): v for k, v in filters.items() if v}
     filters.update({k: v for k, v in (("since", _time(request, "from")), ("until", _time(request, "to"))) if v})
     try:
-        return report_desk.list_reports(staff, query_param(request, "kind"), filters, page_limit(request, 20),
+        return desk.list_reports(staff, query_param(request, "kind"), filters, page_limit(request, 20),
                                         query_param(request, "cursor"))
     except ValueError as exc:
         raise ApiError(422, "invalid_request", str(exc)) from None
@@ -72,7 +73,7 @@ def list_reports(staff: Staff):
 @staff_only(bp, *ROLES)
 @report_errors
 def create_report(staff: Staff):
-    created = report_desk.create(staff, parse_body(bp.current_request, report_desk.DeskReport))
+    created = desk.create(staff, parse_body(bp.current_request, desk.DeskReport))
     return Response(body=created, status_code=201)
 
 
@@ -90,7 +91,7 @@ def kpis(staff: Staff):
 @staff_only(bp, *ROLES)
 @report_errors
 def read_report(staff: Staff, report_id: str):
-    return report_desk.read(staff, report_id[:40], bp.current_request.context.get("requestId"))
+    return desk.read(staff, report_id[:40], bp.current_request.context.get("requestId"))
 
 
 @bp.route("/api/v1/reports/{report_id}/transitions", methods=["POST"], content_types=["application/json"])
@@ -98,7 +99,7 @@ def read_report(staff: Staff, report_id: str):
 @staff_only(bp, *ROLES)
 @report_errors
 def transition(staff: Staff, report_id: str):
-    return report_desk.transition(staff, report_id[:40], parse_body(bp.current_request, report_desk.Transition))
+    return desk.transition(staff, report_id[:40], parse_body(bp.current_request, desk.Transition))
 
 
 @bp.route("/api/v1/reports/{report_id}/notes", methods=["POST"], content_types=["application/json"])
@@ -106,7 +107,7 @@ def transition(staff: Staff, report_id: str):
 @staff_only(bp, *ROLES)
 @report_errors
 def add_note(staff: Staff, report_id: str):
-    return report_desk.add_note(staff, report_id[:40], parse_body(bp.current_request, report_desk.Note))
+    return desk.add_note(staff, report_id[:40], parse_body(bp.current_request, desk.Note))
 
 
 @bp.route("/api/v1/reports/{report_id}/merge", methods=["POST"], content_types=["application/json"])
@@ -114,7 +115,7 @@ def add_note(staff: Staff, report_id: str):
 @staff_only(bp, *ROLES)
 @report_errors
 def merge(staff: Staff, report_id: str):
-    return report_desk.merge(staff, report_id[:40], parse_body(bp.current_request, report_desk.Merge))
+    return desk.merge(staff, report_id[:40], parse_body(bp.current_request, desk.Merge))
 
 
 @bp.route("/s/{token}", methods=["GET"])

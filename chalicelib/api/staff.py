@@ -8,8 +8,8 @@ from chalice import Blueprint, Response
 from chalicelib.api.auth import Staff, staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.domain.subscriptions import STATUSES
-from chalicelib.services import subscriber_admin as admin
-from chalicelib.services.staff_access import Forbidden, NotFound, channel_for, tenant_of, visible_channels
+from chalicelib.services.access import Forbidden, NotFound, channel_for, tenant_of, visible_channels
+from chalicelib.services.subscriptions import subscribers
 
 bp = Blueprint(__name__)
 MAX_CHANNEL_ID = 64  # a phone_number_id; a longer one is no channel (and over DynamoDB's key limit)
@@ -54,7 +54,7 @@ def list_subscribers(staff: Staff):
     if status is not None and status not in STATUSES:
         raise ApiError(422, "invalid_request", f"status must be one of: {', '.join(STATUSES)}.")
     try:
-        items, cursor = admin.list_page(staff, channel, status, query_param(request, "q"), page_limit(request),
+        items, cursor = subscribers.list_page(staff, channel, status, query_param(request, "q"), page_limit(request),
                                         query_param(request, "cursor"))
     except ValueError:
         raise ApiError(422, "invalid_request", "The cursor is not valid.") from None
@@ -65,11 +65,11 @@ def list_subscribers(staff: Staff):
 @json_errors
 @staff_only(bp, "admin", "communications", "police")
 def add_subscriber(staff: Staff):
-    data = parse_body(bp.current_request, admin.NewSubscriber)
+    data = parse_body(bp.current_request, subscribers.NewSubscriber)
     channel = staff_channel(staff, data.channel)
     try:
-        subscriber, created = admin.add(staff, tenant_of(staff), channel, data)
-    except admin.InvalidSubscriber as exc:
+        subscriber, created = subscribers.add(staff, tenant_of(staff), channel, data)
+    except subscribers.InvalidSubscriber as exc:
         raise ApiError(422, "invalid_subscriber", str(exc)) from None
     return Response(body=subscriber, status_code=201 if created else 200)
 
@@ -85,8 +85,8 @@ def import_subscribers(staff: Staff):
     except UnicodeDecodeError:
         raise ApiError(422, "invalid_csv", "The file must be UTF-8 text.") from None
     try:
-        rows = admin.import_csv(staff, tenant_of(staff), channel, text)
-    except admin.InvalidSubscriber as exc:
+        rows = subscribers.import_csv(staff, tenant_of(staff), channel, text)
+    except subscribers.InvalidSubscriber as exc:
         raise ApiError(422, "invalid_csv", str(exc)) from None
     summary = {k: sum(1 for r in rows if r.result == k) for k in ("created", "updated", "error")}
     return {"summary": summary, "rows": [{k: v for k, v in r.__dict__.items() if v is not None} for r in rows]}
@@ -98,7 +98,7 @@ def import_subscribers(staff: Staff):
 def read_subscriber(staff: Staff, phone: str):
     channel = staff_channel(staff, query_param(bp.current_request, "channel"))
     try:
-        return admin.read(staff, channel, admin.subject_key(unquote(phone)))
+        return subscribers.read(staff, channel, subscribers.subject_key(unquote(phone)))
     except NotFound:
         raise ApiError(404, "not_found", "No such subscriber on this channel.") from None
 
@@ -109,7 +109,7 @@ def read_subscriber(staff: Staff, phone: str):
 def erase_subscriber(staff: Staff, phone: str):
     channel = staff_channel(staff, query_param(bp.current_request, "channel"))
     try:
-        admin.erase(staff, channel, admin.subject_key(unquote(phone)))
+        subscribers.erase(staff, channel, subscribers.subject_key(unquote(phone)))
     except NotFound:
         raise ApiError(404, "not_found", "No such subscriber on this channel.") from None
     return Response(body="", status_code=204)
@@ -122,10 +122,10 @@ def subscriber_consents(staff: Staff, phone: str):
     channel_id = query_param(bp.current_request, "channel")
     channels = [staff_channel(staff, channel_id)] if channel_id else visible_channels(staff)
     try:
-        key = admin.subject_key(unquote(phone))
+        key = subscribers.subject_key(unquote(phone))
     except NotFound:
         raise ApiError(404, "not_found", "Not a phone number.") from None
-    return {"items": admin.consents(staff, channels, key)}
+    return {"items": subscribers.consents(staff, channels, key)}
 
 
 @bp.route("/api/v1/audit", methods=["GET"])
@@ -133,4 +133,4 @@ def subscriber_consents(staff: Staff, phone: str):
 @staff_only(bp, "admin")
 def audit_log(staff: Staff):
     """The latest staff accesses to personal data in this comune, newest first."""
-    return {"items": admin.audit_trail(staff, page_limit(bp.current_request))}
+    return {"items": subscribers.audit_trail(staff, page_limit(bp.current_request))}

@@ -19,7 +19,10 @@ from chalicelib.observability import ref
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import InboundMessage
 from chalicelib.resources import table_name
-from chalicelib.services import clock, outbound, report_intake, subscriptions
+from chalicelib.services import clock
+from chalicelib.services.messaging import outbound
+from chalicelib.services.reports import intake
+from chalicelib.services.subscriptions import conversation
 from chalicelib.store import citizens, directory, queues
 
 logger = Logger(service="filo-diretto", child=True)
@@ -95,9 +98,9 @@ def _handle_message(message: dict) -> None:
     logger.info("message", extra={"channel": channel.phone_number_id, "kind": msg.kind,
                                   "citizen": mask(citizen.phone), "message_id": ref(msg.message_id)})
     if channel.kind == "broadcast":
-        citizen = subscriptions.handle_message(tenant, channel, citizen, msg, now)
+        citizen = conversation.handle_message(tenant, channel, citizen, msg, now)
     else:
-        report_intake.handle_message(tenant, channel, citizen, msg, now)
+        intake.handle_message(tenant, channel, citizen, msg, now)
     citizens.save(with_retention(citizen, now, tenant.retention), now)
 
 

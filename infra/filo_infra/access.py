@@ -41,7 +41,7 @@ FUNCTION_ACCESS: dict[str, Access] = {
     # photos (presigned links, erasure), forwarding emails
     "api_handler": Access(tables=APP_TABLES, sends=("inbound", "outbound", "fanout"), media=True,
                           meta_secret=True, email=True),
-    # inbound also sends to itself: a photo to fetch again later (services/photo_refetch.py)
+    # inbound also sends to itself: a photo to fetch again later (services/reports/photo_refetch.py)
     "inbound_worker": Access(tables=APP_TABLES + ("idempotency",), consumes=("inbound",), sends=("inbound", "outbound"),
                              media=True, meta_secret=True, email=True),
     "outbound_sender": Access(tables=APP_TABLES, consumes=("outbound",), sends=("outbound",), meta_secret=True),

@@ -19,7 +19,9 @@ import requests
 from PIL import ExifTags, Image
 from playwright.sync_api import expect
 
-from chalicelib.services import abuse, web_reports, web_subscriptions
+from chalicelib.services import abuse
+from chalicelib.services.reports import web_form as report_form
+from chalicelib.services.subscriptions import web_form as subscription_form
 from tests.integration.conftest import BROADCAST, REPORTS, Phone
 from tests.waiting import wait_for
 
@@ -40,8 +42,8 @@ ACCESSIBLE_NAMES = """() => [...document.querySelectorAll('a[href], button, inpu
 @pytest.fixture(autouse=True)
 def own_allowances(monkeypatch):
     """Fresh per-client allowances: every test in the session comes from 127.0.0.1."""
-    monkeypatch.setattr(web_reports, "PER_CLIENT", abuse.Limit(f"test-portal-{uuid.uuid4().hex}", 20, 3600))
-    monkeypatch.setattr(web_subscriptions, "PER_CLIENT", abuse.Limit(f"test-portal-sub-{uuid.uuid4().hex}", 20, 3600))
+    monkeypatch.setattr(report_form, "PER_CLIENT", abuse.Limit(f"test-portal-{uuid.uuid4().hex}", 20, 3600))
+    monkeypatch.setattr(subscription_form, "PER_CLIENT", abuse.Limit(f"test-portal-sub-{uuid.uuid4().hex}", 20, 3600))
 
 
 def shot(page, name: str) -> None:

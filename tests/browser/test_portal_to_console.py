@@ -8,7 +8,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from chalicelib.services import abuse, web_reports
+from chalicelib.services import abuse
+from chalicelib.services.reports import web_form
 from local.demo_reports import demo_photo
 from tests.browser.test_console import sign_in
 
@@ -16,7 +17,7 @@ from tests.browser.test_console import sign_in
 @pytest.fixture(autouse=True)
 def own_allowance(monkeypatch):
     """A fresh per-client allowance: every browser test of the session files from 127.0.0.1."""
-    monkeypatch.setattr(web_reports, "PER_CLIENT", abuse.Limit(f"test-portal-console-{uuid.uuid4().hex}", 20, 3600))
+    monkeypatch.setattr(web_form, "PER_CLIENT", abuse.Limit(f"test-portal-console-{uuid.uuid4().hex}", 20, 3600))
 
 
 def test_a_report_filed_on_the_portal_appears_in_the_console_inbox(stack, browser):

@@ -41,9 +41,9 @@ def test_bad_signatures_from_one_client_are_limited_and_meta_is_not(stack, tight
 
 
 def test_the_public_form_is_limited_per_client(stack, monkeypatch):
-    from chalicelib.services import web_subscriptions
+    from chalicelib.services.subscriptions import web_form
 
-    monkeypatch.setattr(web_subscriptions, "PER_CLIENT", abuse.Limit(f"test-form-{uuid.uuid4().hex}", 2, 3600))
+    monkeypatch.setattr(web_form, "PER_CLIENT", abuse.Limit(f"test-form-{uuid.uuid4().hex}", 2, 3600))
     codes = [requests.post(f"{stack.api_url}/public/v1/demo/subscriptions", timeout=20,
                            json={"phone": f"+39 347 444 {n:04d}", "consent": True}).status_code for n in range(3)]
     assert codes[:2] == [202, 202] and codes[2] == 429

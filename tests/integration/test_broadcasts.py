@@ -253,11 +253,11 @@ def test_roles_and_tenants(stack, town, api):
 
 def test_fan_out_resumes_from_its_checkpoint_after_a_crash(stack, town, monkeypatch):
     """The fan-out dies after enqueuing a page but before its checkpoint; the redelivery resumes."""
-    from chalicelib.services import broadcasting
+    from chalicelib.services.broadcasts import fanout
     from chalicelib.store import broadcasts
 
-    monkeypatch.setattr(broadcasting, "PAGE_SIZE", 10)
-    monkeypatch.setattr(broadcasting, "CHUNK_SIZE", 4)
+    monkeypatch.setattr(fanout, "PAGE_SIZE", 10)
+    monkeypatch.setattr(fanout, "CHUNK_SIZE", 4)
     real_checkpoint, calls = broadcasts.checkpoint, []
 
     def crash_on_third(*args, **kwargs):

@@ -10,7 +10,7 @@ import requests
 
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel
-from chalicelib.services.staff_overview import weekly_active
+from chalicelib.services.admin.overview import weekly_active
 from chalicelib.store import directory
 from local.seed import HAMLETS, REPORTS, TOPICS, _square
 

@@ -35,11 +35,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from chalicelib.api import consumers as workers
 from chalicelib.domain.tenancy import Channel
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import StatusUpdate, Text
 from chalicelib.resources import QUEUES, bucket_name
-from chalicelib.services import inbound, outbound, workers
+from chalicelib.services import inbound
+from chalicelib.services.messaging import outbound
 from chalicelib.settings import get_settings
 from chalicelib.store import audit, citizens, deliveries, directory, dynamo, queues
 from chalicelib.store import reports as report_store
@@ -595,7 +597,7 @@ def test_w10_a_photo_that_cannot_be_fetched_is_kept_pending_and_fetched_again_la
 
 
 def test_w10_a_photo_still_unreachable_after_the_last_try_is_failed_and_the_citizen_asked_once(stack, sandbox):
-    from chalicelib.services import photo_refetch
+    from chalicelib.services.reports import photo_refetch
 
     tries = 3 * (1 + photo_refetch.MAX_REFETCHES)  # three quick tries on each of the four fetches
     citizen, before = _photo_that_cannot_be_fetched(stack, sandbox, faults=tries + 10)
@@ -745,7 +747,7 @@ def test_s2_throughput_limit_130429_is_retried(stack, sandbox):
 
 
 def test_s2_throughput_limit_halves_the_pace_which_then_recovers(stack, sandbox, monkeypatch):
-    from chalicelib.services import pacing
+    from chalicelib.services.messaging import pacing
 
     _rate_limited_once(stack, sandbox)
     nominal = outbound.consumer_rate(directory.get_channel(BROADCAST).rate_per_second)
@@ -859,7 +861,7 @@ def test_s6_5xx_is_retried_with_capped_backoff_then_dead_lettered_and_alarmed(st
 
 def test_s6_backoff_has_jitter():
     """Jobs that failed together (a provider outage) come back spread out, each within [step/2, step]."""
-    from chalicelib.services.backoff import backoff
+    from chalicelib.services.messaging.backoff import backoff
 
     delays = [workers.retry_delay(4) for _ in range(200)]  # the local base is 1 s: step 8 s
     in_process = [backoff(0.25, 3, 10.0) for _ in range(200)]  # the third quick retry: step 1 s

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from chalicelib.providers.base import Text
-from chalicelib.services import outbound
+from chalicelib.services.messaging import outbound
 from chalicelib.store import deliveries
 from tests.integration.conftest import BROADCAST
 from tests.waiting import wait_for
@@ -59,7 +59,7 @@ def test_transient_errors_are_retried_with_backoff_until_the_send_goes_through(s
 
 
 def test_retry_delay_doubles_up_to_a_cap_with_jitter(stack):
-    from chalicelib.services.workers import MAX_RETRY_DELAY, retry_delay
+    from chalicelib.api.consumers import MAX_RETRY_DELAY, retry_delay
 
     # the local stack's base is 1 s: receive n waits between half and all of 2^(n-1) seconds, never under 1 s
     for receives, (low, high) in {1: (1, 1), 2: (1, 2), 3: (2, 4), 5: (8, 16)}.items():

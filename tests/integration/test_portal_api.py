@@ -12,14 +12,15 @@ import pytest
 import requests
 from PIL import Image
 
-from chalicelib.services import abuse, web_reports
+from chalicelib.services import abuse
+from chalicelib.services.reports import web_form
 from tests.integration.test_reports import CENTRE, Town, photo_jpeg
 
 
 @pytest.fixture(autouse=True)
 def own_allowance(monkeypatch):
     """A fresh per-client allowance for this test: all tests share one client address (127.0.0.1)."""
-    monkeypatch.setattr(web_reports, "PER_CLIENT", abuse.Limit(f"test-web-report-{uuid.uuid4().hex}", 10, 3600))
+    monkeypatch.setattr(web_form, "PER_CLIENT", abuse.Limit(f"test-web-report-{uuid.uuid4().hex}", 10, 3600))
 
 
 class PortalTown(Town):
@@ -192,11 +193,11 @@ def test_too_large_and_too_many(town, monkeypatch):
     noise = Image.frombytes("RGB", (700, 700), os.urandom(700 * 700 * 3))  # does not compress
     heavy = io.BytesIO()
     noise.save(heavy, "PNG")
-    assert len(heavy.getvalue()) > web_reports.PHOTO_MAX_BYTES
+    assert len(heavy.getvalue()) > web_form.PHOTO_MAX_BYTES
     too_big = file(town, hamlet="colle", photos=[{"data": b64(heavy.getvalue())}])
     assert too_big.status_code == 422 and "troppo grande" in too_big.json()["error"]["message"]
 
-    monkeypatch.setattr(web_reports, "PER_CLIENT", abuse.Limit(f"test-web-report-{uuid.uuid4().hex}", 2, 3600))
+    monkeypatch.setattr(web_form, "PER_CLIENT", abuse.Limit(f"test-web-report-{uuid.uuid4().hex}", 2, 3600))
     codes = [file(town, hamlet="colle").status_code for _ in range(3)]
     assert codes == [201, 201, 429]
     limited = file(town, hamlet="colle")

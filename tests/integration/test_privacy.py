@@ -418,7 +418,7 @@ def test_no_phone_number_reaches_the_logs(comune, caplog):
 
 
 def test_photos_of_a_report_that_expired_are_swept_and_others_stay(comune):
-    from chalicelib.services import media_retention
+    from chalicelib.services.reports import media_retention
 
     kept, expiring = comune.phone(comune.reports, new_number()), comune.phone(comune.reports, new_number())
     report_with_photo(comune, kept, "Lampione spento in piazza", CENTRE)

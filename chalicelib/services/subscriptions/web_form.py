@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.domain import subscriptions as rules
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.subscriptions import Citizen
-from chalicelib.services import abuse, clock, outbound, subscriptions
+from chalicelib.services import abuse, clock
+from chalicelib.services.messaging import outbound
+from chalicelib.services.subscriptions import conversation
 from chalicelib.store import citizens, directory
 
 PER_PHONE = abuse.Limit("form-phone", max_hits=3, window_seconds=24 * 3600)
@@ -55,7 +57,7 @@ def submit(tenant_id: str, form: FormRequest, client: str) -> None:
         channel_id=channel.phone_number_id, tenant_id=tenant.id, phone=phone, created_at=now)
     if citizen.active:
         return  # nothing to confirm; the answer stays the same so the form reveals no one's status
-    template = subscriptions.web_form_confirmation(tenant, channel)
+    template = conversation.web_form_confirmation(tenant, channel)
     citizen = rules.request(citizen, "web_form", now, tuple(form.hamlets), tuple(form.topics))
     citizens.save(citizen, now)
     recipient = outbound.JobRecipient(key=citizen.key, phone=phone)

@@ -16,7 +16,8 @@ from chalicelib.domain import reports as rules
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, Position, Report
 from chalicelib.domain.tenancy import Tenant
-from chalicelib.services import clock, report_status
+from chalicelib.services import clock
+from chalicelib.services.reports import wording
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 
@@ -108,7 +109,7 @@ def post_request(comune: Tenant, api_key: str | None, form: NewRequest) -> dict:
         events=(Event(at=now, actor=f"open311:{partner}", action="created", public=True, status="new",
                       data={k: v for k, v in {"media_url": form.media_url, "device_id": form.device_id}.items() if v}),))
     return {"service_request_id": report.report_id,
-            "service_notice": f"Segnalazione n. {report.number}: {report_status.page_url(report)}"}
+            "service_notice": f"Segnalazione n. {report.number}: {wording.page_url(report)}"}
 
 
 def _partner(comune: Tenant, api_key: str | None) -> str:
@@ -189,7 +190,7 @@ def updates(comune: Tenant, start_date: str | None, end_date: str | None) -> lis
                 found.append((event.at, {
                     "update_id": f"{report.report_id}.{index}", "service_request_id": report.report_id,
                     "status": _status_word(event.status), "updated_datetime": _time(event.at),
-                    "description": redact(event.note or report_status.status_label(comune, event.status)),
+                    "description": redact(event.note or wording.status_label(comune, event.status)),
                     "media_url": ""}))
     return [item for _, item in sorted(found, key=lambda pair: pair[0])][:MAX_RESULTS]
 
@@ -222,7 +223,7 @@ def request_view(comune: Tenant, report: Report) -> dict:
 
 def _status_notes(comune: Tenant, report: Report) -> str:
     notes = [e.note for e in report.events if e.public and e.note]
-    label = report_status.status_label(comune, report.status)
+    label = wording.status_label(comune, report.status)
     return f"{label}: {notes[-1]}" if notes else label
 
 

@@ -9,7 +9,7 @@ from chalicelib.domain.reports import Photo
 from chalicelib.observability import logger
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import ErrorClass, ProviderError
-from chalicelib.services.backoff import backoff
+from chalicelib.services.messaging.backoff import backoff
 from chalicelib.store import media
 
 FETCH_ATTEMPTS = 3

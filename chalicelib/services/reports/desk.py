@@ -12,8 +12,9 @@ from chalicelib.domain import reports as rules
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, NotAllowed, Position, Report
 from chalicelib.domain.tenancy import Tenant
-from chalicelib.services import clock, report_updates, staff_access
-from chalicelib.services.staff_access import Forbidden, NotFound
+from chalicelib.services import access, clock
+from chalicelib.services.access import Forbidden, NotFound
+from chalicelib.services.reports import updates
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 
@@ -109,7 +110,7 @@ def list_reports(staff, kind: str | None, filters: dict[str, Any], limit: int, c
 
 def read(staff, report_id: str, request_id: str | None = None) -> dict:
     report = _visible(staff, report_id)
-    staff_access.record(staff, "report.read", report.report_id, request_id)
+    access.record(staff, "report.read", report.report_id, request_id)
     return detail(report)
 
 
@@ -121,7 +122,7 @@ def _visible(staff, report_id: str) -> Report:
 
 
 def transition(staff, report_id: str, step: Transition) -> dict:
-    tenant = staff_access.tenant_of(staff)
+    tenant = access.tenant_of(staff)
     report = _visible(staff, report_id)
     step = _with_routing(tenant, report, step)
     _check_step(tenant, report, step)
@@ -134,7 +135,7 @@ def transition(staff, report_id: str, step: Transition) -> dict:
     if step.to == "forwarded":
         updated = _forward(tenant, updated, step, staff.subject, now)
     if step.public:
-        report_updates.notify(tenant, updated, updated.events[-1])
+        updates.notify(tenant, updated, updated.events[-1])
     return detail(updated)
 
 
@@ -189,9 +190,9 @@ def _apply_step(tenant: Tenant, report: Report, step: Transition, actor: str, no
 
 def _forward(tenant: Tenant, report: Report, step: Transition, actor: str, now: datetime) -> Report:
     """Email the body in charge with the report and short-lived photo links; record SES's message id."""
-    from chalicelib.services import report_forwarding
+    from chalicelib.services.reports import forwarding
 
-    message_id = report_forwarding.send(tenant, report, FORWARD_LINK_SECONDS)
+    message_id = forwarding.send(tenant, report, FORWARD_LINK_SECONDS)
 
     def edit(current: Report) -> Report:
         return replace(current, external={**current.external, "email_message_id": message_id})
@@ -199,18 +200,18 @@ def _forward(tenant: Tenant, report: Report, step: Transition, actor: str, now: 
 
 
 def add_note(staff, report_id: str, note: Note) -> dict:
-    tenant = staff_access.tenant_of(staff)
+    tenant = access.tenant_of(staff)
     report = _visible(staff, report_id)
     now = clock.now()
     event = Event(at=now, actor=staff.subject, action="note", public=note.public, note=note.note)
     updated = store.change(tenant.id, report.report_id, lambda current: store.with_event(current, event))
     if note.public:
-        report_updates.notify(tenant, updated, event)
+        updates.notify(tenant, updated, event)
     return detail(updated)
 
 
 def merge(staff, report_id: str, request: Merge) -> dict:
-    tenant = staff_access.tenant_of(staff)
+    tenant = access.tenant_of(staff)
     report = _visible(staff, report_id)
     original = _visible(staff, rules.parse_number(request.into, clock.now().year) or request.into)
     if original.report_id == report.report_id or original.kind != report.kind:
@@ -219,7 +220,7 @@ def merge(staff, report_id: str, request: Merge) -> dict:
         raise NotAllowed("this report is already a duplicate")
     merged_into = mark_duplicate(tenant, report, original, staff.subject, clock.now())
     duplicate = store.get(tenant.id, report.report_id)
-    report_updates.notify(tenant, duplicate, duplicate.events[-1], extra={"original": merged_into.number})
+    updates.notify(tenant, duplicate, duplicate.events[-1], extra={"original": merged_into.number})
     return detail(duplicate)
 
 
@@ -249,7 +250,7 @@ def publish_photo(staff, report_id: str, photo_id: str, request: PhotoPublicatio
                       data={"photo": photo_id})
         return store.with_event(current, event, photos=photos)
     updated = store.change(report.tenant_id, report.report_id, edit)
-    staff_access.record(staff, "report.photo." + ("publish" if request.published else "unpublish"),
+    access.record(staff, "report.photo." + ("publish" if request.published else "unpublish"),
                         f"{report.report_id}/{photo_id}")
     return detail(updated)
 
@@ -275,7 +276,7 @@ def mark_duplicate(tenant: Tenant, report: Report, original: Report, actor: str,
 def create(staff, request: DeskReport) -> dict:
     """A report entered by staff; it joins the same queue as WhatsApp ones."""
     visible_kinds(staff, request.kind)
-    tenant = staff_access.tenant_of(staff)
+    tenant = access.tenant_of(staff)
     if request.category and not tenant.reports.category(request.category):
         raise InvalidReport(f"unknown category {request.category!r}")
     if request.hamlet and not tenant.hamlet(request.hamlet):
@@ -292,7 +293,7 @@ def create(staff, request: DeskReport) -> dict:
         contact=contact, text=request.text, category=category, hamlet=hamlet, position=position,
         address=request.address, events=(Event(at=now, actor=staff.subject, action="created", public=True,
                                                 status="new", data={"source": request.source}),))
-    staff_access.record(staff, "report.create", report.report_id)
+    access.record(staff, "report.create", report.report_id)
     return detail(report)
 
 

@@ -20,9 +20,9 @@ from chalicelib.domain.phones import mask
 from chalicelib.observability import count, logger, ref, scrub
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import Content, ErrorClass, ProviderError, Recipient, StatusUpdate, Template
-from chalicelib.services import broadcast_progress as progress
-from chalicelib.services import clock, pacing
-from chalicelib.services.backoff import backoff
+from chalicelib.services import clock
+from chalicelib.services.messaging import pacing, progress
+from chalicelib.services.messaging.backoff import backoff
 from chalicelib.settings import get_settings
 from chalicelib.store import broadcasts, deliveries, directory, queues
 from chalicelib.store.citizens import parse_time

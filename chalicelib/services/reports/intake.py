@@ -15,7 +15,8 @@ from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
 from chalicelib.providers.base import Choice, ChoiceList, Content, InboundMessage, Text
-from chalicelib.services import outbound, photo_refetch, report_status
+from chalicelib.services.messaging import outbound
+from chalicelib.services.reports import photo_refetch, wording
 from chalicelib.store import reports as store
 
 CATEGORY_PREFIX = "cat:"
@@ -141,7 +142,7 @@ def _guess(intake: Intake, text: str) -> str | None:
 
 def _add_photo(intake: Intake, report: Report) -> Report:
     from chalicelib.domain.images import DEFAULT_MAX_BYTES  # the image library loads only when a photo comes
-    from chalicelib.services import photos
+    from chalicelib.services.reports import photos
 
     media = intake.message.media
     max_bytes = int(intake.channel.settings.get("photo_max_bytes", DEFAULT_MAX_BYTES))
@@ -200,7 +201,7 @@ def _acknowledge_new(intake: Intake, report: Report) -> None:
         _safety_receipt(intake, report)
         return
     intake.say("report.receipt", number=report.number, short_number=report.number.split("/")[-1],
-               status_url=report_status.page_url(report), missing=_missing_text(intake, report))
+               status_url=wording.page_url(report), missing=_missing_text(intake, report))
     _ask_category(intake, report)
 
 
@@ -278,11 +279,11 @@ def _after_change(intake: Intake, report: Report) -> None:
     original = open_duplicate_of(intake.tenant, report)
     if original is None:
         return
-    from chalicelib.services import report_desk
+    from chalicelib.services.reports import desk
 
-    merged = report_desk.mark_duplicate(intake.tenant, report, original, actor="system", now=intake.now)
+    merged = desk.mark_duplicate(intake.tenant, report, original, actor="system", now=intake.now)
     intake.replies = [r for r in intake.replies if not isinstance(r, ChoiceList)]
-    intake.say("report.duplicate", number=merged.number, status_url=report_status.page_url(merged))
+    intake.say("report.duplicate", number=merged.number, status_url=wording.page_url(merged))
 
 
 def open_duplicate_of(tenant: Tenant, report: Report) -> Report | None:
@@ -310,7 +311,7 @@ def _answer_status(intake: Intake, argument: str) -> None:
         if not own:
             intake.say("report.status_none")
             return
-        lines = "\n".join(report_status.status_line(intake.tenant, intake.channel, r) for r in own)
+        lines = "\n".join(wording.status_line(intake.tenant, intake.channel, r) for r in own)
         intake.say("report.status_reply", lines=lines)
         return
     report_id = rules.parse_number(argument, intake.now.year)
@@ -318,7 +319,7 @@ def _answer_status(intake: Intake, argument: str) -> None:
     if report is None or report.kind != intake.kind or not report.concerns(intake.subject):
         intake.say("report.not_found", number=argument[:20])
         return
-    intake.replies.append(Text(body=report_status.status_text(intake.tenant, intake.channel, report)))
+    intake.replies.append(Text(body=wording.status_text(intake.tenant, intake.channel, report)))
 
 
 def _queue_replies(intake: Intake) -> None:

@@ -2,7 +2,7 @@
 
 A closed report expires by its DynamoDB TTL (the tenant's `retention.closed_reports`); DynamoDB deletes the
 item and nothing else. The sweep lists the photos bucket and deletes every report folder whose report no
-longer exists. Erasure deletes a report's photos at once (services.report_privacy); the bucket's lifecycle
+longer exists. Erasure deletes a report's photos at once (services.reports.erasure); the bucket's lifecycle
 rule (resources.BUCKETS) remains the backstop for anything both miss.
 """
 from __future__ import annotations

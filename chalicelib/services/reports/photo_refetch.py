@@ -15,8 +15,10 @@ from chalicelib import messages
 from chalicelib.domain.reports import Event, Report
 from chalicelib.observability import logger
 from chalicelib.providers.base import Text
-from chalicelib.services import clock, outbound, report_updates
-from chalicelib.services.backoff import backoff_seconds
+from chalicelib.services import clock
+from chalicelib.services.messaging import outbound
+from chalicelib.services.messaging.backoff import backoff_seconds
+from chalicelib.services.reports import updates
 from chalicelib.settings import get_settings
 from chalicelib.store import citizens, directory, queues
 from chalicelib.store import reports as store
@@ -46,7 +48,7 @@ def is_refetch(raw_body: str) -> bool:
 
 def handle(body: dict) -> None:
     """One re-fetch from the queue: store the photo, try again later, or give up and tell the citizen."""
-    from chalicelib.services import photos  # the image library loads only when a photo comes
+    from chalicelib.services.reports import photos  # the image library loads only when a photo comes
 
     job = Refetch.model_validate(body[ENVELOPE])
     report = store.get(job.tenant_id, job.report_id)
@@ -83,6 +85,6 @@ def _tell_reporter(report: Report, job: Refetch, status: str, reason: str | None
     body = messages.text(text_key, tenant.language, channel.texts, comune=tenant.name, service=channel.name,
                          number=report.number, max_mb=job.max_bytes // (1024 * 1024))
     key = report.reporter.partition("#")[2]
-    recipient = report_updates.recipient_of(key, citizens.get(channel.phone_number_id, key))
+    recipient = updates.recipient_of(key, citizens.get(channel.phone_number_id, key))
     job_id = "photo-" + hashlib.sha256(f"{job.tenant_id}|{job.report_id}|{job.media_id}".encode()).hexdigest()[:32]
     outbound.reply(tenant.id, channel.phone_number_id, recipient, [Text(body=body)], job_id=job_id)

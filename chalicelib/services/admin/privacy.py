@@ -11,8 +11,9 @@ from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, Report
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel
-from chalicelib.services import clock, report_privacy
-from chalicelib.services.staff_access import record
+from chalicelib.services import clock
+from chalicelib.services.access import record
+from chalicelib.services.reports import erasure as report_erasure
 from chalicelib.store import audit, citizens, deliveries, directory
 from chalicelib.store import reports as report_store
 from chalicelib.store.citizens import ConsentEntry
@@ -71,7 +72,7 @@ def erase(staff, raw: str) -> dict:
         ))
         done.append({"channel": channel.phone_number_id, "kind": channel.kind,
                      "citizen_record": "deleted" if held is not None else "none", "consent_ledger": "erasure recorded"})
-    anonymised = report_privacy.forget(staff.tenant_id, [f"{c.phone_number_id}#{key}" for c in channels], phone,
+    anonymised = report_erasure.forget(staff.tenant_id, [f"{c.phone_number_id}#{key}" for c in channels], phone,
                                        staff.subject, now)
     removed = deliveries.delete_all(deliveries.of_recipient(staff.tenant_id, key))
     return {"subject": key, "erased_at": now.isoformat(), "channels": done, "reports_anonymised": anonymised,

@@ -7,8 +7,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.observability import logger, scrub
-from chalicelib.services import broadcasting, inbound, outbound, photo_refetch
-from chalicelib.services.backoff import backoff_seconds
+from chalicelib.services import inbound
+from chalicelib.services.broadcasts import fanout
+from chalicelib.services.messaging import outbound
+from chalicelib.services.messaging.backoff import backoff_seconds
+from chalicelib.services.reports import photo_refetch
 from chalicelib.settings import get_settings
 from chalicelib.store import queues
 
@@ -49,7 +52,7 @@ def _fanout_record(record: SQSRecord) -> None:
     """A failed fan-out comes back within seconds (doubling), not after the queue's visibility timeout:
     it resumes from its checkpoint, and the senders run dry while it waits."""
     try:
-        broadcasting.fan_out_message(json.loads(record.body))
+        fanout.fan_out_message(json.loads(record.body))
     except Exception:
         receives = int(record.attributes.approximate_receive_count or 1)
         queues.delay("fanout", record.receipt_handle, backoff_seconds(FANOUT_RETRY_BASE, receives, MAX_RETRY_DELAY))

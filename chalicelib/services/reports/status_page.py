@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from html import escape
 
-from chalicelib.services import report_status
+from chalicelib.services.reports import wording
 from chalicelib.settings import get_settings
 from chalicelib.store import directory
 from chalicelib.store import reports as store
@@ -41,9 +41,9 @@ def render(token: str) -> str | None:
     return _PAGE.format(
         title=escape(f"Segnalazione {report.number} - {tenant.name}"), comune=escape(tenant.name),
         number=escape(report.number), short_number=escape(report.number.split("/")[-1]),
-        category=escape(report_status.category_label(tenant, report)),
+        category=escape(wording.category_label(tenant, report)),
         hamlet=escape(hamlet.name if hamlet else "posizione non indicata"),
-        status=escape(report_status.status_label(tenant, report.status)), map=_map(report), events="".join(events),
+        status=escape(wording.status_label(tenant, report.status)), map=_map(report), events="".join(events),
         portal=_portal(token))
 
 
@@ -60,9 +60,9 @@ def _portal(token: str) -> str:
 
 
 def _event_line(tenant, event) -> str:
-    parts = [escape(report_status.status_label(tenant, event.status))] if event.status else []
+    parts = [escape(wording.status_label(tenant, event.status))] if event.status else []
     parts += [escape(event.note)] if event.note else []
-    return f"<li><time>{report_status.local_date(event.at)}</time> {': '.join(parts)}</li>"
+    return f"<li><time>{wording.local_date(event.at)}</time> {': '.join(parts)}</li>"
 
 
 def _map(report) -> str:

@@ -13,7 +13,7 @@ from chalicelib.domain.phones import mask
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.providers.base import Buttons, Choice, ChoiceList, Content, InboundMessage, Template, Text
-from chalicelib.services import outbound
+from chalicelib.services.messaging import outbound
 from chalicelib.store import citizens
 from chalicelib.store.citizens import ConsentEntry
 

@@ -12,8 +12,9 @@ from chalicelib.domain import geo
 from chalicelib.domain import reports as rules
 from chalicelib.domain.reports import Report
 from chalicelib.domain.tenancy import Tenant
-from chalicelib.services import clock, report_status
-from chalicelib.services.open311 import redact
+from chalicelib.services import clock
+from chalicelib.services.reports import wording
+from chalicelib.services.reports.open311 import redact
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 
@@ -73,7 +74,7 @@ def status(tenant_id: str, token: str) -> dict:
         raise LookupError("report")
     original = store.get(found.id, report.duplicate_of) if report.duplicate_of else None
     events = [{"at": e.at.isoformat(), "status": e.status,
-               "status_label": report_status.status_label(found, e.status) if e.status else None,
+               "status_label": wording.status_label(found, e.status) if e.status else None,
                "note": redact(e.note) if e.note else None}
               for e in report.events if e.public and (e.status or e.note)]
     return {**_summary(found, report), "comune": found.name, "events": events,
@@ -85,9 +86,9 @@ def _summary(found: Tenant, report: Report) -> dict:
     position = report.position
     return {
         "id": report.report_id, "number": report.number, "category": report.category,
-        "category_name": report_status.category_label(found, report),
+        "category_name": wording.category_label(found, report),
         "hamlet": hamlet.id if hamlet else None, "hamlet_name": hamlet.name if hamlet else None,
-        "status": report.status, "status_label": report_status.status_label(found, report.status),
+        "status": report.status, "status_label": wording.status_label(found, report.status),
         "open": rules.is_open(report.status),
         "created_at": report.created_at.isoformat(timespec="seconds"),
         "updated_at": report.updated_at.isoformat(timespec="seconds"),

@@ -11,8 +11,9 @@ from chalicelib.domain import subscriptions as rules
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
-from chalicelib.services import clock, report_privacy
-from chalicelib.services.staff_access import NotFound, record
+from chalicelib.services import clock
+from chalicelib.services.access import NotFound, record
+from chalicelib.services.reports import erasure as report_erasure
 from chalicelib.store import audit, citizens
 from chalicelib.store.citizens import ConsentEntry
 
@@ -194,7 +195,7 @@ def erase(staff, channel: Channel, key: str) -> None:
         actor=staff.subject,
     ))
     if channel.kind in ("reports", "safety"):
-        report_privacy.forget_citizen(channel.tenant_id, channel.phone_number_id, key, staff.subject, now)
+        report_erasure.forget_citizen(channel.tenant_id, channel.phone_number_id, key, staff.subject, now)
     record(staff, "subscriber.erase", f"{channel.phone_number_id}#{key}")
 
 

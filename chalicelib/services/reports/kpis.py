@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain import kpis
 from chalicelib.services import clock
-from chalicelib.services.report_desk import InvalidReport, visible_kinds
+from chalicelib.services.reports.desk import InvalidReport, visible_kinds
 from chalicelib.store import reports as store
 
 ROME = ZoneInfo("Europe/Rome")

@@ -11,7 +11,9 @@ from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
 from chalicelib.providers.base import Template, Text
-from chalicelib.services import clock, outbound, report_status
+from chalicelib.services import clock
+from chalicelib.services.messaging import outbound
+from chalicelib.services.reports import wording
 from chalicelib.store import citizens, directory
 
 
@@ -42,12 +44,12 @@ def update_text(tenant: Tenant, channel: Channel, report: Report, event: Event, 
     note = f"\n{event.note}" if event.note else ""
     if event.status == "forwarded" and report.external:
         return messages.text("report.update_forwarded", tenant.language, channel.texts, number=report.number,
-                             body=report.external.get("name"), date=report_status.local_date(event.at), note=note)
+                             body=report.external.get("name"), date=wording.local_date(event.at), note=note)
     if event.status == "duplicate" and extra.get("original"):
         note = messages.text("report.duplicate_of", tenant.language, channel.texts, original=extra["original"]) + note
-    status = report_status.status_label(tenant, event.status or report.status)
+    status = wording.status_label(tenant, event.status or report.status)
     return messages.text("report.update", tenant.language, channel.texts, number=report.number,
-                         category=report_status.category_label(tenant, report), status=status, note=note)
+                         category=wording.category_label(tenant, report), status=status, note=note)
 
 
 def _content(tenant: Tenant, channel: Channel, report: Report, event: Event, citizen: Citizen | None, extra: dict):
@@ -57,9 +59,9 @@ def _content(tenant: Tenant, channel: Channel, report: Report, event: Event, cit
     template = channel.template("report_update")
     if not template:
         return None
-    status = report_status.status_label(tenant, event.status or report.status)
+    status = wording.status_label(tenant, event.status or report.status)
     return Template(name=template["name"], language=template.get("language", tenant.language),
-                    body_params=[report.number, status, report_status.page_url(report)])
+                    body_params=[report.number, status, wording.page_url(report)])
 
 
 def recipient_of(key: str, citizen: Citizen | None) -> outbound.JobRecipient:

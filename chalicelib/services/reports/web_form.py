@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from chalicelib.domain import geo
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, Position, Report
-from chalicelib.services import abuse, clock, portal
-from chalicelib.services.report_desk import DeskPosition
+from chalicelib.services import abuse, clock
+from chalicelib.services.reports import portal
+from chalicelib.services.reports.desk import DeskPosition
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 
@@ -145,7 +146,7 @@ def _open(comune, form: WebReport, phone: str | None) -> Report:
 
 
 def _keep_photos(report: Report, checked: list) -> Report:
-    from chalicelib.services import photos
+    from chalicelib.services.reports import photos
 
     kept = tuple(photos.keep(report.tenant_id, report.report_id, uuid.uuid4().hex[:12], content, image)
                  for content, image in checked)
@@ -160,11 +161,11 @@ def _keep_photos(report: Report, checked: list) -> Report:
 
 def _duplicate_check(comune, report: Report) -> Report | None:
     """The same check as WhatsApp intake: an open report nearby in the same category becomes the original."""
-    from chalicelib.services import report_desk, report_intake
+    from chalicelib.services.reports import desk, intake
 
     if report.position is None:
         return None
-    original = report_intake.open_duplicate_of(comune, report)
+    original = intake.open_duplicate_of(comune, report)
     if original is None:
         return None
-    return report_desk.mark_duplicate(comune, report, original, actor="system", now=clock.now())
+    return desk.mark_duplicate(comune, report, original, actor="system", now=clock.now())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalicelib.domain.reports import Report
 from chalicelib.domain.tenancy import Tenant
-from chalicelib.services import report_status
+from chalicelib.services.reports import wording
 from chalicelib.store import mailer, media
 
 
@@ -14,8 +14,8 @@ def send(tenant: Tenant, report: Report, link_seconds: int) -> str:
     lines = [
         f"Il {tenant.name} vi inoltra la segnalazione n. {report.number}, di vostra competenza.",
         "",
-        f"Categoria: {report_status.category_label(tenant, report)}",
-        f"Ricevuta il: {report_status.local_date(report.created_at)}",
+        f"Categoria: {wording.category_label(tenant, report)}",
+        f"Ricevuta il: {wording.local_date(report.created_at)}",
         f"Frazione: {hamlet.name if hamlet else '-'}",
         f"Indirizzo: {report.address or (report.position.address if report.position else None) or '-'}",
     ]
@@ -27,5 +27,5 @@ def send(tenant: Tenant, report: Report, link_seconds: int) -> str:
     if links:
         lines += ["", f"Foto (link validi {link_seconds // 86400 or 1} giorni):", *links]
     lines += ["", f"Per comunicazioni citate il numero {report.number}. Grazie."]
-    subject = f"[{tenant.name}] Segnalazione {report.number}: {report_status.category_label(tenant, report)}"
+    subject = f"[{tenant.name}] Segnalazione {report.number}: {wording.category_label(tenant, report)}"
     return mailer.send(report.external["email"], subject, "\n".join(lines))

@@ -1,0 +1,142 @@
+"""Composing a broadcast: what staff asked for, checked; staff actions on it; what each recipient receives."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from chalicelib.domain.broadcasts import ACTION_RESULT, ACTIONS, PRIORITIES, QUIET_HOURS_DEFAULT, Audience, can, due_time
+from chalicelib.domain.hours import DailyWindow
+from chalicelib.domain.tenancy import Channel, Tenant
+from chalicelib.providers.base import Content, Image, Template, Text
+from chalicelib.services import clock
+from chalicelib.services.broadcasts import schedule
+from chalicelib.store import broadcasts
+from chalicelib.store.broadcasts import Broadcast
+
+MAX_AHEAD = timedelta(days=366)  # how far ahead a broadcast may be scheduled
+
+
+class TemplateInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
+    language: str = Field(default="it", min_length=2, max_length=10)
+    parameters: list[str] = Field(default_factory=list, max_length=10)
+
+
+class AudienceInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hamlets: list[str] = Field(default_factory=list, max_length=50)
+    topics: list[str] = Field(default_factory=list, max_length=50)
+
+
+class NewBroadcast(BaseModel):
+    """What staff send: free text or a template, optionally an image, an audience and a time."""
+
+    model_config = ConfigDict(extra="forbid")
+    channel: str = Field(min_length=1, max_length=64)
+    text: str | None = Field(default=None, min_length=1, max_length=4096)
+    template: TemplateInput | None = None
+    image_url: HttpUrl | None = None
+    audience: AudienceInput = Field(default_factory=AudienceInput)
+    send_at: datetime | None = None
+    priority: str = "normal"
+    draft: bool = False
+
+    @model_validator(mode="after")
+    def _one_content(self) -> NewBroadcast:
+        if (self.text is None) == (self.template is None):
+            raise ValueError("give either text or template, not both")
+        if self.priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+        if self.image_url is not None and self.text is not None and len(self.text) > 1024:
+            raise ValueError("an image caption holds at most 1024 characters")
+        if self.send_at is not None and self.send_at.tzinfo is None:
+            raise ValueError("send_at needs a time zone, e.g. 2026-12-01T09:00:00+01:00")
+        return self
+
+
+class Refused(ValueError):
+    """A broadcast staff cannot send as given; the message says why."""
+
+
+def create(staff, tenant: Tenant, channel: Channel, data: NewBroadcast) -> Broadcast:
+    record = compose(staff, tenant, channel, data)
+    broadcasts.create(record)
+    if record.status == "scheduled" and record.due_at <= clock.now().isoformat():
+        schedule.start(record)
+    return broadcasts.get(tenant.id, record.id)
+
+
+def compose(staff, tenant: Tenant, channel: Channel, data: NewBroadcast) -> Broadcast:
+    """The broadcast staff asked for, checked but not saved (create saves it; the console previews it live)."""
+    if channel.kind != "broadcast":
+        raise Refused("broadcasts go out on a channel of kind 'broadcast'")
+    unknown = [h for h in data.audience.hamlets if not tenant.hamlet(h)]
+    unknown += [t for t in data.audience.topics if not tenant.topic(t)]
+    if unknown:
+        raise Refused(f"unknown hamlet or topic: {', '.join(unknown)}")
+    if data.template and not _approved(channel, data.template.name):
+        raise Refused(f"template '{data.template.name}' is not approved for this channel")
+    now = clock.now()
+    if data.send_at is not None and data.send_at > now + MAX_AHEAD:
+        raise Refused(f"send_at can be at most {MAX_AHEAD.days} days ahead")
+    send_at = max(data.send_at or now, now)
+    return Broadcast(
+        tenant_id=tenant.id, id=f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}", channel_id=channel.phone_number_id,
+        status="draft" if data.draft else "scheduled", content=_content(data),
+        audience=Audience(tuple(data.audience.hamlets), tuple(data.audience.topics)), priority=data.priority,
+        send_at=send_at.isoformat(), due_at=due_time(send_at, data.priority, quiet_hours(channel)).isoformat(),
+        created_by=staff.subject, created_at=now.isoformat(),
+    )
+
+
+def _content(data: NewBroadcast) -> dict:
+    content = {"text": data.text} if data.text is not None else {"template": data.template.model_dump()}
+    if data.image_url is not None:
+        content["image_url"] = str(data.image_url)
+    return content
+
+
+def _approved(channel: Channel, name: str) -> bool:
+    return any(t["name"] == name for t in channel.approved_templates())
+
+
+def quiet_hours(channel: Channel) -> DailyWindow | None:
+    return DailyWindow.parse(channel.settings.get("quiet_hours"), QUIET_HOURS_DEFAULT)
+
+
+def act(broadcast: Broadcast, action: str, channel: Channel) -> Broadcast:
+    """schedule, cancel, pause or resume, with the broadcast's current status checked in the write."""
+    if not can(broadcast.status, action):
+        allowed = ", ".join(sorted(ACTIONS.get(broadcast.status, ()))) or "none"
+        raise Refused(f"a {broadcast.status} broadcast cannot be {action}d (allowed: {allowed})")
+    now = clock.now()
+    target = ACTION_RESULT[action]
+    if action == "resume" and broadcast.started_at is None:
+        target = "scheduled"  # paused before it ever started
+    if not broadcasts.transition(broadcast.tenant_id, broadcast.id, {broadcast.status}, target, now):
+        raise Refused("the broadcast changed meanwhile; reload and try again")
+    if target == "scheduled" and broadcast.due_at <= now.isoformat():
+        schedule.start(replace(broadcast, status="scheduled"))
+    elif target == "sending":
+        schedule.hand_to_fanout(broadcast.tenant_id, broadcast.id)
+    return broadcasts.get(broadcast.tenant_id, broadcast.id)
+
+
+def message_for(broadcast: Broadcast, channel: Channel, tenant: Tenant) -> tuple[Content, Template | None]:
+    """What goes out: the text (with its image) inside the window, the channel's notice template outside."""
+    content = broadcast.content
+    header_image = content.get("image_url")
+    if "template" in content:
+        t = content["template"]
+        return Template(name=t["name"], language=t.get("language", tenant.language),
+                        body_params=t.get("parameters", []), header_image_link=header_image), None
+    text = content["text"]
+    free: Content = Image(link=header_image, caption=text) if header_image else Text(body=text)
+    notice = channel.template("notice")
+    fallback = Template(name=notice["name"], language=notice.get("language", tenant.language),
+                        body_params=[text], header_image_link=header_image) if notice else None
+    return free, fallback

@@ -1,0 +1,71 @@
+"""A broadcast's preview: who it reaches and what WhatsApp will ask of it (templates, window, limits, time)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.domain.broadcasts import in_service_window
+from chalicelib.domain.tenancy import Channel, Tenant
+from chalicelib.providers.base import Template
+from chalicelib.services import clock
+from chalicelib.services.broadcasts.compose import message_for
+from chalicelib.store import citizens
+from chalicelib.store.broadcasts import Broadcast
+
+DEFAULT_MESSAGING_LIMIT = 1000  # unique users outside the 24-hour window per day (Meta tier)
+
+
+def preview(broadcast: Broadcast, channel: Channel, tenant: Tenant) -> dict:
+    """Who it reaches and what WhatsApp will ask of it, with warnings rather than silent truncation."""
+    now = clock.now()
+    audience = outside_window = 0
+    cursor = None
+    while True:
+        page, cursor = citizens.active_page(channel.phone_number_id, cursor, 1000)
+        for citizen in page:
+            if broadcast.audience.includes(citizen.hamlets, citizen.topics):
+                audience += 1
+                outside_window += not in_service_window(citizen.last_inbound_at, now)
+        if cursor is None:
+            break
+    return _preflight(broadcast, channel, tenant, audience, outside_window, now)
+
+
+def _preflight(broadcast: Broadcast, channel: Channel, tenant: Tenant, audience: int, outside_window: int,
+               now: datetime) -> dict:
+    content, fallback = message_for(broadcast, channel, tenant)
+    uses_template = isinstance(content, Template)
+    template = content if uses_template else fallback
+    needs_template = uses_template or outside_window > 0
+    settings = next((t for t in channel.settings.get("templates", {}).values()
+                     if template and t.get("name") == template.name), None)
+    limit = int(channel.settings.get("messaging_limit", DEFAULT_MESSAGING_LIMIT))
+    template_recipients = audience if uses_template else outside_window
+    rate = channel.rate_per_second
+    warnings = []
+    if audience == 0:
+        warnings.append("No active subscriber matches this audience.")
+    if needs_template and template is None:
+        warnings.append(f"{outside_window} recipients are outside the 24-hour window and the channel has no "
+                        "approved notice template: they cannot be reached.")
+    elif needs_template and settings and settings.get("status", "APPROVED") != "APPROVED":
+        warnings.append(f"Template '{template.name}' is {settings.get('status')}, not approved.")
+    if template_recipients > limit:
+        warnings.append(f"{template_recipients} recipients need a template but the channel's messaging limit is "
+                        f"{limit} per 24 hours: WhatsApp will refuse the rest.")
+    due = datetime.fromisoformat(broadcast.due_at)
+    if due > now and broadcast.priority != "alert" and broadcast.due_at != broadcast.send_at:
+        warnings.append(f"Quiet hours: it will go at {due.isoformat()}.")
+    return {
+        "audience": audience,
+        "outside_window": outside_window,
+        "template": {
+            "needed": needs_template, "name": template.name if template else None,
+            "approved": bool(template) and (settings or {}).get("status", "APPROVED") == "APPROVED",
+            "category": (settings or {}).get("category"),
+        },
+        "messaging_limit": limit,
+        "rate_per_second": rate,
+        "estimated_seconds": round(audience / rate, 1) if rate else None,
+        "due_at": broadcast.due_at,
+        "warnings": warnings,
+    }
