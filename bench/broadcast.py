@@ -21,6 +21,8 @@ sys.path.insert(0, str(ROOT))
 import botocore.session  # noqa: E402
 import requests  # noqa: E402
 
+from chalicelib.domain.access import Role  # noqa: E402
+
 CHANNEL = "100000000000001"
 SEND_PATH = ("poller-outbound_sender", "poller-fanout_worker", "sender", "schedule-")
 STATUS_PATH = ("poller-inbound_worker",)
@@ -117,7 +119,7 @@ def run(args) -> dict:
         phones = seed(args.subscribers)
         if args.kill_fanout_after is not None:
             kill_fanout_after(args.kill_fanout_after)
-        token = stack.state()["tokens"]["communications"]
+        token = stack.state()["tokens"][Role.COMMUNICATIONS]
         headers = {"Authorization": f"Bearer {token}"}
         counter.enabled = True
         started = time.monotonic()

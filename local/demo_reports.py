@@ -13,6 +13,7 @@ import time
 import urllib.parse
 import urllib.request
 
+from chalicelib.domain.access import Role
 from local.seed import CHANNELS, TENANT_ID
 
 REPORTS_CHANNEL = next(c.phone_number_id for c in CHANNELS if c.kind == "reports")
@@ -56,7 +57,7 @@ def demo_photo() -> bytes:
 class _Client:
     def __init__(self, stack):
         self.stack = stack
-        self.token = stack.issuer.token(TENANT_ID, ["admin"], subject="local-admin")
+        self.token = stack.issuer.token(TENANT_ID, [Role.ADMIN], subject="local-admin")
 
     def inbound(self, number: str, **message) -> None:
         self._call(f"{self.stack.sandbox_url}/_sandbox/inbound",

@@ -272,7 +272,7 @@ class Stack:
 
     def state(self) -> dict:
         """What tools and tests need to drive the stack (.local/dev.json)."""
-        from local.issuer import ROLES
+        from chalicelib.domain.access import ROLES
         from local.seed import CHANNELS, HAMLETS, TENANT_ID, TOPICS
 
         return {

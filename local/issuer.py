@@ -10,7 +10,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 ISSUER = "http://127.0.0.1/local-issuer"
 AUDIENCE = "filo-diretto-local"
-ROLES = ("admin", "communications", "technical", "police")
 
 
 class LocalIssuer:

@@ -10,16 +10,15 @@ import hmac
 import os
 import secrets
 
-from local.issuer import ROLES, LocalIssuer
+from chalicelib.domain.access import ROLES, Role
+from local.issuer import LocalIssuer
 
 TOKEN_SECONDS = 8 * 3600
-USERS = {  # username: (roles, display name); one per role, and the username is the role
-    "admin": (["admin"], "Amministratore"),
-    "communications": (["communications"], "Ufficio comunicazione"),
-    "technical": (["technical"], "Ufficio tecnico"),
-    "police": (["police"], "Polizia municipale"),
+DEMO_NAMES = {  # the display name (the token's `name`) of each role's demo user
+    Role.ADMIN: "Amministratore", Role.COMMUNICATIONS: "Ufficio comunicazione", Role.TECHNICAL: "Ufficio tecnico",
+    Role.POLICE: "Polizia municipale",
 }
-assert set(USERS) == set(ROLES)
+USERS = {role.value: ([role.value], DEMO_NAMES[role]) for role in ROLES}  # username: (roles, name); username = role
 
 
 class StaffSignIn:

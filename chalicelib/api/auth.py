@@ -3,32 +3,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
 import jwt
 
 from chalicelib.api.http import ApiError
 from chalicelib.api.limits import per_subject
+from chalicelib.domain.access import Capability, Staff, parse_roles, roles_for
 from chalicelib.domain.tenancy import DEFAULT_LIMITS
 from chalicelib.observability import count, logger
 from chalicelib.services.abuse import Limit
 from chalicelib.settings import get_settings, staff_jwks_keys
 from chalicelib.store import directory
 
-ROLES = frozenset({"admin", "communications", "technical", "police"})
 ALGORITHMS = ["RS256"]
-
-
-@dataclass(frozen=True)
-class Staff:
-    subject: str
-    email: str | None
-    tenant_id: str
-    roles: frozenset[str]
-
-    def has_any(self, roles: frozenset[str] | set[str]) -> bool:
-        return bool(self.roles & set(roles))
+MAX_NAME = 128  # a display name longer than this is cut: it only labels the staff member in the console
 
 
 class _InlineKeys:
@@ -84,13 +73,17 @@ def authenticate(headers) -> Staff:
     if not tenant:
         raise _unauthorized("no-tenant", "The token carries no tenant.")
     groups = claims.get("cognito:groups") or []
-    return Staff(subject=claims["sub"], email=claims.get("email"), tenant_id=tenant,
-                 roles=frozenset(g for g in groups if g in ROLES))
+    return Staff(subject=claims["sub"], tenant_id=tenant, roles=parse_roles(groups if isinstance(groups, list) else []),
+                 name=_text(claims.get("name")), email=_text(claims.get("email")) or None)
 
 
-def staff_only(blueprint, *roles: str) -> Callable:
-    """Decorate a view: authenticate, check one of roles (none given: any staff), pass Staff first."""
-    allowed = frozenset(roles)
+def _text(value) -> str:
+    return value.strip()[:MAX_NAME] if isinstance(value, str) else ""
+
+
+def staff_only(blueprint, *capabilities: Capability) -> Callable:
+    """Decorate a view: authenticate, check any one of the capabilities (none given: any staff), pass Staff first."""
+    needed = frozenset(capabilities)
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -99,14 +92,16 @@ def staff_only(blueprint, *roles: str) -> Callable:
             staff = authenticate(request.headers)
             _rate_limit(staff)
             try:
-                if allowed and not staff.has_any(allowed):
-                    raise ApiError(403, "forbidden", f"This needs one of the roles: {', '.join(sorted(allowed))}.")
+                if needed and not staff.may(*needed):
+                    roles = ", ".join(sorted(roles_for(needed)))
+                    raise ApiError(403, "forbidden", f"This needs one of the roles: {roles}.")
                 return view(staff, *args, **kwargs)
             except ApiError as error:
                 if error.status in REFUSALS_AUDITED:
                     _audit_refusal(staff, request, error.status)
                 raise
-        wrapper.staff_roles = allowed  # infra/ reads it: staff routes get the Cognito authorizer in API Gateway
+        # the OpenAPI document reads it, and infra/: staff routes get the Cognito authorizer in API Gateway
+        wrapper.staff_capabilities = needed
         return wrapper
     return decorate
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.auth import Staff, staff_only
+from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.limits import per_subject
 from chalicelib.api.staff import staff_channel
+from chalicelib.domain.access import Capability, Staff
 from chalicelib.services.abuse import Limit
 from chalicelib.services.access import record, tenant_of
 from chalicelib.services.broadcasts import compose, preview
@@ -14,7 +15,6 @@ from chalicelib.store import broadcasts
 from chalicelib.store.broadcasts import Broadcast
 
 bp = Blueprint(__name__)
-ROLES = ("admin", "communications")
 
 
 def view(b: Broadcast) -> dict:
@@ -41,7 +41,7 @@ def _broadcast(staff: Staff, broadcast_id: str) -> Broadcast:
 
 @bp.route("/api/v1/broadcasts", methods=["POST"], content_types=["application/json"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.BROADCASTS)
 def create_broadcast(staff: Staff):
     data = parse_body(bp.current_request, compose.NewBroadcast)
     channel = staff_channel(staff, data.channel)
@@ -67,7 +67,7 @@ def _creation_caps(staff: Staff, tenant) -> None:
 
 @bp.route("/api/v1/broadcasts", methods=["GET"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.BROADCASTS)
 def list_broadcasts(staff: Staff):
     request = bp.current_request
     try:
@@ -79,14 +79,14 @@ def list_broadcasts(staff: Staff):
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}", methods=["GET"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.BROADCASTS)
 def read_broadcast(staff: Staff, broadcast_id: str):
     return view(_broadcast(staff, broadcast_id))
 
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}/preview", methods=["POST"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.BROADCASTS)
 def preview_broadcast(staff: Staff, broadcast_id: str):
     found = _broadcast(staff, broadcast_id)
     return preview.preview(found, staff_channel(staff, found.channel_id), tenant_of(staff))
@@ -94,7 +94,7 @@ def preview_broadcast(staff: Staff, broadcast_id: str):
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}/{action}", methods=["POST"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.BROADCASTS)
 def act_on_broadcast(staff: Staff, broadcast_id: str, action: str):
     if action not in ("schedule", "cancel", "pause", "resume"):
         raise ApiError(404, "not_found", "Actions are schedule, cancel, pause and resume.")

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.api.auth import Staff, staff_only
+from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, parse_body, query_param
 from chalicelib.api.staff import staff_channel
+from chalicelib.domain.access import Capability, Staff
 from chalicelib.services.access import NotFound, tenant_of
 from chalicelib.services.admin import overview
 from chalicelib.services.broadcasts import compose, preview
 
 bp = Blueprint(__name__)
-BROADCAST_ROLES = ("admin", "communications")
 
 
 @bp.route("/api/v1/tenant", methods=["GET"])
@@ -27,7 +27,7 @@ def tenant(staff: Staff):
 
 @bp.route("/api/v1/broadcast-preview", methods=["POST"], content_types=["application/json"])
 @json_errors
-@staff_only(bp, *BROADCAST_ROLES)
+@staff_only(bp, Capability.BROADCASTS)
 def broadcast_preview(staff: Staff):
     """The preview of a broadcast as composed so far, without saving anything: audience and pre-flight."""
     data = parse_body(bp.current_request, compose.NewBroadcast)
@@ -42,7 +42,7 @@ def broadcast_preview(staff: Staff):
 
 @bp.route("/api/v1/stats/subscribers", methods=["GET"])
 @json_errors
-@staff_only(bp, *BROADCAST_ROLES)
+@staff_only(bp, Capability.BROADCASTS)
 def subscriber_growth(staff: Staff):
     """Active subscribers of a broadcast channel at the end of each recent week."""
     request = bp.current_request

@@ -9,11 +9,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.api.auth import ROLES
 from chalicelib.api.http import MAX_PAGE
 from chalicelib.domain import broadcasts as broadcast_rules
 from chalicelib.domain import reports as report_rules
 from chalicelib.domain import subscriptions as subscription_rules
+from chalicelib.domain.access import ROLES, Capability, roles_for
 from chalicelib.services.admin import privacy
 from chalicelib.services.broadcasts import compose
 from chalicelib.services.reports import desk as report_desk
@@ -315,9 +315,10 @@ def _body(model: type[BaseModel], example: dict) -> dict:
 
 # ---- the operations ---------------------------------------------------------------------------------------
 
-SUBSCRIBER_ROLES = ("admin", "communications", "police")
-BROADCAST_ROLES = ("admin", "communications")
-REPORT_ROLES = ("admin", "technical", "police")
+SUBSCRIBER_ROLES = sorted(roles_for([Capability.SUBSCRIBERS]))
+BROADCAST_ROLES = sorted(roles_for([Capability.BROADCASTS]))
+REPORT_ROLES = sorted(roles_for([Capability.REPORTS, Capability.TIPS]))
+ADMIN_ROLES = sorted(roles_for([Capability.PRIVACY]))
 
 PHONE = _param("phone", "path", {"type": "string", "minLength": 1},
                "The citizen: an E.164 number in any usual writing, URL-encoded (%2B39...), or bsuid:<id>.",
@@ -402,7 +403,7 @@ def _staff_paths() -> dict:
             parameters=[PHONE, _channel(None)], roles=SUBSCRIBER_ROLES)},
         "/api/v1/audit": {"get": _op("readAudit", "staff", "The latest staff accesses to personal data, newest first.", {
             "200": _answer("Audit entries.", _items("AuditEntry")), **_errors(422)}, parameters=[_limit(50)],
-            roles=("admin",))},
+            roles=ADMIN_ROLES)},
     }
 
 
@@ -554,11 +555,11 @@ def _privacy_paths() -> dict:
             "privacyErase", "privacy", "Erase one person on every channel of the comune (GDPR art. 17); the "
             "consent ledger keeps an erasure entry.", {"200": _answer("What was erased and kept.", _ref("Erasure")),
                                                         **_errors(400, 422)},
-            body=_body(privacy.SubjectRequest, {"phone": "+39 333 765 4321"}), roles=("admin",))},
+            body=_body(privacy.SubjectRequest, {"phone": "+39 333 765 4321"}), roles=ADMIN_ROLES)},
         "/api/v1/privacy/export": {"get": _op(
             "privacyExport", "privacy", "Everything held about one person in the comune, as JSON (GDPR art. 15).",
             {"200": _answer("The subject-access export.", _ref("SubjectExport")), **_errors(422)},
-            parameters=[phone], roles=("admin",))},
+            parameters=[phone], roles=ADMIN_ROLES)},
     }
 
 

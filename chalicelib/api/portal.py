@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.auth import Staff, staff_only
+from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
 from chalicelib.api.limits import body_at_most, per_client, too_many
 from chalicelib.api.reports import report_errors
+from chalicelib.domain.access import Capability, Staff
 from chalicelib.services import abuse
 from chalicelib.services.reports import desk, portal, web_form
 
 bp = Blueprint(__name__)
 READS_PER_CLIENT = abuse.Limit("public-read", max_hits=600, window_seconds=600)
-REPORT_ROLES = ("admin", "technical", "police")
 MAP_CACHE = "public, max-age=60"
 
 
@@ -75,7 +75,7 @@ def file_report(tenant: str):
 @bp.route("/api/v1/reports/{report_id}/photos/{photo_id}/publish", methods=["POST"],
           content_types=["application/json"])
 @json_errors
-@staff_only(bp, *REPORT_ROLES)
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def publish_photo(staff: Staff, report_id: str, photo_id: str):
     request = parse_body(bp.current_request, desk.PhotoPublication)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.api.auth import Staff, staff_only
+from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, parse_body, query_param
+from chalicelib.domain.access import Capability, Staff
 from chalicelib.services.admin import privacy
 
 bp = Blueprint(__name__)
@@ -16,7 +17,7 @@ def _invalid(exc: Exception) -> ApiError:
 
 @bp.route("/api/v1/privacy/erase", methods=["POST"])
 @json_errors
-@staff_only(bp, "admin")
+@staff_only(bp, Capability.PRIVACY)
 def erase(staff: Staff):
     """Erase one phone number on every channel of the comune; the consent ledger keeps an erasure entry."""
     data = parse_body(bp.current_request, privacy.SubjectRequest)
@@ -28,7 +29,7 @@ def erase(staff: Staff):
 
 @bp.route("/api/v1/privacy/export", methods=["GET"])
 @json_errors
-@staff_only(bp, "admin")
+@staff_only(bp, Capability.PRIVACY)
 def export(staff: Staff):
     """Everything held about one phone number in this comune, as JSON (GDPR art. 15)."""
     phone = query_param(bp.current_request, "phone")

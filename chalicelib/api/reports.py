@@ -6,8 +6,9 @@ from datetime import datetime
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.auth import Staff, staff_only
+from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
+from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.reports import NotAllowed
 from chalicelib.services.access import Forbidden, NotFound
 from chalicelib.services.reports import desk, status_page
@@ -15,7 +16,6 @@ from chalicelib.services.reports import kpis as report_kpis
 from chalicelib.store.reports import Conflict
 
 bp = Blueprint(__name__)
-ROLES = ("admin", "technical", "police")
 FILTERS = ("status", "category", "hamlet", "team", "q")
 YEARS = range(1971, 3000)  # from and to of lists and KPIs
 
@@ -54,7 +54,7 @@ def _time(request, name: str) -> datetime | None:
 
 @bp.route("/api/v1/reports", methods=["GET"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def list_reports(staff: Staff):
     request = bp.current_request
@@ -70,7 +70,7 @@ def list_reports(staff: Staff):
 
 @bp.route("/api/v1/reports", methods=["POST"], content_types=["application/json"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def create_report(staff: Staff):
     created = desk.create(staff, parse_body(bp.current_request, desk.DeskReport))
@@ -79,7 +79,7 @@ def create_report(staff: Staff):
 
 @bp.route("/api/v1/reports/kpis", methods=["GET"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def kpis(staff: Staff):
     request = bp.current_request
@@ -88,7 +88,7 @@ def kpis(staff: Staff):
 
 @bp.route("/api/v1/reports/{report_id}", methods=["GET"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def read_report(staff: Staff, report_id: str):
     return desk.read(staff, report_id[:40], bp.current_request.context.get("requestId"))
@@ -96,7 +96,7 @@ def read_report(staff: Staff, report_id: str):
 
 @bp.route("/api/v1/reports/{report_id}/transitions", methods=["POST"], content_types=["application/json"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def transition(staff: Staff, report_id: str):
     return desk.transition(staff, report_id[:40], parse_body(bp.current_request, desk.Transition))
@@ -104,7 +104,7 @@ def transition(staff: Staff, report_id: str):
 
 @bp.route("/api/v1/reports/{report_id}/notes", methods=["POST"], content_types=["application/json"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def add_note(staff: Staff, report_id: str):
     return desk.add_note(staff, report_id[:40], parse_body(bp.current_request, desk.Note))
@@ -112,7 +112,7 @@ def add_note(staff: Staff, report_id: str):
 
 @bp.route("/api/v1/reports/{report_id}/merge", methods=["POST"], content_types=["application/json"])
 @json_errors
-@staff_only(bp, *ROLES)
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def merge(staff: Staff, report_id: str):
     return desk.merge(staff, report_id[:40], parse_body(bp.current_request, desk.Merge))

@@ -5,8 +5,9 @@ from urllib.parse import unquote
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.auth import Staff, staff_only
+from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
+from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.subscriptions import STATUSES
 from chalicelib.services.access import Forbidden, NotFound, channel_for, tenant_of, visible_channels
 from chalicelib.services.subscriptions import subscribers
@@ -31,8 +32,8 @@ def staff_channel(staff: Staff, channel_id: str | None, default_kind: str | None
 @json_errors
 @staff_only(bp)
 def me(staff: Staff):
-    return {"subject": staff.subject, "email": staff.email, "tenant": staff.tenant_id,
-            "roles": sorted(staff.roles)}
+    return {"subject": staff.subject, "name": staff.name, "email": staff.email, "tenant": staff.tenant_id,
+            "roles": sorted(staff.roles), "can": sorted(staff.capabilities)}
 
 
 @bp.route("/api/v1/channels", methods=["GET"])
@@ -46,7 +47,7 @@ def channels(staff: Staff):
 
 @bp.route("/api/v1/subscribers", methods=["GET"])
 @json_errors
-@staff_only(bp, "admin", "communications", "police")
+@staff_only(bp, Capability.SUBSCRIBERS)
 def list_subscribers(staff: Staff):
     request = bp.current_request
     channel = staff_channel(staff, query_param(request, "channel"))
@@ -63,7 +64,7 @@ def list_subscribers(staff: Staff):
 
 @bp.route("/api/v1/subscribers", methods=["POST"])
 @json_errors
-@staff_only(bp, "admin", "communications", "police")
+@staff_only(bp, Capability.SUBSCRIBERS)
 def add_subscriber(staff: Staff):
     data = parse_body(bp.current_request, subscribers.NewSubscriber)
     channel = staff_channel(staff, data.channel)
@@ -76,7 +77,7 @@ def add_subscriber(staff: Staff):
 
 @bp.route("/api/v1/subscribers/import", methods=["POST"], content_types=["text/csv", "text/plain"])
 @json_errors
-@staff_only(bp, "admin", "communications", "police")
+@staff_only(bp, Capability.SUBSCRIBERS)
 def import_subscribers(staff: Staff):
     request = bp.current_request
     channel = staff_channel(staff, query_param(request, "channel"))
@@ -94,7 +95,7 @@ def import_subscribers(staff: Staff):
 
 @bp.route("/api/v1/subscribers/{phone}", methods=["GET"])
 @json_errors
-@staff_only(bp, "admin", "communications", "police")
+@staff_only(bp, Capability.SUBSCRIBERS)
 def read_subscriber(staff: Staff, phone: str):
     channel = staff_channel(staff, query_param(bp.current_request, "channel"))
     try:
@@ -105,7 +106,7 @@ def read_subscriber(staff: Staff, phone: str):
 
 @bp.route("/api/v1/subscribers/{phone}", methods=["DELETE"])
 @json_errors
-@staff_only(bp, "admin", "communications", "police")
+@staff_only(bp, Capability.SUBSCRIBERS)
 def erase_subscriber(staff: Staff, phone: str):
     channel = staff_channel(staff, query_param(bp.current_request, "channel"))
     try:
@@ -117,7 +118,7 @@ def erase_subscriber(staff: Staff, phone: str):
 
 @bp.route("/api/v1/subscribers/{phone}/consents", methods=["GET"])
 @json_errors
-@staff_only(bp, "admin", "communications", "police")
+@staff_only(bp, Capability.SUBSCRIBERS)
 def subscriber_consents(staff: Staff, phone: str):
     channel_id = query_param(bp.current_request, "channel")
     channels = [staff_channel(staff, channel_id)] if channel_id else visible_channels(staff)
@@ -130,7 +131,7 @@ def subscriber_consents(staff: Staff, phone: str):
 
 @bp.route("/api/v1/audit", methods=["GET"])
 @json_errors
-@staff_only(bp, "admin")
+@staff_only(bp, Capability.PRIVACY)
 def audit_log(staff: Staff):
     """The latest staff accesses to personal data in this comune, newest first."""
     return {"items": subscribers.audit_trail(staff, page_limit(bp.current_request))}

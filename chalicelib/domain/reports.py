@@ -27,11 +27,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 # Who works each kind: tips are read by municipal police only (DESIGN.md), reports by the technical office.
-ROLES_BY_REPORT_KIND = {
-    "report": frozenset({"admin", "technical"}),
-    "safety": frozenset({"police"}),
-}
-
 SAFETY_OUTCOMES = ("patrol_sent", "no_action", "passed_to_carabinieri", "passed_to_other")
 
 DEFAULT_DUPLICATE_METRES = 50.0

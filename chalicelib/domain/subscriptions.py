@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from chalicelib.domain.phones import citizen_key
 from chalicelib.domain.tenancy import DEFAULT_RETENTION, Retention
 
 PENDING_LIFETIME = timedelta(days=7)  # an unconfirmed request is forgotten after this
@@ -37,15 +38,6 @@ class Citizen:
     @property
     def active(self) -> bool:
         return self.status == "active"
-
-
-def citizen_key(phone: str | None, user_id: str | None) -> str:
-    """How a citizen is keyed on a channel: the E.164 number, else the business-scoped user id."""
-    if phone:
-        return phone
-    if user_id:
-        return f"bsuid:{user_id}"
-    raise ValueError("a citizen needs a phone number or a user id")
 
 
 def request(citizen: Citizen, source: str, now: datetime,

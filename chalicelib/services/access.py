@@ -1,15 +1,10 @@
 """Which staff may see which channel: tenant scoping and roles per channel kind, and the audit trail."""
 from __future__ import annotations
 
+from chalicelib.domain.access import Staff
 from chalicelib.domain.tenancy import Channel
 from chalicelib.services import clock
 from chalicelib.store import audit, directory
-
-ROLES_BY_KIND = {
-    "broadcast": frozenset({"admin", "communications"}),
-    "reports": frozenset({"admin", "technical"}),
-    "safety": frozenset({"admin", "police"}),
-}
 
 
 class NotFound(LookupError):
@@ -20,7 +15,7 @@ class Forbidden(PermissionError):
     """The thing exists for this tenant but the caller's roles do not reach it."""
 
 
-def channel_for(staff, channel_id: str | None, kind: str | None = None) -> Channel:
+def channel_for(staff: Staff, channel_id: str | None, kind: str | None = None) -> Channel:
     """The caller's channel by id, or the tenant's only channel of kind when no id is given."""
     if channel_id:
         channel = directory.get_channel(channel_id)
@@ -31,23 +26,23 @@ def channel_for(staff, channel_id: str | None, kind: str | None = None) -> Chann
         if len(candidates) != 1:
             raise NotFound("channel")
         channel = candidates[0]
-    if not staff.has_any(ROLES_BY_KIND.get(channel.kind, frozenset({"admin"}))):
+    if not staff.may_use_channel(channel.kind):
         raise Forbidden(channel.kind)
     return channel
 
 
-def visible_channels(staff) -> list[Channel]:
+def visible_channels(staff: Staff) -> list[Channel]:
     return [c for c in directory.channels_of(staff.tenant_id)
-            if staff.has_any(ROLES_BY_KIND.get(c.kind, frozenset({"admin"})))]
+            if staff.may_use_channel(c.kind)]
 
 
-def record(staff, action: str, target: str, request_id: str | None = None) -> None:
+def record(staff: Staff, action: str, target: str, request_id: str | None = None) -> None:
     """Write the audit entry before the data leaves: no entry, no answer."""
     audit.append(audit.AuditEntry(tenant_id=staff.tenant_id, actor=staff.subject, action=action, target=target,
                                   at=clock.now(), request_id=request_id))
 
 
-def tenant_of(staff):
+def tenant_of(staff: Staff):
     tenant = directory.get_tenant(staff.tenant_id)
     if tenant is None:
         raise NotFound("tenant")

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
+from chalicelib.domain.phones import citizen_key
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.store.models import CitizenModel, ConsentModel
 
@@ -51,7 +52,7 @@ def get(channel_id: str, key: str) -> Citizen | None:
 
 def find(channel_id: str, phone: str | None, user_id: str | None) -> Citizen | None:
     """By phone first, then by business-scoped id: a citizen may have been seen with either."""
-    for key in (phone, f"bsuid:{user_id}" if user_id else None):
+    for key in (phone, user_id and citizen_key(None, user_id)):
         if key:
             citizen = get(channel_id, key)
             if citizen:

@@ -120,11 +120,11 @@ def configure_api(stack: Stack, chalice: Chalice, settings: StageSettings, *, st
 
 
 def staff_routes() -> list[tuple[str, str]]:
-    """Routes whose view is wrapped by chalicelib.api.auth.staff_only (it marks them with staff_roles)."""
+    """Routes whose view is wrapped by chalicelib.api.auth.staff_only (it marks them with staff_capabilities)."""
     routes = []
     for path, methods in chalice_app().routes.items():
         for method, entry in methods.items():
-            if hasattr(entry.view_function, "staff_roles"):
+            if hasattr(entry.view_function, "staff_capabilities"):
                 if "." in path:
                     raise ValueError(f"staff route {path} has a dot, which add_override cannot address")
                 routes.append((path, method))

@@ -5,7 +5,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from chalicelib.api.auth import ROLES
+from chalicelib.domain.access import ROLES
 
 
 class StaffPool(Construct):
@@ -53,8 +53,8 @@ class StaffPool(Construct):
         # the hosted UI (https://<prefix>.auth.<region>.amazoncognito.com): the console signs staff in there
         self.domain = self.pool.add_domain("HostedUi", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix))
         self.console_url = console_url
-        for role in sorted(ROLES):
-            cognito.CfnUserPoolGroup(self, f"Group-{role}", user_pool_id=self.pool.user_pool_id, group_name=role,
+        for role in ROLES:
+            cognito.CfnUserPoolGroup(self, f"Group-{role}", user_pool_id=self.pool.user_pool_id, group_name=role.value,
                                      description=f"Filo Diretto staff role {role}")
 
     @staticmethod

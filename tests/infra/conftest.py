@@ -90,7 +90,7 @@ ROUTES = """
 import json
 import app
 from chalicelib.api.auth import ROLES
-routes = [[path, method, hasattr(entry.view_function, "staff_roles")]
+routes = [[path, method, hasattr(entry.view_function, "staff_capabilities")]
           for path, methods in app.app.routes.items() for method, entry in methods.items()]
 print(json.dumps({"routes": routes, "roles": sorted(ROLES)}))
 """

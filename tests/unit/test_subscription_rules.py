@@ -2,7 +2,8 @@
 from datetime import UTC, datetime
 
 from chalicelib.domain import subscriptions as rules
-from chalicelib.domain.subscriptions import Citizen, citizen_key
+from chalicelib.domain.phones import citizen_key
+from chalicelib.domain.subscriptions import Citizen
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

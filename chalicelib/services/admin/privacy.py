@@ -7,7 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.phones import InvalidPhone, normalize
+from chalicelib.domain.access import Capability, Staff
+from chalicelib.domain.phones import InvalidPhone, key_parts, parse_citizen_key
 from chalicelib.domain.reports import Event, Report
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel
@@ -19,8 +20,6 @@ from chalicelib.store import reports as report_store
 from chalicelib.store.citizens import ConsentEntry
 
 EXPORT_FORMAT = "filo-diretto/subject-access/1"
-# Safety tips are police-only (docs/decisions.md): an export includes them only for a caller with that role.
-TIPS_ROLE = "police"
 
 
 class InvalidSubject(ValueError):
@@ -35,22 +34,20 @@ class SubjectRequest(BaseModel):
 
 
 def subject_key(raw: str) -> tuple[str, str | None]:
-    """(citizen key, phone number or None for a business-scoped id) from what staff typed."""
-    raw = (raw or "").strip()
-    if raw.startswith("bsuid:") and len(raw) > len("bsuid:"):
-        return raw, None
+    """(citizen key, phone number or None for a business-scoped id) from what staff typed
+    (domain.phones.parse_citizen_key); InvalidSubject for anything else."""
     try:
-        phone = normalize(raw)
+        key = parse_citizen_key(raw)
     except InvalidPhone as exc:
         raise InvalidSubject(str(exc)) from None
-    return phone, phone
+    return key, key_parts(key)[0]
 
 
 def _purpose(channel: Channel) -> str:
     return "broadcast" if channel.kind == "broadcast" else channel.kind
 
 
-def erase(staff, raw: str) -> dict:
+def erase(staff: Staff, raw: str) -> dict:
     """Erase one person from every channel of the caller's comune: citizen records deleted, delivery records
     deleted, reports anonymised (photos they sent deleted), an `erasure` entry in the consent ledger of every
     channel that knew them (the ledger itself is kept: it is the proof of consent art. 7(1) asks for)."""
@@ -81,7 +78,7 @@ def erase(staff, raw: str) -> dict:
                      "audit log entries naming the number, until they expire (security log, at least six months)"]}
 
 
-def export(staff, raw: str) -> dict:
+def export(staff: Staff, raw: str) -> dict:
     """Everything the comune holds about one phone number, as JSON (art. 15): citizen records per channel,
     consent ledger, reports filed or followed (events, photo metadata: no bytes, no links), delivery records and
     the audit entries that name them. The export is itself audited, before anything is read."""
@@ -93,7 +90,7 @@ def export(staff, raw: str) -> dict:
     records = [_citizen(c, citizens.get(c.phone_number_id, key)) for c in channels]
     ledger = sorted((e for c in channels for e in citizens.consents(c.phone_number_id, key)),
                     key=lambda e: e.recorded_at)
-    tips = staff.has_any({TIPS_ROLE})
+    tips = staff.may(Capability.TIPS)  # police-only (docs/decisions.md): in an export only for that role
     found = [r for r in report_store.naming(staff.tenant_id, subjects, phone) if tips or r.kind != "safety"]
     sent = sorted(deliveries.of_recipient(staff.tenant_id, key), key=lambda d: d.get("recorded_at") or "")
     trail = audit.naming(staff.tenant_id, key, [r.report_id for r in found])

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from chalicelib.domain.access import Staff
 from chalicelib.domain.broadcasts import ACTION_RESULT, ACTIONS, PRIORITIES, QUIET_HOURS_DEFAULT, Audience, can, due_time
 from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.tenancy import Channel, Tenant
@@ -62,7 +63,7 @@ class Refused(ValueError):
     """A broadcast staff cannot send as given; the message says why."""
 
 
-def create(staff, tenant: Tenant, channel: Channel, data: NewBroadcast) -> Broadcast:
+def create(staff: Staff, tenant: Tenant, channel: Channel, data: NewBroadcast) -> Broadcast:
     record = compose(staff, tenant, channel, data)
     broadcasts.create(record)
     if record.status == "scheduled" and record.due_at <= clock.now().isoformat():
@@ -70,7 +71,7 @@ def create(staff, tenant: Tenant, channel: Channel, data: NewBroadcast) -> Broad
     return broadcasts.get(tenant.id, record.id)
 
 
-def compose(staff, tenant: Tenant, channel: Channel, data: NewBroadcast) -> Broadcast:
+def compose(staff: Staff, tenant: Tenant, channel: Channel, data: NewBroadcast) -> Broadcast:
     """The broadcast staff asked for, checked but not saved (create saves it; the console previews it live)."""
     if channel.kind != "broadcast":
         raise Refused("broadcasts go out on a channel of kind 'broadcast'")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain import geo
 from chalicelib.domain import reports as rules
+from chalicelib.domain.access import Staff
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, NotAllowed, Position, Report
 from chalicelib.domain.tenancy import Tenant
@@ -85,8 +86,8 @@ class DeskReport(BaseModel):
         return value.strip()
 
 
-def visible_kinds(staff, kind: str | None = None) -> tuple[str, ...]:
-    kinds = tuple(k for k, roles in rules.ROLES_BY_REPORT_KIND.items() if staff.has_any(roles))
+def visible_kinds(staff: Staff, kind: str | None = None) -> tuple[str, ...]:
+    kinds = tuple(k for k in rules.KINDS if staff.may_read_report(k))
     if kind is not None:
         if kind not in rules.KINDS:
             raise InvalidReport(f"kind must be one of {', '.join(rules.KINDS)}")
@@ -98,7 +99,7 @@ def visible_kinds(staff, kind: str | None = None) -> tuple[str, ...]:
     return kinds
 
 
-def list_reports(staff, kind: str | None, filters: dict[str, Any], limit: int, cursor: str | None) -> dict:
+def list_reports(staff: Staff, kind: str | None, filters: dict[str, Any], limit: int, cursor: str | None) -> dict:
     kinds = visible_kinds(staff, kind)
     statuses = filters.get("status")
     if statuses and not set(statuses.split(",")) <= set(rules.STATUSES):
@@ -108,20 +109,20 @@ def list_reports(staff, kind: str | None, filters: dict[str, Any], limit: int, c
     return {"items": [summary(r) for r in items], "next": next_cursor}
 
 
-def read(staff, report_id: str, request_id: str | None = None) -> dict:
+def read(staff: Staff, report_id: str, request_id: str | None = None) -> dict:
     report = _visible(staff, report_id)
     access.record(staff, "report.read", report.report_id, request_id)
     return detail(report)
 
 
-def _visible(staff, report_id: str) -> Report:
+def _visible(staff: Staff, report_id: str) -> Report:
     report = store.get(staff.tenant_id, report_id)
-    if report is None or not staff.has_any(rules.ROLES_BY_REPORT_KIND[report.kind]):
+    if report is None or not staff.may_read_report(report.kind):
         raise NotFound("report")  # a tip is not even admitted to exist for other roles
     return report
 
 
-def transition(staff, report_id: str, step: Transition) -> dict:
+def transition(staff: Staff, report_id: str, step: Transition) -> dict:
     tenant = access.tenant_of(staff)
     report = _visible(staff, report_id)
     step = _with_routing(tenant, report, step)
@@ -199,7 +200,7 @@ def _forward(tenant: Tenant, report: Report, step: Transition, actor: str, now: 
     return store.change(tenant.id, report.report_id, edit)
 
 
-def add_note(staff, report_id: str, note: Note) -> dict:
+def add_note(staff: Staff, report_id: str, note: Note) -> dict:
     tenant = access.tenant_of(staff)
     report = _visible(staff, report_id)
     now = clock.now()
@@ -210,7 +211,7 @@ def add_note(staff, report_id: str, note: Note) -> dict:
     return detail(updated)
 
 
-def merge(staff, report_id: str, request: Merge) -> dict:
+def merge(staff: Staff, report_id: str, request: Merge) -> dict:
     tenant = access.tenant_of(staff)
     report = _visible(staff, report_id)
     original = _visible(staff, rules.parse_number(request.into, clock.now().year) or request.into)
@@ -229,7 +230,7 @@ class PhotoPublication(BaseModel):
     published: bool = True
 
 
-def publish_photo(staff, report_id: str, photo_id: str, request: PhotoPublication) -> dict:
+def publish_photo(staff: Staff, report_id: str, photo_id: str, request: PhotoPublication) -> dict:
     """Show (or stop showing) a stored photo's public copy, the one without metadata, on the citizen portal.
     A tip's photos never leave the police: refused whatever the roles."""
     report = _visible(staff, report_id)
@@ -273,7 +274,7 @@ def mark_duplicate(tenant: Tenant, report: Report, original: Report, actor: str,
     return store.change(tenant.id, original.report_id, follow)
 
 
-def create(staff, request: DeskReport) -> dict:
+def create(staff: Staff, request: DeskReport) -> dict:
     """A report entered by staff; it joins the same queue as WhatsApp ones."""
     visible_kinds(staff, request.kind)
     tenant = access.tenant_of(staff)

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import kpis
+from chalicelib.domain.access import Staff
 from chalicelib.services import clock
 from chalicelib.services.reports.desk import InvalidReport, visible_kinds
 from chalicelib.store import reports as store
@@ -13,7 +14,7 @@ ROME = ZoneInfo("Europe/Rome")
 MAX_PERIOD = timedelta(days=3 * 366)
 
 
-def for_staff(staff, kind: str | None, start: datetime | None, end: datetime | None) -> dict:
+def for_staff(staff: Staff, kind: str | None, start: datetime | None, end: datetime | None) -> dict:
     """Default period: the current calendar year up to now (Europe/Rome)."""
     kinds = visible_kinds(staff, kind)
     end = end or clock.now()

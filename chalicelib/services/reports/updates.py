@@ -6,6 +6,7 @@ import hashlib
 
 from chalicelib import messages
 from chalicelib.domain.broadcasts import in_service_window
+from chalicelib.domain.phones import key_parts
 from chalicelib.domain.reports import Event, Report
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
@@ -67,6 +68,5 @@ def _content(tenant: Tenant, channel: Channel, report: Report, event: Event, cit
 def recipient_of(key: str, citizen: Citizen | None) -> outbound.JobRecipient:
     if citizen is not None:
         return outbound.JobRecipient(key=key, phone=citizen.phone, user_id=citizen.user_id)
-    if key.startswith("bsuid:"):
-        return outbound.JobRecipient(key=key, user_id=key.removeprefix("bsuid:"))
-    return outbound.JobRecipient(key=key, phone=key)
+    phone, user_id = key_parts(key)
+    return outbound.JobRecipient(key=key, phone=phone, user_id=user_id)

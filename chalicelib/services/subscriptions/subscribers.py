@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain import subscriptions as rules
-from chalicelib.domain.phones import InvalidPhone, normalize
+from chalicelib.domain.access import Staff
+from chalicelib.domain.phones import InvalidPhone, normalize, parse_citizen_key
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.services import clock
@@ -18,7 +19,6 @@ from chalicelib.store import audit, citizens
 from chalicelib.store.citizens import ConsentEntry
 
 MAX_IMPORT_ROWS = 1000
-MAX_KEY_LENGTH = 140  # a citizen key ('bsuid:<id>' included); longer is no one (and over DynamoDB's key limit)
 PURPOSE = "broadcast"
 
 
@@ -66,16 +66,14 @@ def _iso(value) -> str | None:
 
 
 def subject_key(raw: str) -> str:
-    """A citizen key from a URL: an E.164 number in any usual writing, or 'bsuid:<id>'."""
-    if raw.startswith("bsuid:") and len(raw) <= MAX_KEY_LENGTH:
-        return raw
+    """The citizen a URL names (domain.phones.parse_citizen_key); NotFound for anything else."""
     try:
-        return normalize(raw)
+        return parse_citizen_key(raw)
     except InvalidPhone:
         raise NotFound("subscriber") from None
 
 
-def list_page(staff, channel: Channel, status: str | None, query: str | None, limit: int,
+def list_page(staff: Staff, channel: Channel, status: str | None, query: str | None, limit: int,
               cursor: str | None) -> tuple[list[dict], str | None]:
     prefix = None
     if query:
@@ -86,7 +84,7 @@ def list_page(staff, channel: Channel, status: str | None, query: str | None, li
     return [view(c) for c in items], next_cursor
 
 
-def read(staff, channel: Channel, key: str) -> dict:
+def read(staff: Staff, channel: Channel, key: str) -> dict:
     citizen = citizens.get(channel.phone_number_id, key)
     if citizen is None:
         raise NotFound("subscriber")
@@ -94,7 +92,7 @@ def read(staff, channel: Channel, key: str) -> dict:
     return view(citizen)
 
 
-def consents(staff, channels: list[Channel], key: str) -> list[dict]:
+def consents(staff: Staff, channels: list[Channel], key: str) -> list[dict]:
     record(staff, "subscriber.consents", key)
     entries = [e for channel in channels for e in citizens.consents(channel.phone_number_id, key)]
     return [{
@@ -104,7 +102,7 @@ def consents(staff, channels: list[Channel], key: str) -> list[dict]:
     } for e in sorted(entries, key=lambda e: e.recorded_at)]
 
 
-def add(staff, tenant: Tenant, channel: Channel, data: NewSubscriber, path: str = "staff") -> tuple[dict, bool]:
+def add(staff: Staff, tenant: Tenant, channel: Channel, data: NewSubscriber, path: str = "staff") -> tuple[dict, bool]:
     """Add or update one subscriber the comune holds consent for; returns (subscriber, created)."""
     phone = _phone(data.phone)
     _check_preferences(tenant, data)
@@ -144,7 +142,7 @@ def _check_preferences(tenant: Tenant, data: NewSubscriber) -> None:
         raise InvalidSubscriber(f"unknown hamlet or topic: {', '.join(unknown)}")
 
 
-def import_csv(staff, tenant: Tenant, channel: Channel, text: str) -> list[RowResult]:
+def import_csv(staff: Staff, tenant: Tenant, channel: Channel, text: str) -> list[RowResult]:
     """One result per data row; a bad row is reported, never silently dropped."""
     reader = csv.DictReader(io.StringIO(text))
     fields = {f.strip().lower() for f in (reader.fieldnames or [])}
@@ -161,7 +159,7 @@ def import_csv(staff, tenant: Tenant, channel: Channel, text: str) -> list[RowRe
     return results
 
 
-def _import_row(staff, tenant: Tenant, channel: Channel, number: int, row: dict) -> RowResult:
+def _import_row(staff: Staff, tenant: Tenant, channel: Channel, number: int, row: dict) -> RowResult:
     clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k}
     try:
         data = NewSubscriber(
@@ -182,7 +180,7 @@ def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").replace(",", ";").split(";") if part.strip()]
 
 
-def erase(staff, channel: Channel, key: str) -> None:
+def erase(staff: Staff, channel: Channel, key: str) -> None:
     """Remove a subscriber's record; the ledger keeps the proof of consent and records the erasure."""
     citizen = citizens.get(channel.phone_number_id, key)
     if citizen is None:
@@ -199,6 +197,6 @@ def erase(staff, channel: Channel, key: str) -> None:
     record(staff, "subscriber.erase", f"{channel.phone_number_id}#{key}")
 
 
-def audit_trail(staff, limit: int) -> list[dict]:
+def audit_trail(staff: Staff, limit: int) -> list[dict]:
     return [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target}
             for e in audit.recent(staff.tenant_id, limit)]
