@@ -77,14 +77,15 @@ def seed(subscribers: int) -> list[str]:
 
 
 def configure_channel(limit: float) -> None:
-    from chalicelib.domain.tenancy import Channel
+    from dataclasses import replace
+
+    from chalicelib.domain.settings import Hours
     from chalicelib.store import directory
 
     channel = directory.get_channel(CHANNEL)
-    settings = {**channel.settings, "rate_per_second": limit, "quiet_hours": {"enabled": False},
-                "messaging_limit": 1_000_000}
-    directory.save_channel(Channel(channel.phone_number_id, channel.tenant_id, channel.kind, channel.name,
-                                   channel.display_phone_number, settings))
+    settings = replace(channel.settings, rate_per_second=limit, quiet_hours=Hours(enabled=False),
+                       messaging_limit=1_000_000)
+    directory.save_channel(replace(channel, settings=settings))
 
 
 def kill_fanout_after(pages: int) -> None:

@@ -10,7 +10,7 @@ import jwt
 from chalicelib.api.http import ApiError
 from chalicelib.api.limits import per_subject
 from chalicelib.domain.access import Capability, Staff, parse_roles, roles_for
-from chalicelib.domain.tenancy import DEFAULT_LIMITS
+from chalicelib.domain.settings import DEFAULT_LIMITS
 from chalicelib.observability import count, logger
 from chalicelib.services.abuse import Limit
 from chalicelib.settings import get_settings, staff_jwks_keys

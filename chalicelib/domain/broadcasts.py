@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.hours import DailyWindow, outside
 
-QUIET_HOURS_DEFAULT = ("21:00", "08:00")
 SERVICE_WINDOW = timedelta(hours=24)  # after a citizen's last message, free text is allowed
 PRIORITIES = ("normal", "alert")
 

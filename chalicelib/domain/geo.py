@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.tenancy import Hamlet
+from chalicelib.domain.settings import Hamlet
 
 if TYPE_CHECKING:
     from shapely.prepared import PreparedGeometry

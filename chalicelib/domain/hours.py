@@ -16,15 +16,6 @@ class DailyWindow:
     end: time
     zone: ZoneInfo = ROME
 
-    @classmethod
-    def parse(cls, spec: dict | None, default: tuple[str, str]) -> DailyWindow | None:
-        """From channel settings {"start": "21:00", "end": "08:00", "timezone": ...}; None when disabled."""
-        spec = spec if spec is not None else {"start": default[0], "end": default[1]}
-        if not spec or spec.get("enabled") is False:
-            return None
-        return cls(time.fromisoformat(spec["start"]), time.fromisoformat(spec["end"]),
-                   ZoneInfo(spec.get("timezone", "Europe/Rome")))
-
     def contains(self, moment: datetime) -> bool:
         local = moment.astimezone(self.zone).time()
         if self.start <= self.end:

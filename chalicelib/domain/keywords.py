@@ -1,9 +1,14 @@
-"""The commands citizens type on WhatsApp, recognised whatever the case, accents or punctuation."""
+"""The commands citizens type on WhatsApp, recognised whatever the case, accents or punctuation, and the keyword
+hints that recognise a report's category in what they wrote."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.domain.settings import Category
 
 
 class Command(str, Enum):
@@ -56,3 +61,23 @@ def parse_command(text: str | None) -> Command | None:
     if words and words[0] in OPT_OUT_LEADS and len(words) <= 4:
         return Command.UNSUBSCRIBE
     return None
+
+
+def guess_category(text: str | None, categories: tuple[Category, ...]) -> Category | None:
+    """The one category whose keyword hints appear in the text; None when none or several do."""
+    words = normalize_text(text or "")
+    if not words:
+        return None
+    padded = f" {words} "
+    found = [c for c in categories if any(_mentions(padded, normalize_text(k)) for k in c.keywords)]
+    return found[0] if len(found) == 1 else None
+
+
+def _mentions(padded_text: str, keyword: str) -> bool:
+    """Whole words, with a plural or gender ending allowed: 'buca' matches 'buche' and 'buca'."""
+    if not keyword:
+        return False
+    if f" {keyword} " in padded_text:
+        return True
+    stem = keyword[:-1] if len(keyword) > 4 else keyword
+    return re.search(rf"\s{re.escape(stem)}\w{{0,2}}\s", padded_text) is not None

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.keywords import normalize_text
-
 KINDS = ("report", "safety")
 
 OPEN = ("new", "triaged", "assigned", "forwarded", "in_progress")
@@ -26,97 +24,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "duplicate": frozenset(),
 }
 
-# Who works each kind: tips are read by municipal police only (DESIGN.md), reports by the technical office.
 SAFETY_OUTCOMES = ("patrol_sent", "no_action", "passed_to_carabinieri", "passed_to_other")
 
-DEFAULT_DUPLICATE_METRES = 50.0
-DEFAULT_DUPLICATE_DAYS = 14
-DEFAULT_DRAFT_MINUTES = 15
 
 _NUMBER = re.compile(r"^\s*(?:(\d{4})\s*/\s*)?(\d{1,7})\s*$")
 
 
 class NotAllowed(ValueError):
     """A lifecycle step that the current status does not allow."""
-
-
-@dataclass(frozen=True)
-class Category:
-    id: str
-    name: str
-    keywords: tuple[str, ...] = ()
-    team: str | None = None  # the team that usually handles it
-    external_body: str | None = None  # or the body in charge (Provincia, Consorzio di bonifica)
-
-
-@dataclass(frozen=True)
-class Team:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class ExternalBody:
-    id: str
-    name: str
-    email: str
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    """A tenant's report set-up: categories with keyword hints, teams, external bodies, thresholds."""
-
-    categories: tuple[Category, ...] = ()
-    teams: tuple[Team, ...] = ()
-    external_bodies: tuple[ExternalBody, ...] = ()
-    duplicate_metres: float = DEFAULT_DUPLICATE_METRES
-    duplicate_days: int = DEFAULT_DUPLICATE_DAYS
-
-    @classmethod
-    def from_settings(cls, raw: dict[str, Any] | None) -> ReportSettings:
-        raw = raw or {}
-        return cls(
-            categories=tuple(Category(c["id"], c["name"], tuple(c.get("keywords", ())), c.get("team"),
-                                      c.get("external_body")) for c in raw.get("categories", ())),
-            teams=tuple(Team(t["id"], t["name"]) for t in raw.get("teams", ())),
-            external_bodies=tuple(ExternalBody(b["id"], b["name"], b["email"]) for b in raw.get("external_bodies", ())),
-            duplicate_metres=float(raw.get("duplicate_metres", DEFAULT_DUPLICATE_METRES)),
-            duplicate_days=int(raw.get("duplicate_days", DEFAULT_DUPLICATE_DAYS)),
-        )
-
-    def category_id_for(self, text: str | None) -> str | None:
-        """The category the text's keyword hints point to, when exactly one does."""
-        found = guess_category(text, self.categories)
-        return found.id if found else None
-
-    def category(self, category_id: str | None) -> Category | None:
-        return next((c for c in self.categories if c.id == category_id), None)
-
-    def team(self, team_id: str | None) -> Team | None:
-        return next((t for t in self.teams if t.id == team_id), None)
-
-    def external_body(self, body_id: str | None) -> ExternalBody | None:
-        return next((b for b in self.external_bodies if b.id == body_id), None)
-
-
-def guess_category(text: str | None, categories: tuple[Category, ...]) -> Category | None:
-    """The one category whose keyword hints appear in the text; None when none or several do."""
-    words = normalize_text(text or "")
-    if not words:
-        return None
-    padded = f" {words} "
-    found = [c for c in categories if any(_mentions(padded, normalize_text(k)) for k in c.keywords)]
-    return found[0] if len(found) == 1 else None
-
-
-def _mentions(padded_text: str, keyword: str) -> bool:
-    """Whole words, with a plural or gender ending allowed: 'buca' matches 'buche' and 'buca'."""
-    if not keyword:
-        return False
-    if f" {keyword} " in padded_text:
-        return True
-    stem = keyword[:-1] if len(keyword) > 4 else keyword
-    return re.search(rf"\s{re.escape(stem)}\w{{0,2}}\s", padded_text) is not None
 
 
 def check_transition(current: str, target: str) -> None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from chalicelib.domain.phones import citizen_key
-from chalicelib.domain.tenancy import DEFAULT_RETENTION, Retention
+from chalicelib.domain.settings import DEFAULT_RETENTION, Retention
 
 PENDING_LIFETIME = timedelta(days=7)  # an unconfirmed request is forgotten after this
 STATUSES = ("none", "pending", "active", "stopped")

@@ -11,7 +11,7 @@ from functools import cache
 
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.tenancy import DEFAULT_RETENTION
+from chalicelib.domain.settings import DEFAULT_RETENTION
 from chalicelib.resources import table_name
 from chalicelib.store import directory
 from chalicelib.store.dynamo import client as _client

@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 import time
+from dataclasses import fields
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.domain.reports import ReportSettings
-from chalicelib.domain.tenancy import DEFAULT_RETENTION, BoundedSettings, Channel, Hamlet, Limits, Retention, Tenant, Topic
+from chalicelib.domain.settings import (
+    DEFAULT_RETENTION,
+    ChannelSettings,
+    Retention,
+    TenantSettings,
+    lenient,
+    stored,
+    tenant_settings,
+)
+from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
 from chalicelib.store.models import ChannelModel, TenantModel
 
@@ -26,31 +35,17 @@ def _cached(kind: str, key: str, load):
 
 
 def _tenant_from(model: TenantModel) -> Tenant:
-    settings = model.settings or {}
-    return Tenant(
-        id=model.tenant_id,
-        name=model.name,
-        hamlets=tuple(Hamlet(**h) for h in settings.get("hamlets", [])),
-        topics=tuple(Topic(**t) for t in settings.get("topics", [])),
-        privacy_notice_url=settings.get("privacy_notice_url", ""),
-        privacy_notice_version=settings.get("privacy_notice_version", ""),
-        language=settings.get("language", "it"),
-        reports=ReportSettings.from_settings(settings.get("reports")),
-        open311_partners=tuple(settings.get("open311_partners", ())),
-        retention=_bounded(Retention, model.tenant_id, settings),
-        limits=_bounded(Limits, model.tenant_id, settings),
-    )
+    settings = _readable(TenantSettings, model.tenant_id, model.settings)
+    return Tenant(id=model.tenant_id, name=model.name, **{f.name: getattr(settings, f.name) for f in fields(settings)})
 
 
-def _bounded(kind: type[BoundedSettings], tenant_id: str, settings: dict):
-    """A setting as saved (save_tenant validates it); one written around it must not stop the comune's
-    messages: the defaults apply and the error is logged."""
-    try:
-        return kind.from_settings(settings.get(kind.SETTING))
-    except ValueError as error:
-        logger.error("invalid tenant setting: the defaults apply",
-                     extra={"tenant": tenant_id, "setting": kind.SETTING, "error": str(error)})
-        return kind()
+def _readable(kind, owner: str, raw):
+    """Settings as saved (save_tenant / save_channel validate them); a knob written around those must not stop
+    the comune's messages: it takes its default and the error is logged."""
+    settings, errors = lenient(kind, raw)
+    if errors:
+        logger.error("invalid settings: the defaults apply to these knobs", extra={"owner": owner, "errors": errors})
+    return settings
 
 
 def _channel_from(model: ChannelModel) -> Channel:
@@ -60,7 +55,7 @@ def _channel_from(model: ChannelModel) -> Channel:
         kind=model.kind,
         name=model.name,
         display_phone_number=model.display_phone_number,
-        settings=model.settings or {},
+        settings=_readable(ChannelSettings, model.phone_number_id, model.settings),
     )
 
 
@@ -93,16 +88,15 @@ def retention(tenant_id: str | None) -> Retention:
 
 
 def save_tenant(tenant_id: str, name: str, settings: dict) -> None:
-    for kind in (Retention, Limits):  # a bad setting is refused here, not found by a TTL or a cap later
-        kind.from_settings(settings.get(kind.SETTING))
-    TenantModel(tenant_id, name=name, settings=settings).save()
+    """ValueError naming the knob for a bad setting: refused here, not found by a TTL or a cap later."""
+    TenantModel(tenant_id, name=name, settings=stored(tenant_settings(settings))).save()
     _cache.pop(("tenant", tenant_id), None)
 
 
 def save_channel(channel: Channel) -> None:
     ChannelModel(
         channel.phone_number_id, tenant_id=channel.tenant_id, kind=channel.kind, name=channel.name,
-        display_phone_number=channel.display_phone_number, settings=channel.settings,
+        display_phone_number=channel.display_phone_number, settings=stored(channel.settings),
     ).save()
     _cache.pop(("channel", channel.phone_number_id), None)
 

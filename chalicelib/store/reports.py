@@ -10,7 +10,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.domain.keywords import normalize_text
 from chalicelib.domain.reports import Event, Photo, Position, Report, format_number, report_id_for
-from chalicelib.domain.tenancy import DEFAULT_RETENTION
+from chalicelib.domain.settings import DEFAULT_RETENTION
 from chalicelib.store import directory
 from chalicelib.store.citizens import decode_cursor, encode_cursor
 from chalicelib.store.models import CounterModel, ReportModel

@@ -109,8 +109,10 @@ def daytime(stack):
     """The demo broadcast channel without quiet hours while the test runs (it may run at night)."""
     from dataclasses import replace
 
+    from chalicelib.domain.settings import Hours
+
     channel = directory.get_channel(BROADCAST)
-    directory.save_channel(replace(channel, settings={**channel.settings, "quiet_hours": {"enabled": False}}))
+    directory.save_channel(replace(channel, settings=replace(channel.settings, quiet_hours=Hours(enabled=False))))
     yield
     directory.save_channel(channel)
 

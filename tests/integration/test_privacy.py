@@ -17,8 +17,9 @@ from PIL import Image
 
 from chalicelib.domain import subscriptions as rules
 from chalicelib.domain.phones import mask
+from chalicelib.domain.settings import DEFAULT_RETENTION, Retention
 from chalicelib.domain.subscriptions import Citizen
-from chalicelib.domain.tenancy import DEFAULT_RETENTION, Channel, Retention
+from chalicelib.domain.tenancy import Channel
 from chalicelib.resources import bucket_name
 from chalicelib.store import audit, deliveries, directory
 from chalicelib.store.models import CitizenModel, ReportModel, TenantModel

@@ -5,7 +5,7 @@ import pytest
 
 from chalicelib.domain import geo
 from chalicelib.domain.geo import distance_m, hamlet_at, is_valid_point
-from chalicelib.domain.tenancy import Hamlet
+from chalicelib.domain.settings import Hamlet
 
 
 def square(west, south, east, north):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from chalicelib.domain.access import Staff
-from chalicelib.domain.broadcasts import ACTION_RESULT, ACTIONS, PRIORITIES, QUIET_HOURS_DEFAULT, Audience, can, due_time
+from chalicelib.domain.broadcasts import ACTION_RESULT, ACTIONS, PRIORITIES, Audience, can, due_time
 from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.providers.base import Content, Image, Template, Text
@@ -106,7 +106,7 @@ def _approved(channel: Channel, name: str) -> bool:
 
 
 def quiet_hours(channel: Channel) -> DailyWindow | None:
-    return DailyWindow.parse(channel.settings.get("quiet_hours"), QUIET_HOURS_DEFAULT)
+    return channel.settings.quiet_hours.window()
 
 
 def act(broadcast: Broadcast, action: str, channel: Channel) -> Broadcast:
@@ -138,6 +138,6 @@ def message_for(broadcast: Broadcast, channel: Channel, tenant: Tenant) -> tuple
     text = content["text"]
     free: Content = Image(link=header_image, caption=text) if header_image else Text(body=text)
     notice = channel.template("notice")
-    fallback = Template(name=notice["name"], language=notice.get("language", tenant.language),
+    fallback = Template(name=notice.name, language=notice.language,
                         body_params=[text], header_image_link=header_image) if notice else None
     return free, fallback

@@ -11,8 +11,6 @@ from chalicelib.services.broadcasts.compose import message_for
 from chalicelib.store import citizens
 from chalicelib.store.broadcasts import Broadcast
 
-DEFAULT_MESSAGING_LIMIT = 1000  # unique users outside the 24-hour window per day (Meta tier)
-
 
 def preview(broadcast: Broadcast, channel: Channel, tenant: Tenant) -> dict:
     """Who it reaches and what WhatsApp will ask of it, with warnings rather than silent truncation."""
@@ -36,9 +34,8 @@ def _preflight(broadcast: Broadcast, channel: Channel, tenant: Tenant, audience:
     uses_template = isinstance(content, Template)
     template = content if uses_template else fallback
     needs_template = uses_template or outside_window > 0
-    settings = next((t for t in channel.settings.get("templates", {}).values()
-                     if template and t.get("name") == template.name), None)
-    limit = int(channel.settings.get("messaging_limit", DEFAULT_MESSAGING_LIMIT))
+    chosen = next((t for t in channel.settings.templates.values() if template and t.name == template.name), None)
+    limit = channel.settings.messaging_limit
     template_recipients = audience if uses_template else outside_window
     rate = channel.rate_per_second
     warnings = []
@@ -47,8 +44,8 @@ def _preflight(broadcast: Broadcast, channel: Channel, tenant: Tenant, audience:
     if needs_template and template is None:
         warnings.append(f"{outside_window} recipients are outside the 24-hour window and the channel has no "
                         "approved notice template: they cannot be reached.")
-    elif needs_template and settings and settings.get("status", "APPROVED") != "APPROVED":
-        warnings.append(f"Template '{template.name}' is {settings.get('status')}, not approved.")
+    elif needs_template and chosen and not chosen.approved:
+        warnings.append(f"Template '{template.name}' is {chosen.status}, not approved.")
     if template_recipients > limit:
         warnings.append(f"{template_recipients} recipients need a template but the channel's messaging limit is "
                         f"{limit} per 24 hours: WhatsApp will refuse the rest.")
@@ -60,8 +57,8 @@ def _preflight(broadcast: Broadcast, channel: Channel, tenant: Tenant, audience:
         "outside_window": outside_window,
         "template": {
             "needed": needs_template, "name": template.name if template else None,
-            "approved": bool(template) and (settings or {}).get("status", "APPROVED") == "APPROVED",
-            "category": (settings or {}).get("category"),
+            "approved": bool(template) and (chosen is None or chosen.approved),
+            "category": chosen.category if chosen else None,
         },
         "messaging_limit": limit,
         "rate_per_second": rate,

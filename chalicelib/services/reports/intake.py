@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from chalicelib import messages
 from chalicelib.domain import geo
 from chalicelib.domain import reports as rules
-from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.keywords import normalize_text
 from chalicelib.domain.reports import Event, Position, Report
 from chalicelib.domain.subscriptions import Citizen
@@ -54,7 +53,7 @@ class Intake:
 
 def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage, now: datetime) -> None:
     intake = Intake(tenant, channel, citizen, message, now)
-    if channel.kind == "safety" and channel.settings.get("registered_only", True) and not _registered(citizen):
+    if channel.kind == "safety" and channel.settings.registered_only and not _registered(citizen):
         intake.say("safety.not_registered")
     elif message.kind == "text" and STATUS_COMMAND.match(message.text or ""):
         _answer_status(intake, STATUS_COMMAND.match(message.text).group(1))
@@ -87,7 +86,7 @@ def _take(intake: Intake) -> None:
 
 def _draft(intake: Intake) -> Report | None:
     """The citizen's report still open for additions: status new, last message within the window."""
-    window = timedelta(minutes=int(intake.channel.settings.get("draft_minutes", rules.DEFAULT_DRAFT_MINUTES)))
+    window = timedelta(minutes=intake.channel.settings.draft_minutes)
     latest = store.of_reporter(intake.channel.phone_number_id, intake.citizen.key, limit=1)
     if not latest:
         return None
@@ -141,11 +140,10 @@ def _guess(intake: Intake, text: str) -> str | None:
 
 
 def _add_photo(intake: Intake, report: Report) -> Report:
-    from chalicelib.domain.images import DEFAULT_MAX_BYTES  # the image library loads only when a photo comes
-    from chalicelib.services.reports import photos
+    from chalicelib.services.reports import photos  # the image library loads only when a photo comes
 
     media = intake.message.media
-    max_bytes = int(intake.channel.settings.get("photo_max_bytes", DEFAULT_MAX_BYTES))
+    max_bytes = intake.channel.settings.photo_max_bytes
     photo = photos.take(intake.channel.phone_number_id, media.media_id, report.tenant_id, report.report_id, max_bytes)
     if photo.status == "refused":
         intake.say(f"report.photo_refused.{photo.reason}", number=report.number, max_mb=max_bytes // (1024 * 1024))
@@ -258,7 +256,7 @@ def _ask_category(intake: Intake, report: Report) -> None:
 
 
 def _safety_receipt(intake: Intake, report: Report) -> None:
-    window = DailyWindow.parse(intake.channel.settings.get("watched_hours"), ("08:00", "19:00"))
+    window = intake.channel.settings.watched_hours.window()
     if _is_emergency(intake.message.text):
         intake.say("safety.emergency", number=report.number)
     elif window is not None and not window.contains(intake.now):

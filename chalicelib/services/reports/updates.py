@@ -61,7 +61,7 @@ def _content(tenant: Tenant, channel: Channel, report: Report, event: Event, cit
     if not template:
         return None
     status = wording.status_label(tenant, event.status or report.status)
-    return Template(name=template["name"], language=template.get("language", tenant.language),
+    return Template(name=template.name, language=template.language,
                     body_params=[report.number, status, wording.page_url(report)])
 
 

@@ -179,7 +179,7 @@ def _saved(talk: Conversation) -> str:
 
 
 def _auto_reply(talk: Conversation) -> str:
-    reports_number = talk.channel.settings.get("reports_number", "")
+    reports_number = talk.channel.settings.reports_number
     hint = talk.say("auto_reply.reports_hint", reports_number=reports_number) if reports_number else ""
     return talk.say("auto_reply.broadcast", reports_hint=hint)
 
@@ -201,5 +201,5 @@ def web_form_confirmation(tenant: Tenant, channel: Channel) -> Template:
     template = channel.template("subscription_confirm")
     if not template:
         raise NoTemplate("this channel has no approved confirmation template")
-    return Template(name=template["name"], language=template.get("language", tenant.language),
-                    body_params=[tenant.name], button_payloads=[CONFIRM_ID])
+    return Template(name=template.name, language=template.language, body_params=[tenant.name],
+                    button_payloads=[CONFIRM_ID])

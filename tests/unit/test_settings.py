@@ -1,0 +1,87 @@
+"""Tenant and channel settings: one typed list of knobs with defaults and bounds, checked when written,
+read leniently so that a knob written around the checks never stops a comune's messages."""
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import time
+
+import pytest
+from pydantic.fields import FieldInfo
+
+from chalicelib.domain import settings
+from chalicelib.domain.settings import ChannelSettings, Limits, ReportSettings, Retention, TenantSettings
+from chalicelib.domain.tenancy import Channel
+from local.seed import CHANNELS
+
+KNOB_MODELS = (ChannelSettings, TenantSettings, ReportSettings, Retention, Limits)
+
+
+@pytest.mark.parametrize("model", KNOB_MODELS, ids=lambda m: m.__name__)
+def test_every_knob_says_what_it_does(model):
+    undocumented = [f.name for f in fields(model)
+                    if not (isinstance(f.default, FieldInfo) and f.default.description)]
+    assert undocumented == []
+
+
+def test_an_empty_channel_gets_the_documented_defaults():
+    channel = Channel("1", "t", "safety", "Sicurezza", "+39 0571 000003", {})
+    assert channel.rate_per_second == 80
+    assert channel.settings.draft_minutes == 15
+    assert channel.settings.photo_max_bytes == 5 * 1024 * 1024
+    assert channel.settings.registered_only is True
+    assert channel.settings.messaging_limit == 1000
+    watched = channel.settings.watched_hours.window()
+    assert (watched.start, watched.end) == (time(8), time(19))
+    quiet = channel.settings.quiet_hours.window()
+    assert (quiet.start, quiet.end) == (time(21), time(8))
+    assert channel.template("notice") is None
+
+
+@pytest.mark.parametrize("knob, value", [
+    ("draft_minutes", "15"), ("draft_minutes", True), ("draft_minutes", 0), ("photo_max_bytes", 50 * 1024 * 1024),
+    ("rate_per_second", 0), ("rate_per_second", 5000), ("messaging_limit", 1.5), ("registered_only", "yes"),
+    ("quiet_hours", {"start": "25:00", "end": "08:00"}), ("quiet_hours", {"start": "21:00"}),
+    ("watched_hours", {"start": "08:00", "end": "19:00", "timezone": "Mars/Olympus"}),
+    ("templates", {"notice": {"name": "Avviso Comune"}}), ("templates", {"welcome": {"name": "benvenuto"}}),
+    ("texts", {"welcome": "x" * 5000}), ("watched_hour", {"enabled": False}),
+])
+def test_a_bad_channel_knob_is_refused_naming_it(knob, value):
+    with pytest.raises(ValueError, match=knob.split("_")[0]):
+        Channel("1", "t", "reports", "Segnalazioni", "+39 0571 000002", {knob: value})
+
+
+@pytest.mark.parametrize("raw, knob", [
+    ({"hamlets": [{"id": "", "name": "Vuota", "latitude": 1, "longitude": 2}]}, "hamlets"),
+    ({"reports": {"external_bodies": [{"id": "provincia", "name": "Provincia", "email": "nobody"}]}}, "email"),
+    ({"reports": {"duplicate_days": "14"}}, "duplicate_days"),
+    ({"open311_partners": [{"name": "partner", "key_sha256": "not-a-hash"}]}, "key_sha256"),
+    ({"limits": {"broadcasts_per_day": 0}}, "broadcasts_per_day"),
+    ({"language": "xx"}, "language"),
+])
+def test_a_bad_tenant_knob_is_refused_naming_it(raw, knob):
+    with pytest.raises(ValueError, match=knob):
+        settings.tenant_settings(raw)
+
+
+def test_the_demo_channels_and_the_deploy_example_validate():
+    import json
+    from pathlib import Path
+
+    example = json.loads((Path(__file__).resolve().parents[2] / "infra" / "examples" / "comune.json").read_text())
+    assert settings.tenant_settings(example["settings"]).hamlets
+    for channel in example["channels"]:
+        Channel(tenant_id=example["tenant_id"], **channel)
+    assert [c.template("report_update").name for c in CHANNELS if c.kind != "broadcast"] == [
+        "aggiornamento_segnalazione"] * 2
+
+
+def test_stored_settings_keep_only_what_was_set_and_read_back_the_same():
+    chosen = settings.channel_settings({"rate_per_second": 200, "quiet_hours": {"enabled": False}})
+    assert settings.stored(chosen) == {"rate_per_second": 200, "quiet_hours": {"enabled": False}}
+    assert settings.channel_settings(settings.stored(chosen)) == chosen
+
+
+def test_a_knob_written_around_the_checks_takes_its_default_and_the_rest_stay():
+    read, errors = settings.lenient(ChannelSettings, {"draft_minutes": "tanti", "rate_per_second": 200, "colour": 1})
+    assert read.draft_minutes == 15 and read.rate_per_second == 200
+    assert len(errors) == 2 and any("draft_minutes" in e for e in errors) and any("colour" in e for e in errors)
