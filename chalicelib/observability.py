@@ -9,9 +9,10 @@ import re
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from chalicelib.domain.phones import mask
+
 logger = Logger(service="filo-diretto")
 metrics = Metrics(namespace="FiloDiretto", service="filo-diretto")
-
 
 
 def count(name: str, **dimensions: str) -> None:
@@ -41,5 +42,5 @@ _E164 = re.compile(r"\+\d{8,15}")
 
 def scrub(text: str) -> str:
     """Free text bound for a log line (an exception's message): provider message ids digested and E.164 numbers
-    masked like domain.phones.mask (+39******55)."""
-    return _E164.sub(lambda m: f"{m.group(0)[:3]}******{m.group(0)[-2:]}", ref(text)) if text else ""
+    masked (domain.phones.mask: +39******55)."""
+    return _E164.sub(lambda m: mask(m.group(0)), ref(text)) if text else ""

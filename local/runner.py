@@ -20,10 +20,17 @@ def _record(message: dict, queue_arn: str, region: str) -> dict:
     """An SQS message as Lambda hands it to a function."""
     return {
         "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
-        "attributes": message.get("Attributes", {}), "messageAttributes": message.get("MessageAttributes", {}),
+        "attributes": message.get("Attributes", {}), "messageAttributes": _lambda_attributes(message),
         "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),
         "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": region,
     }
+
+
+def _lambda_attributes(message: dict) -> dict:
+    """Message attributes as Lambda names them (stringValue, dataType), not as ReceiveMessage does."""
+    return {name: {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
+                   "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+            for name, value in (message.get("MessageAttributes") or {}).items()}
 
 
 class QueuePoller(threading.Thread):

@@ -21,7 +21,7 @@ FANOUT_RETRY_BASE = 2  # seconds: a fan-out resumes from its checkpoint, so a fa
 
 def _inbound_record(record: SQSRecord) -> None:
     """A webhook body, or a photo to fetch again (services.photo_refetch)."""
-    if photo_refetch.is_refetch(record.body):
+    if queues.kind_of(record.raw_event.get("messageAttributes")) == photo_refetch.KIND:
         photo_refetch.handle(json.loads(record.body))
         return
     inbound.handle_payload(record.body)

@@ -10,6 +10,7 @@ from typing import Any
 from chalice import Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.services.forms import FormRefused
 from chalicelib.settings import get_settings
 
 MAX_PAGE = 100
@@ -35,13 +36,16 @@ class ApiError(Exception):
 
 
 def json_errors(view: Callable) -> Callable:
-    """Turn ApiError raised anywhere in a view into its JSON answer."""
+    """Turn ApiError raised anywhere in a view into its JSON answer, and a form's refusal into a 422."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         try:
             return view(*args, **kwargs)
         except ApiError as error:
             return error.response()
+        except FormRefused as refused:
+            return ApiError(422, "invalid_request", str(refused), [{"field": refused.field, "message": str(refused)}]
+                            ).response()
     return wrapper
 
 

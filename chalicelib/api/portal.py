@@ -65,8 +65,6 @@ def file_report(tenant: str):
         created = web_form.submit(tenant, form, client_ip(request))
     except LookupError:
         raise _not_found("Comune non trovato.") from None
-    except web_form.FormRefused as exc:
-        raise ApiError(422, "invalid_request", str(exc), [{"field": exc.field, "message": str(exc)}]) from None
     except abuse.TooMany as exc:
         raise too_many(exc, "Troppe segnalazioni da questa connessione: riprova più tardi.") from None
     return Response(body=created, status_code=201)

@@ -24,8 +24,6 @@ def subscribe(tenant: str):
         raise ApiError(503, "unavailable", "L'iscrizione dal sito non è ancora attiva per questo comune.") from None
     except LookupError:
         raise ApiError(404, "not_found", "Comune non trovato.") from None
-    except web_form.FormRefused as exc:
-        raise ApiError(422, "invalid_request", str(exc), [{"field": exc.field, "message": str(exc)}]) from None
     except abuse.TooMany as exc:
         raise too_many(exc, "Troppe richieste: riprova più tardi.") from None
     return Response(status_code=202, body={

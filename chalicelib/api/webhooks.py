@@ -1,16 +1,15 @@
 """The provider webhook: verify, queue, answer 200; the inbound worker does the rest."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import ApiError, json_errors
 from chalicelib.api.limits import body_at_most, per_client
+from chalicelib.observability import logger
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import NotAWebhook
 from chalicelib.services import abuse, inbound
 
-logger = Logger(service="filo-diretto", child=True)
 bp = Blueprint(__name__)
 MAX_WEBHOOK_BYTES = 4 * 1024 * 1024  # Meta posts up to 3 MB
 # Verified posts from Meta are never limited (a broadcast's statuses come fast); unverified ones are, per IP.

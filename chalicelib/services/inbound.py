@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -15,7 +14,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from chalicelib.domain.phones import InvalidPhone, mask, normalize
 from chalicelib.domain.subscriptions import Citizen, with_retention
-from chalicelib.observability import ref
+from chalicelib.observability import logger, ref
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import InboundMessage
 from chalicelib.resources import table_name
@@ -24,8 +23,6 @@ from chalicelib.services.messaging import outbound
 from chalicelib.services.reports import intake
 from chalicelib.services.subscriptions import conversation
 from chalicelib.store import citizens, directory, queues
-
-logger = Logger(service="filo-diretto", child=True)
 
 # Meta posts up to 3 MB; an SQS message holds 1 MiB.
 MAX_QUEUED_BYTES = 1_000_000

@@ -25,10 +25,21 @@ def _text(body: str | dict) -> str:
     return body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
 
 
-def send(logical: str, body: str | dict, delay_seconds: int = 0) -> None:
-    """One message; with delay_seconds (up to SQS's 900) it becomes visible only after that long."""
+KIND = "kind"  # the message attribute that tells what a message is, where a queue carries more than one kind
+
+
+def send(logical: str, body: str | dict, delay_seconds: int = 0, kind: str | None = None) -> None:
+    """One message; with delay_seconds (up to SQS's 900) it becomes visible only after that long; with kind, the
+    message carries it as its `kind` attribute (read by kind_of)."""
+    attributes = {KIND: {"DataType": "String", "StringValue": kind}} if kind else {}
     _client().send_message(QueueUrl=queue_url(logical), MessageBody=_text(body),
-                           DelaySeconds=max(0, min(delay_seconds, 900)))
+                           DelaySeconds=max(0, min(delay_seconds, 900)), MessageAttributes=attributes)
+
+
+def kind_of(message_attributes: dict) -> str | None:
+    """The `kind` attribute of a received message (Lambda's event shape), if it has one."""
+    attribute = (message_attributes or {}).get(KIND) or {}
+    return attribute.get("stringValue")
 
 
 def send_many(logical: str, bodies: Iterable[str | dict]) -> None:

@@ -26,15 +26,16 @@ def fan_out_message(body: dict) -> None:
         logger.warning("fan-out for a missing broadcast", extra={"broadcast_id": broadcast_id})
         return
     channel, tenant = directory.get_channel(broadcast.channel_id), directory.get_tenant(tenant_id)
-    if fan_out(tenant_id, broadcast_id, channel, tenant):
+    if fan_out(broadcast, channel, tenant):
         hand_to_fanout(tenant_id, broadcast_id)
 
 
-def fan_out(tenant_id: str, broadcast_id: str, channel: Channel, tenant: Tenant) -> bool:
-    """Page the audience into outbound jobs from the checkpoint on; True when it must continue elsewhere."""
+def fan_out(broadcast: Broadcast, channel: Channel, tenant: Tenant) -> bool:
+    """Page the audience into outbound jobs from the broadcast's checkpoint on; True when it must continue
+    elsewhere (a fresh invocation)."""
     started = clock.now()
-    broadcast = broadcasts.get(tenant_id, broadcast_id)
-    while broadcast is not None and broadcast.status == "sending" and not broadcast.fanout_done:
+    tenant_id, broadcast_id = broadcast.tenant_id, broadcast.id
+    while broadcast.status == "sending" and not broadcast.fanout_done:
         page, next_cursor = citizens.active_page(broadcast.channel_id, broadcast.cursor, PAGE_SIZE)
         chosen = [c for c in page if broadcast.audience.includes(c.hamlets, c.topics)]
         if not _within_budget(tenant, broadcast, len(chosen)):

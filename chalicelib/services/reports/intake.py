@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from chalicelib import messages
 from chalicelib.domain import geo
 from chalicelib.domain import reports as rules
 from chalicelib.domain.keywords import normalize_text
@@ -13,8 +12,8 @@ from chalicelib.domain.reports import Event, Position, Report
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
-from chalicelib.providers.base import Choice, ChoiceList, Content, InboundMessage, Text
-from chalicelib.services.messaging import outbound
+from chalicelib.providers.base import Choice, ChoiceList, InboundMessage, Text
+from chalicelib.services.replies import Conversation
 from chalicelib.services.reports import photo_refetch, wording
 from chalicelib.store import reports as store
 
@@ -31,20 +30,12 @@ EMERGENCY_WORDS = frozenset({
 })
 
 
-class Intake:
+class Intake(Conversation):
     """One message of a citizen on a reports or safety channel, and the replies it earns."""
 
     def __init__(self, tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage, now: datetime):
-        self.tenant, self.channel, self.citizen, self.message, self.now = tenant, channel, citizen, message, now
+        super().__init__(tenant, channel, citizen, message, now)
         self.kind = "safety" if channel.kind == "safety" else "report"
-        self.replies: list[Content] = []
-
-    def say(self, key: str, **params: object) -> None:
-        self.replies.append(Text(body=self.text(key, **params)))
-
-    def text(self, key: str, **params: object) -> str:
-        return messages.text(key, self.tenant.language, self.channel.texts, comune=self.tenant.name,
-                             service=self.channel.name, **params)
 
     @property
     def subject(self) -> str:
@@ -65,7 +56,7 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
         intake.say("report.unsupported")
     else:
         _take(intake)
-    _queue_replies(intake)
+    intake.queue_replies()
 
 
 def _registered(citizen: Citizen) -> bool:
@@ -318,12 +309,3 @@ def _answer_status(intake: Intake, argument: str) -> None:
         intake.say("report.not_found", number=argument[:20])
         return
     intake.replies.append(Text(body=wording.status_text(intake.tenant, intake.channel, report)))
-
-
-def _queue_replies(intake: Intake) -> None:
-    if not intake.replies:
-        return
-    citizen = intake.citizen
-    recipient = outbound.JobRecipient(key=citizen.key, phone=citizen.phone, user_id=citizen.user_id)
-    outbound.reply(intake.tenant.id, intake.channel.phone_number_id, recipient, intake.replies[:5],
-                   job_id=f"reply-{intake.message.message_id}")

@@ -116,8 +116,8 @@ def _partner(comune: Tenant, api_key: str | None) -> str:
     """The partner whose key this is (keys are kept as SHA-256 digests in the tenant's settings)."""
     digest = hashlib.sha256((api_key or "").encode()).hexdigest()
     for partner in comune.open311_partners:
-        if api_key and hmac.compare_digest(partner.get("key_sha256", ""), digest):
-            return partner.get("name", "partner")
+        if api_key and hmac.compare_digest(partner.key_sha256, digest):
+            return partner.name
     raise Open311Error(403, "api_key missing or not valid for this jurisdiction")
 
 

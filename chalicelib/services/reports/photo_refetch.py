@@ -11,20 +11,20 @@ from dataclasses import replace
 
 from pydantic import BaseModel
 
-from chalicelib import messages
 from chalicelib.domain.reports import Event, Report
 from chalicelib.observability import logger
 from chalicelib.providers.base import Text
 from chalicelib.services import clock
 from chalicelib.services.messaging import outbound
 from chalicelib.services.messaging.backoff import backoff_seconds
+from chalicelib.services.replies import channel_text
 from chalicelib.services.reports import updates
 from chalicelib.settings import get_settings
 from chalicelib.store import citizens, directory, queues
 from chalicelib.store import reports as store
 
 MAX_REFETCHES = 3  # later tries after the first fetch: 30 s, 60 s, 120 s (halves to whole, jittered) in AWS
-ENVELOPE = "photo_refetch"  # the key that tells a re-fetch from a webhook body on the inbound queue
+KIND = "photo_refetch"  # the message attribute that tells a re-fetch from a webhook body on the inbound queue
 
 
 class Refetch(BaseModel):
@@ -38,19 +38,14 @@ class Refetch(BaseModel):
 
 def schedule(job: Refetch) -> None:
     delay = backoff_seconds(get_settings().retry_base_seconds, job.attempt, 900)  # SQS delays up to 15 minutes
-    queues.send("inbound", {ENVELOPE: job.model_dump()}, delay_seconds=delay)
-
-
-def is_refetch(raw_body: str) -> bool:
-    """A re-fetch, not a webhook body, on the inbound queue (schedule writes compact JSON, its key first)."""
-    return raw_body.startswith('{"' + ENVELOPE + '"')
+    queues.send("inbound", job.model_dump(), delay_seconds=delay, kind=KIND)
 
 
 def handle(body: dict) -> None:
     """One re-fetch from the queue: store the photo, try again later, or give up and tell the citizen."""
     from chalicelib.services.reports import photos  # the image library loads only when a photo comes
 
-    job = Refetch.model_validate(body[ENVELOPE])
+    job = Refetch.model_validate(body)
     report = store.get(job.tenant_id, job.report_id)
     photo_id = photos.photo_id(job.channel_id, job.media_id)
     if report is None or not any(p.id == photo_id and p.status == "pending" for p in report.photos):
@@ -82,8 +77,7 @@ def _tell_reporter(report: Report, job: Refetch, status: str, reason: str | None
     if channel is None or tenant is None or not report.reporter:
         return
     text_key = "report.photo_failed" if status == "failed" else f"report.photo_refused.{reason}"
-    body = messages.text(text_key, tenant.language, channel.texts, comune=tenant.name, service=channel.name,
-                         number=report.number, max_mb=job.max_bytes // (1024 * 1024))
+    body = channel_text(tenant, channel, text_key, number=report.number, max_mb=job.max_bytes // (1024 * 1024))
     key = report.reporter.partition("#")[2]
     recipient = updates.recipient_of(key, citizens.get(channel.phone_number_id, key))
     job_id = "photo-" + hashlib.sha256(f"{job.tenant_id}|{job.report_id}|{job.media_id}".encode()).hexdigest()[:32]

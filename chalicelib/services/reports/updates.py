@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-from chalicelib import messages
 from chalicelib.domain.broadcasts import in_service_window
 from chalicelib.domain.phones import key_parts
 from chalicelib.domain.reports import Event, Report
@@ -14,6 +13,7 @@ from chalicelib.observability import logger
 from chalicelib.providers.base import Template, Text
 from chalicelib.services import clock
 from chalicelib.services.messaging import outbound
+from chalicelib.services.replies import channel_text
 from chalicelib.services.reports import wording
 from chalicelib.store import citizens, directory
 
@@ -44,13 +44,13 @@ def notify(tenant: Tenant, report: Report, event: Event, extra: dict | None = No
 def update_text(tenant: Tenant, channel: Channel, report: Report, event: Event, extra: dict) -> str:
     note = f"\n{event.note}" if event.note else ""
     if event.status == "forwarded" and report.external:
-        return messages.text("report.update_forwarded", tenant.language, channel.texts, number=report.number,
-                             body=report.external.get("name"), date=wording.local_date(event.at), note=note)
+        return channel_text(tenant, channel, "report.update_forwarded", number=report.number,
+                            body=report.external.get("name"), date=wording.local_date(event.at), note=note)
     if event.status == "duplicate" and extra.get("original"):
-        note = messages.text("report.duplicate_of", tenant.language, channel.texts, original=extra["original"]) + note
+        note = channel_text(tenant, channel, "report.duplicate_of", original=extra["original"]) + note
     status = wording.status_label(tenant, event.status or report.status)
-    return messages.text("report.update", tenant.language, channel.texts, number=report.number,
-                         category=wording.category_label(tenant, report), status=status, note=note)
+    return channel_text(tenant, channel, "report.update", number=report.number,
+                        category=wording.category_label(tenant, report), status=status, note=note)
 
 
 def _content(tenant: Tenant, channel: Channel, report: Report, event: Event, citizen: Citizen | None, extra: dict):

@@ -18,6 +18,7 @@ from chalicelib.domain import geo
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, Position, Report
 from chalicelib.services import abuse, clock
+from chalicelib.services.forms import FormRefused
 from chalicelib.services.reports import portal
 from chalicelib.services.reports.desk import DeskPosition
 from chalicelib.store import directory
@@ -66,14 +67,6 @@ class WebReport(BaseModel):
         if len(value.strip()) < 3:
             raise ValueError("must have at least 3 characters besides spaces")
         return value.strip()
-
-
-class FormRefused(ValueError):
-    """What is wrong with the form, in words for the person filling it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def submit(tenant_id: str, form: WebReport, client: str) -> dict:

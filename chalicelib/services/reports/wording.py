@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from chalicelib import messages
 from chalicelib.domain.reports import Report
 from chalicelib.domain.tenancy import Channel, Tenant
+from chalicelib.services.replies import channel_text
 from chalicelib.settings import get_settings
 
 ROME = ZoneInfo("Europe/Rome")
@@ -30,14 +31,14 @@ def local_date(moment) -> str:
 
 
 def status_line(tenant: Tenant, channel: Channel, report: Report) -> str:
-    return messages.text("report.status_line", tenant.language, channel.texts, number=report.number,
-                         category=category_label(tenant, report), status=status_label(tenant, report.status),
-                         date=local_date(report.updated_at))
+    return channel_text(tenant, channel, "report.status_line", number=report.number,
+                        category=category_label(tenant, report), status=status_label(tenant, report.status),
+                        date=local_date(report.updated_at))
 
 
 def status_text(tenant: Tenant, channel: Channel, report: Report) -> str:
     public_notes = [e.note for e in report.events if e.public and e.note]
     note = f"\n{public_notes[-1]}" if public_notes else ""
-    return messages.text("report.status_one", tenant.language, channel.texts, number=report.number,
-                         category=category_label(tenant, report), status=status_label(tenant, report.status),
-                         date=local_date(report.updated_at), note=note, status_url=page_url(report))
+    return channel_text(tenant, channel, "report.status_one", number=report.number,
+                        category=category_label(tenant, report), status=status_label(tenant, report.status),
+                        date=local_date(report.updated_at), note=note, status_url=page_url(report))

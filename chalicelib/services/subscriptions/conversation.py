@@ -4,20 +4,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from aws_lambda_powertools import Logger
-
-from chalicelib import messages
 from chalicelib.domain import subscriptions as rules
 from chalicelib.domain.keywords import Command, parse_command
 from chalicelib.domain.phones import mask
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
-from chalicelib.providers.base import Buttons, Choice, ChoiceList, Content, InboundMessage, Template, Text
-from chalicelib.services.messaging import outbound
+from chalicelib.observability import logger
+from chalicelib.providers.base import Buttons, Choice, ChoiceList, InboundMessage, Template, Text
+from chalicelib.services.replies import Conversation
 from chalicelib.store import citizens
 from chalicelib.store.citizens import ConsentEntry
-
-logger = Logger(service="filo-diretto", child=True)
 
 PURPOSE = "broadcast"  # what the citizen consents to: the comune's notices on this channel
 CONFIRM_ID, DECLINE_ID = "sub:confirm", "sub:decline"
@@ -25,16 +21,8 @@ HAMLET_PREFIX, TOPIC_PREFIX, ALL = "hamlet:", "topic:", "*"
 LIST_ROWS_MAX = 10
 
 
-class Conversation:
+class Talk(Conversation):
     """One inbound message of a citizen on a broadcast channel, and the replies it earns."""
-
-    def __init__(self, tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage, now: datetime):
-        self.tenant, self.channel, self.citizen, self.message, self.now = tenant, channel, citizen, message, now
-        self.replies: list[Content] = []
-
-    def say(self, key: str, **params: object) -> str:
-        return messages.text(key, self.tenant.language, self.channel.texts, comune=self.tenant.name,
-                             service=self.channel.name, privacy_url=self.tenant.privacy_notice_url, **params)
 
     def ledger(self, action: str, path: str) -> None:
         citizens.record_consent(ConsentEntry(
@@ -47,7 +35,7 @@ class Conversation:
 def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage,
                    now: datetime) -> Citizen:
     """Apply one message to the citizen's subscription, queue the replies; returns the citizen to save."""
-    talk = Conversation(tenant, channel, citizen, message, now)
+    talk = Talk(tenant, channel, citizen, message, now)
     reply_id = message.reply.id if message.reply else None
     if reply_id and reply_id.startswith(HAMLET_PREFIX):
         _choose_hamlet(talk, reply_id.removeprefix(HAMLET_PREFIX))
@@ -55,7 +43,7 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
         _choose_topic(talk, reply_id.removeprefix(TOPIC_PREFIX))
     else:
         _on_command(talk, _command_of(message))
-    _queue_replies(talk)
+    talk.queue_replies()
     return talk.citizen
 
 
@@ -66,7 +54,7 @@ def _command_of(message: InboundMessage) -> Command | None:
     return parse_command(message.text) if message.kind == "text" else None
 
 
-def _on_command(talk: Conversation, command: Command | None) -> None:
+def _on_command(talk: Talk, command: Command | None) -> None:
     status = talk.citizen.status
     if command is Command.SUBSCRIBE or (command is Command.CONFIRM and talk.message.reply and status != "pending"):
         _subscribe(talk)
@@ -74,41 +62,41 @@ def _on_command(talk: Conversation, command: Command | None) -> None:
         _confirm(talk)
     elif command is Command.DECLINE and status == "pending":
         talk.citizen = rules.decline(talk.citizen, talk.now)
-        talk.replies.append(Text(body=talk.say("subscribe.declined")))
+        talk.say("subscribe.declined")
     elif command is Command.UNSUBSCRIBE:
         _unsubscribe(talk)
     elif command is Command.HELP:
-        talk.replies.append(Text(body=talk.say("help.broadcast")))
+        talk.say("help.broadcast")
     elif command is Command.PREFERENCES and talk.citizen.active:
         talk.citizen = replace(talk.citizen, step="hamlets")
         question = _hamlet_question(talk) or _topic_question(talk)
         talk.replies.append(question or Text(body=_saved(talk)))
     elif status == "pending":
-        talk.replies.append(Text(body=talk.say("subscribe.pending_reminder")))
+        talk.say("subscribe.pending_reminder")
     else:
         talk.replies.append(Text(body=_auto_reply(talk)))
 
 
-def _subscribe(talk: Conversation) -> None:
+def _subscribe(talk: Talk) -> None:
     if talk.citizen.active:
-        talk.replies.append(Text(body=talk.say("subscribe.already")))
+        talk.say("subscribe.already")
         return
     talk.citizen = rules.request(talk.citizen, "keyword", talk.now)
     talk.replies.append(_confirm_request(talk))
 
 
-def _confirm_request(talk: Conversation) -> Buttons:
-    return Buttons(body=talk.say("subscribe.confirm_request"), buttons=[
-        Choice(id=CONFIRM_ID, title=talk.say("subscribe.confirm_button")),
-        Choice(id=DECLINE_ID, title=talk.say("subscribe.decline_button")),
+def _confirm_request(talk: Talk) -> Buttons:
+    return Buttons(body=talk.text("subscribe.confirm_request"), buttons=[
+        Choice(id=CONFIRM_ID, title=talk.text("subscribe.confirm_button")),
+        Choice(id=DECLINE_ID, title=talk.text("subscribe.decline_button")),
     ])
 
 
-def _confirm(talk: Conversation) -> None:
+def _confirm(talk: Talk) -> None:
     path = talk.citizen.source or "keyword"
     talk.citizen = rules.confirm(talk.citizen, talk.now)
     talk.ledger("grant", path)
-    talk.replies.append(Text(body=talk.say("subscribe.welcome")))
+    talk.say("subscribe.welcome")
     if talk.citizen.hamlets or talk.citizen.topics:  # chosen on the web form already
         talk.citizen = replace(talk.citizen, step=None)
         return
@@ -117,44 +105,44 @@ def _confirm(talk: Conversation) -> None:
         talk.replies.append(question)
 
 
-def _unsubscribe(talk: Conversation) -> None:
+def _unsubscribe(talk: Talk) -> None:
     was = talk.citizen.status
     if was not in ("active", "pending"):
-        talk.replies.append(Text(body=talk.say("unsubscribe.not_subscribed")))
+        talk.say("unsubscribe.not_subscribed")
         return
     talk.citizen = rules.stop(talk.citizen, talk.now)
     if was == "active":
         talk.ledger("withdraw", "keyword")
-    talk.replies.append(Text(body=talk.say("unsubscribe.done")))
+    talk.say("unsubscribe.done")
     logger.info("subscriber stopped", extra={"channel": talk.channel.phone_number_id,
                                              "citizen": mask(talk.citizen.phone)})
 
 
-def _hamlet_question(talk: Conversation) -> ChoiceList | None:
+def _hamlet_question(talk: Talk) -> ChoiceList | None:
     hamlets = talk.tenant.hamlets[: LIST_ROWS_MAX - 1]
     if not hamlets:
         talk.citizen = replace(talk.citizen, step="topics")
         return None
-    rows = [Choice(id=HAMLET_PREFIX + ALL, title=talk.say("preferences.all_hamlets"))]
+    rows = [Choice(id=HAMLET_PREFIX + ALL, title=talk.text("preferences.all_hamlets"))]
     rows += [Choice(id=HAMLET_PREFIX + h.id, title=h.name) for h in hamlets]
-    return ChoiceList(body=talk.say("preferences.hamlets_body"), button=talk.say("preferences.hamlets_button"),
+    return ChoiceList(body=talk.text("preferences.hamlets_body"), button=talk.text("preferences.hamlets_button"),
                       rows=rows)
 
 
-def _topic_question(talk: Conversation) -> ChoiceList | None:
+def _topic_question(talk: Talk) -> ChoiceList | None:
     topics = talk.tenant.topics[: LIST_ROWS_MAX - 1]
     if not topics:
         talk.citizen = replace(talk.citizen, step=None)
         return None
-    rows = [Choice(id=TOPIC_PREFIX + ALL, title=talk.say("preferences.all_topics"))]
+    rows = [Choice(id=TOPIC_PREFIX + ALL, title=talk.text("preferences.all_topics"))]
     rows += [Choice(id=TOPIC_PREFIX + t.id, title=t.name) for t in topics]
-    return ChoiceList(body=talk.say("preferences.topics_body"), button=talk.say("preferences.topics_button"),
+    return ChoiceList(body=talk.text("preferences.topics_body"), button=talk.text("preferences.topics_button"),
                       rows=rows)
 
 
-def _choose_hamlet(talk: Conversation, hamlet_id: str) -> None:
+def _choose_hamlet(talk: Talk, hamlet_id: str) -> None:
     if not talk.citizen.active:
-        talk.replies.append(Text(body=talk.say("unsubscribe.not_subscribed")))
+        talk.say("unsubscribe.not_subscribed")
         return
     chosen = talk.tenant.hamlet(hamlet_id)
     talk.citizen = rules.choose_hamlet(talk.citizen, chosen.id if chosen else None)
@@ -162,34 +150,26 @@ def _choose_hamlet(talk: Conversation, hamlet_id: str) -> None:
     talk.replies.append(question or Text(body=_saved(talk)))
 
 
-def _choose_topic(talk: Conversation, topic_id: str) -> None:
+def _choose_topic(talk: Talk, topic_id: str) -> None:
     if not talk.citizen.active:
-        talk.replies.append(Text(body=talk.say("unsubscribe.not_subscribed")))
+        talk.say("unsubscribe.not_subscribed")
         return
     chosen = talk.tenant.topic(topic_id)
     talk.citizen = rules.choose_topic(talk.citizen, chosen.id if chosen else None)
     talk.replies.append(Text(body=_saved(talk)))
 
 
-def _saved(talk: Conversation) -> str:
-    everything = talk.say("preferences.everything")
+def _saved(talk: Talk) -> str:
+    everything = talk.text("preferences.everything")
     hamlets = ", ".join(h.name for h in talk.tenant.hamlets if h.id in talk.citizen.hamlets) or everything
     topics = ", ".join(t.name for t in talk.tenant.topics if t.id in talk.citizen.topics) or everything
-    return talk.say("preferences.saved", hamlets=hamlets, topics=topics)
+    return talk.text("preferences.saved", hamlets=hamlets, topics=topics)
 
 
-def _auto_reply(talk: Conversation) -> str:
+def _auto_reply(talk: Talk) -> str:
     reports_number = talk.channel.settings.reports_number
-    hint = talk.say("auto_reply.reports_hint", reports_number=reports_number) if reports_number else ""
-    return talk.say("auto_reply.broadcast", reports_hint=hint)
-
-
-def _queue_replies(talk: Conversation) -> None:
-    if not talk.replies:
-        return
-    recipient = outbound.JobRecipient(key=talk.citizen.key, phone=talk.citizen.phone, user_id=talk.citizen.user_id)
-    outbound.reply(talk.tenant.id, talk.channel.phone_number_id, recipient, talk.replies,
-                   job_id=f"reply-{talk.message.message_id}")
+    hint = talk.text("auto_reply.reports_hint", reports_number=reports_number) if reports_number else ""
+    return talk.text("auto_reply.broadcast", reports_hint=hint)
 
 
 class NoTemplate(LookupError):

@@ -9,6 +9,7 @@ from chalicelib.domain import subscriptions as rules
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.services import abuse, clock
+from chalicelib.services.forms import FormRefused
 from chalicelib.services.messaging import outbound
 from chalicelib.services.subscriptions import conversation
 from chalicelib.store import citizens, directory
@@ -25,14 +26,6 @@ class FormRequest(BaseModel):
     channel: str | None = Field(default=None, max_length=64)
     hamlets: list[str] = Field(default_factory=list, max_length=20)
     topics: list[str] = Field(default_factory=list, max_length=20)
-
-
-class FormRefused(ValueError):
-    """What is wrong with the form, in words for the person filling it."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def submit(tenant_id: str, form: FormRequest, client: str) -> None:
