@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from local.sandbox import SandboxServer
-from local.sandbox.server import PendingStatus, StatusWorker
+from local.sandbox.statuses import PendingStatus, StatusWorker
 from tests import waiting
 
 APP_SECRET = "test-app-secret"
