@@ -16,7 +16,7 @@ class People:
         self._links: dict[str, set[str]] = {}  # recipient key -> the other keys of the same person
         self._profiles: dict[str, str] = {}  # recipient key -> profile name
 
-    def meet(self, keys: list[str], profile_name: str | None) -> str:
+    def remember(self, keys: list[str], profile_name: str | None) -> str:
         """Link the keys of one sender, remember their profile name; return the name to show in the webhook."""
         with self._lock:
             for key in keys:

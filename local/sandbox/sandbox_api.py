@@ -83,7 +83,7 @@ class SandboxApi:
 
     def _deliver_inbound(self, channel: dict[str, Any], sender: Sender, message: dict[str, Any],
                          profile_name: str | None) -> Response:
-        name = self._people.meet([k for k in (sender.wa_id, sender.user_id) if k], profile_name)
+        name = self._people.remember([k for k in (sender.wa_id, sender.user_id) if k], profile_name)
         value = {"messaging_product": "whatsapp", "metadata": meta.metadata(channel),
                  "contacts": [meta.contact(sender.wa_id, sender.user_id, name)], "messages": [message]}
         raw = json.dumps(meta.envelope({channel["waba_id"]: [value]}), ensure_ascii=False).encode()

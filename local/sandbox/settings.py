@@ -44,7 +44,7 @@ class SendStep(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _code_alone(cls, value: Any) -> Any:
+    def _code_or_object(cls, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return {"code": value}
         if not value:
