@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--strict-versions", action="store_true",
                         help="accept only the Graph API versions Meta still serves")
     parser.add_argument("--config", type=json.loads, default={},
-                        help='extra settings as JSON, e.g. \'{"fault_rate": 0.1, "seed": 7}\'')
+                        help='extra settings as JSON (see local/sandbox/settings.py), e.g. \'{"fault_rate": 0.1, "seed": 7}\'')
     parser.add_argument("--verbose", "-v", action="store_true", help="log every request")
     return parser.parse_args(argv)
 

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .meta import TEXT_MAX, digits_only, looks_like_phone, new_wamid, unix_seconds
+from .meta import digits_only, looks_like_phone, new_wamid, unix_seconds
+from .validation import TEXT_MAX
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 _USER_ID_RE = re.compile(r"^[A-Za-z]{2}\.[A-Za-z0-9.]{1,140}$")

@@ -10,13 +10,15 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from local.sandbox import SandboxServer
-from local.sandbox.server import PendingStatus, StatusWorker
+from local.sandbox.settings import SandboxSettings, SendStep
+from local.sandbox.statuses import PendingStatus, StatusWorker
 from tests import waiting
 
 APP_SECRET = "test-app-secret"
@@ -337,6 +339,43 @@ def test_fault_rate_is_reproducible_with_a_seed(sandbox):
 
     first = run()
     assert first == run() and set(first) == {200, 500}
+
+
+def test_bad_settings_are_named_and_change_nothing(sandbox):
+    bad = requests.post(f"{sandbox.url}/_sandbox/config", timeout=5,
+                        json={"fault_rate": 0.5, "send_script": {CITIZEN: [613, {"http_status": 700}]}})
+    assert bad.status_code == 422
+    assert f"send_script[{CITIZEN!r}][1].http_status" in bad.json()["error"] and "700" in bad.json()["error"]
+    config = requests.get(f"{sandbox.url}/_sandbox/config", timeout=5).json()
+    assert config["fault_rate"] == 0.0 and config["send_script"] == {}
+    unknown = requests.post(f"{sandbox.url}/_sandbox/config", json={"nope": 1}, timeout=5).json()["error"]
+    assert unknown.startswith("unknown settings: nope; known: fault_rate, ")
+    with pytest.raises(ValueError, match="seed"):
+        sandbox.configure(seed=True)
+    with pytest.raises(ValueError, match="rate_limit"):
+        sandbox.configure(rate_limit=0)
+
+
+def test_config_shows_script_steps_and_media_faults_left(sandbox):
+    sandbox.configure(send_script={CITIZEN: [613, {"delay": 0.01}, {"body": "<html>", "http_status": 502}]},
+                      media_faults=2)
+    config = requests.get(f"{sandbox.url}/_sandbox/config", timeout=5).json()
+    assert config["send_script"] == {CITIZEN: [
+        {"code": 613, "drop": False, "deliver": False}, {"delay": 0.01, "drop": False, "deliver": True},
+        {"http_status": 502, "body": "<html>", "drop": False, "deliver": False}]}
+    assert config["media_faults"] == 2
+    media_id = inbound(sandbox, **{"from": CITIZEN, "type": "image", "image_base64": base64.b64encode(PNG).decode(),
+                                   "mime_type": "image/png"}).json()["media_id"]
+    assert requests.get(f"{sandbox.url}/v25.0/{media_id}", headers=AUTH, timeout=5).status_code == 500
+    assert requests.get(f"{sandbox.url}/_sandbox/config", timeout=5).json()["media_faults"] == 1
+
+
+def test_every_setting_is_documented():
+    readme = (Path(__file__).parents[2] / "local" / "sandbox" / "README.md").read_text(encoding="utf-8")
+    for model in (SandboxSettings, SendStep):
+        for name, field in model.model_fields.items():
+            assert field.description, f"{model.__name__}.{name} has no docstring"
+            assert f"`{name}`" in readme, f"local/sandbox/README.md does not mention {name}"
 
 
 def test_recipient_errors(sandbox):

@@ -1,0 +1,149 @@
+"""What the sandbox saw: the messages the app sent, the inbound messages it posted, reads, and the counters of /stats."""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from . import meta
+from .inbound import Sender, readable
+
+STAT_NAMES = ("accepted", "rate_limited", "faults", "rejected", "slow", "reads", "inbound", "status_posts",
+              "status_post_failures", "scripted")
+STATUS_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3}
+
+
+@dataclass
+class SentMessage:
+    """One message the app sent through the Graph API."""
+
+    index: int
+    id: str
+    channel: str
+    to: str
+    key: str
+    type: str
+    text: str
+    options: list[dict[str, str]]
+    body: dict[str, Any]
+    time: float
+    status: str = "accepted"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.id, "channel": self.channel, "to": self.to, "type": self.type,
+                "text": self.text, "options": self.options, "body": self.body, "time": self.time,
+                "status": self.status}
+
+
+@dataclass
+class InboundRecord:
+    """One message the sandbox posted to the app as if a citizen sent it."""
+
+    index: int
+    id: str
+    channel: str
+    sender: Sender
+    type: str
+    text: str
+    message: dict[str, Any]
+    time: float
+    webhook_status: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.id, "channel": self.channel, "from": self.sender.phone,
+                "user_id": self.sender.user_id, "type": self.type, "text": self.text,
+                "message": self.message, "time": self.time, "webhook_status": self.webhook_status}
+
+
+class Recorder:
+    """Thread-safe lists of sent messages, inbound messages and reads, in one index order, and the counters."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counter = itertools.count()
+        self._messages: list[SentMessage] = []
+        self._messages_by_id: dict[str, SentMessage] = {}
+        self._inbound: list[InboundRecord] = []
+        self._reads: list[dict[str, Any]] = []
+        self._stats = dict.fromkeys(STAT_NAMES, 0)
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self._stats[name] += 1
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._stats)
+
+    # ---- recording ----
+
+    def sent(self, wamid: str, channel_id: str, body: dict[str, Any]) -> SentMessage:
+        """Record an accepted send (and count it)."""
+        to = body.get("to") or body.get("recipient") or ""
+        with self._lock:
+            record = SentMessage(
+                index=next(self._counter), id=wamid, channel=channel_id, to=to, key=meta.recipient_key(to),
+                type=body.get("type", "text"), text=meta.render_text(body), options=meta.message_options(body),
+                body=body, time=time.time())
+            self._messages.append(record)
+            self._messages_by_id[wamid] = record
+            self._stats["accepted"] += 1
+        return record
+
+    def read(self, channel_id: str, body: dict[str, Any]) -> None:
+        """Record a mark-as-read (and count it)."""
+        with self._lock:
+            self._reads.append({"channel": channel_id, "message_id": body["message_id"], "body": body,
+                                "time": time.time()})
+            self._stats["reads"] += 1
+
+    def inbound(self, channel_id: str, sender: Sender, message: dict[str, Any], webhook_status: int | None) -> None:
+        """Record a message posted to the app as a citizen's (and count it)."""
+        with self._lock:
+            self._inbound.append(InboundRecord(
+                index=next(self._counter), id=message["id"], channel=channel_id, sender=sender,
+                type=message["type"], text=readable(message), message=message, time=time.time(),
+                webhook_status=webhook_status))
+            self._stats["inbound"] += 1
+
+    def advance(self, message_id: str, status: str) -> None:
+        """A status was posted for a sent message: keep the furthest one (sent < delivered < read)."""
+        with self._lock:
+            record = self._messages_by_id.get(message_id)
+            if record is not None and STATUS_RANK[status] > STATUS_RANK[record.status]:
+                record.status = status
+
+    def clear(self) -> int:
+        """Forget messages, inbound messages and reads; return how many sent messages were forgotten."""
+        with self._lock:
+            cleared = len(self._messages)
+            self._messages.clear()
+            self._messages_by_id.clear()
+            self._inbound.clear()
+            self._reads.clear()
+        return cleared
+
+    # ---- queries ----
+
+    def sent_messages(self) -> list[SentMessage]:
+        with self._lock:
+            return list(self._messages)
+
+    def find_sent(self, keys: set[str] | None, channel: str | None, since: int) -> list[dict[str, Any]]:
+        """Sent messages to one of `keys` (None: anyone), on `channel` (None: any), from index `since` on."""
+        with self._lock:
+            return [m.as_json() for m in self._messages
+                    if (keys is None or m.key in keys) and (not channel or m.channel == channel) and m.index >= since]
+
+    def find_inbound(self, keys: set[str] | None, channel: str | None, since: int) -> list[dict[str, Any]]:
+        """Inbound messages from one of `keys` (None: anyone), on `channel` (None: any), from index `since` on."""
+        with self._lock:
+            return [r.as_json() for r in self._inbound
+                    if (keys is None or {r.sender.wa_id, r.sender.user_id} & keys)
+                    and (not channel or r.channel == channel) and r.index >= since]
+
+    def find_reads(self, channel: str | None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self._reads if not channel or r["channel"] == channel]

@@ -1,0 +1,194 @@
+"""Status webhooks: sent, delivered and read for each accepted send, posted in timed batches as Meta posts them."""
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import meta
+from .channels import Channels
+from .people import People
+from .recorder import Recorder, SentMessage
+from .settings import SandboxSettings
+from .webhooks import WebhookClient
+
+log = logging.getLogger("local.sandbox")
+
+MAX_STATUSES_PER_POST = 1000
+STATUS_STEPS = ("sent", "delivered", "read")
+
+
+@dataclass(order=True)
+class PendingStatus:
+    due: float  # monotonic time the status becomes due
+    seq: int
+    wall: float = field(compare=False)  # its timestamp
+    status: str = field(compare=False)
+    message_id: str = field(compare=False)
+    channel_id: str = field(compare=False)
+    wa_id: str | None = field(compare=False, default=None)
+    user_id: str | None = field(compare=False, default=None)
+    callback_data: str | None = field(compare=False, default=None)
+    category: str = field(compare=False, default="service")
+
+
+class StatusWorker:
+    """A daemon thread that posts due statuses in batches (<= 1,000 a POST), in due order, with retries."""
+
+    def __init__(self, send: Callable[[list[PendingStatus]], bool],
+                 retry_delays: Iterable[float] = (0.25, 1.0, 4.0), batch_size: int = MAX_STATUSES_PER_POST):
+        self._send = send
+        self._retry_delays = tuple(retry_delays)
+        self._batch_size = batch_size
+        self._heap: list[PendingStatus] = []
+        self._cond = threading.Condition()
+        self._stopping = threading.Event()
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+        self.dropped_batches = 0
+        self.window = 0.0  # seconds to gather statuses after each post
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="sandbox-status-worker", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stopping.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def schedule(self, item: PendingStatus) -> None:
+        with self._cond:
+            item.seq = next(self._seq)
+            heapq.heappush(self._heap, item)
+            self._cond.notify()
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._heap)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            batch = self._next_batch()
+            if batch:
+                self._deliver(batch)
+                if self.window:
+                    self._stopping.wait(self.window)
+
+    def _next_batch(self) -> list[PendingStatus]:
+        with self._cond:
+            while not self._stopping.is_set():
+                now = time.monotonic()
+                if self._heap and self._heap[0].due <= now:
+                    break
+                self._cond.wait(self._heap[0].due - now if self._heap else None)
+            else:
+                return []
+            batch = []
+            while self._heap and self._heap[0].due <= now and len(batch) < self._batch_size:
+                batch.append(heapq.heappop(self._heap))
+            return batch
+
+    def _deliver(self, batch: list[PendingStatus]) -> None:
+        for delay in (0.0, *self._retry_delays):
+            if delay and self._stopping.wait(delay):
+                return
+            try:
+                if self._send(batch):
+                    return
+            except Exception:  # the worker must survive whatever a post does
+                log.exception("status post raised")
+        self.dropped_batches += 1
+        log.warning("dropped a batch of %d statuses after %d attempts", len(batch), 1 + len(self._retry_delays))
+
+
+class StatusWebhooks:
+    """Schedules the three statuses of each accepted send and posts them to the app's webhook."""
+
+    def __init__(self, channels: Channels, people: People, recorder: Recorder, webhook: WebhookClient,
+                 retry_delays: Iterable[float]):
+        self._channels, self._people, self._recorder, self._webhook = channels, people, recorder, webhook
+        self.worker = StatusWorker(self._post, retry_delays)
+        self._enabled, self._delay = True, 0.2
+
+    def configure(self, settings: SandboxSettings) -> None:
+        self._enabled, self._delay = settings.status_webhooks, settings.status_delay
+        self.worker.window = settings.status_batch_seconds
+
+    def schedule(self, record: SentMessage, body: dict[str, Any]) -> None:
+        """Sent, delivered and read for an accepted send, `status_delay` seconds apart (if status_webhooks)."""
+        if not self._enabled:
+            return
+        to, recipient = body.get("to") or "", body.get("recipient") or ""
+        wa_id = meta.digits_only(to) if to else None
+        user_id = recipient or self._people.user_id_of(record.key)
+        if wa_id is None and user_id:
+            wa_id = self._people.wa_id_of(user_id)
+        callback = body.get("biz_opaque_callback_data")
+        category = "utility" if record.type == "template" else "service"
+        start_mono, start_wall = time.monotonic(), time.time()
+        for step, status in enumerate(STATUS_STEPS, start=1):
+            self.worker.schedule(PendingStatus(
+                due=start_mono + step * self._delay, seq=0, wall=start_wall + step * self._delay, status=status,
+                message_id=record.id, channel_id=record.channel, wa_id=wa_id, user_id=user_id,
+                callback_data=callback if isinstance(callback, str) else None, category=category))
+
+    def _post(self, batch: list[PendingStatus]) -> bool:
+        raw = json.dumps(self._payload(batch), separators=(",", ":"), ensure_ascii=False).encode()
+        status, reason = self._webhook.post(raw)
+        ok = status is not None and 200 <= status < 300
+        self._recorder.count("status_posts")
+        if ok:
+            for item in batch:
+                self._recorder.advance(item.message_id, item.status)
+        else:
+            self._recorder.count("status_post_failures")
+            log.warning("status webhook post failed: %s", status or reason)
+        return ok
+
+    def _payload(self, batch: list[PendingStatus]) -> dict[str, Any]:
+        by_channel: dict[str, list[PendingStatus]] = {}
+        for item in batch:
+            by_channel.setdefault(item.channel_id, []).append(item)
+        changes: dict[str, list[dict[str, Any]]] = {}
+        for channel_id, items in by_channel.items():
+            channel = self._channels.require(channel_id)
+            changes.setdefault(channel["waba_id"], []).append(self._value(channel, items))
+        return meta.envelope(changes)
+
+    def _value(self, channel: dict[str, Any], items: list[PendingStatus]) -> dict[str, Any]:
+        value: dict[str, Any] = {"messaging_product": "whatsapp", "metadata": meta.metadata(channel),
+                                 "statuses": [status_item(item) for item in items]}
+        contacts, seen = [], set()
+        for item in items:
+            if item.user_id and (item.wa_id, item.user_id) not in seen:
+                seen.add((item.wa_id, item.user_id))
+                contacts.append(meta.contact(item.wa_id, item.user_id, self._people.name_of(item.wa_id, item.user_id)))
+        if contacts:
+            value["contacts"] = contacts
+        return value
+
+
+def status_item(item: PendingStatus) -> dict[str, Any]:
+    """One statuses[] entry as Meta posts it."""
+    status: dict[str, Any] = {"id": item.message_id, "status": item.status, "timestamp": meta.unix_seconds(item.wall)}
+    if item.wa_id:
+        status["recipient_id"] = item.wa_id
+    if item.user_id:
+        status["recipient_user_id"] = item.user_id
+    if item.callback_data is not None:
+        status["biz_opaque_callback_data"] = item.callback_data
+    if item.status in ("sent", "delivered"):
+        status["pricing"] = {"billable": item.category != "service", "pricing_model": "PMP",
+                             "type": "regular" if item.category != "service" else "free_customer_service",
+                             "category": item.category}
+    return status
