@@ -27,12 +27,22 @@ def staff_channel(staff: Staff, channel_id: str | None, default_kind: str | None
         raise ApiError(403, "forbidden", f"Your roles do not give access to the {exc} channel.") from None
 
 
+# Placeholder for domain/access.py (to be replaced at merge): what each role may do, as the console's menu reads it.
+CAPABILITIES = {
+    "admin": {"reports", "broadcasts", "subscribers", "stats", "privacy"},
+    "communications": {"broadcasts", "subscribers", "stats"},
+    "technical": {"reports", "stats"},
+    "police": {"tips", "subscribers", "stats"},
+}
+
+
 @bp.route("/api/v1/me", methods=["GET"])
 @json_errors
 @staff_only(bp)
 def me(staff: Staff):
-    return {"subject": staff.subject, "email": staff.email, "tenant": staff.tenant_id,
-            "roles": sorted(staff.roles)}
+    can = set().union(*(CAPABILITIES.get(role, set()) for role in staff.roles))
+    return {"subject": staff.subject, "email": staff.email, "name": staff.email or staff.subject,
+            "tenant": staff.tenant_id, "roles": sorted(staff.roles), "can": sorted(can)}
 
 
 @bp.route("/api/v1/channels", methods=["GET"])
