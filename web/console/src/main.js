@@ -2,7 +2,7 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import "./style.css";
-import { html } from "./html.js";
+import { html } from "@filo/shared/html";
 import { api, configure } from "./api.js";
 import { cognitoCallback, cognitoSignIn, cognitoSignOut, forget, session } from "./auth.js";
 import { ROLE } from "./labels.js";

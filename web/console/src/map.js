@@ -2,7 +2,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
-import { html } from "./html.js";
+import { html } from "@filo/shared/html";
 import { STATUS } from "./labels.js";
 
 const COLORS = {

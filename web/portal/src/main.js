@@ -4,7 +4,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { getComune, loadConfig } from "./api.js";
-import { html } from "./html.js";
+import { html } from "@filo/shared/html";
 import { MapPage } from "./pages/map.js";
 import { ReportForm } from "./pages/report.js";
 import { StatusPage } from "./pages/status.js";

@@ -1,7 +1,7 @@
 // Broadcasts: the composer (content or template, hamlets and topics with a live audience count and pre-flight
 // warnings, now or at a time), then a live progress bar and the delivery funnel; the recent broadcasts below.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
+import { html } from "@filo/shared/html";
 import { api, query } from "../api.js";
 import { go } from "../router.js";
 import { BROADCAST_STATUS, named, when, warning } from "../labels.js";

@@ -1,7 +1,7 @@
 // The dashboard: reports per week, time to resolve, share satisfied (reports KPIs), subscribers over time and
 // broadcast delivery rates, each shown only to the roles that may read it.
 import { useEffect, useState } from "preact/hooks";
-import { html } from "../html.js";
+import { html } from "@filo/shared/html";
 import { api, query } from "../api.js";
 import { BarChart, FunnelBars, LineChart } from "../charts.js";
 import { hours, percent, when } from "../labels.js";

@@ -1,6 +1,6 @@
 // One report or tip: text, photos, position, timeline, and the office's actions (lifecycle, team, forwarding, notes, merge).
 import { useEffect, useState } from "preact/hooks";
-import { html } from "../html.js";
+import { html } from "@filo/shared/html";
 import { api } from "../api.js";
 import { ReportMap } from "../map.js";
 import { ACTION, NEXT, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, named, when } from "../labels.js";

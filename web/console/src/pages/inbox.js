@@ -1,6 +1,6 @@
 // The inbox: reports (or, for the police, safety tips) with filters, a map and a list; new ones appear by themselves.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
+import { html } from "@filo/shared/html";
 import { api, query } from "../api.js";
 import { go } from "../router.js";
 import { ReportMap } from "../map.js";

@@ -1,6 +1,6 @@
 // Subscribers of a channel: search, add one, import a CSV with a result per row, erase.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
+import { html } from "@filo/shared/html";
 import { api, query } from "../api.js";
 import { SUB_STATUS, named, when } from "../labels.js";
 

@@ -2,7 +2,8 @@
 // (the list is the keyboard's and the screen reader's way in; the map is the eyes').
 import { useEffect, useRef, useState } from "preact/hooks";
 import { getReports } from "../api.js";
-import { formatDate, html } from "../html.js";
+import { html } from "@filo/shared/html";
+import { formatDate } from "../format.js";
 import { addHamlets, createMap, reportMarker } from "../maps.js";
 
 const escapeHtml = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -2,7 +2,7 @@
 // hamlet), up to three photos shrunk in the browser, and, only if wanted, a phone to follow it on WhatsApp.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { fileReport } from "../api.js";
-import { html } from "../html.js";
+import { html } from "@filo/shared/html";
 import { addHamlets, createMap, pinMarker } from "../maps.js";
 
 const MAX_PHOTOS = 3;

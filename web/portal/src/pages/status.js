@@ -1,7 +1,8 @@
 // One report as its citizen follows it (the link in the WhatsApp receipt): status, public history, place, photos.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { getStatus } from "../api.js";
-import { formatDate, html } from "../html.js";
+import { html } from "@filo/shared/html";
+import { formatDate } from "../format.js";
 import { addHamlets, createMap, reportMarker } from "../maps.js";
 
 function PlaceMap({ comune, report }) {
