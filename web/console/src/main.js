@@ -1,12 +1,13 @@
 // The staff console: sign-in, navigation by role, and the pages (reports, safety tips, broadcasts, subscribers, dashboard).
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import "./style.css";
+import { loadConfig } from "@filo/shared/api";
 import { html } from "@filo/shared/html";
-import { api, configure } from "./api.js";
+import { go, useHashRoute } from "@filo/shared/router";
+import "./style.css";
+import { configure, getTenant, listChannels } from "./api.js";
 import { cognitoCallback, cognitoSignIn, cognitoSignOut, forget, session } from "./auth.js";
 import { ROLE } from "./labels.js";
-import { go } from "./router.js";
 import { SignIn } from "./pages/signin.js";
 import { Inbox } from "./pages/inbox.js";
 import { ReportDetail } from "./pages/detail.js";
@@ -27,24 +28,23 @@ function allowed(roles) {
   return SECTIONS.filter((s) => s.roles.some((r) => roles.includes(r)));
 }
 
-function useRoute() {
-  const read = () => window.location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  const [route, setRoute] = useState(read());
-  useEffect(() => {
-    const change = () => setRoute(read());
-    window.addEventListener("hashchange", change);
-    return () => window.removeEventListener("hashchange", change);
-  }, []);
-  return route;
+// #/segnalazioni/2026%2F42 is ["segnalazioni", "2026/42"].
+function segments(path) {
+  return path.split("/").map((part) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  });
 }
-
 
 function App({ config }) {
   const [who, setWho] = useState(session());
   const [notice, setNotice] = useState("");
   const [tenant, setTenant] = useState(null);
   const [channels, setChannels] = useState([]);
-  const route = useRoute();
+  const route = useHashRoute(segments);
   const main = useRef(null);
 
   useEffect(() => {
@@ -56,8 +56,8 @@ function App({ config }) {
 
   useEffect(() => {
     if (!who) return;
-    api("/api/v1/tenant").then(setTenant).catch((e) => setNotice(e.message));
-    api("/api/v1/channels").then((c) => setChannels(c.items)).catch(() => {});
+    getTenant().then(setTenant).catch((e) => setNotice(e.message));
+    listChannels().then((c) => setChannels(c.items)).catch(() => {});
   }, [who && who.token]);
 
   // After a move to another page, its heading takes the focus (once it is there: pages wait for the comune's set-up).
@@ -120,7 +120,7 @@ async function start() {
   const root = document.getElementById("app");
   let config;
   try {
-    config = await (await fetch("/config.json", { cache: "no-store" })).json();
+    config = await loadConfig();
   } catch {
     config = { api_base: "", tiles_url: "", auth: { mode: "local" } };
   }
