@@ -1,5 +1,5 @@
 // The dashboard: reports per week, time to resolve, share satisfied (reports KPIs), subscribers over time and
-// broadcast delivery rates, each shown only to the roles that may read it.
+// broadcast delivery rates, each shown only to those who can read it (GET /api/v1/me's "can").
 import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { listBroadcasts, reportKpis, subscriberGrowth } from "../api.js";
@@ -23,12 +23,11 @@ function short(d) {
 }
 
 export function Dashboard({ who }) {
-  const reports = who.roles.some((r) => ["admin", "technical", "police"].includes(r));
-  const broadcasts = who.roles.some((r) => ["admin", "communications"].includes(r));
+  const can = (capability) => who.can.includes(capability);
   return html`
     <h1 tabindex="-1">Cruscotto</h1>
-    ${reports && html`<${ReportKpis} kind=${who.roles.includes("police") && !who.roles.includes("admin") && !who.roles.includes("technical") ? "safety" : "report"} />`}
-    ${broadcasts && html`<${BroadcastKpis} />`}`;
+    ${(can("reports") || can("tips")) && html`<${ReportKpis} kind=${can("reports") ? "report" : "safety"} />`}
+    ${can("broadcasts") && html`<${BroadcastKpis} />`}`;
 }
 
 function ReportKpis({ kind }) {
