@@ -1,5 +1,5 @@
-// The staff API the console calls, one function per call, on the same origin (api_base from /config.json) with
-// the signed-in staff member's token. Pages call these functions only.
+// The staff API calls of the console, one named function each: the pages call only these.
+// Same origin (api_base from /config.json), with the signed-in staff member's token.
 import { request } from "@filo/shared/api";
 import { forget, session } from "./auth.js";
 

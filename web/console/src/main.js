@@ -1,5 +1,5 @@
-// The staff console: sign-in, the sections the staff member can open, and the pages (reports, safety tips,
-// broadcasts, subscribers, dashboard).
+// The staff console: sign-in, the sections the staff member can open, and their pages.
+// Reports, safety tips, broadcasts, subscribers, dashboard.
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { loadConfig } from "@filo/shared/api";

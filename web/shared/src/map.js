@@ -1,5 +1,5 @@
-// Leaflet maps of the comune for both apps: hamlet outlines and report markers drawn from data, tiles only when
-// configured. With no tile server (tiles_url empty or unreachable) the map is a plain background with the same layers.
+// Leaflet maps of the comune for both apps: tiles when configured, hamlet outlines and report markers from data.
+// With no tile server (tiles_url empty or unreachable) the map is a plain background with the same layers.
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
 

@@ -1,5 +1,5 @@
-// Hash routes (#/segnalazioni/2026-0000042, #/r/<token>): static hosting needs no server-side routes, and what
-// follows the # never reaches a server log or a Referer header.
+// Hash routes (#/segnalazioni/2026-0000042, #/r/<token>) for both apps: static hosting needs no server routes.
+// What follows the # never reaches a server log or a Referer header.
 import { useEffect, useState } from "preact/hooks";
 
 export function go(path) {
