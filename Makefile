@@ -26,14 +26,10 @@ install: $(STAMP) ## create .venv with everything the project and its tests need
 
 install-infra: $(INFRA_STAMP) ## add the CDK toolchain (aws-cdk-lib, cdk-nag, cfn-lint) for infra/
 
-WEB_APPS := $(patsubst %/package.json,%,$(wildcard web/*/package.json))
-
-web: ## build the staff console and the citizen portal (npm ci when the lockfile changed, then vite build)
-	@for dir in $(WEB_APPS); do \
-	  [ $$dir/node_modules/.package-lock.json -nt $$dir/package-lock.json ] || \
-	    (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
-	  (cd $$dir && npm run --silent build) || exit 1; \
-	done
+web: ## build the staff console and the citizen portal (one npm workspace in web/: npm ci when its lockfile changed, then vite build)
+	@[ web/node_modules/.package-lock.json -nt web/package-lock.json ] || \
+	  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+	@cd web && npm run --silent build
 
 chromium: ## Debian's chromium for the browser tests, where missing (Playwright drives it; no browser download)
 	@command -v chromium >/dev/null || { \
@@ -67,7 +63,7 @@ infra-test: install install-infra web ## synthesize and check the infra (cdk-nag
 	$(SYNTH_ENV) $(BIN)/python -m pytest tests/infra
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache chalice.out infra/cdk.out web/*/node_modules web/*/dist
+	rm -rf $(VENV) .local .pytest_cache chalice.out infra/cdk.out web/node_modules web/*/node_modules web/*/dist
 
 lint: install ## static checks
 	$(BIN)/ruff check .

@@ -1,7 +1,4 @@
-// The staff console: a static single-page app served at /console/ (CloudFront in AWS, the dev web server locally).
-import { defineConfig } from "vite";
+// The staff console's build, served at /console/ (CloudFront in AWS, the dev web server locally).
+import { appConfig } from "@filo/shared/vite";
 
-export default defineConfig({
-  base: "./",
-  build: { outDir: "dist", emptyOutDir: true, assetsInlineLimit: 0, chunkSizeWarningLimit: 800 },
-});
+export default appConfig({ chunkSizeWarningLimit: 800 });

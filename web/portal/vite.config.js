@@ -1,7 +1,4 @@
-// The citizen portal's build: static files in dist/, served under /portal/ (relative paths, so any prefix works).
-import { defineConfig } from "vite";
+// The citizen portal's build, served at /portal/ (CloudFront in AWS, the dev web server locally).
+import { appConfig } from "@filo/shared/vite";
 
-export default defineConfig({
-  base: "./",
-  build: { outDir: "dist", emptyOutDir: true, assetsInlineLimit: 0, chunkSizeWarningLimit: 400 },
-});
+export default appConfig({ chunkSizeWarningLimit: 400 });

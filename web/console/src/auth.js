@@ -21,13 +21,7 @@ export function session() {
     sessionStorage.removeItem(KEY);
     return null;
   }
-  return {
-    token,
-    roles: claims["cognito:groups"] || [],
-    tenant: claims["custom:tenant"],
-    name: claims.name || claims.email || claims.sub,
-    email: claims.email,
-  };
+  return { token, name: claims.name }; // roles and capabilities come from the API (GET /api/v1/me)
 }
 
 export function keep(token) {

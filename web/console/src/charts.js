@@ -1,5 +1,5 @@
 // Hand-made SVG charts: bars and a line, labelled for screen readers (each chart has a title and a table-like list).
-import { html } from "./html.js";
+import { html } from "@filo/shared/html";
 
 const W = 520;
 const H = 200;

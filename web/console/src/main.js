@@ -1,12 +1,14 @@
-// The staff console: sign-in, navigation by role, and the pages (reports, safety tips, broadcasts, subscribers, dashboard).
+// The staff console: sign-in, the sections the staff member can open, and their pages.
+// Reports, safety tips, broadcasts, subscribers, dashboard.
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { loadConfig } from "@filo/shared/api";
+import { html } from "@filo/shared/html";
+import { go, useHashRoute } from "@filo/shared/router";
 import "./style.css";
-import { html } from "./html.js";
-import { api, configure } from "./api.js";
+import { configure, getMe, getTenant, listChannels } from "./api.js";
 import { cognitoCallback, cognitoSignIn, cognitoSignOut, forget, session } from "./auth.js";
 import { ROLE } from "./labels.js";
-import { go } from "./router.js";
 import { SignIn } from "./pages/signin.js";
 import { Inbox } from "./pages/inbox.js";
 import { ReportDetail } from "./pages/detail.js";
@@ -14,51 +16,50 @@ import { Broadcasts } from "./pages/broadcasts.js";
 import { Subscribers } from "./pages/subscribers.js";
 import { Dashboard } from "./pages/dashboard.js";
 
-// What each role may open; the API checks the same rules (chalicelib/services/staff_access.py, domain/reports.py).
-export const SECTIONS = [
-  { path: "segnalazioni", label: "Segnalazioni", roles: ["admin", "technical"] },
-  { path: "sicurezza", label: "Sicurezza", roles: ["police"] },
-  { path: "avvisi", label: "Avvisi", roles: ["admin", "communications"] },
-  { path: "iscritti", label: "Iscritti", roles: ["admin", "communications", "police"] },
-  { path: "cruscotto", label: "Cruscotto", roles: ["admin", "communications", "technical", "police"] },
+// Each section and the capability that opens it: GET /api/v1/me lists the staff member's in "can", and the API
+// checks the same rules on every call.
+const SECTIONS = [
+  { path: "segnalazioni", label: "Segnalazioni", capability: "reports" },
+  { path: "sicurezza", label: "Sicurezza", capability: "tips" },
+  { path: "avvisi", label: "Avvisi", capability: "broadcasts" },
+  { path: "iscritti", label: "Iscritti", capability: "subscribers" },
+  { path: "cruscotto", label: "Cruscotto", capability: "stats" },
 ];
 
-function allowed(roles) {
-  return SECTIONS.filter((s) => s.roles.some((r) => roles.includes(r)));
+// #/segnalazioni/2026%2F42 is ["segnalazioni", "2026/42"].
+function segments(path) {
+  return path.split("/").map((part) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  });
 }
-
-function useRoute() {
-  const read = () => window.location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  const [route, setRoute] = useState(read());
-  useEffect(() => {
-    const change = () => setRoute(read());
-    window.addEventListener("hashchange", change);
-    return () => window.removeEventListener("hashchange", change);
-  }, []);
-  return route;
-}
-
 
 function App({ config }) {
-  const [who, setWho] = useState(session());
+  const [signedIn, setSignedIn] = useState(session());
+  const [me, setMe] = useState(null);
   const [notice, setNotice] = useState("");
   const [tenant, setTenant] = useState(null);
   const [channels, setChannels] = useState([]);
-  const route = useRoute();
+  const route = useHashRoute(segments);
   const main = useRef(null);
 
   useEffect(() => {
     configure(config.api_base, (message) => {
-      setWho(null);
+      setSignedIn(null);
       setNotice(message);
     });
   }, []);
 
   useEffect(() => {
-    if (!who) return;
-    api("/api/v1/tenant").then(setTenant).catch((e) => setNotice(e.message));
-    api("/api/v1/channels").then((c) => setChannels(c.items)).catch(() => {});
-  }, [who && who.token]);
+    setMe(null);
+    if (!signedIn) return;
+    getMe().then(setMe).catch((e) => setNotice(e.message));
+    getTenant().then(setTenant).catch((e) => setNotice(e.message));
+    listChannels().then((c) => setChannels(c.items)).catch(() => {});
+  }, [signedIn && signedIn.token]);
 
   // After a move to another page, its heading takes the focus (once it is there: pages wait for the comune's set-up).
   const routed = useRef(null);
@@ -74,11 +75,13 @@ function App({ config }) {
     }
   });
 
-  if (!who) {
-    return html`<${SignIn} config=${config} notice=${notice} onSignedIn=${() => { setNotice(""); setWho(session()); }} />`;
+  if (!signedIn) {
+    return html`<${SignIn} config=${config} notice=${notice} onSignedIn=${() => { setNotice(""); setSignedIn(session()); }} />`;
   }
 
-  const sections = allowed(who.roles);
+  // The name the ID token gives, else the API's (email or subject); roles and capabilities from the API.
+  const who = me && { ...me, name: signedIn.name || me.name };
+  const sections = who ? SECTIONS.filter((s) => who.can.includes(s.capability)) : [];
   const [section, id] = route;
   const current = sections.find((s) => s.path === section);
   if (!current && sections.length) {
@@ -87,13 +90,14 @@ function App({ config }) {
   const signOut = () => {
     forget();
     if (config.auth && config.auth.mode === "cognito") cognitoSignOut(config.auth);
-    setWho(null);
+    setSignedIn(null);
     setNotice("Sei uscito dalla console.");
   };
   const context = { config, tenant, channels, who };
   let page = html`<h1 tabindex="-1">Nessuna sezione</h1><p>Il tuo ruolo non dà accesso a nessuna sezione della console.</p>`;
-  if (current && !tenant) page = html`<p role="status">Caricamento…</p>`;
-  else if (current) {
+  if (!who || (current && !tenant)) {
+    page = notice ? html`<p class="error" role="alert">${notice}</p>` : html`<p role="status">Caricamento…</p>`;
+  } else if (current) {
     if (section === "segnalazioni") page = id ? html`<${ReportDetail} ...${context} id=${id} back="segnalazioni" />` : html`<${Inbox} ...${context} kind="report" />`;
     if (section === "sicurezza") page = id ? html`<${ReportDetail} ...${context} id=${id} back="sicurezza" />` : html`<${Inbox} ...${context} kind="safety" />`;
     if (section === "avvisi") page = html`<${Broadcasts} ...${context} id=${id} />`;
@@ -109,7 +113,7 @@ function App({ config }) {
         <ul>${sections.map((s) => html`<li><a href=${"#/" + s.path} aria-current=${s.path === section ? "page" : undefined}>${s.label}</a></li>`)}</ul>
       </nav>
       <div class="who">
-        <span aria-label="Utente collegato">${who.name} · <span class="role">${who.roles.map((r) => ROLE[r] || r).join(", ")}</span></span>
+        ${who && html`<span aria-label="Utente collegato">${who.name} · <span class="role">${who.roles.map((r) => ROLE[r] || r).join(", ")}</span></span>`}
         <button type="button" class="secondary" onClick=${signOut}>Esci</button>
       </div>
     </header>
@@ -120,7 +124,7 @@ async function start() {
   const root = document.getElementById("app");
   let config;
   try {
-    config = await (await fetch("/config.json", { cache: "no-store" })).json();
+    config = await loadConfig();
   } catch {
     config = { api_base: "", tiles_url: "", auth: { mode: "local" } };
   }

@@ -1,8 +1,7 @@
-// Leaflet maps: tiles from the tiles_url setting when there is one; hamlet outlines and markers always (no tiles needed).
+// The console's map of reports: the hamlets' outlines (names on hover) and a dot per report in its status's colour.
 import { useEffect, useRef } from "preact/hooks";
-import L from "leaflet";
-import "leaflet/dist/leaflet.css";
-import { html } from "./html.js";
+import { html } from "@filo/shared/html";
+import { addHamlets, createMap, reportMarker } from "@filo/shared/map";
 import { STATUS } from "./labels.js";
 
 const COLORS = {
@@ -15,37 +14,23 @@ export function ReportMap({ config, hamlets, reports = [], label, onSelect, heig
   const state = useRef({});
 
   useEffect(() => {
-    const map = L.map(box.current, { zoomControl: true, attributionControl: Boolean(config.tiles_url) });
-    if (config.tiles_url) {
-      L.tileLayer(config.tiles_url, { maxZoom: 19, attribution: config.tiles_attribution || "" }).addTo(map);
-    }
-    const outlines = L.geoJSON(hamlets || { type: "FeatureCollection", features: [] }, {
-      style: { color: "#1a5276", weight: 2, fillColor: "#aed6f1", fillOpacity: 0.18 },
-      onEachFeature: (feature, layer) => layer.bindTooltip(feature.properties.name, { sticky: true }),
-    }).addTo(map);
-    const markers = L.layerGroup().addTo(map);
-    state.current = { map, outlines, markers };
-    const bounds = outlines.getBounds();
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });
-    else map.setView([43.72, 10.95], 12);
+    const map = createMap(box.current, config);
+    const outlines = addHamlets(map, hamlets || { type: "FeatureCollection", features: [] }, { namesOnHover: true });
+    state.current = { map, outlines, markers: [] };
     return () => map.remove();
   }, []);
 
   useEffect(() => {
     const { map, markers, outlines } = state.current;
     if (!map) return;
-    markers.clearLayers();
-    const points = [];
-    for (const r of reports) {
-      if (!r.location) continue;
-      const at = [r.location.latitude, r.location.longitude];
-      points.push(at);
-      const marker = L.circleMarker(at, {
-        radius: 8, color: "#fff", weight: 2, fillColor: COLORS[r.status] || "#333", fillOpacity: 0.95,
-      }).bindTooltip(`${r.number} · ${STATUS[r.status] || r.status}`);
+    markers.splice(0).forEach((marker) => marker.remove());
+    for (const r of reports.filter((report) => report.location)) {
+      const marker = reportMarker(r.location, COLORS[r.status] || "#333")
+        .bindTooltip(`${r.number} · ${STATUS[r.status] || r.status}`).addTo(map);
       if (onSelect) marker.on("click", () => onSelect(r));
-      markers.addLayer(marker);
+      markers.push(marker);
     }
+    const points = markers.map((marker) => marker.getLatLng());
     if (points.length === 1 && reports.length === 1) map.setView(points[0], 14);
     else if (!outlines.getBounds().isValid() && points.length) map.fitBounds(points, { padding: [20, 20] });
   }, [reports]);

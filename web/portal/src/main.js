@@ -2,9 +2,10 @@
 // Routes live in the URL fragment (#/segnala, #/r/<token>...), so the static files need no server-side routing
 // and a report's token never reaches a server log or a Referer header.
 import { render } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect } from "preact/hooks";
+import { html } from "@filo/shared/html";
+import { useHashRoute } from "@filo/shared/router";
 import { getComune, loadConfig } from "./api.js";
-import { html } from "./html.js";
 import { MapPage } from "./pages/map.js";
 import { ReportForm } from "./pages/report.js";
 import { StatusPage } from "./pages/status.js";
@@ -17,32 +18,23 @@ const NAV = [
   ["#/iscriviti", "Avvisi su WhatsApp"],
 ];
 
-function route() {
-  const hash = location.hash.replace(/^#/, "") || "/";
-  const status = hash.match(/^\/r\/([A-Za-z0-9_-]{1,64})$/);
+function route(path) {
+  const status = path.match(/^r\/([A-Za-z0-9_-]{1,64})$/);
   if (status) return { page: "status", token: status[1] };
-  if (hash === "/segnala") return { page: "report" };
-  if (hash === "/iscriviti") return { page: "subscribe" };
+  if (path === "segnala") return { page: "report" };
+  if (path === "iscriviti") return { page: "subscribe" };
   return { page: "map" };
 }
 
-function useRoute() {
-  const [current, setCurrent] = useState(route());
-  useEffect(() => {
-    const changed = () => {
-      setCurrent(route());
-      window.scrollTo(0, 0);
-      const heading = document.querySelector("main h1");
-      if (heading) heading.focus();
-    };
-    window.addEventListener("hashchange", changed);
-    return () => window.removeEventListener("hashchange", changed);
-  }, []);
-  return current;
+// After a move: back to the top, and the heading takes the focus.
+function moved() {
+  window.scrollTo(0, 0);
+  const heading = document.querySelector("main h1");
+  if (heading) heading.focus();
 }
 
 function App({ comune }) {
-  const current = useRoute();
+  const current = useHashRoute(route, moved);
   const here = current.page === "map" ? "#/" : current.page === "report" ? "#/segnala" :
     current.page === "subscribe" ? "#/iscriviti" : null;
   useEffect(() => {

@@ -1,9 +1,9 @@
 // Broadcasts: the composer (content or template, hamlets and topics with a live audience count and pre-flight
 // warnings, now or at a time), then a live progress bar and the delivery funnel; the recent broadcasts below.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
-import { api, query } from "../api.js";
-import { go } from "../router.js";
+import { html } from "@filo/shared/html";
+import { go } from "@filo/shared/router";
+import { controlBroadcast, createBroadcast, getBroadcast, listBroadcasts, previewBroadcast } from "../api.js";
 import { BROADCAST_STATUS, named, when, warning } from "../labels.js";
 
 const POLL_MS = 1000;
@@ -61,7 +61,7 @@ function Composer({ tenant, channels }) {
     const ticket = ++asked.current;
     const timer = setTimeout(async () => {
       try {
-        const answer = await api("/api/v1/broadcast-preview", { method: "POST", body: body("(anteprima)") });
+        const answer = await previewBroadcast(body("(anteprima)"));
         if (ticket === asked.current) { setPreview(answer); setProblem(""); }
       } catch (e) {
         if (ticket === asked.current) { setPreview(null); setProblem(e.message); }
@@ -75,7 +75,7 @@ function Composer({ tenant, channels }) {
     setBusy(true);
     setError("");
     try {
-      const created = await api("/api/v1/broadcasts", { method: "POST", body: body() });
+      const created = await createBroadcast(body());
       go(`avvisi/${encodeURIComponent(created.id)}`);
     } catch (e) {
       setError(e.message);
@@ -170,7 +170,7 @@ function Composer({ tenant, channels }) {
 function Progress({ config, id, onUpdate }) {
   const [b, setB] = useState(null);
   const [error, setError] = useState("");
-  const load = () => api(`/api/v1/broadcasts/${encodeURIComponent(id)}`).then((x) => { setB(x); onUpdate(x); return x; }).catch((e) => setError(e.message));
+  const load = () => getBroadcast(id).then((x) => { setB(x); onUpdate(x); return x; }).catch((e) => setError(e.message));
 
   useEffect(() => {
     let stop = false;
@@ -189,7 +189,7 @@ function Progress({ config, id, onUpdate }) {
 
   const act = async (action) => {
     try {
-      setB(await api(`/api/v1/broadcasts/${encodeURIComponent(id)}/${action}`, { method: "POST" }));
+      setB(await controlBroadcast(id, action));
     } catch (e) {
       setError(e.message);
     }
@@ -234,7 +234,7 @@ function Recent({ tenant, current, latest }) {
   const [loaded, setItems] = useState([]);
   const items = loaded.map((b) => (latest && b.id === latest.id ? latest : b));
   useEffect(() => {
-    const load = () => api("/api/v1/broadcasts" + query({ limit: 10 })).then((p) => setItems(p.items)).catch(() => {});
+    const load = () => listBroadcasts({ limit: 10 }).then((p) => setItems(p.items)).catch(() => {});
     load();
     const timer = setInterval(load, 5000);
     return () => clearInterval(timer);

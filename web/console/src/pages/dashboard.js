@@ -1,8 +1,8 @@
 // The dashboard: reports per week, time to resolve, share satisfied (reports KPIs), subscribers over time and
-// broadcast delivery rates, each shown only to the roles that may read it.
+// broadcast delivery rates, each shown only to those who can read it (GET /api/v1/me's "can").
 import { useEffect, useState } from "preact/hooks";
-import { html } from "../html.js";
-import { api, query } from "../api.js";
+import { html } from "@filo/shared/html";
+import { listBroadcasts, reportKpis, subscriberGrowth } from "../api.js";
 import { BarChart, FunnelBars, LineChart } from "../charts.js";
 import { hours, percent, when } from "../labels.js";
 
@@ -23,12 +23,11 @@ function short(d) {
 }
 
 export function Dashboard({ who }) {
-  const reports = who.roles.some((r) => ["admin", "technical", "police"].includes(r));
-  const broadcasts = who.roles.some((r) => ["admin", "communications"].includes(r));
+  const can = (capability) => who.can.includes(capability);
   return html`
     <h1 tabindex="-1">Cruscotto</h1>
-    ${reports && html`<${ReportKpis} kind=${who.roles.includes("police") && !who.roles.includes("admin") && !who.roles.includes("technical") ? "safety" : "report"} />`}
-    ${broadcasts && html`<${BroadcastKpis} />`}`;
+    ${(can("reports") || can("tips")) && html`<${ReportKpis} kind=${can("reports") ? "report" : "safety"} />`}
+    ${can("broadcasts") && html`<${BroadcastKpis} />`}`;
 }
 
 function ReportKpis({ kind }) {
@@ -36,11 +35,11 @@ function ReportKpis({ kind }) {
   const [weeks, setWeeks] = useState([]);
   const [error, setError] = useState("");
   useEffect(() => {
-    api("/api/v1/reports/kpis" + query({ kind })).then(setYear).catch((e) => setError(e.message));
+    reportKpis({ kind }).then(setYear).catch((e) => setError(e.message));
     const starts = weekStarts(WEEKS);
     Promise.all(starts.map((start) => {
       const end = new Date(start.getFullYear(), start.getMonth(), start.getDate() + 7);
-      return api("/api/v1/reports/kpis" + query({ kind, from: isoDate(start), to: isoDate(end) })).then((k) => ({ start, k }));
+      return reportKpis({ kind, from: isoDate(start), to: isoDate(end) }).then((k) => ({ start, k }));
     })).then(setWeeks).catch((e) => setError(e.message));
   }, [kind]);
   return html`<section aria-labelledby="kpi-reports">
@@ -67,8 +66,8 @@ function BroadcastKpis() {
   const [items, setItems] = useState([]);
   const [error, setError] = useState("");
   useEffect(() => {
-    api("/api/v1/stats/subscribers" + query({ weeks: 12 })).then(setGrowth).catch((e) => setError(e.message));
-    api("/api/v1/broadcasts" + query({ limit: 10 })).then((p) => setItems(p.items)).catch((e) => setError(e.message));
+    subscriberGrowth(12).then(setGrowth).catch((e) => setError(e.message));
+    listBroadcasts({ limit: 10 }).then((p) => setItems(p.items)).catch((e) => setError(e.message));
   }, []);
   const rates = items.filter((b) => b.counters.recipients > 0).map((b) => {
     const c = b.counters;

@@ -1,7 +1,7 @@
 // One report or tip: text, photos, position, timeline, and the office's actions (lifecycle, team, forwarding, notes, merge).
 import { useEffect, useState } from "preact/hooks";
-import { html } from "../html.js";
-import { api } from "../api.js";
+import { html } from "@filo/shared/html";
+import { addNote, getReport, mergeReport, publishPhoto, transition } from "../api.js";
 import { ReportMap } from "../map.js";
 import { ACTION, NEXT, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, named, when } from "../labels.js";
 
@@ -14,15 +14,15 @@ export function ReportDetail({ config, tenant, id, back }) {
   const [note, setNote] = useState({ note: "", public: false });
   const [into, setInto] = useState("");
 
-  const load = () => api(`/api/v1/reports/${encodeURIComponent(id)}`).then(setReport).catch((e) => setError(e.message));
+  const load = () => getReport(id).then(setReport).catch((e) => setError(e.message));
   useEffect(() => { load(); }, [id]);
 
-  const act = async (path, body, message) => {
+  const act = async (send, message) => {
     setBusy(true);
     setError("");
     setDone("");
     try {
-      const updated = await api(`/api/v1/reports/${encodeURIComponent(id)}/${path}`, { method: "POST", body });
+      const updated = await send();
       setReport(updated);
       setDone(message);
       return true;
@@ -38,7 +38,7 @@ export function ReportDetail({ config, tenant, id, back }) {
     return html`<h1 tabindex="-1">Segnalazione</h1>${error ? html`<p class="error" role="alert">${error}</p>` : html`<p role="status">Caricamento…</p>`}`;
   }
 
-  const transition = async (to) => {
+  const changeStatus = async (to) => {
     const body = { to, public: step.public };
     if (step.note.trim()) body.note = step.note.trim();
     if (to === "assigned" && step.team) body.team = step.team;
@@ -47,19 +47,19 @@ export function ReportDetail({ config, tenant, id, back }) {
       if (step.external_reference.trim()) body.external_reference = step.external_reference.trim();
     }
     if (report.kind === "safety" && step.outcome && (to === "resolved" || to === "rejected")) body.outcome = step.outcome;
-    if (await act("transitions", body, `Stato aggiornato: ${STATUS[to]}.${step.public ? " Il cittadino riceve l'aggiornamento su WhatsApp." : ""}`)) {
+    if (await act(() => transition(id, body), `Stato aggiornato: ${STATUS[to]}.${step.public ? " Il cittadino riceve l'aggiornamento su WhatsApp." : ""}`)) {
       setStep({ ...step, note: "", external_reference: "" });
     }
   };
-  const addNote = async (e) => {
+  const submitNote = async (e) => {
     e.preventDefault();
-    if (await act("notes", { note: note.note.trim(), public: note.public }, note.public ? "Nota pubblicata: il cittadino la riceve su WhatsApp." : "Nota interna aggiunta.")) {
+    if (await act(() => addNote(id, { note: note.note.trim(), public: note.public }), note.public ? "Nota pubblicata: il cittadino la riceve su WhatsApp." : "Nota interna aggiunta.")) {
       setNote({ note: "", public: false });
     }
   };
   const merge = async (e) => {
     e.preventDefault();
-    if (await act("merge", { into: into.trim() }, "Segnalata come duplicata: i cittadini seguiranno l'originale.")) setInto("");
+    if (await act(() => mergeReport(id, { into: into.trim() }), "Segnalata come duplicata: i cittadini seguiranno l'originale.")) setInto("");
   };
   // The copy without EXIF/GPS becomes visible on the citizens' portal (the endpoint comes with the portal).
   const publish = async (photo) => {
@@ -67,7 +67,7 @@ export function ReportDetail({ config, tenant, id, back }) {
     setError("");
     setDone("");
     try {
-      const answer = await api(`/api/v1/reports/${encodeURIComponent(id)}/photos/${encodeURIComponent(photo.id)}/publish`, { method: "POST" });
+      const answer = await publishPhoto(id, photo.id);
       if (answer && answer.events) setReport(answer);
       else await load();
       setDone("Foto pubblicata sul portale (copia senza dati di posizione).");
@@ -157,13 +157,13 @@ export function ReportDetail({ config, tenant, id, back }) {
               </select>`}
             <div class="buttons">
               ${steps.map((to) => html`<button type="button" disabled=${busy} class=${to === "rejected" ? "danger" : ""}
-                onClick=${() => transition(to)}>${(STEP_FROM[report.status] || {})[to] || STEP[to]}</button>`)}
+                onClick=${() => changeStatus(to)}>${(STEP_FROM[report.status] || {})[to] || STEP[to]}</button>`)}
             </div>
           </form>`}
         </section>
         <section aria-labelledby="notes" class="panel">
           <h2 id="notes">Aggiungi una nota</h2>
-          <form onSubmit=${addNote}>
+          <form onSubmit=${submitNote}>
             <label for="note-text">Nota</label>
             <textarea id="note-text" rows="2" required maxlength="2000" value=${note.note} onInput=${(e) => setNote({ ...note, note: e.target.value })}></textarea>
             <div class="check"><input id="note-public" type="checkbox" checked=${note.public} onChange=${(e) => setNote({ ...note, public: e.target.checked })} />

@@ -1,8 +1,8 @@
 // The inbox: reports (or, for the police, safety tips) with filters, a map and a list; new ones appear by themselves.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
-import { api, query } from "../api.js";
-import { go } from "../router.js";
+import { html } from "@filo/shared/html";
+import { go } from "@filo/shared/router";
+import { listReports } from "../api.js";
 import { ReportMap } from "../map.js";
 import { OPEN, SOURCE, STATUS, named, when } from "../labels.js";
 
@@ -18,7 +18,7 @@ export function Inbox({ config, tenant, kind }) {
   const latest = useRef(0);
   const [text, setText] = useState(""); // typed into Cerca; applied on Enter or leaving the field, not per key
 
-  const params = (cursor) => query({
+  const params = (cursor) => ({
     kind, status: filters.status === "open" ? OPEN.join(",") : filters.status, category: filters.category,
     hamlet: filters.hamlet, team: filters.team, q: filters.q, from: filters.from, to: filters.to, limit: 50, cursor,
   });
@@ -26,7 +26,7 @@ export function Inbox({ config, tenant, kind }) {
   const load = async () => {
     const ticket = ++latest.current; // an answer to an older question (other filters) must not overwrite a newer one
     try {
-      const page = await api("/api/v1/reports" + params());
+      const page = await listReports(params());
       if (ticket !== latest.current) return;
       setItems(page.items);
       setNext(page.next);
@@ -45,7 +45,7 @@ export function Inbox({ config, tenant, kind }) {
 
   const more = async () => {
     const ticket = latest.current;
-    const page = await api("/api/v1/reports" + params(next));
+    const page = await listReports(params(next));
     if (ticket !== latest.current) return;
     setItems([...items, ...page.items]);
     setNext(page.next);

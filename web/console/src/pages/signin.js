@@ -1,6 +1,6 @@
 // The sign-in page: demo users and the dev-only password in make dev, Cognito's hosted UI in AWS.
 import { useState } from "preact/hooks";
-import { html } from "../html.js";
+import { html } from "@filo/shared/html";
 import { localSignIn } from "../auth.js";
 import { ROLE } from "../labels.js";
 

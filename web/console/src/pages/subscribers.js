@@ -1,7 +1,7 @@
 // Subscribers of a channel: search, add one, import a CSV with a result per row, erase.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
-import { api, query } from "../api.js";
+import { html } from "@filo/shared/html";
+import { addSubscriber, eraseSubscriber, importSubscribers, listSubscribers } from "../api.js";
 import { SUB_STATUS, named, when } from "../labels.js";
 
 const KIND = { broadcast: "Avvisi", reports: "Segnalazioni", safety: "Sicurezza" };
@@ -36,7 +36,7 @@ export function Subscribers({ tenant, channels }) {
     if (!channel) return;
     const ticket = cursor ? latest.current : ++latest.current; // answers to older searches are dropped
     try {
-      const page = await api("/api/v1/subscribers" + query({ channel, q: prefix(search.q), status: search.status, limit: 50, cursor }));
+      const page = await listSubscribers({ channel, q: prefix(search.q), status: search.status, limit: 50, cursor });
       if (ticket !== latest.current) return;
       setItems(cursor ? [...items, ...page.items] : page.items);
       setNext(page.next);
@@ -53,7 +53,7 @@ export function Subscribers({ tenant, channels }) {
     const body = { channel, phone: form.phone, hamlets: form.hamlets, topics: form.topics };
     if (kind === "safety") Object.assign(body, { name: form.name, address: form.address, hamlet: form.hamlet || undefined, hamlets: [], topics: [] });
     try {
-      const saved = await api("/api/v1/subscribers", { method: "POST", body });
+      const saved = await addSubscriber(body);
       setDone(`Iscritto ${saved.phone} salvato.`);
       setForm({ phone: "", hamlets: [], topics: [], name: "", address: "", hamlet: "" });
       load();
@@ -67,7 +67,7 @@ export function Subscribers({ tenant, channels }) {
     if (!file) return;
     try {
       const text = await file.text();
-      setImported(await api("/api/v1/subscribers/import" + query({ channel }), { method: "POST", body: text, contentType: "text/csv" }));
+      setImported(await importSubscribers(channel, text));
       load();
     } catch (e) {
       setError(e.message);
@@ -77,7 +77,7 @@ export function Subscribers({ tenant, channels }) {
     const who = s.phone || s.user_id;
     if (!window.confirm(`Cancellare definitivamente ${who}? Il registro dei consensi conserva la cancellazione.`)) return;
     try {
-      await api(`/api/v1/subscribers/${encodeURIComponent(who)}` + query({ channel }), { method: "DELETE" });
+      await eraseSubscriber(channel, who);
       setDone(`${who} cancellato.`);
       setItems(items.filter((x) => x !== s));
     } catch (e) {

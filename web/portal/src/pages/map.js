@@ -1,9 +1,10 @@
 // The map of public reports: hamlet outlines, one marker per report, and the same reports as a list
 // (the list is the keyboard's and the screen reader's way in; the map is the eyes').
 import { useEffect, useRef, useState } from "preact/hooks";
-import { getReports } from "../api.js";
-import { formatDate, html } from "../html.js";
-import { addHamlets, createMap, reportMarker } from "../maps.js";
+import { html } from "@filo/shared/html";
+import { addHamlets, createMap } from "@filo/shared/map";
+import { config, getReports } from "../api.js";
+import { formatDate, markerOf } from "../display.js";
 
 const escapeHtml = (text) => String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -26,7 +27,7 @@ export function MapPage({ comune }) {
   const [state, setState] = useState("all");
 
   useEffect(() => {
-    const map = createMap(element.current, "Mappa delle segnalazioni e delle frazioni");
+    const map = createMap(element.current, config());
     addHamlets(map, comune.hamlets);
     mapRef.current = map;
     getReports().then((body) => setReports(body.items)).catch((e) => setError(e.message));
@@ -44,7 +45,7 @@ export function MapPage({ comune }) {
     const group = [];
     for (const report of shown) {
       if (!report.location) continue;
-      const marker = reportMarker(report).bindPopup(popup(report), { maxWidth: 260 });
+      const marker = markerOf(report).bindPopup(popup(report), { maxWidth: 260 });
       markers.current.set(report.number, marker);
       group.push(marker);
     }
@@ -78,7 +79,7 @@ export function MapPage({ comune }) {
         </select>
       </label>
     </div>
-    <div class="map big" ref=${element}></div>
+    <div class="map big" ref=${element} role="region" aria-label="Mappa delle segnalazioni e delle frazioni"></div>
     ${error && html`<p role="alert" class="error">${error}</p>`}
     <h2>Elenco</h2>
     ${reports === null && !error && html`<p aria-live="polite">Caricamento delle segnalazioni…</p>`}

@@ -1,9 +1,9 @@
 // The report form: category, description, the place (a pin on the map, your position, typed coordinates or the
 // hamlet), up to three photos shrunk in the browser, and, only if wanted, a phone to follow it on WhatsApp.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { fileReport } from "../api.js";
-import { html } from "../html.js";
-import { addHamlets, createMap, pinMarker } from "../maps.js";
+import { html } from "@filo/shared/html";
+import { addHamlets, createMap, pinMarker } from "@filo/shared/map";
+import { config, fileReport } from "../api.js";
 
 const MAX_PHOTOS = 3;
 const PHOTO_MAX_BYTES = 1_250_000; // the server's limit per photo, after shrinking
@@ -82,7 +82,7 @@ export function ReportForm({ comune }) {
 
   useEffect(() => {
     if (done) return undefined;
-    const map = createMap(element.current, "Mappa: tocca il punto del problema per metterci il segnaposto");
+    const map = createMap(element.current, config());
     addHamlets(map, comune.hamlets);
     map.on("click", (event) => setPin({ latitude: event.latlng.lat, longitude: event.latlng.lng }));
     mapRef.current = map;
@@ -217,7 +217,8 @@ export function ReportForm({ comune }) {
         <legend>Dove (obbligatorio: uno dei modi)</legend>
         <p class="hint" id="place-hint">Tocca la mappa per mettere il segnaposto, usa la tua posizione, scrivi le coordinate
           oppure scegli la frazione.</p>
-        <div class="map form-map" ref=${element}></div>
+        <div class="map form-map" ref=${element} role="region"
+          aria-label="Mappa: tocca il punto del problema per metterci il segnaposto"></div>
         <p><button type="button" onClick=${locate}>Usa la mia posizione</button>
           ${pin && html` <button type="button" class="link" onClick=${() => { setPin(null); setCoordinates(""); }}>Togli il segnaposto</button>`}</p>
         <div class="row">

@@ -1,20 +1,22 @@
 // One report as its citizen follows it (the link in the WhatsApp receipt): status, public history, place, photos.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { getStatus } from "../api.js";
-import { formatDate, html } from "../html.js";
-import { addHamlets, createMap, reportMarker } from "../maps.js";
+import { html } from "@filo/shared/html";
+import { addHamlets, createMap } from "@filo/shared/map";
+import { config, getStatus } from "../api.js";
+import { formatDate, markerOf } from "../display.js";
 
 function PlaceMap({ comune, report }) {
   const element = useRef(null);
   useEffect(() => {
-    const map = createMap(element.current, `Mappa: luogo della segnalazione n. ${report.number}`);
+    const map = createMap(element.current, config());
     addHamlets(map, comune.hamlets);
     const { latitude, longitude } = report.location;
-    reportMarker(report).addTo(map);
+    markerOf(report).addTo(map);
     map.setView([latitude, longitude], 14);
     return () => map.remove();
   }, [report.number]);
-  return html`<div class="map small" ref=${element}></div>`;
+  return html`<div class="map small" ref=${element} role="region"
+    aria-label=${`Mappa: luogo della segnalazione n. ${report.number}`}></div>`;
 }
 
 export function StatusPage({ comune, token }) {

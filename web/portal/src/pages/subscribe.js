@@ -1,7 +1,7 @@
 // The broadcast channel's web opt-in: the comune writes on WhatsApp, and only the citizen's reply subscribes them.
 import { useState } from "preact/hooks";
+import { html } from "@filo/shared/html";
 import { subscribe } from "../api.js";
-import { html } from "../html.js";
 
 function Choices({ legend, name, items, chosen, setChosen }) {
   const toggle = (id, on) => setChosen(on ? [...chosen, id] : chosen.filter((c) => c !== id));
