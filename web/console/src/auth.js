@@ -21,7 +21,7 @@ export function session() {
     sessionStorage.removeItem(KEY);
     return null;
   }
-  return { token, name: claims.name }; // roles and capabilities come from the API (GET /api/v1/me)
+  return { token }; // who it is (name, roles, capabilities) comes from the API (GET /api/v1/me)
 }
 
 export function keep(token) {

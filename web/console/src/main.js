@@ -79,8 +79,8 @@ function App({ config }) {
     return html`<${SignIn} config=${config} notice=${notice} onSignedIn=${() => { setNotice(""); setSignedIn(session()); }} />`;
   }
 
-  // The name the ID token gives, else the API's (email or subject); roles and capabilities from the API.
-  const who = me && { ...me, name: signedIn.name || me.name };
+  // Who is signed in: name (the token's name, else email), roles and capabilities, as the API says.
+  const who = me;
   const sections = who ? SECTIONS.filter((s) => who.can.includes(s.capability)) : [];
   const [section, id] = route;
   const current = sections.find((s) => s.path === section);
