@@ -42,7 +42,7 @@ class StaffPool(Construct):
             **self._hosted_ui_settings(console_url),
             prevent_user_existence_errors=True,
             read_attributes=cognito.ClientAttributes()
-            .with_standard_attributes(email=True, email_verified=True)
+            .with_standard_attributes(email=True, email_verified=True, fullname=True)  # name: the console shows it
             .with_custom_attributes("tenant"),
             write_attributes=cognito.ClientAttributes().with_standard_attributes(email=True),
             id_token_validity=Duration.hours(1),

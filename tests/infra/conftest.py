@@ -89,7 +89,7 @@ def stage_env() -> dict[str, str]:
 ROUTES = """
 import json
 import app
-from chalicelib.api.auth import ROLES
+from chalicelib.domain.access import ROLES
 routes = [[path, method, hasattr(entry.view_function, "staff_capabilities")]
           for path, methods in app.app.routes.items() for method, entry in methods.items()]
 print(json.dumps({"routes": routes, "roles": sorted(ROLES)}))
