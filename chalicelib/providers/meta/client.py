@@ -11,8 +11,8 @@ import urllib.request
 from http.client import HTTPException, RemoteDisconnected
 
 from chalicelib.providers.base import ErrorClass, MediaFile, ProviderError
+from chalicelib.providers.meta import wire
 from chalicelib.providers.meta.errors import classify
-from chalicelib.providers.meta.wire import dict_, int_, json_object, list_, str_
 
 
 class _TokenSafeRedirects(urllib.request.HTTPRedirectHandler):
@@ -32,11 +32,11 @@ def _unparseable() -> ProviderError:
 
 
 def _message_id(raw: bytes) -> str:
-    messages = list_(json_object(raw).get("messages"))
-    message_id = str_(dict_(messages[0]).get("id")) if messages else None
-    if not message_id:
+    accepted = wire.read(wire.Accepted, raw)
+    ours = accepted.messages[0] if accepted else None
+    if ours is None:
         raise _unparseable()
-    return message_id
+    return ours.id
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -70,12 +70,11 @@ class GraphClient:
         query = urllib.parse.urlencode({"phone_number_id": channel_id})
         media_url = f"{self._base_url}/{urllib.parse.quote(media_id, safe='')}?{query}"
         raw, _ = self._call("GET", media_url)
-        info = json_object(raw)
-        url = str_(info.get("url"))
-        if not url or urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        info = wire.read(wire.MediaInfo, raw)
+        if info is None or urllib.parse.urlsplit(info.url).scheme not in ("http", "https"):
             raise _unparseable()
-        content, content_type = self._call("GET", url)
-        return MediaFile(content=content, mime_type=str_(info.get("mime_type")) or content_type)
+        content, content_type = self._call("GET", info.url)
+        return MediaFile(content=content, mime_type=info.mime_type or content_type)
 
     def _messages_url(self, channel_id: str) -> str:
         return f"{self._base_url}/{urllib.parse.quote(channel_id, safe='')}/messages"
@@ -160,13 +159,13 @@ class GraphClient:
         return self._error(error.code, raw, (error.headers or {}).get("Retry-After"))
 
     def _error(self, status: int, raw: bytes, retry_after: str | None) -> ProviderError:
-        details = dict_(json_object(raw).get("error"))
-        code = int_(details.get("code"))
-        message = str_(details.get("message")) or f"HTTP {status}"
-        extra = str_(dict_(details.get("error_data")).get("details"))
+        refusal = wire.read(wire.Refusal, raw)
+        failure = (refusal.error if refusal else None) or wire.Failure()
+        message = failure.message or f"HTTP {status}"
+        extra = failure.error_data.details if failure.error_data else None
         if extra:
             message = f"{message}: {extra}"
-        return ProviderError(classify(status, code), code, self._redact(message), http_status=status,
+        return ProviderError(classify(status, failure.code), failure.code, self._redact(message), http_status=status,
                              retry_after=_retry_after(retry_after))
 
     def _redact(self, text: str) -> str:
