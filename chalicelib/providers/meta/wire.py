@@ -76,9 +76,9 @@ Id = Annotated[Str, StringConstraints(min_length=1)]
 UnixTime = Annotated[datetime, PlainValidator(_unix_time)]
 # An optional field: absent, null or not of its type, it reads as None, so one odd field never costs the message.
 Maybe = Annotated[T | None, WrapValidator(_none_if_invalid)]
-# A point on Earth: anything else would break every distance check of the comune.
-Latitude = Annotated[float, Field(ge=-90.0, le=90.0, allow_inf_nan=False)]
-Longitude = Annotated[float, Field(ge=-180.0, le=180.0, allow_inf_nan=False)]
+# A point on Earth (so no NaN, no infinity): anything else would break every distance check of the comune.
+Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
 
 
 # ---- what is there but unreadable --------------------------------------------------------
