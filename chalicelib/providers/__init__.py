@@ -1,4 +1,4 @@
-"""WhatsApp providers: one port (base.py), one module per provider."""
+"""WhatsApp providers: one port (base.py), one module or package per provider (meta/)."""
 
 from functools import lru_cache
 

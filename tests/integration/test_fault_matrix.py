@@ -885,7 +885,7 @@ def test_s6_a_connection_closed_without_an_answer_is_retried(stack, sandbox):
 def _ambiguous(stack, sandbox, monkeypatch, case: str) -> tuple[Phone, outbound.OutboundJob]:
     phone = fresh(stack)
     if case == "slower-than-the-timeout":
-        monkeypatch.setattr(get_provider(), "_timeout", 0.5)
+        monkeypatch.setattr(get_provider()._graph, "_timeout", 0.5)
         step = {"delay": 1.0, "deliver": True}
     else:
         step = {"http_status": 200, "body": "<html>Service Unavailable</html>", "deliver": True}
@@ -933,7 +933,7 @@ def test_s8_provider_down_backlog_drains_after_recovery_nothing_lost(stack, sand
     assert horizon >= 30 * 60 and spec.retention_seconds > horizon  # production: a 30-minute outage is ridden out
     phones = [fresh(stack) for _ in range(4)]
     provider = get_provider()
-    monkeypatch.setattr(provider, "_base_url", f"http://127.0.0.1:{_closed_port()}/v25.0")  # Meta is off
+    monkeypatch.setattr(provider._graph, "_base_url", f"http://127.0.0.1:{_closed_port()}/v25.0")  # Meta is off
     jobs = [reply_job(p, "Avviso durante il guasto") for p in phones]
     for job in jobs:
         outbound.enqueue(job)

@@ -1,6 +1,6 @@
 """Property-based fuzzing of what reads untrusted input: the Meta webhook parser, its signature and handshake
-checks, and the keyword parser. Whatever the input, only the documented exception (NotAWebhook) may escape,
-and what the parser lets through can be stored (UTF-8) and queued (JSON) as the worker does.
+checks, the readers of Graph API answers, and the keyword parser. Whatever the input, only the documented exception
+(NotAWebhook) may escape, and what the parser lets through can be stored (UTF-8) and queued (JSON) as the worker does.
 
 Bounded and derandomized: the same examples on every run, in well under 30 s.
 """
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.keywords import PHRASES, Command, normalize_text, parse_command
 from chalicelib.providers.base import NotAWebhook, WebhookBatch
-from chalicelib.providers.meta import MetaProvider
+from chalicelib.providers.meta import MetaProvider, wire
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "whatsapp"
 CASES = [body for path in sorted(FIXTURES.glob("*.json")) for body in json.loads(path.read_text()).values()]
@@ -153,6 +153,16 @@ def test_every_real_payload_is_a_webhook():
 @given(st.integers(min_value=1, max_value=6), st.sampled_from([b"[", b'{"a":']))
 def test_deep_nesting_is_refused_not_a_crash(depth_thousands, opener):
     assert parse_or_refuse(opener * (depth_thousands * 10_000)) is None
+
+
+@fuzz(300)
+@given(st.sampled_from([wire.Accepted, wire.MediaInfo, wire.Refusal]),
+       st.binary(max_size=100) | JSON_VALUES.map(lambda value: json.dumps(value).encode()))
+def test_graph_answers_are_read_or_none(model, raw):
+    answer = wire.read(model, raw)
+    assert answer is None or isinstance(answer, model)
+    if answer is not None:
+        _storable(answer.model_dump())
 
 
 @fuzz(300)

@@ -1,0 +1,198 @@
+"""Webhooks from Meta: the subscription handshake, the signature, and the payload as normalised events."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib.providers.base import (
+    InboundMessage,
+    Location,
+    Media,
+    NotAWebhook,
+    Reply,
+    StatusError,
+    StatusUpdate,
+    WebhookBatch,
+)
+from chalicelib.providers.meta import wire
+from chalicelib.providers.meta.errors import classify
+
+logger = logging.getLogger(__name__)
+
+PROVIDER_NAME = "meta"
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
+# Why an envelope is refused, by its first failing field (the webhook's 400 says it).
+_REFUSALS = {"object": "object is not whatsapp_business_account", "entry": "entry is not a list"}
+_NO_CONTACT = wire.Contact.model_construct()  # for a sender no contact describes: no user id, no profile
+
+
+def challenge_answer(params: Mapping[str, str] | None, verify_token: str) -> str | None:
+    """hub.challenge when the handshake is a subscription with our verify token, else None."""
+    params = params or {}
+    token, challenge = params.get("hub.verify_token"), params.get("hub.challenge")
+    if params.get("hub.mode") != "subscribe" or not verify_token:
+        return None
+    if not isinstance(token, str) or not isinstance(challenge, str):
+        return None
+    if not hmac.compare_digest(token.encode(), verify_token.encode()):
+        return None
+    return challenge
+
+
+def is_signed(raw_body: bytes, headers: Mapping[str, str], app_secret: str) -> bool:
+    """True when X-Hub-Signature-256 is the HMAC-SHA256 of the raw body with our app secret."""
+    header = next((v for k, v in headers.items()
+                   if isinstance(k, str) and k.lower() == "x-hub-signature-256"), None)
+    match = _SIGNATURE.fullmatch(header) if isinstance(header, str) else None
+    if match is None or not app_secret or not isinstance(raw_body, bytes):
+        return False
+    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, match.group(1).lower())
+
+
+def parse(raw_body: bytes) -> WebhookBatch:
+    """The events of a verified webhook body; NotAWebhook when it is not a WhatsApp webhook. What cannot be read
+    or needs no answer is logged (never with a phone number or a text) and counted as skipped."""
+    batch = WebhookBatch()
+    for entry in _envelope(raw_body).entry:
+        if isinstance(entry, wire.Unreadable):
+            logger.info("skipped an unreadable entry: %s", entry.where)
+            batch.skipped += 1
+            continue
+        for change in entry.changes:
+            _read_change(batch, change)
+    return batch
+
+
+def _envelope(raw_body: bytes) -> wire.Envelope:
+    try:
+        payload = json.loads(raw_body)
+    except (ValueError, TypeError, RecursionError):
+        raise NotAWebhook("body is not JSON") from None
+    try:
+        return wire.Envelope.model_validate(payload)
+    except ValidationError as error:
+        where = error.errors()[0]["loc"]
+        raise NotAWebhook(_REFUSALS.get(where[0] if where else "", "body is not a JSON object")) from None
+
+
+def _read_change(batch: WebhookBatch, change: wire.Change | wire.Unreadable) -> None:
+    match change:
+        case wire.MessagesChange(value=value):
+            channel_id, contacts = value.metadata.phone_number_id, value.contacts or []
+            _keep(batch, [_message(m, channel_id, contacts) for m in value.messages], batch.messages)
+            _keep(batch, [_status(s, channel_id) for s in value.statuses], batch.statuses)
+            _log_failures(batch, value.errors or [])
+        case wire.OtherChange(field=field):
+            logger.info("skipped webhook field %s", _label(field))
+            batch.skipped += 1
+        case wire.Unreadable(where=where):
+            logger.info("skipped an unreadable change: %s", where)
+            batch.skipped += 1
+
+
+def _keep(batch: WebhookBatch, events: list, into: list) -> None:
+    """The events read go `into` the batch; the others (None) are counted as skipped."""
+    into.extend(event for event in events if event is not None)
+    batch.skipped += sum(event is None for event in events)
+
+
+def _log_failures(batch: WebhookBatch, failures: list[wire.Failure | None]) -> None:
+    """Account-level errors Meta pushes in value.errors[] (e.g. an asynchronous 130429)."""
+    for failure in failures:
+        code = failure.code if failure else None
+        logger.warning("webhook reported error code %s (%s)", code, classify(None, code).value)
+        batch.skipped += 1
+
+
+def _label(value: str | None) -> str:
+    """A value from the payload safe to put in a log line: a short printable string, or '?'."""
+    return value if value is not None and len(value) <= 40 and value.isprintable() else "?"
+
+
+def _phone(wa_id: str | None) -> str | None:
+    """'+<digits>' when Meta gave a plain digit string (a wa_id), else None."""
+    return "+" + wa_id if wa_id is not None and _DIGITS.fullmatch(wa_id) else None
+
+
+# ---- messages ----------------------------------------------------------------------------
+
+def _message(item: wire.Message | wire.Unreadable, channel_id: str,
+             contacts: list[wire.Contact | None]) -> InboundMessage | None:
+    if isinstance(item, wire.Unreadable):
+        logger.info("skipped an unreadable message: %s", item.where)
+        return None
+    if isinstance(item, wire.SilentMessage):
+        logger.info("skipped message of type %s", item.type)
+        return None
+    contact = _contact_for(contacts, item.from_, item.from_user_id) or _NO_CONTACT
+    sender_phone = _phone(item.from_)
+    sender_user_id = item.from_user_id or (contact.user_id if isinstance(contact.user_id, str) else None)
+    if sender_phone is None and sender_user_id is None:
+        logger.info("skipped message of type %s without a sender", item.type)
+        return None
+    return InboundMessage(
+        provider=PROVIDER_NAME, channel_id=channel_id, message_id=item.id, timestamp=item.timestamp,
+        sender_phone=sender_phone, sender_user_id=sender_user_id,
+        profile_name=contact.profile.name if contact.profile else None,
+        context_message_id=item.context.id if item.context else None, **_content(item))
+
+
+def _content(message: wire.BaseMessage) -> dict[str, Any]:
+    """What a message carries, as InboundMessage fields."""
+    match message:
+        case wire.TextMessage(text=text):
+            return {"kind": "text", "text": text.body}
+        case wire.ImageMessage(image=image):
+            return {"kind": "image", "media": Media(media_id=image.id, mime_type=image.mime_type,
+                                                    sha256=image.sha256, caption=image.caption, url=image.url)}
+        case wire.LocationMessage(location=place):
+            return {"kind": "location", "location": Location(latitude=place.latitude, longitude=place.longitude,
+                                                             name=place.name, address=place.address)}
+        case wire.InteractiveMessage(interactive=wire.ButtonReply(button_reply=tap) | wire.ListReply(list_reply=tap)):
+            return {"kind": "reply", "reply": Reply(id=tap.id, title=tap.title)}
+        case wire.ButtonMessage(button=button):
+            return {"kind": "reply", "reply": Reply(id=button.payload, title=button.text)}
+    # an UnsupportedMessage: the citizen is told we cannot read it; its type (40 characters at most) is for the logs
+    return {"kind": "unsupported", "original_type": message.type[:40]}
+
+
+def _agrees(contact: wire.Contact, wa_id: str | None, user_id: str | None) -> bool:
+    """False when the contact names a different wa_id or user id than the message does."""
+    pairs = ((wa_id, contact.wa_id), (user_id, contact.user_id))
+    return all(ours is None or theirs is None or ours == theirs for ours, theirs in pairs)
+
+
+def _contact_for(contacts: list[wire.Contact | None], wa_id: str | None, user_id: str | None) -> wire.Contact | None:
+    """The contacts[] entry describing the sender: the one sharing an id, or the only one."""
+    fitting = [c for c in contacts if c is not None and _agrees(c, wa_id, user_id)]
+    for contact in fitting:
+        if (wa_id and contact.wa_id == wa_id) or (user_id and contact.user_id == user_id):
+            return contact
+    return fitting[0] if len(contacts) == 1 and fitting else None
+
+
+# ---- statuses ----------------------------------------------------------------------------
+
+def _status(item: wire.Status | wire.Unreadable, channel_id: str) -> StatusUpdate | None:
+    if isinstance(item, wire.Unreadable):
+        logger.info("skipped an unreadable status: %s", item.where)
+        return None
+    return StatusUpdate(
+        provider=PROVIDER_NAME, channel_id=channel_id, message_id=item.id, status=item.status,
+        timestamp=item.timestamp, recipient_phone=_phone(item.recipient_id),
+        recipient_user_id=item.recipient_user_id, callback_data=item.biz_opaque_callback_data,
+        errors=[_status_error(failure) for failure in item.errors or [] if failure])
+
+
+def _status_error(failure: wire.Failure) -> StatusError:
+    return StatusError(code=failure.code, title=failure.title, message=failure.message,
+                       details=failure.error_data.details if failure.error_data else None)

@@ -1,0 +1,40 @@
+"""MetaProvider: the provider port (base.Provider) over Meta's webhooks and its Graph API."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from chalicelib.providers.base import Content, MediaFile, Recipient, WebhookBatch
+from chalicelib.providers.meta import inbound, outbound
+from chalicelib.providers.meta.client import GraphClient
+
+
+class MetaProvider:
+    """WhatsApp through Meta's Cloud API (Graph API)."""
+
+    name = inbound.PROVIDER_NAME
+
+    def __init__(self, app_secret: str, verify_token: str, access_token: str,
+                 graph_url: str = "https://graph.facebook.com", graph_version: str = "v25.0",
+                 timeout: float = 10.0):
+        self._app_secret = app_secret
+        self._verify_token = verify_token
+        self._graph = GraphClient(access_token, f"{graph_url.rstrip('/')}/{graph_version}", timeout)
+
+    def verify_challenge(self, params: Mapping[str, str] | None) -> str | None:
+        return inbound.challenge_answer(params, self._verify_token)
+
+    def verify_signature(self, raw_body: bytes, headers: Mapping[str, str]) -> bool:
+        return inbound.is_signed(raw_body, headers, self._app_secret)
+
+    def parse_webhook(self, raw_body: bytes) -> WebhookBatch:
+        return inbound.parse(raw_body)
+
+    def send(self, channel_id: str, recipient: Recipient, content: Content,
+             callback_data: str | None = None) -> str:
+        return self._graph.send_message(channel_id, outbound.message_body(recipient, content, callback_data))
+
+    def mark_read(self, channel_id: str, message_id: str) -> None:
+        self._graph.mark_read(channel_id, outbound.read_receipt(message_id))
+
+    def fetch_media(self, channel_id: str, media_id: str) -> MediaFile:
+        return self._graph.fetch_media(channel_id, media_id)

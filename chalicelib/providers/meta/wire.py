@@ -1,0 +1,349 @@
+"""Meta's JSON as pydantic models: the webhook payload (the parts we read) and the Graph API's answers."""
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    GetCoreSchemaHandler,
+    PlainValidator,
+    StringConstraints,
+    Tag,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import CoreSchema, core_schema
+
+T = TypeVar("T")
+W = TypeVar("W", bound="Wire")
+
+
+class Wire(BaseModel):
+    """A part of Meta's JSON: exact JSON types only ("1" is no number); fields we do not read are ignored."""
+
+    # defer_build: a model's validator is built when first used (the webhook's take about 10 ms), so a Lambda
+    # that only sends never builds them
+    model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)
+
+
+def read(model: type[W], raw: bytes) -> W | None:
+    """The raw JSON as `model`, or None when it is not JSON or not that model."""
+    try:
+        return model.model_validate(json.loads(raw))
+    except (ValueError, TypeError, RecursionError):  # a ValidationError is a ValueError
+        return None
+
+
+# ---- field types -------------------------------------------------------------------------
+
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+
+
+def _utf8(text: str) -> str:
+    text.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, a ValueError: DynamoDB stores UTF-8 only
+    return text
+
+
+def _unix_time(value: object) -> datetime:
+    """Unix seconds, a string of digits as Meta sends them or a JSON integer, as a UTC datetime."""
+    if isinstance(value, str) and _UNIX_SECONDS.fullmatch(value):
+        value = int(value)
+    if type(value) is not int:  # so not a bool, a float or any other string
+        raise ValueError("not Unix seconds")
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError) as error:  # beyond the dates the platform can represent
+        raise ValueError("not a representable date") from error
+
+
+def _none_if_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
+Str = Annotated[str, AfterValidator(_utf8)]
+Id = Annotated[Str, StringConstraints(min_length=1)]
+UnixTime = Annotated[datetime, PlainValidator(_unix_time)]
+# An optional field: absent, null or not of its type, it reads as None, so one odd field never costs the message.
+Maybe = Annotated[T | None, WrapValidator(_none_if_invalid)]
+# A point on Earth (so no NaN, no infinity): anything else would break every distance check of the comune.
+Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
+
+
+# ---- what is there but unreadable --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A value that is not what Meta documents: a list item is skipped and counted (the rest is read), an id matches
+    nothing."""
+
+    where: str  # the fields that failed and why, e.g. "text.body (string_type)"; never their values
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.is_instance_schema(cls)  # made by _unreadable_if_invalid, never read from the payload
+
+
+def _where(error: ValidationError) -> str:
+    failures = error.errors(include_url=False, include_context=False, include_input=False)
+    return "; ".join(f"{'.'.join(map(str, f['loc'])) or '.'} ({f['type']})" for f in failures[:3])
+
+
+def _unreadable_if_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError as error:
+        return Unreadable(_where(error))
+
+
+# A value read as T, or as Unreadable when it is not one.
+OrUnreadable = Annotated[T, WrapValidator(_unreadable_if_invalid)] | Unreadable
+
+
+def _listed(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A messages[] or statuses[]: absent or null is empty; anything but a list is one unreadable item."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [Unreadable("not a list")]
+    return handler(value)
+
+
+# ---- webhook: the parts of a message -----------------------------------------------------
+
+class Profile(Wire):
+    name: Str | None = None
+
+
+# An id a contact names: one we cannot read is still there, and differs from any id a message gives.
+ContactId = OrUnreadable[Str | None]
+
+
+class Contact(Wire):
+    """contacts[]: who wrote, matched to a message by its ids."""
+
+    wa_id: ContactId = None
+    user_id: ContactId = None  # the business-scoped user id (BSUID)
+    profile: Maybe[Profile] = None
+
+
+class Context(Wire):
+    id: Str | None = None  # the message replied to, or whose button was tapped
+
+
+class TextBody(Wire):
+    body: Str
+
+
+class ImageBody(Wire):
+    id: Id
+    mime_type: Maybe[Str] = None
+    sha256: Maybe[Str] = None
+    caption: Maybe[Str] = None
+    url: Maybe[Str] = None
+
+
+class Place(Wire):
+    latitude: Latitude
+    longitude: Longitude
+    name: Maybe[Str] = None
+    address: Maybe[Str] = None
+
+
+class Tap(Wire):
+    """The reply button or list row a citizen tapped."""
+
+    id: Id
+    title: Maybe[Str] = None
+
+
+class ButtonReply(Wire):
+    type: Literal["button_reply"]
+    button_reply: Tap
+
+
+class ListReply(Wire):
+    type: Literal["list_reply"]
+    list_reply: Tap
+
+
+class QuickReply(Wire):
+    """A template's quick-reply button: our payload and the button's text."""
+
+    payload: Id
+    text: Maybe[Str] = None
+
+
+# ---- webhook: messages, one model per type we read ---------------------------------------
+
+class BaseMessage(Wire):
+    """What every message a citizen sent carries."""
+
+    id: Id  # the wamid, the dedupe key
+    type: Str
+    timestamp: UnixTime
+    from_: Maybe[Str] = Field(None, alias="from")  # the wa_id: digits, when Meta gives the number
+    from_user_id: Maybe[Str] = None  # the BSUID
+    context: Maybe[Context] = None
+
+
+class TextMessage(BaseMessage):
+    text: TextBody
+
+
+class ImageMessage(BaseMessage):
+    image: ImageBody
+
+
+class LocationMessage(BaseMessage):
+    location: Place
+
+
+class InteractiveMessage(BaseMessage):
+    interactive: Annotated[ButtonReply | ListReply, Field(discriminator="type")]
+
+
+class ButtonMessage(BaseMessage):
+    button: QuickReply
+
+
+class UnsupportedMessage(BaseMessage):
+    """Audio, video, documents, stickers, contacts, orders and types yet to come: the citizen is told."""
+
+    type: Id
+
+
+class SilentMessage(Wire):
+    """Reactions, edits, revocations, system notices: nothing a citizen said to us, so nothing to answer."""
+
+    type: Str
+
+
+_READ_TYPES = frozenset({"text", "image", "location", "interactive", "button"})
+_SILENT_TYPES = frozenset({"reaction", "system", "request_welcome", "ephemeral", "errors", "edit", "revoke"})
+
+
+def _message_tag(value: Any) -> str | None:
+    """The model of a messages[] item, by its type; None (unreadable) for a type that is not a string."""
+    kind = value.get("type") if isinstance(value, dict) else None
+    if not isinstance(kind, str):
+        return None
+    if kind in _READ_TYPES:
+        return kind
+    return "silent" if kind in _SILENT_TYPES else "unsupported"
+
+
+Message = Annotated[
+    Annotated[TextMessage, Tag("text")] | Annotated[ImageMessage, Tag("image")]
+    | Annotated[LocationMessage, Tag("location")] | Annotated[InteractiveMessage, Tag("interactive")]
+    | Annotated[ButtonMessage, Tag("button")] | Annotated[UnsupportedMessage, Tag("unsupported")]
+    | Annotated[SilentMessage, Tag("silent")],
+    Discriminator(_message_tag),
+]
+
+
+# ---- webhook: statuses, errors and the envelope ------------------------------------------
+
+class FailureData(Wire):
+    details: Str | None = None
+
+
+class Failure(Wire):
+    """An error as Meta reports it: in statuses[].errors, in value.errors and in a Graph API answer."""
+
+    code: Maybe[int] = None
+    title: Maybe[Str] = None
+    message: Maybe[Str] = None
+    error_data: Maybe[FailureData] = None
+
+
+class Status(Wire):
+    """Meta's news about a message we sent."""
+
+    id: Id  # the wamid Meta gave our message
+    status: Literal["sent", "delivered", "read", "failed", "played"]
+    timestamp: UnixTime
+    recipient_id: Maybe[Str] = None  # a wa_id, or a group's id
+    recipient_user_id: Maybe[Str] = None
+    biz_opaque_callback_data: Maybe[Str] = None
+    errors: Maybe[list[Maybe[Failure]]] = None
+
+
+class Metadata(Wire):
+    phone_number_id: Id  # our number: the channel
+
+
+class Value(Wire):
+    metadata: Metadata
+    contacts: Maybe[list[Maybe[Contact]]] = None
+    messages: Annotated[list[OrUnreadable[Message]], WrapValidator(_listed)] = []
+    statuses: Annotated[list[OrUnreadable[Status]], WrapValidator(_listed)] = []
+    errors: Maybe[list[Maybe[Failure]]] = None  # account-level errors, e.g. an asynchronous 130429
+
+
+class MessagesChange(Wire):
+    field: Literal["messages"]
+    value: Value
+
+
+class OtherChange(Wire):
+    """A change of a field we do not subscribe to for messages (templates, account, preferences...)."""
+
+    field: Maybe[Str] = None
+
+
+def _change_tag(value: Any) -> str:
+    return "messages" if isinstance(value, dict) and value.get("field") == "messages" else "other"
+
+
+Change = Annotated[
+    Annotated[MessagesChange, Tag("messages")] | Annotated[OtherChange, Tag("other")],
+    Discriminator(_change_tag),
+]
+
+
+class Entry(Wire):
+    changes: list[OrUnreadable[Change]]
+
+
+class Envelope(Wire):
+    """A webhook POST: anything else is not a WhatsApp webhook."""
+
+    object: Literal["whatsapp_business_account"]
+    entry: list[OrUnreadable[Entry]]
+
+
+# ---- Graph API answers -------------------------------------------------------------------
+
+class SentId(Wire):
+    id: Id
+
+
+class Accepted(Wire):
+    """The answer to a send: the first of messages[] is ours (one recipient per send)."""
+
+    messages: Annotated[list[Maybe[SentId]], Field(min_length=1)]
+
+
+class MediaInfo(Wire):
+    """The answer to a media id: where to download the file, and its type."""
+
+    url: Id
+    mime_type: Maybe[Str] = None
+
+
+class Refusal(Wire):
+    """The body of a Graph API error answer."""
+
+    error: Maybe[Failure] = None
