@@ -4,13 +4,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.observability import logger
 from chalicelib.providers.base import (
     InboundMessage,
     Location,
@@ -23,8 +23,6 @@ from chalicelib.providers.base import (
 )
 from chalicelib.providers.meta import wire
 from chalicelib.providers.meta.errors import classify
-
-logger = logging.getLogger(__name__)
 
 PROVIDER_NAME = "meta"
 _DIGITS = re.compile(r"[0-9]{1,20}")
@@ -64,7 +62,7 @@ def parse(raw_body: bytes) -> WebhookBatch:
     batch = WebhookBatch()
     for entry in _envelope(raw_body).entry:
         if isinstance(entry, wire.Unreadable):
-            logger.info("skipped an unreadable entry: %s", entry.where)
+            logger.info("skipped an unreadable entry", extra={"where": entry.where})
             batch.skipped += 1
             continue
         for change in entry.changes:
@@ -92,10 +90,10 @@ def _read_change(batch: WebhookBatch, change: wire.Change | wire.Unreadable) -> 
             _keep(batch, [_status(s, channel_id) for s in value.statuses], batch.statuses)
             _log_failures(batch, value.errors or [])
         case wire.OtherChange(field=field):
-            logger.info("skipped webhook field %s", _label(field))
+            logger.info("skipped a webhook field", extra={"field": _label(field)})
             batch.skipped += 1
         case wire.Unreadable(where=where):
-            logger.info("skipped an unreadable change: %s", where)
+            logger.info("skipped an unreadable change", extra={"where": where})
             batch.skipped += 1
 
 
@@ -109,7 +107,7 @@ def _log_failures(batch: WebhookBatch, failures: list[wire.Failure | None]) -> N
     """Account-level errors Meta pushes in value.errors[] (e.g. an asynchronous 130429)."""
     for failure in failures:
         code = failure.code if failure else None
-        logger.warning("webhook reported error code %s (%s)", code, classify(None, code).value)
+        logger.warning("webhook reported an error", extra={"code": code, "error_class": classify(None, code).value})
         batch.skipped += 1
 
 
@@ -128,16 +126,16 @@ def _phone(wa_id: str | None) -> str | None:
 def _message(item: wire.Message | wire.Unreadable, channel_id: str,
              contacts: list[wire.Contact | None]) -> InboundMessage | None:
     if isinstance(item, wire.Unreadable):
-        logger.info("skipped an unreadable message: %s", item.where)
+        logger.info("skipped an unreadable message", extra={"where": item.where})
         return None
     if isinstance(item, wire.SilentMessage):
-        logger.info("skipped message of type %s", item.type)
+        logger.info("skipped a message", extra={"type": item.type})
         return None
     contact = _contact_for(contacts, item.from_, item.from_user_id) or _NO_CONTACT
     sender_phone = _phone(item.from_)
     sender_user_id = item.from_user_id or (contact.user_id if isinstance(contact.user_id, str) else None)
     if sender_phone is None and sender_user_id is None:
-        logger.info("skipped message of type %s without a sender", item.type)
+        logger.info("skipped a message without a sender", extra={"type": item.type})
         return None
     return InboundMessage(
         provider=PROVIDER_NAME, channel_id=channel_id, message_id=item.id, timestamp=item.timestamp,
@@ -184,7 +182,7 @@ def _contact_for(contacts: list[wire.Contact | None], wa_id: str | None, user_id
 
 def _status(item: wire.Status | wire.Unreadable, channel_id: str) -> StatusUpdate | None:
     if isinstance(item, wire.Unreadable):
-        logger.info("skipped an unreadable status: %s", item.where)
+        logger.info("skipped an unreadable status", extra={"where": item.where})
         return None
     return StatusUpdate(
         provider=PROVIDER_NAME, channel_id=channel_id, message_id=item.id, status=item.status,
