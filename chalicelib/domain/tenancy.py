@@ -4,14 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic.dataclasses import dataclass as pydantic_dataclass
-
 from chalicelib.domain.settings import ChannelSettings, Hamlet, TemplateSetting, TenantSettings, Topic, channel_settings
 
 CHANNEL_KINDS = ("broadcast", "reports", "safety")
 
 
-@pydantic_dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Tenant(TenantSettings):
     """A comune: its id and name, and its settings (hamlets, topics, reports, retention, limits, ...)."""
 

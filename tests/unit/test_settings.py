@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import time
+from typing import get_type_hints
 
 import pytest
 from pydantic.fields import FieldInfo
@@ -18,8 +19,9 @@ KNOB_MODELS = (ChannelSettings, TenantSettings, ReportSettings, Retention, Limit
 
 @pytest.mark.parametrize("model", KNOB_MODELS, ids=lambda m: m.__name__)
 def test_every_knob_says_what_it_does(model):
+    hints = get_type_hints(model, include_extras=True)
     undocumented = [f.name for f in fields(model)
-                    if not (isinstance(f.default, FieldInfo) and f.default.description)]
+                    if not any(isinstance(m, FieldInfo) and m.description for m in getattr(hints[f.name], "__metadata__", ()))]
     assert undocumented == []
 
 
