@@ -6,10 +6,7 @@ from chalice import Blueprint, Response
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.limits import per_subject
-from chalicelib.api.openapi import documented
-from chalicelib.api.schemas.broadcasts import Broadcast as BroadcastAnswer
-from chalicelib.api.schemas.broadcasts import BroadcastPage, BroadcastQuery, Preview
-from chalicelib.api.schemas.common import DEMO_BROADCAST
+from chalicelib.api.openapi import DEMO_BROADCAST, documented
 from chalicelib.api.staff import staff_channel
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.services.abuse import Limit
@@ -48,7 +45,7 @@ def _broadcast(staff: Staff, broadcast_id: str) -> Broadcast:
 
 
 @bp.route("/api/v1/broadcasts", methods=["POST"], content_types=["application/json"])
-@documented({201: BroadcastAnswer}, body=compose.NewBroadcast, example=NEW_BROADCAST, errors=(404,), links=BROADCAST_LINKS)
+@documented({201: "Broadcast"}, body=compose.NewBroadcast, example=NEW_BROADCAST, errors=(404,), links=BROADCAST_LINKS)
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def create_broadcast(staff: Staff):
@@ -77,7 +74,7 @@ def _creation_caps(staff: Staff, tenant) -> None:
 
 
 @bp.route("/api/v1/broadcasts", methods=["GET"])
-@documented({200: BroadcastPage}, query=BroadcastQuery, errors=(422,))
+@documented({200: "BroadcastPage"}, query="BroadcastQuery", errors=(422,))
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def list_broadcasts(staff: Staff):
@@ -91,7 +88,7 @@ def list_broadcasts(staff: Staff):
 
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}", methods=["GET"])
-@documented({200: BroadcastAnswer}, errors=(404,))
+@documented({200: "Broadcast"}, errors=(404,))
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def read_broadcast(staff: Staff, broadcast_id: str):
@@ -100,7 +97,7 @@ def read_broadcast(staff: Staff, broadcast_id: str):
 
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}/preview", methods=["POST"])
-@documented({200: Preview}, errors=(404,))
+@documented({200: "Preview"}, errors=(404,))
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def preview_broadcast(staff: Staff, broadcast_id: str):
@@ -110,7 +107,7 @@ def preview_broadcast(staff: Staff, broadcast_id: str):
 
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}/{action}", methods=["POST"])
-@documented({200: BroadcastAnswer}, errors=(404, 409))
+@documented({200: "Broadcast"}, errors=(404, 409))
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def act_on_broadcast(staff: Staff, broadcast_id: str, action: str):

@@ -1,28 +1,30 @@
 """The OpenAPI 3.1 document of /api/v1 and /public/v1, built from the app's routes (GET /api/v1/openapi.json, for
 anyone: it holds no data).
 
-A route declares its entry with @documented, just under @bp.route: its answers (models of api/schemas/), its body,
-query parameters, the errors it adds, links to follow. The rest comes from the route itself: the summary from the
-view's docstring, path parameters from the path (api/schemas/common.PathParameters), bearer security and roles
-from staff_only's capabilities (domain/access.py), the tag from the blueprint's module. The document is built on
-the first request and kept."""
+A route declares its entry with @documented, just under @bp.route: its answers and query parameters (by the name
+of their models in api/schemas/), its body, the errors it adds, links to follow. The rest comes from the route
+itself: the summary from the view's docstring, path parameters from the path (api/schemas/common.PathParameters),
+bearer security and roles from staff_only's capabilities (domain/access.py), the tag from the blueprint's module.
+
+The document is built on the first request and kept. Entries name their models rather than import them: the
+models are only the document's, and some seventy pydantic classes would cost every cold start about 25 ms."""
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
+import pkgutil
 import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, TypeAdapter
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
 
 from chalicelib.api.http import JSON_ERROR_PREFIXES, chalice_errors_as_json
-from chalicelib.api.schemas.common import Error, OpenApiDocument, PathParameters
 from chalicelib.domain.access import roles_for
 
 bp = Blueprint(__name__)
@@ -33,6 +35,9 @@ bp.register_middleware(chalice_errors_as_json, "http")
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
+SCHEMAS = "chalicelib.api.schemas"
+# Examples name the demo comune of make dev (local/seed.py) and its broadcast channel.
+DEMO_TENANT, DEMO_BROADCAST = "demo", "100000000000001"
 INFO = {
     "title": "Filo Diretto API", "version": API_VERSION,
     "description": "The staff API of a comune's WhatsApp line (bearer JWT with the tenant and roles) and the "
@@ -66,16 +71,16 @@ ERROR_HEADERS = {
 class Entry:
     """A route's entry in the document, as @documented declares it."""
 
-    responses: dict[int, type[BaseModel] | str]  # status: the answer's model, or a description when it has no body
-    body: Any = None  # the model parse_body validates; for a raw body, its type (Annotated with its description)
+    responses: dict[int, str | None]  # status: the answer's model in api/schemas/, None for no body
+    body: type[BaseModel] | str | None = None  # the model parse_body validates; for a raw body, a type of api/schemas/
     example: Any = None  # a body as the operation takes it
-    query: type[BaseModel] | None = None  # one field per query parameter
+    query: str | None = None  # a model of api/schemas/: one field per query parameter
     errors: tuple[int, ...] = ()  # besides those staff_only gives (401, 429; 403 with capabilities) and a body's
     links: dict[str, dict[str, str]] = field(default_factory=dict)  # operationId: its parameters from the answer
 
 
-def documented(responses: dict[int, type[BaseModel] | str], *, body: Any = None, example: Any = None,
-               query: type[BaseModel] | None = None, errors: tuple[int, ...] = (),
+def documented(responses: dict[int, str | None], *, body: type[BaseModel] | str | None = None, example: Any = None,
+               query: str | None = None, errors: tuple[int, ...] = (),
                links: dict[str, dict[str, str]] | None = None) -> Callable:
     """Mark a view with its entry in the OpenAPI document; put it just under @bp.route."""
     entry = Entry(responses, body, example, query, tuple(errors), links or {})
@@ -87,7 +92,7 @@ def documented(responses: dict[int, type[BaseModel] | str], *, body: Any = None,
 
 
 @bp.route("/api/v1/openapi.json", methods=["GET"])
-@documented({200: OpenApiDocument})
+@documented({200: "OpenApiDocument"})
 def openapi_document():
     """This document (no authentication)."""
     return Response(body=_document_json(bp.current_app), status_code=200,
@@ -104,7 +109,7 @@ def document(routes: dict) -> dict:
     documented_routes = [(path, route) for path, methods in routes.items() if path.startswith(JSON_ERROR_PREFIXES)
                          for route in methods.values() if hasattr(route.view_function, "openapi_entry")]
     entries = [route.view_function.openapi_entry for _, route in documented_routes]
-    refs, components = _model_schemas({Error} | {model for entry in entries for model in _models(entry)})
+    refs, components = _model_schemas({_named("Error")} | {model for entry in entries for model in _models(entry)})
     paths: dict[str, dict] = {}
     for path, route in documented_routes:
         paths.setdefault(path, {})[route.method.lower()] = _operation(path, route, refs, components)
@@ -114,36 +119,54 @@ def document(routes: dict) -> dict:
         "tags": _tags(route.view_function for _, route in documented_routes),
         "paths": paths,
         "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": dict(sorted(components.items())),
-                       "responses": _error_responses(refs[Error])},
+                       "responses": _error_responses(refs[_named("Error")])},
     }
 
 
 # ---- schemas ----------------------------------------------------------------------------------------------
 
 
+@cache
+def _named(name: str) -> Any:
+    """The model (or annotated type) of that name in api/schemas/."""
+    package = importlib.import_module(SCHEMAS)
+    modules = [importlib.import_module(f"{SCHEMAS}.{info.name}") for info in pkgutil.iter_modules(package.__path__)]
+    found = {id(value): value for module in modules if (value := getattr(module, name, None)) is not None}
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} things named {name} in api/schemas/: an entry names one of them")
+    return found.popitem()[1]
+
+
 def _is_model(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, BaseModel)
 
 
+def _body(entry: Entry) -> Any:
+    return _named(entry.body) if isinstance(entry.body, str) else entry.body
+
+
 def _models(entry: Entry) -> set[type[BaseModel]]:
     """The models whose schemas go into the components: answers and a JSON body."""
-    return {model for model in (*entry.responses.values(), entry.body) if _is_model(model)}
+    body = _body(entry)
+    return {_named(name) for name in entry.responses.values() if name} | ({body} if _is_model(body) else set())
 
 
 def _model_schemas(models: set[type[BaseModel]]) -> tuple[dict[type[BaseModel], dict], dict[str, dict]]:
     """Each model's reference, and the components' schemas: the models and the ones they use ($defs hoisted;
     pydantic writes JSON Schema 2020-12, as OpenAPI 3.1 does, and names apart models of the same name)."""
+    from pydantic.json_schema import models_json_schema
+
     ordered = sorted(models, key=lambda model: (model.__name__, model.__module__))
     refs, schemas = models_json_schema([(model, "validation") for model in ordered], ref_template=REF)
     return {model: ref for (model, _), ref in refs.items()}, schemas.get("$defs", {})
 
 
-def _properties(model: type[BaseModel], components: dict[str, dict]) -> tuple[dict[str, dict], set[str]]:
+def _properties(name: str, components: dict[str, dict]) -> tuple[dict[str, dict], set[str]]:
     """A parameters model's properties and required names; any schema they use goes into the components."""
-    schema = model.model_json_schema(ref_template=REF)
-    for name, definition in schema.get("$defs", {}).items():
-        if components.setdefault(name, definition) != definition:
-            raise ValueError(f"two schemas named {name}: rename one model")
+    schema = _named(name).model_json_schema(ref_template=REF)
+    for used, definition in schema.get("$defs", {}).items():
+        if components.setdefault(used, definition) != definition:
+            raise ValueError(f"two schemas named {used}: rename one model")
     return schema["properties"], set(schema.get("required", ()))
 
 
@@ -202,8 +225,8 @@ def _tags(views) -> list[dict]:
             for module in modules]
 
 
-def _parameters(path: str, query: type[BaseModel] | None, components: dict[str, dict]) -> list[dict]:
-    described, _ = _properties(PathParameters, components)
+def _parameters(path: str, query: str | None, components: dict[str, dict]) -> list[dict]:
+    described, _ = _properties("PathParameters", components)
     parameters = []
     for name in re.findall(r"{(\w+)}", path):
         if name not in described:
@@ -235,7 +258,10 @@ def _without_null(schema: dict) -> dict:
 
 
 def _request_body(entry: Entry, content_types: list[str], refs: dict) -> dict:
-    schema = refs[entry.body] if _is_model(entry.body) else TypeAdapter(entry.body).json_schema()
+    from pydantic import TypeAdapter
+
+    body = _body(entry)
+    schema = refs[body] if _is_model(body) else TypeAdapter(body).json_schema()
     media: dict[str, Any] = {"schema": schema}
     if entry.example is not None:
         media["example"] = entry.example
@@ -246,13 +272,13 @@ def _answers(entry: Entry, refs: dict) -> dict:
     return {str(status): _answer(what, refs, entry.links) for status, what in entry.responses.items()}
 
 
-def _answer(what: type[BaseModel] | str, refs: dict, links: dict[str, dict[str, str]]) -> dict:
-    if isinstance(what, str):
-        return {"description": what}
-    if not what.__doc__:
-        raise ValueError(f"{what.__name__} needs a docstring: it describes the answer")
-    answer = {"description": _first_paragraph(what.__doc__),
-              "content": {"application/json": {"schema": refs[what]}}}
+def _answer(name: str | None, refs: dict, links: dict[str, dict[str, str]]) -> dict:
+    if name is None:
+        return {"description": "No content."}
+    model = _named(name)
+    if not model.__doc__:
+        raise ValueError(f"{name} needs a docstring: it describes the answer")
+    answer = {"description": _first_paragraph(model.__doc__), "content": {"application/json": {"schema": refs[model]}}}
     if links:
         answer["links"] = {target[0].upper() + target[1:]: {"operationId": target, "parameters": parameters}
                            for target, parameters in links.items()}
@@ -266,7 +292,7 @@ def _errors(entry: Entry, capabilities: frozenset | None) -> dict:
     if capabilities is not None:
         codes |= {401, 429} | ({403} if capabilities else set())
     if entry.body is not None:
-        codes |= {415} | ({400, 422} if _is_model(entry.body) else set())
+        codes |= {415} | ({400, 422} if _is_model(_body(entry)) else set())
     return {str(code): {"$ref": f"#/components/responses/{ERRORS[code][0]}"} for code in sorted(codes)}
 
 

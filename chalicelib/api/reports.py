@@ -10,7 +10,6 @@ from chalice import Blueprint, Response
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.openapi import documented
-from chalicelib.api.schemas.reports import KpiQuery, Kpis, Report, ReportPage, ReportQuery
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.reports import NotAllowed
 from chalicelib.services.access import Forbidden, NotFound
@@ -58,7 +57,7 @@ def _time(request, name: str) -> datetime | None:
 
 
 @bp.route("/api/v1/reports", methods=["GET"])
-@documented({200: ReportPage}, query=ReportQuery, errors=(422,))
+@documented({200: "ReportPage"}, query="ReportQuery", errors=(422,))
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
@@ -76,7 +75,7 @@ def list_reports(staff: Staff):
 
 
 @bp.route("/api/v1/reports", methods=["POST"], content_types=["application/json"])
-@documented({201: Report}, body=desk.DeskReport, links=REPORT_LINKS, example={
+@documented({201: "Report"}, body=desk.DeskReport, links=REPORT_LINKS, example={
     "source": "phone", "text": "Lampione spento in via Verdi", "hamlet": "pieve", "contact": {"name": "Anna Rossi"}})
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
@@ -88,7 +87,7 @@ def create_report(staff: Staff):
 
 
 @bp.route("/api/v1/reports/kpis", methods=["GET"])
-@documented({200: Kpis}, query=KpiQuery, errors=(422,))
+@documented({200: "Kpis"}, query="KpiQuery", errors=(422,))
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
@@ -99,7 +98,7 @@ def report_kpis(staff: Staff):
 
 
 @bp.route("/api/v1/reports/{report_id}", methods=["GET"])
-@documented({200: Report}, errors=(404,))
+@documented({200: "Report"}, errors=(404,))
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
@@ -109,7 +108,7 @@ def read_report(staff: Staff, report_id: str):
 
 
 @bp.route("/api/v1/reports/{report_id}/transitions", methods=["POST"], content_types=["application/json"])
-@documented({200: Report}, body=desk.Transition, example={"to": "triaged", "note": "Sopralluogo domani"},
+@documented({200: "Report"}, body=desk.Transition, example={"to": "triaged", "note": "Sopralluogo domani"},
             errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
@@ -120,7 +119,7 @@ def transition_report(staff: Staff, report_id: str):
 
 
 @bp.route("/api/v1/reports/{report_id}/notes", methods=["POST"], content_types=["application/json"])
-@documented({200: Report}, body=desk.Note, example={"note": "Chiamato il cittadino", "public": False}, errors=STEP_ERRORS)
+@documented({200: "Report"}, body=desk.Note, example={"note": "Chiamato il cittadino", "public": False}, errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
@@ -130,7 +129,7 @@ def add_report_note(staff: Staff, report_id: str):
 
 
 @bp.route("/api/v1/reports/{report_id}/merge", methods=["POST"], content_types=["application/json"])
-@documented({200: Report}, body=desk.Merge, example={"into": "2026/12"}, errors=STEP_ERRORS)
+@documented({200: "Report"}, body=desk.Merge, example={"into": "2026/12"}, errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
@@ -141,7 +140,7 @@ def merge_report(staff: Staff, report_id: str):
 
 @bp.route("/api/v1/reports/{report_id}/photos/{photo_id}/publish", methods=["POST"],
           content_types=["application/json"])
-@documented({200: Report}, body=desk.PhotoPublication, example={"published": True}, errors=STEP_ERRORS)
+@documented({200: "Report"}, body=desk.PhotoPublication, example={"published": True}, errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors

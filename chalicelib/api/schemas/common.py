@@ -6,25 +6,20 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.http import MAX_PAGE
+from chalicelib.api.openapi import DEMO_TENANT
 from chalicelib.domain.broadcasts import ACTION_RESULT
-
-# Examples name the demo comune of make dev (local/seed.py) and its broadcast channel.
-DEMO_TENANT, DEMO_BROADCAST = "demo", "100000000000001"
 
 Count = Annotated[int, Field(ge=0)]
 
 
 class Answer(BaseModel):
-    """Base of the answer models: closed (a key the model does not name fails the schemathesis run), and built
-    only when the document is (defer_build keeps the Lambda's import fast)."""
+    """Base of the answer models: closed, so a key the model does not name fails the schemathesis run."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class Query(BaseModel):
     """Base of the query-parameter models: each field is one parameter of the operation."""
-
-    model_config = ConfigDict(defer_build=True)
 
 
 def page_size(default: int) -> Any:
@@ -64,7 +59,6 @@ class Named(Answer):
 class PathParameters(BaseModel):
     """The parameters routes name in their paths: one meaning per name across the API."""
 
-    model_config = ConfigDict(defer_build=True)
     phone: str = Field(min_length=1, examples=["+393337654321"], description=(
         "The citizen: an E.164 number in any usual writing, URL-encoded (%2B39...), or bsuid:<id>."))
     broadcast_id: str = Field(min_length=1, description="The broadcast's id.")
@@ -81,7 +75,7 @@ class PathParameters(BaseModel):
 class Outline(BaseModel):
     """A hamlet's outline; any other GeoJSON member is allowed."""
 
-    model_config = ConfigDict(extra="allow", defer_build=True)
+    model_config = ConfigDict(extra="allow")
     type: Literal["Polygon", "MultiPolygon"]
     coordinates: list[Any]
 
@@ -110,6 +104,6 @@ class HamletMap(Answer):
 class OpenApiDocument(BaseModel):
     """The OpenAPI 3.1 document."""
 
-    model_config = ConfigDict(extra="allow", defer_build=True)
+    model_config = ConfigDict(extra="allow")
     openapi: str
     paths: dict[str, Any]

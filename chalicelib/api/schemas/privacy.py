@@ -34,7 +34,7 @@ class Erasure(Answer):
 class ExportedCitizen(BaseModel):
     """The person's record on one channel: every field of it besides these three."""
 
-    model_config = ConfigDict(extra="allow", defer_build=True)
+    model_config = ConfigDict(extra="allow")
     channel: str
     channel_kind: ChannelKind
     channel_name: str

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from chalicelib.api.schemas.common import DEMO_BROADCAST, Answer, Count, HamletMap, Named, Query, cursor, next_page, page_size
+from chalicelib.api.openapi import DEMO_BROADCAST
+from chalicelib.api.schemas.common import Answer, Count, HamletMap, Named, Query, cursor, next_page, page_size
 from chalicelib.domain import subscriptions
 from chalicelib.domain.access import CHANNEL_KINDS, Capability, Role
 from chalicelib.services.admin.overview import MAX_WEEKS
