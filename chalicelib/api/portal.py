@@ -1,5 +1,4 @@
-"""The citizen portal's API under /public/v1: the comune's set-up, the public map, a report's status by token, the
-report form."""
+"""The citizen portal's API under /public/v1: the comune's set-up, the map, a report's status, the report form."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response

@@ -1,5 +1,4 @@
-"""The staff API for reports and safety tips, the KPIs, which photos the portal shows, and the citizen's status
-page."""
+"""The staff API for reports and safety tips, the KPIs, the photos the portal shows; the citizen's status page."""
 from __future__ import annotations
 
 import functools

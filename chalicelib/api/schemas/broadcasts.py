@@ -1,5 +1,4 @@
-"""The broadcasts API's answers (api/broadcasts.py, the console's live preview): a broadcast, a page of them,
-a preview; and the list's query parameters."""
+"""Broadcasts' answers and query parameters: a broadcast, a page of them, a preview (api/broadcasts.py, console.py)."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,4 @@
-"""The privacy desk's answers (api/privacy.py): what an erasure did, and a subject-access export; and the
-export's query parameter."""
+"""The privacy desk's answers and query parameter: what an erasure did, a subject-access export (api/privacy.py)."""
 from __future__ import annotations
 
 from datetime import datetime

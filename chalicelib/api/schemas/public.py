@@ -1,5 +1,6 @@
-"""The citizens' answers (api/public.py, api/portal.py): the subscription form's, the portal's set-up, its map
-of reports, one report's status and a filed report. Nothing personal is in any of them."""
+"""The citizens' answers: subscription form, portal set-up, map, a report's status, a filed report (public, portal).
+
+Nothing personal is in any of them."""
 from __future__ import annotations
 
 from datetime import datetime

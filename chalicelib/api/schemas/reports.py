@@ -1,5 +1,4 @@
-"""The reports API's answers (api/reports.py): a report in a list and in full, a page of them, the KPIs; and the
-query parameters of the list and the KPIs."""
+"""Reports' answers and query parameters: a report in a list and in full, a page of them, the KPIs (api/reports.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime

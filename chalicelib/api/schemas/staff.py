@@ -1,5 +1,4 @@
-"""The staff API's answers (api/staff.py, api/console.py): the caller, channels, subscribers, consents, the audit
-log, the comune's set-up and subscribers over time; and their query parameters."""
+"""The staff API's answers and query parameters: caller, channels, subscribers, audit; the console's set-up, growth."""
 from __future__ import annotations
 
 from datetime import datetime
