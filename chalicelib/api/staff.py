@@ -1,4 +1,4 @@
-"""The staff API under /api/v1: who am I, channels, subscribers and their consent ledger."""
+"""The staff API under /api/v1: who am I, channels, subscribers and their consent ledger, the audit log."""
 from __future__ import annotations
 
 from urllib.parse import unquote
