@@ -6,6 +6,7 @@ from chalice import Blueprint, Response
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.limits import per_subject
+from chalicelib.api.openapi import DEMO_BROADCAST, documented
 from chalicelib.api.staff import staff_channel
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.services.abuse import Limit
@@ -15,6 +16,10 @@ from chalicelib.store import broadcasts
 from chalicelib.store.broadcasts import Broadcast
 
 bp = Blueprint(__name__)
+BROADCAST_LINKS = {operation: {"path.broadcast_id": "$response.body#/id"}
+                   for operation in ("readBroadcast", "previewBroadcast", "actOnBroadcast")}
+NEW_BROADCAST = {"channel": DEMO_BROADCAST, "text": "Via Roma chiusa per lavori fino alle 18",
+                 "audience": {"hamlets": ["pieve"], "topics": []}, "priority": "normal", "draft": True}
 
 
 def view(b: Broadcast) -> dict:
@@ -40,9 +45,12 @@ def _broadcast(staff: Staff, broadcast_id: str) -> Broadcast:
 
 
 @bp.route("/api/v1/broadcasts", methods=["POST"], content_types=["application/json"])
+@documented({201: "Broadcast"}, body=compose.NewBroadcast, example=NEW_BROADCAST, errors=(404,), links=BROADCAST_LINKS)
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def create_broadcast(staff: Staff):
+    """Compose a broadcast: now, at send_at, or a draft. A normal one due in quiet hours waits for their end
+    (status scheduled, due_at)."""
     data = parse_body(bp.current_request, compose.NewBroadcast)
     channel = staff_channel(staff, data.channel)
     tenant = tenant_of(staff)
@@ -66,9 +74,11 @@ def _creation_caps(staff: Staff, tenant) -> None:
 
 
 @bp.route("/api/v1/broadcasts", methods=["GET"])
+@documented({200: "BroadcastPage"}, query="BroadcastQuery", errors=(422,))
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def list_broadcasts(staff: Staff):
+    """Broadcasts, newest first, with progress and counters."""
     request = bp.current_request
     try:
         items, cursor = broadcasts.page(staff.tenant_id, page_limit(request, 20), query_param(request, "cursor"))
@@ -78,24 +88,30 @@ def list_broadcasts(staff: Staff):
 
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}", methods=["GET"])
+@documented({200: "Broadcast"}, errors=(404,))
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def read_broadcast(staff: Staff, broadcast_id: str):
+    """One broadcast."""
     return view(_broadcast(staff, broadcast_id))
 
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}/preview", methods=["POST"])
+@documented({200: "Preview"}, errors=(404,))
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def preview_broadcast(staff: Staff, broadcast_id: str):
+    """Who it reaches and WhatsApp's pre-flight: template, 24-hour window, messaging limit, duration."""
     found = _broadcast(staff, broadcast_id)
     return preview.preview(found, staff_channel(staff, found.channel_id), tenant_of(staff))
 
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}/{action}", methods=["POST"])
+@documented({200: "Broadcast"}, errors=(404, 409))
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def act_on_broadcast(staff: Staff, broadcast_id: str, action: str):
+    """schedule a draft; cancel; pause; resume a paused one."""
     if action not in ("schedule", "cancel", "pause", "resume"):
         raise ApiError(404, "not_found", "Actions are schedule, cancel, pause and resume.")
     found = _broadcast(staff, broadcast_id)

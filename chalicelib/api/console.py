@@ -5,6 +5,7 @@ from chalice import Blueprint
 
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, parse_body, query_param
+from chalicelib.api.openapi import DEMO_BROADCAST, documented
 from chalicelib.api.staff import staff_channel
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.services.access import NotFound, tenant_of
@@ -15,10 +16,11 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/api/v1/tenant", methods=["GET"])
+@documented({200: "Tenant"}, errors=(404,))
 @json_errors
 @staff_only(bp)
-def tenant(staff: Staff):
-    """The caller's comune: hamlets with their outlines, topics, categories, teams, external bodies."""
+def read_tenant(staff: Staff):
+    """The caller's comune: hamlets (GeoJSON outlines), topics, report categories, teams and external bodies."""
     try:
         return overview.tenant_view(tenant_of(staff))
     except NotFound:
@@ -26,10 +28,13 @@ def tenant(staff: Staff):
 
 
 @bp.route("/api/v1/broadcast-preview", methods=["POST"], content_types=["application/json"])
+@documented({200: "Preview"}, body=compose.NewBroadcast, errors=(404,), example={
+    "channel": DEMO_BROADCAST, "text": "Via Roma chiusa", "audience": {"hamlets": ["pieve"], "topics": []}})
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
-def broadcast_preview(staff: Staff):
-    """The preview of a broadcast as composed so far, without saving anything: audience and pre-flight."""
+def preview_new_broadcast(staff: Staff):
+    """The preview of a broadcast as composed so far, saving nothing: audience and WhatsApp's pre-flight (the
+    console's live count)."""
     data = parse_body(bp.current_request, compose.NewBroadcast)
     channel = staff_channel(staff, data.channel)
     tenant_record = tenant_of(staff)
@@ -41,10 +46,12 @@ def broadcast_preview(staff: Staff):
 
 
 @bp.route("/api/v1/stats/subscribers", methods=["GET"])
+@documented({200: "SubscriberGrowth"}, query="GrowthQuery", errors=(404, 422))
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def subscriber_growth(staff: Staff):
-    """Active subscribers of a broadcast channel at the end of each recent week."""
+    """Active subscribers of a broadcast channel at the end of each recent ISO week (Europe/Rome), the current
+    week last."""
     request = bp.current_request
     raw = query_param(request, "weeks", "12")
     if not raw.isdigit() or not 1 <= int(raw) <= overview.MAX_WEEKS:

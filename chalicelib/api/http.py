@@ -19,7 +19,8 @@ CHALICE_ERRORS = {405: "method_not_allowed", 415: "unsupported_media_type"}
 
 
 class ApiError(Exception):
-    """An answer other than success, as clear JSON: {"error": {"code", "message", "details"?}}."""
+    """An answer other than success, as clear JSON: {"error": {"code", "message", "details"?}}
+    (documented by api/schemas/common.Error)."""
 
     def __init__(self, status: int, code: str, message: str, details: Any = None,
                  headers: dict[str, str] | None = None):

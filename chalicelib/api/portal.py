@@ -1,20 +1,18 @@
-"""The citizen portal's API: the public map, a report's status by token, the report form (/public/v1), and the
-staff's choice of which photos the portal may show (/api/v1)."""
+"""The citizen portal's API under /public/v1: the comune's set-up, the map, a report's status, the report form."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
 from chalicelib.api.limits import body_at_most, per_client, too_many
-from chalicelib.api.reports import report_errors
-from chalicelib.domain.access import Capability, Staff
+from chalicelib.api.openapi import documented
 from chalicelib.services import abuse
-from chalicelib.services.reports import desk, portal, web_form
+from chalicelib.services.reports import portal, web_form
 
 bp = Blueprint(__name__)
 READS_PER_CLIENT = abuse.Limit("public-read", max_hits=600, window_seconds=600)
 MAP_CACHE = "public, max-age=60"
+READ_ERRORS = (404, 429)  # no such comune (or report), too many reads from this client
 
 
 def _not_found(what: str) -> ApiError:
@@ -32,20 +30,27 @@ def _map_read(load, tenant: str) -> Response:
 
 
 @bp.route("/public/v1/{tenant}/portal", methods=["GET"])
+@documented({200: "Portal"}, errors=READ_ERRORS)
 @json_errors
-def comune(tenant: str):
+def portal_setup(tenant: str):
+    """The portal's set-up: the comune, hamlets as GeoJSON outlines, categories, topics."""
     return _map_read(portal.comune, tenant)
 
 
 @bp.route("/public/v1/{tenant}/reports", methods=["GET"])
+@documented({200: "PublicReports"}, errors=READ_ERRORS)
 @json_errors
 def public_reports(tenant: str):
+    """The map: reports of the last 90 days (no tips, none rejected or duplicate), newest first, without personal
+    data; photos only as published by staff."""
     return _map_read(portal.public_reports, tenant)
 
 
 @bp.route("/public/v1/{tenant}/status/{token}", methods=["GET"])
+@documented({200: "StatusView"}, errors=READ_ERRORS)
 @json_errors
-def report_status(tenant: str, token: str):
+def public_report_status(tenant: str, token: str):
+    """One report's status and public history, by the token of its link."""
     per_client(bp.current_request, READS_PER_CLIENT)
     try:
         body = portal.status(tenant, token)
@@ -56,8 +61,13 @@ def report_status(tenant: str, token: str):
 
 
 @bp.route("/public/v1/{tenant}/reports", methods=["POST"], content_types=["application/json"])
+@documented({201: "Filed"}, body=web_form.WebReport, errors=(404, 413, 429), example={
+    "category": "strade", "description": "Buca profonda davanti alla scuola",
+    "position": {"latitude": 43.743, "longitude": 10.946}})
 @json_errors
 def file_report(tenant: str):
+    """The portal's report form: numbered and queued like WhatsApp reports. Photos in base64 (at most 3, 1.25 MB
+    each); limited per client and per phone; website must stay empty."""
     request = bp.current_request
     body_at_most(request, web_form.MAX_BODY_BYTES)
     form = parse_body(request, web_form.WebReport)
@@ -69,12 +79,3 @@ def file_report(tenant: str):
         raise too_many(exc, "Troppe segnalazioni da questa connessione: riprova più tardi.") from None
     return Response(body=created, status_code=201)
 
-
-@bp.route("/api/v1/reports/{report_id}/photos/{photo_id}/publish", methods=["POST"],
-          content_types=["application/json"])
-@json_errors
-@staff_only(bp, Capability.REPORTS, Capability.TIPS)
-@report_errors
-def publish_photo(staff: Staff, report_id: str, photo_id: str):
-    request = parse_body(bp.current_request, desk.PhotoPublication)
-    return desk.publish_photo(staff, report_id[:40], photo_id[:40], request)

@@ -5,6 +5,7 @@ from chalice import Blueprint
 
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, parse_body, query_param
+from chalicelib.api.openapi import documented
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.services.admin import privacy
 
@@ -16,10 +17,11 @@ def _invalid(exc: Exception) -> ApiError:
 
 
 @bp.route("/api/v1/privacy/erase", methods=["POST"])
+@documented({200: "Erasure"}, body=privacy.SubjectRequest, example={"phone": "+39 333 765 4321"})
 @json_errors
 @staff_only(bp, Capability.PRIVACY)
-def erase(staff: Staff):
-    """Erase one phone number on every channel of the comune; the consent ledger keeps an erasure entry."""
+def privacy_erase(staff: Staff):
+    """Erase one person on every channel of the comune (GDPR art. 17); the consent ledger keeps an erasure entry."""
     data = parse_body(bp.current_request, privacy.SubjectRequest)
     try:
         return privacy.erase(staff, data.phone)
@@ -28,9 +30,10 @@ def erase(staff: Staff):
 
 
 @bp.route("/api/v1/privacy/export", methods=["GET"])
+@documented({200: "SubjectExport"}, query="ExportQuery", errors=(422,))
 @json_errors
 @staff_only(bp, Capability.PRIVACY)
-def export(staff: Staff):
+def privacy_export(staff: Staff):
     """Everything held about one phone number in this comune, as JSON (GDPR art. 15)."""
     phone = query_param(bp.current_request, "phone")
     if not phone:

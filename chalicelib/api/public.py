@@ -5,6 +5,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
 from chalicelib.api.limits import body_at_most, too_many
+from chalicelib.api.openapi import documented
 from chalicelib.services import abuse
 from chalicelib.services.subscriptions import conversation, web_form
 
@@ -13,8 +14,12 @@ MAX_FORM_BYTES = 8 * 1024
 
 
 @bp.route("/public/v1/{tenant}/subscriptions", methods=["POST"], content_types=["application/json"])
+@documented({202: "Pending"}, body=web_form.FormRequest, errors=(404, 413, 429, 503),
+            example={"phone": "+39 333 111 2222", "consent": True, "hamlets": ["pieve"]})
 @json_errors
 def subscribe(tenant: str):
+    """The comune's web form: a confirmation goes to the phone on WhatsApp; only the citizen's reply activates the
+    subscription. Limited per phone and per client."""
     request = bp.current_request
     body_at_most(request, MAX_FORM_BYTES)
     form = parse_body(request, web_form.FormRequest)

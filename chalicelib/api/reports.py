@@ -1,4 +1,4 @@
-"""The staff API for reports and safety tips, the KPIs, and the citizen's status page."""
+"""The staff API for reports and safety tips, the KPIs, the photos the portal shows; the citizen's status page."""
 from __future__ import annotations
 
 import functools
@@ -8,16 +8,19 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
+from chalicelib.api.openapi import documented
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.reports import NotAllowed
 from chalicelib.services.access import Forbidden, NotFound
-from chalicelib.services.reports import desk, status_page
-from chalicelib.services.reports import kpis as report_kpis
+from chalicelib.services.reports import desk, kpis, status_page
 from chalicelib.store.reports import Conflict
 
 bp = Blueprint(__name__)
 FILTERS = ("status", "category", "hamlet", "team", "q")
 YEARS = range(1971, 3000)  # from and to of lists and KPIs
+REPORT_LINKS = {operation: {"path.report_id": "$response.body#/id"}
+                for operation in ("readReport", "transitionReport", "addReportNote", "mergeReport")}
+STEP_ERRORS = (404, 409)  # besides a body's: no such report, or a step its status does not allow
 
 
 def report_errors(view):
@@ -49,14 +52,16 @@ def _time(request, name: str) -> datetime | None:
         raise ApiError(422, "invalid_request", f"{name} must be an ISO date or time, e.g. 2026-11-01.") from None
     if moment.year not in YEARS:  # far off, zones have odd offsets (Rome's 1890 +00:49:56) or overflow
         raise ApiError(422, "invalid_request", f"{name} must fall in the years {YEARS.start} to {YEARS.stop - 1}.")
-    return (moment if moment.tzinfo else moment.replace(tzinfo=report_kpis.ROME)).astimezone(report_kpis.ROME)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=kpis.ROME)).astimezone(kpis.ROME)
 
 
 @bp.route("/api/v1/reports", methods=["GET"])
+@documented({200: "ReportPage"}, query="ReportQuery", errors=(422,))
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def list_reports(staff: Staff):
+    """Reports (and, for the police, tips), newest first."""
     request = bp.current_request
     filters = {name: query_param(request, name) for name in FILTERS}
     filters = {("text" if k == "q" else k): v for k, v in filters.items() if v}
@@ -69,53 +74,80 @@ def list_reports(staff: Staff):
 
 
 @bp.route("/api/v1/reports", methods=["POST"], content_types=["application/json"])
+@documented({201: "Report"}, body=desk.DeskReport, links=REPORT_LINKS, example={
+    "source": "phone", "text": "Lampione spento in via Verdi", "hamlet": "pieve", "contact": {"name": "Anna Rossi"}})
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def create_report(staff: Staff):
+    """A report taken at the desk, by phone or by email."""
     created = desk.create(staff, parse_body(bp.current_request, desk.DeskReport))
     return Response(body=created, status_code=201)
 
 
 @bp.route("/api/v1/reports/kpis", methods=["GET"])
+@documented({200: "Kpis"}, query="KpiQuery", errors=(422,))
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
-def kpis(staff: Staff):
+def report_kpis(staff: Staff):
+    """KPIs over a period (default: this year)."""
     request = bp.current_request
-    return report_kpis.for_staff(staff, query_param(request, "kind"), _time(request, "from"), _time(request, "to"))
+    return kpis.for_staff(staff, query_param(request, "kind"), _time(request, "from"), _time(request, "to"))
 
 
 @bp.route("/api/v1/reports/{report_id}", methods=["GET"])
+@documented({200: "Report"}, errors=(404,))
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def read_report(staff: Staff, report_id: str):
+    """One report with its history (audited)."""
     return desk.read(staff, report_id[:40], bp.current_request.context.get("requestId"))
 
 
 @bp.route("/api/v1/reports/{report_id}/transitions", methods=["POST"], content_types=["application/json"])
+@documented({200: "Report"}, body=desk.Transition, example={"to": "triaged", "note": "Sopralluogo domani"},
+            errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
-def transition(staff: Staff, report_id: str):
+def transition_report(staff: Staff, report_id: str):
+    """A lifecycle step; public unless public is false."""
     return desk.transition(staff, report_id[:40], parse_body(bp.current_request, desk.Transition))
 
 
 @bp.route("/api/v1/reports/{report_id}/notes", methods=["POST"], content_types=["application/json"])
+@documented({200: "Report"}, body=desk.Note, example={"note": "Chiamato il cittadino", "public": False}, errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
-def add_note(staff: Staff, report_id: str):
+def add_report_note(staff: Staff, report_id: str):
+    """A note; internal unless public is true."""
     return desk.add_note(staff, report_id[:40], parse_body(bp.current_request, desk.Note))
 
 
 @bp.route("/api/v1/reports/{report_id}/merge", methods=["POST"], content_types=["application/json"])
+@documented({200: "Report"}, body=desk.Merge, example={"into": "2026/12"}, errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
-def merge(staff: Staff, report_id: str):
+def merge_report(staff: Staff, report_id: str):
+    """Mark the report a duplicate of another (into: its number or id)."""
     return desk.merge(staff, report_id[:40], parse_body(bp.current_request, desk.Merge))
+
+
+@bp.route("/api/v1/reports/{report_id}/photos/{photo_id}/publish", methods=["POST"],
+          content_types=["application/json"])
+@documented({200: "Report"}, body=desk.PhotoPublication, example={"published": True}, errors=STEP_ERRORS)
+@json_errors
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
+@report_errors
+def publish_report_photo(staff: Staff, report_id: str, photo_id: str):
+    """Show (published true) or stop showing a stored photo on the citizen portal: only its copy without metadata,
+    never the original; a tip's photos never (409). Audited."""
+    request = parse_body(bp.current_request, desk.PhotoPublication)
+    return desk.publish_photo(staff, report_id[:40], photo_id[:40], request)
 
 
 @bp.route("/s/{token}", methods=["GET"])

@@ -1,4 +1,4 @@
-"""The staff API under /api/v1: who am I, channels, subscribers and their consent ledger."""
+"""The staff API under /api/v1: who am I, channels, subscribers and their consent ledger, the audit log."""
 from __future__ import annotations
 
 from urllib.parse import unquote
@@ -7,12 +7,15 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
+from chalicelib.api.openapi import DEMO_BROADCAST, documented
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.subscriptions import STATUSES
 from chalicelib.services.access import Forbidden, NotFound, channel_for, tenant_of, visible_channels
 from chalicelib.services.subscriptions import subscribers
 
 bp = Blueprint(__name__)
+SUBSCRIBER_LINKS = {operation: {"path.phone": "$response.body#/phone", "query.channel": "$response.body#/channel"}
+                    for operation in ("readSubscriber", "listConsents", "eraseSubscriber")}
 MAX_CHANNEL_ID = 64  # a phone_number_id; a longer one is no channel (and over DynamoDB's key limit)
 
 
@@ -29,26 +32,32 @@ def staff_channel(staff: Staff, channel_id: str | None, default_kind: str | None
 
 
 @bp.route("/api/v1/me", methods=["GET"])
+@documented({200: "Me"})
 @json_errors
 @staff_only(bp)
 def me(staff: Staff):
+    """Who the token belongs to: name, tenant, roles and what they open."""
     return {"subject": staff.subject, "name": staff.name, "email": staff.email, "tenant": staff.tenant_id,
             "roles": sorted(staff.roles), "can": sorted(staff.capabilities)}
 
 
 @bp.route("/api/v1/channels", methods=["GET"])
+@documented({200: "ChannelList"})
 @json_errors
 @staff_only(bp)
-def channels(staff: Staff):
+def list_channels(staff: Staff):
+    """The comune's channels the caller's roles reach."""
     return {"items": [{"phone_number_id": c.phone_number_id, "kind": c.kind, "name": c.name,
                        "display_phone_number": c.display_phone_number, "templates": c.approved_templates()}
                       for c in visible_channels(staff)]}
 
 
 @bp.route("/api/v1/subscribers", methods=["GET"])
+@documented({200: "SubscriberPage"}, query="SubscriberQuery", errors=(404, 422))
 @json_errors
 @staff_only(bp, Capability.SUBSCRIBERS)
 def list_subscribers(staff: Staff):
+    """A page of a channel's subscribers (audited)."""
     request = bp.current_request
     channel = staff_channel(staff, query_param(request, "channel"))
     status = query_param(request, "status")
@@ -63,9 +72,13 @@ def list_subscribers(staff: Staff):
 
 
 @bp.route("/api/v1/subscribers", methods=["POST"])
+@documented({200: "Subscriber", 201: "Subscriber"}, body=subscribers.NewSubscriber, errors=(404,), links=SUBSCRIBER_LINKS,
+            example={"channel": DEMO_BROADCAST, "phone": "+39 335 139 7378", "hamlets": ["pieve"], "topics": ["allerte"]})
 @json_errors
 @staff_only(bp, Capability.SUBSCRIBERS)
 def add_subscriber(staff: Staff):
+    """Add (201) or update (200) a subscriber the comune holds consent for; on a safety channel, a registered
+    resident (name, address, hamlet)."""
     data = parse_body(bp.current_request, subscribers.NewSubscriber)
     channel = staff_channel(staff, data.channel)
     try:
@@ -76,9 +89,11 @@ def add_subscriber(staff: Staff):
 
 
 @bp.route("/api/v1/subscribers/import", methods=["POST"], content_types=["text/csv", "text/plain"])
+@documented({200: "ImportResult"}, body="SubscriberFile", query="ChannelQuery", errors=(404, 422))
 @json_errors
 @staff_only(bp, Capability.SUBSCRIBERS)
 def import_subscribers(staff: Staff):
+    """Add residents from a CSV file; one result per row."""
     request = bp.current_request
     channel = staff_channel(staff, query_param(request, "channel"))
     try:
@@ -94,9 +109,11 @@ def import_subscribers(staff: Staff):
 
 
 @bp.route("/api/v1/subscribers/{phone}", methods=["GET"])
+@documented({200: "Subscriber"}, query="ChannelQuery", errors=(404,))
 @json_errors
 @staff_only(bp, Capability.SUBSCRIBERS)
 def read_subscriber(staff: Staff, phone: str):
+    """One subscriber (audited)."""
     channel = staff_channel(staff, query_param(bp.current_request, "channel"))
     try:
         return subscribers.read(staff, channel, subscribers.subject_key(unquote(phone)))
@@ -105,9 +122,12 @@ def read_subscriber(staff: Staff, phone: str):
 
 
 @bp.route("/api/v1/subscribers/{phone}", methods=["DELETE"])
+@documented({204: None}, query="ChannelQuery", errors=(404,))
 @json_errors
 @staff_only(bp, Capability.SUBSCRIBERS)
 def erase_subscriber(staff: Staff, phone: str):
+    """Erase a subscriber; the consent ledger records it, and on a reports or safety channel their reports are
+    anonymised."""
     channel = staff_channel(staff, query_param(bp.current_request, "channel"))
     try:
         subscribers.erase(staff, channel, subscribers.subject_key(unquote(phone)))
@@ -117,9 +137,11 @@ def erase_subscriber(staff: Staff, phone: str):
 
 
 @bp.route("/api/v1/subscribers/{phone}/consents", methods=["GET"])
+@documented({200: "ConsentList"}, query="ConsentQuery", errors=(404,))
 @json_errors
 @staff_only(bp, Capability.SUBSCRIBERS)
-def subscriber_consents(staff: Staff, phone: str):
+def list_consents(staff: Staff, phone: str):
+    """The consent ledger of a citizen, oldest first (audited)."""
     channel_id = query_param(bp.current_request, "channel")
     channels = [staff_channel(staff, channel_id)] if channel_id else visible_channels(staff)
     try:
@@ -130,8 +152,9 @@ def subscriber_consents(staff: Staff, phone: str):
 
 
 @bp.route("/api/v1/audit", methods=["GET"])
+@documented({200: "AuditLog"}, query="AuditQuery", errors=(422,))
 @json_errors
 @staff_only(bp, Capability.PRIVACY)
-def audit_log(staff: Staff):
+def read_audit(staff: Staff):
     """The latest staff accesses to personal data in this comune, newest first."""
     return {"items": subscribers.audit_trail(staff, page_limit(bp.current_request))}

@@ -117,6 +117,35 @@ def test_document_is_public_openapi_3_1_and_names_every_route(stack):
     assert (DEMO_TENANT, DEMO_CHANNELS) == (TENANT_ID, {c.kind: c.phone_number_id for c in CHANNELS})
 
 
+def test_every_route_of_the_documented_apis_has_its_entry(stack):
+    """A new route under /api/v1 or /public/v1 without @documented fails here, naming its view."""
+    document = requests.get(f"{stack.api_url}/api/v1/openapi.json", timeout=10).json()
+    for path, methods in stack.app.routes.items():
+        for method, route in methods.items():
+            if path.startswith(DOCUMENTED_PREFIXES):
+                view = route.view_function
+                where = f"{method} {path}: {view.__module__}.{view.__name__}"
+                assert hasattr(view, "openapi_entry"), f"{where} needs @documented (chalicelib/api/openapi.py)"
+                assert method.lower() in document["paths"].get(path, {}), f"{where} is not in the document"
+
+
+def test_each_staff_route_lists_exactly_the_roles_of_its_capabilities(stack):
+    from chalicelib.domain.access import MAY
+
+    document = requests.get(f"{stack.api_url}/api/v1/openapi.json", timeout=10).json()
+    for path, item in document["paths"].items():
+        for method, operation in ((m, o) for m, o in item.items() if m in HTTP_METHODS):
+            view = stack.app.routes[path][method.upper()].view_function
+            if not hasattr(view, "staff_capabilities"):
+                assert "x-roles" not in operation and operation["security"] == [], (method, path)
+                continue
+            roles = sorted({role.value for capability in view.staff_capabilities for role in MAY[capability]})
+            assert operation.get("x-roles", []) == roles, (method, path)
+            assert ("403" in operation["responses"]) == bool(roles), (method, path)
+            if roles:
+                assert f"Roles: {', '.join(roles)}." in operation["description"], (method, path)
+
+
 @pytest.fixture(scope="module")
 def token(stack) -> str:
     return create_own_comune(stack)

@@ -1,0 +1,95 @@
+"""Broadcasts' answers and query parameters: a broadcast, a page of them, a preview (api/broadcasts.py, console.py)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from chalicelib.api.schemas.common import Answer, Count, Query, cursor, next_page, page_size
+from chalicelib.domain.broadcasts import ACTIONS, PRIORITIES
+
+
+class BroadcastTemplate(Answer):
+    name: str
+    language: str | None = None
+    parameters: list[str] | None = None
+
+
+class BroadcastContent(Answer):
+    """Free text or a template, and an optional image."""
+
+    text: str | None = None
+    template: BroadcastTemplate | None = None
+    image_url: str | None = None
+
+
+class BroadcastAudience(Answer):
+    """Hamlets and topics the broadcast is for; empty means everyone."""
+
+    hamlets: list[str]
+    topics: list[str]
+
+
+class Counters(Answer):
+    recipients: Count
+    sent: Count
+    delivered: Count
+    read: Count
+    failed: Count
+    skipped: Count = Field(description="Left (DISATTIVA) after the broadcast started.")
+    ambiguous: Count = Field(description="Sends whose outcome nobody could tell: retried, maybe twice.")
+    failed_by_reason: dict[str, Count]
+
+
+class Broadcast(Answer):
+    """A broadcast with its progress and counters."""
+
+    id: str
+    channel: str
+    status: Literal[tuple(ACTIONS)]
+    content: BroadcastContent
+    audience: BroadcastAudience
+    priority: Literal[PRIORITIES]
+    send_at: datetime
+    due_at: datetime = Field(description="When it goes: send_at, or the end of the channel's quiet hours.")
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    pause_reason: str | None
+    fanout_done: bool
+    progress: float = Field(ge=0, le=100, description="Percent of recipients the sender is done with.")
+    counters: Counters
+
+
+class BroadcastPage(Answer):
+    """A page of broadcasts, newest first."""
+
+    items: list[Broadcast]
+    next: str | None = next_page()
+
+
+class PreviewTemplate(Answer):
+    needed: bool = Field(description="A template is needed: the content is one, or recipients are outside the window.")
+    name: str | None
+    approved: bool
+    category: str | None
+
+
+class Preview(Answer):
+    """Who the broadcast reaches and what WhatsApp will ask of it, with warnings rather than silent truncation."""
+
+    audience: Count
+    outside_window: Count = Field(description="Recipients whose last message is older than 24 hours.")
+    template: PreviewTemplate
+    messaging_limit: int = Field(description="Recipients outside the window WhatsApp takes per 24 hours.")
+    rate_per_second: float
+    estimated_seconds: float | None
+    due_at: datetime
+    warnings: list[str]
+
+
+class BroadcastQuery(Query):
+    limit: int = page_size(20)
+    cursor: str | None = cursor()

@@ -1,0 +1,146 @@
+"""Reports' answers and query parameters: a report in a list and in full, a page of them, the KPIs (api/reports.py)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field, create_model
+
+from chalicelib.api.schemas.common import Answer, Count, Query, cursor, next_page, page_size
+from chalicelib.domain.reports import KINDS, STATUSES
+
+ReportKind = Literal[KINDS]
+ReportStatus = Literal[STATUSES]
+YEARS = "in the years 1971 to 2999; Europe/Rome when it has no offset"
+_ONE_STATUS = "|".join(STATUSES)
+
+
+class Location(Answer):
+    latitude: float
+    longitude: float
+    address: str | None
+
+
+class ReportFields(Answer):
+    """What a report shows in a list and in full."""
+
+    id: str
+    number: str = Field(examples=["2026/42"], description="Numbered per year.")
+    kind: ReportKind = Field(description="report, or safety for the police's tips.")
+    status: ReportStatus
+    category: str | None
+    hamlet: str | None
+    source: str
+    location: Location | None
+    address: str | None
+    team: str | None
+    external_body: str | None
+    text: str
+    followers: Count = Field(description="Citizens who follow it besides the reporter.")
+    duplicate_of: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReportSummary(ReportFields):
+    """A report as lists show it: its text cut at 200 characters."""
+
+    photos: Count = Field(description="Photos stored.")
+
+
+class ReportPage(Answer):
+    """A page of reports, newest first."""
+
+    items: list[ReportSummary]
+    next: str | None = next_page()
+
+
+class Photo(Answer):
+    id: str
+    status: Literal["stored", "pending", "refused", "failed"]
+    reason: str | None
+    content_type: str | None
+    size: int | None
+    published: bool = Field(description="Shown (its copy without metadata) on the citizen portal.")
+    url: str | None = Field(description="A presigned link, valid 5 minutes.")
+
+
+class Reporter(Answer):
+    channel: str | None
+    citizen: str | None
+
+
+class Event(Answer):
+    at: datetime
+    actor: str
+    action: str = Field(examples=["status", "note", "merged"])
+    public: bool = Field(description="Shown to the citizen.")
+    note: str | None
+    status: ReportStatus | None
+    data: dict[str, Any] | None = None
+
+
+class Report(ReportFields):
+    """A report in full, with its photos and history."""
+
+    contact: dict[str, str] = Field(description="Desk reports: name, phone, email.")
+    outcome: str | None
+    external: dict[str, Any] | None = Field(description="Where it was forwarded, and when.")
+    photos: list[Photo]
+    reporter: Reporter | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    events: list[Event]
+
+
+class Period(Answer):
+    from_: datetime = Field(alias="from")
+    to: datetime
+
+
+StatusCounts = create_model("StatusCounts", __base__=Answer, __doc__="Reports in each status.",
+                            **{status: (Count, ...) for status in STATUSES})
+
+
+class Kpis(Answer):
+    """KPIs of the reports created in the period (domain/kpis.py has the definitions)."""
+
+    kinds: list[ReportKind]
+    period: Period
+    total: Count
+    by_status: StatusCounts
+    by_kind: dict[str, Count]
+    by_category: dict[str, Count]
+    by_hamlet: dict[str, Count]
+    by_week: dict[str, Count] = Field(description="By ISO week of creation, e.g. 2026-W47.")
+    median_hours_to_first_response: float | None
+    median_hours_to_resolution: float | None
+    satisfied_share: float | None = Field(ge=0, le=1, description="Resolved among the reports that are no duplicate.")
+    satisfied: Count
+    considered: Count
+
+
+def moment(name: str, meaning: str) -> Any:
+    return Field(None, alias=name, description=f"{meaning}: an ISO date or date-time {YEARS}.",
+                 examples=["2026-11-01", "2026-11-01T09:00:00+01:00"])
+
+
+def kind() -> Any:
+    return Field(None, description="report, or safety (police only); when absent, every kind the roles reach.")
+
+
+class KpiQuery(Query):
+    kind: ReportKind | None = kind()
+    from_: date | datetime | None = moment("from", "Created at or after")
+    to: date | datetime | None = moment("to", "Created before")
+
+
+class ReportQuery(KpiQuery):
+    status: str | None = Field(None, pattern=f"^({_ONE_STATUS})(,({_ONE_STATUS}))*$", examples=["new,triaged"],
+                               description="One status, or several separated by commas.")
+    category: str | None = Field(None, description="A category id.")
+    hamlet: str | None = Field(None, description="A hamlet id.")
+    team: str | None = Field(None, description="A team id.")
+    q: str | None = Field(None, description="Words in the text or address.")
+    limit: int = page_size(20)
+    cursor: str | None = cursor()
