@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import time
-from typing import get_type_hints
+from typing import get_args, get_type_hints
 
 import pytest
 from pydantic.fields import FieldInfo
@@ -87,3 +87,7 @@ def test_a_knob_written_around_the_checks_takes_its_default_and_the_rest_stay():
     read, errors = settings.lenient(ChannelSettings, {"draft_minutes": "tanti", "rate_per_second": 200, "colour": 1})
     assert read.draft_minutes == 15 and read.rate_per_second == 200
     assert len(errors) == 2 and any("draft_minutes" in e for e in errors) and any("colour" in e for e in errors)
+
+
+def test_every_template_purpose_is_described():
+    assert set(get_args(settings.Purpose)) == set(settings.TEMPLATE_PURPOSES)
