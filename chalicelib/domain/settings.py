@@ -105,11 +105,13 @@ class TemplateSetting:
 
 TextKey = Annotated[str, Field(max_length=64)]
 Text = Annotated[str, Field(max_length=4096)]  # WhatsApp's limit for a text message
-Purpose = Literal["subscription_confirm", "notice", "report_update"]
+Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm"]
 TEMPLATE_PURPOSES = {
     "subscription_confirm": "broadcast: the double opt-in's confirmation request after a web form or staff import",
     "notice": "broadcast: a free-text broadcast to subscribers outside the 24-hour window (the text is its parameter)",
     "report_update": "reports, safety: a report's public change to its citizen outside the 24-hour window",
+    "follow_confirm": "reports: asks a number typed on the portal or given to Open311 to confirm, with a button, "
+                      "that it wants the report's updates (until the tap nothing else goes to it)",
 }
 
 
