@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from urllib.parse import parse_qs
 from xml.etree import ElementTree
 
@@ -19,6 +20,10 @@ bp = Blueprint(__name__)
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 MAX_FORM_BYTES = 16 * 1024
 POSTS_PER_CLIENT = abuse.Limit("open311-post", max_hits=60, window_seconds=3600)
+READS_PER_CLIENT = abuse.Limit("open311-read", max_hits=600, window_seconds=600)  # the portal's public reads' rate
+# What XML 1.0 allows (section 2.2, production [2] Char): anything else makes the document not well-formed, and
+# has no character reference either, so it is dropped. Citizens and staff can type \u0001 or \uffff.
+NOT_XML_CHAR = re.compile(r"[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
 # XML element names: the list wrapper and its items, per document
 WRAPPERS = {"services": ("services", "service"), "requests": ("service_requests", "request"),
             "tokens": ("service_requests", "request"), "updates": ("service_request_updates", "request_update")}
@@ -39,6 +44,8 @@ def open311_answer(view):
         try:
             name = kwargs.get("name") or kwargs.get("file") or ""
             fmt = name.rpartition(".")[2] if name.rpartition(".")[2] in FORMATS else "json"
+            if bp.current_request.method == "GET":
+                _count(READS_PER_CLIENT)
             kind, body = view(*args, **kwargs)
             return _render(kind, body, fmt)
         except Open311Error as error:
@@ -50,6 +57,15 @@ def open311_answer(view):
 def _render(kind: str, body, fmt: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     text = json.dumps(body, ensure_ascii=False) if fmt == "json" else _xml(kind, body)
     return Response(body=text, status_code=status, headers={"Content-Type": FORMATS[fmt], **(headers or {})})
+
+
+def _count(limit: abuse.Limit) -> None:
+    """One request of this client against limit; 429 with Retry-After, in the spec's error format, once spent."""
+    try:
+        abuse.check(limit, client_ip(bp.current_request))
+    except abuse.TooMany as exc:
+        raise Open311Error(429, "too many requests from this client: retry later",
+                           headers={"Retry-After": str(exc.retry_after)}) from None
 
 
 def _xml(kind: str, body) -> str:
@@ -78,11 +94,16 @@ def _fill(element: ElementTree.Element, item: dict) -> None:
                 if isinstance(entry, dict):
                     _fill(sub, entry)
                 else:
-                    sub.text = str(entry)
+                    sub.text = xml_text(entry)
         elif isinstance(value, bool):
             child.text = "true" if value else "false"
         elif value is not None:
-            child.text = str(value)
+            child.text = xml_text(value)
+
+
+def xml_text(value) -> str:
+    """A value as element text: ElementTree escapes markup but writes forbidden characters as they are."""
+    return NOT_XML_CHAR.sub("", str(value))
 
 
 def _query(name: str) -> str | None:
@@ -120,11 +141,7 @@ def _post_request():
     raw = request.raw_body or b""
     if len(raw) > MAX_FORM_BYTES:
         raise Open311Error(413, f"the request body is larger than {MAX_FORM_BYTES} bytes")
-    try:
-        abuse.check(POSTS_PER_CLIENT, client_ip(request))
-    except abuse.TooMany as exc:
-        raise Open311Error(429, "too many requests from this client: retry later",
-                           headers={"Retry-After": str(exc.retry_after)}) from None
+    _count(POSTS_PER_CLIENT)
     fields = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=False).items()}
     comune = open311.tenant(fields.get("jurisdiction_id"))
     form = open311.NewRequest(**{k: fields.get(k) for k in open311.NewRequest.__dataclass_fields__

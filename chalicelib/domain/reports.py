@@ -28,6 +28,7 @@ SAFETY_OUTCOMES = ("patrol_sent", "no_action", "passed_to_carabinieri", "passed_
 
 
 _NUMBER = re.compile(r"^\s*(?:(\d{4})\s*/\s*)?(\d{1,7})\s*$")
+_REPORT_ID = re.compile(r"[0-9]{4}-[0-9]{7}")
 
 
 class NotAllowed(ValueError):
@@ -48,6 +49,11 @@ def format_number(year: int, sequence: int) -> str:
 def report_id_for(year: int, sequence: int) -> str:
     """The stored id: sortable by time within a tenant, and derived from the public number."""
     return f"{year}-{sequence:07d}"
+
+
+def is_report_id(text: str) -> bool:
+    """Whether text can be a stored report id (report_id_for): anything else is no report, and is never read."""
+    return bool(_REPORT_ID.fullmatch(text or ""))
 
 
 def parse_number(text: str, current_year: int) -> str | None:

@@ -50,6 +50,12 @@ def get(tenant_id: str, report_id: str) -> Report | None:
         return None
 
 
+def get_many(tenant_id: str, report_ids: list[str]) -> dict[str, Report]:
+    """The tenant's reports among these ids, by id, in BatchGetItem calls of up to 100 keys (not one read each)."""
+    found = ReportModel.batch_get([(tenant_id, report_id) for report_id in dict.fromkeys(report_ids)])
+    return {model.report_id: from_model(model) for model in found}
+
+
 def existing(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which of these (tenant, report id) pairs are still stored (BatchGetItem of the keys only)."""
     found = ReportModel.batch_get(keys, attributes_to_get=["tenant_id", "report_id"])

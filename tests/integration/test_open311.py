@@ -48,7 +48,8 @@ class Comune:
             "open311_partners": [{"name": "cruscotto", "key_sha256": hashlib.sha256(self.key.encode()).hexdigest()}],
         })
         directory.save_channel(Channel(self.channel, self.id, "reports", "Segnalazioni", "+39 0571 930000",
-                                       {"rate_per_second": 200}))
+                                       {"rate_per_second": 200,
+                                        "templates": {"follow_confirm": {"name": "conferma_aggiornamenti"}}}))
         stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "reports", "tenant": self.id})
         self.token = stack.issuer.token(self.id, ["technical"])
 
@@ -131,10 +132,17 @@ def test_post_a_request_then_read_it_back_in_the_inbox_and_on_whatsapp(comune, s
     assert public["status"] == "open" and public["lat"] == pytest.approx(PIN[0])
     text = json.dumps(public)
     assert "Mario" not in text and "mario@example.org" not in text and "1234567" not in text
-    assert "[telefono]" in public["description"] and "[email]" in public["description"]
+    # none of the filer's words: the default description and the street without its number (issue 13)
+    assert (public["description"], public["address"]) == ("Strade e marciapiedi — Colle", "Via Roma")
     assert xml(comune.get(f"requests/{request_id}.xml")).findtext("request/service_request_id") == request_id
 
-    citizen = Phone(stack, comune.channel, "+39 333 900 0001")  # the filer's phone follows it on WhatsApp
+    citizen = Phone(stack, comune.channel, "+39 333 900 0001")  # the filer's phone follows it once confirmed
+    [confirmation] = citizen.wait_inbox(1)
+    assert confirmation["body"]["template"]["name"] == "conferma_aggiornamenti"
+    payload = next(p["payload"] for c in confirmation["body"]["template"]["components"] if c["type"] == "button"
+                   for p in c["parameters"])
+    citizen.send(type="quick_reply", id=payload, title="Sì, aggiornatemi")
+    citizen.wait_inbox(2)
     number = request_id.split("-")[1].lstrip("0")
     citizen.text(f"STATO {number}")
     assert wait_for(lambda: [m for m in citizen.inbox() if "ricevuta" in (m.get("text") or "")], 15)

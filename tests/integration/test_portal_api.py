@@ -40,7 +40,8 @@ class PortalTown(Town):
                          "geometry": _square(43.7190, 10.9460)}],
             "privacy_notice_url": "https://example.org/privacy", "privacy_notice_version": "v1", "reports": REPORTS})
         directory.save_channel(Channel(self.channel, self.tenant, "reports", "Segnalazioni", "+39 0571 920000", {
-            "rate_per_second": 200, "templates": {"report_update": {"name": "aggiornamento_segnalazione"}}}))
+            "rate_per_second": 200, "templates": {"report_update": {"name": "aggiornamento_segnalazione"},
+                                                  "follow_confirm": {"name": "conferma_aggiornamenti"}}}))
         stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "reports", "tenant": self.tenant})
         self.tokens = {role: stack.issuer.token(self.tenant, [role]) for role in ("technical", "police", "admin")}
 
@@ -160,14 +161,22 @@ def test_the_same_problem_twice_is_a_duplicate_followed_together(town):
     assert [i["number"] for i in public(town, "reports").json()["items"]] == [first["number"]]
 
 
-def test_following_on_whatsapp_makes_the_phone_the_reporter(town, new_phone):
+def test_following_on_whatsapp_makes_the_phone_the_reporter_once_confirmed(town, new_phone):
     citizen = town.phone(f"+39 347 555 {uuid.uuid4().int % 10_000:04d}")
     filed = file(town, hamlet="colle", follow={"phone": citizen.number, "consent": True}).json()
     [listed] = town.reports()
     assert town.report(listed["id"])["contact"] == {"phone": citizen.e164}
+    # issue 13: the number confirms on WhatsApp first (test_public_surfaces has what happens until it does)
+    [confirmation] = citizen.wait_inbox(1, timeout=15)
+    assert confirmation["type"] == "template" and filed["number"] in json.dumps(confirmation)
+    payload = next(p["payload"] for c in confirmation["body"]["template"]["components"] if c["type"] == "button"
+                   for p in c["parameters"])
+    citizen.send(type="quick_reply", id=payload, title="Sì, aggiornatemi")
+    citizen.wait_inbox(2, timeout=15)
+    assert town.report(listed["id"])["reporter"] == {"channel": town.channel, "citizen": citizen.e164}
     assert town.step(listed["id"], "triaged", note="Sopralluogo domani").status_code == 200
-    [update] = citizen.wait_inbox(1, timeout=15)
-    assert update["type"] == "template" and filed["number"] in json.dumps(update)
+    update = citizen.wait_inbox(3, timeout=15)[2]
+    assert update["type"] == "text" and filed["number"] in json.dumps(update)  # the tap opened the 24-hour window
 
 
 @pytest.mark.parametrize("form, field", [

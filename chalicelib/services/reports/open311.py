@@ -1,13 +1,12 @@
 """Open311 GeoReport v2 over the comune's reports: services are report categories, requests are reports.
 
-Public answers carry no personal data: no contact, no reporter, and phone numbers or email addresses
-written inside a description are masked. Safety tips never appear.
+Public answers are the report's public view (services/reports/public_view.py): no contact, no reporter, none of
+the citizen's words, the street without its number, a generalised position. Safety tips never appear.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,17 +16,17 @@ from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, Position, Report
 from chalicelib.domain.tenancy import Tenant
 from chalicelib.services import clock
-from chalicelib.services.reports import wording
+from chalicelib.services.reports import following, public_view, wording
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_WINDOW = timedelta(days=90)
 MAX_RESULTS = 1000
+MAX_IDS = 100  # service_request_id lists: the spec lets a server limit them; one BatchGetItem reads 100 keys
+MAX_TOKEN = 64  # tokens are 22 characters; a longer one is none (and no GSI key)
 DEFAULT_PAGE_SIZE = 100
 DESCRIPTION_MAX = 4000
-_PHONE_LIKE = re.compile(r"\+?\d[\d .\-/]{6,}\d")
-_EMAIL_LIKE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 
 class Open311Error(Exception):
@@ -100,14 +99,18 @@ def post_request(comune: Tenant, api_key: str | None, form: NewRequest) -> dict:
     if len(description) > DESCRIPTION_MAX:
         raise Open311Error(400, f"description is longer than {DESCRIPTION_MAX} characters")
     now = clock.now()
-    contact, channel_id, citizen_key = _contact(comune, form)
+    contact = _contact(form)
+    channel = following.channel_of(comune) if contact.get("phone") else None
     hamlet = geo.hamlet_id_at(position.latitude, position.longitude, comune.hamlets) if position else None
     report = store.open_report(
-        comune.id, "report", now, source="open311", channel_id=channel_id, citizen_key=citizen_key, contact=contact,
+        comune.id, "report", now, source="open311", contact=contact,
         text=description or comune.reports.category(form.service_code).name, category=form.service_code,
         hamlet=hamlet, position=position, address=form.address_string or form.address_id,
         events=(Event(at=now, actor=f"open311:{partner}", action="created", public=True, status="new",
-                      data={k: v for k, v in {"media_url": form.media_url, "device_id": form.device_id}.items() if v}),))
+                      data={k: v for k, v in {"media_url": form.media_url, "device_id": form.device_id}.items() if v}),
+                *((following.requested(channel),) if channel else ())))
+    if channel:
+        following.ask(comune, channel, report, contact["phone"])
     return {"service_request_id": report.report_id,
             "service_notice": f"Segnalazione n. {report.number}: {wording.page_url(report)}"}
 
@@ -133,28 +136,24 @@ def _position(form: NewRequest) -> Position | None:
     return Position(lat, lon, form.address_string)
 
 
-def _contact(comune: Tenant, form: NewRequest) -> tuple[dict, str | None, str | None]:
-    """The filer's contact, kept for staff; a phone makes them the reporter on the reports channel, so that
-    WhatsApp updates and STATO reach them."""
+def _contact(form: NewRequest) -> dict[str, str]:
+    """The filer's contact, kept for staff. A phone follows the report on WhatsApp only once its owner confirms
+    there (services/reports/following.py): the partner's user may have typed anyone's number."""
     name = " ".join(p for p in (form.first_name, form.last_name) if p).strip()
     contact = {k: v for k, v in {"name": name, "email": form.email}.items() if v}
-    if not form.phone:
-        return contact, None, None
-    try:
-        phone = normalize(form.phone)
-    except InvalidPhone:
-        raise Open311Error(400, "phone is not a valid phone number") from None
-    contact["phone"] = phone
-    channel = next((c for c in directory.channels_of(comune.id) if c.kind == "reports"), None)
-    return contact, (channel.phone_number_id if channel else None), (phone if channel else None)
+    if form.phone:
+        try:
+            contact["phone"] = normalize(form.phone)
+        except InvalidPhone:
+            raise Open311Error(400, "phone is not a valid phone number") from None
+    return contact
 
 
 def get_requests(comune: Tenant, ids: str | None = None, service_code: str | None = None,
                  start_date: str | None = None, end_date: str | None = None, status: str | None = None,
                  page: str | None = None, page_size: str | None = None) -> list[dict]:
     if ids:
-        found = [store.get(comune.id, i.strip()) for i in ids.split(",")[:MAX_RESULTS] if i.strip()]
-        return [request_view(comune, r) for r in found if r is not None and r.kind == "report"]
+        return _by_ids(comune, ids)
     start, end = _window(start_date, end_date)
     codes = {c for c in (service_code or "").split(",") if c}
     statuses = _statuses(status)
@@ -166,15 +165,25 @@ def get_requests(comune: Tenant, ids: str | None = None, service_code: str | Non
     return [request_view(comune, r) for r in chosen]
 
 
+def _by_ids(comune: Tenant, ids: str) -> list[dict]:
+    """The listed requests, in the order asked, read in one batch; what cannot be a report id is not read."""
+    asked = [i.strip() for i in ids.split(",") if i.strip()]
+    if len(asked) > MAX_IDS:
+        raise Open311Error(400, f"service_request_id lists at most {MAX_IDS} ids per request")
+    wanted = list(dict.fromkeys(i for i in asked if rules.is_report_id(i)))
+    found = store.get_many(comune.id, wanted) if wanted else {}
+    return [request_view(comune, found[i]) for i in wanted if i in found and found[i].kind == "report"]
+
+
 def get_request(comune: Tenant, request_id: str) -> list[dict]:
-    report = store.get(comune.id, request_id) if request_id else None
+    report = store.get(comune.id, request_id) if rules.is_report_id(request_id) else None
     if report is None or report.kind != "report":
         raise Open311Error(404, f"service_request_id {request_id!r} not found")
     return [request_view(comune, report)]
 
 
 def token(comune: Tenant, value: str) -> list[dict]:
-    report = store.by_token(value)
+    report = store.by_token(value) if len(value) <= MAX_TOKEN else None
     if report is None or report.tenant_id != comune.id or report.kind != "report":
         raise Open311Error(404, "token not found")
     return [{"service_request_id": report.report_id, "token": value}]
@@ -185,46 +194,39 @@ def updates(comune: Tenant, start_date: str | None, end_date: str | None) -> lis
     start, end = _window(start_date, end_date)
     found = []
     for report in store.all_of(comune.id, ("report",), since=start - MAX_WINDOW):
-        for index, event in enumerate(report.events):
-            if event.public and event.status and event.action == "status" and start <= event.at < end:
+        view = public_view.of(comune, report)
+        for event in view.events:
+            if event.action == "status" and start <= event.at < end:
                 found.append((event.at, {
-                    "update_id": f"{report.report_id}.{index}", "service_request_id": report.report_id,
+                    "update_id": f"{report.report_id}.{event.index}", "service_request_id": report.report_id,
                     "status": _status_word(event.status), "updated_datetime": _time(event.at),
-                    "description": redact(event.note or wording.status_label(comune, event.status)),
-                    "media_url": ""}))
+                    "description": event.note or event.status_label, "media_url": ""}))
     return [item for _, item in sorted(found, key=lambda pair: pair[0])][:MAX_RESULTS]
 
 
 def request_view(comune: Tenant, report: Report) -> dict:
-    """One request as the spec lists it, without the citizen's personal data."""
-    category = comune.reports.category(report.category)
-    position = report.position
-    closed = _open_or_closed(report) == "closed"
+    """One request as the spec lists it: the report's public view (no personal data, nothing the citizen typed)."""
+    view = public_view.of(comune, report)
+    closed = not view.open
     return {
-        "service_request_id": report.report_id,
-        "status": _open_or_closed(report),
-        "status_notes": redact(_status_notes(comune, report)),
-        "service_name": category.name if category else "",
-        "service_code": report.category or "",
-        "description": redact(report.text)[:DESCRIPTION_MAX],
-        "agency_responsible": report.external.get("name") if report.external else comune.name,
+        "service_request_id": view.report_id,
+        "status": "closed" if closed else "open",
+        "status_notes": f"{view.status_label}: {view.latest_note}" if view.latest_note else view.status_label,
+        "service_name": view.category_name if report.category else "",
+        "service_code": view.category or "",
+        "description": view.description[:DESCRIPTION_MAX],
+        "agency_responsible": view.agency or comune.name,
         "service_notice": "",
-        "requested_datetime": _time(report.created_at),
-        "updated_datetime": _time(report.resolved_at if closed and report.resolved_at else report.updated_at),
+        "requested_datetime": _time(view.created_at),
+        "updated_datetime": _time(view.resolved_at if closed and view.resolved_at else view.updated_at),
         "expected_datetime": None,
-        "address": report.address or (position.address if position else None),
+        "address": view.street,
         "address_id": None,
         "zipcode": None,
-        "lat": position.latitude if position else None,
-        "long": position.longitude if position else None,
+        "lat": view.latitude,
+        "long": view.longitude,
         "media_url": "",
     }
-
-
-def _status_notes(comune: Tenant, report: Report) -> str:
-    notes = [e.note for e in report.events if e.public and e.note]
-    label = wording.status_label(comune, report.status)
-    return f"{label}: {notes[-1]}" if notes else label
 
 
 def _open_or_closed(report: Report) -> str:
@@ -233,11 +235,6 @@ def _open_or_closed(report: Report) -> str:
 
 def _status_word(status: str) -> str:
     return "open" if status in rules.OPEN else "closed"
-
-
-def redact(text: str | None) -> str:
-    """Phone numbers and email addresses a citizen wrote in free text do not leave the comune."""
-    return _EMAIL_LIKE.sub("[email]", _PHONE_LIKE.sub("[telefono]", text or ""))
 
 
 def _window(start_date: str | None, end_date: str | None) -> tuple[datetime, datetime]:

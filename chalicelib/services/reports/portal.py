@@ -1,20 +1,19 @@
 """What the citizen portal shows: the comune's map set-up, its public reports and one report's status by token.
 
-Nothing here is personal: no phone, name, contact, free text of the citizen or address they typed; staff notes
-marked public are shown with phone numbers and emails masked; photos only when staff published them, and then
-only their public copy (metadata stripped), by a short-lived link. Safety tips never appear.
+Nothing here is personal: every report is its public view (services/reports/public_view.py: no phone, name,
+contact, free text of the citizen or address they typed, a generalised position, staff's public notes with phone
+numbers and emails masked); photos only when staff published them, and then only their public copy (metadata
+stripped), by a short-lived link. Safety tips never appear.
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
 from chalicelib.domain import geo
-from chalicelib.domain import reports as rules
 from chalicelib.domain.reports import Report
 from chalicelib.domain.tenancy import Tenant
 from chalicelib.services import clock
-from chalicelib.services.reports import wording
-from chalicelib.services.reports.open311 import redact
+from chalicelib.services.reports import public_view
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 
@@ -72,27 +71,23 @@ def status(tenant_id: str, token: str) -> dict:
     report = store.by_token(token[:MAX_TOKEN]) if token else None
     if report is None or report.tenant_id != found.id or report.kind != "report":
         raise LookupError("report")
-    original = store.get(found.id, report.duplicate_of) if report.duplicate_of else None
-    events = [{"at": e.at.isoformat(), "status": e.status,
-               "status_label": wording.status_label(found, e.status) if e.status else None,
-               "note": redact(e.note) if e.note else None}
-              for e in report.events if e.public and (e.status or e.note)]
+    view = public_view.of(found, report)
+    original = store.get(found.id, view.duplicate_of) if view.duplicate_of else None
+    events = [{"at": e.at.isoformat(), "status": e.status, "status_label": e.status_label, "note": e.note}
+              for e in view.events]
     return {**_summary(found, report), "comune": found.name, "events": events,
             "duplicate_of": original.number if original else None}
 
 
 def _summary(found: Tenant, report: Report) -> dict:
-    hamlet = found.hamlet(report.hamlet) if report.hamlet else None
-    position = report.position
+    view = public_view.of(found, report)
     return {
-        "id": report.report_id, "number": report.number, "category": report.category,
-        "category_name": wording.category_label(found, report),
-        "hamlet": hamlet.id if hamlet else None, "hamlet_name": hamlet.name if hamlet else None,
-        "status": report.status, "status_label": wording.status_label(found, report.status),
-        "open": rules.is_open(report.status),
-        "created_at": report.created_at.isoformat(timespec="seconds"),
-        "updated_at": report.updated_at.isoformat(timespec="seconds"),
-        "location": {"latitude": position.latitude, "longitude": position.longitude} if position else None,
+        "id": view.report_id, "number": view.number, "category": view.category, "category_name": view.category_name,
+        "hamlet": view.hamlet, "hamlet_name": view.hamlet_name,
+        "status": view.status, "status_label": view.status_label, "open": view.open,
+        "created_at": view.created_at.isoformat(timespec="seconds"),
+        "updated_at": view.updated_at.isoformat(timespec="seconds"),
+        "location": {"latitude": view.latitude, "longitude": view.longitude} if view.latitude is not None else None,
         "photos": published_photos(report),
     }
 

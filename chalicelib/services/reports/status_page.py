@@ -1,10 +1,11 @@
-"""The citizen's status page of a report (linked from the WhatsApp receipt): plain HTML, no personal data."""
+"""The citizen's status page of a report (linked from the WhatsApp receipt): plain HTML of its public view
+(services/reports/public_view.py), no personal data."""
 from __future__ import annotations
 
 import json
 from html import escape
 
-from chalicelib.services.reports import wording
+from chalicelib.services.reports import public_view, wording
 from chalicelib.settings import get_settings
 from chalicelib.store import directory
 from chalicelib.store import reports as store
@@ -36,14 +37,12 @@ def render(token: str) -> str | None:
     tenant = directory.get_tenant(report.tenant_id)
     if tenant is None:
         return None
-    hamlet = tenant.hamlet(report.hamlet) if report.hamlet else None
-    events = [_event_line(tenant, e) for e in report.events if e.public and (e.status or e.note)]
+    view = public_view.of(tenant, report)
     return _PAGE.format(
-        title=escape(f"Segnalazione {report.number} - {tenant.name}"), comune=escape(tenant.name),
-        number=escape(report.number), short_number=escape(report.number.split("/")[-1]),
-        category=escape(wording.category_label(tenant, report)),
-        hamlet=escape(hamlet.name if hamlet else "posizione non indicata"),
-        status=escape(wording.status_label(tenant, report.status)), map=_map(report), events="".join(events),
+        title=escape(f"Segnalazione {view.number} - {tenant.name}"), comune=escape(tenant.name),
+        number=escape(view.number), short_number=escape(view.number.split("/")[-1]),
+        category=escape(view.category_name), hamlet=escape(view.hamlet_name or "posizione non indicata"),
+        status=escape(view.status_label), map=_map(view), events="".join(_event_line(e) for e in view.events),
         portal=_portal(token))
 
 
@@ -59,16 +58,15 @@ def _portal(token: str) -> str:
             f"\n<script>location.replace({script_safe})</script>")
 
 
-def _event_line(tenant, event) -> str:
-    parts = [escape(wording.status_label(tenant, event.status))] if event.status else []
-    parts += [escape(event.note)] if event.note else []
+def _event_line(event: public_view.PublicEvent) -> str:
+    parts = [escape(p) for p in (event.status_label, event.note) if p]
     return f"<li><time>{wording.local_date(event.at)}</time> {': '.join(parts)}</li>"
 
 
-def _map(report) -> str:
-    if report.position is None:
+def _map(view: public_view.PublicReport) -> str:
+    if view.latitude is None:
         return ""
-    lat, lon = report.position.latitude, report.position.longitude
+    lat, lon = view.latitude, view.longitude
     box = f"{lon - MAP_SPAN:.5f}%2C{lat - MAP_SPAN:.5f}%2C{lon + MAP_SPAN:.5f}%2C{lat + MAP_SPAN:.5f}"
     src = f"https://www.openstreetmap.org/export/embed.html?bbox={box}&layer=mapnik&marker={lat:.5f}%2C{lon:.5f}"
     return f'<iframe title="Mappa" src="{src}" loading="lazy"></iframe>'

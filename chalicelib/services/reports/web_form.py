@@ -3,7 +3,8 @@
 The same pipeline: the yearly number, the hamlet from the pin, duplicate detection (a report already open
 nearby in the same category makes this one its duplicate), photos checked by content and kept with a copy
 without metadata, the staff inbox. Minimal data: a phone number only when the citizen asks to follow the
-report on WhatsApp, and then it reaches staff only.
+report on WhatsApp, and then it reaches staff only; updates go to it only once its owner confirmed on WhatsApp
+(services/reports/following.py).
 """
 from __future__ import annotations
 
@@ -12,16 +13,15 @@ import binascii
 import uuid
 from dataclasses import replace
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from chalicelib.domain import geo
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, Position, Report
 from chalicelib.services import abuse, clock
 from chalicelib.services.forms import FormRefused
-from chalicelib.services.reports import portal
+from chalicelib.services.reports import following, portal
 from chalicelib.services.reports.desk import DeskPosition
-from chalicelib.store import directory
 from chalicelib.store import reports as store
 
 PER_CLIENT = abuse.Limit("web-report-client", max_hits=10, window_seconds=3600)
@@ -45,7 +45,7 @@ class WebPhoto(BaseModel):
 class FollowOnWhatsApp(BaseModel):
     model_config = ConfigDict(extra="forbid")
     phone: str = Field(max_length=32)
-    consent: bool
+    consent: StrictBool  # only a JSON true: "yes", "true", 1 or "on" are no one's consent
 
 
 class WebReport(BaseModel):
@@ -84,19 +84,27 @@ def submit(tenant_id: str, form: WebReport, client: str) -> dict:
         raise FormRefused("position", "Indica il luogo: tocca la mappa, usa la tua posizione o scegli la frazione.")
     photos = [_checked(index, photo.data, images) for index, photo in enumerate(form.photos)]
     phone = _follow_phone(form.follow)
+    channel = following.channel_of(comune) if phone else None
+    if phone and channel is None:
+        raise FormRefused("follow", "Gli aggiornamenti su WhatsApp non sono ancora attivi per questo comune: "
+                                    "togli il numero e invia la segnalazione.")
     abuse.check(PER_CLIENT, client)
     if phone:
         abuse.check(PER_PHONE, phone)
-    report = _open(comune, form, phone)
+    report = _open(comune, form, phone, channel)
     if photos:
         report = _keep_photos(report, photos)
     original = _duplicate_check(comune, report)
+    if phone:
+        following.ask(comune, channel, report, phone)  # after every write: nothing after a send can fail it
     return {
         "number": report.number, "token": report.public_token,
         "duplicate_of": original.number if original else None,
         "message": (f"Grazie! La segnalazione n. {report.number} è stata registrata."
                     + (f" Lo stesso problema era già stato segnalato (n. {original.number}): la seguiamo insieme."
-                       if original else "")),
+                       if original else "")
+                    + (" Ti abbiamo scritto su WhatsApp: tocca il pulsante del messaggio per confermare che vuoi "
+                       "ricevere gli aggiornamenti." if phone else "")),
     }
 
 
@@ -124,18 +132,17 @@ def _follow_phone(follow: FollowOnWhatsApp | None) -> str | None:
         raise FormRefused("follow.phone", "Il numero di telefono non è valido.") from None
 
 
-def _open(comune, form: WebReport, phone: str | None) -> Report:
+def _open(comune, form: WebReport, phone: str | None, channel) -> Report:
+    """The report; a phone to follow it is its contact only, until its owner confirms (following.confirm)."""
     now = clock.now()
     position = Position(form.position.latitude, form.position.longitude, form.address) if form.position else None
     hamlet = (geo.hamlet_id_at(position.latitude, position.longitude, comune.hamlets) if position else None) \
         or form.hamlet
-    channel = next((c for c in directory.channels_of(comune.id) if c.kind == "reports"), None) if phone else None
     return store.open_report(
-        comune.id, "report", now, source="web", channel_id=channel.phone_number_id if channel else None,
-        citizen_key=phone if channel else None, contact={"phone": phone} if phone else {}, text=form.description,
+        comune.id, "report", now, source="web", contact={"phone": phone} if phone else {}, text=form.description,
         category=form.category, hamlet=hamlet, position=position, address=form.address,
-        events=(Event(at=now, actor="citizen", action="created", public=True, status="new",
-                      data={"source": "web", **({"follow": "whatsapp"} if channel else {})}),))
+        events=(Event(at=now, actor="citizen", action="created", public=True, status="new", data={"source": "web"}),
+                *((following.requested(channel),) if phone else ())))
 
 
 def _keep_photos(report: Report, checked: list) -> Report:

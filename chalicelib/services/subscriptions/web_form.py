@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from chalicelib.domain import subscriptions as rules
 from chalicelib.domain.phones import InvalidPhone, normalize
@@ -22,7 +22,7 @@ MAX_TENANT_ID = 64  # a longer id from the URL is no comune (and over DynamoDB's
 class FormRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     phone: str = Field(max_length=32)
-    consent: bool
+    consent: StrictBool  # only a JSON true: "yes", "true", 1 or "on" are no one's consent
     channel: str | None = Field(default=None, max_length=64)
     hamlets: list[str] = Field(default_factory=list, max_length=20)
     topics: list[str] = Field(default_factory=list, max_length=20)
