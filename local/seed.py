@@ -70,6 +70,7 @@ CHANNELS = [
         "rate_per_second": 80, "draft_minutes": 15,
         "templates": {
             "report_update": {"name": "aggiornamento_segnalazione", "language": "it", "category": "utility"},
+            "follow_confirm": {"name": "conferma_aggiornamenti", "language": "it", "category": "utility"},
         },
     }),
     Channel("100000000000003", TENANT_ID, "safety", "Sicurezza", "+39 0571 000003", {

@@ -212,6 +212,24 @@ def test_the_subscription_form_sends_the_whatsapp_confirmation(stack, page):
     assert (record["status"], record["hamlets"], record["topics"]) == ("pending", ["pieve"], ["allerte"])
 
 
+def test_following_a_report_on_whatsapp_asks_the_number_to_confirm_first(stack, page):
+    citizen = Phone(stack, REPORTS, f"+39 347 889 {uuid.uuid4().int % 10_000:04d}")
+    page.goto(f"{stack.web_url}/portal/#/segnala")
+    page.get_by_label("Categoria (obbligatoria)").select_option("rifiuti")
+    page.get_by_label("Descrizione (obbligatoria)").fill("Sacchi abbandonati dietro la chiesa")
+    page.get_by_label("Frazione").select_option("santandrea")
+    page.get_by_label("Voglio ricevere su WhatsApp gli aggiornamenti di questa segnalazione").check()
+    expect(page.locator("#follow-hint")).to_contain_text("per confermare che il numero è tuo")
+    page.get_by_label("Numero di cellulare").fill(citizen.number)
+    page.get_by_role("button", name="Invia la segnalazione").click()
+    expect(page.get_by_role("status")).to_contain_text("tocca il pulsante del messaggio per confermare")
+    number = page.get_by_test_id("report-number").inner_text()
+    [template] = citizen.wait_inbox(1, timeout=15)
+    assert template["body"]["template"]["name"] == "conferma_aggiornamenti" and number in str(template["body"])
+    report = staff(stack, "GET", f"/api/v1/reports/{in_inbox(stack, number)['id']}").json()
+    assert report["reporter"] is None and report["contact"] == {"phone": citizen.e164}  # not yet a follower
+
+
 def tab_to(page, selector: str, limit: int = 60) -> None:
     """Press Tab until the element matching selector has the focus (the keyboard alone reaches it)."""
     for _ in range(limit):

@@ -215,7 +215,7 @@ def test_too_large_and_too_many(town, monkeypatch):
 
 def test_the_portal_set_up_has_outlines_categories_and_topics(stack):
     body = requests.get(f"{stack.api_url}/public/v1/demo/portal", timeout=10).json()
-    assert body["name"] == "Comune di Esempio" and body["subscriptions"] is True
+    assert body["name"] == "Comune di Esempio" and body["subscriptions"] is True and body["follow_on_whatsapp"] is True
     assert {f["id"] for f in body["hamlets"]["features"]} == {"capoluogo", "pieve", "santandrea", "pontenuovo"}
     assert all(f["geometry"]["type"] == "Polygon" for f in body["hamlets"]["features"])
     assert {"id": "strade", "name": "Strade e marciapiedi"} in body["categories"]

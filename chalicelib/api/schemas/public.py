@@ -31,6 +31,8 @@ class Portal(Answer):
     topics: list[Named]
     reports_whatsapp: str | None = Field(description="The reports channel's WhatsApp number.")
     subscriptions: bool = Field(description="Whether the web subscription form is open.")
+    follow_on_whatsapp: bool = Field(description="Whether the report form may take a phone to follow the report on "
+                                     "WhatsApp (the reports channel has its confirmation template).")
 
 
 class PublicLocation(Answer):

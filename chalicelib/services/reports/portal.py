@@ -13,7 +13,7 @@ from chalicelib.domain import geo
 from chalicelib.domain.reports import Report
 from chalicelib.domain.tenancy import Tenant
 from chalicelib.services import clock
-from chalicelib.services.reports import public_view
+from chalicelib.services.reports import following, public_view
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 
@@ -48,6 +48,7 @@ def comune(tenant_id: str) -> dict:
         "topics": [{"id": t.id, "name": t.name} for t in found.topics],
         "reports_whatsapp": reports_channel.display_phone_number if reports_channel else None,
         "subscriptions": len(broadcast) == 1 and bool(broadcast[0].template("subscription_confirm")),
+        "follow_on_whatsapp": following.channel_of(found) is not None,
     }
 
 

@@ -25,6 +25,7 @@ export const STEP_FROM = { resolved: { in_progress: "Riapri" }, rejected: { tria
 export const ACTION = {
   created: "Ricevuta", status: "Stato", note: "Nota", photo: "Foto", location: "Posizione", category: "Categoria",
   follower: "Nuovo cittadino interessato", merged: "Unita", forwarded: "Inoltrata", text: "Testo aggiunto",
+  follow_requested: "Aggiornamenti WhatsApp chiesti", follow_confirmed: "Aggiornamenti WhatsApp confermati",
 };
 export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale" };
 export const BROADCAST_STATUS = {

@@ -249,7 +249,7 @@ export function ReportForm({ comune }) {
           <button type="button" class="link" aria-label=${`Togli la foto ${p.name}`}
             onClick=${() => setPhotos(photos.filter((_, j) => j !== i))}>Togli</button></li>`)}
       </ul>`}
-      <fieldset>
+      ${comune.follow_on_whatsapp && html`<fieldset>
         <legend>Aggiornamenti su WhatsApp (facoltativo)</legend>
         <div class="check">
           <input id="follow" name="follow" type="checkbox" checked=${follow} onChange=${(e) => setFollow(e.target.checked)}
@@ -260,13 +260,14 @@ export function ReportForm({ comune }) {
           soltanto l'ufficio del comune, non compare sul portale e viene cancellato insieme alla segnalazione, alla fine del
           periodo di conservazione.
           ${comune.privacy_notice_url && html`${" "}<a href=${comune.privacy_notice_url}>Informativa privacy</a>.`}${" "}
-          Senza numero la segnalazione è anonima: la segui con il link che ricevi alla fine.</p>
+          Ti scriveremo su WhatsApp per confermare che il numero è tuo: finché non tocchi il pulsante del messaggio
+          non ti mandiamo altro. Senza numero la segnalazione è anonima: la segui con il link che ricevi alla fine.</p>
         ${follow && html`<${Field} id="phone" label="Numero di cellulare" error=${errors.phone}>
           <input id="phone" name="phone" type="tel" autocomplete="tel" value=${phone} maxlength="32"
             aria-invalid=${errors.phone ? "true" : undefined} aria-describedby=${describedBy("phone", false, errors.phone)}
             onInput=${(e) => setPhone(e.target.value)} />
         </${Field}>`}
-      </fieldset>
+      </fieldset>`}
       <div class="trap" aria-hidden="true">
         <label for="website">Non compilare questo campo</label>
         <input id="website" name="website" type="text" tabindex="-1" autocomplete="off" value=${website}
