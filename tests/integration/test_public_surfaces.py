@@ -278,6 +278,26 @@ def test_a_number_typed_on_the_portal_follows_the_report_only_once_confirmed_on_
     assert answer.json()["number"] in status["text"]
 
 
+def test_a_confirmed_number_of_a_duplicate_follows_the_original_too(stack):
+    comune = Comune(stack)
+    where = {"latitude": CENTRE[0], "longitude": CENTRE[1]}
+    original = comune.file(position=where).json()
+    citizen = comune.phone(f"+39 347 559 {uuid.uuid4().int % 10_000:04d}")
+    second = comune.file(position=where, follow={"phone": citizen.number, "consent": True}).json()
+    assert second["duplicate_of"] == original["number"]
+    by_number = {r["number"]: r for r in comune.reports()}
+    assert by_number[original["number"]]["followers"] == 0  # not before the tap
+    [confirmation] = citizen.wait_inbox(1)
+    citizen.send(type="quick_reply", id=follow_payload(confirmation), title="Sì, aggiornatemi")
+    citizen.wait_inbox(2)
+    assert {r["number"]: r for r in comune.reports()}[original["number"]]["followers"] == 1
+    step = comune.staff("POST", f"/api/v1/reports/{by_number[original['number']]['id']}/transitions",
+                        json={"to": "triaged", "note": "Sopralluogo domani"})
+    assert step.status_code == 200, step.text
+    update = wait_for(lambda: (lambda m: m[2] if len(m) >= 3 else None)(citizen.inbox()), 15)
+    assert original["number"] in update["text"] and "Sopralluogo domani" in update["text"]
+
+
 def test_a_tap_from_another_number_follows_nothing(stack):
     comune = Comune(stack)
     owner = comune.phone(f"+39 347 557 {uuid.uuid4().int % 10_000:04d}")
