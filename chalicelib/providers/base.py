@@ -13,6 +13,7 @@ class ErrorClass(str, Enum):
     """What the sender does with a failed send; one behaviour per class (DESIGN.md, Outbound)."""
 
     RATE_LIMITED = "rate_limited"  # back off, retry only what is unsent
+    RECIPIENT_RATE_LIMITED = "recipient_rate_limited"  # too many lately to this one recipient: it waits, the rest go on
     TRANSIENT = "transient"  # retry with exponential backoff, then dead-letter
     WINDOW_CLOSED = "window_closed"  # resend as the channel's approved template
     MEDIA = "media"  # Meta could not fetch or process the media: a few quick retries, then failed for that recipient

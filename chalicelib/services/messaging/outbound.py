@@ -221,6 +221,12 @@ def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError
         logger.warning("send deferred", extra=log)
         run.pending = True
         return False
+    if error.error_class is ErrorClass.RECIPIENT_RATE_LIMITED:
+        # Meta's pair limit (131056): about 1 message per 6 s to one citizen, retry after 4^X s. No sleep here:
+        # the recipient waits for the queue's backoff (30 s, doubling) and the thread goes on to the others.
+        logger.info("recipient rate limited: deferred", extra=log)
+        run.pending = True
+        return False
     if error.error_class is ErrorClass.MEDIA and attempt < MEDIA_RETRIES:
         time.sleep(backoff(0.5, attempt + 1, MAX_BACKOFF_SECONDS))
         return None
