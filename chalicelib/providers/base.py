@@ -89,6 +89,12 @@ class StatusError(BaseModel):
     title: str | None = None
     message: str | None = None
     details: str | None = None
+    error_class: ErrorClass | None = None  # the provider's class for the code: FATAL stops the channel
+
+    def refusal(self) -> ProviderError:
+        """The same refusal as a send would have raised it."""
+        text = ": ".join(part for part in (self.message or self.title, self.details) if part)
+        return ProviderError(self.error_class or ErrorClass.RECIPIENT, self.code, text or "failed")
 
 
 class StatusUpdate(BaseModel):

@@ -144,6 +144,12 @@ class GraphError(Exception):
         error["fbtrace_id"] = new_fbtrace_id()
         return {"error": error}
 
+    def webhook_error(self) -> dict[str, Any]:
+        """The error as a status webhook carries it (statuses[].errors[]): code, title, message, details, href."""
+        title = ERROR_TITLES.get(self.code, "Unknown error")
+        return {"code": self.code, "title": title, "message": title, "error_data": {"details": self.details},
+                "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}
+
 
 def missing(name: str) -> GraphError:
     return GraphError(131008, f"The parameter {name} is required.")

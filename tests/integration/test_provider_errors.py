@@ -13,12 +13,19 @@ import uuid
 import pytest
 
 from chalicelib.providers.base import Text
+from chalicelib.services.broadcasts import fanout
 from chalicelib.services.messaging import outbound
-from tests.integration import test_fault_matrix as matrix
+from chalicelib.settings import get_settings
 from tests.integration.conftest import BROADCAST
 from tests.integration.test_fault_matrix import Town, figures, fresh, scripted
+from tests.waiting import wait_for
 
-sandbox = matrix.sandbox  # the fixture: every fault knob back to normal after each test
+
+@pytest.fixture
+def sandbox(stack):
+    """The sandbox, with the knobs these tests turn back to normal after each, whatever happened."""
+    yield stack.sandbox
+    stack.sandbox.configure(recipient_errors={}, send_script={}, status_errors={})
 
 AUDIENCE = 20  # more than the sends one consumer has in flight (outbound.SEND_THREADS)
 
@@ -93,3 +100,25 @@ def test_e3_pair_rate_limit_131056_defers_that_recipient_and_holds_nobody_else(s
     figures("E3", code=131056, limited=len(limited), others=len(others),
             others_sent_after_s=round(max(first) - started, 2), refused_before_others_sent=refused_meanwhile,
             limited_sent_after_s=round(max(late) - started, 1), attempts_per_limited=3, duplicates=0)
+
+
+def test_e4_a_code_that_stops_the_number_in_a_failed_status_webhook_pauses_the_broadcast(stack, sandbox):
+    """Meta reports many refusals asynchronously: the send is accepted, then a `failed` status carries the code."""
+    audience, chunk, consumers = 200, fanout.CHUNK_SIZE, get_settings().outbound_consumers
+    town = Town(stack, rate_per_second=20)  # 40 recipients take a consumer 4 s: the status comes back meanwhile
+    phones = [town.phone(n) for n in range(1, audience + 1)]
+    town.subscribe(phones)
+    sandbox.configure(status_errors={p.e164: 131048 for p in phones})
+    started = time.time()
+    created = town.broadcast("Avviso: acqua non potabile")
+    town.wait_broadcast(created["id"], status="paused", timeout=40)
+    paused_after = time.time() - started
+    final = wait_for(lambda: (b := town.call("GET", f"/api/v1/broadcasts/{created['id']}").json())["counters"]["failed"]
+                     == b["counters"]["sent"] and b, timeout=30)  # the chunks already running end, and report
+    counters = final["counters"]
+    assert final["status"] == "paused" and "131048" in final["pause_reason"]
+    assert "Spam rate limit hit" in final["pause_reason"]
+    assert counters["sent"] <= consumers * chunk < audience  # the chunks not yet started were not sent
+    assert counters["failed_by_reason"] == {"131048": counters["failed"]}
+    figures("E4", code=131048, audience=audience, paused_after_s=round(paused_after, 1), sent_then_failed=counters["sent"],
+            never_sent=audience - counters["sent"], bound=f"{consumers}x{chunk}")

@@ -238,6 +238,10 @@ def test_failed_status_carries_errors(provider):
     assert error.title == "User's number is part of an experiment"
     assert error.details.startswith("Failed to send message")
     assert classify(None, error.code) is ErrorClass.RECIPIENT
+    assert error.error_class is ErrorClass.RECIPIENT  # classified once, by the provider that knows the codes
+    refusal = error.refusal()
+    assert (refusal.code, refusal.error_class) == (130472, ErrorClass.RECIPIENT)
+    assert "experiment" in refusal.message and "Failed to send message" in refusal.message
 
 
 def test_status_with_tracker(provider):

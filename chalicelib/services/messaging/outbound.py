@@ -277,6 +277,7 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
         if seen is None or deliveries.STATUS_RANK[status.status] > deliveries.STATUS_RANK[seen[0].status]:
             latest[(parts[0], parts[1])] = (status, parts)
     per_broadcast: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {}
+    stops: dict[tuple[str, str], ProviderError] = {}
     now = clock.now()
     for status, parts in latest.values():
         code = status.errors[0].code if status.errors else None
@@ -288,8 +289,14 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
             counts[name] = counts.get(name, 0) + 1
         if status.status == "failed":
             reasons[str(code)] = reasons.get(str(code), 0) + 1
+            if status.errors and status.errors[0].error_class is ErrorClass.FATAL:
+                stops.setdefault((parts[2], parts[3]), status.errors[0].refusal())
     for (tenant_id, broadcast_id), (counts, reasons) in per_broadcast.items():
         broadcasts.add_counts(tenant_id, broadcast_id, counts, reasons)
+    for (tenant_id, broadcast_id), refusal in stops.items():
+        # Meta reports many refusals only later, in a failed status (131048 among them): one that stops the
+        # number pauses the broadcast as it would on send, so the chunks not yet sent are not refused one by one
+        progress.pause_for_error(tenant_id, broadcast_id, refusal)
 
 
 def _counted(old_rank: int, status: str) -> list[str]:
