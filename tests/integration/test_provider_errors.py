@@ -12,12 +12,15 @@ import uuid
 
 import pytest
 
+# The module pytest collected (no __init__.py: named `test_fault_matrix`), so both files share one counter of towns
+# and numbers; imported as tests.integration.test_fault_matrix it would be a second copy whose towns collide.
+from test_fault_matrix import Town, figures, fresh, scripted
+
 from chalicelib.providers.base import Text
 from chalicelib.services.broadcasts import fanout
 from chalicelib.services.messaging import outbound
 from chalicelib.settings import get_settings
 from tests.integration.conftest import BROADCAST
-from tests.integration.test_fault_matrix import Town, figures, fresh, scripted
 from tests.waiting import wait_for
 
 
