@@ -264,7 +264,8 @@ def _finish(run: _Run) -> None:
 
 
 def record_statuses(statuses: list[StatusUpdate]) -> None:
-    """Apply status webhooks to their deliveries, and each broadcast's counters in one write per batch.
+    """Apply status webhooks to their deliveries, and each broadcast's counters in one write per batch; a failed
+    status whose code stops the channel pauses its broadcast.
 
     Within a batch only a delivery's latest status is written: the end state and the counters are the same.
     """
