@@ -13,6 +13,7 @@ class ErrorClass(str, Enum):
     """What the sender does with a failed send; one behaviour per class (DESIGN.md, Outbound)."""
 
     RATE_LIMITED = "rate_limited"  # back off, retry only what is unsent
+    RECIPIENT_RATE_LIMITED = "recipient_rate_limited"  # too many lately to this one recipient: it waits, the rest go on
     TRANSIENT = "transient"  # retry with exponential backoff, then dead-letter
     WINDOW_CLOSED = "window_closed"  # resend as the channel's approved template
     MEDIA = "media"  # Meta could not fetch or process the media: a few quick retries, then failed for that recipient
@@ -88,6 +89,12 @@ class StatusError(BaseModel):
     title: str | None = None
     message: str | None = None
     details: str | None = None
+    error_class: ErrorClass | None = None  # the provider's class for the code: FATAL stops the channel
+
+    def refusal(self) -> ProviderError:
+        """The same refusal as a send would have raised it."""
+        text = ": ".join(part for part in (self.message or self.title, self.details) if part)
+        return ProviderError(self.error_class or ErrorClass.RECIPIENT, self.code, text or "failed")
 
 
 class StatusUpdate(BaseModel):

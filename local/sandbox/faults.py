@@ -40,6 +40,7 @@ class Faults:
         self._random = random.Random(0)
         self._buckets: dict[str, TokenBucket] = {}  # per phone_number_id
         self._recipient_errors: dict[str, int] = {}  # per recipient key
+        self._status_errors: dict[str, int] = {}  # per recipient key: accepted, then reported failed
         self._scripts: dict[str, list[SendStep]] = {}  # per recipient key: the steps still to play
         self._media_faults = 0
 
@@ -53,6 +54,8 @@ class Faults:
                 self._buckets.clear()
             if "recipient_errors" in changed:
                 self._recipient_errors = {meta.recipient_key(k): v for k, v in settings.recipient_errors.items()}
+            if "status_errors" in changed:
+                self._status_errors = {meta.recipient_key(k): v for k, v in settings.status_errors.items()}
             if "send_script" in changed:
                 self._scripts = {meta.recipient_key(k): list(v) for k, v in settings.send_script.items()}
             if "media_faults" in changed:
@@ -100,6 +103,11 @@ class Faults:
             code = self._recipient_errors.get(key)
         if code is not None:
             raise GraphError(code, f"Injected error {code} for recipient {key}")
+
+    def later_error(self, recipient: str) -> int | None:
+        """The error code `status_errors` sets for this recipient: its send is accepted, then reported failed."""
+        with self._lock:
+            return self._status_errors.get(meta.recipient_key(recipient))
 
     def slowness(self) -> float:
         """Seconds to hold this answer back: `slow_seconds` for a share `slow_rate` of the calls, else 0."""

@@ -46,6 +46,9 @@ class MessagesEndpoint:
             self._recorder.count("rate_limited" if error.code == 130429 else "rejected")
             raise
         self._wait(self._faults.slowness())
+        later = self._faults.later_error(recipient)
+        if later is not None:
+            return self._accept_then_fail(channel, body, later)
         return self._accept(channel, body)
 
     def _mark_read(self, channel: dict[str, Any], body: dict[str, Any]) -> Response:
@@ -71,13 +74,24 @@ class MessagesEndpoint:
             self._pause(seconds)
 
     def _accept(self, channel: dict[str, Any], body: dict[str, Any]) -> Response:
-        to, recipient = body.get("to") or "", body.get("recipient") or ""
-        wa_id = meta.digits_only(to) if to else None
-        contact = {"input": to or recipient, **({"wa_id": wa_id} if wa_id else {"user_id": recipient})}
         record = self._recorder.sent(meta.new_wamid(), channel["phone_number_id"], body)
         self._statuses.schedule(record, body)
-        return json_response(200, {"messaging_product": "whatsapp", "contacts": [contact],
-                                   "messages": [{"id": record.id}]})
+        return _accepted(body, record.id)
+
+    def _accept_then_fail(self, channel: dict[str, Any], body: dict[str, Any], code: int) -> Response:
+        """Meta takes the send, then reports it failed in a status webhook: nothing reaches the phone."""
+        wamid = meta.new_wamid()
+        self._recorder.count("failed_later")
+        self._statuses.schedule_failure(wamid, channel["phone_number_id"], body, GraphError(code).webhook_error())
+        return _accepted(body, wamid)
+
+
+def _accepted(body: dict[str, Any], wamid: str) -> Response:
+    """Meta's answer to a send it took."""
+    to, recipient = body.get("to") or "", body.get("recipient") or ""
+    wa_id = meta.digits_only(to) if to else None
+    contact = {"input": to or recipient, **({"wa_id": wa_id} if wa_id else {"user_id": recipient})}
+    return json_response(200, {"messaging_product": "whatsapp", "contacts": [contact], "messages": [{"id": wamid}]})
 
 
 def _graph_json(raw: bytes) -> Any:

@@ -28,6 +28,7 @@ ERROR_TITLES: dict[int, str] = {
     80007: "Rate limit issues",
     130429: "Rate limit hit",
     130472: "User's number is part of an experiment",
+    130497: "Business account is restricted from messaging users in this country",
     131000: "Something went wrong",
     131005: "Access denied",
     131008: "Required parameter is missing",
@@ -38,6 +39,7 @@ ERROR_TITLES: dict[int, str] = {
     131030: "Recipient phone number not in allowed list",
     131031: "Business Account locked",
     131042: "Business eligibility payment issue",
+    131045: "Incorrect certificate",
     131047: "Re-engagement message",
     131048: "Spam rate limit hit",
     131049: "This message was not delivered to maintain healthy ecosystem engagement",
@@ -50,12 +52,15 @@ ERROR_TITLES: dict[int, str] = {
     132001: "Template name does not exist in the translation",
     132015: "Template is Paused",
     132016: "Template is Disabled",
+    132068: "Flow is blocked",
+    132069: "Flow is throttled",
+    133016: "Account register deregister rate limit exceeded",
 }
 
 # HTTP status Meta answers per code; everything else is 400.
 ERROR_HTTP: dict[int, int] = {
     0: 401, 190: 401,
-    10: 403, 368: 403, 131005: 403, 131031: 403,
+    10: 403, 368: 403, 130497: 403, 131005: 403, 131031: 403,
     131000: 500, 131016: 500, 131057: 500,
     2: 503,
     132001: 404,
@@ -138,6 +143,12 @@ class GraphError(Exception):
             error["error_subcode"] = self.subcode
         error["fbtrace_id"] = new_fbtrace_id()
         return {"error": error}
+
+    def webhook_error(self) -> dict[str, Any]:
+        """The error as a status webhook carries it (statuses[].errors[]): code, title, message, details, href."""
+        title = ERROR_TITLES.get(self.code, "Unknown error")
+        return {"code": self.code, "title": title, "message": title, "error_data": {"details": self.details},
+                "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}
 
 
 def missing(name: str) -> GraphError:

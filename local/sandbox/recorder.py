@@ -11,7 +11,7 @@ from . import meta
 from .inbound import Sender, readable
 
 STAT_NAMES = ("accepted", "rate_limited", "faults", "rejected", "slow", "reads", "inbound", "status_posts",
-              "status_post_failures", "scripted")
+              "status_post_failures", "scripted", "failed_later")
 STATUS_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3}
 
 

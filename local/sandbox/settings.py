@@ -72,6 +72,9 @@ class SandboxSettings(BaseModel):
     """How long a slow send waits before its answer (0 to 120 seconds); default 2."""
     recipient_errors: dict[str, int] = {}
     """Recipient (phone number or BSUID) -> the error code every send to it answers, e.g. 131026; default none."""
+    status_errors: dict[str, int] = {}
+    """Recipient -> an error code its sends fail with later: accepted, then a `failed` status webhook carries the
+    error (as Meta reports 131049, 131048...), and nothing reaches the phone; default none."""
     rate_limit: float = Field(80.0, gt=0.0)
     """Sends per second per phone number before 429 (code 130429); default 80, Meta's standard throughput."""
     status_webhooks: bool = True

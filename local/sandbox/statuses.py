@@ -36,6 +36,7 @@ class PendingStatus:
     user_id: str | None = field(compare=False, default=None)
     callback_data: str | None = field(compare=False, default=None)
     category: str = field(compare=False, default="service")
+    error: dict[str, Any] | None = field(compare=False, default=None)  # a failed status's errors[0]
 
 
 class StatusWorker:
@@ -128,19 +129,34 @@ class StatusWebhooks:
         """Sent, delivered and read for an accepted send, `status_delay` seconds apart (if status_webhooks)."""
         if not self._enabled:
             return
-        to, recipient = body.get("to") or "", body.get("recipient") or ""
-        wa_id = meta.digits_only(to) if to else None
-        user_id = recipient or self._people.user_id_of(record.key)
-        if wa_id is None and user_id:
-            wa_id = self._people.wa_id_of(user_id)
-        callback = body.get("biz_opaque_callback_data")
+        wa_id, user_id, callback = self._addressed(body)
         category = "utility" if record.type == "template" else "service"
         start_mono, start_wall = time.monotonic(), time.time()
         for step, status in enumerate(STATUS_STEPS, start=1):
             self.worker.schedule(PendingStatus(
                 due=start_mono + step * self._delay, seq=0, wall=start_wall + step * self._delay, status=status,
                 message_id=record.id, channel_id=record.channel, wa_id=wa_id, user_id=user_id,
-                callback_data=callback if isinstance(callback, str) else None, category=category))
+                callback_data=callback, category=category))
+
+    def schedule_failure(self, message_id: str, channel_id: str, body: dict[str, Any], error: dict[str, Any]) -> None:
+        """One `failed` status carrying `error`, `status_delay` seconds after an accepted send (if status_webhooks)."""
+        if not self._enabled:
+            return
+        wa_id, user_id, callback = self._addressed(body)
+        self.worker.schedule(PendingStatus(
+            due=time.monotonic() + self._delay, seq=0, wall=time.time() + self._delay, status="failed",
+            message_id=message_id, channel_id=channel_id, wa_id=wa_id, user_id=user_id, callback_data=callback,
+            error=error))
+
+    def _addressed(self, body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+        """The recipient's wa_id and user id (each known one), and the send's biz_opaque_callback_data."""
+        to, recipient = body.get("to") or "", body.get("recipient") or ""
+        wa_id = meta.digits_only(to) if to else None
+        user_id = recipient or self._people.user_id_of(meta.recipient_key(to))
+        if wa_id is None and user_id:
+            wa_id = self._people.wa_id_of(user_id)
+        callback = body.get("biz_opaque_callback_data")
+        return wa_id, user_id, callback if isinstance(callback, str) else None
 
     def _post(self, batch: list[PendingStatus]) -> bool:
         raw = json.dumps(self._payload(batch), separators=(",", ":"), ensure_ascii=False).encode()
@@ -187,6 +203,8 @@ def status_item(item: PendingStatus) -> dict[str, Any]:
         status["recipient_user_id"] = item.user_id
     if item.callback_data is not None:
         status["biz_opaque_callback_data"] = item.callback_data
+    if item.error is not None:
+        status["errors"] = [item.error]
     if item.status in ("sent", "delivered"):
         status["pricing"] = {"billable": item.category != "service", "pricing_model": "PMP",
                              "type": "regular" if item.category != "service" else "free_customer_service",

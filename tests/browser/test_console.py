@@ -153,6 +153,34 @@ def test_communications_sends_a_hamlet_broadcast_and_watches_it_reach_everyone(s
     expect(page.get_by_role("link", name="Apri il telefono di prova")).to_have_attribute("href", f"{stack.sandbox_url}/")
 
 
+def test_a_broadcast_paused_by_whatsapp_tells_staff_why_in_italian(stack, page, daytime):
+    n = next(_numbers)
+    numbers = [f"+39 347 530 {n % 1000:03d}{i}" for i in range(2)]
+    csv = "phone,hamlets,topics\n" + "".join(f"{p},santandrea,\n" for p in numbers)
+    assert api(stack, "POST", f"/api/v1/subscribers/import?channel={BROADCAST}", data=csv.encode(),
+               headers={"Content-Type": "text/csv"}).json()["summary"]["error"] == 0
+    stack.sandbox.configure(send_script={p: [131048] * 3 for p in numbers})  # the number is limited for spam
+    try:
+        sign_in(page, stack, "communications")
+        page.get_by_role("link", name="Avvisi").click()
+        page.get_by_label("Testo del messaggio").fill(f"Chiusura del ponte di Sant'Andrea ({n})")
+        page.get_by_label("Sant'Andrea").check()
+        expect(page.get_by_test_id("audience-count")).to_have_text(re.compile(r"^\d+$"))
+        page.get_by_role("button", name="Invia ora").click()
+        expect(page.get_by_test_id("broadcast-status")).to_have_text("In pausa", timeout=30_000)
+        reason = page.get_by_test_id("pause-reason")
+        expect(reason).to_contain_text("segnalati come spam")  # what happened, in Italian
+        expect(reason).to_contain_text("WhatsApp Manager")  # what to do before resuming
+        expect(reason).to_contain_text("131048")  # the code, for whoever calls Meta's support
+        expect(reason).not_to_contain_text("Spam rate limit hit")
+        expect(page.get_by_role("button", name="Riprendi")).to_be_visible()
+    finally:
+        stack.sandbox.configure(send_script={})
+        paused = api(stack, "GET", "/api/v1/broadcasts?limit=5", role="communications").json()["items"]
+        for broadcast in (b for b in paused if b["status"] == "paused"):
+            api(stack, "POST", f"/api/v1/broadcasts/{broadcast['id']}/cancel", role="communications")
+
+
 def test_the_composer_offers_the_channels_approved_templates(stack, page):
     sign_in(page, stack, "communications")
     page.get_by_role("link", name="Avvisi").click()

@@ -385,6 +385,22 @@ def test_recipient_errors(sandbox):
     assert send(sandbox, text_body(to="+393330000002")).status_code == 200
 
 
+def test_status_errors_accept_the_send_then_report_it_failed(sandbox, app):
+    sandbox.configure(status_errors={"+39 333 000 0001": 131048})
+    answer = send(sandbox, text_body(to="+393330000001", biz_opaque_callback_data="b-1"))
+    assert answer.status_code == 200  # Meta took it...
+    wamid = answer.json()["messages"][0]["id"]
+    failed = wait_for(lambda: [s for s in app.statuses() if s["id"] == wamid])
+    time.sleep(0.5)
+    assert [s["status"] for s in app.statuses() if s["id"] == wamid] == ["failed"]  # ...then reports it failed
+    error = failed[0]["errors"][0]
+    assert (error["code"], error["title"]) == (131048, "Spam rate limit hit") and error["error_data"]["details"]
+    assert failed[0]["biz_opaque_callback_data"] == "b-1" and failed[0]["recipient_id"] == "393330000001"
+    assert requests.get(f"{sandbox.url}/_sandbox/messages", params={"to": "+393330000001"}, timeout=5).json() == []
+    assert sandbox.stats()["failed_later"] == 1
+    assert send(sandbox, text_body(to="+393330000002")).status_code == 200  # other recipients as usual
+
+
 def test_status_webhooks_signed_in_order_with_callback_data(sandbox, app):
     answer = send(sandbox, text_body(biz_opaque_callback_data="campaign-7"))
     wamid = answer.json()["messages"][0]["id"]

@@ -238,6 +238,10 @@ def test_failed_status_carries_errors(provider):
     assert error.title == "User's number is part of an experiment"
     assert error.details.startswith("Failed to send message")
     assert classify(None, error.code) is ErrorClass.RECIPIENT
+    assert error.error_class is ErrorClass.RECIPIENT  # classified once, by the provider that knows the codes
+    refusal = error.refusal()
+    assert (refusal.code, refusal.error_class) == (130472, ErrorClass.RECIPIENT)
+    assert "experiment" in refusal.message and "Failed to send message" in refusal.message
 
 
 def test_status_with_tracker(provider):
@@ -693,7 +697,9 @@ FAILURES = [
     # (status, body, headers) -> (class, code, retry_after)
     (429, meta_error(130429), {"Retry-After": "7"}, ErrorClass.RATE_LIMITED, 130429, 7.0),
     (400, meta_error(130429), {}, ErrorClass.RATE_LIMITED, 130429, None),
-    (400, meta_error(131056), {}, ErrorClass.RATE_LIMITED, 131056, None),
+    (400, meta_error(131056), {}, ErrorClass.RECIPIENT_RATE_LIMITED, 131056, None),
+    (400, meta_error(131048), {}, ErrorClass.FATAL, 131048, None),
+    (403, meta_error(130497), {}, ErrorClass.RECIPIENT, 130497, None),
     (429, b"", {"Retry-After": "soon"}, ErrorClass.RATE_LIMITED, None, None),
     (400, meta_error(131047, "Re-engagement message"), {}, ErrorClass.WINDOW_CLOSED, 131047, None),
     (400, meta_error(131026), {}, ErrorClass.RECIPIENT, 131026, None),
@@ -795,6 +801,25 @@ def test_timeout_is_transient(graph):
     (None, 132000, ErrorClass.FATAL),
     (None, 132015, ErrorClass.FATAL),
     (None, 132016, ErrorClass.FATAL),
+    # issue 13: codes that stop a number (the channel's broadcast pauses), slow one recipient, or refuse one
+    (400, 131048, ErrorClass.FATAL),  # spam rate limit: the number's quality
+    (None, 131048, ErrorClass.FATAL),
+    (400, 133016, ErrorClass.FATAL),  # too many (de)registrations of the number
+    (400, 131045, ErrorClass.FATAL),  # the number's registration
+    (400, 132068, ErrorClass.FATAL),  # flow blocked
+    (400, 132069, ErrorClass.FATAL),  # flow throttled
+    (400, 131064, ErrorClass.FATAL),  # messaging limit for template-classification violations
+    (400, 131063, ErrorClass.FATAL),
+    (400, 132005, ErrorClass.FATAL),
+    (400, 132007, ErrorClass.FATAL),
+    (400, 132012, ErrorClass.FATAL),
+    (400, 131051, ErrorClass.FATAL),
+    (400, 131008, ErrorClass.FATAL),
+    (400, 131056, ErrorClass.RECIPIENT_RATE_LIMITED),  # pair rate: that recipient only
+    (None, 131056, ErrorClass.RECIPIENT_RATE_LIMITED),
+    (403, 130497, ErrorClass.RECIPIENT),  # that recipient's country: not the channel
+    (None, 130497, ErrorClass.RECIPIENT),
+    (400, 131009, ErrorClass.RECIPIENT),  # a malformed number
 ])
 def test_classify(http_status, code, expected):
     assert classify(http_status, code) is expected

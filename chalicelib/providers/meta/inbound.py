@@ -193,4 +193,5 @@ def _status(item: wire.Status | wire.Unreadable, channel_id: str) -> StatusUpdat
 
 def _status_error(failure: wire.Failure) -> StatusError:
     return StatusError(code=failure.code, title=failure.title, message=failure.message,
-                       details=failure.error_data.details if failure.error_data else None)
+                       details=failure.error_data.details if failure.error_data else None,
+                       error_class=classify(None, failure.code))

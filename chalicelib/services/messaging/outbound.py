@@ -221,6 +221,12 @@ def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError
         logger.warning("send deferred", extra=log)
         run.pending = True
         return False
+    if error.error_class is ErrorClass.RECIPIENT_RATE_LIMITED:
+        # Meta's pair limit (131056): about 1 message per 6 s to one citizen, retry after 4^X s. No sleep here:
+        # the recipient waits for the queue's backoff (30 s, doubling) and the thread goes on to the others.
+        logger.info("recipient rate limited: deferred", extra=log)
+        run.pending = True
+        return False
     if error.error_class is ErrorClass.MEDIA and attempt < MEDIA_RETRIES:
         time.sleep(backoff(0.5, attempt + 1, MAX_BACKOFF_SECONDS))
         return None
@@ -258,7 +264,8 @@ def _finish(run: _Run) -> None:
 
 
 def record_statuses(statuses: list[StatusUpdate]) -> None:
-    """Apply status webhooks to their deliveries, and each broadcast's counters in one write per batch.
+    """Apply status webhooks to their deliveries, and each broadcast's counters in one write per batch; a failed
+    status whose code stops the channel pauses its broadcast.
 
     Within a batch only a delivery's latest status is written: the end state and the counters are the same.
     """
@@ -271,6 +278,7 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
         if seen is None or deliveries.STATUS_RANK[status.status] > deliveries.STATUS_RANK[seen[0].status]:
             latest[(parts[0], parts[1])] = (status, parts)
     per_broadcast: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {}
+    stops: dict[tuple[str, str], ProviderError] = {}
     now = clock.now()
     for status, parts in latest.values():
         code = status.errors[0].code if status.errors else None
@@ -282,8 +290,14 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
             counts[name] = counts.get(name, 0) + 1
         if status.status == "failed":
             reasons[str(code)] = reasons.get(str(code), 0) + 1
+            if status.errors and status.errors[0].error_class is ErrorClass.FATAL:
+                stops.setdefault((parts[2], parts[3]), status.errors[0].refusal())
     for (tenant_id, broadcast_id), (counts, reasons) in per_broadcast.items():
         broadcasts.add_counts(tenant_id, broadcast_id, counts, reasons)
+    for (tenant_id, broadcast_id), refusal in stops.items():
+        # Meta reports many refusals only later, in a failed status (131048 among them): one that stops the
+        # number pauses the broadcast as it would on send, so the chunks not yet sent are not refused one by one
+        progress.pause_for_error(tenant_id, broadcast_id, refusal)
 
 
 def _counted(old_rank: int, status: str) -> list[str]:

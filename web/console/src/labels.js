@@ -72,3 +72,31 @@ export function warning(text) {
     return `Fascia silenziosa: partirà alle ${when(m[1])}. Scegli «Allerta» per inviarlo subito.`;
   return text;
 }
+
+// Why WhatsApp stopped a broadcast, per error code (chalicelib/providers/meta/errors.py says which codes stop a
+// channel): what happened and what to do, in Italian. The API's reason is English, with Meta's own text.
+const STOPPED = [
+  [[131048, 131064], "WhatsApp ha limitato il numero perché troppi messaggi recenti sono stati bloccati o segnalati come spam. Controllate la qualità del numero in WhatsApp Manager prima di riprendere."],
+  [[131045, 133016], "Il numero non è registrato correttamente su WhatsApp (registrazione da rifare, o troppi tentativi di registrazione). Riprendete quando la registrazione è di nuovo valida."],
+  [[132068, 132069], "Il modulo WhatsApp (flow) del messaggio è bloccato o limitato a 10 invii l'ora. Riprendete quando è di nuovo attivo."],
+  [[132000, 132001, 132005, 132007, 132012, 132015, 132016, 131063], "WhatsApp ha rifiutato il modello del messaggio (non approvato, sospeso, disattivato o con parametri sbagliati). Correggete il modello, poi riprendete."],
+  [[131051, 131008], "WhatsApp non accetta questo messaggio così com'è. Avvisate chi gestisce il servizio."],
+  [[368, 131031], "L'account WhatsApp del Comune è bloccato o limitato per le regole di WhatsApp. Verificate in WhatsApp Manager."],
+  [[131042], "L'account WhatsApp del Comune ha un problema di pagamento. Verificate il metodo di pagamento in WhatsApp Manager."],
+  // token, authentication, permissions (200-299: "API Permission")
+  [[0, 3, 10, 190, 131005, ...Array.from({ length: 100 }, (_, i) => 200 + i)], "WhatsApp non accetta più l'accesso del Comune (credenziali scadute o permessi mancanti). Avvisate chi gestisce il servizio."],
+];
+
+function stopped(code) {
+  const found = STOPPED.find(([codes]) => codes.includes(code));
+  return found ? found[1] : null;
+}
+
+export function pauseReason(text) {
+  if (text === "paused by staff") return "messo in pausa dal personale";
+  let m;
+  if ((m = text.match(/^daily message budget reached \((\d+) a day\)/))) return `raggiunto il limite giornaliero di ${m[1]} messaggi`;
+  if (!(m = text.match(/^WhatsApp refused the channel \(code (\d+)\)/))) return text;
+  const words = stopped(Number(m[1]));
+  return words ? `${words} (WhatsApp, codice ${m[1]})` : text;
+}

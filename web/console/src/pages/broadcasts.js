@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { go } from "@filo/shared/router";
 import { controlBroadcast, createBroadcast, getBroadcast, listBroadcasts, previewBroadcast } from "../api.js";
-import { BROADCAST_STATUS, named, when, warning } from "../labels.js";
+import { BROADCAST_STATUS, named, pauseReason, when, warning } from "../labels.js";
 
 const POLL_MS = 1000;
 const SETTLE_POLLS = 60;
@@ -204,7 +204,7 @@ function Progress({ config, id, onUpdate }) {
     <p class="quote">${b.content.text || `Modello «${b.content.template && b.content.template.name}»`}</p>
     <p>Stato: <strong data-testid="broadcast-status">${BROADCAST_STATUS[b.status]}</strong>
       ${b.status === "scheduled" && html` · partirà ${when(b.due_at)}`}
-      ${b.pause_reason && html` · motivo della pausa: ${b.pause_reason}`}</p>
+      ${b.pause_reason && html` · motivo della pausa: <span data-testid="pause-reason" title=${b.pause_reason}>${pauseReason(b.pause_reason)}</span>`}</p>
     <div class="bar-wrap">
       <div class="bar" role="progressbar" aria-label="Avanzamento dell'invio" aria-valuemin="0" aria-valuemax="100" aria-valuenow=${b.progress}>
         <span style=${`width:${b.progress}%`}></span>
