@@ -20,7 +20,7 @@ from pathlib import Path
 from local.persistence import DevSecrets, LocalDir, local_dir
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SNAPSHOT_SECONDS = 10.0  # a crash loses at most this much of the data (FILO_SNAPSHOT_SECONDS)
+SNAPSHOT_SECONDS = 5.0  # a crash loses at most this much of the data (FILO_SNAPSHOT_SECONDS)
 log = logging.getLogger("filo.local")
 
 
@@ -192,7 +192,9 @@ class Stack:
 
         self.threads = event_threads(self.app, self.stop_event, self.schedule_seconds)
         if self.snapshot is not None and self.snapshot_seconds > 0:  # 0: only at a clean stop
-            self.threads.append(Snapshotter(self.snapshot, self.snapshot_seconds, self.stop_event))
+            watch = getattr(self.moto, "watch", None)  # moto in this thread: a snapshot only after a write
+            self.threads.append(Snapshotter(self.snapshot, self.snapshot_seconds, self.stop_event,
+                                            changed=watch.take_changes if watch else None))
         for thread in self.threads:
             thread.start()
 
@@ -208,11 +210,11 @@ class Stack:
         if self.moto_mode == "process":
             self._start_moto_process()
             return
-        from moto.server import ThreadedMotoServer
+        from local.motoserver import WatchedMotoServer
 
         # moto's access log, one line per AWS call: only with the app's access log
         logging.getLogger("werkzeug").setLevel(logging.INFO if self.access_log else logging.WARNING)
-        self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        self.moto = WatchedMotoServer(self.host, self.moto_port)
         self.moto.start()
 
     def _start_moto_process(self) -> None:

@@ -16,6 +16,8 @@ import json
 import logging
 import os
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -200,18 +202,32 @@ class Snapshot:
 
 
 class Snapshotter(threading.Thread):
-    """Takes a snapshot every `period` seconds while the stack runs: a crash loses at most that much."""
+    """Takes a snapshot every `period` seconds while the stack runs (a crash loses at most that much), when
+    `changed()` says something may have been written since the last one (without it: every period)."""
 
-    def __init__(self, snapshot: Snapshot, period: float, stop: threading.Event):
+    def __init__(self, snapshot: Snapshot, period: float, stop: threading.Event,
+                 changed: Callable[[], bool] | None = None):
         super().__init__(name="snapshot", daemon=True)
         self.snapshot, self.period, self.stop = snapshot, period, stop
+        self.changed = changed or (lambda: True)
 
     def run(self) -> None:
+        pending = False
         while not self.stop.wait(self.period):
-            try:
-                self.snapshot.take()
-            except Exception:  # the next period tries again; the stack goes on
-                log.exception("snapshot failed")
+            pending = self.changed() or pending
+            if pending:
+                pending = not self._take()
+
+    def _take(self) -> bool:
+        """False when it failed (the next period tries again); the stack goes on either way."""
+        started = time.perf_counter()
+        try:
+            written = self.snapshot.take()
+        except Exception:
+            log.exception("snapshot failed")
+            return False
+        log.debug("snapshot %s in %.0f ms", "written" if written else "unchanged", (time.perf_counter() - started) * 1e3)
+        return True
 
 
 def encode_item(item: dict) -> dict:

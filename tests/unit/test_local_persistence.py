@@ -75,3 +75,26 @@ def test_access_lines_only_when_asked():
 
 def test_the_data_dir_is_under_the_local_dir(tmp_path):
     assert LocalDir(tmp_path).data_dir == Path(tmp_path) / "data"
+
+
+def _request(method: str, target: str | None = None) -> dict:
+    return {"REQUEST_METHOD": method, **({"HTTP_X_AMZ_TARGET": target} if target else {})}
+
+
+def test_the_write_watch_sees_every_request_that_may_change_data_and_no_reads():
+    from local.motoserver import WriteWatch
+
+    watch = WriteWatch(lambda environ, start_response: [b""])
+    assert not watch.take_changes()  # nothing yet
+    for read in (_request("POST", "DynamoDB_20120810.Query"), _request("POST", "DynamoDB_20120810.Scan"),
+                 _request("POST", "DynamoDB_20120810.GetItem"), _request("POST", "DynamoDB_20120810.BatchGetItem"),
+                 _request("POST", "DynamoDB_20120810.DescribeTable"), _request("GET"), _request("HEAD"),
+                 _request("POST", "AmazonSQS.ReceiveMessage"), _request("POST", "AmazonSQS.SendMessage")):
+        watch(read, None)
+    assert not watch.take_changes()  # reads, and queue traffic (kept only at a clean stop)
+    for write in (_request("POST", "DynamoDB_20120810.PutItem"), _request("POST", "DynamoDB_20120810.UpdateItem"),
+                  _request("POST", "DynamoDB_20120810.TransactWriteItems"), _request("PUT"), _request("DELETE"),
+                  _request("POST")):  # an S3 upload or delete, or any call we do not know: a write, to be safe
+        watch(write, None)
+        assert watch.take_changes()
+        assert not watch.take_changes()  # taken: clear until the next write
