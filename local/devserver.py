@@ -370,6 +370,7 @@ def main() -> None:
     started = time.monotonic()
     path = Path(args.state_file)
     kept = LocalDir(local_dir(os.environ, path))
+    kept.lock()
     if args.fresh:
         kept.wipe()
     stack = Stack(

@@ -1,6 +1,7 @@
 """make dev's own folder (.local/ by default): the secrets it made at its first start, and its data's snapshot."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 SECRETS_FILE = "secrets.json"
+LOCK_FILE = "lock"
 DATA_DIR = "data"
 ENV_OVERRIDES = {  # a value fixed in the environment wins over the kept one (and is not written down)
     "FILO_STAFF_PASSWORD": "staff_password", "FILO_APP_SECRET": "app_secret", "FILO_VERIFY_TOKEN": "verify_token",
@@ -59,6 +61,25 @@ class LocalDir:
         self.root = Path(root)
         self.secrets_file = self.root / SECRETS_FILE
         self.data_dir = self.root / DATA_DIR
+        self._lock = None
+
+    def lock(self) -> None:
+        """Claim the folder for this process (released when it ends): two make devs on one folder would overwrite
+        each other's snapshots."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = (self.root / LOCK_FILE).open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise SystemExit(f"another make dev keeps its data in {self.root}: stop it first, or give this one its "
+                             "own folder with FILO_LOCAL_DIR (and ports with FILO_*_PORT)") from None
+        self._lock = handle
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def secrets(self, environ: Mapping[str, str]) -> DevSecrets:
         """The kept secrets (made and written down at the first start), with the environment's fixed values."""

@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 import jwt
+import pytest
 
 from local.devserver import Stack, access_log_wanted
 from local.issuer import LocalIssuer
@@ -98,3 +99,12 @@ def test_the_write_watch_sees_every_request_that_may_change_data_and_no_reads():
         watch(write, None)
         assert watch.take_changes()
         assert not watch.take_changes()  # taken: clear until the next write
+
+
+def test_one_make_dev_at_a_time_per_local_dir(tmp_path):
+    first = LocalDir(tmp_path)
+    first.lock()
+    with pytest.raises(SystemExit, match="another make dev"):  # its snapshots would overwrite each other's
+        LocalDir(tmp_path).lock()
+    first.unlock()
+    LocalDir(tmp_path).lock()
