@@ -338,7 +338,6 @@ class Stack:
                 child.terminate()
                 child.wait(timeout=10)
 
-
     def _keep_data(self) -> None:
         if self.snapshot is None:
             return
@@ -351,7 +350,7 @@ class Stack:
 def access_log_wanted(environ: Mapping[str, str]) -> bool:
     """A line per request (the API's and moto's) only when asked: FILO_ACCESS_LOG=1, or FILO_LOG_LEVEL INFO/DEBUG."""
     if environ.get("FILO_ACCESS_LOG"):
-        return environ["FILO_ACCESS_LOG"] not in ("0", "false", "no")
+        return _flag(environ["FILO_ACCESS_LOG"])
     return environ.get("FILO_LOG_LEVEL", "WARNING").upper() in ("INFO", "DEBUG")
 
 
