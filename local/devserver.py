@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from local.persistence import DevSecrets, LocalDir, local_dir
+from local.persistence import DevSecrets, LocalDir, local_dir, write_private
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SNAPSHOT_SECONDS = 5.0  # a crash loses at most this much of the data (FILO_SNAPSHOT_SECONDS)
@@ -381,8 +381,7 @@ def main() -> None:
     try:
         _seed_demo_reports(stack)
         state = stack.state()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(state, indent=2))
+        write_private(path, json.dumps(state, indent=2))  # the password and tokens: for this user only
         _print_welcome(state, path, kept, stack.restored, time.monotonic() - started)
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -106,10 +106,15 @@ class LocalDir:
         return DevSecrets(**kept)
 
     def _write_secrets(self, kept: DevSecrets) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        temporary = self.secrets_file.with_suffix(".tmp")
-        temporary.unlink(missing_ok=True)  # created afresh, so with owner-only rights
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as out:
-            json.dump(asdict(kept), out, indent=2)
-        os.replace(temporary, self.secrets_file)
+        write_private(self.secrets_file, json.dumps(asdict(kept), indent=2))
+
+
+def write_private(path: Path, text: str) -> None:
+    """A file only its owner may read (secrets, tokens), written whole then renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.unlink(missing_ok=True)  # created afresh, so with owner-only rights
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(text)
+    os.replace(temporary, path)

@@ -58,6 +58,7 @@ class Snapshot:
         """Write the data down; False when nothing changed since the last time. queues=True takes every queued
         message out of its queue, so only once nothing consumes them any more (at a clean stop)."""
         with self._lock:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # for its owner: numbers, photos
             content = {"format": FORMAT, "tables": self._tables(), "objects": self._objects(),
                        "queues": self._drain_queues() if queues else {}}
             digest = _digest(content)

@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -140,6 +141,8 @@ def test_a_restart_keeps_data_secrets_and_tokens(tmp_path, servers):
     console_token = sign_in(before, before["staff_password"]).json()["id_token"]  # an open console tab's token
     assert first.stop() == 0
 
+    for private in ("dev.json", "secrets.json"):  # the password and the keys that sign staff tokens
+        assert stat.S_IMODE((tmp_path / private).stat().st_mode) == 0o600, private
     after = servers(tmp_path).state
     for secret in ("staff_password", "app_secret", "verify_token", "open311_api_key"):
         assert after[secret] == before[secret], secret

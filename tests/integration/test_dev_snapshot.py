@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,20 @@ def test_items_photos_and_queued_messages_come_back_in_an_empty_moto(tmp_path, m
     assert queued(after, QUEUES["inbound"].name) == [
         ('{"media": "m1"}', {"kind": {"DataType": "String", "StringValue": "refetch"}})]
     assert [body for body, _ in queued(after, QUEUES["outbound"].dlq_name)] == ["a job that kept failing"]
+
+
+def test_the_snapshot_is_for_its_owner_only(tmp_path, moto_servers):
+    clients = moto_servers()
+    put_some_data(clients)
+    Snapshot(tmp_path / "data", clients).take()
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700  # photos and numbers, even made-up ones
+
+
+def test_the_sessions_stack_starts_empty_and_keeps_nothing(stack):
+    """tests/conftest.py's stack: no folder to keep data in, nothing restored, no snapshot thread."""
+    assert stack.data_dir is None and stack.snapshot is None
+    assert stack.restored == {"items": 0, "objects": 0, "messages": 0}
+    assert "snapshot" not in [thread.name for thread in stack.threads]
 
 
 def test_a_periodic_snapshot_leaves_queued_messages_to_the_consumers(tmp_path, moto_servers):

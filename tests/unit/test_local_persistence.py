@@ -57,7 +57,7 @@ def test_an_issuer_made_from_kept_secrets_signs_tokens_the_next_one_accepts(tmp_
 
 def test_the_tests_stack_keeps_nothing_between_sessions():
     stack = Stack(api_port=1, sandbox_port=2, moto_port=3, web_port=4)
-    assert stack.snapshot is None  # tests/conftest.py's stack starts empty every session and saves nothing
+    assert stack.data_dir is None  # tests/conftest.py's stack starts empty every session and saves nothing
 
 
 def test_typed_items_with_binary_values_survive_the_json_of_a_snapshot():
