@@ -77,7 +77,8 @@ class Snapshot:
         counts = {"items": self._put_items(content["tables"]), "objects": self._put_objects(content["objects"]),
                   "messages": self._send_messages(content["queues"])}
         self._remember_objects(content["objects"])
-        self._written = _digest({**content, "queues": {}}) if not content["queues"] else None
+        queued = any(content["queues"].values())  # then the first snapshot while running writes them out of it
+        self._written = None if queued else _digest({**content, "queues": {}})
         return counts
 
     def _read(self) -> dict | None:
