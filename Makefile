@@ -9,7 +9,7 @@ SYNTH_ENV := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-south-1} JSII_SILENCE_
 	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=20
 STAGE ?= prod
 
-.PHONY: dev test install install-infra web chromium unit integration e2e browser lint clean synth infra-test
+.PHONY: dev dev-clean test install install-infra web chromium unit integration e2e browser lint clean synth infra-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,11 @@ chromium: ## Debian's chromium for the browser tests, where missing (Playwright 
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-dev: install web ## run the whole system locally (moto, app, pollers, scheduler, sandbox, demo comune)
+dev: install web ## run the whole system locally (moto, app, pollers, scheduler, sandbox, demo comune); keeps its data in .local/
 	$(BIN)/python -m local.devserver
+
+dev-clean: install web ## make dev from a clean start: forgets the data and secrets kept in .local/ (as FILO_FRESH=1 make dev)
+	$(BIN)/python -m local.devserver --fresh
 
 test: install install-infra web chromium ## the whole test suite
 	$(BIN)/python -m pytest

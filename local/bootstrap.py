@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import json
 
-import boto3
-
 from chalicelib.resources import BUCKETS, QUEUES, TABLES, QueueSpec, TableSpec
 from chalicelib.settings import get_settings
 
 
-def create_all(visibility_timeout: int | None = None) -> None:
-    """Create everything in the AWS endpoint the environment points at (moto locally)."""
-    dynamodb, sqs, s3 = boto3.client("dynamodb"), boto3.client("sqs"), boto3.client("s3")
+def create_all(visibility_timeout: int | None = None, clients=None) -> None:
+    """Create everything in the AWS endpoint the environment points at (moto locally), or that of `clients`
+    (local.snapshot.Clients)."""
+    if clients is None:
+        from local.snapshot import Clients
+
+        clients = Clients()
+    dynamodb, sqs, s3 = clients.dynamodb, clients.sqs, clients.s3
     existing = set(dynamodb.list_tables()["TableNames"])
     for spec in TABLES.values():
         if spec.name not in existing:
@@ -31,7 +34,7 @@ def create_all(visibility_timeout: int | None = None) -> None:
             s3.put_bucket_lifecycle_configuration(Bucket=spec.name, LifecycleConfiguration={"Rules": [
                 {"ID": f"expire-{prefix.strip('/') or 'all'}", "Status": "Enabled", "Filter": {"Prefix": prefix},
                  "Expiration": {"Days": days}} for prefix, days in spec.lifecycle_days.items()]})
-    boto3.client("ses").verify_email_identity(EmailAddress=get_settings().mail_from)  # SES sends only from these
+    clients.ses.verify_email_identity(EmailAddress=get_settings().mail_from)  # SES sends only from these
 
 
 def create_table(client, spec: TableSpec) -> None:

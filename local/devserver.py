@@ -6,7 +6,6 @@ import functools
 import json
 import logging
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -15,9 +14,13 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
+from local.persistence import DevSecrets, LocalDir, local_dir, write_private
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+SNAPSHOT_SECONDS = 5.0  # a crash loses at most this much of the data (FILO_SNAPSHOT_SECONDS)
 log = logging.getLogger("filo.local")
 
 
@@ -98,17 +101,22 @@ class Stack:
 
     def __init__(self, host: str = "127.0.0.1", api_port: int = 8000, sandbox_port: int = 8001,
                  moto_port: int = 8002, web_port: int = 8003, schedule_seconds: float | None = None, visibility_timeout: int = 5,
-                 app_secret: str | None = None, verify_token: str | None = None,
-                 sandbox_rate_limit: float = 80.0, access_log: bool = True, moto: str = "thread",
-                 sandbox_process: bool = False):
+                 sandbox_rate_limit: float = 80.0, access_log: bool = False, moto: str = "thread",
+                 sandbox_process: bool = False, secrets: DevSecrets | None = None, data_dir: Path | None = None,
+                 snapshot_seconds: float = SNAPSHOT_SECONDS):
+        """secrets: kept ones (make dev's .local/), else new ones; data_dir: where the data is kept between
+        restarts (make dev's .local/data/), else nowhere: the stack starts empty and leaves nothing behind."""
         self.host, self.api_port, self.sandbox_port, self.moto_port = host, api_port, sandbox_port, moto_port
         self.web_port = web_port
         self.schedule_seconds = schedule_seconds
         self.visibility_timeout = visibility_timeout
-        self.app_secret = app_secret or secrets.token_hex(16)
-        self.verify_token = verify_token or secrets.token_urlsafe(12)
-        self.access_token = "sandbox-" + secrets.token_hex(12)
-        self.open311_api_key = "o311-" + secrets.token_urlsafe(18)  # the demo partner's Open311 key
+        self.secrets = secrets or DevSecrets.new().with_environment(os.environ)
+        self.app_secret, self.verify_token = self.secrets.app_secret, self.secrets.verify_token
+        self.access_token = self.secrets.access_token
+        self.open311_api_key = self.secrets.open311_api_key  # the demo partner's Open311 key
+        self.data_dir, self.snapshot_seconds = data_dir, snapshot_seconds
+        self.snapshot = None  # a local.snapshot.Snapshot once started with a data_dir
+        self.restored = {"items": 0, "objects": 0, "messages": 0}
         self.sandbox_rate_limit = sandbox_rate_limit
         self.access_log = access_log
         if moto not in MOTO_MODES:
@@ -153,24 +161,42 @@ class Stack:
         from local.issuer import LocalIssuer
 
         self._check_ports_free()
-        self.issuer = LocalIssuer()
+        self.issuer = LocalIssuer(self.secrets.issuer_key_pem, self.secrets.issuer_kid)
         self.configure_environment()
         self._start_moto()
         from local.bootstrap import create_all
         from local.seed import seed_demo
 
         create_all(visibility_timeout=self.visibility_timeout)
+        self._restore_data()
         seed_demo(self.open311_api_key)
         self._start_app()
         self._start_sandbox()
         self._start_web()
-        from local.runner import event_threads
-
-        self.threads = event_threads(self.app, self.stop_event, self.schedule_seconds)
-        for thread in self.threads:
-            thread.start()
+        self._start_threads()
         self._wait_ready()
         return self
+
+    def _restore_data(self) -> None:
+        """The data kept by the last run (nothing without a data_dir): before any consumer or request runs."""
+        if self.data_dir is None:
+            return
+        from local.snapshot import Clients, Snapshot
+
+        self.snapshot = Snapshot(self.data_dir, Clients())
+        self.restored = self.snapshot.restore()
+
+    def _start_threads(self) -> None:
+        from local.runner import event_threads
+        from local.snapshot import Snapshotter
+
+        self.threads = event_threads(self.app, self.stop_event, self.schedule_seconds)
+        if self.snapshot is not None and self.snapshot_seconds > 0:  # 0: only at a clean stop
+            watch = getattr(self.moto, "watch", None)  # moto in this thread: a snapshot only after a write
+            self.threads.append(Snapshotter(self.snapshot, self.snapshot_seconds, self.stop_event,
+                                            changed=watch.take_changes if watch else None))
+        for thread in self.threads:
+            thread.start()
 
     def _start_moto(self) -> None:
         speed_up_moto()
@@ -184,10 +210,11 @@ class Stack:
         if self.moto_mode == "process":
             self._start_moto_process()
             return
-        from moto.server import ThreadedMotoServer
+        from local.motoserver import WatchedMotoServer
 
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log: one line per AWS call
-        self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        # moto's access log, one line per AWS call: only with the app's access log
+        logging.getLogger("werkzeug").setLevel(logging.INFO if self.access_log else logging.WARNING)
+        self.moto = WatchedMotoServer(self.host, self.moto_port)
         self.moto.start()
 
     def _start_moto_process(self) -> None:
@@ -246,7 +273,7 @@ class Stack:
         from local.staff_signin import StaffSignIn
         from local.webserver import WebServer
 
-        self.staff_sign_in = StaffSignIn(self.issuer, TENANT_ID)
+        self.staff_sign_in = StaffSignIn(self.issuer, TENANT_ID, self.secrets.staff_password)
         self.web = WebServer(self.host, self.web_port, self.api_url, self.web_config,
                              sign_in=self.staff_sign_in.token).start()
 
@@ -291,7 +318,11 @@ class Stack:
         }
 
     def stop(self) -> None:
+        """Consumers finish their batch (the sandbox still answers them), the servers stop, then the data is
+        written down (queued messages too: nothing consumes them any more) before moto goes."""
         self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
         if self.sandbox and not self.sandbox_child:
             self.sandbox.stop()
         if self.web:
@@ -299,8 +330,7 @@ class Stack:
         if self.api_server:
             self.api_server.server.shutdown()
             self.api_server.server.server_close()
-        for thread in self.threads:
-            thread.join(timeout=5)
+        self._keep_data()
         if self.moto:
             self.moto.stop()
         for child in (self.sandbox_child, *self.moto_children):
@@ -308,35 +338,60 @@ class Stack:
                 child.terminate()
                 child.wait(timeout=10)
 
+    def _keep_data(self) -> None:
+        if self.snapshot is None:
+            return
+        try:
+            self.snapshot.take(queues=True)
+        except Exception:  # stopping must go on; the last periodic snapshot is still on disk
+            log.exception("the data could not be written down at stop")
+
+
+def access_log_wanted(environ: Mapping[str, str]) -> bool:
+    """A line per request (the API's and moto's) only when asked: FILO_ACCESS_LOG=1, or FILO_LOG_LEVEL INFO/DEBUG."""
+    if environ.get("FILO_ACCESS_LOG"):
+        return _flag(environ["FILO_ACCESS_LOG"])
+    return environ.get("FILO_LOG_LEVEL", "WARNING").upper() in ("INFO", "DEBUG")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--state-file", default=os.environ.get("FILO_STATE_FILE", str(PROJECT_DIR / ".local/dev.json")))
     parser.add_argument("--schedule-seconds", type=float, default=os.environ.get("FILO_SCHEDULE_SECONDS") or None,
                         help="fire every schedule at this period instead of its own rate")
+    parser.add_argument("--fresh", action="store_true", default=_flag(os.environ.get("FILO_FRESH")),
+                        help="forget the data and secrets kept by earlier runs (FILO_FRESH=1)")
     args = parser.parse_args()
     _stop_on_signals()
     level = os.environ.get("FILO_LOG_LEVEL", "WARNING").upper()
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", level)
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     started = time.monotonic()
+    path = Path(args.state_file)
+    kept = LocalDir(local_dir(os.environ, path))
+    kept.lock()
+    if args.fresh:
+        kept.wipe()
     stack = Stack(
         api_port=_port("FILO_API_PORT", 8000), sandbox_port=_port("FILO_SANDBOX_PORT", 8001),
         moto_port=_port("FILO_MOTO_PORT", 8002), web_port=_port("FILO_WEB_PORT", 8003), schedule_seconds=args.schedule_seconds,
-        app_secret=os.environ.get("FILO_APP_SECRET"), verify_token=os.environ.get("FILO_VERIFY_TOKEN"),
+        secrets=kept.secrets(os.environ), data_dir=kept.data_dir, access_log=access_log_wanted(os.environ),
+        snapshot_seconds=float(os.environ.get("FILO_SNAPSHOT_SECONDS") or SNAPSHOT_SECONDS),
     ).start()
     try:
         _seed_demo_reports(stack)
         state = stack.state()
-        path = Path(args.state_file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(state, indent=2))
-        _print_welcome(state, path, time.monotonic() - started)
+        write_private(path, json.dumps(state, indent=2))  # the password and tokens: for this user only
+        _print_welcome(state, path, kept, stack.restored, time.monotonic() - started)
         threading.Event().wait()
     except KeyboardInterrupt:
-        print("\nStopping Filo Diretto...")
+        print("\nStopping Filo Diretto (writing the data down)...", flush=True)
     finally:
         stack.stop()
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _stop_on_signals() -> None:
@@ -358,26 +413,38 @@ def _seed_demo_reports(stack: Stack) -> None:
         log.warning("demo reports not seeded: %s", error)
 
 
-def _print_welcome(state: dict, path: Path, seconds: float) -> None:
+def _print_welcome(state: dict, path: Path, kept: LocalDir, restored: dict[str, int], seconds: float) -> None:
+    """The long tokens first, then what a person needs (URLs, the password), last, so it stays on screen."""
+    print("\nStaff tokens (Authorization: Bearer <token>; also in the state file):")
+    for role, token in state["tokens"].items():
+        print(f"  {role:<15} {token}")
     print(f"""
 Filo Diretto is running (ready in {seconds:.1f} s). State for tools: {path}
-
-  Staff console    {state['console_url']}
-                   sign in as admin, communications, technical or police, password {state['staff_password']}
-  Citizen portal   {state['portal_url']}
-  Staff API        {state['api_url']}   (GET /health, /api/v1/me ...)
-  Phone simulator  {state['sandbox_url']}/   (chat as a citizen)
-  Webhook          {state['webhook_url']}
-  App secret       {state['app_secret']}
-  Verify token     {state['verify_token']}
 
   Channels of "{state['tenant']}" (Comune di Esempio):""")
     for channel in state["channels"]:
         print(f"    {channel['kind']:<10} {channel['phone_number_id']}  {channel['display_phone_number']}")
-    print("\n  Staff tokens (Authorization: Bearer <token>):")
-    for role, token in state["tokens"].items():
-        print(f"    {role:<15} {token}")
-    print("\nPress Ctrl-C to stop.", flush=True)
+    print(f"""
+  Webhook          {state['webhook_url']}
+  App secret       {state['app_secret']}   Verify token  {state['verify_token']}
+  Staff API        {state['api_url']}   (GET /health, /api/v1/me ...)
+  Phone simulator  {state['sandbox_url']}/   (chat as a citizen)
+  Citizen portal   {state['portal_url']}
+  Staff console    {state['console_url']}
+                   sign in as admin, communications, technical or police, password {state['staff_password']}
+
+  {_kept_line(kept, restored)}
+  A clean start: FILO_FRESH=1 make dev (or make dev-clean). A line per request: FILO_ACCESS_LOG=1 make dev.
+
+Press Ctrl-C to stop.""", flush=True)
+
+
+def _kept_line(kept: LocalDir, restored: dict[str, int]) -> str:
+    where = f"Data, password, secrets and tokens are kept in {kept.root} between restarts"
+    if not any(restored.values()):
+        return where + "."
+    return (f"{where}: restored {restored['items']} items, {restored['objects']} photos and files, "
+            f"{restored['messages']} queued messages.")
 
 
 if __name__ == "__main__":

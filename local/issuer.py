@@ -1,4 +1,4 @@
-"""A local stand-in for Cognito: an RSA key made at start-up, its JWKS, and staff tokens per role."""
+"""A local stand-in for Cognito: an RSA key (make dev keeps it in .local/), its JWKS, and staff tokens per role."""
 from __future__ import annotations
 
 import json
@@ -6,6 +6,7 @@ import time
 import uuid
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 ISSUER = "http://127.0.0.1/local-issuer"
@@ -13,9 +14,11 @@ AUDIENCE = "filo-diretto-local"
 
 
 class LocalIssuer:
-    def __init__(self) -> None:
-        self.kid = uuid.uuid4().hex[:16]
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    def __init__(self, key_pem: str | None = None, kid: str | None = None) -> None:
+        """A new key, or a kept one (PEM, PKCS#8) with its key id: tokens it signed before stay valid."""
+        self.kid = kid or uuid.uuid4().hex[:16]
+        self._key = serialization.load_pem_private_key(key_pem.encode(), password=None) if key_pem \
+            else rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     def jwks(self) -> str:
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key()))

@@ -8,7 +8,8 @@ from local.devserver import Stack, free_port
 
 @pytest.fixture(scope="session")
 def stack():
-    """moto server, the Chalice app over HTTP, real SQS pollers, the sandbox provider, the demo comune."""
+    """moto server, the Chalice app over HTTP, real SQS pollers, the sandbox provider, the demo comune. No data_dir:
+    unlike make dev it starts empty every session and keeps nothing (tests/integration/test_dev_snapshot.py)."""
     started = Stack(api_port=free_port(), sandbox_port=free_port(), moto_port=free_port(), web_port=free_port(),
                     visibility_timeout=1, schedule_seconds=3600, access_log=False).start()
     yield started

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,16 +21,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory):
-    state_file = tmp_path_factory.mktemp("dev") / "dev.json"
-    env = {**os.environ, "FILO_API_PORT": str(free_port()), "FILO_SANDBOX_PORT": str(free_port()),
+    folder = tmp_path_factory.mktemp("dev")
+    state_file, output = folder / "dev.json", folder / "terminal.txt"
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("FILO_")}  # make dev's defaults
+    env = {**inherited, "FILO_API_PORT": str(free_port()), "FILO_SANDBOX_PORT": str(free_port()),
            "FILO_MOTO_PORT": str(free_port()), "FILO_WEB_PORT": str(free_port()),
            "FILO_STATE_FILE": str(state_file)}
-    process = subprocess.Popen([sys.executable, "-m", "local.devserver"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with output.open("w") as terminal:  # what the developer's terminal shows
+        process = subprocess.Popen([sys.executable, "-m", "local.devserver"], cwd=ROOT, env=env,
+                                   stdout=terminal, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(lambda: state_file.exists() or process.poll() is not None, timeout=60)
-        assert process.poll() is None, process.stdout.read()
+        assert process.poll() is None, output.read_text()
         state = json.loads(state_file.read_text())
+        state["terminal"] = str(output)
         yield state, process
     finally:
         if process.poll() is None:
@@ -88,6 +93,27 @@ def test_attiva_confirm_disattiva_through_the_sandbox(dev):
     ledger = requests.get(f"{state['api_url']}/api/v1/subscribers/{quote(number)}/consents", headers=headers,
                           timeout=5).json()["items"]
     assert [e["action"] for e in ledger] == ["grant", "withdraw"]
+
+
+ACCESS_LINE = re.compile(r'"(GET|POST|PUT|DELETE|HEAD) /\S* HTTP/1\.[01]" \d{3}')
+
+
+def test_the_terminal_stays_quiet_and_ends_with_the_banner(dev):
+    state, _ = dev
+    api, web, sandbox = state["api_url"], state["console_url"].removesuffix("/console/"), state["sandbox_url"]
+    headers = {"Authorization": f"Bearer {state['tokens']['admin']}"}
+    for _ in range(10):
+        assert requests.get(f"{api}/health", timeout=5).status_code == 200
+        assert requests.get(f"{web}/api/v1/me", headers=headers, timeout=5).status_code == 200
+        assert requests.get(f"{web}/console/", timeout=5).status_code == 200
+        assert requests.get(f"{sandbox}/_sandbox/health", timeout=5).status_code == 200
+    terminal = Path(state["terminal"]).read_text()
+    assert not ACCESS_LINE.search(terminal), [line for line in terminal.splitlines() if ACCESS_LINE.search(line)][:3]
+    lines = [line for line in terminal.splitlines() if line.strip()]
+    banner = lines[next(i for i, line in enumerate(lines) if "Filo Diretto is running" in line):]
+    assert banner[-1] == "Press Ctrl-C to stop."  # nothing after it: the password stays on screen
+    assert any(state["staff_password"] in line for line in banner)
+    assert "FILO_FRESH=1" in terminal and "FILO_ACCESS_LOG=1" in terminal  # how to start clean, how to see requests
 
 
 def test_ctrl_c_stops_everything(dev):
