@@ -27,7 +27,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 SAFETY_OUTCOMES = ("patrol_sent", "no_action", "passed_to_carabinieri", "passed_to_other")
 
 
-_NUMBER = re.compile(r"^\s*(?:(\d{4})\s*/\s*)?(\d{1,7})\s*$")
+_NUMBER = re.compile(r"^\s*(?:([0-9]{4})\s*/\s*)?([0-9]{1,7})\s*$")  # ASCII digits (domain/numbers.py)
 
 
 class NotAllowed(ValueError):

@@ -1210,6 +1210,26 @@ def test_a4_an_enormous_page_size_is_refused(api):
     figures("A4", answers=answers, max_page=100)
 
 
+# str.isdigit and int() take superscripts, other scripts' digits, spaces, signs and underscores; int() refuses more
+# than 4,300 digits. A number in a URL is ASCII digits, else 422.
+NOT_NUMBERS = ["\u00b9", "\u00b2", "\u0663", "\uff15", " 5", "+5", "1_0", "5.0", "", "1" * 5000]
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS, ids=["superscript-1", "superscript-2", "arabic-indic-3",
+                                                     "fullwidth-5", "space", "plus", "underscore", "decimal",
+                                                     "empty", "5000-digits"])
+def test_a4_a_number_in_a_url_is_ascii_digits_or_a_422(api, value):
+    answers = {path: api.call("GET", path, role=role, params={"channel": BROADCAST, name: value})
+               for path, role, name in (("/api/v1/subscribers", "communications", "limit"),
+                                        ("/api/v1/reports", "technical", "limit"),
+                                        ("/api/v1/broadcasts", "communications", "limit"),
+                                        ("/api/v1/audit", "admin", "limit"),
+                                        ("/api/v1/stats/subscribers", "communications", "weeks"))}
+    assert {path: a.status_code for path, a in answers.items()} == dict.fromkeys(answers, 422)
+    assert all(a.json()["error"]["code"] == "invalid_request" for a in answers.values())
+    figures("A4", case="not-ascii-digits", value=ascii(value)[:12], answers=422)
+
+
 def test_a5_photo_links_for_staff_are_signed_and_short_lived(stack):
     town = Town(stack, kind="reports")
     citizen = town.phone(1)
