@@ -700,6 +700,40 @@ def test_w13_stop_while_a_broadcast_runs_means_nothing_after_the_opt_out(stack, 
             confirmation=1)
 
 
+def bsuid_text(channel: str, user_id: str, message_id: str, body: str) -> bytes:
+    """A text from a citizen Meta names only by their business-scoped user id (a username, no number)."""
+    return envelope(channel, {"contacts": [{"profile": {"name": "Test"}, "user_id": user_id}],
+                              "messages": [{"from_user_id": user_id, "id": message_id, "type": "text",
+                                            "timestamp": str(int(time.time())), "text": {"body": body}}]})
+
+
+def sent_to(stack, recipient: str) -> list[dict]:
+    return requests.get(f"{stack.sandbox_url}/_sandbox/messages", params={"to": recipient}, timeout=10).json()
+
+
+def test_w14_a_provider_id_past_its_bound_is_skipped_at_the_parser_and_the_longest_bsuid_is_answered_once(stack,
+                                                                                                         app_log):
+    """A BSUID is a country code, a dot and up to 128 characters (reference, S25); a wamid is bounded too. Longer
+    ids are no ids Meta gives: the parser skips what they name, before any reply or key is built from them."""
+    town, failed_before = Town(stack, kind="reports"), failed_records(stack)
+    too_long, longest = "IT." + "a" * 2997, "IT." + uuid.uuid4().hex * 4  # 3,000 and 131 characters
+    citizen = town.phone(1)
+    answers = [post(stack, bsuid_text(town.channel, too_long, wamid(), "Buca in via Roma")).status_code,
+               post(stack, message_body(town.channel, citizen, "wamid." + "A" * 2994, type="text",
+                                        text={"body": "Lampione spento"})).status_code,
+               post(stack, bsuid_text(town.channel, longest, wamid(), "Buca in via Verdi")).status_code]
+    assert answers == [200, 200, 200]
+    receipt = wait_for(lambda: sent_to(stack, longest))
+    time.sleep(1.5)
+    assert len(sent_to(stack, longest)) == len(receipt) >= 1 and "n. " in receipt[0]["text"]
+    assert citizen.inbox() == []
+    reports = list(report_store.all_of(town.tenant, ("report",)))
+    assert [(r.citizen_key, r.text) for r in reports] == [(f"bsuid:{longest}", "Buca in via Verdi")]
+    assert failed_records(stack) == failed_before
+    figures("W14", case="provider-id-length", bsuid_3000="skipped", wamid_3000="skipped", bsuid_131="answered",
+            replies=len(receipt), reports=len(reports), worker_failures=failed_records(stack) - failed_before)
+
+
 # ==== 5.2 Outbound send ==================================================================================
 
 @pytest.fixture
