@@ -448,6 +448,159 @@ def test_w5_malformed_items_in_a_real_envelope_are_skipped_and_odd_unicode_is_re
             replies_to_malformed=0, worker_failures=failed_records(stack) - failed_before)
 
 
+@pytest.fixture
+def queued_inbound(monkeypatch):
+    """queued(*needles): the bodies SQS took on the inbound queue during the test that hold one of the needles, in
+    order (the sandbox's status webhooks of earlier replies go there too)."""
+    sent: list[str] = []
+    real = queues.send
+
+    def spy(logical, body, *args, **kwargs):
+        real(logical, body, *args, **kwargs)
+        if logical == "inbound":
+            sent.append(body)
+
+    monkeypatch.setattr(queues, "send", spy)
+    return lambda *needles: [body for body in list(sent) if any(needle in body for needle in needles)]
+
+
+def carrying(message_id: str) -> str:
+    """What only a queued part carrying this inbound message holds (a status of our reply names the id too, in its
+    callback data)."""
+    return f'"id":"{message_id}"'
+
+
+def read_back(parts: list[str]) -> tuple[int, int]:
+    """(messages, statuses) the worker reads from these queued bodies."""
+    batches = [get_provider().parse_webhook(part.encode()) for part in parts]
+    return sum(len(b.messages) for b in batches), sum(len(b.statuses) for b in batches)
+
+
+def sent_statuses(count: int, marker: str, pad: int = 1000) -> list[dict]:
+    """Status webhooks of messages we sent, about pad bytes each (Meta batches up to 1,000 in a POST)."""
+    return [{"id": wamid(), "status": "sent", "timestamp": "1700000000", "recipient_id": "393330000000",
+             "pricing": {"billable": True, "pricing_model": "PMP", "category": "utility", "note": marker + "p" * pad}}
+            for _ in range(count)]
+
+
+def messages_entry(value: dict, channel: str = BROADCAST) -> dict:
+    return {"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "390571000001",
+                                                      "phone_number_id": channel}, **value}}]}
+
+
+def webhook_of(*entries: object) -> bytes:
+    return json.dumps({"object": "whatsapp_business_account", "entry": list(entries)}).encode()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_w5_a_signed_body_in_utf_16_or_utf_32_is_a_400_and_nothing_is_queued(stack, encoding, queued_inbound):
+    """JSON between systems is UTF-8 (RFC 8259) and Meta posts UTF-8; json.loads would read these, but no queue or
+    table would: it was a 500, which Meta retries for 7 days."""
+    phone, message_id = fresh(stack), wamid()
+    body = text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id).decode().encode(encoding)
+    answer = post(stack, body)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "not_a_webhook")
+    assert "UTF-8" in answer.json()["error"]["message"]
+    assert queued_inbound(message_id) == [] and phone.settle(1.0) == []
+    figures("W5", case=encoding, bytes=len(body), status=answer.status_code, queued=0)
+
+
+def test_w5_a_utf_8_body_with_a_byte_order_mark_is_read(stack, queued_inbound):
+    """RFC 8259 lets a reader ignore a leading byte order mark: it is, as before."""
+    phone, message_id = fresh(stack), wamid()
+    body = b"\xef\xbb\xbf" + text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id)
+    assert post(stack, body).status_code == 200
+    assert len(phone.wait_inbox(1)) == 1 and len(queued_inbound(message_id)) == 1
+
+
+def test_w15_a_body_over_1_mb_with_entries_that_are_no_objects_is_queued_once_in_parts_that_fit(stack,
+                                                                                               queued_inbound):
+    """Meta posts up to 3 MB and an SQS message holds 1 MiB: a bigger body goes in parts. Entries that are no
+    objects are left out before anything is queued (they were a 500 after part of the body was queued, and each of
+    Meta's retries queued that part again); Meta's retry of the same body queues nothing more."""
+    phone, message_id, marker = fresh(stack), wamid(), uuid.uuid4().hex
+    message = json.loads(text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id))["entry"][0]
+    pads = [messages_entry({"statuses": sent_statuses(300, marker)}) for _ in range(4)]
+    body = webhook_of(message, "not an object", 7, None, ["x"], *pads)
+    assert len(body) > 1_000_000
+    answers = [post(stack, body).status_code]
+    parts = queued_inbound(carrying(message_id), marker)
+    answers.append(post(stack, body).status_code)  # Meta's retry, as if our 200 had been lost
+    assert answers == [200, 200]
+    assert queued_inbound(carrying(message_id), marker) == parts and len(parts) >= 2
+    assert max(len(p.encode()) for p in parts) <= inbound.MAX_QUEUED_BYTES
+    assert read_back(parts) == (1, 1200)
+    assert len(phone.wait_inbox(1)) == 1 and len(phone.settle(1.0)) == 1
+    figures("W15", case="over-1-MB-with-non-object-entries", bytes=len(body), answers=answers, parts=len(parts),
+            largest_part=max(len(p.encode()) for p in parts), queued_again_on_retry=0, messages=1, statuses=1200,
+            replies=1)
+
+
+def test_w15_one_change_over_1_mib_is_queued_in_parts_split_between_its_items(stack, queued_inbound):
+    """Meta never splits a change, but each message and status in it is read on its own: one too big for a queue
+    message (a batch of statuses) goes in parts of whole items, each with its channel and its sender's contact."""
+    phone, message_id, marker = fresh(stack), wamid(), uuid.uuid4().hex
+    change = json.loads(text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id))["entry"][0]
+    value = change["changes"][0]["value"]
+    value["contacts"].insert(0, {"profile": {"name": "Altro"}, "wa_id": "393339999999"})
+    value["statuses"] = sent_statuses(1100, marker)
+    body = webhook_of(change)
+    assert len(body) > 1_048_576
+    answers = [post(stack, body).status_code]
+    parts = queued_inbound(carrying(message_id), marker)
+    answers.append(post(stack, body).status_code)
+    assert answers == [200, 200] and queued_inbound(carrying(message_id), marker) == parts
+    assert max(len(p.encode()) for p in parts) <= inbound.MAX_QUEUED_BYTES
+    assert read_back(parts) == (1, 1100)
+    [message] = [m for p in parts for m in get_provider().parse_webhook(p.encode()).messages]
+    assert (message.sender_phone, message.profile_name) == (phone.e164, "Test")
+    assert len(phone.wait_inbox(1)) == 1 and len(phone.settle(1.0)) == 1
+    figures("W15", case="one-change-over-1-MiB", bytes=len(body), answers=answers, parts=len(parts),
+            largest_part=max(len(p.encode()) for p in parts), messages=1, statuses=1100, replies=1)
+
+
+def test_w15_a_body_whose_parts_failed_half_way_is_completed_by_metas_retry_each_part_queued_once(stack,
+                                                                                                 queued_inbound):
+    """SQS refuses the second part (after the SDK's own retries): 500, and Meta retries the body. The first part
+    is not queued again: each part is marked once SQS took it."""
+    phone, message_id, marker = fresh(stack), wamid(), uuid.uuid4().hex
+    message = json.loads(text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id))["entry"][0]
+    pads = [messages_entry({"statuses": sent_statuses(300, marker)}) for _ in range(4)]
+    body = webhook_of(message, *pads)
+    with aws_fault(queues._client(), "before-send.sqs.SendMessage", lambda b: marker.encode() in b
+                   and message_id.encode() not in b, 500, "InternalError") as attempts:
+        first = post(stack, body)
+    assert first.status_code >= 500
+    after_failure = queued_inbound(carrying(message_id), marker)
+    assert len(after_failure) == 1 and carrying(message_id) in after_failure[0]
+    assert post(stack, body).status_code == 200
+    parts = queued_inbound(carrying(message_id), marker)
+    assert len(parts) == 2 and parts[0] == after_failure[0] and read_back(parts) == (1, 1200)
+    assert len(phone.wait_inbox(1)) == 1 and len(phone.settle(1.0)) == 1
+    figures("W15", case="part-refused-half-way", first_answer=first.status_code, sdk_attempts=len(attempts),
+            queued_before_the_retry=len(after_failure), queued_in_all=len(parts), each_part_once=True, replies=1)
+
+
+def test_w15_an_item_too_big_for_any_queue_message_is_dropped_logged_and_the_rest_queued(stack, queued_inbound,
+                                                                                        app_log):
+    """No WhatsApp message comes near 1 MB (a text holds 4,096 characters): one that does is dropped with an error
+    and a metric, and Meta gets its 200 (a refusal would be retried for 7 days, each time the same)."""
+    giant, phone, message_id, giant_id = fresh(stack), fresh(stack), wamid(), wamid()
+    change = json.loads(text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id))["entry"][0]
+    value = change["changes"][0]["value"]
+    value["messages"].insert(0, {"from": giant.e164[1:], "id": giant_id, "timestamp": "1700000000", "type": "text",
+                                 "text": {"body": "x" * 1_100_000}})
+    body = webhook_of(change)
+    answer = post(stack, body)
+    assert answer.status_code == 200
+    assert queued_inbound(giant_id) == [] and read_back(queued_inbound(carrying(message_id))) == (1, 0)
+    assert len(phone.wait_inbox(1)) == 1 and giant.settle(1.0) == []
+    [logged] = app_log.find("too large to queue", logging.ERROR)
+    figures("W15", case="one-item-over-1-MB", bytes=len(body), answer=answer.status_code, dropped=1,
+            error_logged=bool(logged), queued=len(queued_inbound(carrying(message_id))))
+
+
 def _fixture_case(name: str) -> dict:
     path, case = name.split("/")
     return json.loads((__import__("pathlib").Path(__file__).parents[1] / "fixtures" / "whatsapp"

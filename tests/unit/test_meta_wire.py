@@ -266,6 +266,31 @@ def test_why_a_body_is_not_a_webhook(raw, reason):
         PROVIDER.parse_webhook(raw)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_a_body_in_utf_16_or_utf_32_is_not_a_webhook(encoding):
+    """json.loads reads these; a queue and a table would not: JSON between systems is UTF-8 (RFC 8259)."""
+    with pytest.raises(NotAWebhook, match="^body is not UTF-8 JSON$"):
+        PROVIDER.parse_webhook(webhook(value(text())).decode().encode(encoding))
+
+
+def test_a_leading_byte_order_mark_is_ignored():
+    [message] = PROVIDER.parse_webhook(b"\xef\xbb\xbf" + webhook(value(text()))).messages
+    assert message.text == "ciao"
+    [part] = PROVIDER.webhook_parts(b"\xef\xbb\xbf" + webhook(value(text())), 10_000)
+    assert not part.startswith("\ufeff")
+
+
+def test_a_body_that_fits_is_queued_as_it_came_but_for_what_sqs_refuses():
+    raw = webhook(value(text()))
+    assert PROVIDER.webhook_parts(raw, len(raw)) == [raw.decode()]
+    odd = webhook(value(text(text={"body": "a\uffffb\ufffe"}))).replace(b"\\uffff", "\uffff".encode()).replace(
+        b"\\ufffe", "\ufffe".encode())
+    assert "\uffff".encode() in odd  # raw in the body, as JSON and UTF-8 allow
+    [part] = PROVIDER.webhook_parts(odd, len(odd) * 2)
+    assert "\uffff" not in part and "\ufffe" not in part and part.isascii()
+    assert PROVIDER.parse_webhook(part.encode()).messages[0].text == "a\uffffb\ufffe"
+
+
 def test_entries_and_changes_are_read_one_by_one():
     envelope = wire.Envelope.model_validate({"object": "whatsapp_business_account", "entry": [
         {"changes": "none"}, {"changes": [None, {"field": "account_update", "value": []}, {"field": "messages"}]}]})
