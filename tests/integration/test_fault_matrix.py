@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from urllib.parse import parse_qs, quote, urlsplit
@@ -36,6 +37,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from chalicelib.api import consumers as workers
+from chalicelib.domain import reports as report_rules
+from chalicelib.domain.reports import Event
 from chalicelib.domain.tenancy import Channel
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import StatusUpdate, Text
@@ -887,6 +890,101 @@ def test_w14_a_provider_id_past_its_bound_is_skipped_at_the_parser_and_the_longe
             replies=len(receipt), reports=len(reports), worker_failures=failed_records(stack) - failed_before)
 
 
+def _attribute_bytes(value: dict) -> int:
+    """DynamoDB's size of one attribute value in its wire form (developer guide, "Item sizes"): UTF-8 of strings,
+    about one byte per two digits of numbers plus one, one for booleans and nulls, three plus one per element for
+    lists and maps (and the names of a map's entries)."""
+    (kind, inner), = value.items()
+    if kind == "S":
+        return len(inner.encode("utf-8"))
+    if kind == "N":
+        return (len(inner.strip("-").replace(".", "")) + 1) // 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + _attribute_bytes(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + _attribute_bytes(v) for k, v in inner.items())
+    raise AssertionError(f"unexpected attribute type {kind}")
+
+
+def dynamodb_item_bytes(report) -> int:
+    """What DynamoDB counts for the report's item as the store writes it."""
+    item = report_store._to_model(report).serialize()
+    return sum(len(name.encode("utf-8")) + _attribute_bytes(value) for name, value in item.items())
+
+
+def test_w16_a_citizen_cannot_grow_a_report_past_its_bound_the_next_message_starts_a_new_one(stack):
+    """A report is one DynamoDB item (400 KB). 111 messages of 4,000 characters in the draft window once passed it:
+    17 went to the dead-letter queue unanswered and staff's next note was a 500. Now a full draft hands the next
+    message to a new report (which names the one it continues), every message is answered once, nothing is lost,
+    and staff still have room on the full one."""
+    town, failed_before = Town(stack, kind="reports"), failed_records(stack)
+    citizen = town.phone(1)
+    filler = "Buca profonda in via Roma davanti al civico 12, pericolosa per bici e motorini. " * 60
+    for n in range(111):
+        citizen.text(f"{n:03d} {filler}"[:4000])
+    wait_for(lambda: len(citizen.inbox()) >= 111, timeout=120)
+    inbox = citizen.settle(2.0)
+    reports = sorted(report_store.of_reporter(town.channel, citizen.e164, limit=20), key=lambda r: r.report_id)
+    told = [m["text"] for m in inbox if "al completo" in m["text"]]
+    assert len(reports) >= 2 and len(told) == len(reports) - 1
+    assert len(inbox) == 111 + len(told)  # one answer each; a message that starts a new report: notice and receipt
+    assert sorted(e.note[:3] for r in reports for e in r.events if e.action == "text") == [f"{n:03d}" for n in range(111)]
+    for previous, report in itertools.pairwise(reports):
+        assert report.events[0].data.get("continues") == previous.number
+        assert previous.number in next(t for t in told if f"n. {report.number}" in t)
+    assert failed_records(stack) == failed_before and dead_letters("inbound", citizen.e164[1:]) == []
+    note = town.call("POST", f"/api/v1/reports/{reports[0].report_id}/notes", role="technical",
+                     json={"note": "Sopralluogo fatto. " * 105})  # 1,995 characters
+    assert note.status_code == 200, note.text
+    sizes = [dynamodb_item_bytes(report_store.get(town.tenant, r.report_id)) for r in reports]
+    assert max(sizes) < 400 * 1024
+    figures("W16", case="oversized-draft", messages=111, replies=len(inbox), reports=len(reports),
+            texts_per_report=[sum(e.action == "text" for e in r.events) for r in reports], largest_item_bytes=max(sizes),
+            dead_letters=0, worker_failures=0, staff_note_after=note.status_code)
+
+
+def test_w16_a_report_filled_to_its_bound_with_the_costliest_text_is_still_a_valid_item(stack):
+    """The bound holds for the worst a report can carry: every text at its longest and in emoji (4 bytes of UTF-8,
+    12 as the history's JSON escapes them), the longest citizen key and channel id. Filled to the system's share,
+    it is written, DynamoDB counts it under 400 KB, and an erasure's event still fits."""
+    town, now = Town(stack, kind="reports"), datetime.now(UTC)
+    emoji, longest = "\U0001f573", "IT." + "a" * 128
+    fields = dict(source="whatsapp", channel_id="1" * 64, citizen_key=f"bsuid:{longest}", text=emoji * 4000,
+                  contact={"name": emoji * 256}, address=emoji * 300, category="strade",
+                  followers=tuple(f"{'1' * 64}#bsuid:IT.{n:0128d}" for n in range(20)))
+    draft = report_store.open_report(town.tenant, "report", now, **fields)
+    note = Event(at=now, actor="citizen", action="text", note=emoji * report_rules.MAX_EVENT_TEXT)
+    events = ()
+    for length in (report_rules.MAX_EVENT_TEXT, 256, 16, 1):  # whole notes, then ever shorter ones to the brim
+        step = Event(at=now, actor="citizen", action="text", note=emoji * length)
+        while report_rules.size_of(replace(draft, events=events + (step,))) <= report_rules.SYSTEM_ROOM.bytes:
+            events += (step,)
+    full = report_store.change(town.tenant, draft.report_id, lambda current: replace(current, events=events))
+    stored = report_store.get(town.tenant, draft.report_id)
+    assert stored.events == events and dynamodb_item_bytes(stored) < 400 * 1024
+    with pytest.raises(report_rules.ReportFull):
+        report_store.change(town.tenant, draft.report_id, lambda current: report_store.with_event(current, note))
+    erased = report_store.change(town.tenant, draft.report_id, lambda current: report_store.with_event(
+        current, Event(at=now, actor="system", action="anonymised")), room=None)
+    assert len(erased.events) == len(events) + 1
+    figures("W16", case="filled-to-the-bound", events=len(full.events), size_of=report_rules.size_of(full),
+            dynamodb_bytes=dynamodb_item_bytes(stored), dynamodb_limit=400 * 1024)
+
+
+def test_w16_a_text_longer_than_whatsapp_allows_is_cut_to_4096_characters(stack):
+    """Meta sends at most 4,096 characters; a longer (signed) text is kept to that, and answered."""
+    town = Town(stack, kind="reports")
+    citizen = town.phone(1)
+    assert post(stack, message_body(town.channel, citizen, wamid(), type="text",
+                                    text={"body": "Buca in via Roma " + "x" * 20_000})).status_code == 200
+    wait_text(citizen, "n. ")
+    report = latest_report(citizen)
+    [event] = [e for e in report.events if e.action == "text"]
+    assert len(event.note) == 4096 and len(report.text) <= 4000
+
+
 # ==== 5.2 Outbound send ==================================================================================
 
 @pytest.fixture
@@ -1531,6 +1629,35 @@ def test_a9_erasure_removes_the_number_and_cancels_its_pending_sends(stack, monk
     assert [e["path"] for e in ledger][-1] == "erasure"
     figures("A9", answer_s=round(answered, 2), pending_sends_cancelled=1, sent_to_erased=0,
             backups="PITR 35 d: to document in infra/")
+
+
+def test_a11_a_staff_write_that_would_not_fit_the_report_is_a_422_and_the_report_can_still_be_closed(stack):
+    """Notes fill a report up to staff's share of its bound, then a note (or a step with a note) is a clear 422 that
+    changes nothing; a step without text still fits, so a full report can always be resolved."""
+    town = Town(stack, kind="reports")
+    created = town.call("POST", "/api/v1/reports", role="technical", json={"source": "phone",
+                                                                           "text": "Lampione spento in via Verdi"})
+    assert created.status_code == 201, created.text
+    path = f"/api/v1/reports/{created.json()['id']}"
+    answers = []
+    for _ in range(100):  # 2,000 characters of three bytes each: 6 KB of UTF-8 a note
+        answers.append(town.call("POST", f"{path}/notes", role="technical", json={"note": "€" * 2000}))
+        if answers[-1].status_code != 200:
+            break
+    full = answers[-1]
+    assert [a.status_code for a in answers] == [200] * (len(answers) - 1) + [422]
+    assert full.json()["error"]["code"] == "report_full" and "full" in full.json()["error"]["message"]
+    events = len(town.call("GET", path, role="technical").json()["events"])
+    with_note = town.call("POST", f"{path}/transitions", role="technical",
+                          json={"to": "triaged", "note": "€" * 2000, "public": False})
+    assert with_note.status_code == 422 and with_note.json()["error"]["code"] == "report_full"
+    assert len(town.call("GET", path, role="technical").json()["events"]) == events
+    steps = [town.call("POST", f"{path}/transitions", role="technical", json={"to": to, "public": False}).status_code
+             for to in ("triaged", "resolved")]
+    assert steps == [200, 200]
+    assert town.call("GET", path, role="technical").json()["status"] == "resolved"
+    figures("A11", case="oversized-report", notes_accepted=len(answers) - 1, note_stored_bytes=12_000, refused=422,
+            step_with_note=with_note.status_code, steps_without_text=steps)
 
 
 def test_a10_an_access_request_exports_all_data_of_a_number(stack, api):
