@@ -324,3 +324,14 @@ def test_read_is_none_for_what_is_not_a_json_object(raw):
 def test_an_error_answer_keeps_what_it_can():
     refusal = wire.read(wire.Refusal, b'{"error": {"code": 131047, "message": ["x"], "error_data": {"details": "d"}}}')
     assert (refusal.error.code, refusal.error.message, refusal.error.error_data.details) == (131047, None, "d")
+
+
+def test_a_change_cut_by_its_items_survives_any_sender_value():
+    """A message whose ids are not strings (lists, objects) is still cut and skipped by the parser, never a crash."""
+    odd = [text(id=f"wamid.{n}", **{"from": value_}) for n, value_ in enumerate([["3933"], {"x": 1}, 7, None])]
+    contacts = [{"wa_id": SENDER}, {"wa_id": "39111", "user_id": "IT.x"}]
+    raw = webhook(value(*odd, text(id="wamid.ok"), contacts=contacts))
+    parts = PROVIDER.webhook_parts(raw, 400)
+    assert len(parts) > 1
+    read = [m.message_id for p in parts for m in PROVIDER.parse_webhook(p.encode()).messages]
+    assert read == ["wamid.ok"]

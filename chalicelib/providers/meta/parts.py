@@ -68,15 +68,15 @@ def _contacts_of(message: Any, contacts: list) -> list:
         return contacts
     if not isinstance(message, dict):
         return []
-    ids = {("wa_id", message.get("from")), ("user_id", message.get("from_user_id"))}
+    ids = (("wa_id", message.get("from")), ("user_id", message.get("from_user_id")))  # any JSON: no set of them
     return [c for c in contacts if isinstance(c, dict) and any(v is not None and c.get(k) == v for k, v in ids)]
 
 
 def _entry(entry_id: str | None, value: dict) -> str:
-    # ASCII JSON: every character escaped that SQS or UTF-8 could refuse (a lone surrogate the parser will skip)
-    entry = {"id": entry_id, "changes": [{"field": "messages", "value": value}]} if entry_id else {
-        "changes": [{"field": "messages", "value": value}]}
-    return json.dumps(entry, separators=(",", ":"))
+    """An entry of one messages change, as ASCII JSON: every character escaped that SQS or UTF-8 could refuse (a lone
+    surrogate the parser will skip, a noncharacter)."""
+    entry = {"changes": [{"field": "messages", "value": value}]}
+    return json.dumps({"id": entry_id, **entry} if entry_id else entry, separators=(",", ":"))
 
 
 def _fits(unit: str, max_bytes: int, used: int = len(_SHELL)) -> bool:
