@@ -36,6 +36,9 @@ def _port(env_name: str, default: int) -> int:
 
 
 MOTO_MODES = ("thread", "process", "memory")
+# The listen queue of the local API and web servers: socketserver's default of 5 dropped the connections of a burst
+# beyond it while the server was busy, so local load tests counted losses (issue 13); the sandbox takes 256.
+LISTEN_BACKLOG = 128
 
 
 def _wait_for_port(host: str, port: int, what: str, timeout: float = 20.0) -> None:
@@ -235,6 +238,7 @@ class Stack:
         config = CLIFactory(str(PROJECT_DIR), environ=os.environ).create_config_obj(chalice_stage_name="local")
         self.app = config.chalice_app
         self.api_server = create_local_server(self.app, config, self.host, self.api_port)
+        self.api_server.server.socket.listen(LISTEN_BACKLOG)  # Chalice's server listened with 5: widen its queue
         if not self.access_log:
             self.api_server.server.RequestHandlerClass = functools.partial(
                 _quiet_handler_class(), app_object=self.app, config=config)

@@ -31,6 +31,8 @@ NOT_BUILT = """<!doctype html><html lang="it"><meta charset="utf-8"><title>Filo 
 
 
 class _QuietServer(ThreadingHTTPServer):
+    request_queue_size = 128  # a burst of connections waits in the listen queue (5 dropped the rest: issue 13)
+
     def handle_error(self, request, client_address):
         """A browser that went away mid-answer (a closed tab, a polling page left) is no error worth a traceback."""
         if isinstance(sys.exc_info()[1], ConnectionError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.auth import staff_only
-from chalicelib.api.http import ApiError, json_errors, parse_body, query_param
+from chalicelib.api.http import ApiError, json_errors, number_param, parse_body, query_param
 from chalicelib.api.openapi import DEMO_BROADCAST, documented
 from chalicelib.api.staff import staff_channel
 from chalicelib.domain.access import Capability, Staff
@@ -53,10 +53,8 @@ def subscriber_growth(staff: Staff):
     """Active subscribers of a broadcast channel at the end of each recent ISO week (Europe/Rome), the current
     week last."""
     request = bp.current_request
-    raw = query_param(request, "weeks", "12")
-    if not raw.isdigit() or not 1 <= int(raw) <= overview.MAX_WEEKS:
-        raise ApiError(422, "invalid_request", f"weeks must be a number from 1 to {overview.MAX_WEEKS}.")
+    weeks = number_param(request, "weeks", 12, overview.MAX_WEEKS)
     channel = staff_channel(staff, query_param(request, "channel"))
     if channel.kind != "broadcast":
         raise ApiError(422, "invalid_request", "Subscribers over time are for a broadcast channel.")
-    return overview.subscriber_growth(channel, int(raw))
+    return overview.subscriber_growth(channel, weeks)

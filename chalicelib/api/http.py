@@ -10,6 +10,7 @@ from typing import Any
 from chalice import Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.domain.numbers import whole_number
 from chalicelib.services.forms import FormRefused
 from chalicelib.settings import get_settings
 
@@ -81,12 +82,18 @@ def query_param(request, name: str, default: str | None = None) -> str | None:
 
 
 def page_limit(request, default: int = 50) -> int:
-    raw = query_param(request, "limit")
+    return number_param(request, "limit", default, MAX_PAGE)
+
+
+def number_param(request, name: str, default: int, most: int) -> int:
+    """A whole number from 1 to most in the query (default when absent); 422 for anything else."""
+    raw = query_param(request, name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ApiError(422, "invalid_request", f"limit must be a number from 1 to {MAX_PAGE}.")
-    return int(raw)
+    number = whole_number(raw)
+    if number is None or not 1 <= number <= most:
+        raise ApiError(422, "invalid_request", f"{name} must be a number from 1 to {most}.")
+    return number
 
 
 def client_ip(request) -> str:

@@ -10,7 +10,7 @@ from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.openapi import documented
 from chalicelib.domain.access import Capability, Staff
-from chalicelib.domain.reports import NotAllowed
+from chalicelib.domain.reports import NotAllowed, ReportFull
 from chalicelib.services.access import Forbidden, NotFound
 from chalicelib.services.reports import desk, kpis, status_page
 from chalicelib.store.reports import Conflict
@@ -33,6 +33,8 @@ def report_errors(view):
             raise ApiError(404, "not_found", "No such report for your comune.") from None
         except Forbidden as exc:
             raise ApiError(403, "forbidden", f"Your roles do not give access to {exc}.") from None
+        except ReportFull as exc:
+            raise ApiError(422, "report_full", str(exc)) from None
         except NotAllowed as exc:
             raise ApiError(409, "not_allowed", str(exc)) from None
         except desk.InvalidReport as exc:

@@ -2,11 +2,21 @@
 rule that keys a citizen: the E.164 number when known, else `bsuid:` and WhatsApp's business-scoped user id."""
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 DEFAULT_REGION = "IT"
 USER_ID_PREFIX = "bsuid:"
-MAX_KEY_LENGTH = 140  # a citizen key, prefix included; longer is no one (DynamoDB keys hold 1,024 bytes with the channel)
+# WhatsApp's business-scoped user id (BSUID): a country code, a dot, then up to 128 alphanumeric characters, e.g.
+# US.13491208655302741918 (Meta, 2026); a managed business's parent ids add dotted segments (US.ENT.118...).
+USER_ID_PATTERN = r"[A-Za-z]{2}\.[A-Za-z0-9.]{1,128}"
+_USER_ID = re.compile(USER_ID_PATTERN)
+MAX_USER_ID_LENGTH = 2 + 1 + 128
+# A citizen key, prefix included: 137 characters of ASCII (an E.164 number is at most 16). DynamoDB's sort keys hold
+# 1,024 bytes and its partition keys 2,048: the key alone (citizens, deliveries) and with a channel id ("<channel id>#
+# <key>", consents and reports) fit many times over, so no citizen can make a write fail after a reply was sent.
+MAX_KEY_LENGTH = len(USER_ID_PREFIX) + MAX_USER_ID_LENGTH
 
 
 class InvalidPhone(ValueError):
@@ -27,13 +37,19 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_user_id(text: str | None) -> bool:
+    """Whether text is a business-scoped user id as WhatsApp writes them (a country code, a dot, 1-128 more)."""
+    return isinstance(text, str) and _USER_ID.fullmatch(text) is not None
+
+
 def citizen_key(phone: str | None, user_id: str | None) -> str:
     """How a citizen is keyed on a channel: the E.164 number, else the business-scoped user id."""
-    if phone:
-        return phone
-    if user_id:
-        return USER_ID_PREFIX + user_id
-    raise ValueError("a citizen needs a phone number or a user id")
+    key = phone or (USER_ID_PREFIX + user_id if user_id else None)
+    if key is None:
+        raise ValueError("a citizen needs a phone number or a user id")
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"a citizen key is at most {MAX_KEY_LENGTH} characters")
+    return key
 
 
 def parse_citizen_key(raw: str) -> str:
@@ -41,7 +57,7 @@ def parse_citizen_key(raw: str) -> str:
     'bsuid:<id>'. InvalidPhone for anything else."""
     text = (raw or "").strip()
     if text.startswith(USER_ID_PREFIX):
-        if len(text) == len(USER_ID_PREFIX) or len(text) > MAX_KEY_LENGTH:
+        if not is_user_id(text.removeprefix(USER_ID_PREFIX)):
             raise InvalidPhone("not a business-scoped user id")
         return text
     return normalize(text)

@@ -1,8 +1,9 @@
 """Reports and safety tips: the lifecycle, who may move them, categories, numbers and duplicates."""
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 SAFETY_OUTCOMES = ("patrol_sent", "no_action", "passed_to_carabinieri", "passed_to_other")
 
 
-_NUMBER = re.compile(r"^\s*(?:(\d{4})\s*/\s*)?(\d{1,7})\s*$")
+_NUMBER = re.compile(r"^\s*(?:([0-9]{4})\s*/\s*)?([0-9]{1,7})\s*$")  # ASCII digits (domain/numbers.py)
 _REPORT_ID = re.compile(r"[0-9]{4}-[0-9]{7}")
 
 
@@ -150,3 +151,66 @@ class Report:
         if not any(p.status == "stored" for p in self.photos):
             needs.append("photo")
         return needs
+
+
+# ---- what one report holds ------------------------------------------------------------------------------
+# A report and its history are one DynamoDB item, and an item holds 400 KB (409,600 bytes). One citizen's 111
+# messages of 4,000 characters in the draft window once passed it: 17 went to the dead-letter queue unanswered and
+# staff's next note was a 500 (issue 13). Three bounds keep every write of a report inside it:
+MAX_EVENT_TEXT = 4096  # characters of one event's text: a WhatsApp text is at most 4,096 (staff notes 2,000)
+MAX_TEXT = 4000  # characters of what the citizen wrote, joined; every message stays whole in its event
+
+
+class ReportFull(ValueError):
+    """A write that would grow a report past what its writer may fill."""
+
+
+@dataclass(frozen=True)
+class Room:
+    """How far one kind of write may fill a report: events in its history, and bytes (size_of)."""
+
+    events: int
+    bytes: int
+    who: str
+
+
+# Who fills a report, and up to where: a citizen's draft first, then staff's notes, then the steps that must always
+# fit (a step without text, a photo fetched later, a follower), under DynamoDB's limit with room to spare: size_of
+# counts at least what DynamoDB does, and the store adds at most 10 KB (the search text and the reporter key).
+CITIZEN_ROOM = Room(events=120, bytes=200_000, who="citizen")
+STAFF_ROOM = Room(events=250, bytes=300_000, who="staff")
+SYSTEM_ROOM = Room(events=400, bytes=350_000, who="system")
+
+
+def size_of(report: Report) -> int:
+    """An estimate of the report's stored size, never below what DynamoDB counts for it: the length of its JSON with
+    every character past ASCII escaped (6 bytes, 12 for an emoji), as the store writes its history; names, quotes
+    and separators cost more than DynamoDB's overhead per attribute."""
+    return len(json.dumps(asdict(report), default=str))
+
+
+def citizen_addition(words: str) -> int:
+    """The most one citizen message carrying these words adds: the words in its event and in the report's text,
+    escaped as size_of counts them, and the event's other fields (a photo, a position)."""
+    return 2 * len(json.dumps(words[:MAX_EVENT_TEXT])) + 1_000
+
+
+def check_room(before: Report | None, after: Report, room: Room) -> None:
+    """ReportFull when after grows the report (more events or more bytes than before) past room."""
+    size = size_of(after)
+    if len(after.events) <= room.events and size <= room.bytes:
+        return
+    if before is not None and len(after.events) <= len(before.events) and size <= size_of(before):
+        return  # no bigger than it was: a photo settled, a citizen erased
+    raise ReportFull(f"Report {after.number} is full: its history holds at most {room.events} steps and about "
+                     f"{room.bytes // 1000} KB for {room.who} writes. Open a new report, and name this one in it.")
+
+
+def has_room_for_citizen(draft: Report, words: str) -> bool:
+    """Whether a citizen message carrying these words still fits their draft."""
+    return len(draft.events) < CITIZEN_ROOM.events and size_of(draft) + citizen_addition(words) <= CITIZEN_ROOM.bytes
+
+
+def joined(text: str, addition: str) -> str:
+    """The report's text with what the citizen added, at most MAX_TEXT characters."""
+    return (f"{text}\n{addition}".strip() if text else addition.strip())[:MAX_TEXT]

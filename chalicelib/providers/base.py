@@ -196,6 +196,9 @@ class Provider(Protocol):
     def parse_webhook(self, raw_body: bytes) -> WebhookBatch:
         """Normalise a verified webhook body; raises NotAWebhook for anything else."""
 
+    def webhook_parts(self, raw_body: bytes, max_bytes: int) -> list[str]:
+        """A body parse_webhook read, as webhook bodies of at most max_bytes each (the body itself when it fits)."""
+
     def send(self, channel_id: str, recipient: Recipient, content: Content,
              callback_data: str | None = None) -> str:
         """Send one message; returns the provider's message id or raises ProviderError."""

@@ -1,7 +1,7 @@
 """The inbound worker: verified webhook payloads from the queue, each message handled exactly once."""
 from __future__ import annotations
 
-import json
+import hashlib
 from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
@@ -24,7 +24,7 @@ from chalicelib.services.reports import intake
 from chalicelib.services.subscriptions import conversation
 from chalicelib.store import citizens, directory, queues
 
-# Meta posts up to 3 MB; an SQS message holds 1 MiB.
+# Meta posts up to 3 MB; an SQS message holds 1 MiB (its attributes count too).
 MAX_QUEUED_BYTES = 1_000_000
 # Meta retries a webhook for up to 7 days: remember handled messages a little longer.
 DEDUPE_WINDOW = timedelta(days=8)
@@ -43,15 +43,14 @@ _config = IdempotencyConfig(
 
 
 def queue_payload(raw_body: bytes) -> None:
-    """Put a verified webhook body on the inbound queue; one too big for an SQS message goes per change."""
-    if len(raw_body) <= MAX_QUEUED_BYTES:
-        queues.send("inbound", raw_body.decode("utf-8"))
-        return
-    body = json.loads(raw_body)
-    for entry in body["entry"]:
-        for change in entry.get("changes", []):
-            queues.send("inbound", json.dumps({**body, "entry": [{**entry, "changes": [change]}]},
-                                              separators=(",", ":")))
+    """Put a verified webhook body on the inbound queue: as one message (one request, as nearly every POST), or in
+    parts when too big for one. Parts are queued once per body: Meta's retry of a body whose parts went half-way
+    (a failed send: a 500) queues only the rest."""
+    parts = get_provider().webhook_parts(raw_body, MAX_QUEUED_BYTES)
+    if len(parts) == 1:
+        queues.send("inbound", parts[0])
+    elif parts:
+        queues.send_once("inbound", parts, hashlib.sha256(raw_body).hexdigest(), DEDUPE_WINDOW)
 
 
 def register_context(context) -> None:

@@ -1,6 +1,8 @@
-"""Fixed-window counters in DynamoDB, for abuse limits shared by every Lambda instance."""
+"""Fixed-window counters in DynamoDB, for abuse limits shared by every Lambda instance, and marks of what was done
+once (each a counter of one, expiring)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.store.models import CounterModel
@@ -16,3 +18,13 @@ def hit(name: str, window_seconds: int, now: datetime, amount: int = 1) -> tuple
     item = CounterModel(key)
     item.update(actions=[CounterModel.count.add(amount), CounterModel.expires_at.set(expires)])
     return int(item.count), window_start + window_seconds - epoch
+
+
+def marked(keys: Iterable[str]) -> set[str]:
+    """Which of these marks exist (one BatchGetItem per hundred)."""
+    return {m.counter_key for m in CounterModel.batch_get(list(keys), attributes_to_get=["counter_key"])}
+
+
+def mark(key: str, keep: timedelta) -> None:
+    """Record that what key names was done; the mark expires after keep (DynamoDB TTL)."""
+    CounterModel(key, count=1, expires_at=datetime.now(UTC) + keep).save()

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import timedelta
 from functools import cache
 
 import boto3
 
 from chalicelib.resources import queue_name
 from chalicelib.settings import resource_name
+from chalicelib.store import counters
 
 
 @cache
@@ -34,6 +36,18 @@ def send(logical: str, body: str | dict, delay_seconds: int = 0, kind: str | Non
     attributes = {KIND: {"DataType": "String", "StringValue": kind}} if kind else {}
     _client().send_message(QueueUrl=queue_url(logical), MessageBody=_text(body),
                            DelaySeconds=max(0, min(delay_seconds, 900)), MessageAttributes=attributes)
+
+
+def send_once(logical: str, bodies: list[str], key: str, keep: timedelta) -> None:
+    """Send each body unless a call with the same key sent it before (a request retried after failing half-way):
+    each is marked in DynamoDB once sent, so a retry sends only the rest. A crash between a send and its mark
+    sends that body once more, the at-least-once of any queue."""
+    marks = [f"queued#{logical}#{key}#{index}" for index in range(len(bodies))]
+    done = counters.marked(marks)
+    for body, mark in zip(bodies, marks, strict=True):
+        if mark not in done:
+            send(logical, body)
+            counters.mark(mark, keep)
 
 
 def kind_of(message_attributes: dict) -> str | None:

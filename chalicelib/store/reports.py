@@ -9,7 +9,17 @@ from datetime import datetime
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.domain.keywords import normalize_text
-from chalicelib.domain.reports import Event, Photo, Position, Report, format_number, report_id_for
+from chalicelib.domain.reports import (
+    SYSTEM_ROOM,
+    Event,
+    Photo,
+    Position,
+    Report,
+    Room,
+    check_room,
+    format_number,
+    report_id_for,
+)
 from chalicelib.domain.settings import DEFAULT_RETENTION
 from chalicelib.store import directory
 from chalicelib.store.citizens import decode_cursor, encode_cursor
@@ -38,6 +48,7 @@ def open_report(tenant_id: str, kind: str, now: datetime, **fields) -> Report:
     report = Report(tenant_id=tenant_id, report_id=report_id_for(now.year, sequence),
                     number=format_number(now.year, sequence), kind=kind, status="new", created_at=now,
                     updated_at=now, public_token=secrets.token_urlsafe(16), **fields)
+    check_room(None, report, SYSTEM_ROOM)
     model = _to_model(report)
     model.save(condition=ReportModel.report_id.does_not_exist())
     return from_model(model)
@@ -62,9 +73,11 @@ def existing(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
     return {(m.tenant_id, m.report_id) for m in found}
 
 
-def change(tenant_id: str, report_id: str, edit: Callable[[Report], Report]) -> Report | None:
+def change(tenant_id: str, report_id: str, edit: Callable[[Report], Report],
+           room: Room | None = SYSTEM_ROOM) -> Report | None:
     """Read, apply edit, write back if nobody wrote in between (version check); retried on a race.
-    edit may raise to refuse the change; None when the report does not exist."""
+    edit may raise to refuse the change; ReportFull when the change would grow the report past room (None: an
+    erasure, which must always go through); None when the report does not exist."""
     for _ in range(MAX_UPDATE_ATTEMPTS):
         current = get(tenant_id, report_id)
         if current is None:
@@ -72,6 +85,8 @@ def change(tenant_id: str, report_id: str, edit: Callable[[Report], Report]) -> 
         updated = edit(current)
         if updated == current:
             return current
+        if room is not None:
+            check_room(current, updated, room)
         model = _to_model(updated)
         try:
             model.save()

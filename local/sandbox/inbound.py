@@ -13,7 +13,7 @@ from .meta import digits_only, looks_like_phone, new_wamid, unix_seconds
 from .validation import TEXT_MAX
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
-_USER_ID_RE = re.compile(r"^[A-Za-z]{2}\.[A-Za-z0-9.]{1,140}$")
+_USER_ID_RE = re.compile(r"^[A-Za-z]{2}\.[A-Za-z0-9.]{1,128}$")  # a country code, a dot, up to 128 (Meta, 2026)
 _DATA_URL_RE = re.compile(r"^data:([\w.+-]+/[\w.+-]+);base64,", re.IGNORECASE)
 
 # store_media(data, mime_type) -> (media_id, sha256 base64)

@@ -104,6 +104,26 @@ def test_technical_triages_a_citizen_report_and_the_citizen_hears_of_it(stack, p
     assert all(number.split("/")[1] in heard(w)[0]["text"] for w in ("Lampada sostituita.",))
 
 
+def test_a_note_on_a_full_report_is_refused_in_italian_and_the_report_can_still_be_resolved(stack, page):
+    """A report's history is bounded (one DynamoDB item): staff are told in Italian when a note no longer fits."""
+    created = api(stack, "POST", "/api/v1/reports", role="technical",
+                  json={"source": "phone", "text": f"Panchina rotta al parco {next(_numbers)}"})
+    report = created.json()
+    while api(stack, "POST", f"/api/v1/reports/{report['id']}/notes", role="technical",
+              json={"note": "€" * 2000}).status_code == 200:
+        pass
+    sign_in(page, stack, "technical")
+    page.goto(f"{stack.web_url}/console/#/segnalazioni/{report['id']}")
+    expect(page.get_by_role("heading", name=f"Segnalazione {report['number']}")).to_be_visible()
+    page.get_by_label("Nota", exact=True).fill("€" * 2000)  # as long as the note the API just refused
+    page.get_by_role("button", name="Aggiungi nota").click()
+    expect(page.get_by_role("alert")).to_contain_text("La segnalazione è al completo")
+    page.get_by_role("button", name="Prendi in carico").click()  # a step without a note still fits
+    expect(page.get_by_test_id("report-status")).to_have_text("Presa in carico")
+    page.get_by_role("button", name="Segna come risolta").click()
+    expect(page.get_by_test_id("report-status")).to_have_text("Risolta")
+
+
 @pytest.fixture
 def daytime(stack):
     """The demo broadcast channel without quiet hours while the test runs (it may run at night)."""

@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from urllib.parse import parse_qs, quote, urlsplit
@@ -36,6 +37,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from chalicelib.api import consumers as workers
+from chalicelib.domain import reports as report_rules
+from chalicelib.domain.reports import Event
 from chalicelib.domain.tenancy import Channel
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import StatusUpdate, Text
@@ -448,6 +451,159 @@ def test_w5_malformed_items_in_a_real_envelope_are_skipped_and_odd_unicode_is_re
             replies_to_malformed=0, worker_failures=failed_records(stack) - failed_before)
 
 
+@pytest.fixture
+def queued_inbound(monkeypatch):
+    """queued(*needles): the bodies SQS took on the inbound queue during the test that hold one of the needles, in
+    order (the sandbox's status webhooks of earlier replies go there too)."""
+    sent: list[str] = []
+    real = queues.send
+
+    def spy(logical, body, *args, **kwargs):
+        real(logical, body, *args, **kwargs)
+        if logical == "inbound":
+            sent.append(body)
+
+    monkeypatch.setattr(queues, "send", spy)
+    return lambda *needles: [body for body in list(sent) if any(needle in body for needle in needles)]
+
+
+def carrying(message_id: str) -> str:
+    """What only a queued part carrying this inbound message holds (a status of our reply names the id too, in its
+    callback data)."""
+    return f'"id":"{message_id}"'
+
+
+def read_back(parts: list[str]) -> tuple[int, int]:
+    """(messages, statuses) the worker reads from these queued bodies."""
+    batches = [get_provider().parse_webhook(part.encode()) for part in parts]
+    return sum(len(b.messages) for b in batches), sum(len(b.statuses) for b in batches)
+
+
+def sent_statuses(count: int, marker: str, pad: int = 1000) -> list[dict]:
+    """Status webhooks of messages we sent, about pad bytes each (Meta batches up to 1,000 in a POST)."""
+    return [{"id": wamid(), "status": "sent", "timestamp": "1700000000", "recipient_id": "393330000000",
+             "pricing": {"billable": True, "pricing_model": "PMP", "category": "utility", "note": marker + "p" * pad}}
+            for _ in range(count)]
+
+
+def messages_entry(value: dict, channel: str = BROADCAST) -> dict:
+    return {"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "390571000001",
+                                                      "phone_number_id": channel}, **value}}]}
+
+
+def webhook_of(*entries: object) -> bytes:
+    return json.dumps({"object": "whatsapp_business_account", "entry": list(entries)}).encode()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_w5_a_signed_body_in_utf_16_or_utf_32_is_a_400_and_nothing_is_queued(stack, encoding, queued_inbound):
+    """JSON between systems is UTF-8 (RFC 8259) and Meta posts UTF-8; json.loads would read these, but no queue or
+    table would: it was a 500, which Meta retries for 7 days."""
+    phone, message_id = fresh(stack), wamid()
+    body = text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id).decode().encode(encoding)
+    answer = post(stack, body)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "not_a_webhook")
+    assert "UTF-8" in answer.json()["error"]["message"]
+    assert queued_inbound(message_id) == [] and phone.settle(1.0) == []
+    figures("W5", case=encoding, bytes=len(body), status=answer.status_code, queued=0)
+
+
+def test_w5_a_utf_8_body_with_a_byte_order_mark_is_read(stack, queued_inbound):
+    """RFC 8259 lets a reader ignore a leading byte order mark: it is, as before."""
+    phone, message_id = fresh(stack), wamid()
+    body = b"\xef\xbb\xbf" + text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id)
+    assert post(stack, body).status_code == 200
+    assert len(phone.wait_inbox(1)) == 1 and len(queued_inbound(message_id)) == 1
+
+
+def test_w15_a_body_over_1_mb_with_entries_that_are_no_objects_is_queued_once_in_parts_that_fit(stack,
+                                                                                               queued_inbound):
+    """Meta posts up to 3 MB and an SQS message holds 1 MiB: a bigger body goes in parts. Entries that are no
+    objects are left out before anything is queued (they were a 500 after part of the body was queued, and each of
+    Meta's retries queued that part again); Meta's retry of the same body queues nothing more."""
+    phone, message_id, marker = fresh(stack), wamid(), uuid.uuid4().hex
+    message = json.loads(text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id))["entry"][0]
+    pads = [messages_entry({"statuses": sent_statuses(300, marker)}) for _ in range(4)]
+    body = webhook_of(message, "not an object", 7, None, ["x"], *pads)
+    assert len(body) > 1_000_000
+    answers = [post(stack, body).status_code]
+    parts = queued_inbound(carrying(message_id), marker)
+    answers.append(post(stack, body).status_code)  # Meta's retry, as if our 200 had been lost
+    assert answers == [200, 200]
+    assert queued_inbound(carrying(message_id), marker) == parts and len(parts) >= 2
+    assert max(len(p.encode()) for p in parts) <= inbound.MAX_QUEUED_BYTES
+    assert read_back(parts) == (1, 1200)
+    assert len(phone.wait_inbox(1)) == 1 and len(phone.settle(1.0)) == 1
+    figures("W15", case="over-1-MB-with-non-object-entries", bytes=len(body), answers=answers, parts=len(parts),
+            largest_part=max(len(p.encode()) for p in parts), queued_again_on_retry=0, messages=1, statuses=1200,
+            replies=1)
+
+
+def test_w15_one_change_over_1_mib_is_queued_in_parts_split_between_its_items(stack, queued_inbound):
+    """Meta never splits a change, but each message and status in it is read on its own: one too big for a queue
+    message (a batch of statuses) goes in parts of whole items, each with its channel and its sender's contact."""
+    phone, message_id, marker = fresh(stack), wamid(), uuid.uuid4().hex
+    change = json.loads(text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id))["entry"][0]
+    value = change["changes"][0]["value"]
+    value["contacts"].insert(0, {"profile": {"name": "Altro"}, "wa_id": "393339999999"})
+    value["statuses"] = sent_statuses(1100, marker)
+    body = webhook_of(change)
+    assert len(body) > 1_048_576
+    answers = [post(stack, body).status_code]
+    parts = queued_inbound(carrying(message_id), marker)
+    answers.append(post(stack, body).status_code)
+    assert answers == [200, 200] and queued_inbound(carrying(message_id), marker) == parts
+    assert max(len(p.encode()) for p in parts) <= inbound.MAX_QUEUED_BYTES
+    assert read_back(parts) == (1, 1100)
+    [message] = [m for p in parts for m in get_provider().parse_webhook(p.encode()).messages]
+    assert (message.sender_phone, message.profile_name) == (phone.e164, "Test")
+    assert len(phone.wait_inbox(1)) == 1 and len(phone.settle(1.0)) == 1
+    figures("W15", case="one-change-over-1-MiB", bytes=len(body), answers=answers, parts=len(parts),
+            largest_part=max(len(p.encode()) for p in parts), messages=1, statuses=1100, replies=1)
+
+
+def test_w15_a_body_whose_parts_failed_half_way_is_completed_by_metas_retry_each_part_queued_once(stack,
+                                                                                                 queued_inbound):
+    """SQS refuses the second part (after the SDK's own retries): 500, and Meta retries the body. The first part
+    is not queued again: each part is marked once SQS took it."""
+    phone, message_id, marker = fresh(stack), wamid(), uuid.uuid4().hex
+    message = json.loads(text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id))["entry"][0]
+    pads = [messages_entry({"statuses": sent_statuses(300, marker)}) for _ in range(4)]
+    body = webhook_of(message, *pads)
+    with aws_fault(queues._client(), "before-send.sqs.SendMessage", lambda b: marker.encode() in b
+                   and message_id.encode() not in b, 500, "InternalError") as attempts:
+        first = post(stack, body)
+    assert first.status_code >= 500
+    after_failure = queued_inbound(carrying(message_id), marker)
+    assert len(after_failure) == 1 and carrying(message_id) in after_failure[0]
+    assert post(stack, body).status_code == 200
+    parts = queued_inbound(carrying(message_id), marker)
+    assert len(parts) == 2 and parts[0] == after_failure[0] and read_back(parts) == (1, 1200)
+    assert len(phone.wait_inbox(1)) == 1 and len(phone.settle(1.0)) == 1
+    figures("W15", case="part-refused-half-way", first_answer=first.status_code, sdk_attempts=len(attempts),
+            queued_before_the_retry=len(after_failure), queued_in_all=len(parts), each_part_once=True, replies=1)
+
+
+def test_w15_an_item_too_big_for_any_queue_message_is_dropped_logged_and_the_rest_queued(stack, queued_inbound,
+                                                                                        app_log):
+    """No WhatsApp message comes near 1 MB (a text holds 4,096 characters): one that does is dropped with an error
+    and a metric, and Meta gets its 200 (a refusal would be retried for 7 days, each time the same)."""
+    giant, phone, message_id, giant_id = fresh(stack), fresh(stack), wamid(), wamid()
+    change = json.loads(text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id))["entry"][0]
+    value = change["changes"][0]["value"]
+    value["messages"].insert(0, {"from": giant.e164[1:], "id": giant_id, "timestamp": "1700000000", "type": "text",
+                                 "text": {"body": "x" * 1_100_000}})
+    body = webhook_of(change)
+    answer = post(stack, body)
+    assert answer.status_code == 200
+    assert queued_inbound(giant_id) == [] and read_back(queued_inbound(carrying(message_id))) == (1, 0)
+    assert len(phone.wait_inbox(1)) == 1 and giant.settle(1.0) == []
+    [logged] = app_log.find("too large to queue", logging.ERROR)
+    figures("W15", case="one-item-over-1-MB", bytes=len(body), answer=answer.status_code, dropped=1,
+            error_logged=bool(logged), queued=len(queued_inbound(carrying(message_id))))
+
+
 def _fixture_case(name: str) -> dict:
     path, case = name.split("/")
     return json.loads((__import__("pathlib").Path(__file__).parents[1] / "fixtures" / "whatsapp"
@@ -698,6 +854,135 @@ def test_w13_stop_while_a_broadcast_runs_means_nothing_after_the_opt_out(stack, 
     assert (counters["recipients"], counters["sent"], counters["skipped"]) == (3, 2, 1)
     figures("W13", recipients=3, sent=counters["sent"], skipped=counters["skipped"], sent_after_opt_out=0,
             confirmation=1)
+
+
+def bsuid_text(channel: str, user_id: str, message_id: str, body: str) -> bytes:
+    """A text from a citizen Meta names only by their business-scoped user id (a username, no number)."""
+    return envelope(channel, {"contacts": [{"profile": {"name": "Test"}, "user_id": user_id}],
+                              "messages": [{"from_user_id": user_id, "id": message_id, "type": "text",
+                                            "timestamp": str(int(time.time())), "text": {"body": body}}]})
+
+
+def sent_to(stack, recipient: str) -> list[dict]:
+    return requests.get(f"{stack.sandbox_url}/_sandbox/messages", params={"to": recipient}, timeout=10).json()
+
+
+def test_w14_a_provider_id_past_its_bound_is_skipped_at_the_parser_and_the_longest_bsuid_is_answered_once(stack,
+                                                                                                         app_log):
+    """A BSUID is a country code, a dot and up to 128 characters (reference, S25); a wamid is bounded too. Longer
+    ids are no ids Meta gives: the parser skips what they name, before any reply or key is built from them."""
+    town, failed_before = Town(stack, kind="reports"), failed_records(stack)
+    too_long, longest = "IT." + "a" * 2997, "IT." + uuid.uuid4().hex * 4  # 3,000 and 131 characters
+    citizen = town.phone(1)
+    answers = [post(stack, bsuid_text(town.channel, too_long, wamid(), "Buca in via Roma")).status_code,
+               post(stack, message_body(town.channel, citizen, "wamid." + "A" * 2994, type="text",
+                                        text={"body": "Lampione spento"})).status_code,
+               post(stack, bsuid_text(town.channel, longest, wamid(), "Buca in via Verdi")).status_code]
+    assert answers == [200, 200, 200]
+    receipt = wait_for(lambda: sent_to(stack, longest))
+    time.sleep(1.5)
+    assert len(sent_to(stack, longest)) == len(receipt) >= 1 and "n. " in receipt[0]["text"]
+    assert citizen.inbox() == []
+    reports = list(report_store.all_of(town.tenant, ("report",)))
+    assert [(r.citizen_key, r.text) for r in reports] == [(f"bsuid:{longest}", "Buca in via Verdi")]
+    assert failed_records(stack) == failed_before
+    figures("W14", case="provider-id-length", bsuid_3000="skipped", wamid_3000="skipped", bsuid_131="answered",
+            replies=len(receipt), reports=len(reports), worker_failures=failed_records(stack) - failed_before)
+
+
+def _attribute_bytes(value: dict) -> int:
+    """DynamoDB's size of one attribute value in its wire form (developer guide, "Item sizes"): UTF-8 of strings,
+    about one byte per two digits of numbers plus one, one for booleans and nulls, three plus one per element for
+    lists and maps (and the names of a map's entries)."""
+    (kind, inner), = value.items()
+    if kind == "S":
+        return len(inner.encode("utf-8"))
+    if kind == "N":
+        return (len(inner.strip("-").replace(".", "")) + 1) // 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + _attribute_bytes(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + _attribute_bytes(v) for k, v in inner.items())
+    raise AssertionError(f"unexpected attribute type {kind}")
+
+
+def dynamodb_item_bytes(report) -> int:
+    """What DynamoDB counts for the report's item as the store writes it."""
+    item = report_store._to_model(report).serialize()
+    return sum(len(name.encode("utf-8")) + _attribute_bytes(value) for name, value in item.items())
+
+
+def test_w16_a_citizen_cannot_grow_a_report_past_its_bound_the_next_message_starts_a_new_one(stack):
+    """A report is one DynamoDB item (400 KB). 111 messages of 4,000 characters in the draft window once passed it:
+    17 went to the dead-letter queue unanswered and staff's next note was a 500. Now a full draft hands the next
+    message to a new report (which names the one it continues), every message is answered once, nothing is lost,
+    and staff still have room on the full one."""
+    town, failed_before = Town(stack, kind="reports"), failed_records(stack)
+    citizen = town.phone(1)
+    filler = "Buca profonda in via Roma davanti al civico 12, pericolosa per bici e motorini. " * 60
+    for n in range(111):
+        citizen.text(f"{n:03d} {filler}"[:4000])
+    wait_for(lambda: len(citizen.inbox()) >= 111, timeout=120)
+    inbox = citizen.settle(2.0)
+    reports = sorted(report_store.of_reporter(town.channel, citizen.e164, limit=20), key=lambda r: r.report_id)
+    told = [m["text"] for m in inbox if "al completo" in m["text"]]
+    assert len(reports) >= 2 and len(told) == len(reports) - 1
+    assert len(inbox) == 111 + len(told)  # one answer each; a message that starts a new report: notice and receipt
+    assert sorted(e.note[:3] for r in reports for e in r.events if e.action == "text") == [f"{n:03d}" for n in range(111)]
+    for previous, report in itertools.pairwise(reports):
+        assert report.events[0].data.get("continues") == previous.number
+        assert previous.number in next(t for t in told if f"n. {report.number}" in t)
+    assert failed_records(stack) == failed_before and dead_letters("inbound", citizen.e164[1:]) == []
+    note = town.call("POST", f"/api/v1/reports/{reports[0].report_id}/notes", role="technical",
+                     json={"note": "Sopralluogo fatto. " * 105})  # 1,995 characters
+    assert note.status_code == 200, note.text
+    sizes = [dynamodb_item_bytes(report_store.get(town.tenant, r.report_id)) for r in reports]
+    assert max(sizes) < 400 * 1024
+    figures("W16", case="oversized-draft", messages=111, replies=len(inbox), reports=len(reports),
+            texts_per_report=[sum(e.action == "text" for e in r.events) for r in reports], largest_item_bytes=max(sizes),
+            dead_letters=0, worker_failures=0, staff_note_after=note.status_code)
+
+
+def test_w16_a_report_filled_to_its_bound_with_the_costliest_text_is_still_a_valid_item(stack):
+    """The bound holds for the worst a report can carry: every text at its longest and in emoji (4 bytes of UTF-8,
+    12 as the history's JSON escapes them), the longest citizen key and channel id. Filled to the system's share,
+    it is written, DynamoDB counts it under 400 KB, and an erasure's event still fits."""
+    town, now = Town(stack, kind="reports"), datetime.now(UTC)
+    emoji, longest = "\U0001f573", "IT." + "a" * 128
+    fields = dict(source="whatsapp", channel_id="1" * 64, citizen_key=f"bsuid:{longest}", text=emoji * 4000,
+                  contact={"name": emoji * 256}, address=emoji * 300, category="strade",
+                  followers=tuple(f"{'1' * 64}#bsuid:IT.{n:0128d}" for n in range(20)))
+    draft = report_store.open_report(town.tenant, "report", now, **fields)
+    note = Event(at=now, actor="citizen", action="text", note=emoji * report_rules.MAX_EVENT_TEXT)
+    events = ()
+    for length in (report_rules.MAX_EVENT_TEXT, 256, 16, 1):  # whole notes, then ever shorter ones to the brim
+        step = Event(at=now, actor="citizen", action="text", note=emoji * length)
+        while report_rules.size_of(replace(draft, events=events + (step,))) <= report_rules.SYSTEM_ROOM.bytes:
+            events += (step,)
+    full = report_store.change(town.tenant, draft.report_id, lambda current: replace(current, events=events))
+    stored = report_store.get(town.tenant, draft.report_id)
+    assert stored.events == events and dynamodb_item_bytes(stored) < 400 * 1024
+    with pytest.raises(report_rules.ReportFull):
+        report_store.change(town.tenant, draft.report_id, lambda current: report_store.with_event(current, note))
+    erased = report_store.change(town.tenant, draft.report_id, lambda current: report_store.with_event(
+        current, Event(at=now, actor="system", action="anonymised")), room=None)
+    assert len(erased.events) == len(events) + 1
+    figures("W16", case="filled-to-the-bound", events=len(full.events), size_of=report_rules.size_of(full),
+            dynamodb_bytes=dynamodb_item_bytes(stored), dynamodb_limit=400 * 1024)
+
+
+def test_w16_a_text_longer_than_whatsapp_allows_is_cut_to_4096_characters(stack):
+    """Meta sends at most 4,096 characters; a longer (signed) text is kept to that, and answered."""
+    town = Town(stack, kind="reports")
+    citizen = town.phone(1)
+    assert post(stack, message_body(town.channel, citizen, wamid(), type="text",
+                                    text={"body": "Buca in via Roma " + "x" * 20_000})).status_code == 200
+    wait_text(citizen, "n. ")
+    report = latest_report(citizen)
+    [event] = [e for e in report.events if e.action == "text"]
+    assert len(event.note) == 4096 and len(report.text) <= 4000
 
 
 # ==== 5.2 Outbound send ==================================================================================
@@ -1211,6 +1496,26 @@ def test_a4_an_enormous_page_size_is_refused(api):
     figures("A4", answers=answers, max_page=100)
 
 
+# str.isdigit and int() take superscripts, other scripts' digits, spaces, signs and underscores; int() refuses more
+# than 4,300 digits. A number in a URL is ASCII digits, else 422.
+NOT_NUMBERS = ["\u00b9", "\u00b2", "\u0663", "\uff15", " 5", "+5", "1_0", "5.0", "", "1" * 5000]
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS, ids=["superscript-1", "superscript-2", "arabic-indic-3",
+                                                     "fullwidth-5", "space", "plus", "underscore", "decimal",
+                                                     "empty", "5000-digits"])
+def test_a4_a_number_in_a_url_is_ascii_digits_or_a_422(api, value):
+    answers = {path: api.call("GET", path, role=role, params={"channel": BROADCAST, name: value})
+               for path, role, name in (("/api/v1/subscribers", "communications", "limit"),
+                                        ("/api/v1/reports", "technical", "limit"),
+                                        ("/api/v1/broadcasts", "communications", "limit"),
+                                        ("/api/v1/audit", "admin", "limit"),
+                                        ("/api/v1/stats/subscribers", "communications", "weeks"))}
+    assert {path: a.status_code for path, a in answers.items()} == dict.fromkeys(answers, 422)
+    assert all(a.json()["error"]["code"] == "invalid_request" for a in answers.values())
+    figures("A4", case="not-ascii-digits", value=ascii(value)[:12], answers=422)
+
+
 def test_a5_photo_links_for_staff_are_signed_and_short_lived(stack):
     town = Town(stack, kind="reports")
     citizen = town.phone(1)
@@ -1325,6 +1630,35 @@ def test_a9_erasure_removes_the_number_and_cancels_its_pending_sends(stack, monk
     assert [e["path"] for e in ledger][-1] == "erasure"
     figures("A9", answer_s=round(answered, 2), pending_sends_cancelled=1, sent_to_erased=0,
             backups="PITR 35 d: to document in infra/")
+
+
+def test_a11_a_staff_write_that_would_not_fit_the_report_is_a_422_and_the_report_can_still_be_closed(stack):
+    """Notes fill a report up to staff's share of its bound, then a note (or a step with a note) is a clear 422 that
+    changes nothing; a step without text still fits, so a full report can always be resolved."""
+    town = Town(stack, kind="reports")
+    created = town.call("POST", "/api/v1/reports", role="technical", json={"source": "phone",
+                                                                           "text": "Lampione spento in via Verdi"})
+    assert created.status_code == 201, created.text
+    path = f"/api/v1/reports/{created.json()['id']}"
+    answers = []
+    for _ in range(100):  # 2,000 characters of three bytes each: 6 KB of UTF-8 a note
+        answers.append(town.call("POST", f"{path}/notes", role="technical", json={"note": "€" * 2000}))
+        if answers[-1].status_code != 200:
+            break
+    full = answers[-1]
+    assert [a.status_code for a in answers] == [200] * (len(answers) - 1) + [422]
+    assert full.json()["error"]["code"] == "report_full" and "full" in full.json()["error"]["message"]
+    events = len(town.call("GET", path, role="technical").json()["events"])
+    with_note = town.call("POST", f"{path}/transitions", role="technical",
+                          json={"to": "triaged", "note": "€" * 2000, "public": False})
+    assert with_note.status_code == 422 and with_note.json()["error"]["code"] == "report_full"
+    assert len(town.call("GET", path, role="technical").json()["events"]) == events
+    steps = [town.call("POST", f"{path}/transitions", role="technical", json={"to": to, "public": False}).status_code
+             for to in ("triaged", "resolved")]
+    assert steps == [200, 200]
+    assert town.call("GET", path, role="technical").json()["status"] == "resolved"
+    figures("A11", case="oversized-report", notes_accepted=len(answers) - 1, note_stored_bytes=12_000, refused=422,
+            step_with_note=with_note.status_code, steps_without_text=steps)
 
 
 def test_a10_an_access_request_exports_all_data_of_a_number(stack, api):

@@ -106,6 +106,8 @@ def test_services_and_their_definition(comune):
     ("tokens/nessuno.json", {}, 404),
     ("requests.json", {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}, 400),  # > 90 days
     ("requests.json", {"status": "maybe"}, 400),
+    ("requests.json", {"page_size": "\u0663"}, 400),  # an Arabic-Indic 3: int() takes it, a URL's number is ASCII
+    ("requests.json", {"page": "1_0"}, 400),
     ("services.txt", {}, 404),
 ])
 def test_errors_use_the_spec_format(comune, path, params, status):

@@ -201,6 +201,8 @@ def test_inbound_bad_input_and_unknown_channel(sandbox, app):
     assert inbound(sandbox, **{"from": CITIZEN, "type": "image", "image_base64": "%%%"}).status_code == 422
     assert inbound(sandbox, **{"from": CITIZEN, "type": "location", "latitude": 200, "longitude": 0}).status_code == 422
     assert inbound(sandbox, **{"from": CITIZEN, "type": "gif"}).json()["error"]
+    # a BSUID is a country code, a dot and up to 128 characters (Meta): the sandbox makes no longer one
+    assert inbound(sandbox, user_id="IT." + "a" * 129, text="x").status_code == 422
     unknown = inbound(sandbox, channel="999", **{"from": CITIZEN, "text": "x"})
     assert unknown.status_code == 404 and "error" in unknown.json()
     assert requests.post(f"{sandbox.url}/_sandbox/inbound", data=b"not json", timeout=5).status_code == 422

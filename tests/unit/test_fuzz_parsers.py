@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from pathlib import Path
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.keywords import PHRASES, Command, normalize_text, parse_command
 from chalicelib.providers.base import NotAWebhook, WebhookBatch
-from chalicelib.providers.meta import MetaProvider, wire
+from chalicelib.providers.meta import MetaProvider, parts, wire
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "whatsapp"
 CASES = [body for path in sorted(FIXTURES.glob("*.json")) for body in json.loads(path.read_text()).values()]
@@ -143,6 +145,46 @@ def test_any_envelope_is_parsed_or_refused(body):
 @given(near_valid())
 def test_mutated_real_payloads_are_parsed_or_refused(body):
     parse_or_refuse(json.dumps(body).encode())
+
+
+def _events(batch: WebhookBatch) -> Counter:
+    return Counter(json.dumps(event.model_dump(mode="json"), sort_keys=True)
+                   for event in (*batch.messages, *batch.statuses))
+
+
+def _merged(bodies: list) -> bytes:
+    """One POST carrying the entries of several (Meta batches many in one)."""
+    entries = [entry for body in bodies for entry in (body.get("entry") if isinstance(body.get("entry"), list)
+                                                     else [body.get("entry")])]
+    return json.dumps({"object": "whatsapp_business_account", "entry": entries}).encode()
+
+
+def _read_in_parts(raw: bytes, most: int) -> tuple[Counter, bool]:
+    """The events the parts of raw read as, each part checked to fit; and whether an item was dropped."""
+    with patch.object(parts.logger, "error") as dropped:
+        cut = PROVIDER.webhook_parts(raw, most)
+    assert all(len(part.encode("utf-8")) <= most for part in cut)
+    return sum((_events(parse_or_refuse(part.encode("utf-8"))) for part in cut), Counter()), dropped.called
+
+
+@fuzz(300)
+@given(st.lists(near_valid() | ENVELOPES, min_size=1, max_size=6), st.integers(min_value=700, max_value=4000))
+def test_a_body_in_parts_reads_as_the_whole_and_every_part_fits(bodies, most):
+    """Cut small, every part fits and is a webhook, and the parts read as the whole body does: the same messages
+    (with their senders' contacts) and statuses, but for an item too big for a part alone (dropped, with an error)."""
+    raw = _merged(bodies)
+    whole = parse_or_refuse(raw)
+    if whole is None:
+        return
+    read, dropped = _read_in_parts(raw, most)
+    assert read == _events(whole) if not dropped else not read - _events(whole)
+
+
+def test_real_payloads_in_one_body_cut_small_read_as_the_whole():
+    raw = _merged(CASES)
+    read, dropped = _read_in_parts(raw, 1300)
+    assert not dropped and read == _events(PROVIDER.parse_webhook(raw))
+    assert len(PROVIDER.webhook_parts(raw, 1300)) >= 10
 
 
 def test_every_real_payload_is_a_webhook():

@@ -148,6 +148,89 @@ def test_status_values_and_error_codes_are_exact():
     assert isinstance(unknown, wire.Unreadable)
 
 
+# ---- provider ids: bounded to Meta's forms (issue 13) ---------------------------------------
+
+LONGEST_BSUID = "IT." + "a1" * 64  # a country code, a dot and 128 characters
+
+
+def parsed(*messages: object, **fields: object):
+    return PROVIDER.parse_webhook(webhook(value(*messages, **fields)))
+
+
+def bsuid_only(user_id: object, **changes: object) -> dict:
+    message = text(from_user_id=user_id, **changes)
+    del message["from"]
+    return message
+
+
+def test_a_bsuid_is_a_country_code_a_dot_and_up_to_128_characters():
+    [message] = parsed(bsuid_only(LONGEST_BSUID)).messages
+    assert message.sender_user_id == LONGEST_BSUID and len(LONGEST_BSUID) == 131
+    [parent] = parsed(bsuid_only("US.ENT.11815799212886844830")).messages  # a managed business's parent id
+    assert parent.sender_user_id == "US.ENT.11815799212886844830"
+
+
+@pytest.mark.parametrize("user_id", ["IT." + "a" * 129, "IT." + "a" * 2997, "IT.", "ITA.123", "I.123", "IT 123",
+                                     "IT.12 34", "IT.12|34", "IT.è1", "12345"])
+def test_a_bsuid_past_its_form_names_nobody(user_id):
+    """Sent by nobody else, the message is skipped; its contact's copy of the id is no user id either."""
+    batch = parsed(bsuid_only(user_id), contacts=[{"user_id": user_id, "profile": {"name": "Ada"}}])
+    assert (batch.messages, batch.skipped) == ([], 1)
+    [message] = parsed(text(from_user_id=user_id), contacts=[{"wa_id": SENDER, "user_id": user_id}]).messages
+    assert (message.sender_phone, message.sender_user_id) == ("+" + SENDER, None)
+
+
+@pytest.mark.parametrize("message_id", ["wamid." + "A" * 250, "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEz=",
+                                        "<WHATSAPP_MESSAGE_ID>"])
+def test_message_ids_within_their_bound_are_read(message_id):
+    [message] = parsed(text(id=message_id), text(id="wamid.c", context={"id": message_id})).messages[:1]
+    assert message.message_id == message_id
+
+
+@pytest.mark.parametrize("message_id", ["wamid." + "A" * 251, "wamid." + "A" * 2994, "wamid.a|b", "wamid.a b",
+                                        "wamid.\u00e8", "wamid.\n"])
+def test_a_message_id_past_its_bound_makes_the_message_unreadable(message_id):
+    assert isinstance(read_messages(text(id=message_id))[0], wire.Unreadable)
+    [message] = parsed(text(context={"id": message_id})).messages  # a context naming no message we sent
+    assert message.context_message_id is None
+    status = {"id": message_id, "status": "read", "timestamp": "1"}
+    assert isinstance(wire.Value.model_validate({**value(), "statuses": [status]}).statuses[0], wire.Unreadable)
+
+
+@pytest.mark.parametrize("pnid", ["1" * 65, "", "11 22", "11|22"])
+def test_a_phone_number_id_past_its_bound_makes_the_change_unreadable(pnid):
+    batch = PROVIDER.parse_webhook(webhook({**value(text()), "metadata": {"phone_number_id": pnid}}))
+    assert (batch.messages, batch.skipped) == ([], 1)
+
+
+@pytest.mark.parametrize("media_id", ["../../me", "1/2", "m" * 129, "1 2", "1?x=1", "1#x"])
+def test_a_media_id_that_could_leave_its_url_segment_makes_the_message_unreadable(media_id):
+    assert isinstance(read_messages(text(type="image", image={"id": media_id}))[0], wire.Unreadable)
+
+
+@pytest.mark.parametrize("kind,tap", [("button_reply", "button_reply"), ("list_reply", "list_reply")])
+def test_a_reply_id_is_at_most_256_characters(kind, tap):
+    def tapped(reply_id):
+        return text(type="interactive", interactive={"type": kind, tap: {"id": reply_id, "title": "t"}})
+    assert isinstance(read_messages(tapped("x" * 256))[0], wire.InteractiveMessage)
+    assert isinstance(read_messages(tapped("x" * 257))[0], wire.Unreadable)
+    assert isinstance(read_messages(text(type="button", button={"payload": "x" * 257}))[0], wire.Unreadable)
+
+
+def test_optional_ids_and_texts_past_their_bound_read_as_none():
+    status = {"id": "wamid.s", "status": "read", "timestamp": "1", "recipient_user_id": "IT." + "a" * 129,
+              "recipient_id": "1" * 129, "biz_opaque_callback_data": "x" * 513,
+              "errors": [{"code": 1, "title": "t" * 1025, "message": "m" * 1025}]}
+    [read] = wire.Value.model_validate({**value(), "statuses": [status]}).statuses
+    assert (read.recipient_user_id, read.recipient_id, read.biz_opaque_callback_data) == (None, None, None)
+    assert (read.errors[0].code, read.errors[0].title, read.errors[0].message) == (1, None, None)
+    where = {"latitude": 1, "longitude": 1, "name": "n" * 1001, "address": "a" * 1001}
+    [place] = read_messages(text(type="location", location=where))
+    assert (place.location.name, place.location.address) == (None, None)
+    [message] = parsed(text(), contacts=[{"wa_id": SENDER, "profile": {"name": "n" * 257}}]).messages
+    assert message.profile_name is None
+
+
 # ---- contacts ------------------------------------------------------------------------------
 
 def test_a_contact_id_we_cannot_read_is_unreadable_and_matches_no_message():
@@ -183,6 +266,31 @@ def test_why_a_body_is_not_a_webhook(raw, reason):
         PROVIDER.parse_webhook(raw)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_a_body_in_utf_16_or_utf_32_is_not_a_webhook(encoding):
+    """json.loads reads these; a queue and a table would not: JSON between systems is UTF-8 (RFC 8259)."""
+    with pytest.raises(NotAWebhook, match="^body is not UTF-8 JSON$"):
+        PROVIDER.parse_webhook(webhook(value(text())).decode().encode(encoding))
+
+
+def test_a_leading_byte_order_mark_is_ignored():
+    [message] = PROVIDER.parse_webhook(b"\xef\xbb\xbf" + webhook(value(text()))).messages
+    assert message.text == "ciao"
+    [part] = PROVIDER.webhook_parts(b"\xef\xbb\xbf" + webhook(value(text())), 10_000)
+    assert not part.startswith("\ufeff")
+
+
+def test_a_body_that_fits_is_queued_as_it_came_but_for_what_sqs_refuses():
+    raw = webhook(value(text()))
+    assert PROVIDER.webhook_parts(raw, len(raw)) == [raw.decode()]
+    odd = webhook(value(text(text={"body": "a\uffffb\ufffe"}))).replace(b"\\uffff", "\uffff".encode()).replace(
+        b"\\ufffe", "\ufffe".encode())
+    assert "\uffff".encode() in odd  # raw in the body, as JSON and UTF-8 allow
+    [part] = PROVIDER.webhook_parts(odd, len(odd) * 2)
+    assert "\uffff" not in part and "\ufffe" not in part and part.isascii()
+    assert PROVIDER.parse_webhook(part.encode()).messages[0].text == "a\uffffb\ufffe"
+
+
 def test_entries_and_changes_are_read_one_by_one():
     envelope = wire.Envelope.model_validate({"object": "whatsapp_business_account", "entry": [
         {"changes": "none"}, {"changes": [None, {"field": "account_update", "value": []}, {"field": "messages"}]}]})
@@ -216,3 +324,14 @@ def test_read_is_none_for_what_is_not_a_json_object(raw):
 def test_an_error_answer_keeps_what_it_can():
     refusal = wire.read(wire.Refusal, b'{"error": {"code": 131047, "message": ["x"], "error_data": {"details": "d"}}}')
     assert (refusal.error.code, refusal.error.message, refusal.error.error_data.details) == (131047, None, "d")
+
+
+def test_a_change_cut_by_its_items_survives_any_sender_value():
+    """A message whose ids are not strings (lists, objects) is still cut and skipped by the parser, never a crash."""
+    odd = [text(id=f"wamid.{n}", **{"from": value_}) for n, value_ in enumerate([["3933"], {"x": 1}, 7, None])]
+    contacts = [{"wa_id": SENDER}, {"wa_id": "39111", "user_id": "IT.x"}]
+    raw = webhook(value(*odd, text(id="wamid.ok"), contacts=contacts))
+    parts = PROVIDER.webhook_parts(raw, 400)
+    assert len(parts) > 1
+    read = [m.message_id for p in parts for m in PROVIDER.parse_webhook(p.encode()).messages]
+    assert read == ["wamid.ok"]

@@ -70,9 +70,22 @@ def parse(raw_body: bytes) -> WebhookBatch:
     return batch
 
 
-def _envelope(raw_body: bytes) -> wire.Envelope:
+def body_text(raw_body: bytes) -> str:
+    """The body as text: UTF-8, as JSON between systems is (RFC 8259) and Meta posts it; a leading byte order mark,
+    which the RFC lets a reader ignore, is. NotAWebhook for UTF-16 or UTF-32 (json.loads would read them, and the
+    queue could not take them: a 500, which Meta retries for 7 days) and for any other bytes."""
     try:
-        payload = json.loads(raw_body)
+        return raw_body.decode("utf-8").removeprefix("\ufeff")
+    except (UnicodeDecodeError, AttributeError):
+        raise NotAWebhook("body is not UTF-8 JSON") from None
+
+
+def _envelope(raw_body: bytes) -> wire.Envelope:
+    text = body_text(raw_body)
+    if "\x00" in text:  # UTF-16 and UTF-32 of ASCII are valid UTF-8 with NULs, and JSON has no raw NUL anywhere
+        raise NotAWebhook("body is not UTF-8 JSON")
+    try:
+        payload = json.loads(text)
     except (ValueError, TypeError, RecursionError):
         raise NotAWebhook("body is not JSON") from None
     try:

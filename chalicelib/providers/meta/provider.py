@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chalicelib.providers.base import Content, MediaFile, Recipient, WebhookBatch
-from chalicelib.providers.meta import inbound, outbound
+from chalicelib.providers.meta import inbound, outbound, parts
 from chalicelib.providers.meta.client import GraphClient
 
 
@@ -28,6 +28,9 @@ class MetaProvider:
 
     def parse_webhook(self, raw_body: bytes) -> WebhookBatch:
         return inbound.parse(raw_body)
+
+    def webhook_parts(self, raw_body: bytes, max_bytes: int) -> list[str]:
+        return parts.webhook_parts(raw_body, max_bytes)
 
     def send(self, channel_id: str, recipient: Recipient, content: Content,
              callback_data: str | None = None) -> str:

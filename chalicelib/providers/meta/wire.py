@@ -22,6 +22,8 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, core_schema
 
+from chalicelib.domain.phones import USER_ID_PATTERN
+
 T = TypeVar("T")
 W = TypeVar("W", bound="Wire")
 
@@ -73,6 +75,32 @@ def _none_if_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 Str = Annotated[str, AfterValidator(_utf8)]
 Id = Annotated[Str, StringConstraints(min_length=1)]
+
+
+def Bounded(most: int) -> Any:  # noqa: N802 - a type, named like one
+    """A string of at most `most` characters: every text Meta gives has a bound, and ours is at least its own."""
+    return Annotated[Str, StringConstraints(max_length=most)]
+
+
+# ---- provider ids: each bounded to the form Meta documents, or stricter ------------------
+# An id past its bound is no id Meta gives. Keys, job ids and URLs are built from them (a DynamoDB sort key holds
+# 1,024 bytes, a partition key 2,048): a 3,000-character BSUID once failed the citizen's write after the reply had
+# gone (issue 13). A required id that does not fit makes its item unreadable (skipped); an optional one reads as None.
+# A wamid: "wamid." and base64, about 60 characters. Printable ASCII without spaces, and never "|", which joins a job
+# and its recipient in callback data.
+MessageId = Annotated[str, StringConstraints(pattern=r"^[!-{}~]{1,256}$")]
+# A phone number id (our channel: 15-16 digits) is a partition key, and part of the citizens' keys.
+PhoneNumberId = Annotated[str, StringConstraints(pattern=r"^[!-{}~]{1,64}$")]
+# A wa_id: the citizen's number in digits (E.164 has at most 15).
+WaId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
+# A BSUID (domain.phones: a country code, a dot and up to 128 characters); the citizen key is built from it.
+UserId = Annotated[str, StringConstraints(pattern=f"^{USER_ID_PATTERN}$")]
+# A media id: digits at Meta; it becomes a path segment of a Graph URL, so nothing that could leave the segment.
+MediaId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+# The id of a reply button or list row we sent (Meta: at most 256 and 200 characters), or a template button's payload.
+ReplyId = Annotated[Str, StringConstraints(min_length=1, max_length=256)]
+# What we set as biz_opaque_callback_data (Meta takes at most 512 characters).
+CallbackData = Bounded(512)
 UnixTime = Annotated[datetime, PlainValidator(_unix_time)]
 # An optional field: absent, null or not of its type, it reads as None, so one odd field never costs the message.
 Maybe = Annotated[T | None, WrapValidator(_none_if_invalid)]
@@ -123,23 +151,20 @@ def _listed(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 # ---- webhook: the parts of a message -----------------------------------------------------
 
 class Profile(Wire):
-    name: Str | None = None
-
-
-# An id a contact names: one we cannot read is still there, and differs from any id a message gives.
-ContactId = OrUnreadable[Str | None]
+    name: Bounded(256) | None = None  # WhatsApp shows at most 25 characters
 
 
 class Contact(Wire):
-    """contacts[]: who wrote, matched to a message by its ids."""
+    """contacts[]: who wrote, matched to a message by its ids. An id we cannot read is still there, and differs from
+    any id a message gives."""
 
-    wa_id: ContactId = None
-    user_id: ContactId = None  # the business-scoped user id (BSUID)
+    wa_id: OrUnreadable[WaId | None] = None
+    user_id: OrUnreadable[UserId | None] = None  # the business-scoped user id (BSUID)
     profile: Maybe[Profile] = None
 
 
 class Context(Wire):
-    id: Str | None = None  # the message replied to, or whose button was tapped
+    id: MessageId | None = None  # the message replied to, or whose button was tapped
 
 
 class TextBody(Wire):
@@ -147,25 +172,25 @@ class TextBody(Wire):
 
 
 class ImageBody(Wire):
-    id: Id
-    mime_type: Maybe[Str] = None
-    sha256: Maybe[Str] = None
-    caption: Maybe[Str] = None
-    url: Maybe[Str] = None
+    id: MediaId
+    mime_type: Maybe[Bounded(255)] = None
+    sha256: Maybe[Bounded(128)] = None  # base64 of 32 bytes: 44 characters
+    caption: Maybe[Bounded(4096)] = None  # Meta: at most 1,024 characters
+    url: Maybe[Bounded(2048)] = None
 
 
 class Place(Wire):
     latitude: Latitude
     longitude: Longitude
-    name: Maybe[Str] = None
-    address: Maybe[Str] = None
+    name: Maybe[Bounded(1000)] = None
+    address: Maybe[Bounded(1000)] = None
 
 
 class Tap(Wire):
     """The reply button or list row a citizen tapped."""
 
-    id: Id
-    title: Maybe[Str] = None
+    id: ReplyId
+    title: Maybe[Bounded(256)] = None  # Meta: at most 20 (button) or 24 (row) characters
 
 
 class ButtonReply(Wire):
@@ -181,8 +206,8 @@ class ListReply(Wire):
 class QuickReply(Wire):
     """A template's quick-reply button: our payload and the button's text."""
 
-    payload: Id
-    text: Maybe[Str] = None
+    payload: ReplyId
+    text: Maybe[Bounded(256)] = None
 
 
 # ---- webhook: messages, one model per type we read ---------------------------------------
@@ -190,11 +215,11 @@ class QuickReply(Wire):
 class BaseMessage(Wire):
     """What every message a citizen sent carries."""
 
-    id: Id  # the wamid, the dedupe key
+    id: MessageId  # the wamid, the dedupe key
     type: Str
     timestamp: UnixTime
-    from_: Maybe[Str] = Field(None, alias="from")  # the wa_id: digits, when Meta gives the number
-    from_user_id: Maybe[Str] = None  # the BSUID
+    from_: Maybe[WaId] = Field(None, alias="from")  # the wa_id: digits, when Meta gives the number
+    from_user_id: Maybe[UserId] = None  # the BSUID
     context: Maybe[Context] = None
 
 
@@ -256,32 +281,32 @@ Message = Annotated[
 # ---- webhook: statuses, errors and the envelope ------------------------------------------
 
 class FailureData(Wire):
-    details: Str | None = None
+    details: Bounded(1024) | None = None
 
 
 class Failure(Wire):
     """An error as Meta reports it: in statuses[].errors, in value.errors and in a Graph API answer."""
 
     code: Maybe[int] = None
-    title: Maybe[Str] = None
-    message: Maybe[Str] = None
+    title: Maybe[Bounded(1024)] = None
+    message: Maybe[Bounded(1024)] = None
     error_data: Maybe[FailureData] = None
 
 
 class Status(Wire):
     """Meta's news about a message we sent."""
 
-    id: Id  # the wamid Meta gave our message
+    id: MessageId  # the wamid Meta gave our message
     status: Literal["sent", "delivered", "read", "failed", "played"]
     timestamp: UnixTime
-    recipient_id: Maybe[Str] = None  # a wa_id, or a group's id
-    recipient_user_id: Maybe[Str] = None
-    biz_opaque_callback_data: Maybe[Str] = None
+    recipient_id: Maybe[Bounded(128)] = None  # a wa_id, or a group's id
+    recipient_user_id: Maybe[UserId] = None
+    biz_opaque_callback_data: Maybe[CallbackData] = None
     errors: Maybe[list[Maybe[Failure]]] = None
 
 
 class Metadata(Wire):
-    phone_number_id: Id  # our number: the channel
+    phone_number_id: PhoneNumberId  # our number: the channel
 
 
 class Value(Wire):

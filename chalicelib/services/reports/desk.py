@@ -132,7 +132,9 @@ def transition(staff: Staff, report_id: str, step: Transition) -> dict:
     def edit(current: Report) -> Report:
         rules.check_transition(current.status, step.to)
         return _apply_step(tenant, current, step, staff.subject, now)
-    updated = store.change(tenant.id, report.report_id, edit)
+    # text is what fills a report: a step with a note takes staff's share, one without always fits (so a full report
+    # can still be resolved)
+    updated = store.change(tenant.id, report.report_id, edit, room=rules.STAFF_ROOM if step.note else rules.SYSTEM_ROOM)
     if step.to == "forwarded":
         updated = _forward(tenant, updated, step, staff.subject, now)
     if step.public:
@@ -205,7 +207,8 @@ def add_note(staff: Staff, report_id: str, note: Note) -> dict:
     report = _visible(staff, report_id)
     now = clock.now()
     event = Event(at=now, actor=staff.subject, action="note", public=note.public, note=note.note)
-    updated = store.change(tenant.id, report.report_id, lambda current: store.with_event(current, event))
+    updated = store.change(tenant.id, report.report_id, lambda current: store.with_event(current, event),
+                           room=rules.STAFF_ROOM)
     if note.public:
         updates.notify(tenant, updated, event)
     return detail(updated)
@@ -257,12 +260,8 @@ def publish_photo(staff: Staff, report_id: str, photo_id: str, request: PhotoPub
 
 
 def mark_duplicate(tenant: Tenant, report: Report, original: Report, actor: str, now: datetime) -> Report:
-    """report becomes a duplicate of original; its citizens follow the original. Returns the original."""
-    event = Event(at=now, actor=actor, action="status", public=True, status="duplicate",
-                  data={"original": original.number})
-    store.change(tenant.id, report.report_id, lambda current: store.with_event(
-        current, event, status="duplicate", duplicate_of=original.report_id,
-        first_response_at=current.first_response_at or now))
+    """report becomes a duplicate of original; its citizens follow the original. Returns the original. The
+    followers go first: an original too full for them (ReportFull) leaves both reports as they were."""
     newcomers = tuple(s for s in (report.reporter, *report.followers) if s)
 
     def follow(current: Report) -> Report:
@@ -271,7 +270,13 @@ def mark_duplicate(tenant: Tenant, report: Report, original: Report, actor: str,
             return current
         return store.with_event(current, Event(at=now, actor=actor, action="merged", data={"from": report.number}),
                                 followers=joined)
-    return store.change(tenant.id, original.report_id, follow)
+    followed = store.change(tenant.id, original.report_id, follow)
+    event = Event(at=now, actor=actor, action="status", public=True, status="duplicate",
+                  data={"original": original.number})
+    store.change(tenant.id, report.report_id, lambda current: store.with_event(
+        current, event, status="duplicate", duplicate_of=original.report_id,
+        first_response_at=current.first_response_at or now))
+    return followed
 
 
 def create(staff: Staff, request: DeskReport) -> dict:

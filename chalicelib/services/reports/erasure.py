@@ -26,7 +26,9 @@ def forget(tenant_id: str, subjects: Iterable[str], phone: str | None, actor: st
     for report in list(store.naming(tenant_id, subjects, phone)):
         if _sent_by(report, subjects, phone) and report.photos:
             media.delete_report_media(tenant_id, report.report_id)
-        store.change(tenant_id, report.report_id, lambda current: _without(current, subjects, phone, actor, now))
+        # never refused for room (GDPR art. 17): it adds one event without text and takes the citizen out
+        store.change(tenant_id, report.report_id, lambda current: _without(current, subjects, phone, actor, now),
+                     room=None)
         changed += 1
     return changed
 

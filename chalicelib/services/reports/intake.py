@@ -67,7 +67,12 @@ def _registered(citizen: Citizen) -> bool:
 
 def _take(intake: Intake) -> None:
     draft = _draft(intake)
-    if draft is None:
+    if draft is not None and not rules.has_room_for_citizen(draft, _words(intake.message)):
+        report = _open(intake, continues=draft)  # the draft is full (domain.reports, CITIZEN_ROOM): nothing is lost
+        report = _add(intake, report)
+        intake.say("report.continued", previous=draft.number, number=report.number)
+        _acknowledge_new(intake, report)
+    elif draft is None:
         report = _open(intake)
         report = _add(intake, report)
         _acknowledge_new(intake, report)
@@ -75,6 +80,14 @@ def _take(intake: Intake) -> None:
         report = _add(intake, draft)
         _acknowledge_addition(intake, report)
     _after_change(intake, report)
+
+
+def _words(message: InboundMessage) -> str:
+    """All the text a message carries, which it may add to a report."""
+    parts = (message.text, message.media.caption if message.media else None,
+             message.reply.title if message.reply else None,
+             message.location.name if message.location else None, message.location.address if message.location else None)
+    return " ".join(part for part in parts if part)
 
 
 def _draft(intake: Intake) -> Report | None:
@@ -88,11 +101,14 @@ def _draft(intake: Intake) -> Report | None:
     return report if report.status == "new" and report.kind == intake.kind and recent else None
 
 
-def _open(intake: Intake) -> Report:
+def _open(intake: Intake, continues: Report | None = None) -> Report:
+    """A new report; one that continues a full draft names it and keeps its category."""
+    link = {"continues": continues.number} if continues else {}
     report = store.open_report(
         intake.tenant.id, intake.kind, intake.now, source="whatsapp", channel_id=intake.channel.phone_number_id,
         citizen_key=intake.citizen.key, contact=_contact(intake), last_citizen_at=intake.now,
-        events=(Event(at=intake.now, actor="citizen", action="created", public=True, status="new"),),
+        category=continues.category if continues else None,
+        events=(Event(at=intake.now, actor="citizen", action="created", public=True, status="new", data=link),),
     )
     logger.info("report opened", extra={"report": report.report_id, "kind": report.kind})
     return report
@@ -121,10 +137,10 @@ def _add_text(intake: Intake, report: Report, text: str) -> Report:
         return report
 
     def edit(current: Report) -> Report:
-        joined = f"{current.text}\n{text}".strip() if current.text else text
+        joined = rules.joined(current.text, text)
         category = current.category or _guess(intake, joined)
-        return store.with_event(current, Event(at=intake.now, actor="citizen", action="text", note=text),
-                                text=joined[:4000], category=category, last_citizen_at=intake.now)
+        event = Event(at=intake.now, actor="citizen", action="text", note=text[:rules.MAX_EVENT_TEXT])
+        return store.with_event(current, event, text=joined, category=category, last_citizen_at=intake.now)
     return store.change(report.tenant_id, report.report_id, edit)
 
 
@@ -147,7 +163,7 @@ def _add_photo(intake: Intake, report: Report) -> Report:
 
     def edit(current: Report) -> Report:
         photos = tuple(p for p in current.photos if p.id != photo.id) + (photo,)
-        text = f"{current.text}\n{media.caption}".strip() if media.caption else current.text
+        text = rules.joined(current.text, media.caption) if media.caption else current.text
         event = Event(at=intake.now, actor="citizen", action="photo", data={"photo": photo.id, "status": photo.status})
         return store.with_event(current, event, photos=photos, text=text, last_citizen_at=intake.now,
                                 category=current.category or (_guess(intake, text) if media.caption else None))
@@ -272,7 +288,11 @@ def _after_change(intake: Intake, report: Report) -> None:
         return
     from chalicelib.services.reports import desk
 
-    merged = desk.mark_duplicate(intake.tenant, report, original, actor="system", now=intake.now)
+    try:
+        merged = desk.mark_duplicate(intake.tenant, report, original, actor="system", now=intake.now)
+    except rules.ReportFull:  # the original is full: this report stays on its own, nothing changed
+        logger.info("duplicate not linked: the original is full", extra={"report": report.report_id})
+        return
     intake.replies = [r for r in intake.replies if not isinstance(r, ChoiceList)]
     intake.say("report.duplicate", number=merged.number, status_url=wording.page_url(merged))
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain import geo
 from chalicelib.domain import reports as rules
+from chalicelib.domain.numbers import whole_number
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, Position, Report
 from chalicelib.domain.tenancy import Tenant
@@ -263,11 +264,10 @@ def _statuses(value: str | None) -> set[str]:
 
 
 def _paging(page: str | None, page_size: str | None) -> tuple[int, int]:
-    try:
-        number = int(page) if page else 1
-        size = int(page_size) if page_size else DEFAULT_PAGE_SIZE
-    except ValueError:
-        raise Open311Error(400, "page and page_size must be whole numbers") from None
+    number = whole_number(page) if page else 1
+    size = whole_number(page_size) if page_size else DEFAULT_PAGE_SIZE
+    if number is None or size is None:
+        raise Open311Error(400, "page and page_size must be whole numbers")
     if number < 1 or not 1 <= size <= MAX_RESULTS or number * size > MAX_RESULTS * 10:
         raise Open311Error(400, f"page starts at 1 and page_size is 1 to {MAX_RESULTS}")
     return number, size

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain import subscriptions as rules
 from chalicelib.domain.access import Staff
+from chalicelib.domain.numbers import digits_of
 from chalicelib.domain.phones import InvalidPhone, normalize, parse_citizen_key
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
@@ -77,7 +78,7 @@ def list_page(staff: Staff, channel: Channel, status: str | None, query: str | N
               cursor: str | None) -> tuple[list[dict], str | None]:
     prefix = None
     if query:
-        digits = "".join(ch for ch in query if ch.isdigit())
+        digits = digits_of(query)
         prefix = ("+" + digits) if digits else query
     record(staff, "subscribers.list", f"channel:{channel.phone_number_id}")
     items, next_cursor = citizens.page(channel.phone_number_id, status, prefix, limit, cursor)

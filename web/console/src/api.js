@@ -16,6 +16,9 @@ function describe(status, error) {
   if (status === 404) return "Non trovato (o non visibile con il tuo ruolo).";
   if (status === 409) return "Operazione non consentita nello stato attuale: ricarica e riprova.";
   if (status === 401) return "Sessione scaduta: accedi di nuovo.";
+  if (status === 422 && error.code === "report_full") {
+    return "La segnalazione è al completo: la sua cronologia non può contenere altre note. Un cambio di stato senza nota è ancora possibile; per continuare apri una nuova segnalazione e cita questa.";
+  }
   if (status === 422) {
     const details = (error.details || []).map((d) => `${d.field}: ${d.message}`).join("; ");
     return `Dati non validi${error.message ? ": " + error.message : ""}${details ? " (" + details + ")" : ""}`;
