@@ -26,6 +26,16 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 SAFETY_OUTCOMES = ("patrol_sent", "no_action", "passed_to_carabinieri", "passed_to_other")
 
+# A tip is the police's own work: it is never assigned to a works team nor forwarded to an external body, so those
+# steps do not exist for it (issue 13: the console offered them and they failed).
+KIND_WITHOUT = {"report": frozenset(), "safety": frozenset({"assigned", "forwarded"})}
+
+# Whether a step tells the citizen when staff do not say: the safe default per step (issue 13: an internal step
+# with its working note reached a citizen). A message cannot be taken back, a missed one can be sent as a public
+# note, so only the steps a citizen must hear of are public by default: another body is in charge, work started,
+# done, refused. A tip's steps never are (what the police do stays with the police unless they choose).
+PUBLIC_BY_DEFAULT = {"report": frozenset({"forwarded", "in_progress", "resolved", "rejected"}), "safety": frozenset()}
+
 
 _NUMBER = re.compile(r"^\s*(?:(\d{4})\s*/\s*)?(\d{1,7})\s*$")
 
@@ -34,11 +44,25 @@ class NotAllowed(ValueError):
     """A lifecycle step that the current status does not allow."""
 
 
-def check_transition(current: str, target: str) -> None:
+def check_transition(current: str, target: str, kind: str = "report") -> None:
     if target not in STATUSES:
         raise NotAllowed(f"unknown status {target!r}")
+    if target in KIND_WITHOUT.get(kind, frozenset()):
+        raise NotAllowed(f"a {kind} tip cannot become {target}")
     if target not in TRANSITIONS.get(current, frozenset()):
         raise NotAllowed(f"a report {current} cannot become {target}")
+
+
+def next_steps(kind: str, current: str) -> tuple[str, ...]:
+    """The statuses staff may move a report of kind to from current, in lifecycle order (a duplicate is made by
+    merging, not by a step)."""
+    allowed = TRANSITIONS.get(current, frozenset()) - KIND_WITHOUT.get(kind, frozenset()) - {"duplicate"}
+    return tuple(status for status in STATUSES if status in allowed)
+
+
+def public_by_default(kind: str, target: str) -> bool:
+    """Whether a step to target tells the citizen when staff do not choose (PUBLIC_BY_DEFAULT)."""
+    return target in PUBLIC_BY_DEFAULT.get(kind, frozenset())
 
 
 def format_number(year: int, sequence: int) -> str:

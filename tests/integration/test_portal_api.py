@@ -165,7 +165,7 @@ def test_following_on_whatsapp_makes_the_phone_the_reporter(town, new_phone):
     filed = file(town, hamlet="colle", follow={"phone": citizen.number, "consent": True}).json()
     [listed] = town.reports()
     assert town.report(listed["id"])["contact"] == {"phone": citizen.e164}
-    assert town.step(listed["id"], "triaged", note="Sopralluogo domani").status_code == 200
+    assert town.step(listed["id"], "triaged", note="Sopralluogo domani", public=True).status_code == 200
     [update] = citizen.wait_inbox(1, timeout=15)
     assert update["type"] == "template" and filed["number"] in json.dumps(update)
 

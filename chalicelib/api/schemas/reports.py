@@ -80,6 +80,20 @@ class Event(Answer):
     data: dict[str, Any] | None = None
 
 
+class Step(Answer):
+    to: ReportStatus
+    public: bool = Field(description="Whether the step tells the citizen when the transition does not say.")
+
+
+class Resident(Answer):
+    """Who sent a tip, as the police registered them on the safety channel (tips only; audited)."""
+
+    name: str
+    address: str | None
+    hamlet: str | None
+    phone: str | None
+
+
 class Report(ReportFields):
     """A report in full, with its photos and history."""
 
@@ -91,6 +105,10 @@ class Report(ReportFields):
     first_response_at: datetime | None
     resolved_at: datetime | None
     events: list[Event]
+    steps: list[Step] = Field(description="The lifecycle steps this report can take now, each with whether it "
+                              "tells the citizen by default (a tip is never assigned nor forwarded).")
+    resident: Resident | None = Field(None, description="Tips only: the registered resident who sent it, or null "
+                                      "when no longer registered. Absent on reports.")
 
 
 class Period(Answer):
