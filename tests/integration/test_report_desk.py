@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_reports import Town, wait_text
-from tests.integration.test_safety import SafetyLine, last_text
+from tests.integration.own_comuni import OwnLine as SafetyLine
+from tests.integration.own_comuni import OwnTown as Town
+from tests.integration.test_reports import wait_text
+from tests.integration.test_safety import last_text
 from tests.waiting import wait_for
 
 
