@@ -5,21 +5,13 @@ export const STATUS = {
 };
 export const OPEN = ["new", "triaged", "assigned", "forwarded", "in_progress"];
 
-// The lifecycle as the API enforces it (chalicelib/domain/reports.py): which steps each status offers.
-export const NEXT = {
-  new: ["triaged", "assigned", "forwarded", "rejected"],
-  triaged: ["assigned", "forwarded", "in_progress", "resolved", "rejected"],
-  assigned: ["assigned", "forwarded", "in_progress", "resolved", "rejected"],
-  forwarded: ["assigned", "in_progress", "resolved", "rejected"],
-  in_progress: ["assigned", "resolved", "rejected"],
-  resolved: ["in_progress"],
-  rejected: ["triaged"],
-  duplicate: [],
-};
+// The words of each lifecycle step (the API lists the steps a report can take now, with their defaults).
 export const STEP = {
   triaged: "Prendi in carico", assigned: "Assegna alla squadra", forwarded: "Inoltra all'ente",
   in_progress: "Avvia i lavori", resolved: "Segna come risolta", rejected: "Respingi",
 };
+// A tip's steps are the police's: no works, no team, no external body.
+export const TIP_STEP = { in_progress: "Avvia l'intervento", resolved: "Chiudi la segnalazione", rejected: "Archivia" };
 export const STEP_FROM = { resolved: { in_progress: "Riapri" }, rejected: { triaged: "Riapri" } };
 
 export const ACTION = {
