@@ -144,7 +144,9 @@ def test_communications_sends_a_hamlet_broadcast_and_watches_it_reach_everyone(s
     expect(count).to_have_text(str(expected))
     expect(page.locator(".preflight")).to_contain_text("Fuori dalla finestra di 24 ore")
 
-    page.get_by_role("button", name="Invia ora").click()
+    page.get_by_role("button", name="Invia ora").click()  # first a confirmation naming the audience (issue 13)
+    expect(page.get_by_test_id("confirm-audience")).to_contain_text(f"{expected} iscritti")
+    page.get_by_role("button", name="Conferma e invia").click()
     bar = page.get_by_role("progressbar", name="Avanzamento dell'invio")
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=30_000)
     expect(page.get_by_test_id("broadcast-status")).to_have_text("Completato")

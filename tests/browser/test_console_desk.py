@@ -8,8 +8,8 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_console import api, sign_in
-from tests.integration.conftest import REPORTS, SAFETY, Phone
+from tests.browser.test_console import api, daytime, sign_in  # noqa: F401 - daytime is a fixture used by name
+from tests.integration.conftest import BROADCAST, REPORTS, SAFETY, Phone
 from tests.waiting import wait_for
 
 _numbers = itertools.count(int(time.time()) % 5000)
@@ -106,3 +106,61 @@ def test_refusals_reach_staff_in_italian(stack, page):
     page.get_by_role("button", name="Unisci come duplicato").click()
     expect(alert).to_have_text("Si può unire solo a un'altra segnalazione dello stesso tipo: controlla il numero.")
     assert not ENGLISH.search(alert.inner_text())
+
+
+def test_the_composer_confirms_the_audience_offers_an_image_and_shows_when_a_scheduled_one_goes(stack, browser, page, daytime):  # noqa: F811
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    n = next(_numbers)
+    numbers = [f"+39 347 560 {n % 1000:03d}{i}" for i in range(2)]
+    csv = "phone,hamlets,topics\n" + "".join(f"{p},pontenuovo,\n" for p in numbers)
+    api(stack, "POST", f"/api/v1/subscribers/import?channel={BROADCAST}", data=csv.encode(),
+        headers={"Content-Type": "text/csv"})
+    Phone(stack, BROADCAST, numbers[0]).text("Grazie")  # inside the 24-hour window: free text with the image
+    Phone(stack, BROADCAST, numbers[0]).wait_inbox(1)  # the other one gets the notice template with it
+    expected = api(stack, "POST", "/api/v1/broadcast-preview", role="communications", json={
+        "channel": BROADCAST, "text": "x", "audience": {"hamlets": ["pontenuovo"], "topics": []}}).json()["audience"]
+    before = len(api(stack, "GET", "/api/v1/broadcasts?limit=100", role="communications").json()["items"])
+    text = f"Mercato straordinario a Ponte Nuovo ({n})"
+    image = "https://www.comune.example.it/avvisi/mercato.jpg"
+
+    sign_in(page, stack, "communications")
+    page.get_by_role("link", name="Avvisi").click()
+    page.get_by_label("Testo del messaggio").fill(text)
+    page.get_by_label("Immagine (facoltativa): indirizzo web").fill(image)
+    expect(page.locator("#b-text-count")).to_contain_text("1024 caratteri (didascalia dell'immagine)")
+    page.get_by_label("Ponte Nuovo").check()
+    page.get_by_role("button", name="Invia ora").click()
+    confirm = page.get_by_role("alertdialog", name="Confermi l'invio?")
+    expect(confirm).to_contain_text(f"L'avviso con immagine andrà a {expected} iscritti: frazioni Ponte Nuovo")
+    assert len(api(stack, "GET", "/api/v1/broadcasts?limit=100", role="communications").json()["items"]) == before
+    page.get_by_role("button", name="Torna a modificare").click()
+    expect(confirm).to_have_count(0)
+    page.get_by_role("button", name="Invia ora").click()
+    page.get_by_role("button", name="Conferma e invia").click()
+    expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100", timeout=30_000)
+    inside, outside = (Phone(stack, BROADCAST, number) for number in numbers)
+
+    def received(phone: Phone, kind: str) -> dict | None:
+        return next((m for m in phone.inbox() if m["type"] == kind), None)
+    assert wait_for(lambda: received(inside, "image"), timeout=15)["body"]["image"] == {"link": image, "caption": text}
+    header = wait_for(lambda: received(outside, "template"), timeout=15)["body"]["template"]["components"][0]
+    assert header == {"type": "header", "parameters": [{"type": "image", "image": {"link": image}}]}
+
+    tomorrow = (datetime.now(ZoneInfo("Europe/Rome")) + timedelta(days=1)).replace(hour=10, minute=30)
+    page.context.close()
+    page = browser.new_context(locale="it-IT", timezone_id="Europe/Rome").new_page()  # staff type the comune's time
+    sign_in(page, stack, "communications")
+    page.get_by_role("link", name="Avvisi").click()
+    page.get_by_label("Testo del messaggio").fill(f"Domani consiglio comunale ({n})")
+    page.get_by_label("Programma").check()
+    page.get_by_label("Data e ora di invio").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Programma l'invio").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text(f"Partenza: {tomorrow:%d/%m/%y}, 10:30")
+    page.get_by_role("button", name="Conferma e programma").click()
+    expect(page.get_by_test_id("broadcast-status")).to_have_text("Programmato")
+    row = page.get_by_role("row").filter(has_text=f"Domani consiglio comunale ({n})")
+    expect(row).to_contain_text(f"Partirà {tomorrow:%d/%m/%y}, 10:30")
+    expect(row).not_to_contain_text("0 / 0")
+    page.context.close()

@@ -61,5 +61,16 @@ export function warning(text) {
     return `${m[1]} destinatari richiedono un modello ma il limite giornaliero del canale è ${m[2]}: WhatsApp rifiuterà gli altri.`;
   if ((m = text.match(/^Quiet hours: it will go at (.+)\.$/)))
     return `Fascia silenziosa: partirà alle ${when(m[1])}. Scegli «Allerta» per inviarlo subito.`;
-  return text;
+  return "Controlla l'anteprima prima di inviare.";
+}
+
+// Why a broadcast is paused, as the API records it (English), in Italian.
+export function pauseReason(text) {
+  let m;
+  if (text === "paused by staff") return "messo in pausa da un operatore";
+  if ((m = text.match(/^daily message budget reached \((\d+) a day\)/)))
+    return `raggiunto il limite di messaggi al giorno del Comune (${m[1]}): riprendi domani o alza il limite`;
+  if ((m = text.match(/^WhatsApp refused the channel \(code (\w+)\)/)))
+    return `WhatsApp ha bloccato il numero (codice ${m[1]}): controllalo nel Business Manager di Meta, poi riprendi`;
+  return "vedi il registro dell'invio";
 }
