@@ -109,6 +109,9 @@ def is_open(status: str) -> bool:
 
 @dataclass(frozen=True)
 class Photo:
+    """A file a citizen sent with a report: a photo (kind image), a voice note or audio, a video or a document.
+    Only a photo has a public copy (metadata stripped) and can ever be published."""
+
     id: str
     status: str  # stored, refused, failed; pending while a failed fetch waits to be tried again
     original_key: str | None = None  # staff only
@@ -117,6 +120,7 @@ class Photo:
     size: int | None = None
     reason: str | None = None  # why it was refused or not fetched
     published: bool = False  # staff chose to show its public copy on the citizen portal (never for tips)
+    kind: str = "image"  # image, audio, video or document (domain/attachments.py)
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,6 @@ class Report:
         needs = []
         if self.position is None and not self.address:
             needs.append("position")
-        if not any(p.status == "stored" for p in self.photos):
+        if not any(p.status == "stored" and p.kind == "image" for p in self.photos):
             needs.append("photo")
         return needs

@@ -164,3 +164,47 @@ def test_the_composer_confirms_the_audience_offers_an_image_and_shows_when_a_sch
     expect(row).to_contain_text(f"Partirà {tomorrow:%d/%m/%y}, 10:30")
     expect(row).not_to_contain_text("0 / 0")
     page.context.close()
+
+
+def test_a_citizens_voice_note_and_pdf_sent_from_the_phone_page_play_and_download_in_the_console(stack, browser, page,
+                                                                                                tmp_path):
+    from local.sandbox.inbound import voice_note
+    from tests.unit.test_attachments import PDF
+
+    n = next(_numbers)
+    number = f"+39 347 570 {n:04d}"
+    phone = browser.new_context(locale="it-IT").new_page()
+    try:
+        phone.goto(f"{stack.sandbox_url}/")
+        phone.get_by_label("Canale del Comune").select_option(REPORTS)
+        phone.get_by_label("Numero del cittadino (o user id)").fill(number)
+        phone.get_by_label("Numero del cittadino (o user id)").press("Enter")
+        phone.get_by_role("textbox", name="Messaggio").fill(f"Perdita d'acqua in via dei File {n}")
+        phone.get_by_role("button", name="Invia", exact=True).click()
+        chat = phone.get_by_role("region", name="Conversazione")
+        expect(chat).to_contain_text("Abbiamo registrato la tua segnalazione", timeout=15_000)
+        (tmp_path / "vocale.ogg").write_bytes(voice_note())
+        (tmp_path / "foto-perdita.pdf").write_bytes(PDF)
+        attach = phone.locator("#attachment")  # the paperclip's file input, as a phone's attachment menu
+        attach.set_input_files(tmp_path / "vocale.ogg")
+        expect(chat).to_contain_text("Messaggio vocale aggiunto", timeout=15_000)
+        expect(phone.get_by_label("Messaggio vocale inviato")).to_be_visible()
+        attach.set_input_files(tmp_path / "foto-perdita.pdf")
+        expect(chat).to_contain_text("Documento aggiunto", timeout=15_000)
+        expect(chat).to_contain_text("foto-perdita.pdf")
+    finally:
+        phone.context.close()
+
+    report = wait_for(lambda: next(iter(api(stack, "GET", f"/api/v1/reports?q=file%20{n}", role="technical")
+                                        .json()["items"]), None), timeout=15)
+    sign_in(page, stack, "technical")
+    open_report(page, report["number"])
+    files = page.get_by_role("region", name="Messaggi vocali, video e documenti")
+    audio = files.get_by_label(f"Messaggio vocale 1 della segnalazione {report['number']}")
+    expect(audio).to_be_visible()
+    assert page.request.get(audio.get_attribute("src")).body() == voice_note()
+    link = files.get_by_role("link", name=re.compile(r"^Scarica il documento PDF 2"))
+    assert page.request.get(link.get_attribute("href")).body() == PDF
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.endswith(".pdf")

@@ -251,8 +251,8 @@ def test_refused_photo_failed_fetch_and_voice_note_are_explained_and_nothing_is_
     send_photo(citizen, photo_jpeg())
     wait_text(citizen, "Foto aggiunta")
 
-    citizen.send(type="audio")
-    wait_text(citizen, "Messaggi vocali")
+    citizen.send(type="audio")  # a voice note is kept with the report now (issue 13), apart from its photos
+    wait_text(citizen, "Messaggio vocale aggiunto")
     report = town.wait_report(lambda r: r["photos"] == 2)
     detail = town.report(report["id"])
     assert [(p["status"], p["reason"]) for p in detail["photos"]] == [

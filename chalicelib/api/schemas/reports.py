@@ -65,6 +65,18 @@ class Photo(Answer):
     url: str | None = Field(description="A presigned link, valid 5 minutes.")
 
 
+class Attachment(Answer):
+    """A voice note, video or PDF a citizen sent: staff only, never published."""
+
+    id: str
+    kind: Literal["audio", "video", "document"]
+    status: Literal["stored", "pending", "refused", "failed", "erased"]
+    reason: str | None
+    content_type: str | None
+    size: int | None
+    url: str | None = Field(description="A presigned link, valid 5 minutes (a document's downloads as a file).")
+
+
 class Reporter(Answer):
     channel: str | None
     citizen: str | None
@@ -101,6 +113,7 @@ class Report(ReportFields):
     outcome: str | None
     external: dict[str, Any] | None = Field(description="Where it was forwarded, and when.")
     photos: list[Photo]
+    attachments: list[Attachment] = Field(description="Voice notes, videos and documents, in the order sent.")
     reporter: Reporter | None
     first_response_at: datetime | None
     resolved_at: datetime | None

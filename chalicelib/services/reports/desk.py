@@ -270,7 +270,7 @@ def publish_photo(staff: Staff, report_id: str, photo_id: str, request: PhotoPub
     photo = next((p for p in report.photos if p.id == photo_id), None)
     if photo is None:
         raise NotFound("photo")
-    if request.published and (photo.status != "stored" or not photo.public_key):
+    if request.published and (photo.status != "stored" or not photo.public_key or photo.kind != "image"):
         raise NotAllowed("only a stored photo with its public copy can be published")
     now = clock.now()
 
@@ -358,7 +358,7 @@ def summary(report: Report) -> dict:
         "category": report.category, "hamlet": report.hamlet, "source": report.source,
         "location": _location(report), "address": report.address, "team": report.team,
         "external_body": report.external.get("id") if report.external else None,
-        "text": report.text[:200], "photos": sum(1 for p in report.photos if p.status == "stored"),
+        "text": report.text[:200], "photos": sum(1 for p in report.photos if p.status == "stored" and p.kind == "image"),
         "followers": len(report.followers), "duplicate_of": report.duplicate_of,
         "created_at": report.created_at.isoformat(), "updated_at": report.updated_at.isoformat(),
     }
@@ -370,10 +370,17 @@ def detail(report: Report) -> dict:
     photos = [{"id": p.id, "status": p.status, "reason": p.reason, "content_type": p.content_type, "size": p.size,
                "published": p.published,
                "url": media.presigned_url(p.original_key, PHOTO_LINK_SECONDS) if p.original_key else None}
-              for p in report.photos]
+              for p in report.photos if p.kind == "image"]
+    # voice notes and videos play in the staff's browser; a document is only ever downloaded, under our own name
+    attachments = [{"id": p.id, "kind": p.kind, "status": p.status, "reason": p.reason, "content_type": p.content_type,
+                    "size": p.size, "url": media.presigned_url(
+                        p.original_key, PHOTO_LINK_SECONDS,
+                        download_as=f"segnalazione-{report.report_id}-{p.id}.pdf" if p.kind == "document" else None)
+                    if p.original_key else None}
+                   for p in report.photos if p.kind != "image"]
     return {
         **summary(report), "text": report.text, "contact": report.contact, "outcome": report.outcome,
-        "external": report.external or None, "photos": photos,
+        "external": report.external or None, "photos": photos, "attachments": attachments,
         "reporter": {"channel": report.channel_id, "citizen": report.citizen_key} if report.reporter else None,
         "first_response_at": report.first_response_at.isoformat() if report.first_response_at else None,
         "resolved_at": report.resolved_at.isoformat() if report.resolved_at else None,

@@ -19,6 +19,7 @@ from chalicelib.services.reports import photo_refetch, wording
 from chalicelib.store import reports as store
 
 CATEGORY_PREFIX = "cat:"
+MEDIA_KINDS = ("image", "audio", "video", "document")  # kept with the report (services.reports.photos)
 LIST_ROWS_MAX = 10
 STATUS_COMMAND = re.compile(r"^\s*stato\b\s*(?:n\.?|numero)?\s*(.*)$", re.IGNORECASE)
 HELP_WORDS = frozenset({"aiuto", "help", "info", "comandi", "?"})
@@ -127,7 +128,7 @@ def _add(intake: Intake, report: Report, came_from: dict | None = None) -> Repor
     """Apply the message's content to the report (text, photo, position or a category choice). came_from: the
     message is a follower's (data for its events), who adds to the history and photos but changes nothing else."""
     message = intake.message
-    if message.kind == "image" and message.media:
+    if message.kind in MEDIA_KINDS and message.media:
         return _add_photo(intake, report, came_from)
     if message.kind == "reply" and message.reply and message.reply.id.startswith(CATEGORY_PREFIX):
         return report if came_from else _set_category(intake, report, message.reply.id.removeprefix(CATEGORY_PREFIX))
@@ -159,15 +160,18 @@ def _guess(intake: Intake, text: str) -> str | None:
 def _add_photo(intake: Intake, report: Report, came_from: dict | None = None) -> Report:
     from chalicelib.services.reports import photos  # the image library loads only when a photo comes
 
-    media = intake.message.media
-    max_bytes = intake.channel.settings.photo_max_bytes
-    photo = photos.take(intake.channel.phone_number_id, media.media_id, report.tenant_id, report.report_id, max_bytes)
+    media, kind = intake.message.media, intake.message.kind
+    settings = intake.channel.settings
+    max_bytes = settings.photo_max_bytes if kind == "image" else settings.media_max_bytes
+    photo = photos.take(intake.channel.phone_number_id, media.media_id, report.tenant_id, report.report_id, max_bytes,
+                        kind)
+    family = "photo" if kind == "image" else "file"  # a voice note, video or document
     if photo.status == "refused":
-        intake.say(f"report.photo_refused.{photo.reason}", number=report.number, max_mb=max_bytes // (1024 * 1024))
+        intake.say(f"report.{family}_refused.{photo.reason}", number=report.number, max_mb=max_bytes // (1024 * 1024))
     elif photo.status == "failed":
-        intake.say("report.photo_failed", number=report.number)
+        intake.say(f"report.{family}_failed", number=report.number)
     elif photo.status == "pending" and intake.kind == "report":
-        intake.say("report.photo_pending", number=report.number)
+        intake.say(f"report.{family}_pending", number=report.number)
 
     def edit(current: Report) -> Report:
         photos = tuple(p for p in current.photos if p.id != photo.id) + (photo,)
@@ -184,7 +188,7 @@ def _add_photo(intake: Intake, report: Report, came_from: dict | None = None) ->
         photo_refetch.schedule(photo_refetch.Refetch(tenant_id=report.tenant_id, report_id=report.report_id,
                                                      channel_id=intake.channel.phone_number_id,
                                                      media_id=media.media_id, max_bytes=max_bytes,
-                                                     citizen_key=intake.citizen.key))
+                                                     citizen_key=intake.citizen.key, kind=kind))
     return changed
 
 
@@ -236,9 +240,10 @@ def _acknowledge_addition(intake: Intake, report: Report, first_words: bool) -> 
         elif not intake.replies:  # a refused photo has already been explained
             intake.say("safety.added", number=report.number)
         return
-    if message.kind == "image":
+    if message.kind in MEDIA_KINDS:
         if report.photos and report.photos[-1].status == "stored":
-            intake.say("report.added_photo", number=report.number)
+            kind = message.kind
+            intake.say("report.added_photo" if kind == "image" else f"report.file_added.{kind}", number=report.number)
     elif message.kind == "location" and _pinned_outside(report):
         intake.say("report.added_location_outside", number=report.number)
     elif message.kind == "location":

@@ -35,6 +35,7 @@ class Refetch(BaseModel):
     max_bytes: int
     attempt: int = 1
     citizen_key: str | None = None  # who sent it: a follower's photo joins the report they follow (None: the reporter)
+    kind: str = "image"  # or audio, video, document: the same fetch, other checks
 
 
 def schedule(job: Refetch) -> None:
@@ -51,7 +52,7 @@ def handle(body: dict) -> None:
     photo_id = photos.photo_id(job.channel_id, job.media_id)
     if report is None or not any(p.id == photo_id and p.status == "pending" for p in report.photos):
         return  # erased, merged away, or already settled by a duplicate delivery of this message
-    photo = photos.take(job.channel_id, job.media_id, job.tenant_id, job.report_id, job.max_bytes)
+    photo = photos.take(job.channel_id, job.media_id, job.tenant_id, job.report_id, job.max_bytes, job.kind)
     if photo.status == "pending" and job.attempt < MAX_REFETCHES:
         schedule(job.model_copy(update={"attempt": job.attempt + 1}))
         return
@@ -78,7 +79,8 @@ def _tell_sender(report: Report, job: Refetch, status: str, reason: str | None) 
     key = job.citizen_key or (report.reporter or "").partition("#")[2]
     if channel is None or tenant is None or not key or not report.concerns(f"{job.channel_id}#{key}"):
         return  # erased meanwhile (reporter and followers are forgotten): nobody to ask
-    text_key = "report.photo_failed" if status == "failed" else f"report.photo_refused.{reason}"
+    family = "photo" if job.kind == "image" else "file"
+    text_key = f"report.{family}_failed" if status == "failed" else f"report.{family}_refused.{reason}"
     body = channel_text(tenant, channel, text_key, number=report.number, max_mb=job.max_bytes // (1024 * 1024))
     recipient = updates.recipient_of(key, citizens.get(channel.phone_number_id, key))
     job_id = "photo-" + hashlib.sha256(f"{job.tenant_id}|{job.report_id}|{job.media_id}".encode()).hexdigest()[:32]

@@ -7,6 +7,10 @@ import { addNote, getReport, mergeReport, publishPhoto, transition } from "../ap
 import { ReportMap } from "../map.js";
 import { ACTION, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, named, when } from "../labels.js";
 
+const FILE_KIND = { audio: "Messaggio vocale", video: "Video", document: "Documento" };
+const FILE_REASON = { too_large: "troppo grande", unsupported_type: "tipo non supportato", damaged: "danneggiato",
+  not_an_image: "non è una foto", transient: "WhatsApp non l'ha consegnato", fatal: "WhatsApp non l'ha consegnato" };
+
 export function ReportDetail({ config, tenant, id, back }) {
   const [report, setReport] = useState(null);
   const [error, setError] = useState("");
@@ -136,7 +140,7 @@ export function ReportDetail({ config, tenant, id, back }) {
           <ul class="photos">
             ${report.photos.map((p, i) => html`<li>
               ${p.url ? html`<a href=${p.url} target="_blank" rel="noopener"><img src=${p.url} alt=${`Foto ${i + 1} della segnalazione ${report.number}`} /></a>`
-                : html`<span>Foto ${i + 1}: ${p.status === "refused" ? "rifiutata" : "non scaricata"}${p.reason ? ` (${p.reason})` : ""}</span>`}
+                : html`<span>Foto ${i + 1}: ${p.status === "refused" ? "rifiutata" : "non scaricata"}${p.reason ? ` (${FILE_REASON[p.reason] || p.reason})` : ""}</span>`}
               ${report.kind === "report" && p.status === "stored" && (p.public || p.published
                 ? html`<small class="ok">Pubblicata sul portale</small>`
                 : html`<button type="button" class="secondary small" disabled=${busy} aria-label=${`Pubblica sul portale la foto ${i + 1}`}
@@ -144,6 +148,18 @@ export function ReportDetail({ config, tenant, id, back }) {
             </li>`)}
           </ul>
         </section>
+        ${(report.attachments || []).length > 0 && html`<section aria-labelledby="files">
+          <h2 id="files">Messaggi vocali, video e documenti</h2>
+          <ul class="files">
+            ${report.attachments.map((f, i) => html`<li>
+              ${!f.url ? html`<span>${FILE_KIND[f.kind]} ${i + 1}: ${f.status === "refused" ? "rifiutato" : f.status === "erased" ? "cancellato" : "non scaricato"}${f.reason ? ` (${FILE_REASON[f.reason] || f.reason})` : ""}</span>`
+                : f.kind === "audio" ? html`<audio controls preload="none" src=${f.url} aria-label=${`Messaggio vocale ${i + 1} della segnalazione ${report.number}`}></audio>`
+                : f.kind === "video" ? html`<video controls preload="none" width="320" src=${f.url} aria-label=${`Video ${i + 1} della segnalazione ${report.number}`}></video>`
+                : html`<a href=${f.url} download>Scarica il documento PDF ${i + 1}${f.size ? ` (${Math.max(1, Math.round(f.size / 1024))} kB)` : ""}</a>`}
+            </li>`)}
+          </ul>
+          <p class="tag">I collegamenti valgono 5 minuti: ricarica la pagina per ascoltare o scaricare di nuovo. Non si pubblicano mai.</p>
+        </section>`}
         <section aria-labelledby="where">
           <h2 id="where">Dove</h2>
           ${report.location ? html`<p>${report.location.latitude.toFixed(5)}, ${report.location.longitude.toFixed(5)}</p>` : html`<p>Posizione non indicata.</p>`}
