@@ -45,6 +45,8 @@ def test_police_see_the_registered_resident_and_only_the_steps_a_tip_can_take(st
 
     steps = page.get_by_role("group", name="Prossimo passaggio").get_by_role("button")
     expect(steps).to_have_text(["Prendi in carico", "Archivia"])
+    expect(page.get_by_test_id("steps-notify")).to_have_text(
+        "Tutti i passaggi sono interni: il cittadino non riceve nulla, salvo tua scelta.")
     expect(page.get_by_role("button", name="Assegna alla squadra")).to_have_count(0)
     expect(page.get_by_role("button", name="Inoltra all'ente")).to_have_count(0)
     page.get_by_role("button", name="Prendi in carico").click()
@@ -66,6 +68,8 @@ def test_each_step_shows_and_presets_its_own_default_for_telling_the_citizen(sta
 
     sign_in(page, stack, "technical")
     open_report(page, report["number"])
+    expect(page.get_by_test_id("steps-notify")).to_have_text(  # visible before any step is chosen
+        "Avvisano il cittadino, salvo tua scelta: Inoltra all'ente, Respingi. Gli altri passaggi sono interni.")
     notice = page.get_by_label("Avvisa il cittadino su WhatsApp")
     default = page.get_by_test_id("step-default")
     page.get_by_role("button", name="Prendi in carico").click()

@@ -174,7 +174,10 @@ export function ReportDetail({ config, tenant, id, back }) {
               ${steps.map((option) => html`<button type="button" disabled=${busy} aria-pressed=${chosen && chosen.to === option.to ? "true" : "false"}
                 class=${(option.to === "rejected" ? "danger" : "") + (chosen && chosen.to !== option.to ? " secondary" : "")}
                 onClick=${() => choose(option)}>${stepLabel(option.to)}</button>`)}
-            </div>`}
+            </div>
+            <p class="tag" data-testid="steps-notify">${steps.some((o) => o.public)
+              ? `Avvisano il cittadino, salvo tua scelta: ${steps.filter((o) => o.public).map((o) => stepLabel(o.to)).join(", ")}. Gli altri passaggi sono interni.`
+              : "Tutti i passaggi sono interni: il cittadino non riceve nulla, salvo tua scelta."}</p>`}
           ${chosen && html`<form class="step-form" aria-label="Conferma del passaggio" aria-describedby="step-default" onSubmit=${(e) => { e.preventDefault(); changeStatus(); }}>
             <p class="hint" id="step-default" data-testid="step-default">${chosen.public
               ? `«${stepLabel(chosen.to)}» avvisa il cittadino su WhatsApp, salvo tua scelta.`
