@@ -38,7 +38,8 @@ def report_errors(view):
         except NotAllowed as exc:
             raise ApiError(409, "not_allowed", str(exc)) from None
         except desk.InvalidReport as exc:
-            raise ApiError(422, "invalid_request", str(exc)) from None
+            details = [{"field": exc.field, "message": str(exc)}] if exc.field else None
+            raise ApiError(422, "invalid_request", str(exc), details) from None
         except Conflict:
             raise ApiError(409, "conflict", "The report changed meanwhile: reload it and try again.") from None
     return wrapper
@@ -109,13 +110,15 @@ def read_report(staff: Staff, report_id: str):
 
 
 @bp.route("/api/v1/reports/{report_id}/transitions", methods=["POST"], content_types=["application/json"])
-@documented({200: "Report"}, body=desk.Transition, example={"to": "triaged", "note": "Sopralluogo domani"},
+@documented({200: "Report"}, body=desk.Transition, example={"to": "triaged", "note": "Sopralluogo domani", "public": False},
             errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def transition_report(staff: Staff, report_id: str):
-    """A lifecycle step; public unless public is false."""
+    """A lifecycle step. public: whether the citizen and followers are told; absent, the step's own default
+    (the report's `steps` lists each possible step with it: forwarded, in_progress, resolved and rejected are public,
+    triaged and assigned internal; a tip's steps internal)."""
     return desk.transition(staff, report_id[:40], parse_body(bp.current_request, desk.Transition))
 
 

@@ -27,6 +27,16 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 SAFETY_OUTCOMES = ("patrol_sent", "no_action", "passed_to_carabinieri", "passed_to_other")
 
+# A tip is the police's own work: it is never assigned to a works team nor forwarded to an external body, so those
+# steps do not exist for it (issue 13: the console offered them and they failed).
+KIND_WITHOUT = {"report": frozenset(), "safety": frozenset({"assigned", "forwarded"})}
+
+# Whether a step tells the citizen when staff do not say: the safe default per step (issue 13: an internal step
+# with its working note reached a citizen). A message cannot be taken back, a missed one can be sent as a public
+# note, so only the steps a citizen must hear of are public by default: another body is in charge, work started,
+# done, refused. A tip's steps never are (what the police do stays with the police unless they choose).
+PUBLIC_BY_DEFAULT = {"report": frozenset({"forwarded", "in_progress", "resolved", "rejected"}), "safety": frozenset()}
+
 
 _NUMBER = re.compile(r"^\s*(?:([0-9]{4})\s*/\s*)?([0-9]{1,7})\s*$")  # ASCII digits (domain/numbers.py)
 _REPORT_ID = re.compile(r"[0-9]{4}-[0-9]{7}")
@@ -36,11 +46,25 @@ class NotAllowed(ValueError):
     """A lifecycle step that the current status does not allow."""
 
 
-def check_transition(current: str, target: str) -> None:
+def check_transition(current: str, target: str, kind: str = "report") -> None:
     if target not in STATUSES:
         raise NotAllowed(f"unknown status {target!r}")
+    if target in KIND_WITHOUT.get(kind, frozenset()):
+        raise NotAllowed(f"a {kind} tip cannot become {target}")
     if target not in TRANSITIONS.get(current, frozenset()):
         raise NotAllowed(f"a report {current} cannot become {target}")
+
+
+def next_steps(kind: str, current: str) -> tuple[str, ...]:
+    """The statuses staff may move a report of kind to from current, in lifecycle order (a duplicate is made by
+    merging, not by a step)."""
+    allowed = TRANSITIONS.get(current, frozenset()) - KIND_WITHOUT.get(kind, frozenset()) - {"duplicate"}
+    return tuple(status for status in STATUSES if status in allowed)
+
+
+def public_by_default(kind: str, target: str) -> bool:
+    """Whether a step to target tells the citizen when staff do not choose (PUBLIC_BY_DEFAULT)."""
+    return target in PUBLIC_BY_DEFAULT.get(kind, frozenset())
 
 
 def format_number(year: int, sequence: int) -> str:
@@ -92,6 +116,9 @@ def is_open(status: str) -> bool:
 
 @dataclass(frozen=True)
 class Photo:
+    """A file a citizen sent with a report: a photo (kind image), a voice note or audio, a video or a document.
+    Only a photo has a public copy (metadata stripped) and can ever be published."""
+
     id: str
     status: str  # stored, refused, failed; pending while a failed fetch waits to be tried again
     original_key: str | None = None  # staff only
@@ -100,6 +127,7 @@ class Photo:
     size: int | None = None
     reason: str | None = None  # why it was refused or not fetched
     published: bool = False  # staff chose to show its public copy on the citizen portal (never for tips)
+    kind: str = "image"  # image, audio, video or document (domain/attachments.py)
 
 
 @dataclass(frozen=True)
@@ -148,7 +176,7 @@ class Report:
         needs = []
         if self.position is None and not self.address:
             needs.append("position")
-        if not any(p.status == "stored" for p in self.photos):
+        if not any(p.status == "stored" and p.kind == "image" for p in self.photos):
             needs.append("photo")
         return needs
 

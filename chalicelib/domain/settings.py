@@ -140,6 +140,9 @@ class ChannelSettings:
                              "photo or position joins the same report")] = 15
     photo_max_bytes: Annotated[int, whole(64 * 1024, 5 * 1024 * 1024, "the largest photo kept (WhatsApp's own "
                                "limit for images is 5 MB)")] = 5 * 1024 * 1024
+    media_max_bytes: Annotated[int, whole(64 * 1024, 16 * 1024 * 1024, "the largest voice note, video or PDF kept "
+                               "(WhatsApp: audio and video 16 MB, documents 100 MB; the inbound worker holds one "
+                               "file in memory, so 16 MB at most)")] = 16 * 1024 * 1024
     # safety
     registered_only: Annotated[StrictBool, Field(description="only residents the police registered may send "
                                "tips")] = True

@@ -45,10 +45,12 @@ class NotAWebhook(ValueError):
 
 class Media(BaseModel):
     media_id: str
-    mime_type: str | None = None
+    mime_type: str | None = None  # as declared: never trusted, the content decides
     sha256: str | None = None
     caption: str | None = None
     url: str | None = None
+    voice: bool = False  # an audio recorded as a voice note
+    filename: str | None = None  # a document's, as the citizen's phone named it
 
 
 class Location(BaseModel):
@@ -75,7 +77,8 @@ class InboundMessage(BaseModel):
     sender_phone: str | None = None  # E.164 with '+', when the provider gives it
     sender_user_id: str | None = None  # business-scoped user id (BSUID), when given
     profile_name: str | None = None
-    kind: Literal["text", "image", "location", "reply", "unsupported"]  # unsupported: audio, video, sticker...
+    # media kinds: image, audio (voice notes too), video, document; unsupported: stickers, contacts, ...
+    kind: Literal["text", "image", "audio", "video", "document", "location", "reply", "unsupported"]
     text: str | None = None
     media: Media | None = None
     location: Location | None = None
@@ -182,6 +185,15 @@ class MediaFile(BaseModel):
     mime_type: str | None = None
 
 
+class MediaTooLarge(Exception):
+    """A media file larger than the caller takes: refused before (or while) it is downloaded, never read whole."""
+
+    def __init__(self, size: int | None, max_bytes: int):
+        super().__init__(f"media of {size if size is not None else 'more than ' + str(max_bytes)} bytes, "
+                         f"at most {max_bytes}")
+        self.size, self.max_bytes = size, max_bytes
+
+
 class Provider(Protocol):
     """What the app needs of a WhatsApp provider."""
 
@@ -206,5 +218,5 @@ class Provider(Protocol):
     def mark_read(self, channel_id: str, message_id: str) -> None:
         """Mark an inbound message as read (blue ticks)."""
 
-    def fetch_media(self, channel_id: str, media_id: str) -> MediaFile:
-        """Download an inbound media file; raises ProviderError."""
+    def fetch_media(self, channel_id: str, media_id: str, max_bytes: int | None = None) -> MediaFile:
+        """Download an inbound media file; raises ProviderError, or MediaTooLarge past max_bytes."""

@@ -1,8 +1,9 @@
-"""Photos attached to reports, in the media bucket, with the client built once per Lambda instance.
+"""Photos and other files attached to reports, in the media bucket, with the client built once per Lambda instance.
 
-Key layout, one folder per photo:
+Key layout, one folder per photo or file:
     tenants/{tenant_id}/reports/{report_id}/{photo_id}/original.{ext}   as the citizen sent it: staff only
     tenants/{tenant_id}/reports/{report_id}/{photo_id}/public.{ext}     metadata stripped: the copy shown outside staff
+A voice note, video or document has only its original: it never leaves the office.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from functools import cache
 import boto3
 from botocore.config import Config
 
+from chalicelib.domain.attachments import CheckedFile
 from chalicelib.domain.images import CheckedImage
 from chalicelib.resources import bucket_name
 
@@ -65,10 +67,20 @@ def put_photo(tenant_id: str, report_id: str, photo_id: str, original: bytes, pu
             "height": checked.height}
 
 
-def presigned_url(key: str, expires_seconds: int = 300) -> str:
-    """A short-lived URL to GET one object, for whoever may see it (the caller decides)."""
-    return _client().generate_presigned_url("get_object", Params={"Bucket": _bucket(), "Key": key},
-                                            ExpiresIn=expires_seconds)
+def put_file(tenant_id: str, report_id: str, file_id: str, data: bytes, checked: CheckedFile) -> str:
+    """Store a checked voice note, video or document (encrypted at rest by the bucket); its key. No public copy."""
+    key, _ = photo_keys(tenant_id, report_id, file_id, checked.extension)
+    _client().put_object(Bucket=_bucket(), Key=key, Body=data, ContentType=checked.content_type)
+    return key
+
+
+def presigned_url(key: str, expires_seconds: int = 300, download_as: str | None = None) -> str:
+    """A short-lived URL to GET one object, for whoever may see it (the caller decides). download_as: a file name
+    the browser saves it under instead of opening it (a citizen's document is never rendered on our origin)."""
+    params = {"Bucket": _bucket(), "Key": key}
+    if download_as:
+        params["ResponseContentDisposition"] = f'attachment; filename="{download_as}"'
+    return _client().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_seconds)
 
 
 def delete_report_media(tenant_id: str, report_id: str) -> int:

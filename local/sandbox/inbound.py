@@ -13,6 +13,10 @@ from .meta import digits_only, looks_like_phone, new_wamid, unix_seconds
 from .validation import TEXT_MAX
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
+# What WhatsApp lets a citizen send, per kind (reference whatsapp-provider.md, "Supported types and size limits"):
+# audio and video up to 16 MB; documents of any type up to 100 MB (past that Meta's webhook carries error 131052).
+MEDIA_LIMITS = {"audio": ("audio/", 16 * 1024 * 1024), "video": ("video/", 16 * 1024 * 1024),
+                "document": ("", 100 * 1024 * 1024)}
 _USER_ID_RE = re.compile(r"^[A-Za-z]{2}\.[A-Za-z0-9.]{1,128}$")  # a country code, a dot, up to 128 (Meta, 2026)
 _DATA_URL_RE = re.compile(r"^data:([\w.+-]+/[\w.+-]+);base64,", re.IGNORECASE)
 
@@ -80,22 +84,28 @@ def _text(request: dict[str, Any], _: StoreMedia) -> dict[str, Any]:
     return {"type": "text", "text": {"body": text}}
 
 
-def _image(request: dict[str, Any], store_media: StoreMedia) -> dict[str, Any]:
-    encoded = _string(request, "image_base64", required=True)
-    mime_type = _string(request, "mime_type") or "image/jpeg"
+def _decoded(request: dict[str, Any], kind: str, default_type: str, family: str, max_bytes: int) -> tuple[bytes, str]:
+    """The bytes and mime type of {kind}_base64 (plain base64 or a FileReader data URL), checked as WhatsApp would."""
+    encoded = _string(request, f"{kind}_base64", required=True)
+    mime_type = _string(request, "mime_type") or default_type
     match = _DATA_URL_RE.match(encoded)
     if match:  # a FileReader data URL from the phone page
         mime_type, encoded = match.group(1).lower(), encoded[match.end():]
-    if not mime_type.startswith("image/"):
-        raise InboundError(f"mime_type must be an image type, got {mime_type!r}")
+    if not mime_type.startswith(family):
+        raise InboundError(f"mime_type must be an {family.rstrip('/')} type, got {mime_type!r}")
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as error:
-        raise InboundError(f"image_base64 is not valid base64: {error}") from None
+        raise InboundError(f"{kind}_base64 is not valid base64: {error}") from None
     if not data:
-        raise InboundError("image_base64 is empty")
-    if len(data) > IMAGE_MAX_BYTES:
-        raise InboundError(f"the image is larger than {IMAGE_MAX_BYTES} bytes")
+        raise InboundError(f"{kind}_base64 is empty")
+    if len(data) > max_bytes:
+        raise InboundError(f"the {kind} is larger than {max_bytes} bytes")
+    return data, mime_type
+
+
+def _image(request: dict[str, Any], store_media: StoreMedia) -> dict[str, Any]:
+    data, mime_type = _decoded(request, "image", "image/jpeg", "image/", IMAGE_MAX_BYTES)
     media_id, digest = store_media(data, mime_type)
     image = {"mime_type": mime_type, "sha256": digest, "id": media_id}
     caption = _string(request, "caption")
@@ -134,11 +144,65 @@ def _quick_reply(request: dict[str, Any], _: StoreMedia) -> dict[str, Any]:
     return {"type": "button", "button": {"payload": payload, "text": text}}
 
 
-def _voice(request: dict[str, Any], store_media: StoreMedia) -> dict[str, Any]:
-    """A voice note (the app cannot read it): a few bytes stored as audio/ogg."""
-    media_id, digest = store_media(b"OggS\x00sandbox voice note", "audio/ogg; codecs=opus")
-    return {"type": "audio", "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": digest, "id": media_id,
-                                       "voice": True}}
+def _audio(request: dict[str, Any], store_media: StoreMedia) -> dict[str, Any]:
+    """An audio file (audio_base64, mime_type), or without one a short voice note as WhatsApp records it (Ogg Opus).
+    voice: true for a voice note (the default for Ogg Opus, as phones record them)."""
+    if request.get("audio_base64") in (None, ""):
+        data, mime_type = voice_note(), "audio/ogg; codecs=opus"
+    else:
+        data, mime_type = _decoded(request, "audio", "audio/ogg; codecs=opus", "audio/", MEDIA_LIMITS["audio"][1])
+    voice = request.get("voice", mime_type.startswith("audio/ogg"))
+    if not isinstance(voice, bool):
+        raise InboundError('"voice" must be true or false')
+    media_id, digest = store_media(data, mime_type)
+    return {"type": "audio", "audio": {"mime_type": mime_type, "sha256": digest, "id": media_id, "voice": voice}}
+
+
+def _video(request: dict[str, Any], store_media: StoreMedia) -> dict[str, Any]:
+    data, mime_type = _decoded(request, "video", "video/mp4", "video/", MEDIA_LIMITS["video"][1])
+    media_id, digest = store_media(data, mime_type)
+    video = {"mime_type": mime_type, "sha256": digest, "id": media_id}
+    caption = _string(request, "caption")
+    if caption:
+        video["caption"] = caption
+    return {"type": "video", "video": video}
+
+
+def _document(request: dict[str, Any], store_media: StoreMedia) -> dict[str, Any]:
+    """Any file a phone shares as a document (WhatsApp does not limit the type), with its file name."""
+    data, mime_type = _decoded(request, "document", "application/pdf", "", MEDIA_LIMITS["document"][1])
+    media_id, digest = store_media(data, mime_type)
+    document = {"mime_type": mime_type, "sha256": digest, "id": media_id,
+                "filename": _string(request, "filename") or "documento"}
+    caption = _string(request, "caption")
+    if caption:
+        document["caption"] = caption
+    return {"type": "document", "document": document}
+
+
+def voice_note() -> bytes:
+    """A valid, silent Ogg Opus stream of two pages (the Opus identification and comment headers): what a phone's
+    voice note starts with, so the app's content check sees a real one."""
+    head = b"OpusHead" + bytes([1, 1]) + (312).to_bytes(2, "little") + (48000).to_bytes(4, "little") + bytes(3)
+    tags = b"OpusTags" + (7).to_bytes(4, "little") + b"sandbox" + bytes(4)
+    return _ogg_page(head, 0, 0x02) + _ogg_page(tags, 1, 0x04)
+
+
+def _ogg_page(packet: bytes, sequence: int, flags: int) -> bytes:
+    """One Ogg page holding one packet (under 255 bytes), with its CRC (RFC 3533)."""
+    header = (b"OggS" + bytes([0, flags]) + (0).to_bytes(8, "little") + (0x5A4E4442).to_bytes(4, "little")
+              + sequence.to_bytes(4, "little") + bytes(4) + bytes([1, len(packet)]))
+    page = header + packet
+    return page[:22] + _ogg_crc(page).to_bytes(4, "little") + page[26:]
+
+
+def _ogg_crc(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) & 0xFFFFFFFF if crc & 0x80000000 else (crc << 1) & 0xFFFFFFFF
+    return crc
 
 
 def _sticker(request: dict[str, Any], store_media: StoreMedia) -> dict[str, Any]:
@@ -148,7 +212,9 @@ def _sticker(request: dict[str, Any], store_media: StoreMedia) -> dict[str, Any]
 
 
 _BUILDERS: dict[str, Callable[[dict[str, Any], StoreMedia], dict[str, Any]]] = {
-    "audio": _voice,
+    "audio": _audio,
+    "video": _video,
+    "document": _document,
     "sticker": _sticker,
     "text": _text,
     "image": _image,
@@ -191,6 +257,11 @@ def readable(message: dict[str, Any]) -> str:
         return message["text"]["body"]
     if kind == "image":
         return f"[image] {message['image'].get('caption', '')}".strip()
+    if kind == "audio":
+        return "[voice note]" if message["audio"].get("voice") else "[audio]"
+    if kind in ("video", "document"):
+        item = message[kind]
+        return f"[{kind}] {item.get('filename', '')} {item.get('caption', '')}".replace("  ", " ").strip()
     if kind == "location":
         loc = message["location"]
         label = " ".join(str(loc[k]) for k in ("name", "address") if loc.get(k))

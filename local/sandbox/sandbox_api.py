@@ -90,8 +90,8 @@ class SandboxApi:
         status, reason = self._webhook.post(raw)
         self._recorder.inbound(channel["phone_number_id"], sender, message, status)
         answer: dict[str, Any] = {"message_id": message["id"], "webhook_status": status}
-        if message["type"] == "image":
-            answer["media_id"] = message["image"]["id"]
+        if message["type"] in ("image", "audio", "video", "document"):
+            answer["media_id"] = message[message["type"]]["id"]
         if status is None:
             answer["error"] = f"the app webhook could not be reached: {reason}"
             return json_response(502, answer)

@@ -76,13 +76,17 @@ def test_technical_triages_a_citizen_report_and_the_citizen_hears_of_it(stack, p
     status = page.get_by_test_id("report-status")
     timeline = page.locator("ol.timeline")
 
-    page.get_by_label("Nota per il cambio di stato").fill("Verifichiamo con il gestore.")
+    # a step is chosen, then confirmed; taking in charge is internal unless staff tick the notice (issue 13)
     page.get_by_role("button", name="Prendi in carico").click()
+    page.get_by_label("Nota per il cambio di stato").fill("Verifichiamo con il gestore.")
+    page.get_by_label("Avvisa il cittadino su WhatsApp").check()
+    page.get_by_role("button", name="Conferma").click()
     expect(status).to_have_text("Presa in carico")
     expect(timeline).to_contain_text("Stato: Presa in carico")
 
-    page.get_by_label("Squadra").select_option(label="Squadra elettricisti")
     page.get_by_role("button", name="Assegna alla squadra").click()
+    page.get_by_label("Squadra").select_option(label="Squadra elettricisti")
+    page.get_by_role("button", name="Conferma").click()
     expect(status).to_have_text("Assegnata")
     expect(page.locator(".status-line")).to_contain_text("Squadra elettricisti")
 
@@ -91,8 +95,9 @@ def test_technical_triages_a_citizen_report_and_the_citizen_hears_of_it(stack, p
     page.get_by_role("button", name="Aggiungi nota").click()
     expect(timeline).to_contain_text("Intervento previsto domani mattina.")
 
-    page.get_by_label("Nota per il cambio di stato").fill("Lampada sostituita.")
     page.get_by_role("button", name="Segna come risolta").click()
+    page.get_by_label("Nota per il cambio di stato").fill("Lampada sostituita.")
+    page.get_by_role("button", name="Conferma").click()
     expect(status).to_have_text("Risolta")
     expect(timeline).to_contain_text("Stato: Risolta")
     expect(page.get_by_role("button", name="Riapri")).to_be_visible()
@@ -159,7 +164,9 @@ def test_communications_sends_a_hamlet_broadcast_and_watches_it_reach_everyone(s
     expect(count).to_have_text(str(expected))
     expect(page.locator(".preflight")).to_contain_text("Fuori dalla finestra di 24 ore")
 
-    page.get_by_role("button", name="Invia ora").click()
+    page.get_by_role("button", name="Invia ora").click()  # first a confirmation naming the audience (issue 13)
+    expect(page.get_by_test_id("confirm-audience")).to_contain_text(f"{expected} iscritti")
+    page.get_by_role("button", name="Conferma e invia").click()
     bar = page.get_by_role("progressbar", name="Avanzamento dell'invio")
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=30_000)
     expect(page.get_by_test_id("broadcast-status")).to_have_text("Completato")

@@ -43,6 +43,9 @@ def test_console_screenshots(stack, page, daytime, tmp_path):  # noqa: F811 - th
     expect(page.get_by_test_id("audience-count")).to_have_text("3")
     page.screenshot(path=SHOTS / "console-composer.png", full_page=True)
     page.get_by_role("button", name="Invia ora").click()
+    expect(page.get_by_test_id("confirm-audience")).to_contain_text("3 iscritti")
+    page.screenshot(path=SHOTS / "console-confirm.png", full_page=True)
+    page.get_by_role("button", name="Conferma e invia").click()
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100", timeout=30_000)
     expect(page.locator("table.funnel").get_by_role("row", name="Consegnati")).to_contain_text("3", timeout=15_000)
     page.wait_for_timeout(800)  # the bar's width transition

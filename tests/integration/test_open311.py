@@ -172,7 +172,7 @@ def test_filters_paging_status_mapping_agency_and_updates(comune):
     forwarded = comune.staff("POST", f"/api/v1/reports/{ids[1]}/transitions",
                              json={"to": "forwarded", "note": "Competenza del consorzio"})
     assert forwarded.status_code == 200, forwarded.text
-    comune.staff("POST", f"/api/v1/reports/{ids[0]}/transitions", json={"to": "triaged"})
+    comune.staff("POST", f"/api/v1/reports/{ids[0]}/transitions", json={"to": "triaged", "public": True})  # internal unless told
     comune.staff("POST", f"/api/v1/reports/{ids[0]}/transitions", json={"to": "resolved", "note": "Riparata"})
 
     everything = comune.get("requests.json").json()

@@ -174,7 +174,7 @@ def test_following_on_whatsapp_makes_the_phone_the_reporter_once_confirmed(town,
     citizen.send(type="quick_reply", id=payload, title="Sì, aggiornatemi")
     citizen.wait_inbox(2, timeout=15)
     assert town.report(listed["id"])["reporter"] == {"channel": town.channel, "citizen": citizen.e164}
-    assert town.step(listed["id"], "triaged", note="Sopralluogo domani").status_code == 200
+    assert town.step(listed["id"], "triaged", note="Sopralluogo domani", public=True).status_code == 200
     update = citizen.wait_inbox(3, timeout=15)[2]
     assert update["type"] == "text" and filed["number"] in json.dumps(update)  # the tap opened the 24-hour window
 

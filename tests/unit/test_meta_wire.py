@@ -43,7 +43,7 @@ def test_unknown_fields_are_ignored_at_every_level():
     assert (parsed.text, parsed.context_message_id, parsed.channel_id) == ("ciao", "wamid.c", "1122")
 
 
-@pytest.mark.parametrize("kind", ["audio", "poll_update", "a_type_from_2030", "x" * 60])
+@pytest.mark.parametrize("kind", ["sticker", "poll_update", "a_type_from_2030", "x" * 60])  # audio is read (issue 13)
 def test_an_unknown_message_type_is_unsupported(kind):
     [item] = read_messages(text(type=kind))
     assert isinstance(item, wire.UnsupportedMessage)

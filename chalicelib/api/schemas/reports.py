@@ -65,6 +65,18 @@ class Photo(Answer):
     url: str | None = Field(description="A presigned link, valid 5 minutes.")
 
 
+class Attachment(Answer):
+    """A voice note, video or PDF a citizen sent: staff only, never published."""
+
+    id: str
+    kind: Literal["audio", "video", "document"]
+    status: Literal["stored", "pending", "refused", "failed", "erased"]
+    reason: str | None
+    content_type: str | None
+    size: int | None
+    url: str | None = Field(description="A presigned link, valid 5 minutes (a document's downloads as a file).")
+
+
 class Reporter(Answer):
     channel: str | None
     citizen: str | None
@@ -80,6 +92,20 @@ class Event(Answer):
     data: dict[str, Any] | None = None
 
 
+class Step(Answer):
+    to: ReportStatus
+    public: bool = Field(description="Whether the step tells the citizen when the transition does not say.")
+
+
+class Resident(Answer):
+    """Who sent a tip, as the police registered them on the safety channel (tips only; audited)."""
+
+    name: str
+    address: str | None
+    hamlet: str | None
+    phone: str | None
+
+
 class Report(ReportFields):
     """A report in full, with its photos and history."""
 
@@ -87,10 +113,15 @@ class Report(ReportFields):
     outcome: str | None
     external: dict[str, Any] | None = Field(description="Where it was forwarded, and when.")
     photos: list[Photo]
+    attachments: list[Attachment] = Field(description="Voice notes, videos and documents, in the order sent.")
     reporter: Reporter | None
     first_response_at: datetime | None
     resolved_at: datetime | None
     events: list[Event]
+    steps: list[Step] = Field(description="The lifecycle steps this report can take now, each with whether it "
+                              "tells the citizen by default (a tip is never assigned nor forwarded).")
+    resident: Resident | None = Field(None, description="Tips only: the registered resident who sent it, or null "
+                                      "when no longer registered. Absent on reports.")
 
 
 class Period(Answer):

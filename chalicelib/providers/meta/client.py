@@ -10,7 +10,7 @@ import urllib.parse
 import urllib.request
 from http.client import HTTPException, RemoteDisconnected
 
-from chalicelib.providers.base import ErrorClass, MediaFile, ProviderError
+from chalicelib.providers.base import ErrorClass, MediaFile, MediaTooLarge, ProviderError
 from chalicelib.providers.meta import wire
 from chalicelib.providers.meta.errors import classify
 
@@ -65,22 +65,28 @@ class GraphClient:
         """Post a read receipt; ProviderError when Meta refuses it."""
         self._call("POST", self._messages_url(channel_id), body)
 
-    def fetch_media(self, channel_id: str, media_id: str) -> MediaFile:
-        """Download a media file in two steps: its URL from the Graph API, then the bytes."""
+    def fetch_media(self, channel_id: str, media_id: str, max_bytes: int | None = None) -> MediaFile:
+        """Download a media file in two steps: its URL from the Graph API, then the bytes. Past max_bytes (Meta's
+        declared file_size, else the bytes as they come) it stops with MediaTooLarge: a 100 MB document is never
+        held in a Lambda's memory."""
         query = urllib.parse.urlencode({"phone_number_id": channel_id})
         media_url = f"{self._base_url}/{urllib.parse.quote(media_id, safe='')}?{query}"
         raw, _ = self._call("GET", media_url)
         info = wire.read(wire.MediaInfo, raw)
         if info is None or urllib.parse.urlsplit(info.url).scheme not in ("http", "https"):
             raise _unparseable()
-        content, content_type = self._call("GET", info.url)
+        if max_bytes is not None and info.file_size is not None and info.file_size > max_bytes:
+            raise MediaTooLarge(info.file_size, max_bytes)
+        content, content_type = self._call("GET", info.url, limit=max_bytes)
         return MediaFile(content=content, mime_type=info.mime_type or content_type)
 
     def _messages_url(self, channel_id: str) -> str:
         return f"{self._base_url}/{urllib.parse.quote(channel_id, safe='')}/messages"
 
-    def _call(self, method: str, url: str, body: dict | None = None) -> tuple[bytes, str | None]:
-        """One authenticated request; the response bytes and Content-Type, or ProviderError."""
+    def _call(self, method: str, url: str, body: dict | None = None,
+              limit: int | None = None) -> tuple[bytes, str | None]:
+        """One authenticated request; the response bytes and Content-Type, or ProviderError (MediaTooLarge when
+        the answer holds more than limit bytes: at most limit + 1 are read)."""
         self._check_token()
         headers = {"Authorization": f"Bearer {self._access_token}"}
         data = None
@@ -90,7 +96,10 @@ class GraphClient:
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
             with self._opener.open(request, timeout=self._timeout) as response:
-                return response.read(), response.headers.get("Content-Type")
+                content = response.read() if limit is None else response.read(limit + 1)
+                if limit is not None and len(content) > limit:
+                    raise MediaTooLarge(None, limit)
+                return content, response.headers.get("Content-Type")
         except urllib.error.HTTPError as error:
             raise self._http_error(error) from None
         except (OSError, HTTPException) as error:  # URLError, timeouts, refused/reset connections

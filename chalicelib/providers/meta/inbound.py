@@ -163,8 +163,13 @@ def _content(message: wire.BaseMessage) -> dict[str, Any]:
         case wire.TextMessage(text=text):
             return {"kind": "text", "text": text.body}
         case wire.ImageMessage(image=image):
-            return {"kind": "image", "media": Media(media_id=image.id, mime_type=image.mime_type,
-                                                    sha256=image.sha256, caption=image.caption, url=image.url)}
+            return {"kind": "image", "media": _media(image)}
+        case wire.AudioMessage(audio=audio):
+            return {"kind": "audio", "media": _media(audio, voice=bool(audio.voice))}
+        case wire.VideoMessage(video=video):
+            return {"kind": "video", "media": _media(video)}
+        case wire.DocumentMessage(document=document):
+            return {"kind": "document", "media": _media(document, filename=document.filename)}
         case wire.LocationMessage(location=place):
             return {"kind": "location", "location": Location(latitude=place.latitude, longitude=place.longitude,
                                                              name=place.name, address=place.address)}
@@ -174,6 +179,11 @@ def _content(message: wire.BaseMessage) -> dict[str, Any]:
             return {"kind": "reply", "reply": Reply(id=button.payload, title=button.text)}
     # an UnsupportedMessage: the citizen is told we cannot read it; its type (40 characters at most) is for the logs
     return {"kind": "unsupported", "original_type": message.type[:40]}
+
+
+def _media(body: wire.ImageBody, **extra: Any) -> Media:
+    return Media(media_id=body.id, mime_type=body.mime_type, sha256=body.sha256, caption=body.caption, url=body.url,
+                 **extra)
 
 
 def _agrees(contact: wire.Contact, wa_id: str | None, user_id: str | None) -> bool:

@@ -39,5 +39,5 @@ class MetaProvider:
     def mark_read(self, channel_id: str, message_id: str) -> None:
         self._graph.mark_read(channel_id, outbound.read_receipt(message_id))
 
-    def fetch_media(self, channel_id: str, media_id: str) -> MediaFile:
-        return self._graph.fetch_media(channel_id, media_id)
+    def fetch_media(self, channel_id: str, media_id: str, max_bytes: int | None = None) -> MediaFile:
+        return self._graph.fetch_media(channel_id, media_id, max_bytes)

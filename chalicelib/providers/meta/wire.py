@@ -179,6 +179,20 @@ class ImageBody(Wire):
     url: Maybe[Bounded(2048)] = None
 
 
+class AudioBody(ImageBody):
+    """A voice note (voice true) or an audio file; no caption."""
+
+    voice: Maybe[bool] = None
+
+
+class VideoBody(ImageBody):
+    pass
+
+
+class DocumentBody(ImageBody):
+    filename: Maybe[Str] = None
+
+
 class Place(Wire):
     latitude: Latitude
     longitude: Longitude
@@ -231,6 +245,18 @@ class ImageMessage(BaseMessage):
     image: ImageBody
 
 
+class AudioMessage(BaseMessage):
+    audio: AudioBody
+
+
+class VideoMessage(BaseMessage):
+    video: VideoBody
+
+
+class DocumentMessage(BaseMessage):
+    document: DocumentBody
+
+
 class LocationMessage(BaseMessage):
     location: Place
 
@@ -244,7 +270,7 @@ class ButtonMessage(BaseMessage):
 
 
 class UnsupportedMessage(BaseMessage):
-    """Audio, video, documents, stickers, contacts, orders and types yet to come: the citizen is told."""
+    """Stickers, contacts, orders and types yet to come: the citizen is told."""
 
     type: Id
 
@@ -255,7 +281,7 @@ class SilentMessage(Wire):
     type: Str
 
 
-_READ_TYPES = frozenset({"text", "image", "location", "interactive", "button"})
+_READ_TYPES = frozenset({"text", "image", "audio", "video", "document", "location", "interactive", "button"})
 _SILENT_TYPES = frozenset({"reaction", "system", "request_welcome", "ephemeral", "errors", "edit", "revoke"})
 
 
@@ -271,6 +297,8 @@ def _message_tag(value: Any) -> str | None:
 
 Message = Annotated[
     Annotated[TextMessage, Tag("text")] | Annotated[ImageMessage, Tag("image")]
+    | Annotated[AudioMessage, Tag("audio")] | Annotated[VideoMessage, Tag("video")]
+    | Annotated[DocumentMessage, Tag("document")]
     | Annotated[LocationMessage, Tag("location")] | Annotated[InteractiveMessage, Tag("interactive")]
     | Annotated[ButtonMessage, Tag("button")] | Annotated[UnsupportedMessage, Tag("unsupported")]
     | Annotated[SilentMessage, Tag("silent")],
@@ -362,10 +390,11 @@ class Accepted(Wire):
 
 
 class MediaInfo(Wire):
-    """The answer to a media id: where to download the file, and its type."""
+    """The answer to a media id: where to download the file, its type and size."""
 
     url: Id
     mime_type: Maybe[Str] = None
+    file_size: Maybe[int] = None
 
 
 class Refusal(Wire):

@@ -24,14 +24,20 @@ FORWARD_LINK_SECONDS = 7 * 24 * 3600  # the external body's links: SigV4's longe
 
 
 class InvalidReport(ValueError):
-    """A request that names something the tenant does not have (category, team, body, hamlet)."""
+    """A request that names something the tenant does not have (category, team, body, hamlet); field names the
+    request's field at fault, when there is one (the console words it for staff)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class Transition(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a field the API does not take is an error, not ignored
     to: Literal[rules.STATUSES]  # an unknown status is invalid (422); a step the lifecycle refuses is a 409
     note: str | None = Field(default=None, max_length=2000)
-    public: bool = True
+    # absent: the step's own default (domain.reports.PUBLIC_BY_DEFAULT), never "always public"
+    public: bool | None = None
     team: str | None = None
     external_body: str | None = None
     external_reference: str | None = Field(default=None, max_length=120)
@@ -90,7 +96,7 @@ def visible_kinds(staff: Staff, kind: str | None = None) -> tuple[str, ...]:
     kinds = tuple(k for k in rules.KINDS if staff.may_read_report(k))
     if kind is not None:
         if kind not in rules.KINDS:
-            raise InvalidReport(f"kind must be one of {', '.join(rules.KINDS)}")
+            raise InvalidReport(f"kind must be one of {', '.join(rules.KINDS)}", "kind")
         if kind not in kinds:
             raise Forbidden(kind)
         kinds = (kind,)
@@ -103,7 +109,7 @@ def list_reports(staff: Staff, kind: str | None, filters: dict[str, Any], limit:
     kinds = visible_kinds(staff, kind)
     statuses = filters.get("status")
     if statuses and not set(statuses.split(",")) <= set(rules.STATUSES):
-        raise InvalidReport(f"status must be one or more of {', '.join(rules.STATUSES)}, separated by commas")
+        raise InvalidReport(f"status must be one or more of {', '.join(rules.STATUSES)}, separated by commas", "status")
     condition = store.query_filter(**filters)
     items, next_cursor = store.page(staff.tenant_id, kinds, condition, limit, cursor)
     return {"items": [summary(r) for r in items], "next": next_cursor}
@@ -112,7 +118,28 @@ def list_reports(staff: Staff, kind: str | None, filters: dict[str, Any], limit:
 def read(staff: Staff, report_id: str, request_id: str | None = None) -> dict:
     report = _visible(staff, report_id)
     access.record(staff, "report.read", report.report_id, request_id)
-    return detail(report)
+    return answer(staff, report, request_id)
+
+
+def answer(staff: Staff, report: Report, request_id: str | None = None) -> dict:
+    """A report in full as staff see it; a tip also names the registered resident who sent it (what the police
+    registered: name, address, hamlet, number), a read of personal data that is audited before it leaves."""
+    shown = detail(report)
+    if report.kind == "safety":
+        shown["resident"] = _resident(staff, report, request_id)
+    return shown
+
+
+def _resident(staff: Staff, report: Report, request_id: str | None) -> dict | None:
+    from chalicelib.store import citizens
+
+    if not report.channel_id or not report.citizen_key:
+        return None
+    found = citizens.get(report.channel_id, report.citizen_key)
+    if found is None or not found.name:
+        return None  # erased, or no longer registered: the tip keeps what it said, not who
+    access.record(staff, "resident.read", f"{report.channel_id}#{report.citizen_key}", request_id)
+    return {"name": found.name, "address": found.address, "hamlet": found.hamlet, "phone": found.phone}
 
 
 def _visible(staff: Staff, report_id: str) -> Report:
@@ -127,10 +154,12 @@ def transition(staff: Staff, report_id: str, step: Transition) -> dict:
     report = _visible(staff, report_id)
     step = _with_routing(tenant, report, step)
     _check_step(tenant, report, step)
+    if step.public is None:
+        step = step.model_copy(update={"public": rules.public_by_default(report.kind, step.to)})
     now = clock.now()
 
     def edit(current: Report) -> Report:
-        rules.check_transition(current.status, step.to)
+        rules.check_transition(current.status, step.to, current.kind)
         return _apply_step(tenant, current, step, staff.subject, now)
     # text is what fills a report: a step with a note takes staff's share, one without always fits (so a full report
     # can still be resolved)
@@ -139,11 +168,13 @@ def transition(staff: Staff, report_id: str, step: Transition) -> dict:
         updated = _forward(tenant, updated, step, staff.subject, now)
     if step.public:
         updates.notify(tenant, updated, updated.events[-1])
-    return detail(updated)
+    return answer(staff, updated)
 
 
 def _with_routing(tenant: Tenant, report: Report, step: Transition) -> Transition:
     """A category knows who usually handles it: its team or external body, unless the step names one."""
+    if step.to in rules.KIND_WITHOUT.get(report.kind, frozenset()):
+        raise NotAllowed(f"a {report.kind} tip cannot become {step.to}")  # 409 before any question of teams
     category = tenant.reports.category(step.category or report.category)
     if category is None:
         return step
@@ -157,15 +188,15 @@ def _with_routing(tenant: Tenant, report: Report, step: Transition) -> Transitio
 def _check_step(tenant: Tenant, report: Report, step: Transition) -> None:
     settings = tenant.reports
     if step.to == "assigned" and not settings.team(step.team):
-        raise InvalidReport("assigning needs a team of this comune (team)")
+        raise InvalidReport("assigning needs a team of this comune (team)", "team")
     if step.to == "forwarded" and not settings.external_body(step.external_body):
-        raise InvalidReport("forwarding needs an external body of this comune (external_body)")
+        raise InvalidReport("forwarding needs an external body of this comune (external_body)", "external_body")
     if step.category is not None and not settings.category(step.category):
-        raise InvalidReport(f"unknown category {step.category!r}")
+        raise InvalidReport(f"unknown category {step.category!r}", "category")
     if step.outcome is not None and (report.kind != "safety" or step.outcome not in rules.SAFETY_OUTCOMES):
-        raise InvalidReport(f"outcome is for tips, one of {', '.join(rules.SAFETY_OUTCOMES)}")
+        raise InvalidReport(f"outcome is for tips, one of {', '.join(rules.SAFETY_OUTCOMES)}", "outcome")
     if step.to == "duplicate":
-        raise InvalidReport("use POST /api/v1/reports/{id}/merge to mark a duplicate")
+        raise InvalidReport("use POST /api/v1/reports/{id}/merge to mark a duplicate", "to")
 
 
 def _apply_step(tenant: Tenant, report: Report, step: Transition, actor: str, now: datetime) -> Report:
@@ -211,7 +242,7 @@ def add_note(staff: Staff, report_id: str, note: Note) -> dict:
                            room=rules.STAFF_ROOM)
     if note.public:
         updates.notify(tenant, updated, event)
-    return detail(updated)
+    return answer(staff, updated)
 
 
 def merge(staff: Staff, report_id: str, request: Merge) -> dict:
@@ -219,13 +250,13 @@ def merge(staff: Staff, report_id: str, request: Merge) -> dict:
     report = _visible(staff, report_id)
     original = _visible(staff, rules.parse_number(request.into, clock.now().year) or request.into)
     if original.report_id == report.report_id or original.kind != report.kind:
-        raise InvalidReport("a report can only be merged into another report of the same kind")
+        raise InvalidReport("a report can only be merged into another report of the same kind", "into")
     if report.status == "duplicate":
         raise NotAllowed("this report is already a duplicate")
     merged_into = mark_duplicate(tenant, report, original, staff.subject, clock.now())
     duplicate = store.get(tenant.id, report.report_id)
     updates.notify(tenant, duplicate, duplicate.events[-1], extra={"original": merged_into.number})
-    return detail(duplicate)
+    return answer(staff, duplicate)
 
 
 class PhotoPublication(BaseModel):
@@ -242,7 +273,7 @@ def publish_photo(staff: Staff, report_id: str, photo_id: str, request: PhotoPub
     photo = next((p for p in report.photos if p.id == photo_id), None)
     if photo is None:
         raise NotFound("photo")
-    if request.published and (photo.status != "stored" or not photo.public_key):
+    if request.published and (photo.status != "stored" or not photo.public_key or photo.kind != "image"):
         raise NotAllowed("only a stored photo with its public copy can be published")
     now = clock.now()
 
@@ -256,7 +287,7 @@ def publish_photo(staff: Staff, report_id: str, photo_id: str, request: PhotoPub
     updated = store.change(report.tenant_id, report.report_id, edit)
     access.record(staff, "report.photo." + ("publish" if request.published else "unpublish"),
                         f"{report.report_id}/{photo_id}")
-    return detail(updated)
+    return answer(staff, updated)
 
 
 def mark_duplicate(tenant: Tenant, report: Report, original: Report, actor: str, now: datetime) -> Report:
@@ -284,9 +315,9 @@ def create(staff: Staff, request: DeskReport) -> dict:
     visible_kinds(staff, request.kind)
     tenant = access.tenant_of(staff)
     if request.category and not tenant.reports.category(request.category):
-        raise InvalidReport(f"unknown category {request.category!r}")
+        raise InvalidReport(f"unknown category {request.category!r}", "category")
     if request.hamlet and not tenant.hamlet(request.hamlet):
-        raise InvalidReport(f"unknown hamlet {request.hamlet!r}")
+        raise InvalidReport(f"unknown hamlet {request.hamlet!r}", "hamlet")
     now = clock.now()
     position = Position(request.position.latitude, request.position.longitude, request.address) \
         if request.position else None
@@ -300,7 +331,7 @@ def create(staff: Staff, request: DeskReport) -> dict:
         address=request.address, events=(Event(at=now, actor=staff.subject, action="created", public=True,
                                                 status="new", data={"source": request.source}),))
     access.record(staff, "report.create", report.report_id)
-    return detail(report)
+    return answer(staff, report)
 
 
 def _desk_contact(tenant: Tenant, request: DeskReport) -> tuple[dict[str, str], str | None, str | None]:
@@ -313,14 +344,14 @@ def _desk_contact(tenant: Tenant, request: DeskReport) -> tuple[dict[str, str], 
     try:
         phone = normalize(request.contact.phone)
     except InvalidPhone as error:
-        raise InvalidReport(f"contact.phone: {error}") from None
+        raise InvalidReport(f"contact.phone: {error}", "contact.phone") from None
     contact["phone"] = phone
     if not request.contact.updates_on_whatsapp:
         return contact, None, None
     kind = "safety" if request.kind == "safety" else "reports"
     channel = next((c for c in directory.channels_of(tenant.id) if c.kind == kind), None)
     if channel is None:
-        raise InvalidReport(f"this comune has no {kind} channel for WhatsApp updates")
+        raise InvalidReport(f"this comune has no {kind} channel for WhatsApp updates", "contact.updates_on_whatsapp")
     return contact, channel.phone_number_id, phone
 
 
@@ -332,7 +363,7 @@ def summary(report: Report) -> dict:
         "category": report.category, "hamlet": report.hamlet, "source": report.source,
         "location": _location(report), "address": report.address, "team": report.team,
         "external_body": report.external.get("id") if report.external else None,
-        "text": report.text[:200], "photos": sum(1 for p in report.photos if p.status == "stored"),
+        "text": report.text[:200], "photos": sum(1 for p in report.photos if p.status == "stored" and p.kind == "image"),
         "followers": len(report.followers), "duplicate_of": report.duplicate_of,
         "created_at": report.created_at.isoformat(), "updated_at": report.updated_at.isoformat(),
     }
@@ -344,14 +375,23 @@ def detail(report: Report) -> dict:
     photos = [{"id": p.id, "status": p.status, "reason": p.reason, "content_type": p.content_type, "size": p.size,
                "published": p.published,
                "url": media.presigned_url(p.original_key, PHOTO_LINK_SECONDS) if p.original_key else None}
-              for p in report.photos]
+              for p in report.photos if p.kind == "image"]
+    # voice notes and videos play in the staff's browser; a document is only ever downloaded, under our own name
+    attachments = [{"id": p.id, "kind": p.kind, "status": p.status, "reason": p.reason, "content_type": p.content_type,
+                    "size": p.size, "url": media.presigned_url(
+                        p.original_key, PHOTO_LINK_SECONDS,
+                        download_as=f"segnalazione-{report.report_id}-{p.id}.pdf" if p.kind == "document" else None)
+                    if p.original_key else None}
+                   for p in report.photos if p.kind != "image"]
     return {
         **summary(report), "text": report.text, "contact": report.contact, "outcome": report.outcome,
-        "external": report.external or None, "photos": photos,
+        "external": report.external or None, "photos": photos, "attachments": attachments,
         "reporter": {"channel": report.channel_id, "citizen": report.citizen_key} if report.reporter else None,
         "first_response_at": report.first_response_at.isoformat() if report.first_response_at else None,
         "resolved_at": report.resolved_at.isoformat() if report.resolved_at else None,
         "events": [_event(e) for e in report.events],
+        "steps": [{"to": to, "public": rules.public_by_default(report.kind, to)}
+                  for to in rules.next_steps(report.kind, report.status)],
     }
 
 

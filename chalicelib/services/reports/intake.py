@@ -3,6 +3,7 @@ the channel's window add text, photos and position; STATO answers about the send
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from chalicelib.domain import geo
@@ -18,6 +19,7 @@ from chalicelib.services.reports import following, photo_refetch, wording
 from chalicelib.store import reports as store
 
 CATEGORY_PREFIX = "cat:"
+MEDIA_KINDS = ("image", "audio", "video", "document")  # kept with the report (services.reports.photos)
 LIST_ROWS_MAX = 10
 STATUS_COMMAND = re.compile(r"^\s*stato\b\s*(?:n\.?|numero)?\s*(.*)$", re.IGNORECASE)
 HELP_WORDS = frozenset({"aiuto", "help", "info", "comandi", "?"})
@@ -67,18 +69,24 @@ def _registered(citizen: Citizen) -> bool:
 
 def _take(intake: Intake) -> None:
     draft = _draft(intake)
-    if draft is not None and not rules.has_room_for_citizen(draft, _words(intake.message)):
+    words = _words(intake.message)
+    followed = _followed(intake.tenant, draft) if draft and draft.status == "duplicate" else None
+    if followed is not None and rules.is_open(followed.status) and rules.has_room_for_citizen(followed, words):
+        _add_for_follower(intake, draft, followed)
+        return
+    if draft is not None and draft.status == "new" and not rules.has_room_for_citizen(draft, words):
         report = _open(intake, continues=draft)  # the draft is full (domain.reports, CITIZEN_ROOM): nothing is lost
         report = _add(intake, report)
         intake.say("report.continued", previous=draft.number, number=report.number)
         _acknowledge_new(intake, report)
-    elif draft is None:
+    elif draft is None or draft.status != "new":
         report = _open(intake)
         report = _add(intake, report)
         _acknowledge_new(intake, report)
     else:
         report = _add(intake, draft)
-        _acknowledge_addition(intake, report)
+        # the list goes once, with the report's first words: not again after every photo, pin or text
+        _acknowledge_addition(intake, report, first_words=not draft.text and bool(report.text))
     _after_change(intake, report)
 
 
@@ -91,14 +99,30 @@ def _words(message: InboundMessage) -> str:
 
 
 def _draft(intake: Intake) -> Report | None:
-    """The citizen's report still open for additions: status new, last message within the window."""
+    """The citizen's report still open for additions: status new (or merged into another as a duplicate), last
+    message within the window."""
     window = timedelta(minutes=intake.channel.settings.draft_minutes)
     latest = store.of_reporter(intake.channel.phone_number_id, intake.citizen.key, limit=1)
     if not latest:
         return None
     report = latest[0]
     recent = report.last_citizen_at and intake.now - report.last_citizen_at <= window
-    return report if report.status == "new" and report.kind == intake.kind and recent else None
+    return report if report.status in ("new", "duplicate") and report.kind == intake.kind and recent else None
+
+
+def _followed(tenant: Tenant, report: Report) -> Report:
+    """The report a citizen follows through report: the original a duplicate was merged into, else report."""
+    original = store.get(tenant.id, report.duplicate_of) if report.duplicate_of else None
+    return original or report
+
+
+def _add_for_follower(intake: Intake, duplicate: Report, original: Report) -> None:
+    """After a merge the citizen follows the original: what they send next in their window joins it (issue 13:
+    it stayed on the duplicate), marked as theirs, never changing the reporter's words, pin or category. Their
+    window stays on their own report, the duplicate."""
+    report = _add(intake, original, came_from={"from": duplicate.number})
+    _acknowledge_addition(intake, report, first_words=False)
+    store.change(duplicate.tenant_id, duplicate.report_id, lambda current: replace(current, last_citizen_at=intake.now))
 
 
 def _open(intake: Intake, continues: Report | None = None) -> Report:
@@ -119,24 +143,28 @@ def _contact(intake: Intake) -> dict[str, str]:
     return {k: v for k, v in contact.items() if v}
 
 
-def _add(intake: Intake, report: Report) -> Report:
-    """Apply the message's content to the report (text, photo, position or a category choice)."""
+def _add(intake: Intake, report: Report, came_from: dict | None = None) -> Report:
+    """Apply the message's content to the report (text, photo, position or a category choice). came_from: the
+    message is a follower's (data for its events), who adds to the history and photos but changes nothing else."""
     message = intake.message
-    if message.kind == "image" and message.media:
-        return _add_photo(intake, report)
+    if message.kind in MEDIA_KINDS and message.media:
+        return _add_photo(intake, report, came_from)
     if message.kind == "reply" and message.reply and message.reply.id.startswith(CATEGORY_PREFIX):
-        return _set_category(intake, report, message.reply.id.removeprefix(CATEGORY_PREFIX))
+        return report if came_from else _set_category(intake, report, message.reply.id.removeprefix(CATEGORY_PREFIX))
     if message.kind == "location" and message.location:
-        return _add_position(intake, report)
-    return _add_text(intake, report, message.text or (message.reply.title if message.reply else "") or "")
+        return _add_position(intake, report, came_from)
+    return _add_text(intake, report, message.text or (message.reply.title if message.reply else "") or "", came_from)
 
 
-def _add_text(intake: Intake, report: Report, text: str) -> Report:
+def _add_text(intake: Intake, report: Report, text: str, came_from: dict | None = None) -> Report:
     text = text.strip()
     if not text:
         return report
 
     def edit(current: Report) -> Report:
+        if came_from:
+            return store.with_event(current, Event(at=intake.now, actor="citizen", action="text",
+                                                   note=text[:rules.MAX_EVENT_TEXT], data=came_from))
         joined = rules.joined(current.text, text)
         category = current.category or _guess(intake, joined)
         event = Event(at=intake.now, actor="citizen", action="text", note=text[:rules.MAX_EVENT_TEXT])
@@ -148,21 +176,28 @@ def _guess(intake: Intake, text: str) -> str | None:
     return intake.tenant.reports.category_id_for(text) if intake.kind == "report" else None
 
 
-def _add_photo(intake: Intake, report: Report) -> Report:
+def _add_photo(intake: Intake, report: Report, came_from: dict | None = None) -> Report:
     from chalicelib.services.reports import photos  # the image library loads only when a photo comes
 
-    media = intake.message.media
-    max_bytes = intake.channel.settings.photo_max_bytes
-    photo = photos.take(intake.channel.phone_number_id, media.media_id, report.tenant_id, report.report_id, max_bytes)
+    media, kind = intake.message.media, intake.message.kind
+    settings = intake.channel.settings
+    max_bytes = settings.photo_max_bytes if kind == "image" else settings.media_max_bytes
+    photo = photos.take(intake.channel.phone_number_id, media.media_id, report.tenant_id, report.report_id, max_bytes,
+                        kind)
+    family = "photo" if kind == "image" else "file"  # a voice note, video or document
     if photo.status == "refused":
-        intake.say(f"report.photo_refused.{photo.reason}", number=report.number, max_mb=max_bytes // (1024 * 1024))
+        intake.say(f"report.{family}_refused.{photo.reason}", number=report.number, max_mb=max_bytes // (1024 * 1024))
     elif photo.status == "failed":
-        intake.say("report.photo_failed", number=report.number)
+        intake.say(f"report.{family}_failed", number=report.number)
     elif photo.status == "pending" and intake.kind == "report":
-        intake.say("report.photo_pending", number=report.number)
+        intake.say(f"report.{family}_pending", number=report.number)
 
     def edit(current: Report) -> Report:
         photos = tuple(p for p in current.photos if p.id != photo.id) + (photo,)
+        if came_from:
+            event = Event(at=intake.now, actor="citizen", action="photo", note=media.caption or None,
+                          data={"photo": photo.id, "status": photo.status, **came_from})
+            return store.with_event(current, event, photos=photos)
         text = rules.joined(current.text, media.caption) if media.caption else current.text
         event = Event(at=intake.now, actor="citizen", action="photo", data={"photo": photo.id, "status": photo.status})
         return store.with_event(current, event, photos=photos, text=text, last_citizen_at=intake.now,
@@ -171,11 +206,12 @@ def _add_photo(intake: Intake, report: Report) -> Report:
     if photo.status == "pending":
         photo_refetch.schedule(photo_refetch.Refetch(tenant_id=report.tenant_id, report_id=report.report_id,
                                                      channel_id=intake.channel.phone_number_id,
-                                                     media_id=media.media_id, max_bytes=max_bytes))
+                                                     media_id=media.media_id, max_bytes=max_bytes,
+                                                     citizen_key=intake.citizen.key, kind=kind))
     return changed
 
 
-def _add_position(intake: Intake, report: Report) -> Report:
+def _add_position(intake: Intake, report: Report, came_from: dict | None = None) -> Report:
     where = intake.message.location
     hamlet_id = geo.hamlet_id_at(where.latitude, where.longitude, intake.tenant.hamlets)
     outside = geo.is_outside(where.latitude, where.longitude, intake.tenant.hamlets)
@@ -185,6 +221,9 @@ def _add_position(intake: Intake, report: Report) -> Report:
         # a pin outside the comune is kept and flagged for staff (it may be a wrong tap, or another body's road)
         event = Event(at=intake.now, actor="citizen", action="location",
                       data={"hamlet": hamlet_id, **({"outside": True} if outside else {})})
+        if came_from:  # the follower's pin is kept in the history; the report's stays the reporter's
+            pin = {"latitude": where.latitude, "longitude": where.longitude, **({"address": address} if address else {})}
+            return store.with_event(current, replace(event, data={**event.data, **pin, **came_from}))
         return store.with_event(current, event, position=Position(where.latitude, where.longitude, address),
                                 hamlet=hamlet_id or current.hamlet, last_citizen_at=intake.now)
     return store.change(report.tenant_id, report.report_id, edit)
@@ -212,7 +251,7 @@ def _acknowledge_new(intake: Intake, report: Report) -> None:
     _ask_category(intake, report)
 
 
-def _acknowledge_addition(intake: Intake, report: Report) -> None:
+def _acknowledge_addition(intake: Intake, report: Report, first_words: bool) -> None:
     message = intake.message
     if intake.kind == "safety":
         if _is_emergency(message.text):
@@ -220,9 +259,10 @@ def _acknowledge_addition(intake: Intake, report: Report) -> None:
         elif not intake.replies:  # a refused photo has already been explained
             intake.say("safety.added", number=report.number)
         return
-    if message.kind == "image":
+    if message.kind in MEDIA_KINDS:
         if report.photos and report.photos[-1].status == "stored":
-            intake.say("report.added_photo", number=report.number)
+            kind = message.kind
+            intake.say("report.added_photo" if kind == "image" else f"report.file_added.{kind}", number=report.number)
     elif message.kind == "location" and _pinned_outside(report):
         intake.say("report.added_location_outside", number=report.number)
     elif message.kind == "location":
@@ -235,7 +275,8 @@ def _acknowledge_addition(intake: Intake, report: Report) -> None:
         return
     else:
         intake.say("report.added_text", number=report.number)
-    _ask_category(intake, report)
+    if first_words:
+        _ask_category(intake, report)
 
 
 def _pinned_outside(report: Report) -> bool:
@@ -322,6 +363,8 @@ def _answer_status(intake: Intake, argument: str) -> None:
         if not own:
             intake.say("report.status_none")
             return
+        # a merged report answers with the one its citizen now follows (issue 13: STATO said "già segnalata")
+        own = list({r.report_id: r for r in (_followed(intake.tenant, r) for r in own)}.values())
         lines = "\n".join(wording.status_line(intake.tenant, intake.channel, r) for r in own)
         intake.say("report.status_reply", lines=lines)
         return
@@ -330,4 +373,5 @@ def _answer_status(intake: Intake, argument: str) -> None:
     if report is None or report.kind != intake.kind or not report.concerns(intake.subject):
         intake.say("report.not_found", number=argument[:20])
         return
+    report = _followed(intake.tenant, report)
     intake.replies.append(Text(body=wording.status_text(intake.tenant, intake.channel, report)))

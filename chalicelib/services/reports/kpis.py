@@ -20,7 +20,7 @@ def for_staff(staff: Staff, kind: str | None, start: datetime | None, end: datet
     end = end or clock.now()
     start = start or datetime(end.astimezone(ROME).year, 1, 1, tzinfo=ROME)
     if end <= start or end - start > MAX_PERIOD:
-        raise InvalidReport("the period must have 'from' before 'to' and span at most three years")
+        raise InvalidReport("the period must have 'from' before 'to' and span at most three years", "from")
     facts = (kpis.ReportFacts(kind=r.kind, status=r.status, category=r.category, hamlet=r.hamlet,
                               created_at=r.created_at, first_response_at=r.first_response_at,
                               resolved_at=r.resolved_at)

@@ -34,6 +34,8 @@ class Refetch(BaseModel):
     media_id: str
     max_bytes: int
     attempt: int = 1
+    citizen_key: str | None = None  # who sent it: a follower's photo joins the report they follow (None: the reporter)
+    kind: str = "image"  # or audio, video, document: the same fetch, other checks
 
 
 def schedule(job: Refetch) -> None:
@@ -50,7 +52,7 @@ def handle(body: dict) -> None:
     photo_id = photos.photo_id(job.channel_id, job.media_id)
     if report is None or not any(p.id == photo_id and p.status == "pending" for p in report.photos):
         return  # erased, merged away, or already settled by a duplicate delivery of this message
-    photo = photos.take(job.channel_id, job.media_id, job.tenant_id, job.report_id, job.max_bytes)
+    photo = photos.take(job.channel_id, job.media_id, job.tenant_id, job.report_id, job.max_bytes, job.kind)
     if photo.status == "pending" and job.attempt < MAX_REFETCHES:
         schedule(job.model_copy(update={"attempt": job.attempt + 1}))
         return
@@ -59,7 +61,7 @@ def handle(body: dict) -> None:
     settled = _replace_photo(report, photo)
     logger.info("photo re-fetched", extra={"report": job.report_id, "status": photo.status, "attempt": job.attempt})
     if photo.status != "stored":
-        _tell_reporter(settled, job, photo.status, photo.reason)
+        _tell_sender(settled, job, photo.status, photo.reason)
 
 
 def _replace_photo(report: Report, photo) -> Report:
@@ -70,15 +72,16 @@ def _replace_photo(report: Report, photo) -> Report:
     return store.change(report.tenant_id, report.report_id, edit)
 
 
-def _tell_reporter(report: Report, job: Refetch, status: str, reason: str | None) -> None:
+def _tell_sender(report: Report, job: Refetch, status: str, reason: str | None) -> None:
     """The photo is lost after all: the reporter is asked once to send it again (they wrote minutes ago, so the
     24-hour window is open; a reply outside it is refused by WhatsApp and recorded, nothing more)."""
     channel, tenant = directory.get_channel(job.channel_id), directory.get_tenant(job.tenant_id)
-    if channel is None or tenant is None or not report.reporter:
-        return
-    text_key = "report.photo_failed" if status == "failed" else f"report.photo_refused.{reason}"
+    key = job.citizen_key or (report.reporter or "").partition("#")[2]
+    if channel is None or tenant is None or not key or not report.concerns(f"{job.channel_id}#{key}"):
+        return  # erased meanwhile (reporter and followers are forgotten): nobody to ask
+    family = "photo" if job.kind == "image" else "file"
+    text_key = f"report.{family}_failed" if status == "failed" else f"report.{family}_refused.{reason}"
     body = channel_text(tenant, channel, text_key, number=report.number, max_mb=job.max_bytes // (1024 * 1024))
-    key = report.reporter.partition("#")[2]
     recipient = updates.recipient_of(key, citizens.get(channel.phone_number_id, key))
     job_id = "photo-" + hashlib.sha256(f"{job.tenant_id}|{job.report_id}|{job.media_id}".encode()).hexdigest()[:32]
     outbound.reply(tenant.id, channel.phone_number_id, recipient, [Text(body=body)], job_id=job_id)

@@ -11,21 +11,92 @@ export function configure(apiBase, signedOut) {
   onSignedOut = signedOut;
 }
 
-function describe(status, error) {
+// Italian for staff, per field the API names as at fault (its details[].field): the API's own words are English,
+// meant for developers, and never reach the screen (issue 13).
+const FIELD = {
+  team: "Scegli una squadra: la categoria di questa segnalazione non ne indica una.",
+  external_body: "Scegli l'ente competente: la categoria di questa segnalazione non ne indica uno.",
+  external_reference: "Il riferimento dell'ente è troppo lungo (al massimo 120 caratteri).",
+  category: "Categoria sconosciuta per questo Comune.",
+  hamlet: "Frazione sconosciuta per questo Comune.",
+  outcome: "Esito non valido: si indica solo per chiudere una segnalazione alla Polizia municipale.",
+  into: "Si può unire solo a un'altra segnalazione dello stesso tipo: controlla il numero.",
+  note: "La nota è vuota o troppo lunga (al massimo 2000 caratteri).",
+  text: "Il testo è vuoto o troppo lungo.",
+  to: "Passaggio di stato non valido.",
+  kind: "Tipo di segnalazione non valido.",
+  status: "Stato non valido.",
+  from: "Periodo non valido: la data iniziale deve precedere quella finale (al massimo tre anni).",
+  send_at: "Data e ora di invio non valide: al massimo un anno avanti.",
+  image_url: "Indirizzo dell'immagine non valido: deve essere un indirizzo web completo (https://…).",
+  channel: "Canale non valido.",
+  "template.name": "Nome del modello non valido: solo lettere minuscole, cifre e trattini bassi.",
+  "template.parameters": "Troppi parametri del modello (al massimo 10).",
+  "audience.hamlets": "Troppe frazioni scelte.",
+  "audience.topics": "Troppi argomenti scelti.",
+  phone: "Numero di telefono non valido.",
+  "contact.phone": "Numero di telefono del contatto non valido.",
+  "contact.updates_on_whatsapp": "Questo Comune non ha un canale WhatsApp per inviare gli aggiornamenti.",
+};
+
+// Known situations the API words in English, by the start of its message: the Italian for each.
+const KNOWN = [
+  [/^an image caption holds at most/, "Con un'immagine il testo può avere al massimo 1024 caratteri."],
+  [/^give either text or template/, "Scrivi un testo oppure scegli un modello."],
+  [/^send_at needs a time zone/, "Data e ora di invio non valide."],
+  [/^send_at can be at most/, "Si può programmare un avviso al massimo un anno avanti."],
+  [/^unknown hamlet or topic/, "Frazione o argomento sconosciuti per questo Comune."],
+  [/^template '.*' is not approved/, "Il modello scelto non è approvato per questo canale."],
+  [/^broadcasts go out on a channel/, "Gli avvisi partono solo dal canale degli avvisi."],
+  [/^a \w+ broadcast cannot be/, "L'avviso è in uno stato che non consente questa azione: ricarica la pagina."],
+  [/^the broadcast changed meanwhile/, "L'avviso è cambiato nel frattempo: ricarica la pagina e riprova."],
+  [/^You created \d+ broadcasts/, "Hai creato il numero massimo di avvisi per quest'ora: riprova più tardi."],
+  [/^Your comune created \d+ broadcasts/, "Il Comune ha creato il numero massimo di avvisi per oggi: riprova domani."],
+  [/^a registered resident needs/, "Un residente registrato deve avere nome, indirizzo e frazione."],
+  [/^phone: /, "Numero di telefono non valido."],
+  [/^the first line must name the columns/, "La prima riga del file deve nominare le colonne, almeno «phone»."],
+  [/^at most \d+ rows per import/, "Troppe righe in un solo file: dividilo in più file."],
+  [/^line \d+: not readable as CSV/, "Il file non è un CSV leggibile."],
+  [/^The file must be UTF-8 text/, "Il file deve essere testo UTF-8 (salva il CSV come UTF-8)."],
+  [/^this report is already a duplicate/, "Questa segnalazione è già unita a un'altra."],
+  [/^the photos of a safety tip are never published/, "Le foto delle segnalazioni alla Polizia municipale non si pubblicano."],
+  [/^only a stored photo with its public copy/, "Si possono pubblicare solo foto già scaricate."],
+  [/^a safety tip cannot become/, "Una segnalazione alla Polizia municipale non si assegna a una squadra né si inoltra a un ente."],
+  [/^The report changed meanwhile/, "La segnalazione è cambiata nel frattempo: ricarica la pagina e riprova."],
+];
+
+// One of the API's English sentences (an error's message, a CSV row's error) in Italian; else, fallback.
+export function reasonText(message, fallback = "Dati non validi: controlla quanto inserito.") {
+  const known = KNOWN.find(([pattern]) => pattern.test(message || ""));
+  if (known) return known[1];
+  const field = (message || "").match(/^([a-z_.]+): /);
+  return (field && FIELD[field[1]]) || fallback;
+}
+
+// What a failed call means, in Italian: by HTTP status, the API's error code, the fields at fault and the known
+// situations above. error: an ApiError (status, code, message, details) or the API's error body with its status.
+export function errorText({ status, code, message, details }) {
+  if (status === 0) return "Il server non risponde: controlla la connessione e riprova.";
+  if (status === 401) return "Sessione scaduta: accedi di nuovo.";
   if (status === 403) return "Non hai i permessi per questa operazione.";
   if (status === 404) return "Non trovato (o non visibile con il tuo ruolo).";
-  if (status === 409) return "Operazione non consentita nello stato attuale: ricarica e riprova.";
-  if (status === 401) return "Sessione scaduta: accedi di nuovo.";
-  if (status === 422 && error.code === "report_full") {
+  if (status === 413) return "Troppi dati in una volta: riduci il testo o il file.";
+  if (status === 429) return reasonText(message, "Troppe richieste: attendi qualche secondo.");
+  if (status === 409) return reasonText(message, "Operazione non consentita nello stato attuale: ricarica e riprova.");
+  if (status === 422 && code === "report_full") {
     return "La segnalazione è al completo: la sua cronologia non può contenere altre note. Un cambio di stato senza nota è ancora possibile; per continuare apri una nuova segnalazione e cita questa.";
   }
-  if (status === 422) {
-    const details = (error.details || []).map((d) => `${d.field}: ${d.message}`).join("; ");
-    return `Dati non validi${error.message ? ": " + error.message : ""}${details ? " (" + details + ")" : ""}`;
+  if (status === 400 || status === 415 || status === 422) {
+    const fields = (details || []).map((d) => FIELD[d.field] || FIELD[(d.field || "").split(".")[0]]
+      || reasonText((d.message || "").replace(/^Value error, /, ""), "")).filter(Boolean);
+    if (fields.length) return [...new Set(fields)].join(" ");
+    return reasonText(message);
   }
-  if (status === 429) return "Troppe richieste: attendi qualche secondo.";
+  if (status === 503) return "Servizio momentaneamente non disponibile: riprova tra poco.";
   return `Errore del server (${status}): riprova tra poco.`;
 }
+
+const describe = (status, error) => errorText({ status, ...error });
 
 // A 401 ends the session: the console goes back to the sign-in page with a notice.
 async function call(path, { method = "GET", body, contentType } = {}) {

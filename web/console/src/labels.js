@@ -5,21 +5,13 @@ export const STATUS = {
 };
 export const OPEN = ["new", "triaged", "assigned", "forwarded", "in_progress"];
 
-// The lifecycle as the API enforces it (chalicelib/domain/reports.py): which steps each status offers.
-export const NEXT = {
-  new: ["triaged", "assigned", "forwarded", "rejected"],
-  triaged: ["assigned", "forwarded", "in_progress", "resolved", "rejected"],
-  assigned: ["assigned", "forwarded", "in_progress", "resolved", "rejected"],
-  forwarded: ["assigned", "in_progress", "resolved", "rejected"],
-  in_progress: ["assigned", "resolved", "rejected"],
-  resolved: ["in_progress"],
-  rejected: ["triaged"],
-  duplicate: [],
-};
+// The words of each lifecycle step (the API lists the steps a report can take now, with their defaults).
 export const STEP = {
   triaged: "Prendi in carico", assigned: "Assegna alla squadra", forwarded: "Inoltra all'ente",
   in_progress: "Avvia i lavori", resolved: "Segna come risolta", rejected: "Respingi",
 };
+// A tip's steps are the police's: no works, no team, no external body.
+export const TIP_STEP = { in_progress: "Avvia l'intervento", resolved: "Chiudi la segnalazione", rejected: "Archivia" };
 export const STEP_FROM = { resolved: { in_progress: "Riapri" }, rejected: { triaged: "Riapri" } };
 
 export const ACTION = {
@@ -70,7 +62,7 @@ export function warning(text) {
     return `${m[1]} destinatari richiedono un modello ma il limite giornaliero del canale è ${m[2]}: WhatsApp rifiuterà gli altri.`;
   if ((m = text.match(/^Quiet hours: it will go at (.+)\.$/)))
     return `Fascia silenziosa: partirà alle ${when(m[1])}. Scegli «Allerta» per inviarlo subito.`;
-  return text;
+  return "Controlla l'anteprima prima di inviare.";
 }
 
 // Why WhatsApp stopped a broadcast, per error code (chalicelib/providers/meta/errors.py says which codes stop a
@@ -92,11 +84,13 @@ function stopped(code) {
   return found ? found[1] : null;
 }
 
+// Why a broadcast is paused, as the API records it (English), in Italian: never the API's English on screen.
 export function pauseReason(text) {
-  if (text === "paused by staff") return "messo in pausa dal personale";
+  if (text === "paused by staff") return "messo in pausa da un operatore";
   let m;
-  if ((m = text.match(/^daily message budget reached \((\d+) a day\)/))) return `raggiunto il limite giornaliero di ${m[1]} messaggi`;
-  if (!(m = text.match(/^WhatsApp refused the channel \(code (\d+)\)/))) return text;
+  if ((m = text.match(/^daily message budget reached \((\d+) a day\)/)))
+    return `raggiunto il limite di messaggi al giorno del Comune (${m[1]}): riprendi domani o alza il limite`;
+  if (!(m = text.match(/^WhatsApp refused the channel \(code (\d+)\)/))) return "vedi il registro dell'invio";
   const words = stopped(Number(m[1]));
-  return words ? `${words} (WhatsApp, codice ${m[1]})` : text;
+  return words ? `${words} (WhatsApp, codice ${m[1]})` : `WhatsApp ha bloccato il numero (codice ${m[1]}): controllalo nel Business Manager di Meta, poi riprendi`;
 }

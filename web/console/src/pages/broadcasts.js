@@ -1,5 +1,6 @@
-// Broadcasts: the composer (content or template, hamlets and topics with a live audience count and pre-flight
-// warnings, now or at a time), then a live progress bar and the delivery funnel; the recent broadcasts below.
+// Broadcasts: the composer (content or template, optionally an image, hamlets and topics with a live audience count
+// and pre-flight warnings, now or at a time; a confirmation naming the audience before anything goes), then a live
+// progress bar and the delivery funnel; the recent broadcasts below, a scheduled one with its time.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { go } from "@filo/shared/router";
@@ -9,6 +10,7 @@ import { BROADCAST_STATUS, named, pauseReason, when, warning } from "../labels.j
 const POLL_MS = 1000;
 const SETTLE_POLLS = 60;
 const FINISHED = ["completed", "cancelled"];
+const CAPTION_MAX = 1024; // WhatsApp's limit for an image's caption (the text goes as the caption)
 
 function toggle(list, id, on) {
   return on ? [...list, id] : list.filter((x) => x !== id);
@@ -32,8 +34,9 @@ function audienceText(tenant, audience) {
 function Composer({ tenant, channels }) {
   const [form, setForm] = useState({
     channel: channels.length ? channels[0].phone_number_id : "", mode: "text", text: "", template: "", parameters: "",
-    hamlets: [], topics: [], priority: "normal", when: "now", send_at: "",
+    hamlets: [], topics: [], priority: "normal", when: "now", send_at: "", image_url: "",
   });
+  const [confirming, setConfirming] = useState(null); // the preview of what is about to go, until staff confirm
   const [preview, setPreview] = useState(null);
   const [problem, setProblem] = useState("");
   const [error, setError] = useState("");
@@ -52,6 +55,7 @@ function Composer({ tenant, channels }) {
     if (form.mode === "text") b.text = form.text.trim() || draftText;
     else b.template = { name: form.template.trim() || "modello", language: templateLanguage(), parameters: form.parameters.split("\n").map((p) => p.trim()).filter(Boolean) };
     if (form.when === "later" && form.send_at) b.send_at = new Date(form.send_at).toISOString();
+    if (form.image_url.trim()) b.image_url = form.image_url.trim();
     return b;
   };
 
@@ -68,16 +72,30 @@ function Composer({ tenant, channels }) {
       }
     }, 250);
     return () => clearTimeout(timer);
-  }, [form.channel, form.mode, form.template, form.hamlets.join(), form.topics.join(), form.priority, form.when, form.send_at, form.text.length > 0]);
+  }, [form.channel, form.mode, form.template, form.hamlets.join(), form.topics.join(), form.priority, form.when, form.send_at,
+    form.text.length > 0, form.text.length > CAPTION_MAX, form.image_url]);
 
+  // "Invia ora" first asks: who exactly (counted afresh), where, when. Nothing is saved until confirmed.
   const submit = async (event) => {
     event.preventDefault();
+    setBusy(true);
+    setError("");
+    try {
+      setConfirming(await previewBroadcast(body()));
+    } catch (e) {
+      setError(e.message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const send = async () => {
     setBusy(true);
     setError("");
     try {
       const created = await createBroadcast(body());
       go(`avvisi/${encodeURIComponent(created.id)}`);
     } catch (e) {
+      setConfirming(null);
       setError(e.message);
     } finally {
       setBusy(false);
@@ -101,8 +119,8 @@ function Composer({ tenant, channels }) {
           <label for="b-mode-template">Modello approvato da WhatsApp</label></div>
         ${form.mode === "text" ? html`
           <label for="b-text">Testo del messaggio</label>
-          <textarea id="b-text" rows="5" maxlength="4096" required value=${form.text} onInput=${set("text")} aria-describedby="b-text-count"></textarea>
-          <small id="b-text-count">${form.text.length} / 4096 caratteri</small>` : html`
+          <textarea id="b-text" rows="5" maxlength=${form.image_url ? CAPTION_MAX : 4096} required value=${form.text} onInput=${set("text")} aria-describedby="b-text-count"></textarea>
+          <small id="b-text-count">${form.text.length} / ${form.image_url ? `${CAPTION_MAX} caratteri (didascalia dell'immagine)` : "4096 caratteri"}</small>` : html`
           <label for="b-template">Modello</label>
           ${approved.length ? html`
           <select id="b-template" required value=${form.template} onChange=${set("template")}>
@@ -114,6 +132,12 @@ function Composer({ tenant, channels }) {
           <small id="b-template-help">Questo numero non ha modelli approvati registrati: scrivi il nome esatto.</small>`}
           <label for="b-params">Parametri del modello (uno per riga)</label>
           <textarea id="b-params" rows="3" value=${form.parameters} onInput=${set("parameters")}></textarea>`}
+        <label for="b-image">Immagine (facoltativa): indirizzo web</label>
+        <input id="b-image" type="url" placeholder="https://www.comune.example.it/avvisi/foto.jpg" value=${form.image_url}
+          onInput=${set("image_url")} aria-describedby="b-image-help" />
+        <small id="b-image-help">${form.mode === "text"
+          ? "JPEG o PNG fino a 5 MB, a un indirizzo pubblico che WhatsApp possa scaricare; il testo diventa la didascalia."
+          : "Solo se il modello ha un'immagine di intestazione: JPEG o PNG fino a 5 MB, a un indirizzo pubblico."}</small>
       </fieldset>
       <fieldset>
         <legend>Frazioni (nessuna scelta: tutto il Comune)</legend>
@@ -146,7 +170,9 @@ function Composer({ tenant, channels }) {
           <input id="b-send-at" type="datetime-local" required value=${form.send_at} onInput=${set("send_at")} />`}
       </fieldset>
       ${error && html`<p class="error" role="alert">${error}</p>`}
-      <button type="submit" disabled=${busy}>${form.when === "later" ? "Programma l'invio" : "Invia ora"}</button>
+      ${confirming ? html`<${Confirm} tenant=${tenant} form=${form} preview=${confirming} busy=${busy}
+          onConfirm=${send} onBack=${() => setConfirming(null)} />`
+        : html`<button type="submit" disabled=${busy}>${form.when === "later" ? "Programma l'invio" : "Invia ora"}</button>`}
     </form>
     <aside class="panel preflight" aria-labelledby="preflight-title">
       <h2 id="preflight-title">Destinatari e controlli</h2>
@@ -164,6 +190,26 @@ function Composer({ tenant, channels }) {
             : html`<p class="ok">Nessuna avvertenza.</p>`}`}
       </div>
     </aside>
+  </div>`;
+}
+
+// The last look before sending: how many, which hamlets and topics, when, with what.
+function Confirm({ tenant, form, preview, busy, onConfirm, onBack }) {
+  const ref = useRef(null);
+  useEffect(() => { if (ref.current) ref.current.focus(); }, []);
+  const where = form.hamlets.length ? "frazioni " + form.hamlets.map((id) => tenant.hamlets.features.find((h) => h.id === id)?.properties.name || id).join(", ") : "tutto il Comune";
+  const topics = form.topics.length ? form.topics.map((id) => named(tenant.topics, id)).join(", ") : "tutti gli argomenti";
+  const later = form.when === "later";
+  return html`<div class="confirm" role="alertdialog" aria-modal="false" aria-labelledby="confirm-title" aria-describedby="confirm-what" tabindex="-1" ref=${ref}>
+    <h3 id="confirm-title">${later ? "Confermi la programmazione?" : "Confermi l'invio?"}</h3>
+    <p id="confirm-what" data-testid="confirm-audience">${`L'avviso${form.image_url ? " con immagine" : ""} andrà a `}<strong>${preview.audience} ${preview.audience === 1 ? "iscritto" : "iscritti"}</strong>${`: ${where}; ${topics}.`}
+      ${later || new Date(preview.due_at) > new Date(Date.now() + 60_000) ? ` Partenza: ${when(preview.due_at)}.` : " Parte subito."}
+      ${form.priority === "alert" ? " È un'allerta: parte anche nella fascia silenziosa." : ""}</p>
+    ${preview.warnings.length > 0 && html`<ul class="warnings" aria-label="Avvertenze">${preview.warnings.map((w) => html`<li>${warning(w)}</li>`)}</ul>`}
+    <div class="buttons">
+      <button type="button" disabled=${busy || preview.audience === 0} onClick=${onConfirm}>${later ? "Conferma e programma" : "Conferma e invia"}</button>
+      <button type="button" class="secondary" disabled=${busy} onClick=${onBack}>Torna a modificare</button>
+    </div>
   </div>`;
 }
 
@@ -248,8 +294,10 @@ function Recent({ tenant, current, latest }) {
         <td><a href=${`#/avvisi/${encodeURIComponent(b.id)}`}>${when(b.created_at)}</a></td>
         <td class="text">${b.content.text || `Modello ${b.content.template && b.content.template.name}`}</td>
         <td>${audienceText(tenant, b.audience)}</td>
-        <td>${BROADCAST_STATUS[b.status]}</td><td>${b.progress}%</td>
-        <td>${b.counters.delivered} / ${b.counters.recipients}</td></tr>`)}</tbody>
+        <td>${BROADCAST_STATUS[b.status]}</td>
+        ${b.status === "scheduled" ? html`<td colspan="2">Partirà ${when(b.due_at)}</td>`
+          : b.status === "draft" ? html`<td colspan="2">Non programmato</td>`
+          : html`<td>${b.progress}%</td><td>${b.counters.delivered} / ${b.counters.recipients}</td>`}</tr>`)}</tbody>
     </table>`}
   </section>`;
 }

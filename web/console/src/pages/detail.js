@@ -1,16 +1,23 @@
-// One report or tip: text, photos, position, timeline, and the office's actions (lifecycle, team, forwarding, notes, merge).
+// One report or tip: text, photos, position, timeline, and the office's actions (lifecycle, team, forwarding, notes,
+// merge). A tip also shows the registered resident who sent it. A step is chosen first, then confirmed: its own
+// default for telling the citizen (from the API) is shown and preset, never carried over from the last step.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { addNote, getReport, mergeReport, publishPhoto, transition } from "../api.js";
 import { ReportMap } from "../map.js";
-import { ACTION, NEXT, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, named, when } from "../labels.js";
+import { ACTION, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, named, when } from "../labels.js";
+
+const FILE_KIND = { audio: "Messaggio vocale", video: "Video", document: "Documento" };
+const FILE_REASON = { too_large: "troppo grande", unsupported_type: "tipo non supportato", damaged: "danneggiato",
+  not_an_image: "non è una foto", transient: "WhatsApp non l'ha consegnato", fatal: "WhatsApp non l'ha consegnato" };
 
 export function ReportDetail({ config, tenant, id, back }) {
   const [report, setReport] = useState(null);
   const [error, setError] = useState("");
   const [done, setDone] = useState("");
   const [busy, setBusy] = useState(false);
-  const [step, setStep] = useState({ note: "", public: true, team: "", external_body: "", external_reference: "", outcome: "" });
+  const [step, setStep] = useState({ note: "", public: false, team: "", external_body: "", external_reference: "", outcome: "" });
+  const [chosen, setChosen] = useState(null); // the step about to be taken: { to, public } from report.steps
   const [note, setNote] = useState({ note: "", public: false });
   const [into, setInto] = useState("");
 
@@ -38,7 +45,8 @@ export function ReportDetail({ config, tenant, id, back }) {
     return html`<h1 tabindex="-1">Segnalazione</h1>${error ? html`<p class="error" role="alert">${error}</p>` : html`<p role="status">Caricamento…</p>`}`;
   }
 
-  const changeStatus = async (to) => {
+  const changeStatus = async () => {
+    const to = chosen.to;
     const body = { to, public: step.public };
     if (step.note.trim()) body.note = step.note.trim();
     if (to === "assigned" && step.team) body.team = step.team;
@@ -47,9 +55,14 @@ export function ReportDetail({ config, tenant, id, back }) {
       if (step.external_reference.trim()) body.external_reference = step.external_reference.trim();
     }
     if (report.kind === "safety" && step.outcome && (to === "resolved" || to === "rejected")) body.outcome = step.outcome;
-    if (await act(() => transition(id, body), `Stato aggiornato: ${STATUS[to]}.${step.public ? " Il cittadino riceve l'aggiornamento su WhatsApp." : ""}`)) {
+    if (await act(() => transition(id, body), `Stato aggiornato: ${STATUS[to]}.${step.public ? " Il cittadino riceve l'aggiornamento su WhatsApp." : " Passaggio interno: il cittadino non è stato avvisato."}`)) {
       setStep({ ...step, note: "", external_reference: "" });
+      setChosen(null);
     }
+  };
+  const choose = (option) => {
+    setChosen(option);
+    setStep({ ...step, public: option.public });
   };
   const submitNote = async (e) => {
     e.preventDefault();
@@ -77,8 +90,11 @@ export function ReportDetail({ config, tenant, id, back }) {
       setBusy(false);
     }
   };
-  const steps = NEXT[report.status] || [];
-  const hamletName = report.hamlet ? tenant.hamlets.features.find((h) => h.id === report.hamlet)?.properties.name || report.hamlet : "—";
+  const steps = report.steps || [];
+  const placeName = (id) => (id ? tenant.hamlets.features.find((h) => h.id === id)?.properties.name || id : "—");
+  const hamletName = placeName(report.hamlet);
+  const stepLabel = (to) => (STEP_FROM[report.status] || {})[to] || (report.kind === "safety" && TIP_STEP[to]) || STEP[to];
+  const resident = report.resident;
 
   return html`
     <p><a href=${"#/" + back}>← Torna all'elenco</a></p>
@@ -103,16 +119,28 @@ export function ReportDetail({ config, tenant, id, back }) {
             <dt>Ricevuta</dt><dd>${when(report.created_at)}</dd>
             <dt>Cittadini che la seguono</dt><dd>${1 + report.followers}</dd>
             ${report.outcome && html`<dt>Esito</dt><dd>${OUTCOME[report.outcome] || report.outcome}</dd>`}
-            ${Object.keys(report.contact || {}).length > 0 && html`<dt>Contatto</dt><dd>${Object.values(report.contact).join(" · ")}</dd>`}
+            ${Object.keys(report.contact || {}).length > 0 && html`<dt>${report.source === "whatsapp" ? "Nome del profilo WhatsApp" : "Contatto"}</dt>
+              <dd>${Object.values(report.contact).join(" · ")}</dd>`}
           </dl>
         </section>
+        ${report.kind === "safety" && html`<section aria-labelledby="who">
+          <h2 id="who">Chi ha segnalato</h2>
+          ${resident ? html`<dl class="facts" data-testid="resident">
+              <dt>Nome</dt><dd>${resident.name}</dd>
+              <dt>Indirizzo</dt><dd>${resident.address || "—"}</dd>
+              <dt>Frazione</dt><dd>${placeName(resident.hamlet)}</dd>
+              <dt>Numero</dt><dd>${resident.phone || "—"}</dd>
+            </dl>
+            <p class="tag">Dati del registro dei residenti della Polizia municipale: la consultazione è registrata.</p>`
+            : html`<p>${report.reporter ? "Il residente non è più registrato." : "Segnalazione raccolta dall'ufficio: vedi il contatto."}</p>`}
+        </section>`}
         <section aria-labelledby="photos">
           <h2 id="photos">Foto</h2>
           ${report.photos.length === 0 && html`<p>Nessuna foto.</p>`}
           <ul class="photos">
             ${report.photos.map((p, i) => html`<li>
               ${p.url ? html`<a href=${p.url} target="_blank" rel="noopener"><img src=${p.url} alt=${`Foto ${i + 1} della segnalazione ${report.number}`} /></a>`
-                : html`<span>Foto ${i + 1}: ${p.status === "refused" ? "rifiutata" : "non scaricata"}${p.reason ? ` (${p.reason})` : ""}</span>`}
+                : html`<span>Foto ${i + 1}: ${p.status === "refused" ? "rifiutata" : "non scaricata"}${p.reason ? ` (${FILE_REASON[p.reason] || p.reason})` : ""}</span>`}
               ${report.kind === "report" && p.status === "stored" && (p.public || p.published
                 ? html`<small class="ok">Pubblicata sul portale</small>`
                 : html`<button type="button" class="secondary small" disabled=${busy} aria-label=${`Pubblica sul portale la foto ${i + 1}`}
@@ -120,6 +148,18 @@ export function ReportDetail({ config, tenant, id, back }) {
             </li>`)}
           </ul>
         </section>
+        ${(report.attachments || []).length > 0 && html`<section aria-labelledby="files">
+          <h2 id="files">Messaggi vocali, video e documenti</h2>
+          <ul class="files">
+            ${report.attachments.map((f, i) => html`<li>
+              ${!f.url ? html`<span>${FILE_KIND[f.kind]} ${i + 1}: ${f.status === "refused" ? "rifiutato" : f.status === "erased" ? "cancellato" : "non scaricato"}${f.reason ? ` (${FILE_REASON[f.reason] || f.reason})` : ""}</span>`
+                : f.kind === "audio" ? html`<audio controls preload="none" src=${f.url} aria-label=${`Messaggio vocale ${i + 1} della segnalazione ${report.number}`}></audio>`
+                : f.kind === "video" ? html`<video controls preload="none" width="320" src=${f.url} aria-label=${`Video ${i + 1} della segnalazione ${report.number}`}></video>`
+                : html`<a href=${f.url} download>Scarica il documento PDF ${i + 1}${f.size ? ` (${Math.max(1, Math.round(f.size / 1024))} kB)` : ""}</a>`}
+            </li>`)}
+          </ul>
+          <p class="tag">I collegamenti valgono 5 minuti: ricarica la pagina per ascoltare o scaricare di nuovo. Non si pubblicano mai.</p>
+        </section>`}
         <section aria-labelledby="where">
           <h2 id="where">Dove</h2>
           ${report.location ? html`<p>${report.location.latitude.toFixed(5)}, ${report.location.longitude.toFixed(5)}</p>` : html`<p>Posizione non indicata.</p>`}
@@ -130,18 +170,29 @@ export function ReportDetail({ config, tenant, id, back }) {
         <section aria-labelledby="actions" class="panel">
           <h2 id="actions">Azioni</h2>
           ${steps.length === 0 && html`<p>Nessuna azione possibile: la segnalazione è chiusa.</p>`}
-          ${steps.length > 0 && html`<form onSubmit=${(e) => e.preventDefault()}>
+          ${steps.length > 0 && html`<div class="buttons" role="group" aria-label="Prossimo passaggio">
+              ${steps.map((option) => html`<button type="button" disabled=${busy} aria-pressed=${chosen && chosen.to === option.to ? "true" : "false"}
+                class=${(option.to === "rejected" ? "danger" : "") + (chosen && chosen.to !== option.to ? " secondary" : "")}
+                onClick=${() => choose(option)}>${stepLabel(option.to)}</button>`)}
+            </div>
+            <p class="tag" data-testid="steps-notify">${steps.some((o) => o.public)
+              ? `Avvisano il cittadino, salvo tua scelta: ${steps.filter((o) => o.public).map((o) => stepLabel(o.to)).join(", ")}. Gli altri passaggi sono interni.`
+              : "Tutti i passaggi sono interni: il cittadino non riceve nulla, salvo tua scelta."}</p>`}
+          ${chosen && html`<form class="step-form" aria-label="Conferma del passaggio" aria-describedby="step-default" onSubmit=${(e) => { e.preventDefault(); changeStatus(); }}>
+            <p class="hint" id="step-default" data-testid="step-default">${chosen.public
+              ? `«${stepLabel(chosen.to)}» avvisa il cittadino su WhatsApp, salvo tua scelta.`
+              : `«${stepLabel(chosen.to)}» è un passaggio interno: il cittadino non riceve nulla, salvo tua scelta.`}</p>
             <label for="step-note">Nota per il cambio di stato</label>
             <textarea id="step-note" rows="2" maxlength="2000" value=${step.note} onInput=${(e) => setStep({ ...step, note: e.target.value })}></textarea>
             <div class="check"><input id="step-public" type="checkbox" checked=${step.public} onChange=${(e) => setStep({ ...step, public: e.target.checked })} />
-              <label for="step-public">Avvisa il cittadino su WhatsApp</label></div>
-            ${report.kind === "report" && steps.includes("assigned") && html`
+              <label for="step-public">Avvisa il cittadino su WhatsApp (riceve il nuovo stato e la nota)</label></div>
+            ${chosen.to === "assigned" && html`
               <label for="step-team">Squadra</label>
               <select id="step-team" value=${step.team} onChange=${(e) => setStep({ ...step, team: e.target.value })}>
                 <option value="">Quella della categoria</option>
                 ${tenant.teams.map((t) => html`<option value=${t.id}>${t.name}</option>`)}
               </select>`}
-            ${report.kind === "report" && steps.includes("forwarded") && html`
+            ${chosen.to === "forwarded" && html`
               <label for="step-body">Ente competente</label>
               <select id="step-body" value=${step.external_body} onChange=${(e) => setStep({ ...step, external_body: e.target.value })}>
                 <option value="">Quello della categoria</option>
@@ -149,15 +200,15 @@ export function ReportDetail({ config, tenant, id, back }) {
               </select>
               <label for="step-ref">Riferimento dell'ente (facoltativo)</label>
               <input id="step-ref" maxlength="120" value=${step.external_reference} onInput=${(e) => setStep({ ...step, external_reference: e.target.value })} />`}
-            ${report.kind === "safety" && html`
-              <label for="step-outcome">Esito (per chiudere)</label>
+            ${report.kind === "safety" && (chosen.to === "resolved" || chosen.to === "rejected") && html`
+              <label for="step-outcome">Esito</label>
               <select id="step-outcome" value=${step.outcome} onChange=${(e) => setStep({ ...step, outcome: e.target.value })}>
                 <option value="">—</option>
                 ${Object.entries(OUTCOME).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
               </select>`}
             <div class="buttons">
-              ${steps.map((to) => html`<button type="button" disabled=${busy} class=${to === "rejected" ? "danger" : ""}
-                onClick=${() => changeStatus(to)}>${(STEP_FROM[report.status] || {})[to] || STEP[to]}</button>`)}
+              <button type="submit" disabled=${busy} class=${chosen.to === "rejected" ? "danger" : ""}>Conferma</button>
+              <button type="button" class="secondary" disabled=${busy} onClick=${() => setChosen(null)}>Annulla</button>
             </div>
           </form>`}
         </section>

@@ -1,7 +1,7 @@
 // Subscribers of a channel: search, add one, import a CSV with a result per row, erase.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
-import { addSubscriber, eraseSubscriber, importSubscribers, listSubscribers } from "../api.js";
+import { addSubscriber, eraseSubscriber, importSubscribers, listSubscribers, reasonText } from "../api.js";
 import { SUB_STATUS, named, when } from "../labels.js";
 
 const KIND = { broadcast: "Avvisi", reports: "Segnalazioni", safety: "Sicurezza" };
@@ -151,7 +151,7 @@ export function Subscribers({ tenant, channels }) {
           <table class="import-rows"><caption>Esito per riga</caption>
             <thead><tr><th scope="col">Riga</th><th scope="col">Telefono</th><th scope="col">Esito</th><th scope="col">Errore</th></tr></thead>
             <tbody>${imported.rows.map((r) => html`<tr class=${r.result === "error" ? "row-error" : ""}><td>${r.row}</td><td>${r.phone || "—"}</td>
-              <td>${{ created: "Creato", updated: "Aggiornato", error: "Errore" }[r.result]}</td><td>${r.error || ""}</td></tr>`)}</tbody>
+              <td>${{ created: "Creato", updated: "Aggiornato", error: "Errore" }[r.result]}</td><td>${r.error ? reasonText(r.error, "Riga non valida: controlla numero, frazioni e argomenti.") : ""}</td></tr>`)}</tbody>
           </table></div>`}
       </form>
     </div>`;
