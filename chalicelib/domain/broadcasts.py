@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from chalicelib.domain.hours import DailyWindow, outside
 
 SERVICE_WINDOW = timedelta(hours=24)  # after a citizen's last message, free text is allowed
+NOTICE_TITLE_MAX = 60  # the one-line title the notice template carries outside the window
 PRIORITIES = ("normal", "alert")
 
 # status -> the actions staff may take from it
