@@ -124,7 +124,7 @@ def _hamlet_question(talk: Talk) -> ChoiceList | None:
         talk.citizen = replace(talk.citizen, step="topics")
         return None
     rows = [Choice(id=HAMLET_PREFIX + ALL, title=talk.text("preferences.all_hamlets"))]
-    rows += [Choice(id=HAMLET_PREFIX + h.id, title=h.name) for h in hamlets]
+    rows += [Choice(id=HAMLET_PREFIX + h.id, title=h.list_title) for h in hamlets]
     return ChoiceList(body=talk.text("preferences.hamlets_body"), button=talk.text("preferences.hamlets_button"),
                       rows=rows)
 
@@ -135,7 +135,7 @@ def _topic_question(talk: Talk) -> ChoiceList | None:
         talk.citizen = replace(talk.citizen, step=None)
         return None
     rows = [Choice(id=TOPIC_PREFIX + ALL, title=talk.text("preferences.all_topics"))]
-    rows += [Choice(id=TOPIC_PREFIX + t.id, title=t.name) for t in topics]
+    rows += [Choice(id=TOPIC_PREFIX + t.id, title=t.list_title) for t in topics]
     return ChoiceList(body=talk.text("preferences.topics_body"), button=talk.text("preferences.topics_button"),
                       rows=rows)
 
