@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 
 import pytest
 
@@ -74,8 +75,11 @@ def test_a_multi_line_alert_of_1500_characters_reaches_everyone_in_full_inside_a
     town.subscribe([(outside.number, "", "")])  # added by staff: never wrote, outside the window
     inside = town.window_opened(2)
 
+    started = time.monotonic()
     created = town.broadcast(text=text, priority="alert")
     done = town.wait_status(created["id"], "completed")
+    sent_in = time.monotonic() - started
+    print(f"[notices] 1,500 characters to 2: counters {done['counters']}, completed in {sent_in:.2f} s")
     assert done["counters"]["sent"] == 2 and done["counters"]["failed"] == 0, done["counters"]
 
     (full,) = [m for m in inside.inbox() if m["type"] == "text" and m["body"]["text"]["body"] == text]
@@ -84,7 +88,9 @@ def test_a_multi_line_alert_of_1500_characters_reaches_everyone_in_full_inside_a
     assert notice["text"] == ("Nuovo avviso del Comune:\n" + ALERT_TITLE +
                               "\n\nTocca «Leggi l'avviso» per leggerlo per intero.\n"
                               "Scrivi DISATTIVA per non ricevere più avvisi")
+    tapped = time.monotonic()
     answer = read_the_notice(outside, notice)
+    print(f"[notices] tap to the full text: {time.monotonic() - tapped:.2f} s, {len(answer['text'])} characters")
     assert answer["type"] == "text" and answer["body"]["text"]["body"] == text
 
 
