@@ -8,13 +8,15 @@ import json
 import time
 
 import pytest
+import requests
 
 from chalicelib.domain.tenancy import Channel
 from chalicelib.store import directory
 from local.seed import TEMPLATES, template_setting
-from tests.integration.test_broadcasts import Town, number
+from tests.integration.conftest import Phone
+from tests.waiting import wait_for
 
-_towns = itertools.count(500)
+_towns = itertools.count(1)
 
 ALERT_TITLE = "ALLERTA METEO ARANCIONE per domani, martedì 2 dicembre"
 PARAGRAPH = ("La Protezione civile regionale ha emesso un'allerta arancione per rischio idrogeologico e idraulico "
@@ -32,30 +34,62 @@ def long_alert(length: int = 1500) -> str:
     return text[:length - 1].rstrip() + "."
 
 
-class NoticeTown(Town):
-    """A comune whose notice template is declared with its approved texts (local/seed.py), as the demo's is."""
+class Town:
+    """A comune of its own whose notice template is declared with its approved texts (local/seed.py), as the demo's
+    is, and registered in the sandbox for its business account."""
 
     def __init__(self, stack):
-        super().__init__(stack)
-        channel = directory.get_channel(self.channel)
-        settings = {"rate_per_second": 200, "quiet_hours": {"enabled": False},
-                    "templates": {"notice": template_setting("avviso_comune")}}
-        directory.save_channel(Channel(channel.phone_number_id, self.tenant, "broadcast", channel.name,
-                                       channel.display_phone_number, settings))
+        self.n = next(_towns)
+        self.stack, self.tenant, self.channel = stack, f"avvisi{self.n}", f"6000000000{self.n:05d}"
+        directory.save_tenant(self.tenant, f"Comune degli Avvisi {self.n}", {
+            "privacy_notice_url": "https://example.org/privacy", "privacy_notice_version": "v1"})
+        directory.save_channel(Channel(self.channel, self.tenant, "broadcast", "Avvisi", "+39 0571 960000", {
+            "rate_per_second": 200, "quiet_hours": {"enabled": False},
+            "templates": {"notice": template_setting("avviso_comune")}}))
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "broadcast", "tenant": self.tenant,
+                                   "templates": TEMPLATES})
+        self.token = stack.issuer.token(self.tenant, ["communications"])
+        self.numbers = itertools.count(1)
 
-    def window_opened(self, n: int):
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, f"{self.stack.api_url}{path}", timeout=30,
+                                headers={"Authorization": f"Bearer {self.token}"}, **kwargs)
+
+    def phone(self) -> Phone:
+        """A new citizen of this comune."""
+        return Phone(self.stack, self.channel, f"+39 349 {self.n:03d} {next(self.numbers):04d}")
+
+    def subscribed(self) -> Phone:
+        """A resident staff added from a CSV: subscribed, never wrote, so outside the 24-hour window."""
+        phone = self.phone()
+        answer = requests.post(f"{self.stack.api_url}/api/v1/subscribers/import", params={"channel": self.channel},
+                               data=f"phone,hamlets,topics\n{phone.number},,\n".encode(), timeout=60,
+                               headers={"Authorization": f"Bearer {self.token}", "Content-Type": "text/csv"})
+        assert answer.json()["summary"]["error"] == 0, answer.text
+        return phone
+
+    def window_opened(self) -> Phone:
         """A subscriber who wrote to the comune (ATTIVA and the confirmation): inside the 24-hour window."""
-        phone = self.phone(number(next(_towns), n))
+        phone = self.phone()
         phone.text("ATTIVA")
         phone.wait_inbox(1)
         phone.tap("sub:confirm")
         phone.wait_inbox(2)
         return phone
 
+    def broadcast(self, **body) -> dict:
+        answer = self.call("POST", "/api/v1/broadcasts", json={"channel": self.channel, **body})
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    def wait_status(self, broadcast_id: str, status: str, timeout: float = 30) -> dict:
+        return wait_for(lambda: (b := self.call("GET", f"/api/v1/broadcasts/{broadcast_id}").json())["status"]
+                        == status and b, timeout=timeout)
+
 
 @pytest.fixture
 def town(stack):
-    return NoticeTown(stack)
+    return Town(stack)
 
 
 def read_the_notice(phone, notice: dict) -> dict:
@@ -71,9 +105,8 @@ def test_a_multi_line_alert_of_1500_characters_reaches_everyone_in_full_inside_a
     """The issue's acceptance: through the strict sandbox over HTTP, each subscriber ends up with the whole text."""
     text = long_alert()
     assert len(text) == 1500 and "\n" in text and "\t" in text and "     " in text
-    outside = town.phone(number(next(_towns), 1))
-    town.subscribe([(outside.number, "", "")])  # added by staff: never wrote, outside the window
-    inside = town.window_opened(2)
+    outside = town.subscribed()
+    inside = town.window_opened()
 
     started = time.monotonic()
     created = town.broadcast(text=text, priority="alert")
@@ -95,8 +128,7 @@ def test_a_multi_line_alert_of_1500_characters_reaches_everyone_in_full_inside_a
 
 
 def test_the_title_staff_give_is_the_notices_and_a_long_first_line_is_shortened_in_the_preview(town):
-    outside = town.phone(number(next(_towns), 1))
-    town.subscribe([(outside.number, "", "")])
+    outside = town.subscribed()
     created = town.broadcast(text="Prima riga\nseconda riga", title="Strada provinciale chiusa")
     town.wait_status(created["id"], "completed")
     (notice,) = outside.wait_inbox(1)
@@ -113,9 +145,8 @@ def test_the_title_staff_give_is_the_notices_and_a_long_first_line_is_shortened_
 
 
 def test_an_image_broadcast_outside_the_window_sends_the_image_after_the_tap(town):
-    outside = town.phone(number(next(_towns), 1))
-    town.subscribe([(outside.number, "", "")])
-    inside = town.window_opened(2)
+    outside = town.subscribed()
+    inside = town.window_opened()
     text = "Ponte sul Rio chiuso\nVedi la mappa della deviazione."
     created = town.broadcast(text=text, image_url="https://comune.esempio.it/deviazione.jpg")
     done = town.wait_status(created["id"], "completed")
@@ -131,7 +162,7 @@ def test_an_image_broadcast_outside_the_window_sends_the_image_after_the_tap(tow
 
 @pytest.mark.parametrize("payload", ["notice:20991231T000000000000-abcdef", "notice:../../etc", "notice:" + "9" * 300])
 def test_a_tap_for_a_notice_that_is_not_there_gets_an_answer_in_italian(town, payload):
-    phone = town.window_opened(1)
+    phone = town.window_opened()
     before = len(phone.inbox())
     phone.send(type="quick_reply", id=payload[:256], title="Leggi l'avviso")
     answer = phone.wait_inbox(before + 1)[before]
@@ -139,11 +170,11 @@ def test_a_tap_for_a_notice_that_is_not_there_gets_an_answer_in_italian(town, pa
 
 
 def test_a_tap_never_reads_a_draft_or_another_comunes_notice(stack, town):
-    other = NoticeTown(stack)
+    other = Town(stack)
     foreign = other.broadcast(text="Solo per l'altro comune")
     other.wait_status(foreign["id"], "completed")
     draft = town.broadcast(text="Bozza riservata", draft=True)
-    phone = town.window_opened(1)
+    phone = town.window_opened()
     for broadcast_id in (foreign["id"], draft["id"]):
         before = len(phone.inbox())
         phone.send(type="quick_reply", id=f"notice:{broadcast_id}", title="Leggi l'avviso")
@@ -152,8 +183,8 @@ def test_a_tap_never_reads_a_draft_or_another_comunes_notice(stack, town):
 
 
 def test_the_preview_says_what_each_group_receives(town):
-    town.subscribe([(number(next(_towns), 1), "", "")])
-    town.window_opened(2)
+    town.subscribed()
+    town.window_opened()
     text = long_alert(1200)
     preview = town.call("POST", "/api/v1/broadcast-preview", json={"channel": town.channel, "text": text}).json()
     inside, outside = preview["receives"]
