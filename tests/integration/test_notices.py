@@ -57,7 +57,7 @@ class Town:
 
     def phone(self) -> Phone:
         """A new citizen of this comune."""
-        return Phone(self.stack, self.channel, f"+39 349 {self.n:03d} {next(self.numbers):04d}")
+        return Phone(self.stack, self.channel, f"+39 345 {self.n:03d} {next(self.numbers):04d}")
 
     def subscribed(self) -> Phone:
         """A resident staff added from a CSV: subscribed, never wrote, so outside the 24-hour window."""
