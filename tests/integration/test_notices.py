@@ -206,6 +206,8 @@ def test_the_preview_says_what_each_group_receives(town):
     ({"template": {"name": "avviso_comune", "parameters": ["uno", "due"]}}, "1 parameter"),
     ({"template": {"name": "avviso_comune", "parameters": []}}, "1 parameter"),
     ({"template": {"name": "avviso_comune", "parameters": ["   "]}}, "empty"),
+    ({"template": {"name": "avviso_comune", "parameters": ["Mercato"]}, "image_url": "https://comune.it/m.jpg"},
+     "image goes with a text"),
 ])
 def test_what_whatsapp_would_refuse_is_a_clear_422_before_anything_is_saved(town, body, words):
     answer = town.call("POST", "/api/v1/broadcasts", json={"channel": town.channel, **body})

@@ -68,6 +68,10 @@ class NewBroadcast(BaseModel):
             raise ValueError(f"the title {problem}")
         if self.priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+        if self.image_url is not None and self.template is not None:
+            # the templates staff may pick (the channel's, domain/settings.TEMPLATE_SHAPES) have no image header:
+            # WhatsApp would refuse the header parameter (132000) for every recipient
+            raise ValueError("an image goes with a text, not with a template")
         if self.image_url is not None and self.text is not None and len(self.text) > 1024:
             raise ValueError("an image caption holds at most 1024 characters")
         if self.send_at is not None and self.send_at.tzinfo is None:
