@@ -133,7 +133,7 @@ def _string(obj: dict[str, Any], key: str, where: str) -> str:
 
 
 def _text_with_placeholders(component: dict[str, Any], where: str, limit: int, edges_checked: bool) -> str:
-    """A text with {{1}}..{{n}} in order of first use, none skipped; Meta refuses a body that starts or ends
+    """A text with placeholders {{1}}..{{n}}, each once, none skipped; Meta refuses a body that starts or ends
     with a placeholder."""
     text = _string(component, "text", where)
     if len(text) > limit:
@@ -282,8 +282,16 @@ def _button_index(component: dict[str, Any], template: Template) -> int:
     return index
 
 
-def _check_button(index: int, button: Button, component: dict[str, Any] | None) -> dict[int, str]:
+def _parameters(component: dict[str, Any] | None, where: str) -> list[Any]:
+    """A component's parameters: a list (none when the send left the component out)."""
     parameters = (component or {}).get("parameters") or []
+    if not isinstance(parameters, list):
+        raise invalid(f"{where}: parameters must be a list")
+    return parameters
+
+
+def _check_button(index: int, button: Button, component: dict[str, Any] | None) -> dict[int, str]:
+    parameters = _parameters(component, f"button {index}")
     if button.type == "URL":
         texts = _text_parameters(component, f"button {index}", button.parameters)
         if texts and len(_fill(button.url, texts)) > URL_MAX:
@@ -303,7 +311,7 @@ def _check_button(index: int, button: Button, component: dict[str, Any] | None) 
 
 def _fill_header(template: Template, component: dict[str, Any] | None) -> str:
     if template.header_format in MEDIA_FORMATS:
-        parameters = (component or {}).get("parameters") or []
+        parameters = _parameters(component, "header")
         kind = template.header_format.lower()
         if len(parameters) != 1 or not isinstance(parameters[0], dict) or parameters[0].get("type") != kind:
             raise _count_mismatch("header", len(parameters), 1)
@@ -320,9 +328,9 @@ def _fill_header(template: Template, component: dict[str, Any] | None) -> str:
 
 def _text_parameters(component: dict[str, Any] | None, where: str, expected: int) -> list[str]:
     """The text parameters of a component, checked: their number (132000), each one's text (131008, 132018)."""
-    parameters = (component or {}).get("parameters") or []
-    if not isinstance(parameters, list) or len(parameters) != expected:
-        raise _count_mismatch(where, len(parameters) if isinstance(parameters, list) else 0, expected)
+    parameters = _parameters(component, where)
+    if len(parameters) != expected:
+        raise _count_mismatch(where, len(parameters), expected)
     texts = []
     for parameter in parameters:
         if not isinstance(parameter, dict):

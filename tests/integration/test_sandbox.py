@@ -466,6 +466,9 @@ REFUSED_TEMPLATES = {
     "payload-over-128": (template_body(components=[body_params("x"), quick_reply("p" * 129)]), 131009, 400),
     "unknown-component": (template_body(components=[body_params("x"), {"type": "sidebar", "parameters": []}]),
                           131009, 400),
+    "parameters-not-a-list": (template_body(components=[{"type": "body", "parameters": {"0": "x"}}]), 131009, 400),
+    "header-parameters-not-a-list": (template_body("avviso_foto", components=[
+        {"type": "header", "parameters": {"0": {"type": "image"}}}, body_params("x")]), 131009, 400),
 }
 
 
