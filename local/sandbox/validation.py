@@ -217,6 +217,8 @@ def _validate_list(action: dict[str, Any]) -> None:
     for section in sections:
         if len(sections) > 1 or section.get("title") is not None:  # a title is required once there are two
             _require_text(section, "title", "section", SECTION_TITLE_MAX)
+        if not isinstance(section.get("rows") or [], list):
+            raise invalid("each section's rows must be a list")
     rows = [row for section in sections for row in (section.get("rows") or [])]
     if not rows:
         raise missing("interactive.action.sections.rows")

@@ -368,6 +368,7 @@ REFUSED_SENDS = {
         {"rows": [{"id": "a", "title": "A"}]}, {"rows": [{"id": "b", "title": "B"}]}]}), 131008),
     "list-row-ids-repeat": (interactive("list", rows(2, ids=["x", "x"])), 131009),
     "list-body-4097": (interactive("list", rows(1), body="x" * 4097), 131009),
+    "list-rows-not-a-list": (interactive("list", {"button": "Scegli", "sections": [{"rows": 5}]}), 131009),
     "image-link-not-http": (image_body(link="ftp://comune.it/a.png"), 131009),
     "image-id-and-link": (image_body(id="1", link="https://comune.it/a.png"), 131009),
     "image-caption-1025": (image_body(link="https://comune.it/a.png", caption="c" * 1025), 131009),
