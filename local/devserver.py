@@ -247,10 +247,10 @@ class Stack:
 
     def _start_sandbox(self) -> None:
         from local.sandbox import SandboxServer
-        from local.seed import CHANNELS
+        from local.seed import CHANNELS, TEMPLATES
 
         channels = [{"phone_number_id": c.phone_number_id, "display_phone_number": c.display_phone_number,
-                     "kind": c.kind, "tenant": c.tenant_id, "name": c.name} for c in CHANNELS]
+                     "kind": c.kind, "tenant": c.tenant_id, "name": c.name, "templates": TEMPLATES} for c in CHANNELS]
         if self.sandbox_process:
             self._start_sandbox_process(channels)
             return

@@ -25,7 +25,7 @@ HAMLETS = [
 ]
 TOPICS = [
     {"id": "viabilita", "name": "Viabilità e lavori"},
-    {"id": "allerte", "name": "Allerte e protezione civile"},
+    {"id": "allerte", "name": "Allerte e protezione civile", "short_name": "Allerte e prot. civile"},
     {"id": "acqua", "name": "Acqua e servizi"},
     {"id": "eventi", "name": "Eventi e cultura"},
 ]
@@ -57,28 +57,59 @@ REPORTS = {
     "duplicate_metres": 50,
     "duplicate_days": 14,
 }
+# The templates a comune has WhatsApp approve (docs/deploy.md, section 8), as Meta's template API describes them:
+# make dev registers them in the sandbox for the demo's business account, and tests for their own comuni.
+TEMPLATES = [
+    {"name": "conferma_iscrizione", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "Hai chiesto di ricevere su WhatsApp gli avvisi del {{1}}. Tocca «Confermo» per "
+                                 "attivare l'iscrizione; potrai smettere in qualsiasi momento scrivendo DISATTIVA."},
+        {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Confermo"}]}]},
+    {"name": "avviso_comune", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "Nuovo avviso del Comune:\n{{1}}\n\nTocca «Leggi l'avviso» per leggerlo per intero."},
+        {"type": "FOOTER", "text": "Scrivi DISATTIVA per non ricevere più avvisi"},
+        {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Leggi l'avviso"}]}]},
+    {"name": "aggiornamento_segnalazione", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "Aggiornamento sulla segnalazione n. {{1}}: {{2}}.\nDettagli e mappa: {{3}}\n\n"
+                                 "Grazie per averci scritto."}]},
+    {"name": "conferma_aggiornamenti", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "Hai chiesto di ricevere su WhatsApp gli aggiornamenti della segnalazione n. {{2}} "
+                                 "del {{1}}. Tocca «Sì, aggiornatemi» per riceverli; se non sei stato tu, ignora "
+                                 "questo messaggio."},
+        {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Sì, aggiornatemi"}]}]},
+]
+
+
+def template_setting(name: str) -> dict:
+    """A channel's setting for one of TEMPLATES: name, language, category and the approved texts (the preview's)."""
+    template = next(t for t in TEMPLATES if t["name"] == name)
+    parts = {c["type"]: c for c in template["components"]}
+    setting = {"name": name, "language": template["language"], "category": template["category"].lower(),
+               "body": parts["BODY"]["text"]}
+    if "FOOTER" in parts:
+        setting["footer"] = parts["FOOTER"]["text"]
+    if "BUTTONS" in parts:
+        setting["buttons"] = [b["text"] for b in parts["BUTTONS"]["buttons"] if b["type"] == "QUICK_REPLY"]
+    return setting
+
+
 CHANNELS = [
     Channel("100000000000001", TENANT_ID, "broadcast", "Notizie dal Comune", "+39 0571 000001", {
         "rate_per_second": 80,
         "reports_number": "+39 0571 000002",
         "templates": {
-            "subscription_confirm": {"name": "conferma_iscrizione", "language": "it", "category": "utility"},
-            "notice": {"name": "avviso_comune", "language": "it", "category": "utility"},
+            "subscription_confirm": template_setting("conferma_iscrizione"),
+            "notice": template_setting("avviso_comune"),
         },
     }),
     Channel("100000000000002", TENANT_ID, "reports", "Segnalazioni", "+39 0571 000002", {
         "rate_per_second": 80, "draft_minutes": 15,
-        "templates": {
-            "report_update": {"name": "aggiornamento_segnalazione", "language": "it", "category": "utility"},
-            "follow_confirm": {"name": "conferma_aggiornamenti", "language": "it", "category": "utility"},
-        },
+        "templates": {"report_update": template_setting("aggiornamento_segnalazione"),
+                      "follow_confirm": template_setting("conferma_aggiornamenti")},
     }),
     Channel("100000000000003", TENANT_ID, "safety", "Sicurezza", "+39 0571 000003", {
         "rate_per_second": 80, "registered_only": True, "draft_minutes": 15,
         "watched_hours": {"start": "08:00", "end": "19:00", "timezone": "Europe/Rome"},
-        "templates": {
-            "report_update": {"name": "aggiornamento_segnalazione", "language": "it", "category": "utility"},
-        },
+        "templates": {"report_update": template_setting("aggiornamento_segnalazione")},
     }),
 ]
 

@@ -1,12 +1,16 @@
 """Broadcast rules: audiences, priorities, when one may be sent, its lifecycle and who needs a template."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chalicelib.domain.hours import DailyWindow, outside
 
 SERVICE_WINDOW = timedelta(hours=24)  # after a citizen's last message, free text is allowed
+NOTICE_TITLE_MAX = 60  # the one-line title the notice template carries outside the window
+NOTICE_PAYLOAD_PREFIX = "notice:"  # the notice's "Leggi l'avviso" button: notice:<broadcast id>
+BROADCAST_ID = re.compile(r"\d{8}T\d{12}-[0-9a-f]{6}")  # 20261201T090000123456-a1b2c3 (services/broadcasts/compose)
 PRIORITIES = ("normal", "alert")
 
 # status -> the actions staff may take from it
@@ -70,3 +74,31 @@ def can(status: str, action: str) -> bool:
 
 def is_finished(counters: Counters, fanout_done: bool) -> bool:
     return fanout_done and counters.settled >= counters.recipients
+
+
+def notice_title(text: str) -> str:
+    """The one-line title a free-text broadcast's notice carries outside the window: its first line that is not
+    blank, spaces and tabs collapsed, shortened at a word to NOTICE_TITLE_MAX with an ellipsis."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    title = " ".join(first.split())
+    if len(title) <= NOTICE_TITLE_MAX:
+        return title
+    cut = title[:NOTICE_TITLE_MAX - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def notice_payload(broadcast_id: str) -> str:
+    """What the notice's button carries, so that a tap finds its broadcast."""
+    return NOTICE_PAYLOAD_PREFIX + broadcast_id
+
+
+def is_notice_tap(payload: str | None) -> bool:
+    return bool(payload) and payload.startswith(NOTICE_PAYLOAD_PREFIX)
+
+
+def notice_id(payload: str) -> str | None:
+    """The broadcast id a notice tap asks for; None when the payload is not one we could have sent."""
+    candidate = payload.removeprefix(NOTICE_PAYLOAD_PREFIX)
+    return candidate if BROADCAST_ID.fullmatch(candidate) else None

@@ -28,6 +28,8 @@ from pydantic import (
     with_config,
 )
 
+from chalicelib.domain import whatsapp
+from chalicelib.domain.broadcasts import NOTICE_TITLE_MAX
 from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.keywords import guess_category
 
@@ -89,14 +91,27 @@ class Hours:
         return DailyWindow(time.fromisoformat(self.start), time.fromisoformat(self.end), ZoneInfo(self.timezone))
 
 
+ButtonText = Annotated[str, Field(min_length=1, max_length=whatsapp.TEMPLATE_BUTTON_TEXT_MAX)]
+
+
 @settings_model
 class TemplateSetting:
-    """A message template WhatsApp approved for the channel (WhatsApp Manager shows its name and language)."""
+    """A message template WhatsApp approved for the channel (WhatsApp Manager shows its name and language), and
+    optionally its approved texts, so that the broadcast preview shows what a citizen will read."""
 
     name: Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")]
     language: Annotated[str, Field(min_length=2, max_length=15)] = "it"
     category: Literal["utility", "marketing", "authentication"] = "utility"
     status: Literal["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"] = "APPROVED"  # as WhatsApp reports it
+    body: Annotated[str, Field(max_length=whatsapp.TEMPLATE_BODY_MAX)] = ""  # with {{1}}, {{2}}...; "": not given
+    footer: Annotated[str, Field(max_length=whatsapp.TEMPLATE_FOOTER_MAX)] = ""
+    buttons: Annotated[tuple[ButtonText, ...], Field(max_length=whatsapp.TEMPLATE_BUTTONS_MAX)] = ()  # quick replies
+
+    def __post_init__(self) -> None:
+        if self.body:
+            whatsapp.placeholders(self.body)  # ValueError: {{1}}, {{2}}... out of order
+        if len(set(self.buttons)) != len(self.buttons):
+            raise ValueError(f"the buttons' texts must be unique: {list(self.buttons)}")
 
     @property
     def approved(self) -> bool:
@@ -107,12 +122,47 @@ TextKey = Annotated[str, Field(max_length=64)]
 Text = Annotated[str, Field(max_length=4096)]  # WhatsApp's limit for a text message
 Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm"]
 TEMPLATE_PURPOSES = {
-    "subscription_confirm": "broadcast: the double opt-in's confirmation request after a web form or staff import",
-    "notice": "broadcast: a free-text broadcast to subscribers outside the 24-hour window (the text is its parameter)",
-    "report_update": "reports, safety: a report's public change to its citizen outside the 24-hour window",
-    "follow_confirm": "reports: asks a number typed on the portal or given to Open311 to confirm, with a button, "
-                      "that it wants the report's updates (until the tap nothing else goes to it)",
+    "subscription_confirm": "broadcast: the double opt-in's confirmation request after a web form or staff import "
+                            "({{1}} the comune's name; a quick reply that confirms)",
+    "notice": "broadcast: a free-text broadcast to subscribers outside the 24-hour window ({{1}} its one-line "
+              "title; a quick reply whose tap gets the full text)",
+    "report_update": "reports, safety: a report's public change to its citizen outside the 24-hour window ({{1}} "
+                     "its number, {{2}} its status, {{3}} its status page)",
+    "follow_confirm": "reports: asks a number typed on the portal or given to Open311 to confirm that it wants the "
+                      "report's updates ({{1}} the comune's name, {{2}} the report's number; a quick reply that "
+                      "confirms; until the tap nothing else goes to it)",
 }
+# what the app fills in each purpose's template: body parameters, quick-reply buttons (at least)
+TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1)}
+# catalogue texts shown as a reply button or a list's button (20 characters), or as a list row (24)
+SHORT_TEXTS = {
+    **dict.fromkeys(("subscribe.confirm_button", "subscribe.decline_button", "preferences.hamlets_button",
+                     "preferences.topics_button", "report.category_button"), whatsapp.REPLY_BUTTON_TITLE_MAX),
+    **dict.fromkeys(("preferences.all_hamlets", "preferences.all_topics"), whatsapp.LIST_ROW_TITLE_MAX),
+}
+
+
+def _fits_its_purpose(purpose: str, template: TemplateSetting) -> None:
+    """A template's declared texts against what the app fills in for its purpose (TEMPLATE_SHAPES)."""
+    if not template.body and not template.buttons:
+        return
+    parameters, quick_replies = TEMPLATE_SHAPES[purpose]
+    if template.body and whatsapp.placeholders(template.body) != parameters:
+        raise ValueError(f"{purpose}: the template takes {parameters} parameter{'s' * (parameters > 1)} "
+                         f"({TEMPLATE_PURPOSES[purpose]})")
+    if len(template.buttons) < quick_replies:
+        raise ValueError(f"{purpose}: the template needs {quick_replies} quick reply button ({TEMPLATE_PURPOSES[purpose]})")
+    longest = [NOTICE_TITLE_MAX] if purpose == "notice" else []
+    if template.body and whatsapp.filled_length(template.body, longest) > whatsapp.TEMPLATE_BODY_MAX:
+        raise ValueError(f"{purpose}: with a title of {NOTICE_TITLE_MAX} characters the body is over "
+                         f"{whatsapp.TEMPLATE_BODY_MAX} characters")
+
+
+def _short_texts_fit(texts: dict[str, str]) -> None:
+    for key, limit in SHORT_TEXTS.items():
+        if key in texts and len(texts[key]) > limit:
+            raise ValueError(f"{key} is shown as a WhatsApp button or list row: at most {limit} characters, "
+                             f"{len(texts[key])} given")
 
 
 @settings_model
@@ -149,6 +199,17 @@ class ChannelSettings:
     watched_hours: Annotated[Hours, Field(description="when the police read tips (outside them the reply points to "
                              "112); default 08:00-19:00")] = field(default_factory=lambda: Hours("08:00", "19:00"))
 
+    def __post_init__(self) -> None:
+        for purpose, template in self.templates.items():
+            try:
+                _fits_its_purpose(purpose, template)
+            except ValueError as error:
+                raise ValueError(f"templates.{error}") from None
+        try:
+            _short_texts_fit(self.texts)
+        except ValueError as error:
+            raise ValueError(f"texts: {error}") from None
+
     def approved_templates(self) -> list[dict[str, str]]:
         """The channel's templates WhatsApp approved (name, language, category), one per name, for staff to pick."""
         seen: dict[str, dict[str, str]] = {}
@@ -161,8 +222,31 @@ class ChannelSettings:
 # ---- a tenant (comune) ----------------------------------------------------------------------------------------
 
 
+ShortName = Annotated[str | None, Field(min_length=1)]
+
+
+class ListedByName:
+    """A choice citizens pick from a WhatsApp list, whose rows hold 24 characters: a longer name needs a
+    short_name (validated when written, never cut at send time)."""
+
+    name: str
+    short_name: str | None
+
+    def __post_init__(self) -> None:
+        if len(self.list_title) > whatsapp.LIST_ROW_TITLE_MAX:
+            shown = "short_name" if self.short_name else "name"
+            raise ValueError(f"{shown} {self.list_title!r} has {len(self.list_title)} characters and WhatsApp's "
+                             f"list rows hold {whatsapp.LIST_ROW_TITLE_MAX}: give a short_name of at most "
+                             f"{whatsapp.LIST_ROW_TITLE_MAX}")
+
+    @property
+    def list_title(self) -> str:
+        """What a WhatsApp list row shows."""
+        return self.short_name or self.name
+
+
 @settings_model
-class Hamlet:
+class Hamlet(ListedByName):
     """A frazione: subscribers choose it, reports are mapped to it by its outline."""
 
     id: Id
@@ -170,18 +254,20 @@ class Hamlet:
     latitude: Number  # a point inside the hamlet
     longitude: Number
     geometry: dict[str, Any] | None = None  # a GeoJSON Polygon or MultiPolygon (domain.geo)
+    short_name: ShortName = None  # for WhatsApp's lists, when the name is over 24 characters
 
 
 @settings_model
-class Topic:
+class Topic(ListedByName):
     """A subject subscribers may choose (allerte, eventi, ...)."""
 
     id: Id
     name: Name
+    short_name: ShortName = None  # for WhatsApp's lists, when the name is over 24 characters
 
 
 @settings_model
-class Category:
+class Category(ListedByName):
     """A report category, with the keyword hints that recognise it in a citizen's text."""
 
     id: Id
@@ -189,6 +275,7 @@ class Category:
     keywords: tuple[Annotated[str, Field(max_length=64)], ...] = ()
     team: Id | None = None  # the team that usually handles it
     external_body: Id | None = None  # or the body in charge (Provincia, Consorzio di bonifica)
+    short_name: ShortName = None  # for WhatsApp's lists, when the name is over 24 characters
 
 
 @settings_model

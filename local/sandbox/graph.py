@@ -15,6 +15,7 @@ from .messages import MessagesEndpoint
 from .meta import GraphError
 from .recorder import Recorder
 from .statuses import StatusWebhooks
+from .templates import Templates
 
 SUPPORTED_VERSIONS = ("v23.0", "v24.0", "v25.0", "v26.0")
 GRAPH_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)(?:/([^/]+))?/?$")
@@ -23,13 +24,14 @@ GRAPH_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)(?:/([^/]+))?/?$")
 class GraphApi:
     """Routes Graph API requests: messages, media upload, lookup and deletion, phone numbers, media downloads."""
 
-    def __init__(self, *, access_token: str, versions_any: bool, channels: Channels, media: MediaStore,
-                 faults: Faults, recorder: Recorder, statuses: StatusWebhooks, pause: Callable[[float], Any],
-                 own_url: Callable[[], str]):
+    def __init__(self, *, access_token: str, versions_any: bool, channels: Channels, templates: Templates,
+                 media: MediaStore, faults: Faults, recorder: Recorder, statuses: StatusWebhooks,
+                 pause: Callable[[float], Any], own_url: Callable[[], str]):
         self._access_token, self._versions_any = access_token, versions_any
         self._channels, self._media, self._faults, self._own_url = channels, media, faults, own_url
-        self._messages = MessagesEndpoint(authorize=self.authorize, channels=channels, faults=faults,
-                                          recorder=recorder, statuses=statuses, pause=pause)
+        self._messages = MessagesEndpoint(authorize=self.authorize, channels=channels, templates=templates,
+                                          media=media, faults=faults, recorder=recorder, statuses=statuses,
+                                          pause=pause)
 
     def handle(self, request: Request, version: str, object_id: str, edge: str | None) -> Response:
         self._check_version(version)

@@ -12,6 +12,27 @@ from . import meta
 from .meta import GraphError
 
 MEDIA_URL_TTL = 300.0  # Meta's media URLs expire after 5 minutes
+MB = 1024 * 1024
+IMAGE_TYPES = ("image/jpeg", "image/png")
+# what Meta takes in an upload, and up to what size (whatsapp-provider.md section 4, S19); a sticker's limit is
+# 500 KB animated, 100 KB static: the sandbox cannot tell them apart and takes the animated one's
+UPLOAD_LIMITS = {
+    **dict.fromkeys(IMAGE_TYPES, 5 * MB),
+    **dict.fromkeys(("audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"), 16 * MB),
+    **dict.fromkeys(("video/mp4", "video/3gpp"), 16 * MB),
+    **dict.fromkeys((
+        "text/plain", "application/pdf", "application/msword", "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation"), 100 * MB),
+    "image/webp": 500 * 1024,
+}
+
+
+def size_limit(mime_type: str) -> int:
+    """The largest file Meta takes of a type (parameters such as '; codecs=opus' ignored); 0 if not taken at all."""
+    return UPLOAD_LIMITS.get(mime_type.split(";")[0].strip().lower(), 0)
 
 
 @dataclass
@@ -44,7 +65,14 @@ class MediaStore:
             raise meta.missing("file")
         data, part_type = fields["file"]
         declared = fields.get("type", (b"", None))[0].decode(errors="replace").strip()
-        media_id, _ = self.store(data, declared or part_type or "application/octet-stream")
+        mime_type = declared or part_type or "application/octet-stream"
+        limit = size_limit(mime_type)
+        if not limit:
+            raise GraphError(100, f"Param file must be a file with one of the following types: "
+                                  f"{', '.join(UPLOAD_LIMITS)}. Received file of type '{mime_type}'.")
+        if len(data) > limit:
+            raise GraphError(131053, f"The {mime_type} file is {len(data)} bytes, over Meta's limit of {limit} bytes")
+        media_id, _ = self.store(data, mime_type)
         return media_id
 
     def get(self, media_id: str) -> StoredMedia | None:

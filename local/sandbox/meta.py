@@ -50,6 +50,8 @@ ERROR_TITLES: dict[int, str] = {
     131057: "Account in maintenance mode",
     132000: "Number of parameters does not match the expected number of params",
     132001: "Template name does not exist in the translation",
+    132005: "Translated text too long",
+    132018: "There was an issue with the parameters in your template.",
     132015: "Template is Paused",
     132016: "Template is Disabled",
     132068: "Flow is blocked",
@@ -169,13 +171,12 @@ def unknown_object(object_id: str, method: str = "post") -> GraphError:
 # ---- readable rendering of what the app sent ---------------------------------------------
 
 def render_text(body: dict[str, Any]) -> str:
-    """A human-readable rendering of a send body, for the test API and the phone page."""
+    """A human-readable rendering of a send body but a template's (templates.render), for the test API and the
+    phone page."""
     kind = body.get("type", "text")
     obj = body.get(kind) if isinstance(body.get(kind), dict) else {}
     if kind == "text":
         return str(obj.get("body", ""))
-    if kind == "template":
-        return _render_template(obj)
     if kind == "image":
         caption = obj.get("caption") or ""
         source = obj.get("link") or f"media {obj.get('id')}"
@@ -183,26 +184,6 @@ def render_text(body: dict[str, Any]) -> str:
     if kind == "interactive":
         return _render_interactive(obj)
     return json.dumps(obj, ensure_ascii=False)
-
-
-def _render_template(obj: dict[str, Any]) -> str:
-    language = (obj.get("language") or {}).get("code", "")
-    params = [_param_text(p) for c in obj.get("components") or [] if isinstance(c, dict)
-              for p in c.get("parameters") or [] if isinstance(p, dict)]
-    head = f"[template {obj.get('name')} ({language})]"
-    return f"{head} {' | '.join(params)}" if params else head
-
-
-def _param_text(param: dict[str, Any]) -> str:
-    kind = param.get("type")
-    if kind == "text":
-        text = str(param.get("text", ""))
-        return f"{param['parameter_name']}={text}" if param.get("parameter_name") else text
-    if kind == "payload":
-        return f"payload={param.get('payload')}"
-    if kind in ("currency", "date_time"):
-        return str((param.get(kind) or {}).get("fallback_value", kind))
-    return f"[{kind}]"
 
 
 def _render_interactive(obj: dict[str, Any]) -> str:
@@ -237,15 +218,11 @@ def interactive_options(obj: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def message_options(body: dict[str, Any]) -> list[dict[str, str]]:
-    """The taps a citizen can make on a sent message: reply buttons, list rows, quick replies."""
+    """The taps a citizen can make on a sent message: reply buttons, list rows (a template's quick replies:
+    templates.quick_replies)."""
     kind = body.get("type")
     if kind == "interactive" and isinstance(body.get("interactive"), dict):
         return interactive_options(body["interactive"])
-    if kind == "template" and isinstance(body.get("template"), dict):
-        return [{"kind": "quick_reply", "id": str(p.get("payload")), "title": str(p.get("payload"))}
-                for c in body["template"].get("components") or []
-                if isinstance(c, dict) and c.get("type") == "button" and c.get("sub_type") == "quick_reply"
-                for p in c.get("parameters") or [] if isinstance(p, dict) and p.get("type") == "payload"]
     return []
 
 

@@ -7,8 +7,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import meta
+from . import meta, templates
 from .inbound import Sender, readable
+from .templates import Filled
 
 STAT_NAMES = ("accepted", "rate_limited", "faults", "rejected", "slow", "reads", "inbound", "status_posts",
               "status_post_failures", "scripted", "failed_later")
@@ -79,14 +80,15 @@ class Recorder:
 
     # ---- recording ----
 
-    def sent(self, wamid: str, channel_id: str, body: dict[str, Any]) -> SentMessage:
-        """Record an accepted send (and count it)."""
+    def sent(self, wamid: str, channel_id: str, body: dict[str, Any], filled: Filled | None = None) -> SentMessage:
+        """Record an accepted send (and count it); a template as filled in by the send (what the phone shows)."""
         to = body.get("to") or body.get("recipient") or ""
+        text = templates.render(filled) if filled else meta.render_text(body)
+        options = templates.quick_replies(filled) if filled else meta.message_options(body)
         with self._lock:
             record = SentMessage(
                 index=next(self._counter), id=wamid, channel=channel_id, to=to, key=meta.recipient_key(to),
-                type=body.get("type", "text"), text=meta.render_text(body), options=meta.message_options(body),
-                body=body, time=time.time())
+                type=body.get("type", "text"), text=text, options=options, body=body, time=time.time())
             self._messages.append(record)
             self._messages_by_id[wamid] = record
             self._stats["accepted"] += 1

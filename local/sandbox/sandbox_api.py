@@ -12,16 +12,18 @@ from .inbound import InboundError, Sender, build_message, parse_sender
 from .media import MediaStore
 from .people import People
 from .recorder import Recorder
+from .templates import TemplateError, Templates
 from .webhooks import WebhookClient
 
 
 class SandboxApi:
     """Answers /_sandbox/{name}; errors are {"error": message} with a 4xx (ApiError)."""
 
-    def __init__(self, *, channels: Channels, people: People, recorder: Recorder, media: MediaStore,
-                 webhook: WebhookClient, configure: Callable[..., None], settings: Callable[[], dict[str, Any]],
-                 stats: Callable[[], dict[str, Any]]):
+    def __init__(self, *, channels: Channels, templates: Templates, people: People, recorder: Recorder,
+                 media: MediaStore, webhook: WebhookClient, configure: Callable[..., None],
+                 settings: Callable[[], dict[str, Any]], stats: Callable[[], dict[str, Any]]):
         self._channels, self._people, self._recorder, self._media = channels, people, recorder, media
+        self._templates = templates
         self._webhook, self._configure, self._settings, self._stats = webhook, configure, settings, stats
 
     def handle(self, request: Request) -> Response:
@@ -32,6 +34,8 @@ class SandboxApi:
         routes = {
             ("GET", "health"): lambda: json_response(200, {"ok": True}),
             ("GET", "channels"): lambda: json_response(200, self._channels.listing()),
+            ("GET", "templates"): lambda: self._template_listing(request),
+            ("POST", "templates"): lambda: self._register_templates(request),
             ("GET", "config"): lambda: json_response(200, self._settings()),
             ("POST", "config"): lambda: self._configure_from(request),
             ("GET", "stats"): lambda: json_response(200, self._stats()),
@@ -58,6 +62,32 @@ class SandboxApi:
         except ValueError as error:
             raise ApiError(422, str(error)) from None
         return json_response(200, self._settings())
+
+    def _account(self, channel_id: Any) -> str:
+        """The WhatsApp Business Account of a channel named by its phone_number_id."""
+        if not isinstance(channel_id, str) or not channel_id:
+            raise ApiError(422, '"channel" (a phone_number_id from /_sandbox/channels) is required')
+        channel = self._channels.get(channel_id)
+        if channel is None:
+            raise ApiError(404, f"unknown channel {channel_id!r}")
+        return channel["waba_id"]
+
+    def _template_listing(self, request: Request) -> Response:
+        """GET /_sandbox/templates?channel=: the templates of the channel's business account, as Meta lists them."""
+        return json_response(200, self._templates.listing(self._account(request.query.get("channel"))))
+
+    def _register_templates(self, request: Request) -> Response:
+        """POST /_sandbox/templates {"channel", "templates": [...]}: add templates to the channel's account,
+        approved at once (or with the status given); 422 for one Meta would not approve, and none is added."""
+        body = _json_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("templates"), list):
+            raise ApiError(422, 'give {"channel": <phone_number_id>, "templates": [<Meta template objects>]}')
+        waba_id = self._account(body.get("channel"))
+        try:
+            added = self._templates.register(waba_id, body["templates"])
+        except TemplateError as error:
+            raise ApiError(422, str(error)) from None
+        return json_response(200, [t.as_json() for t in added])
 
     def _inbound(self, request: Request) -> Response:
         """POST /_sandbox/inbound: post the app a Meta webhook as if a citizen wrote to a channel."""

@@ -18,6 +18,7 @@ from .recorder import Recorder, SentMessage
 from .sandbox_api import SandboxApi
 from .settings import SandboxSettings
 from .statuses import StatusWebhooks
+from .templates import TemplateError, Templates
 from .webhooks import WebhookClient
 
 log = logging.getLogger("local.sandbox")
@@ -39,6 +40,9 @@ class SandboxServer:
         self._serving: threading.Thread | None = None
         self._settings = SandboxSettings()
         self._channels = Channels(channels)
+        self._templates = Templates()
+        for channel in channels:
+            self._register_templates(channel)
         self._people = People()
         self._recorder = Recorder()
         self._media = MediaStore()
@@ -46,10 +50,11 @@ class SandboxServer:
         self._webhook = WebhookClient(app_secret, self._settings.webhook_url)
         self._statuses = StatusWebhooks(self._channels, self._people, self._recorder, self._webhook, status_retry_delays)
         self._graph = GraphApi(access_token=access_token, versions_any=graph_versions_any, channels=self._channels,
-                               media=self._media, faults=self._faults, recorder=self._recorder,
+                               templates=self._templates, media=self._media, faults=self._faults,
+                               recorder=self._recorder,
                                statuses=self._statuses, pause=self._stopping.wait, own_url=lambda: self.url)
-        self._api = SandboxApi(channels=self._channels, people=self._people, recorder=self._recorder,
-                               media=self._media, webhook=self._webhook, configure=self.configure,
+        self._api = SandboxApi(channels=self._channels, templates=self._templates, people=self._people,
+                               recorder=self._recorder, media=self._media, webhook=self._webhook, configure=self.configure,
                                settings=self.settings, stats=self.stats)
         self.configure(webhook_url=webhook_url, rate_limit=rate_limit, status_webhooks=status_webhooks, **settings)
         self._httpd = HTTPServer((host, port), self.dispatch)
@@ -114,8 +119,19 @@ class SandboxServer:
         return self._recorder.sent_messages()
 
     def add_channel(self, channel: dict[str, Any]) -> None:
-        """Serve one more business number (a tenant added after start-up)."""
+        """Serve one more business number (a tenant added after start-up), with its account's `templates`.
+
+        Raises ValueError (TemplateError) for a template Meta would not approve; then nothing changes."""
         self._channels.add(channel)
+        self._register_templates(channel)
+
+    def _register_templates(self, channel: dict[str, Any]) -> None:
+        """A channel's `templates` (Meta's template objects) belong to its WhatsApp Business Account."""
+        definitions = channel.get("templates") or []
+        if not isinstance(definitions, list):
+            raise TemplateError(f"a channel's templates are a list: {definitions!r}")
+        if definitions:
+            self._templates.register(self._channels.require(str(channel["phone_number_id"]))["waba_id"], definitions)
 
     # ---- routing ----
 

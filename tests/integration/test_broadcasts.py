@@ -13,6 +13,7 @@ import requests
 from chalicelib.domain.tenancy import Channel
 from chalicelib.store import directory
 from local.runner import Schedule
+from local.seed import TEMPLATES
 from tests.integration.conftest import Phone
 from tests.waiting import wait_for
 
@@ -36,7 +37,8 @@ class Town:
             "messaging_limit": messaging_limit,
             "templates": {"notice": {"name": "avviso_comune", "language": "it", "category": "utility"}},
         }))
-        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "broadcast", "tenant": self.tenant})
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "broadcast", "tenant": self.tenant,
+                                   "templates": TEMPLATES})
         self.token = stack.issuer.token(self.tenant, ["communications"])
 
     def call(self, method: str, path: str, **kwargs) -> requests.Response:

@@ -12,7 +12,7 @@ from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel
 from chalicelib.services.admin.overview import weekly_active
 from chalicelib.store import directory
-from local.seed import HAMLETS, REPORTS, TOPICS, _square
+from local.seed import HAMLETS, REPORTS, TEMPLATES, TOPICS, _square
 
 _towns = itertools.count(1)
 
@@ -33,7 +33,8 @@ class Town:
             "rate_per_second": 200, "quiet_hours": {"enabled": False},
             "templates": {"notice": {"name": "avviso_comune", "language": "it", "category": "utility"}}}))
         directory.save_channel(Channel(self.reports, self.tenant, "reports", "Segnalazioni", "+39 0571 910001", {}))
-        stack.sandbox.add_channel({"phone_number_id": self.broadcast, "kind": "broadcast", "tenant": self.tenant})
+        stack.sandbox.add_channel({"phone_number_id": self.broadcast, "kind": "broadcast", "tenant": self.tenant,
+                                   "templates": TEMPLATES})
 
     def call(self, method: str, path: str, role: str = "admin", **kwargs) -> requests.Response:
         token = self.stack.issuer.token(self.tenant, [role])

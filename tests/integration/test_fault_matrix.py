@@ -51,7 +51,7 @@ from chalicelib.store import reports as report_store
 from local.issuer import AUDIENCE, ISSUER
 from local.runner import QueuePoller, Schedule
 from local.seed import REPORTS as DEMO_REPORTS
-from local.seed import _square
+from local.seed import TEMPLATES, _square
 from tests.integration.conftest import BROADCAST, REPORTS, SAFETY, Phone, sign, text_payload
 from tests.waiting import wait_for
 
@@ -255,7 +255,7 @@ class Town:
             "rate_per_second": 200, "quiet_hours": {"enabled": False},
             "templates": {"notice": {"name": "avviso_comune", "language": "it", "category": "utility"},
                           "report_update": {"name": "aggiornamento_segnalazione"}}, **settings}))
-        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": kind, "tenant": self.tenant})
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": kind, "tenant": self.tenant, "templates": TEMPLATES})
         self.tokens = {r: stack.issuer.token(self.tenant, [r]) for r in ("admin", "communications", "technical")}
 
     def call(self, method: str, path: str, role: str = "communications", **kwargs) -> requests.Response:

@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 
 from chalicelib.domain.tenancy import Channel
 from chalicelib.store import directory
-from local.seed import REPORTS, _square
+from local.seed import REPORTS, TEMPLATES, _square
 from tests.integration.conftest import Phone
 from tests.waiting import wait_for
 
@@ -50,7 +50,7 @@ class Comune:
         directory.save_channel(Channel(self.channel, self.id, "reports", "Segnalazioni", "+39 0571 930000",
                                        {"rate_per_second": 200,
                                         "templates": {"follow_confirm": {"name": "conferma_aggiornamenti"}}}))
-        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "reports", "tenant": self.id})
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "reports", "tenant": self.id, "templates": TEMPLATES})
         self.token = stack.issuer.token(self.id, ["technical"])
 
     def get(self, path: str, **params) -> requests.Response:

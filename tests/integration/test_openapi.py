@@ -73,7 +73,7 @@ def create_own_comune(stack) -> str:
     an admin token of it."""
     from chalicelib.domain.tenancy import Channel
     from chalicelib.store import directory
-    from local.seed import CHANNELS, HAMLETS, REPORTS, TOPICS, _square
+    from local.seed import CHANNELS, HAMLETS, REPORTS, TEMPLATES, TOPICS, _square
 
     directory.save_tenant(OWN_TENANT, "Comune di Prova OpenAPI", {
         "hamlets": [{**h, "geometry": _square(h["latitude"], h["longitude"])} for h in HAMLETS],
@@ -86,7 +86,8 @@ def create_own_comune(stack) -> str:
         own = Channel(OWN_CHANNELS[demo.kind], OWN_TENANT, demo.kind, demo.name, demo.display_phone_number,
                       demo.settings)
         directory.save_channel(own)
-        stack.sandbox.add_channel({"phone_number_id": own.phone_number_id, "kind": own.kind, "tenant": OWN_TENANT})
+        stack.sandbox.add_channel({"phone_number_id": own.phone_number_id, "kind": own.kind, "tenant": OWN_TENANT,
+                                   "templates": TEMPLATES})
     return stack.issuer.token(OWN_TENANT, ["admin"])
 
 

@@ -29,7 +29,7 @@ class PortalTown(Town):
     def __init__(self, stack):
         from chalicelib.domain.tenancy import Channel
         from chalicelib.store import directory
-        from local.seed import REPORTS, _square
+        from local.seed import REPORTS, TEMPLATES, _square
 
         n = uuid.uuid4().int % 10**9
         self.stack, self.tenant, self.channel = stack, f"portale{n}", f"31{n:013d}"
@@ -42,7 +42,8 @@ class PortalTown(Town):
         directory.save_channel(Channel(self.channel, self.tenant, "reports", "Segnalazioni", "+39 0571 920000", {
             "rate_per_second": 200, "templates": {"report_update": {"name": "aggiornamento_segnalazione"},
                                                   "follow_confirm": {"name": "conferma_aggiornamenti"}}}))
-        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "reports", "tenant": self.tenant})
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "reports", "tenant": self.tenant,
+                                   "templates": TEMPLATES})
         self.tokens = {role: stack.issuer.token(self.tenant, [role]) for role in ("technical", "police", "admin")}
 
 

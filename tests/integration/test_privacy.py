@@ -23,7 +23,7 @@ from chalicelib.domain.tenancy import Channel
 from chalicelib.resources import bucket_name
 from chalicelib.store import audit, deliveries, directory
 from chalicelib.store.models import CitizenModel, ReportModel, TenantModel
-from local.seed import REPORTS, _square
+from local.seed import REPORTS, TEMPLATES, _square
 from tests.integration.conftest import Phone
 from tests.waiting import wait_for
 
@@ -60,7 +60,7 @@ class Comune:
         ):
             directory.save_channel(channel)
             stack.sandbox.add_channel({"phone_number_id": channel.phone_number_id, "kind": channel.kind,
-                                       "tenant": self.tenant})
+                                       "tenant": self.tenant, "templates": TEMPLATES})
         self.tokens = {role: stack.issuer.token(self.tenant, [role])
                        for role in ("admin", "technical", "police", "communications")}
         self.tokens["dpo"] = stack.issuer.token(self.tenant, ["admin", "police"], subject="local-dpo")

@@ -17,7 +17,7 @@ from PIL import ExifTags, Image
 from chalicelib.domain.tenancy import Channel
 from chalicelib.resources import bucket_name
 from chalicelib.store import directory
-from local.seed import REPORTS, _square
+from local.seed import REPORTS, TEMPLATES, _square
 from tests.integration.conftest import Phone
 from tests.waiting import wait_for
 
@@ -43,7 +43,8 @@ class Town:
         })
         directory.save_channel(Channel(self.channel, self.tenant, "reports", "Segnalazioni", "+39 0571 910000", {
             "rate_per_second": 200, "templates": {"report_update": {"name": "aggiornamento_segnalazione"}}}))
-        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "reports", "tenant": self.tenant})
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "reports", "tenant": self.tenant,
+                                   "templates": TEMPLATES})
         self.tokens = {role: stack.issuer.token(self.tenant, [role]) for role in ("technical", "police", "admin")}
 
     def call(self, method: str, path: str, role: str = "technical", **kwargs) -> requests.Response:

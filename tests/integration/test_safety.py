@@ -12,7 +12,7 @@ import requests
 
 from chalicelib.domain.tenancy import Channel
 from chalicelib.store import directory
-from local.seed import REPORTS
+from local.seed import REPORTS, TEMPLATES
 from tests.integration.conftest import Phone
 from tests.waiting import wait_for
 
@@ -40,7 +40,8 @@ class SafetyLine:
             "privacy_notice_url": "https://example.org/privacy", "privacy_notice_version": "v1", "reports": REPORTS})
         directory.save_channel(Channel(self.channel, self.tenant, "safety", "Sicurezza", "+39 0571 920000", {
             "rate_per_second": 200, "registered_only": True, "watched_hours": hours_around_now(watched)}))
-        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "safety", "tenant": self.tenant})
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "safety", "tenant": self.tenant,
+                                   "templates": TEMPLATES})
         self.tokens = {role: stack.issuer.token(self.tenant, [role]) for role in ("police", "technical", "admin")}
 
     def call(self, method: str, path: str, role: str = "police", **kwargs) -> requests.Response:

@@ -25,9 +25,23 @@ APP_SECRET = "test-app-secret"
 TOKEN = "test-access-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BROADCAST, REPORTS, SAFETY = "100000000000001", "100000000000002", "100000000000003"
+# the demo WhatsApp Business Account's approved templates, as Meta describes them (GET /{waba}/message_templates)
+NOTICE = {"name": "avviso_comune", "language": "it", "status": "APPROVED", "category": "UTILITY", "components": [
+    {"type": "BODY", "text": "Nuovo avviso del Comune: {{1}}.\nTocca «Leggi l'avviso» per il testo completo."},
+    {"type": "FOOTER", "text": "Scrivi DISATTIVA per non ricevere più avvisi"},
+    {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Leggi l'avviso"}]}]}
+PHOTO = {"name": "avviso_foto", "language": "it", "category": "UTILITY", "components": [
+    {"type": "HEADER", "format": "IMAGE"}, {"type": "BODY", "text": "Guarda la foto: {{1}}."}]}
+UPDATE = {"name": "aggiornamento", "language": "it", "category": "UTILITY", "components": [
+    {"type": "HEADER", "format": "TEXT", "text": "Segnalazione {{1}}"},
+    {"type": "BODY", "text": "Stato: {{1}}. Dettagli: {{2}}, grazie."},
+    {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Apri", "url": "https://comune.it/s/{{1}}"}]}]}
+PAUSED = {"name": "vecchio", "language": "it", "status": "PAUSED", "components": [{"type": "BODY", "text": "Ciao."}]}
+DISABLED = {"name": "spento", "language": "it", "status": "DISABLED", "components": [{"type": "BODY", "text": "Ciao."}]}
+TEMPLATES = [NOTICE, PHOTO, UPDATE, PAUSED, DISABLED]
 CHANNELS = [
     {"phone_number_id": BROADCAST, "display_phone_number": "+39 0571 000001", "kind": "broadcast",
-     "tenant": "demo", "name": "Demo avvisi"},
+     "tenant": "demo", "name": "Demo avvisi", "templates": TEMPLATES},
     {"phone_number_id": REPORTS, "display_phone_number": "+39 0571 000002", "kind": "reports",
      "tenant": "demo", "name": "Demo segnalazioni"},
     {"phone_number_id": SAFETY, "display_phone_number": "+39 0571 000003", "kind": "safety",
@@ -299,6 +313,246 @@ def test_validation_errors_have_meta_error_bodies(sandbox, body, code):
     assert set(error) >= {"message", "type", "code", "error_data", "fbtrace_id"}
     assert error["error_data"]["messaging_product"] == "whatsapp" and error["error_data"]["details"]
     assert error["message"].startswith(f"(#{code})")
+
+
+def interactive(kind: str, action: dict[str, Any], body: str = "?", **extra: Any) -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "to": CITIZEN, "type": "interactive",
+            "interactive": {"type": kind, "body": {"text": body}, "action": action, **extra}}
+
+
+def buttons(*titles: str, ids: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"buttons": [{"type": "reply", "reply": {"id": ids[i] if ids else f"b{i}", "title": t}}
+                        for i, t in enumerate(titles)]}
+
+
+def rows(count: int, title: str = "Riga", description: str | None = None, button: str = "Scegli",
+         ids: list[str] | None = None) -> dict[str, Any]:
+    made = [{"id": ids[i] if ids else f"r{i}", "title": f"{title} {i}" if count > 1 else title,
+             **({"description": description} if description is not None else {})} for i in range(count)]
+    return {"button": button, "sections": [{"title": "Sezione", "rows": made}]}
+
+
+def uploaded(sandbox: SandboxServer, data: bytes, mime_type: str) -> requests.Response:
+    return requests.post(f"{sandbox.url}/v25.0/{BROADCAST}/media", headers=AUTH, timeout=30,
+                         data={"messaging_product": "whatsapp", "type": mime_type},
+                         files={"file": ("file", data, mime_type)})
+
+
+def image_body(**image: Any) -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "to": CITIZEN, "type": "image", "image": image}
+
+
+# What Meta's Cloud API refuses in a send that is not a template (whatsapp-provider.md section 3; S12-S14; list
+# messages: 10 rows, row title 24, description 72, button 20). Each case: the body, Meta's code.
+REFUSED_SENDS = {
+    "text-4097": (text_body(text="x" * 4097), 131009),
+    "text-empty": (text_body(text=""), 131008),
+    "preview-url-not-a-boolean": ({**text_body(), "text": {"body": "x", "preview_url": "yes"}}, 131009),
+    "callback-data-513": (text_body(biz_opaque_callback_data="c" * 513), 131009),
+    "callback-data-not-a-string": (text_body(biz_opaque_callback_data=7), 131009),
+    "button-title-21": (interactive("button", buttons("Ricordamelo più tardi")), 131009),
+    "button-title-empty": (interactive("button", buttons("")), 131008),
+    "button-titles-repeat": (interactive("button", buttons("Sì", "Sì")), 131009),
+    "button-ids-repeat": (interactive("button", buttons("Sì", "No", ids=("a", "a"))), 131009),
+    "button-id-257": (interactive("button", buttons("Sì", ids=("i" * 257,))), 131009),
+    "button-body-1025": (interactive("button", buttons("Sì"), body="x" * 1025), 131009),
+    "button-header-61": (interactive("button", buttons("Sì"), header={"type": "text", "text": "h" * 61}), 131009),
+    "button-footer-61": (interactive("button", buttons("Sì"), footer={"text": "f" * 61}), 131009),
+    "list-row-title-25": (interactive("list", rows(1, title="Allerte e protezione civ.")), 131009),
+    "list-row-description-73": (interactive("list", rows(1, description="d" * 73)), 131009),
+    "list-11-rows-in-two-sections": (interactive("list", {"button": "Scegli", "sections": [
+        {"title": "A", "rows": [{"id": f"a{i}", "title": f"A{i}"} for i in range(6)]},
+        {"title": "B", "rows": [{"id": f"b{i}", "title": f"B{i}"} for i in range(5)]}]}), 131009),
+    "list-button-21": (interactive("list", rows(1, button="Scegli il tuo argomento")), 131009),
+    "list-section-title-25": (interactive("list", {"button": "Scegli", "sections": [
+        {"title": "s" * 25, "rows": [{"id": "a", "title": "A"}]}]}), 131009),
+    "list-two-sections-without-titles": (interactive("list", {"button": "Scegli", "sections": [
+        {"rows": [{"id": "a", "title": "A"}]}, {"rows": [{"id": "b", "title": "B"}]}]}), 131008),
+    "list-row-ids-repeat": (interactive("list", rows(2, ids=["x", "x"])), 131009),
+    "list-body-4097": (interactive("list", rows(1), body="x" * 4097), 131009),
+    "list-rows-not-a-list": (interactive("list", {"button": "Scegli", "sections": [{"rows": 5}]}), 131009),
+    "image-link-not-http": (image_body(link="ftp://comune.it/a.png"), 131009),
+    "image-id-and-link": (image_body(id="1", link="https://comune.it/a.png"), 131009),
+    "image-caption-1025": (image_body(link="https://comune.it/a.png", caption="c" * 1025), 131009),
+    "image-unknown-media-id": (image_body(id="4242424242"), 131009),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_SENDS))
+def test_sends_meta_refuses_are_refused_with_its_code(sandbox, case):
+    body, code = REFUSED_SENDS[case]
+    answer = send(sandbox, body)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == code and error["message"].startswith(f"(#{code})"), error
+    assert error["error_data"]["details"]
+    assert requests.get(f"{sandbox.url}/_sandbox/messages", timeout=5).json() == []
+
+
+def test_the_limits_themselves_are_accepted(sandbox):
+    """Exactly at Meta's limits a send goes through: the sandbox is as strict as Meta, not stricter."""
+    accepted = [
+        text_body(text="x" * 4096, biz_opaque_callback_data="c" * 512),
+        interactive("button", buttons("Ricordamelo più tard", "No", "Forse"), body="x" * 1024,
+                    header={"type": "text", "text": "h" * 60}, footer={"text": "f" * 60}),
+        interactive("list", {"button": "b" * 20, "sections": [
+            {"title": "s" * 24, "rows": [{"id": f"a{i}", "title": "t" * 23 + str(i), "description": "d" * 72}
+                                         for i in range(5)]},
+            {"title": "Altro", "rows": [{"id": f"b{i}", "title": f"B{i}"} for i in range(5)]}]}, body="x" * 4096),
+        image_body(link="https://comune.it/a.png", caption="c" * 1024),
+    ]
+    assert [send(sandbox, body).status_code for body in accepted] == [200] * 4
+
+
+def test_media_is_checked_by_type_and_size_on_upload_and_on_send(sandbox):
+    gif = uploaded(sandbox, b"GIF89a" + b"\x00" * 10, "image/gif")
+    assert gif.status_code == 400 and gif.json()["error"]["code"] == 100
+    assert "image/jpeg" in gif.json()["error"]["error_data"]["details"]
+    big = uploaded(sandbox, PNG + b"\x00" * (5 * 1024 * 1024), "image/png")
+    assert big.status_code == 400 and big.json()["error"]["code"] == 131053
+    document = uploaded(sandbox, b"%PDF-1.4 avviso", "application/pdf")
+    assert document.status_code == 200
+    refused = send(sandbox, image_body(id=document.json()["id"]))
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == 131053
+    assert "application/pdf" in refused.json()["error"]["error_data"]["details"]
+    png = uploaded(sandbox, PNG, "image/png").json()["id"]
+    assert send(sandbox, image_body(id=png)).status_code == 200
+
+
+# ---- templates ----------------------------------------------------------------------------
+
+def template_body(name: str = "avviso_comune", language: str = "it", components: list | None = None,
+                  to: str = CITIZEN) -> dict[str, Any]:
+    template: dict[str, Any] = {"name": name, "language": {"code": language}}
+    if components is not None:
+        template["components"] = components
+    return {"messaging_product": "whatsapp", "to": to, "type": "template", "template": template}
+
+
+def body_params(*texts: str) -> dict[str, Any]:
+    return {"type": "body", "parameters": [{"type": "text", "text": t} for t in texts]}
+
+
+def quick_reply(payload: str, index: str = "0") -> dict[str, Any]:
+    return {"type": "button", "sub_type": "quick_reply", "index": index,
+            "parameters": [{"type": "payload", "payload": payload}]}
+
+
+PHOTO_HEADER = {"type": "header", "parameters": [{"type": "image", "image": {"link": "https://comune.it/a.jpg"}}]}
+TEXT_HEADER = {"type": "header", "parameters": [{"type": "text", "text": "2026/42"}]}
+URL_BUTTON = {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "tok"}]}
+
+# What Meta refuses in a template send, checked against the template the business account holds: its name and
+# language (132001), its status (132015, 132016), the number of parameters of each component (132000), a text
+# parameter with a new line, a tab or more than four spaces in a row (132018), the text once filled in (body 1,024,
+# header 60: 132005), the buttons it has (131009). HTTP 404 for 132001, else 400.
+REFUSED_TEMPLATES = {
+    "unknown-name": (template_body("avviso_inesistente", components=[body_params("x")]), 132001, 404),
+    "unknown-language": (template_body(language="en_US", components=[body_params("x")]), 132001, 404),
+    "paused": (template_body("vecchio"), 132015, 400),
+    "disabled": (template_body("spento"), 132016, 400),
+    "no-body-parameter": (template_body(), 132000, 400),
+    "two-body-parameters": (template_body(components=[body_params("a", "b")]), 132000, 400),
+    "newline-in-a-parameter": (template_body(components=[body_params("Allerta meteo\nScuole chiuse")]), 132018, 400),
+    "tab-in-a-parameter": (template_body(components=[body_params("Allerta\tmeteo")]), 132018, 400),
+    "five-spaces-in-a-parameter": (template_body(components=[body_params("Allerta     meteo")]), 132018, 400),
+    "empty-parameter": (template_body(components=[body_params("")]), 131008, 400),
+    "body-over-1024-once-filled": (template_body(components=[body_params("x" * 970)]), 132005, 400),
+    "image-header-missing": (template_body("avviso_foto", components=[body_params("ponte")]), 132000, 400),
+    "header-the-template-lacks": (template_body(components=[PHOTO_HEADER, body_params("x")]), 132000, 400),
+    "text-header-over-60": (template_body("aggiornamento", components=[
+        {"type": "header", "parameters": [{"type": "text", "text": "h" * 50}]}, body_params("a", "b"), URL_BUTTON]),
+        132005, 400),
+    "url-button-parameter-missing": (template_body("aggiornamento", components=[TEXT_HEADER, body_params("a", "b")]),
+                                     132000, 400),
+    "button-the-template-lacks": (template_body(components=[body_params("x"), quick_reply("p", "1")]), 131009, 400),
+    "payload-over-128": (template_body(components=[body_params("x"), quick_reply("p" * 129)]), 131009, 400),
+    "unknown-component": (template_body(components=[body_params("x"), {"type": "sidebar", "parameters": []}]),
+                          131009, 400),
+    "parameters-not-a-list": (template_body(components=[{"type": "body", "parameters": {"0": "x"}}]), 131009, 400),
+    "header-parameters-not-a-list": (template_body("avviso_foto", components=[
+        {"type": "header", "parameters": {"0": {"type": "image"}}}, body_params("x")]), 131009, 400),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_TEMPLATES))
+def test_template_sends_are_checked_against_the_template_the_account_holds(sandbox, case):
+    body, code, status = REFUSED_TEMPLATES[case]
+    answer = send(sandbox, body)
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == code and error["message"].startswith(f"(#{code})"), error
+    assert error["error_data"]["messaging_product"] == "whatsapp" and error["error_data"]["details"]
+    assert requests.get(f"{sandbox.url}/_sandbox/messages", timeout=5).json() == []
+
+
+def test_a_parameter_newline_is_refused_with_metas_words(sandbox):
+    error = send(sandbox, template_body(components=[body_params("riga 1\nriga 2")])).json()["error"]
+    assert error["message"] == "(#132018) There was an issue with the parameters in your template."
+    assert error["error_data"]["details"] == \
+        "Param text cannot have new-line/tab characters or more than 4 consecutive spaces"
+
+
+def test_a_template_is_listed_as_the_phone_shows_it_with_its_buttons_titles(sandbox):
+    accepted = send(sandbox, template_body(components=[body_params("Strade chiuse per neve"),
+                                                       quick_reply("notice:42")]))
+    assert accepted.status_code == 200, accepted.text
+    assert send(sandbox, template_body("avviso_foto", components=[PHOTO_HEADER, body_params("ponte")])).ok
+    assert send(sandbox, template_body("aggiornamento", components=[TEXT_HEADER, body_params("risolta", "via Roma"),
+                                                                    URL_BUTTON])).ok
+    notice, photo, update = requests.get(f"{sandbox.url}/_sandbox/messages", timeout=5).json()
+    assert notice["text"] == ("Nuovo avviso del Comune: Strade chiuse per neve.\n"
+                              "Tocca «Leggi l'avviso» per il testo completo.\n"
+                              "Scrivi DISATTIVA per non ricevere più avvisi")
+    assert notice["options"] == [{"kind": "quick_reply", "id": "notice:42", "title": "Leggi l'avviso"}]
+    assert photo["text"] == "[image https://comune.it/a.jpg]\nGuarda la foto: ponte."
+    assert update["text"] == "Segnalazione 2026/42\nStato: risolta. Dettagli: via Roma, grazie.\n[Apri]"
+    assert update["options"] == []
+
+
+def test_a_quick_reply_without_a_payload_answers_with_its_text(sandbox):
+    """Meta sends a quick-reply tap's text as its payload when the send set none."""
+    assert send(sandbox, template_body(components=[body_params("Mercato spostato")])).ok
+    (notice,) = requests.get(f"{sandbox.url}/_sandbox/messages", timeout=5).json()
+    assert notice["options"] == [{"kind": "quick_reply", "id": "Leggi l'avviso", "title": "Leggi l'avviso"}]
+
+
+def test_templates_belong_to_the_business_account_and_can_be_registered(sandbox):
+    sandbox.add_channel({"phone_number_id": "100000000000009", "tenant": "altro"})
+    other = send(sandbox, template_body(components=[body_params("x")]), channel="100000000000009")
+    assert other.status_code == 404 and other.json()["error"]["code"] == 132001
+    listed = requests.get(f"{sandbox.url}/_sandbox/templates", params={"channel": BROADCAST}, timeout=5).json()
+    assert [t["name"] for t in listed] == ["avviso_comune", "avviso_foto", "aggiornamento", "vecchio", "spento"]
+    assert requests.get(f"{sandbox.url}/_sandbox/templates", params={"channel": REPORTS}, timeout=5).json() == listed
+    registered = requests.post(f"{sandbox.url}/_sandbox/templates", timeout=5,
+                               json={"channel": "100000000000009", "templates": [NOTICE]})
+    assert registered.status_code == 200 and [t["name"] for t in registered.json()] == ["avviso_comune"]
+    assert send(sandbox, template_body(components=[body_params("x")]), channel="100000000000009").ok
+
+
+BAD_DEFINITIONS = {
+    "body-1025": {"name": "a", "language": "it", "components": [{"type": "BODY", "text": "x" * 1025}]},
+    "no-body": {"name": "a", "language": "it", "components": [{"type": "FOOTER", "text": "f"}]},
+    "placeholders-skip": {"name": "a", "language": "it", "components": [{"type": "BODY", "text": "a {{1}} b {{3}} c"}]},
+    "starts-with-a-placeholder": {"name": "a", "language": "it", "components": [{"type": "BODY", "text": "{{1}} c"}]},
+    "ends-with-a-placeholder": {"name": "a", "language": "it", "components": [{"type": "BODY", "text": "c {{1}}"}]},
+    "footer-61": {"name": "a", "language": "it", "components": [{"type": "BODY", "text": "b"},
+                                                                {"type": "FOOTER", "text": "f" * 61}]},
+    "button-26": {"name": "a", "language": "it", "components": [{"type": "BODY", "text": "b"}, {
+        "type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "t" * 26}]}]},
+    "name-with-capitals": {"name": "Avviso", "language": "it", "components": [{"type": "BODY", "text": "b"}]},
+    "unknown-status": {"name": "a", "language": "it", "status": "MAYBE", "components": [{"type": "BODY", "text": "b"}]},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DEFINITIONS))
+def test_a_template_meta_would_not_approve_cannot_be_registered(sandbox, case):
+    answer = requests.post(f"{sandbox.url}/_sandbox/templates", timeout=5,
+                           json={"channel": BROADCAST, "templates": [BAD_DEFINITIONS[case]]})
+    assert answer.status_code == 422 and answer.json()["error"]
+    with pytest.raises(ValueError):
+        SandboxServer("127.0.0.1", 0, app_secret="s", access_token="t", webhook_url="http://127.0.0.1:1/",
+                      channels=[{**CHANNELS[0], "templates": [BAD_DEFINITIONS[case]]}])
 
 
 def test_mark_as_read_is_recorded_apart(sandbox, app):

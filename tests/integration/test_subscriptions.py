@@ -75,6 +75,19 @@ def test_preferences_hamlet_then_topic(phone, api):
     assert record["hamlets"] == ["pieve"] and record["topics"] == ["allerte"]
 
 
+def test_the_lists_show_each_choice_whole_never_cut(phone):
+    """A WhatsApp list row holds 24 characters: a longer name comes with its short_name (issue 13: not cut at send
+    time into "Allerte e protezione civ")."""
+    from local.seed import TOPICS
+
+    subscribe(phone)
+    phone.tap("hamlet:pieve", "Pieve a Ripoli", kind="list")
+    topics_question = phone.wait_inbox(4)[3]
+    titles = {o["id"]: o["title"] for o in topics_question["options"]}
+    assert titles["topic:allerte"] == "Allerte e prot. civile"
+    assert [titles[f"topic:{t['id']}"] for t in TOPICS] == [t.get("short_name") or t["name"] for t in TOPICS]
+
+
 def test_disattiva_stops_at_once_and_is_recorded(phone, api):
     subscribe(phone)
     phone.text("DISATTIVA")

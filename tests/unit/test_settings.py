@@ -91,3 +91,74 @@ def test_a_knob_written_around_the_checks_takes_its_default_and_the_rest_stay():
 
 def test_every_template_purpose_is_described():
     assert set(get_args(settings.Purpose)) == set(settings.TEMPLATE_PURPOSES)
+
+
+# ---- what WhatsApp shows: list rows, buttons, templates (issue 13: validated when written, never cut at send) ---
+
+PIEVE = {"id": "pieve", "name": "Pieve a Ripoli", "latitude": 43.7, "longitude": 10.9}
+
+
+@pytest.mark.parametrize("raw", [
+    {"topics": [{"id": "allerte", "name": "Allerte e protezione civile"}]},
+    {"hamlets": [{**PIEVE, "name": "San Martino in Colle di Sopra"}]},
+    {"reports": {"categories": [{"id": "strade", "name": "Strade, marciapiedi e piste ciclabili"}]}},
+    {"topics": [{"id": "allerte", "name": "Allerte e protezione civile", "short_name": "Allerte e protezione civ."}]},
+], ids=["topic", "hamlet", "category", "short-name-too-long"])
+def test_a_name_shown_as_a_list_row_must_fit_whatsapps_24_characters(raw):
+    with pytest.raises(ValueError, match="24"):
+        settings.tenant_settings(raw)
+
+
+def test_a_long_name_comes_with_a_short_one_for_whatsapps_lists():
+    read = settings.tenant_settings({"topics": [{"id": "allerte", "name": "Allerte e protezione civile",
+                                                 "short_name": "Allerte e prot. civile"}], "hamlets": [PIEVE]})
+    assert read.topics[0].list_title == "Allerte e prot. civile"
+    assert read.topics[0].name == "Allerte e protezione civile"
+    assert read.hamlets[0].list_title == "Pieve a Ripoli"
+
+
+NOTICE = {"name": "avviso_comune", "body": "Nuovo avviso del Comune:\n{{1}}\n\nTocca «Leggi l'avviso».",
+          "footer": "Scrivi DISATTIVA per non ricevere più avvisi", "buttons": ["Leggi l'avviso"]}
+
+
+@pytest.mark.parametrize("template, words", [
+    ({**NOTICE, "buttons": ["Leggi l'avviso completo, ora"]}, "at most 25"),
+    ({**NOTICE, "buttons": []}, "quick reply"),
+    ({**NOTICE, "body": "Nuovo avviso: {{1}}, {{2}}."}, "takes 1 parameter"),
+    ({**NOTICE, "body": "Nessun parametro."}, "takes 1 parameter"),
+    ({**NOTICE, "body": "Avviso {{1}} " + "x" * 1000}, "1024"),
+    ({**NOTICE, "body": "Avviso {{2}} qui."}, "without gaps"),
+    ({**NOTICE, "footer": "f" * 61}, "at most 60"),
+    ({**NOTICE, "buttons": ["Leggi", "Leggi"]}, "unique"),
+], ids=["button-26", "no-quick-reply", "two-parameters", "no-parameter", "no-room-for-the-title", "skips-1",
+        "footer-61", "buttons-repeat"])
+def test_the_notice_template_a_channel_declares_fits_whatsapp_and_its_purpose(template, words):
+    with pytest.raises(ValueError, match="templates") as refused:
+        settings.channel_settings({"templates": {"notice": template}})
+    assert words in str(refused.value)
+
+
+def test_a_declared_template_keeps_its_texts_for_the_preview():
+    read = settings.channel_settings({"templates": {"notice": NOTICE, "report_update": {
+        "name": "aggiornamento_segnalazione", "body": "Segnalazione n. {{1}}: {{2}}. Dettagli: {{3}} grazie."}}})
+    assert read.templates["notice"].buttons == ("Leggi l'avviso",)
+    assert read.templates["notice"].body.startswith("Nuovo avviso")
+    assert settings.channel_settings({"templates": {"notice": {"name": "avviso_comune"}}}).templates["notice"].body == ""
+
+
+@pytest.mark.parametrize("key, value", [("subscribe.confirm_button", "Sì, confermo l'iscrizione"),
+                                        ("preferences.all_hamlets", "Tutte le frazioni del comune")])
+def test_a_channel_text_shown_as_a_button_or_row_must_fit(key, value):
+    with pytest.raises(ValueError, match="texts"):
+        settings.channel_settings({"texts": {key: value}})
+
+
+def test_the_catalogue_texts_shown_as_buttons_rows_or_template_parameters_fit():
+    from chalicelib import messages
+    from chalicelib.domain.whatsapp import parameter_problem
+
+    catalogue = messages.catalogue("it")
+    too_long = {k: catalogue[k] for k, limit in settings.SHORT_TEXTS.items() if len(catalogue[k]) > limit}
+    assert too_long == {}
+    statuses = {k: v for k, v in catalogue.items() if k.startswith("status.")}
+    assert statuses and {k: v for k, v in statuses.items() if parameter_problem(v)} == {}

@@ -20,6 +20,8 @@ class BroadcastContent(Answer):
     """Free text or a template, and an optional image."""
 
     text: str | None = None
+    title: str | None = Field(None, description="The one-line title recipients outside the 24-hour window see in "
+                                                "the notice template (given, or the text's first line).")
     template: BroadcastTemplate | None = None
     image_url: str | None = None
 
@@ -77,6 +79,28 @@ class PreviewTemplate(Answer):
     category: str | None
 
 
+class PreviewMessage(Answer):
+    """One message as the recipient's phone shows it."""
+
+    kind: Literal["text", "image", "template"]
+    text: str | None = Field(None, description="What the citizen reads; a template's only when the channel "
+                                               "declared its approved text.")
+    image_url: str | None = None
+    template: str | None = Field(None, description="The template's name.")
+    parameters: list[str] | None = Field(None, description="The template's parameters (the notice's: its title).")
+    buttons: list[str] | None = Field(None, description="The template's quick-reply buttons, as declared.")
+
+
+class PreviewGroup(Answer):
+    """A group of recipients and what each of them receives."""
+
+    group: Literal["everyone", "inside_window", "outside_window"]
+    recipients: Count
+    messages: list[PreviewMessage]
+    after_tap: list[PreviewMessage] = Field(description="What the notice's button brings when tapped: the full "
+                                                        "text, free-form in the window the tap opens.")
+
+
 class Preview(Answer):
     """Who the broadcast reaches and what WhatsApp will ask of it, with warnings rather than silent truncation."""
 
@@ -88,6 +112,7 @@ class Preview(Answer):
     estimated_seconds: float | None
     due_at: datetime
     warnings: list[str]
+    receives: list[PreviewGroup] = Field(description="Which group of recipients receives what.")
 
 
 class BroadcastQuery(Query):

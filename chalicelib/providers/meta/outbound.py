@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.domain import whatsapp
 from chalicelib.providers.base import (
     Buttons,
     Choice,
@@ -17,15 +18,16 @@ from chalicelib.providers.base import (
     Text,
 )
 
-# Meta's length limits for interactive messages (characters).
-_BUTTON_TITLE_MAX = 20
-_LIST_BUTTON_MAX = 20
+# Meta's length limits for interactive messages (characters). Texts a comune configures are checked against them
+# when written (domain/settings.py); cutting here is the last resort for one written around those checks.
+_BUTTON_TITLE_MAX = whatsapp.REPLY_BUTTON_TITLE_MAX
+_LIST_BUTTON_MAX = whatsapp.REPLY_BUTTON_TITLE_MAX
 _SECTION_TITLE_MAX = 24
-_ROW_TITLE_MAX = 24
+_ROW_TITLE_MAX = whatsapp.LIST_ROW_TITLE_MAX
 _ROW_DESCRIPTION_MAX = 72
 _FOOTER_MAX = 60
 _MAX_BUTTONS = 3
-_MAX_ROWS = 10
+_MAX_ROWS = whatsapp.LIST_ROWS_MAX
 
 
 def message_body(recipient: Recipient, content: Content, callback_data: str | None = None) -> dict:

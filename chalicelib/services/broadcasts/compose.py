@@ -7,11 +7,21 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from chalicelib.domain import whatsapp
 from chalicelib.domain.access import Staff
-from chalicelib.domain.broadcasts import ACTION_RESULT, ACTIONS, PRIORITIES, Audience, can, due_time
+from chalicelib.domain.broadcasts import (
+    ACTION_RESULT,
+    ACTIONS,
+    NOTICE_TITLE_MAX,
+    PRIORITIES,
+    Audience,
+    can,
+    due_time,
+    notice_title,
+)
 from chalicelib.domain.hours import DailyWindow
+from chalicelib.domain.settings import TEMPLATE_SHAPES
 from chalicelib.domain.tenancy import Channel, Tenant
-from chalicelib.providers.base import Content, Image, Template, Text
 from chalicelib.services import clock
 from chalicelib.services.broadcasts import schedule
 from chalicelib.store import broadcasts
@@ -39,6 +49,7 @@ class NewBroadcast(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: str = Field(min_length=1, max_length=64)
     text: str | None = Field(default=None, min_length=1, max_length=4096)
+    title: str | None = Field(default=None, min_length=1, max_length=NOTICE_TITLE_MAX)  # for the notice template
     template: TemplateInput | None = None
     image_url: HttpUrl | None = None
     audience: AudienceInput = Field(default_factory=AudienceInput)
@@ -50,8 +61,17 @@ class NewBroadcast(BaseModel):
     def _one_content(self) -> NewBroadcast:
         if (self.text is None) == (self.template is None):
             raise ValueError("give either text or template, not both")
+        if self.title is not None and self.text is None:
+            raise ValueError("a title goes with a text: it is what recipients outside the 24-hour window see first")
+        problem = whatsapp.parameter_problem(self.title) if self.title is not None else None
+        if problem:
+            raise ValueError(f"the title {problem}")
         if self.priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+        if self.image_url is not None and self.template is not None:
+            # the templates staff may pick (the channel's, domain/settings.TEMPLATE_SHAPES) have no image header:
+            # WhatsApp would refuse the header parameter (132000) for every recipient
+            raise ValueError("an image goes with a text, not with a template")
         if self.image_url is not None and self.text is not None and len(self.text) > 1024:
             raise ValueError("an image caption holds at most 1024 characters")
         if self.send_at is not None and self.send_at.tzinfo is None:
@@ -81,6 +101,10 @@ def compose(staff: Staff, tenant: Tenant, channel: Channel, data: NewBroadcast) 
         raise Refused(f"unknown hamlet or topic: {', '.join(unknown)}")
     if data.template and not _approved(channel, data.template.name):
         raise Refused(f"template '{data.template.name}' is not approved for this channel")
+    if data.template:
+        _check_parameters(channel, data.template)
+    elif not data.text.strip():
+        raise Refused("the text is blank")
     now = clock.now()
     if data.send_at is not None and data.send_at > now + MAX_AHEAD:
         raise Refused(f"send_at can be at most {MAX_AHEAD.days} days ahead")
@@ -94,8 +118,32 @@ def compose(staff: Staff, tenant: Tenant, channel: Channel, data: NewBroadcast) 
     )
 
 
+def _check_parameters(channel: Channel, template: TemplateInput) -> None:
+    """What WhatsApp would refuse in a template's parameters, refused now (a 422) rather than at each send: a new
+    line, a tab or more than four spaces (132018), an empty one, their number (132000), the text once filled in
+    (over 1,024 characters: 132005)."""
+    for index, parameter in enumerate(template.parameters, start=1):
+        problem = whatsapp.parameter_problem(parameter)
+        if problem:
+            raise Refused(f"template parameter {index} {problem}")
+    for purpose, declared in channel.settings.templates.items():
+        if declared.name != template.name:
+            continue
+        expected = TEMPLATE_SHAPES[purpose][0]
+        if len(template.parameters) != expected:
+            raise Refused(f"template '{template.name}' takes {expected} parameter{'s' * (expected > 1)}, "
+                          f"{len(template.parameters)} given")
+        lengths = [len(p) for p in template.parameters]
+        if declared.body and whatsapp.filled_length(declared.body, lengths) > whatsapp.TEMPLATE_BODY_MAX:
+            raise Refused(f"template '{template.name}' would be over {whatsapp.TEMPLATE_BODY_MAX} characters "
+                          "with these parameters")
+
+
 def _content(data: NewBroadcast) -> dict:
-    content = {"text": data.text} if data.text is not None else {"template": data.template.model_dump()}
+    if data.text is not None:
+        content = {"text": data.text, "title": data.title or notice_title(data.text)}
+    else:
+        content = {"template": data.template.model_dump()}
     if data.image_url is not None:
         content["image_url"] = str(data.image_url)
     return content
@@ -125,19 +173,3 @@ def act(broadcast: Broadcast, action: str, channel: Channel) -> Broadcast:
     elif target == "sending":
         schedule.hand_to_fanout(broadcast.tenant_id, broadcast.id)
     return broadcasts.get(broadcast.tenant_id, broadcast.id)
-
-
-def message_for(broadcast: Broadcast, channel: Channel, tenant: Tenant) -> tuple[Content, Template | None]:
-    """What goes out: the text (with its image) inside the window, the channel's notice template outside."""
-    content = broadcast.content
-    header_image = content.get("image_url")
-    if "template" in content:
-        t = content["template"]
-        return Template(name=t["name"], language=t.get("language", tenant.language),
-                        body_params=t.get("parameters", []), header_image_link=header_image), None
-    text = content["text"]
-    free: Content = Image(link=header_image, caption=text) if header_image else Text(body=text)
-    notice = channel.template("notice")
-    fallback = Template(name=notice.name, language=notice.language,
-                        body_params=[text], header_image_link=header_image) if notice else None
-    return free, fallback

@@ -7,7 +7,7 @@ from datetime import timedelta
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
 from chalicelib.services import abuse, clock
-from chalicelib.services.broadcasts.compose import message_for
+from chalicelib.services.broadcasts.notice import message_for
 from chalicelib.services.broadcasts.schedule import hand_to_fanout
 from chalicelib.services.messaging import outbound, progress
 from chalicelib.store import broadcasts, citizens, directory

@@ -5,9 +5,10 @@ from datetime import datetime
 
 from chalicelib.domain.broadcasts import in_service_window
 from chalicelib.domain.tenancy import Channel, Tenant
-from chalicelib.providers.base import Template
+from chalicelib.providers.base import Content, Template
 from chalicelib.services import clock
-from chalicelib.services.broadcasts.compose import message_for
+from chalicelib.services.broadcasts import notice
+from chalicelib.services.broadcasts.notice import message_for
 from chalicelib.store import citizens
 from chalicelib.store.broadcasts import Broadcast
 
@@ -65,4 +66,20 @@ def _preflight(broadcast: Broadcast, channel: Channel, tenant: Tenant, audience:
         "estimated_seconds": round(audience / rate, 1) if rate else None,
         "due_at": broadcast.due_at,
         "warnings": warnings,
+        "receives": _receives(broadcast, channel, content, fallback, audience, outside_window),
     }
+
+
+def _receives(broadcast: Broadcast, channel: Channel, content: Content, fallback: Template | None, audience: int,
+              outside_window: int) -> list[dict]:
+    """Which group of recipients receives what: a template goes to everyone; free text goes as it is inside the
+    24-hour window, and outside it as the notice template, whose button's tap brings the full text."""
+    if isinstance(content, Template):
+        return [{"group": "everyone", "recipients": audience, "messages": [notice.shown(content, channel)],
+                 "after_tap": []}]
+    full = notice.shown(content, channel)
+    return [
+        {"group": "inside_window", "recipients": audience - outside_window, "messages": [full], "after_tap": []},
+        {"group": "outside_window", "recipients": outside_window,
+         "messages": [notice.shown(fallback, channel)] if fallback else [], "after_tap": [full] if fallback else []},
+    ]

@@ -300,7 +300,7 @@ def _ask_category(intake: Intake, report: Report) -> None:
     categories = intake.tenant.reports.categories
     if report.category or not categories or not report.text:
         return
-    rows = [Choice(id=f"{CATEGORY_PREFIX}{c.id}", title=c.name[:24]) for c in categories[:LIST_ROWS_MAX]]
+    rows = [Choice(id=f"{CATEGORY_PREFIX}{c.id}", title=c.list_title) for c in categories[:LIST_ROWS_MAX]]
     intake.replies.append(ChoiceList(body=intake.text("report.category_question"),
                                      button=intake.text("report.category_button"), rows=rows))
 

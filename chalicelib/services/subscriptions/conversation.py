@@ -5,12 +5,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.domain import subscriptions as rules
+from chalicelib.domain.broadcasts import is_notice_tap
 from chalicelib.domain.keywords import Command, parse_command
 from chalicelib.domain.phones import mask
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
 from chalicelib.providers.base import Buttons, Choice, ChoiceList, InboundMessage, Template, Text
+from chalicelib.services.broadcasts import notice
 from chalicelib.services.replies import Conversation
 from chalicelib.store import citizens
 from chalicelib.store.citizens import ConsentEntry
@@ -37,7 +39,9 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
     """Apply one message to the citizen's subscription, queue the replies; returns the citizen to save."""
     talk = Talk(tenant, channel, citizen, message, now)
     reply_id = message.reply.id if message.reply else None
-    if reply_id and reply_id.startswith(HAMLET_PREFIX):
+    if is_notice_tap(reply_id):
+        _read_notice(talk, reply_id)
+    elif reply_id and reply_id.startswith(HAMLET_PREFIX):
         _choose_hamlet(talk, reply_id.removeprefix(HAMLET_PREFIX))
     elif reply_id and reply_id.startswith(TOPIC_PREFIX):
         _choose_topic(talk, reply_id.removeprefix(TOPIC_PREFIX))
@@ -124,7 +128,7 @@ def _hamlet_question(talk: Talk) -> ChoiceList | None:
         talk.citizen = replace(talk.citizen, step="topics")
         return None
     rows = [Choice(id=HAMLET_PREFIX + ALL, title=talk.text("preferences.all_hamlets"))]
-    rows += [Choice(id=HAMLET_PREFIX + h.id, title=h.name) for h in hamlets]
+    rows += [Choice(id=HAMLET_PREFIX + h.id, title=h.list_title) for h in hamlets]
     return ChoiceList(body=talk.text("preferences.hamlets_body"), button=talk.text("preferences.hamlets_button"),
                       rows=rows)
 
@@ -135,9 +139,22 @@ def _topic_question(talk: Talk) -> ChoiceList | None:
         talk.citizen = replace(talk.citizen, step=None)
         return None
     rows = [Choice(id=TOPIC_PREFIX + ALL, title=talk.text("preferences.all_topics"))]
-    rows += [Choice(id=TOPIC_PREFIX + t.id, title=t.name) for t in topics]
+    rows += [Choice(id=TOPIC_PREFIX + t.id, title=t.list_title) for t in topics]
     return ChoiceList(body=talk.text("preferences.topics_body"), button=talk.text("preferences.topics_button"),
                       rows=rows)
+
+
+def _read_notice(talk: Talk, payload: str) -> None:
+    """"Leggi l'avviso" on a notice outside the window: the tap opened the window, so the full text goes free-form."""
+    try:
+        full = notice.after_tap(talk.tenant, talk.channel, payload)
+    except notice.NoNotice:
+        talk.say("notice.unavailable")
+        return
+    if full is None:
+        talk.say("notice.nothing_more")
+    else:
+        talk.replies.append(full)
 
 
 def _choose_hamlet(talk: Talk, hamlet_id: str) -> None:

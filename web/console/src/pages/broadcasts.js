@@ -33,7 +33,7 @@ function audienceText(tenant, audience) {
 
 function Composer({ tenant, channels }) {
   const [form, setForm] = useState({
-    channel: channels.length ? channels[0].phone_number_id : "", mode: "text", text: "", template: "", parameters: "",
+    channel: channels.length ? channels[0].phone_number_id : "", mode: "text", text: "", title: "", template: "", parameters: "",
     hamlets: [], topics: [], priority: "normal", when: "now", send_at: "", image_url: "",
   });
   const [confirming, setConfirming] = useState(null); // the preview of what is about to go, until staff confirm
@@ -52,7 +52,10 @@ function Composer({ tenant, channels }) {
 
   const body = (draftText) => {
     const b = { channel: form.channel, audience: { hamlets: form.hamlets, topics: form.topics }, priority: form.priority };
-    if (form.mode === "text") b.text = form.text.trim() || draftText;
+    if (form.mode === "text") {
+      b.text = form.text.trim() || draftText;
+      if (form.title.trim()) b.title = form.title.trim();
+    }
     else b.template = { name: form.template.trim() || "modello", language: templateLanguage(), parameters: form.parameters.split("\n").map((p) => p.trim()).filter(Boolean) };
     if (form.when === "later" && form.send_at) b.send_at = new Date(form.send_at).toISOString();
     if (form.image_url.trim()) b.image_url = form.image_url.trim();
@@ -72,8 +75,8 @@ function Composer({ tenant, channels }) {
       }
     }, 250);
     return () => clearTimeout(timer);
-  }, [form.channel, form.mode, form.template, form.hamlets.join(), form.topics.join(), form.priority, form.when, form.send_at,
-    form.text.length > 0, form.text.length > CAPTION_MAX, form.image_url]);
+  }, [form.channel, form.mode, form.template, form.parameters, form.hamlets.join(), form.topics.join(), form.priority, form.when, form.send_at,
+    form.text, form.title, form.image_url]);
 
   // "Invia ora" first asks: who exactly (counted afresh), where, when. Nothing is saved until confirmed.
   const submit = async (event) => {
@@ -120,7 +123,10 @@ function Composer({ tenant, channels }) {
         ${form.mode === "text" ? html`
           <label for="b-text">Testo del messaggio</label>
           <textarea id="b-text" rows="5" maxlength=${form.image_url ? CAPTION_MAX : 4096} required value=${form.text} onInput=${set("text")} aria-describedby="b-text-count"></textarea>
-          <small id="b-text-count">${form.text.length} / ${form.image_url ? `${CAPTION_MAX} caratteri (didascalia dell'immagine)` : "4096 caratteri"}</small>` : html`
+          <small id="b-text-count">${form.text.length} / ${form.image_url ? `${CAPTION_MAX} caratteri (didascalia dell'immagine)` : "4096 caratteri"}</small>
+          <label for="b-title">Titolo per chi è fuori dalla finestra di 24 ore (facoltativo)</label>
+          <input id="b-title" maxlength="60" value=${form.title} onInput=${set("title")} aria-describedby="b-title-help" />
+          <small id="b-title-help">Una riga, al massimo 60 caratteri: WhatsApp lo mostra nel modello di avviso. Se lo lasci vuoto, è la prima riga del testo.</small>` : html`
           <label for="b-template">Modello</label>
           ${approved.length ? html`
           <select id="b-template" required value=${form.template} onChange=${set("template")}>
@@ -187,7 +193,8 @@ function Composer({ tenant, channels }) {
             <dt>Limite giornaliero</dt><dd>${preview.messaging_limit}</dd>
           </dl>
           ${preview.warnings.length ? html`<ul class="warnings" aria-label="Avvertenze">${preview.warnings.map((w) => html`<li>${warning(w)}</li>`)}</ul>`
-            : html`<p class="ok">Nessuna avvertenza.</p>`}`}
+            : html`<p class="ok">Nessuna avvertenza.</p>`}
+          <${Receives} groups=${preview.receives || []} />`}
       </div>
     </aside>
   </div>`;
@@ -210,6 +217,41 @@ function Confirm({ tenant, form, preview, busy, onConfirm, onBack }) {
       <button type="button" disabled=${busy || preview.audience === 0} onClick=${onConfirm}>${later ? "Conferma e programma" : "Conferma e invia"}</button>
       <button type="button" class="secondary" disabled=${busy} onClick=${onBack}>Torna a modificare</button>
     </div>
+  </div>`;
+}
+
+// Who receives what, as the API's preview says: the same words a citizen's phone will show.
+const GROUP = {
+  everyone: (n) => `Tutti i destinatari (${n}) ricevono:`,
+  inside_window: (n) => `Chi ha scritto al Comune nelle ultime 24 ore (${n}) riceve il testo completo:`,
+  outside_window: (n) => `Gli altri, fuori dalla finestra di 24 ore (${n}), ricevono un modello approvato da WhatsApp:`,
+};
+
+function Receives({ groups }) {
+  if (!groups.length) return null;
+  return html`<section class="receives" aria-labelledby="receives-title">
+    <h3 id="receives-title">Cosa riceve ciascuno</h3>
+    ${groups.map((g) => html`<div class="receives-group" data-testid=${"receives-" + g.group}>
+      <p>${GROUP[g.group](g.recipients)}</p>
+      ${g.messages.length ? g.messages.map((m) => html`<${Shown} message=${m} />`)
+        : html`<p class="error">Non possono riceverlo: il canale non ha un modello di avviso approvato.</p>`}
+      ${g.after_tap.length > 0 && html`<p>Se toccano «${tapped(g.messages)}» ricevono, come risposta:</p>
+        ${g.after_tap.map((m) => html`<${Shown} message=${m} />`)}`}
+    </div>`)}
+  </section>`;
+}
+
+function tapped(messages) {
+  const buttons = messages.flatMap((m) => m.buttons || []);
+  return buttons.length ? buttons[0] : "il pulsante del modello";
+}
+
+function Shown({ message }) {
+  const text = message.text !== undefined && message.text !== null ? message.text
+    : `Modello «${message.template}» con ${(message.parameters || []).map((p) => `«${p}»`).join(", ") || "nessun parametro"}`;
+  return html`<div class="wa">
+    ${message.image_url && html`<span class="wa-image">🖼 immagine: ${message.image_url}</span>`}${text}
+    ${(message.buttons || []).map((b) => html`<span class="wa-button">${b}</span>`)}
   </div>`;
 }
 
