@@ -124,8 +124,10 @@ def test_a_note_on_a_full_report_is_refused_in_italian_and_the_report_can_still_
     page.get_by_role("button", name="Aggiungi nota").click()
     expect(page.get_by_role("alert")).to_contain_text("La segnalazione è al completo")
     page.get_by_role("button", name="Prendi in carico").click()  # a step without a note still fits
+    page.get_by_role("button", name="Conferma").click()
     expect(page.get_by_test_id("report-status")).to_have_text("Presa in carico")
     page.get_by_role("button", name="Segna come risolta").click()
+    page.get_by_role("button", name="Conferma").click()
     expect(page.get_by_test_id("report-status")).to_have_text("Risolta")
 
 
@@ -194,6 +196,7 @@ def test_a_broadcast_paused_by_whatsapp_tells_staff_why_in_italian(stack, page, 
         page.get_by_label("Sant'Andrea").check()
         expect(page.get_by_test_id("audience-count")).to_have_text(re.compile(r"^\d+$"))
         page.get_by_role("button", name="Invia ora").click()
+        page.get_by_role("button", name="Conferma e invia").click()
         expect(page.get_by_test_id("broadcast-status")).to_have_text("In pausa", timeout=30_000)
         reason = page.get_by_test_id("pause-reason")
         expect(reason).to_contain_text("segnalati come spam")  # what happened, in Italian

@@ -18,7 +18,7 @@ from chalicelib.domain.tenancy import Channel
 from chalicelib.services import abuse
 from chalicelib.services.reports import web_form
 from chalicelib.store import directory
-from local.seed import REPORTS, _square
+from local.seed import REPORTS, TEMPLATES, _square
 from tests.integration.conftest import Phone
 from tests.waiting import wait_for
 
@@ -52,7 +52,8 @@ class Comune:
             templates["follow_confirm"] = {"name": FOLLOW_TEMPLATE}
         directory.save_channel(Channel(self.channel, self.id, "reports", "Segnalazioni", "+39 0571 940000",
                                        {"rate_per_second": 200, "templates": templates}))
-        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "reports", "tenant": self.id})
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "reports", "tenant": self.id,
+                                   "templates": TEMPLATES})
         self.token = stack.issuer.token(self.id, ["technical"])
 
     def staff(self, method: str, path: str, **kwargs) -> requests.Response:
@@ -124,7 +125,7 @@ def filed(stack):
     tokens = [web.json()["token"], token_in(posted.json()[0]["service_notice"]), token_in(receipt)]
     for report in comune.reports():
         step = comune.staff("POST", f"/api/v1/reports/{report['id']}/transitions",
-                            json={"to": "triaged", "note": STAFF_NOTE})
+                            json={"to": "triaged", "note": STAFF_NOTE, "public": True})
         assert step.status_code == 200, step.text
     return comune, tokens
 
@@ -183,7 +184,7 @@ def test_every_public_xml_is_well_formed_after_hostile_input(stack):
     assert web.status_code == 201, web.text
     for report in comune.reports():
         note = comune.staff("POST", f"/api/v1/reports/{report['id']}/transitions",
-                            json={"to": "triaged", "note": f"Presa{HOSTILE} in carico"})
+                            json={"to": "triaged", "note": f"Presa{HOSTILE} in carico", "public": True})
         assert note.status_code == 200, note.text
     request_id = posted.json()[0]["service_request_id"]
     token = token_in(posted.json()[0]["service_notice"])
@@ -255,7 +256,7 @@ def test_a_number_typed_on_the_portal_follows_the_report_only_once_confirmed_on_
 
     [report] = comune.reports()
     step = comune.staff("POST", f"/api/v1/reports/{report['id']}/transitions",
-                        json={"to": "triaged", "note": "Sopralluogo domani"})
+                        json={"to": "triaged", "note": "Sopralluogo domani", "public": True})
     assert step.status_code == 200, step.text
     stranger.text("STATO")
     stranger.wait_inbox(2, timeout=15)
@@ -292,7 +293,7 @@ def test_a_confirmed_number_of_a_duplicate_follows_the_original_too(stack):
     citizen.wait_inbox(2)
     assert {r["number"]: r for r in comune.reports()}[original["number"]]["followers"] == 1
     step = comune.staff("POST", f"/api/v1/reports/{by_number[original['number']]['id']}/transitions",
-                        json={"to": "triaged", "note": "Sopralluogo domani"})
+                        json={"to": "triaged", "note": "Sopralluogo domani", "public": True})
     assert step.status_code == 200, step.text
     update = wait_for(lambda: (lambda m: m[2] if len(m) >= 3 else None)(citizen.inbox()), 15)
     assert original["number"] in update["text"] and "Sopralluogo domani" in update["text"]
