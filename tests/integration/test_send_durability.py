@@ -1,0 +1,287 @@
+"""Sends that survive failures (docs/reliability.md, rows S17 and S18): every state write of a message comes before
+its replies are queued, no failure after the provider accepted a send ever sends it again, and a job's lease is
+short and renewed while the job runs.
+
+Each failure goes in at the seam where it happens: a DynamoDB answer through botocore's own pipeline, a store
+function or the idempotency library raising at its boundary, the local poller's SQS delete refused. Every test
+counts what reached the sandbox's phones.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from botocore.exceptions import ClientError
+
+from chalicelib.services import clock
+from chalicelib.services.messaging import outbound
+from chalicelib.store import broadcasts as broadcast_store
+from chalicelib.store import citizens, deliveries, dynamo
+from local.runner import QueuePoller
+from tests.integration.conftest import BROADCAST, Phone
+from tests.integration.test_fault_matrix import (
+    Town,
+    aws_fault,
+    dead_letters,
+    figures,
+    fresh,
+    post,
+    reply_job,
+    wamid,
+)
+from tests.waiting import wait_for
+
+VALIDATION = "com.amazonaws.dynamodb.v20120810#ValidationException"  # not retried by the SDK: the call fails at once
+
+
+def _refused(*, times: int = 1):
+    """A before-send pattern: the first `times` matching requests fail, the rest go through."""
+    left = [times]
+
+    def pattern(_request) -> bool:
+        if left[0] <= 0:
+            return False
+        left[0] -= 1
+        return True
+    return pattern
+
+
+def _with(*needles: str):
+    parts = [n.encode() for n in needles]
+    return lambda body: all(p in (body if isinstance(body, bytes) else str(body).encode()) for p in parts)
+
+
+def _dynamodb_refuses(operation: str, *needles: str, times: int = 1):
+    """The first matching DynamoDB request of the app's low-level client fails as AWS would fail it."""
+    return aws_fault(dynamo.client(), f"before-send.dynamodb.{operation}", _with(*needles), 400, VALIDATION,
+                     pattern=_refused(times=times))
+
+
+def _recorded(key: str, recipient: str, timeout: float = 40.0) -> deliveries.Delivery:
+    """The send's own record (not just a status webhook about it)."""
+    return wait_for(lambda: (d := deliveries.get(key, recipient)) and d.recorded_at and d, timeout=timeout)
+
+
+def _reply_key(answer: dict) -> str:
+    return f"reply-{answer['message_id']}"
+
+
+class _DeleteRefused:
+    """The local poller's SQS client with DeleteMessageBatch refused once for the messages holding `marker`
+    (as Lambda's event source mapping may fail to delete): they come back after their visibility timeout."""
+
+    def __init__(self, sqs, state: dict):
+        self._sqs, self._state = sqs, state
+
+    def __getattr__(self, name):
+        return getattr(self._sqs, name)
+
+    def receive_message(self, **kwargs):
+        answer = self._sqs.receive_message(**kwargs)
+        for message in answer.get("Messages", []):
+            if self._state["marker"] and self._state["marker"] in message["Body"]:
+                self._state["handles"].add(message["ReceiptHandle"])
+                self._state["receives"] += 1
+        return answer
+
+    def delete_message_batch(self, **kwargs):
+        ours = [e for e in kwargs["Entries"] if e["ReceiptHandle"] in self._state["handles"]]
+        if ours and not self._state["refused"]:
+            self._state["refused"] = True
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "DeleteMessageBatch")
+        answer = self._sqs.delete_message_batch(**kwargs)
+        self._state["deleted"] += len(ours)
+        return answer
+
+
+@pytest.fixture
+def deletes_refused(monkeypatch):
+    state = {"marker": None, "handles": set(), "receives": 0, "refused": False, "deleted": 0}
+    real = QueuePoller.poll_once
+
+    def poll_once(self, sqs, url, arn):
+        if self.config.name == "outbound_sender":
+            sqs = _DeleteRefused(sqs, state)
+        return real(self, sqs, url, arn)
+
+    monkeypatch.setattr(QueuePoller, "poll_once", poll_once)
+    time.sleep(1.5)  # the pollers' long polls under way (1 s) end: every receive from now on goes through the proxy
+    return state
+
+
+# ==== state before replies ===============================================================================
+
+def test_a_sender_id_too_long_to_store_is_never_answered_twice(stack):
+    """Issue 13: a signed message from a 3,000-character business-scoped id was answered 33-38 times: its citizen
+    key is over DynamoDB's 1,024-byte limit, and the reply was queued before the (failing) save."""
+    user_id, message_id = "US." + "7" * 2997, wamid()
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "390571000001", "phone_number_id": BROADCAST},
+            "contacts": [{"profile": {"name": "Test"}, "user_id": user_id}],
+            "messages": [{"from_user_id": user_id, "id": message_id, "timestamp": str(int(time.time())),
+                          "type": "text", "text": {"body": "AIUTO"}}]}}]}]}).encode()
+    assert post(stack, body).status_code == 200
+    (dead,) = wait_for(lambda: dead_letters("inbound", message_id), timeout=60, interval=0.5)  # kept, alarmed
+    boto3.client("sqs").delete_message(QueueUrl=dead["QueueUrl"], ReceiptHandle=dead["ReceiptHandle"])
+    time.sleep(2.0)
+    sent = [m for m in stack.sandbox.sent_messages() if m.to == user_id]
+    assert len(sent) <= 1
+    figures("S17", case="sender-id-over-the-key-limit", messages=len(sent), was="34 (33-38 in the issue)")
+
+
+def test_a_message_whose_state_cannot_be_saved_gets_no_reply_and_is_kept(stack, monkeypatch):
+    """The reply of a message comes after its state: a save that keeps failing sends nothing (a reply would
+    speak of a subscription that does not exist), and the message waits in the dead-letter queue."""
+    phone, message_id = fresh(stack), wamid()
+    real = citizens.save
+
+    def refused(citizen, now):
+        if citizen.phone == phone.e164:
+            raise ClientError({"Error": {"Code": "ValidationException", "Message": "injected"}}, "PutItem")
+        return real(citizen, now)
+
+    monkeypatch.setattr(citizens, "save", refused)
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "390571000001", "phone_number_id": BROADCAST},
+            "contacts": [{"profile": {"name": "Test"}, "wa_id": phone.e164[1:]}],
+            "messages": [{"from": phone.e164[1:], "id": message_id, "timestamp": str(int(time.time())),
+                          "type": "text", "text": {"body": "ATTIVA"}}]}}]}]}).encode()
+    assert post(stack, body).status_code == 200
+    (dead,) = wait_for(lambda: dead_letters("inbound", message_id), timeout=60, interval=0.5)
+    boto3.client("sqs").delete_message(QueueUrl=dead["QueueUrl"], ReceiptHandle=dead["ReceiptHandle"])
+    assert phone.settle(1.0) == []
+    figures("S17", case="state-write-fails-for-good", replies=0, dead_letters=1)
+
+
+# ==== a failure after the provider accepted a send =========================================================
+
+REPLY_STEPS = ["result-write", "queue-delete", "citizen-state-write", "inbound-completion"]
+
+
+@pytest.mark.parametrize("step", REPLY_STEPS)
+def test_a_failure_after_a_reply_is_sent_never_sends_it_again(stack, monkeypatch, deletes_refused, step):
+    phone = fresh(stack)
+    injected: list[str] = []
+    if step == "citizen-state-write":
+        real_save = citizens.save
+
+        def save(citizen, now):
+            if citizen.phone == phone.e164 and not injected:
+                injected.append(step)
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "PutItem")
+            return real_save(citizen, now)
+        monkeypatch.setattr(citizens, "save", save)
+    if step == "inbound-completion":
+        real_update = DynamoDBPersistenceLayer._update_record
+
+        def update(self, data_record):
+            if data_record.status == "COMPLETED" and not injected:
+                injected.append(step)
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "UpdateItem")
+            return real_update(self, data_record)
+        monkeypatch.setattr(DynamoDBPersistenceLayer, "_update_record", update)
+    deletes_refused["marker"] = json.dumps(phone.e164) if step == "queue-delete" else None  # in its reply job
+    with _dynamodb_refuses("PutItem", phone.e164, '"recorded_at"', times=1 if step == "result-write" else 0) as seen:
+        answer = phone.text("AIUTO")
+        record = _recorded(_reply_key(answer), phone.e164)
+        if step == "queue-delete":  # the job came back after its visibility and was deleted: nothing sent
+            wait_for(lambda: deletes_refused["deleted"] >= 1, timeout=40)
+        if step == "inbound-completion":  # the message came back: handled again, or held as in progress
+            time.sleep(6.0)
+    inbox = phone.settle(2.0)
+    assert len(inbox) == 1
+    assert record.provider_message_id in (None, inbox[0]["id"])  # None: recorded from its status webhook
+    assert step != "result-write" or [op for op, hit in seen if hit] == ["PutItem"]
+    assert step != "queue-delete" or (deletes_refused["refused"] and deletes_refused["receives"] >= 2)
+    assert step in ("result-write", "queue-delete") or injected == [step]
+    figures("S17", case=f"reply-{step}", messages=len(inbox), duplicates=len(inbox) - 1)
+
+
+BROADCAST_STEPS = ["result-write", "counters", "completion", "queue-delete"]
+
+
+@pytest.mark.parametrize("step", BROADCAST_STEPS)
+def test_a_failure_after_a_broadcast_send_never_sends_it_again(stack, monkeypatch, deletes_refused, step):
+    town = Town(stack)
+    phones = [town.phone(n) for n in range(1, 4)]
+    town.subscribe(phones)
+    injected: list[str] = []
+    if step == "completion":
+        real_transition = broadcast_store.transition
+
+        def transition(tenant_id, broadcast_id, allowed_from, to, now, reason=None):
+            if tenant_id == town.tenant and to == "completed" and not injected:
+                injected.append(step)
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "UpdateItem")
+            return real_transition(tenant_id, broadcast_id, allowed_from, to, now, reason)
+        monkeypatch.setattr(broadcast_store, "transition", transition)
+    operation, needles = {"result-write": ("PutItem", (phones[1].e164, '"recorded_at"')),
+                          "counters": ("UpdateItem", (town.tenant, "-broadcasts", "#sent"))}.get(step, ("PutItem", ("-",)))
+    deletes_refused["marker"] = town.tenant if step == "queue-delete" else None
+    with _dynamodb_refuses(operation, *needles, times=1 if step in ("result-write", "counters") else 0) as seen:
+        broadcast = town.broadcast("Acqua sospesa domani dalle 8 alle 12")
+        done = town.wait_broadcast(broadcast["id"], timeout=60)
+        if step == "queue-delete":
+            wait_for(lambda: deletes_refused["deleted"] >= 1, timeout=40)
+    inboxes = [len(p.settle(0.5 if i else 2.0)) for i, p in enumerate(phones)]
+    assert inboxes == [1, 1, 1]
+    assert (done["counters"]["sent"], done["counters"]["failed"], done["counters"]["skipped"]) == (3, 0, 0)
+    assert step not in ("result-write", "counters") or [hit for _, hit in seen].count(True) == 1
+    assert step != "completion" or injected == [step]
+    assert step != "queue-delete" or (deletes_refused["refused"] and deletes_refused["receives"] >= 2)
+    figures("S17", case=f"broadcast-{step}", recipients=3, messages=sum(inboxes), duplicates=sum(inboxes) - 3,
+            status=done["status"], sent=done["counters"]["sent"])
+
+
+# ==== the lease ===========================================================================================
+
+def test_a_job_that_runs_longer_than_its_lease_keeps_it(stack, sandbox_reset, monkeypatch):
+    """The lease is short (a dead run's job is taken over soon) and renewed while the job runs: a slow send does
+    not let a second consumer in."""
+    monkeypatch.setattr(deliveries, "LEASE", timedelta(seconds=2))  # renewed every 0.67 s
+    monkeypatch.setattr(outbound, "HEARTBEAT_SECONDS", deliveries.LEASE.total_seconds() / 3, raising=False)
+    phone = fresh(stack)
+    stack.sandbox.configure(send_script={phone.e164: [{"delay": 3.0}]})  # a send slower than the whole lease
+    job, outcomes = reply_job(phone), []
+    first = threading.Thread(target=lambda: outcomes.append(_run(job)))
+    first.start()
+    time.sleep(2.5)  # past the first lease: only its renewals hold the job now
+    outcomes.append(_run(job))
+    first.join()
+    assert outcomes == ["held by the other", "done"]
+    assert len(phone.settle(1.0)) == 1
+    figures("S18", case="renewed-lease", lease_s=2, send_s=3, second_consumer="held", messages=1)
+
+
+def _run(job: outbound.OutboundJob) -> str:
+    try:
+        outbound.process_job(job)
+        return "done"
+    except outbound.RetryLater:
+        return "held by the other"
+
+
+@pytest.fixture
+def sandbox_reset(stack):
+    yield stack.sandbox
+    stack.sandbox.configure(send_script={})
+
+
+def test_a_job_held_by_another_run_comes_back_when_that_short_lease_lapses(stack):
+    """Not after the growing backoff (30 s, 60 s, ... in production) on top of a 5-minute lease, as before."""
+    job = reply_job(Phone(stack, BROADCAST, f"+39 346 9{uuid.uuid4().int % 10**6:06d}"))
+    assert deliveries.lease(job.job_id, "another-run", clock.now()).taken
+    with pytest.raises(outbound.RetryLater) as held:
+        outbound.process_job(job)
+    assert deliveries.LEASE.total_seconds() <= 15 and 13 <= held.value.after <= 15
+    figures("S18", case="held-job", lease_s=deliveries.LEASE.total_seconds(), retry_after_s=round(held.value.after, 1))
