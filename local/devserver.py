@@ -100,7 +100,7 @@ class Stack:
                  moto_port: int = 8002, web_port: int = 8003, schedule_seconds: float | None = None, visibility_timeout: int = 5,
                  app_secret: str | None = None, verify_token: str | None = None,
                  sandbox_rate_limit: float = 80.0, access_log: bool = True, moto: str = "thread",
-                 sandbox_process: bool = False):
+                 sandbox_process: bool = False, consumers_elsewhere: tuple[str, ...] = ()):
         self.host, self.api_port, self.sandbox_port, self.moto_port = host, api_port, sandbox_port, moto_port
         self.web_port = web_port
         self.schedule_seconds = schedule_seconds
@@ -118,6 +118,7 @@ class Stack:
         self.moto_mode = moto
         self.moto_children: list[subprocess.Popen] = []
         self.sandbox_process = sandbox_process  # True: the sandbox in a process of its own, like Meta
+        self.consumers_elsewhere = consumers_elsewhere  # SQS consumers not polled here (local.consumer runs them)
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.api_url = f"http://{host}:{api_port}"
@@ -166,7 +167,7 @@ class Stack:
         self._start_web()
         from local.runner import event_threads
 
-        self.threads = event_threads(self.app, self.stop_event, self.schedule_seconds)
+        self.threads = event_threads(self.app, self.stop_event, self.schedule_seconds, self.consumers_elsewhere)
         for thread in self.threads:
             thread.start()
         self._wait_ready()

@@ -55,13 +55,14 @@ class Snapshot:
 @dataclass(frozen=True)
 class Lease:
     """A job's lease as a run found it: taken (until is ours) or held by another run (until is theirs); the claims
-    earlier runs left, those of them a run saw the provider accept, and until when the last run could send."""
+    earlier runs left, those of them a run saw the provider accept, and the last moment a send of theirs may have
+    left (the end of the last sending run, or of its lease if it died)."""
 
     taken: bool
     until: datetime
     claims: frozenset[str]
     accepted: frozenset[str]
-    previous_until: datetime | None
+    sent_until: datetime | None
 
 
 def _epoch(moment: datetime) -> str:
@@ -99,7 +100,7 @@ def lease(job_id: str, holder: str, now: datetime) -> Lease:
         return Lease(False, _moment(held.get("leased_until")) or until, frozenset(), frozenset(), None)
     old = plain(answer.get("Attributes") or {})
     return Lease(True, until, frozenset(old.get("claims") or ()), frozenset(old.get("accepted") or ()),
-                 _moment(old.get("leased_until")))
+                 _moment(old.get("sent_until", old.get("leased_until"))))
 
 
 def _update_lease(job_id: str, holder: str, expression: str, values: dict) -> bool:
@@ -115,34 +116,45 @@ def _update_lease(job_id: str, holder: str, expression: str, values: dict) -> bo
         raise
 
 
-def renew(job_id: str, holder: str, now: datetime) -> bool:
-    """Extend the lease of a run that is still working (its heartbeat)."""
-    return _update_lease(job_id, holder, "SET leased_until = :until", {":until": {"N": _instant(now + LEASE)}})
+def renew(job_id: str, holder: str, now: datetime, sending: bool) -> bool:
+    """Extend the lease of a run that is still working (its heartbeat); a sending run (it has claimed) may send
+    until the new end."""
+    expression = "SET leased_until = :until" + (", sent_until = :until" if sending else "")
+    return _update_lease(job_id, holder, expression, {":until": {"N": _instant(now + LEASE)}})
 
 
 def claim(job_id: str, holder: str, claims: set[str], now: datetime) -> bool:
     """Write down the pairs this run is about to send, before any of them is sent (it renews the lease too)."""
-    return _update_lease(job_id, holder, "SET leased_until = :until ADD claims :claims",
+    return _update_lease(job_id, holder, "SET leased_until = :until, sent_until = :until ADD claims :claims",
                          {":until": {"N": _instant(now + LEASE)}, ":claims": {"SS": sorted(claims)}})
 
 
-def settle(job_id: str, holder: str, done: set[str], accepted: set[str], release: bool, now: datetime) -> bool:
+def settle(job_id: str, holder: str, done: set[str], accepted: set[str], release: bool, sent: bool,
+           now: datetime) -> bool:
     """A run's end on its lease item: the claims it settled (counted, or never sent) removed, the sends the
-    provider accepted but no record could hold noted, so no run sends them again; with release, the lease is
-    given back at once (the job comes back, and its next run need not wait for the lease to lapse).
+    provider accepted but no record could hold noted, so no run sends them again; a run that sent ends its
+    sending now; with release, the lease is given back at once (the job comes back, and its next run need not
+    wait for the lease to lapse).
 
     `accepted` grows only: a pair counts as accepted while it is also still claimed."""
-    actions, values = [], {}
+    sets, actions, values = [], [], {":now": {"N": _instant(now)}}
     if release:
-        actions.append("SET leased_until = :now")
-        values[":now"] = {"N": _instant(now)}
+        sets.append("leased_until = :now")
+    if sent:
+        sets.append("sent_until = :now")
+    if sets:
+        actions.append("SET " + ", ".join(sets))
     if accepted:
         actions.append("ADD accepted :accepted")
         values[":accepted"] = {"SS": sorted(accepted)}
     if done:
         actions.append("DELETE claims :done")
         values[":done"] = {"SS": sorted(done)}
-    return _update_lease(job_id, holder, " ".join(actions), values) if actions else True
+    if not actions:
+        return True
+    if not sets:
+        del values[":now"]
+    return _update_lease(job_id, holder, " ".join(actions), values)
 
 
 def snapshot(delivery_keys: list[tuple[str, str]], channel_id: str, citizen_keys: list[str],

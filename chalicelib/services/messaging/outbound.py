@@ -42,6 +42,7 @@ THROUGHPUT_EXCEEDED = 130429  # Meta: the number's messages-per-second limit
 MEDIA_RETRIES = 2  # a media error (131053) is tried this many more times, then failed for that recipient
 MAX_BACKOFF_SECONDS = 5.0
 SEND_THREADS = 8  # sends in flight per consumer, so latency does not cap the rate
+CLAIM_WINDOW = 2 * SEND_THREADS  # pairs claimed with one write, just ahead of their sends (a dead run leaves few)
 DELIVERY_SHARDS = 16  # a broadcast's delivery records spread over this many partitions
 HEARTBEAT_SECONDS = deliveries.LEASE.total_seconds() / 3  # a running job's lease is renewed this often: two beats may fail
 FENCE_SECONDS = 1.0  # a run starts no send in the last second of its lease (clocks of two consumers may differ)
@@ -125,6 +126,8 @@ class _Run:
     fatal: ProviderError | None = None
     error: Exception | None = None  # a failure of our own (the store): the job comes back after the settling
     claims: set[str] = field(default_factory=set)  # the pairs this run answers for: its own claims and earlier ones
+    order: list[str] = field(default_factory=list)  # the pairs it means to send, in order: claimed a window at a time
+    sending: bool = False  # it has claimed: the lease item's sent_until follows its lease
     counted: set[str] = field(default_factory=set)  # claims whose results this run counted
     unknown: set[str] = field(default_factory=set)  # claims that may have been sent and are not recorded: kept
     accepted: set[str] = field(default_factory=set)  # ... of which the provider accepted these: never sent again
@@ -133,6 +136,7 @@ class _Run:
     updated: broadcasts.Broadcast | None = None  # the broadcast as this run's counts left it
     again: set[str] = field(default_factory=set)  # an earlier run's claims with no news after the wait: sent again
     lock: threading.Lock = field(default_factory=threading.Lock)
+    claiming: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def count(self, outcome: str, reason: str | None = None, claim: str | None = None) -> None:
@@ -203,7 +207,7 @@ def process_job(job: OutboundJob) -> None:
 
 def _renew(run: _Run) -> None:
     started = monotonic()
-    if deliveries.renew(run.job.job_id, run.holder, clock.now()):
+    if deliveries.renew(run.job.job_id, run.holder, clock.now(), run.sending):
         run.deadline = started + deliveries.LEASE.total_seconds() - FENCE_SECONDS
     else:
         logger.warning("lease lost: another run took the job over", extra={"job_id": ref(run.job.job_id)})
@@ -226,15 +230,10 @@ def _work(run: _Run) -> None:
     if not sending:
         logger.info("chunk dropped: broadcast not sending", extra={"broadcast_id": job.broadcast_id})
         return  # paused or cancelled: a resume fans out again, and recorded recipients are skipped
-    todo = [r for r in job.recipients if any(pairs[claim_id(i, r.key)] not in settled
-                                             and claim_id(i, r.key) not in run.waiting for i in range(len(job.contents)))]
-    new = {c for r in todo for i in range(len(job.contents))
-           if pairs[c := claim_id(i, r.key)] not in settled and c not in run.waiting} - run.claims
-    if new:
-        if not deliveries.claim(job.job_id, run.holder, new, clock.now()):
-            run.halt()  # the lease lapsed and another run has the job
-            return
-        run.claims |= new
+    run.order = [c for r in job.recipients for i in range(len(job.contents))
+                 if pairs[c := claim_id(i, r.key)] not in settled and c not in run.waiting]
+    ordered = set(run.order)
+    todo = [r for r in job.recipients if any(claim_id(i, r.key) in ordered for i in range(len(job.contents)))]
     with ThreadPoolExecutor(max_workers=min(SEND_THREADS, max(len(todo), 1)), thread_name_prefix="sender") as pool:
         list(pool.map(lambda r: _send_to(run, snap, settled, r), todo))
 
@@ -250,7 +249,7 @@ def _resolve(run: _Run, snap: deliveries.Snapshot, pairs: dict[str, tuple[str, s
     settled = set(snap.recorded)
     run.claims = set(run.lease.claims) & pairs.keys()
     run.unknown = set(run.claims)
-    confirm_until = (run.lease.previous_until or clock.now()) + CONFIRM
+    confirm_until = (run.lease.sent_until or clock.now()) + CONFIRM
     for claim in sorted(run.claims):
         pair = pairs[claim]
         if pair in snap.results:
@@ -266,6 +265,7 @@ def _resolve(run: _Run, snap: deliveries.Snapshot, pairs: dict[str, tuple[str, s
             run.wait_until = confirm_until
         else:
             run.again.add(claim)
+            run.claims.discard(claim)  # claimed again before it is sent, so the wait restarts if this run dies
         run.unknown.discard(claim)
     return settled
 
@@ -292,20 +292,40 @@ def _send_in_order(run: _Run, snap: deliveries.Snapshot, settled: set[tuple[str,
     if job.broadcast_id:
         citizen = snap.citizens.get(recipient.key)
         if not citizen or citizen.get("status") != "active":  # left after the broadcast started
-            key = delivery_key(job, 0, recipient.key)
-            if deliveries.record(key, recipient.key, job.tenant_id, "skipped", clock.now()):
-                run.count("skipped", claim=claim_id(0, recipient.key))
+            key, claim = delivery_key(job, 0, recipient.key), claim_id(0, recipient.key)
+            if (key, recipient.key) not in settled and _claimed(run, claim):  # claimed: counted exactly once
+                if deliveries.record(key, recipient.key, job.tenant_id, "skipped", clock.now()):
+                    run.count("skipped", claim=claim)
             return
     for index, content in enumerate(job.contents):
         key, claim = delivery_key(job, index, recipient.key), claim_id(index, recipient.key)
         if (key, recipient.key) in settled:
             continue
-        if claim in run.waiting or claim not in run.claims or not run.may_send():
+        if claim in run.waiting or not run.may_send() or not _claimed(run, claim):
             return  # keep a recipient's messages in order
         if claim in run.again:
             _count_sent_again(run, recipient)
         if not _send_one(run, key, claim, recipient, _content_for(job, content, snap, recipient)):
             return
+
+
+def _claimed(run: _Run, claim: str) -> bool:
+    """Whether this run may send the pair: claimed on the lease item before, with the pairs that follow it
+    (CLAIM_WINDOW in one write); False when the lease was lost meanwhile."""
+    with run.claiming:
+        if claim in run.claims:
+            return True
+        if run.stop.is_set() or claim not in run.order:
+            return False
+        start = run.order.index(claim)
+        window = [c for c in run.order[start:] if c not in run.claims][:CLAIM_WINDOW]
+        if not deliveries.claim(run.job.job_id, run.holder, set(window), clock.now()):
+            logger.warning("lease lost: another run took the job over", extra={"job_id": ref(run.job.job_id)})
+            run.halt()
+            return False
+        run.claims.update(window)
+        run.sending = True
+        return True
 
 
 def _count_sent_again(run: _Run, recipient: JobRecipient) -> None:
@@ -426,7 +446,7 @@ def _settle(run: _Run) -> None:
     job, now = run.job, clock.now()
     done = run.claims - run.unknown - run.waiting
     release = run.pending or bool(run.waiting) or run.error is not None
-    if not deliveries.settle(job.job_id, run.holder, done, run.accepted, release, now):
+    if not deliveries.settle(job.job_id, run.holder, done, run.accepted, release, run.sending, now):
         logger.warning("lease lost before settling: the run that took the job over counts its results",
                        extra={"job_id": ref(job.job_id)})
         return
