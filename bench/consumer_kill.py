@@ -5,7 +5,7 @@ as a Lambda function runs apart): the broadcast starts, the consumer is killed w
 have gone (its jobs in hand, their leases and claims left behind), another consumer starts at once, and the
 clock runs until every recipient has a message; then nothing more may arrive.
 
-    python bench/consumer_kill.py --subscribers 400 --rate 40 --kill-after 80 --json
+    python bench/consumer_kill.py --subscribers 400 --rate 40 --kill-after 100 --json
 """
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import requests  # noqa: E402
-
 from broadcast import CHANNEL, configure_channel, seed  # noqa: E402
+
 from chalicelib.domain.access import Role  # noqa: E402
 
 TEXT = "Prova di ripresa: avviso a tutta la cittadinanza"
@@ -112,7 +112,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=40.0, help="the channel's rate, msg/s")
     parser.add_argument("--consumers", type=int, default=2, help="outbound consumers (the event source's maximum "
                                                                  "concurrency): pollers per consumer process")
-    parser.add_argument("--kill-after", type=int, default=80, help="kill the consumer once this many have gone")
+    parser.add_argument("--kill-after", type=int, default=100,
+                        help="kill the consumer once this many have gone (not a multiple of 40: mid-job)")
     parser.add_argument("--visibility", type=int, default=30, help="the local queues' visibility timeout, s")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds to watch for duplicates at the end")
     parser.add_argument("--timeout", type=float, default=240)
