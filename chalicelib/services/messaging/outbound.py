@@ -123,6 +123,7 @@ class _Run:
     counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "failed": 0, "skipped": 0, "ambiguous": 0})
     reasons: dict[str, int] = field(default_factory=dict)
     pending: bool = False
+    dropped: bool = False  # the broadcast is not sending (paused, cancelled, completed): nothing sent
     fatal: ProviderError | None = None
     error: Exception | None = None  # a failure of our own (the store): the job comes back after the settling
     claims: set[str] = field(default_factory=set)  # the pairs this run answers for: its own claims and earlier ones
@@ -229,6 +230,7 @@ def _work(run: _Run) -> None:
     settled = _resolve(run, snap, pairs, sending)
     if not sending:
         logger.info("chunk dropped: broadcast not sending", extra={"broadcast_id": job.broadcast_id})
+        run.dropped = True
         return  # paused or cancelled: a resume fans out again, and recorded recipients are skipped
     run.order = [c for r in job.recipients for i in range(len(job.contents))
                  if pairs[c := claim_id(i, r.key)] not in settled and c not in run.waiting]
@@ -366,6 +368,8 @@ def _send_one(run: _Run, key: str, claim: str, recipient: JobRecipient, content:
                 run.maybe_sent(claim)
                 _count_ambiguous(run, recipient, error)
             outcome = _on_error(run, key, claim, recipient, error, attempt, content)
+            if outcome:
+                run.recorded(claim)  # failed for good, and recorded so
             if outcome is not None:
                 return outcome
             continue
@@ -425,15 +429,12 @@ def _on_error(run: _Run, key: str, claim: str, recipient: JobRecipient, error: P
         if not run.job.broadcast_id:  # a reply is not resumed: its result is recorded, with Meta's code and text
             deliveries.record(key, recipient.key, run.job.tenant_id, "failed", clock.now(),
                               error_class=error.error_class.value, error_code=error.code, error_message=error.message)
-            run.recorded(claim)
         return False
     if error.error_class is ErrorClass.WINDOW_CLOSED and run.job.fallback is not None and content != run.job.fallback:
         return _send_one(run, key, claim, recipient, run.job.fallback)  # once: a refused template is a failure
     logger.warning("send failed", extra=log)
-    recorded = deliveries.record(key, recipient.key, run.job.tenant_id, "failed", clock.now(),
-                                 error_class=error.error_class.value, error_code=error.code, error_message=error.message)
-    run.recorded(claim)
-    if recorded:
+    if deliveries.record(key, recipient.key, run.job.tenant_id, "failed", clock.now(),
+                         error_class=error.error_class.value, error_code=error.code, error_message=error.message):
         run.count("failed", str(error.code or error.error_class.value), claim=claim)
     return True
 
@@ -469,7 +470,7 @@ def _finish(run: _Run) -> None:
             progress.pause_for_error(job.tenant_id, job.broadcast_id, run.fatal)
         elif run.updated is not None:
             progress.complete_if_done(run.updated)
-        elif not run.counted and not run.pending and not run.waiting:
+        elif not (run.counted or run.pending or run.waiting or run.dropped):
             _complete_if_left_undone(job)
     elif run.fatal is not None:
         logger.error("reply not sent: the channel is refused by the provider", extra={"job_id": ref(job.job_id)})
