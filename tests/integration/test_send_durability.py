@@ -8,34 +8,75 @@ counts what reached the sandbox's phones.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
-import uuid
 from datetime import timedelta
 
 import boto3
 import pytest
+import requests
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.tenancy import Channel
 from chalicelib.services import clock
 from chalicelib.services.messaging import outbound
 from chalicelib.store import broadcasts as broadcast_store
-from chalicelib.store import citizens, deliveries, dynamo
+from chalicelib.store import citizens, deliveries, directory, dynamo
 from local.runner import QueuePoller
+from local.seed import _square
 from tests.integration.conftest import BROADCAST, Phone
-from tests.integration.test_fault_matrix import (
-    Town,
-    aws_fault,
-    dead_letters,
-    figures,
-    fresh,
-    post,
-    reply_job,
-    wamid,
-)
+from tests.integration.test_fault_matrix import aws_fault, dead_letters, figures, post, reply_job, wamid
 from tests.waiting import wait_for
+
+# numbers and comuni of this module's own (pytest imports test_fault_matrix's helpers here as a second copy: its
+# counters would start again and hand out numbers its own tests use)
+_numbers, _towns = itertools.count(1), itertools.count(1)
+CENTRE = (43.7430, 10.9460)
+
+
+def fresh(stack, channel: str = BROADCAST) -> Phone:
+    return Phone(stack, channel, f"+39 342 {next(_numbers):07d}")
+
+
+class Town:
+    """A comune of its own with one broadcast channel, so each test counts exactly what it sent."""
+
+    def __init__(self, stack):
+        n = next(_towns)
+        self.stack, self.n, self.tenant, self.channel = stack, n, f"durata{n}", f"4100000000{n:05d}"
+        directory.save_tenant(self.tenant, f"Comune di Durata {n}", {
+            "hamlets": [{"id": "colle", "name": "Colle", "latitude": CENTRE[0], "longitude": CENTRE[1],
+                         "geometry": _square(*CENTRE)}],
+            "privacy_notice_url": "https://example.org/privacy", "privacy_notice_version": "v1"})
+        directory.save_channel(Channel(self.channel, self.tenant, "broadcast", "Avvisi", "+39 0571 930000",
+                                       {"rate_per_second": 200, "quiet_hours": {"enabled": False}}))
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "broadcast", "tenant": self.tenant})
+        self.token = stack.issuer.token(self.tenant, ["communications"])
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, f"{self.stack.api_url}{path}", timeout=30,
+                                headers={"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}, **kwargs)
+
+    def phone(self, k: int) -> Phone:
+        return Phone(self.stack, self.channel, f"+39 341 {self.n:03d} {k:04d}")
+
+    def subscribe(self, phones: list[Phone]) -> None:
+        text = "phone,hamlets,topics\n" + "".join(f"{p.number},,\n" for p in phones)
+        answer = self.call("POST", "/api/v1/subscribers/import", params={"channel": self.channel},
+                           data=text.encode(), headers={"Content-Type": "text/csv"})
+        assert answer.status_code == 200 and answer.json()["summary"]["error"] == 0, answer.text
+
+    def broadcast(self, text: str) -> dict:
+        answer = self.call("POST", "/api/v1/broadcasts", json={"channel": self.channel, "text": text})
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    def wait_broadcast(self, broadcast_id: str, timeout: float = 60) -> dict:
+        return wait_for(lambda: (b := self.call("GET", f"/api/v1/broadcasts/{broadcast_id}").json())["status"]
+                        == "completed" and b, timeout=timeout)
 
 VALIDATION = "com.amazonaws.dynamodb.v20120810#ValidationException"  # not retried by the SDK: the call fails at once
 
@@ -230,7 +271,7 @@ def test_a_failure_after_a_broadcast_send_never_sends_it_again(stack, monkeypatc
     deletes_refused["marker"] = town.tenant if step == "queue-delete" else None
     with _dynamodb_refuses(operation, *needles, times=1 if step in ("result-write", "counters") else 0) as seen:
         broadcast = town.broadcast("Acqua sospesa domani dalle 8 alle 12")
-        done = town.wait_broadcast(broadcast["id"], timeout=60)
+        done = town.wait_broadcast(broadcast["id"])
         if step == "queue-delete":
             wait_for(lambda: deletes_refused["deleted"] >= 1, timeout=40)
     inboxes = [len(p.settle(0.5 if i else 2.0)) for i, p in enumerate(phones)]
@@ -279,7 +320,7 @@ def sandbox_reset(stack):
 
 def test_a_job_held_by_another_run_comes_back_when_that_short_lease_lapses(stack):
     """Not after the growing backoff (30 s, 60 s, ... in production) on top of a 5-minute lease, as before."""
-    job = reply_job(Phone(stack, BROADCAST, f"+39 346 9{uuid.uuid4().int % 10**6:06d}"))
+    job = reply_job(fresh(stack))
     assert deliveries.lease(job.job_id, "another-run", clock.now()).taken
     with pytest.raises(outbound.RetryLater) as held:
         outbound.process_job(job)
