@@ -106,7 +106,8 @@ class Stack:
                  moto_port: int = 8002, web_port: int = 8003, schedule_seconds: float | None = None, visibility_timeout: int = 5,
                  sandbox_rate_limit: float = 80.0, access_log: bool = False, moto: str = "thread",
                  sandbox_process: bool = False, secrets: DevSecrets | None = None, data_dir: Path | None = None,
-                 snapshot_seconds: float = SNAPSHOT_SECONDS):
+                 snapshot_seconds: float = SNAPSHOT_SECONDS,
+                 consumers_elsewhere: tuple[str, ...] = ()):
         """secrets: kept ones (make dev's .local/), else new ones; data_dir: where the data is kept between
         restarts (make dev's .local/data/), else nowhere: the stack starts empty and leaves nothing behind."""
         self.host, self.api_port, self.sandbox_port, self.moto_port = host, api_port, sandbox_port, moto_port
@@ -129,6 +130,7 @@ class Stack:
         self.moto_mode = moto
         self.moto_children: list[subprocess.Popen] = []
         self.sandbox_process = sandbox_process  # True: the sandbox in a process of its own, like Meta
+        self.consumers_elsewhere = consumers_elsewhere  # SQS consumers not polled here (local.consumer runs them)
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.api_url = f"http://{host}:{api_port}"
@@ -193,7 +195,7 @@ class Stack:
         from local.runner import event_threads
         from local.snapshot import Snapshotter
 
-        self.threads = event_threads(self.app, self.stop_event, self.schedule_seconds)
+        self.threads = event_threads(self.app, self.stop_event, self.schedule_seconds, self.consumers_elsewhere)
         if self.snapshot is not None and self.snapshot_seconds > 0:  # 0: only at a clean stop
             watch = getattr(self.moto, "watch", None)  # moto in this thread: a snapshot only after a write
             self.threads.append(Snapshotter(self.snapshot, self.snapshot_seconds, self.stop_event,

@@ -121,11 +121,14 @@ class Schedule(threading.Thread):
             return None
 
 
-def event_threads(app: Chalice, stop: threading.Event, schedule_seconds: float | None = None
-                  ) -> list[threading.Thread]:
-    """A poller per SQS consumer and a timer per schedule declared on the app."""
+def event_threads(app: Chalice, stop: threading.Event, schedule_seconds: float | None = None,
+                  elsewhere: tuple[str, ...] = ()) -> list[threading.Thread]:
+    """A poller per SQS consumer and a timer per schedule declared on the app; the consumers named in elsewhere
+    run in processes of their own (local.consumer)."""
     threads: list[threading.Thread] = []
     for source in app.event_sources:
+        if source.name in elsewhere:
+            continue
         if isinstance(source, SQSEventConfig):  # as many consumers as the event source allows at once
             threads += [QueuePoller(app, source, stop, n) for n in range(source.maximum_concurrency or 1)]
         elif isinstance(source, ScheduledEventConfig):

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import math
+import threading
+from functools import partial
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -9,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalicelib.observability import logger, scrub
 from chalicelib.services import inbound
 from chalicelib.services.broadcasts import fanout
-from chalicelib.services.messaging import outbound
+from chalicelib.services.messaging import heartbeat, outbound
 from chalicelib.services.messaging.backoff import backoff_seconds
 from chalicelib.services.reports import photo_refetch
 from chalicelib.settings import get_settings
@@ -17,6 +20,10 @@ from chalicelib.store import queues
 
 MAX_RETRY_DELAY = 900
 FANOUT_RETRY_BASE = 2  # seconds: a fan-out resumes from its checkpoint, so a failed one may retry at once
+# While a consumer works a batch of outbound jobs, their messages stay invisible this long, renewed every third of
+# it: a consumer that dies lets them come back within 15 s, not after the queue's visibility timeout (180 s, six
+# times the function's timeout, for Lambda's own retries of a throttled batch).
+WORKING_VISIBILITY = 15
 
 
 def _inbound_record(record: SQSRecord) -> None:
@@ -27,20 +34,49 @@ def _inbound_record(record: SQSRecord) -> None:
     inbound.handle_payload(record.body)
 
 
-def _outbound_record(record: SQSRecord) -> None:
+class _KeptInvisible:
+    """The messages of a batch being worked, kept invisible by a heartbeat until each is done: its handler then
+    sets when a failed one comes back (under the lock, so a beat in flight cannot undo it)."""
+
+    def __init__(self, logical: str, receipt_handles: list[str]):
+        self.logical, self.working, self.lock = logical, set(receipt_handles), threading.Lock()
+
+    def beat(self) -> None:
+        with self.lock:
+            if self.working:
+                queues.extend(self.logical, sorted(self.working), WORKING_VISIBILITY)
+
+    def done(self, receipt_handle: str, come_back_after: int | None = None) -> None:
+        with self.lock:
+            self.working.discard(receipt_handle)
+            if come_back_after is not None:
+                queues.delay(self.logical, receipt_handle, come_back_after)
+
+
+def _outbound_record(record: SQSRecord, batch: _KeptInvisible) -> None:
     try:
         job = outbound.OutboundJob.model_validate(json.loads(record.body))
     except ValueError:  # not a job (bad JSON or schema): no retry can mend it, so no backoff either
         logger.error("poison outbound message: back at once, for the dead-letter queue",
                      extra={"message_id": record.message_id})
-        queues.delay("outbound", record.receipt_handle, 0)
+        batch.done(record.receipt_handle, 0)
         raise
+    receives = int(record.attributes.approximate_receive_count or 1)
     try:
         outbound.process_job(job)
-    except outbound.RetryLater:
-        receives = int(record.attributes.approximate_receive_count or 1)
-        queues.delay("outbound", record.receipt_handle, retry_delay(receives))
+    except outbound.RetryLater as wait:
+        batch.done(record.receipt_handle, _wait_delay(wait, receives))
         raise
+    except Exception:  # back after the same backoff, not after the queue's visibility timeout
+        batch.done(record.receipt_handle, retry_delay(receives))
+        raise
+    batch.done(record.receipt_handle)
+
+
+def _wait_delay(wait: outbound.RetryLater, receives: int) -> int:
+    """The backoff, or less when the job told when waiting longer is pointless (a lease lapses, a status is due)."""
+    delay = retry_delay(receives)
+    return delay if wait.after is None else min(delay, math.ceil(wait.after) + 1)
 
 
 def retry_delay(receives: int) -> int:
@@ -69,7 +105,10 @@ def process_inbound(event: dict, context) -> dict:
 
 
 def process_outbound(event: dict, context) -> dict:
-    return _process(event, context, _outbound_record)
+    batch = _KeptInvisible("outbound", [r["receiptHandle"] for r in event.get("Records", [])])
+    # from the first beat on, a consumer that dies gives its jobs back within WORKING_VISIBILITY
+    with heartbeat.beating(WORKING_VISIBILITY / 3, batch.beat, name="visibility", at_once=True):
+        return _process(event, context, partial(_outbound_record, batch=batch))
 
 
 def _process(event: dict, context, handler) -> dict:

@@ -94,10 +94,13 @@ def _handle_message(message: dict) -> None:
     logger.info("message", extra={"channel": channel.phone_number_id, "kind": msg.kind,
                                   "citizen": mask(citizen.phone), "message_id": ref(msg.message_id)})
     if channel.kind == "broadcast":
-        citizen = conversation.handle_message(tenant, channel, citizen, msg, now)
+        talk = conversation.handle_message(tenant, channel, citizen, msg, now)
     else:
-        intake.handle_message(tenant, channel, citizen, msg, now)
-    citizens.save(with_retention(citizen, now, tenant.retention), now)
+        talk = intake.handle_message(tenant, channel, citizen, msg, now)
+    # every state write first, the replies last: a failure before them sends nothing, and the message comes back
+    # whole; once queued, the reply job's id (from the message id) makes a redelivery send nothing more
+    citizens.save(with_retention(talk.citizen, now, tenant.retention), now)
+    talk.queue_replies()
 
 
 def _sender_phone(raw: str | None) -> str | None:

@@ -36,7 +36,8 @@ class Conversation:
 
     def queue_replies(self) -> None:
         """One reply job for what the message earned (keyed by the message id: a redelivery sends nothing more).
-        Called once the citizen's state is saved: no failure after a send may send again."""
+        Called last, once every state write of the message is done (services.inbound): no failure after a send may
+        send again."""
         if not self.replies:
             return
         citizen = self.citizen

@@ -1,12 +1,17 @@
 """Delivery records and job leases: what makes every send idempotent, in as few requests as possible.
 
-The hot path uses the low-level client: one lease per job, one BatchGetItem per job (deliveries,
-citizens and the broadcast together), one conditional write per recipient.
+The hot path uses the low-level client: per job one lease, one BatchGetItem (deliveries, citizens and the
+broadcast together), one claim and one settling write on the lease item; per recipient one conditional write.
+
+A job's lease item also holds its claims: the (content, recipient) pairs a run is about to send, written
+before any of them is sent and removed once their results are counted. A claim still there when a later
+run takes the job over is a send that may have left: that run never sends it blindly again (services.
+messaging.outbound resolves it from its record, its status webhooks or, failing both, the time since).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from botocore.exceptions import ClientError
@@ -19,7 +24,7 @@ from chalicelib.store.dynamo import is_conditional as _is_conditional
 from chalicelib.store.dynamo import plain
 
 RETENTION = DEFAULT_RETENTION.days("deliveries")  # the default; a record of a tenant's send lives its `retention.deliveries` days
-LEASE = timedelta(minutes=5)  # a job is worked by one consumer at a time; a dead one's lease lapses
+LEASE = timedelta(seconds=15)  # a job is worked by one run at a time; renewed while it runs, a dead run's lapses soon
 LEASE_KEY = "#lease"
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4, "skipped": 5}
 BATCH_GET_MAX = 100
@@ -32,31 +37,78 @@ class Delivery:
     status: str
     provider_message_id: str | None
     error_code: int | None
+    recorded_at: str | None = None  # None: a status webhook arrived, the send's own record did not (yet)
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a sender needs to know before a job: what is recorded, who is still subscribed, the broadcast."""
+    """What a sender needs to know before a job: what is recorded (and how), which unrecorded sends already have
+    a status webhook (so they left), who is still subscribed, the broadcast."""
 
     recorded: set[tuple[str, str]]
     citizens: dict[str, dict]
     broadcast: dict | None
+    results: dict[tuple[str, str], dict]
+    evidence: set[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A job's lease as a run found it: taken (until is ours) or held by another run (until is theirs); the claims
+    earlier runs left, those of them a run saw the provider accept, and the last moment a send of theirs may have
+    left (the end of the last sending run, or of its lease if it died)."""
+
+    taken: bool
+    until: datetime
+    claims: frozenset[str]
+    accepted: frozenset[str]
+    sent_until: datetime | None
 
 
 def _epoch(moment: datetime) -> str:
     return str(int(moment.timestamp()))
 
 
-def lease(job_id: str, now: datetime) -> bool:
-    """Take the job for this consumer; False while another consumer holds it."""
+def _instant(moment: datetime) -> str:
+    return f"{moment.timestamp():.3f}"
+
+
+def _moment(value) -> datetime | None:
+    return datetime.fromtimestamp(float(value), UTC) if value is not None else None
+
+
+def _lease_key(job_id: str) -> dict:
+    return {"job_id": {"S": job_id}, "recipient": {"S": LEASE_KEY}}
+
+
+def lease(job_id: str, holder: str, now: datetime) -> Lease:
+    """Take the job for the run `holder` unless another run holds it; the claims are kept from run to run."""
+    until = now + LEASE
     try:
-        _client().put_item(
-            TableName=table_name("deliveries"),
-            Item={"job_id": {"S": job_id}, "recipient": {"S": LEASE_KEY},
-                  "leased_until": {"N": _epoch(now + LEASE)}, "expires_at": {"N": _epoch(now + RETENTION)}},
-            ConditionExpression="attribute_not_exists(job_id) OR leased_until < :now",
-            ExpressionAttributeValues={":now": {"N": _epoch(now)}},
+        answer = _client().update_item(
+            TableName=table_name("deliveries"), Key=_lease_key(job_id),
+            UpdateExpression="SET holder = :holder, leased_until = :until, expires_at = :expires",
+            ConditionExpression="attribute_not_exists(leased_until) OR leased_until < :now",
+            ExpressionAttributeValues={":holder": {"S": holder}, ":until": {"N": _instant(until)},
+                                       ":now": {"N": _instant(now)}, ":expires": {"N": _epoch(now + RETENTION)}},
+            ReturnValues="ALL_OLD", ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
+    except ClientError as error:
+        if not _is_conditional(error):
+            raise
+        held = plain(error.response.get("Item") or {})
+        return Lease(False, _moment(held.get("leased_until")) or until, frozenset(), frozenset(), None)
+    old = plain(answer.get("Attributes") or {})
+    return Lease(True, until, frozenset(old.get("claims") or ()), frozenset(old.get("accepted") or ()),
+                 _moment(old.get("sent_until", old.get("leased_until"))))
+
+
+def _update_lease(job_id: str, holder: str, expression: str, values: dict) -> bool:
+    """One conditional update of the lease item by the run that holds it; False when another run took it over."""
+    try:
+        _client().update_item(TableName=table_name("deliveries"), Key=_lease_key(job_id),
+                              UpdateExpression=expression, ConditionExpression="holder = :holder",
+                              ExpressionAttributeValues={":holder": {"S": holder}, **values})
         return True
     except ClientError as error:
         if _is_conditional(error):
@@ -64,11 +116,45 @@ def lease(job_id: str, now: datetime) -> bool:
         raise
 
 
-def release(job_id: str) -> None:
-    """Give a job back before its lease runs out, so its retry need not wait."""
-    _client().update_item(TableName=table_name("deliveries"),
-                          Key={"job_id": {"S": job_id}, "recipient": {"S": LEASE_KEY}},
-                          UpdateExpression="SET leased_until = :zero", ExpressionAttributeValues={":zero": {"N": "0"}})
+def renew(job_id: str, holder: str, now: datetime, sending: bool) -> bool:
+    """Extend the lease of a run that is still working (its heartbeat); a sending run (it has claimed) may send
+    until the new end."""
+    expression = "SET leased_until = :until" + (", sent_until = :until" if sending else "")
+    return _update_lease(job_id, holder, expression, {":until": {"N": _instant(now + LEASE)}})
+
+
+def claim(job_id: str, holder: str, claims: set[str], now: datetime) -> bool:
+    """Write down the pairs this run is about to send, before any of them is sent (it renews the lease too)."""
+    return _update_lease(job_id, holder, "SET leased_until = :until, sent_until = :until ADD claims :claims",
+                         {":until": {"N": _instant(now + LEASE)}, ":claims": {"SS": sorted(claims)}})
+
+
+def settle(job_id: str, holder: str, done: set[str], accepted: set[str], release: bool, sent: bool,
+           now: datetime) -> bool:
+    """A run's end on its lease item: the claims it settled (counted, or never sent) removed, the sends the
+    provider accepted but no record could hold noted, so no run sends them again; a run that sent ends its
+    sending now; with release, the lease is given back at once (the job comes back, and its next run need not
+    wait for the lease to lapse).
+
+    `accepted` grows only: a pair counts as accepted while it is also still claimed."""
+    sets, actions, values = [], [], {":now": {"N": _instant(now)}}
+    if release:
+        sets.append("leased_until = :now")
+    if sent:
+        sets.append("sent_until = :now")
+    if sets:
+        actions.append("SET " + ", ".join(sets))
+    if accepted:
+        actions.append("ADD accepted :accepted")
+        values[":accepted"] = {"SS": sorted(accepted)}
+    if done:
+        actions.append("DELETE claims :done")
+        values[":done"] = {"SS": sorted(done)}
+    if not actions:
+        return True
+    if not sets:
+        del values[":now"]
+    return _update_lease(job_id, holder, " ".join(actions), values)
 
 
 def snapshot(delivery_keys: list[tuple[str, str]], channel_id: str, citizen_keys: list[str],
@@ -85,11 +171,13 @@ def snapshot(delivery_keys: list[tuple[str, str]], channel_id: str, citizen_keys
     for start in range(0, len(requests), BATCH_GET_MAX):
         for table, found in _batch_get(requests[start:start + BATCH_GET_MAX]).items():
             items.setdefault(table, []).extend(found)
-    recorded = {(i["job_id"], i["recipient"]) for i in items.get(table_name("deliveries"), [])
-                if i.get("recorded_at") is not None}
+    rows = items.get(table_name("deliveries"), [])
+    results = {(i["job_id"], i["recipient"]): i for i in rows if i.get("recorded_at") is not None}
+    evidence = {(i["job_id"], i["recipient"]) for i in rows
+                if i.get("recorded_at") is None and i.get("status_rank") is not None}
     citizens = {i["citizen_key"]: i for i in items.get(table_name("citizens"), [])}
     broadcasts = items.get(table_name("broadcasts"), [])
-    return Snapshot(recorded, citizens, broadcasts[0] if broadcasts else None)
+    return Snapshot(set(results), citizens, broadcasts[0] if broadcasts else None, results, evidence)
 
 
 def _projection(*names: str) -> dict:
@@ -101,7 +189,8 @@ def _projection(*names: str) -> dict:
 @cache
 def _projections() -> dict[str, dict]:
     return {
-        table_name("deliveries"): _projection("job_id", "recipient", "recorded_at"),
+        table_name("deliveries"): _projection("job_id", "recipient", "recorded_at", "outcome", "status_rank",
+                                              "error_code", "error_class"),
         table_name("citizens"): _projection("citizen_key", "status", "last_inbound_at"),
         table_name("broadcasts"): _projection("broadcast_id", "status"),
     }
@@ -129,9 +218,10 @@ def record(key: str, recipient: str, tenant_id: str, status: str, now: datetime,
            provider_message_id: str | None = None, error_class: str | None = None,
            error_code: int | None = None, error_message: str | None = None) -> bool:
     """Write a recipient's result once (False when it was already recorded); it expires after the tenant's
-    delivery retention."""
+    delivery retention. `outcome` keeps the result as recorded; `status` moves on with status webhooks."""
     item = {"job_id": {"S": key}, "recipient": {"S": recipient}, "recorded_at": {"S": now.isoformat()},
             "tenant_id": {"S": tenant_id}, "status": {"S": status}, "status_rank": {"N": str(STATUS_RANK[status])},
+            "outcome": {"S": status},
             "expires_at": {"N": _epoch(now + retention(tenant_id))}}
     for name, value in (("provider_message_id", provider_message_id), ("error_class", error_class),
                         ("error_message", (error_message or "")[:300] or None)):
@@ -205,7 +295,7 @@ def get(key: str, recipient: str) -> Delivery | None:
         return None
     code = row.get("error_code")
     return Delivery(key, recipient, row.get("status", ""), row.get("provider_message_id"),
-                    int(code) if code is not None else None)
+                    int(code) if code is not None else None, row.get("recorded_at"))
 
 
 def of_recipient(tenant_id: str, recipient: str) -> list[dict]:

@@ -80,6 +80,14 @@ def depth(logical_or_dlq: str) -> int:
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
+def extend(logical: str, receipt_handles: list[str], seconds: int) -> None:
+    """Keep received messages invisible for seconds more (while they are being worked), ten per request."""
+    for start in range(0, len(receipt_handles), 10):
+        entries = [{"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": seconds}
+                   for i, handle in enumerate(receipt_handles[start:start + 10])]
+        _client().change_message_visibility_batch(QueueUrl=queue_url(logical), Entries=entries)
+
+
 def delay(logical: str, receipt_handle: str, seconds: int) -> None:
     """Make a received message come back only after seconds (SQS allows up to 12 hours)."""
     _client().change_message_visibility(QueueUrl=queue_url(logical), ReceiptHandle=receipt_handle,

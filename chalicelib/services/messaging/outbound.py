@@ -1,17 +1,27 @@
 """Outbound sending: jobs on the outbound queue, paced per channel, one recorded result per recipient.
 
 A job is one reply (one or more messages to one citizen) or a broadcast chunk (one message to a few
-dozen subscribers). Per job: a lease, one batch read of what is already recorded (and, for a
-broadcast, who is still subscribed and whether the broadcast still runs), then per recipient a send
-and one conditional write. Provider errors are handled by class (DESIGN.md, Outbound).
+dozen subscribers). Per job: a lease (renewed while the job runs), one batch read of what is already
+recorded (and, for a broadcast, who is still subscribed and whether the broadcast still runs), one claim
+of the pairs about to be sent, then per recipient a send and one conditional write, and one settling write.
+Provider errors are handled by class (DESIGN.md, Outbound).
+
+No failure after a send ever sends it again (DESIGN.md): a pair is claimed before it is sent, and a claim a
+run leaves behind (it died, or its record could not be written) is a send that may have left. The next run
+counts it if it was recorded, records it as sent if the provider accepted it (the run saw it, or a status
+webhook came), and sends it again only when neither is known CONFIRM after the last run could send: the
+process died between the send and its record and the provider posted no status - counted as ambiguous.
 """
 from __future__ import annotations
 
 import hashlib
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from time import monotonic  # apart from time.sleep, which tests replace to watch the backoff
 
 from pydantic import BaseModel
 
@@ -21,7 +31,7 @@ from chalicelib.observability import count, logger, ref, scrub
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import Content, ErrorClass, ProviderError, Recipient, StatusUpdate, Template
 from chalicelib.services import clock
-from chalicelib.services.messaging import pacing, progress
+from chalicelib.services.messaging import heartbeat, pacing, progress
 from chalicelib.services.messaging.backoff import backoff
 from chalicelib.settings import get_settings
 from chalicelib.store import broadcasts, deliveries, directory, queues
@@ -32,7 +42,12 @@ THROUGHPUT_EXCEEDED = 130429  # Meta: the number's messages-per-second limit
 MEDIA_RETRIES = 2  # a media error (131053) is tried this many more times, then failed for that recipient
 MAX_BACKOFF_SECONDS = 5.0
 SEND_THREADS = 8  # sends in flight per consumer, so latency does not cap the rate
+CLAIM_WINDOW = SEND_THREADS  # pairs claimed with one write, just ahead of their sends: a dead run leaves few unresolved
 DELIVERY_SHARDS = 16  # a broadcast's delivery records spread over this many partitions
+HEARTBEAT_SECONDS = deliveries.LEASE.total_seconds() / 3  # a running job's lease is renewed this often: two beats may fail
+FENCE_SECONDS = 1.0  # a run starts no send in the last second of its lease (clocks of two consumers may differ)
+CONFIRM = timedelta(seconds=15)  # a send that may have left: its status webhook is awaited this long after the last
+# moment its run could send (the provider's 10 s timeout, then 5 s for Meta's 'delivered', which takes 1-2 s)
 
 
 class JobRecipient(BaseModel):
@@ -57,7 +72,13 @@ class OutboundJob(BaseModel):
 
 
 class RetryLater(Exception):
-    """Some recipients of the job are still unsent after a retryable error, or another consumer holds it."""
+    """Some recipients of the job are still unsent after a retryable error, or another consumer holds it.
+
+    after: when waiting longer is pointless (the other run's lease lapses, a status is due), in seconds."""
+
+    def __init__(self, message: str, after: float | None = None):
+        super().__init__(message)
+        self.after = after
 
 
 def delivery_key(job: OutboundJob, index: int, recipient: str) -> str:
@@ -90,23 +111,68 @@ def reply(tenant_id: str, channel_id: str, recipient: JobRecipient, contents: li
 
 @dataclass
 class _Run:
-    """One consumer's pass over a job: what happened, counted for the broadcast."""
+    """One consumer's pass over a job under its lease: what happened, counted for the broadcast, and which of
+    its claims it settled."""
 
     job: OutboundJob
     rate: float
     consumer: str  # the consumer's own bucket: one per Lambda process (one per poller thread locally)
+    holder: str  # this run's name on the lease
+    lease: deliveries.Lease
+    deadline: float  # monotonic(): no send starts after it unless the lease is renewed meanwhile
     counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "failed": 0, "skipped": 0, "ambiguous": 0})
     reasons: dict[str, int] = field(default_factory=dict)
     pending: bool = False
+    dropped: bool = False  # the broadcast is not sending (paused, cancelled, completed): nothing sent
     fatal: ProviderError | None = None
+    error: Exception | None = None  # a failure of our own (the store): the job comes back after the settling
+    claims: set[str] = field(default_factory=set)  # the pairs this run answers for: its own claims and earlier ones
+    order: list[str] = field(default_factory=list)  # the pairs it means to send, in order: claimed a window at a time
+    sending: bool = False  # it has claimed: the lease item's sent_until follows its lease
+    counted: set[str] = field(default_factory=set)  # claims whose results this run counted
+    unknown: set[str] = field(default_factory=set)  # claims that may have been sent and are not recorded: kept
+    accepted: set[str] = field(default_factory=set)  # ... of which the provider accepted these: never sent again
+    waiting: set[str] = field(default_factory=set)  # an earlier run's claims whose status is still awaited: kept
+    wait_until: datetime | None = None
+    updated: broadcasts.Broadcast | None = None  # the broadcast as this run's counts left it
+    again: set[str] = field(default_factory=set)  # an earlier run's claims with no news after the wait: sent again
     lock: threading.Lock = field(default_factory=threading.Lock)
+    claiming: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
 
-    def count(self, outcome: str, reason: str | None = None) -> None:
+    def count(self, outcome: str, reason: str | None = None, claim: str | None = None) -> None:
         with self.lock:
             self.counts[outcome] += 1
             if reason:
                 self.reasons[reason] = self.reasons.get(reason, 0) + 1
+            if claim is not None:
+                self.counted.add(claim)
+
+    def may_send(self) -> bool:
+        if monotonic() < self.deadline:
+            return not self.stop.is_set()
+        self.halt()  # the lease may have lapsed: another run may have the job, so this one sends no more
+        return False
+
+    def halt(self) -> None:
+        self.pending = True
+        self.stop.set()
+
+    def fail(self, error: Exception) -> None:
+        with self.lock:
+            self.error = self.error or error
+        self.stop.set()
+
+    def maybe_sent(self, claim: str, accepted: bool = False) -> None:
+        with self.lock:
+            self.unknown.add(claim)
+            if accepted:
+                self.accepted.add(claim)
+
+    def recorded(self, claim: str) -> None:
+        with self.lock:
+            self.unknown.discard(claim)
+            self.accepted.discard(claim)
 
 
 def consumer_rate(channel_rate: float) -> float:
@@ -114,48 +180,163 @@ def consumer_rate(channel_rate: float) -> float:
     return channel_rate / max(get_settings().outbound_consumers, 1)
 
 
+def claim_id(index: int, recipient: str) -> str:
+    """A (content, recipient) pair of a job as its lease item names it: the content's index first, so the
+    recipient's key (which may hold any character) is everything after the first colon."""
+    return f"{index}:{recipient}"
+
+
 def process_job(job: OutboundJob) -> None:
     """Send every unsent (content, recipient) pair of a job; raise RetryLater if some must wait."""
-    if not deliveries.lease(job.job_id, clock.now()):
-        raise RetryLater(f"job {ref(job.job_id)} is held by another consumer")
-    try:
-        _work(job)
-    except Exception:
-        deliveries.release(job.job_id)
-        raise
-
-
-def _work(job: OutboundJob) -> None:
+    holder, started = uuid.uuid4().hex, monotonic()
+    lease = deliveries.lease(job.job_id, holder, clock.now())
+    if not lease.taken:
+        raise RetryLater(f"job {ref(job.job_id)} is held by another consumer", after=_seconds_until(lease.until))
     channel = directory.get_channel(job.channel_id)
-    run = _Run(job, consumer_rate(channel.rate_per_second if channel else 80.0), threading.current_thread().name)
-    keys = [(delivery_key(job, i, r.key), r.key) for r in job.recipients for i in range(len(job.contents))]
-    snap = deliveries.snapshot(keys, job.channel_id, [r.key for r in job.recipients] if job.broadcast_id else [],
-                               (job.tenant_id, job.broadcast_id) if job.broadcast_id else None)
-    if job.broadcast_id and (snap.broadcast is None or snap.broadcast["status"] != "sending"):
-        logger.info("chunk dropped: broadcast not sending", extra={"broadcast_id": job.broadcast_id})
-        return  # paused or cancelled: a resume fans out again, and recorded recipients are skipped
-    todo = [r for r in job.recipients
-            if any((delivery_key(job, i, r.key), r.key) not in snap.recorded for i in range(len(job.contents)))]
-    with ThreadPoolExecutor(max_workers=min(SEND_THREADS, max(len(todo), 1)), thread_name_prefix="sender") as pool:
-        list(pool.map(lambda r: _send_to(run, snap, r), todo))
+    run = _Run(job, consumer_rate(channel.rate_per_second if channel else 80.0), threading.current_thread().name,
+               holder, lease, deadline=started + deliveries.LEASE.total_seconds() - FENCE_SECONDS)
+    with heartbeat.beating(HEARTBEAT_SECONDS, lambda: _renew(run), name="lease"):
+        try:
+            _work(run)
+        except Exception as error:  # settled below all the same: what this run knows is not lost with it
+            run.fail(error)
+    _settle(run)
+    if run.error is not None:
+        raise run.error
     _finish(run)
 
 
-def _send_to(run: _Run, snap: deliveries.Snapshot, recipient: JobRecipient) -> None:
+def _renew(run: _Run) -> None:
+    started = monotonic()
+    if deliveries.renew(run.job.job_id, run.holder, clock.now(), run.sending):
+        run.deadline = started + deliveries.LEASE.total_seconds() - FENCE_SECONDS
+    else:
+        logger.warning("lease lost: another run took the job over", extra={"job_id": ref(run.job.job_id)})
+        run.halt()
+
+
+def _seconds_until(moment: datetime) -> float:
+    return max((moment - clock.now()).total_seconds(), 0.0)
+
+
+def _work(run: _Run) -> None:
+    job = run.job
+    pairs = {claim_id(i, r.key): (delivery_key(job, i, r.key), r.key)
+             for r in job.recipients for i in range(len(job.contents))}
+    snap = deliveries.snapshot(list(pairs.values()), job.channel_id,
+                               [r.key for r in job.recipients] if job.broadcast_id else [],
+                               (job.tenant_id, job.broadcast_id) if job.broadcast_id else None)
+    sending = not job.broadcast_id or (snap.broadcast is not None and snap.broadcast["status"] == "sending")
+    settled = _resolve(run, snap, pairs, sending)
+    if not sending:
+        logger.info("chunk dropped: broadcast not sending", extra={"broadcast_id": job.broadcast_id})
+        run.dropped = True
+        return  # paused or cancelled: a resume fans out again, and recorded recipients are skipped
+    run.order = [c for r in job.recipients for i in range(len(job.contents))
+                 if pairs[c := claim_id(i, r.key)] not in settled and c not in run.waiting]
+    ordered = set(run.order)
+    todo = [r for r in job.recipients if any(claim_id(i, r.key) in ordered for i in range(len(job.contents)))]
+    with ThreadPoolExecutor(max_workers=min(SEND_THREADS, max(len(todo), 1)), thread_name_prefix="sender") as pool:
+        list(pool.map(lambda r: _send_to(run, snap, settled, r), todo))
+
+
+def _resolve(run: _Run, snap: deliveries.Snapshot, pairs: dict[str, tuple[str, str]],
+             sending: bool) -> set[tuple[str, str]]:
+    """What earlier runs' claims mean, before anything is sent; returns the pairs recorded by now.
+
+    Recorded: counted now (the run that recorded it stopped before counting). Not recorded, but the provider
+    accepted it (that run saw it, or a status webhook came): recorded as sent, never sent again. Neither: awaited
+    until CONFIRM after the last run could send, then sent again (counted as ambiguous). Until a claim is
+    resolved it stays (unknown), whatever stops this run."""
+    settled = set(snap.recorded)
+    run.claims = set(run.lease.claims) & pairs.keys()
+    run.unknown = set(run.claims)
+    confirm_until = (run.lease.sent_until or clock.now()) + CONFIRM
+    for claim in sorted(run.claims):
+        pair = pairs[claim]
+        if pair in snap.results:
+            _count_recorded(run, claim, snap.results[pair])
+        elif claim in run.lease.accepted or pair in snap.evidence:
+            if deliveries.record(pair[0], pair[1], run.job.tenant_id, "sent", clock.now()):
+                run.count("sent", claim=claim)
+            settled.add(pair)
+        elif not sending:
+            continue  # kept for a run that sends
+        elif clock.now() < confirm_until:
+            run.waiting.add(claim)
+            run.wait_until = confirm_until
+        else:
+            run.again.add(claim)
+            run.claims.discard(claim)  # claimed again before it is sent, so the wait restarts if this run dies
+        run.unknown.discard(claim)
+    return settled
+
+
+def _count_recorded(run: _Run, claim: str, item: dict) -> None:
+    """A result recorded by a run that stopped before counting it."""
+    outcome = item.get("outcome") or "sent"
+    code = item.get("error_code")
+    reason = (str(int(code)) if code is not None else item.get("error_class")) if outcome == "failed" else None
+    run.count(outcome, reason, claim=claim)
+
+
+def _send_to(run: _Run, snap: deliveries.Snapshot, settled: set[tuple[str, str]], recipient: JobRecipient) -> None:
+    try:
+        _send_in_order(run, snap, settled, recipient)
+    except Exception as error:  # the store failed: this run stops, and what it knows is settled
+        logger.exception("send path failed", extra={"job_id": ref(run.job.job_id), "recipient": mask(recipient.phone)})
+        run.fail(error)
+
+
+def _send_in_order(run: _Run, snap: deliveries.Snapshot, settled: set[tuple[str, str]],
+                   recipient: JobRecipient) -> None:
     job = run.job
     if job.broadcast_id:
         citizen = snap.citizens.get(recipient.key)
         if not citizen or citizen.get("status") != "active":  # left after the broadcast started
-            key = delivery_key(job, 0, recipient.key)
-            if deliveries.record(key, recipient.key, job.tenant_id, "skipped", clock.now()):
-                run.count("skipped")
+            key, claim = delivery_key(job, 0, recipient.key), claim_id(0, recipient.key)
+            if (key, recipient.key) not in settled and _claimed(run, claim):  # claimed: counted exactly once
+                if deliveries.record(key, recipient.key, job.tenant_id, "skipped", clock.now()):
+                    run.count("skipped", claim=claim)
             return
     for index, content in enumerate(job.contents):
-        key = delivery_key(job, index, recipient.key)
-        if (key, recipient.key) in snap.recorded:
+        key, claim = delivery_key(job, index, recipient.key), claim_id(index, recipient.key)
+        if (key, recipient.key) in settled:
             continue
-        if run.stop.is_set() or not _send_one(run, key, recipient, _content_for(job, content, snap, recipient)):
+        if claim in run.waiting or not run.may_send() or not _claimed(run, claim):
             return  # keep a recipient's messages in order
+        if claim in run.again:
+            _count_sent_again(run, recipient)
+        if not _send_one(run, key, claim, recipient, _content_for(job, content, snap, recipient)):
+            return
+
+
+def _claimed(run: _Run, claim: str) -> bool:
+    """Whether this run may send the pair: claimed on the lease item before, with the pairs that follow it
+    (CLAIM_WINDOW in one write); False when the lease was lost meanwhile."""
+    with run.claiming:
+        if claim in run.claims:
+            return True
+        if run.stop.is_set() or claim not in run.order:
+            return False
+        start = run.order.index(claim)
+        window = [c for c in run.order[start:] if c not in run.claims][:CLAIM_WINDOW]
+        if not deliveries.claim(run.job.job_id, run.holder, set(window), clock.now()):
+            logger.warning("lease lost: another run took the job over", extra={"job_id": ref(run.job.job_id)})
+            run.halt()
+            return False
+        run.claims.update(window)
+        run.sending = True
+        return True
+
+
+def _count_sent_again(run: _Run, recipient: JobRecipient) -> None:
+    """A send an earlier run may have made (it died between the send and its record, and no status came): sent
+    again, so it may arrive twice; counted like the provider's ambiguous answers."""
+    run.count("ambiguous")
+    count("AmbiguousSends")
+    logger.warning("a send that may have left is sent again: no record and no status after the wait",
+                   extra={"job_id": ref(run.job.job_id), "recipient": mask(recipient.phone)})
 
 
 def _content_for(job: OutboundJob, content: Content, snap: deliveries.Snapshot, recipient: JobRecipient) -> Content:
@@ -166,13 +347,15 @@ def _content_for(job: OutboundJob, content: Content, snap: deliveries.Snapshot, 
     return content if in_service_window(last, clock.now()) else job.fallback
 
 
-def _send_one(run: _Run, key: str, recipient: JobRecipient, content: Content) -> bool:
+def _send_one(run: _Run, key: str, claim: str, recipient: JobRecipient, content: Content) -> bool:
     """True when this pair is settled (sent, or failed for good); False when it must wait."""
     bucket = pacing.bucket_for(f"{run.job.channel_id}:{run.consumer}", run.rate)
     for attempt in range(IN_PROCESS_RETRIES + 1):
-        if run.stop.is_set():
+        if not run.may_send():
             return False
         bucket.take()
+        if not run.may_send():
+            return False
         try:
             message_id = get_provider().send(run.job.channel_id, recipient.address(), content,
                                              callback_data=callback_data(run.job, key, recipient.key))
@@ -182,15 +365,30 @@ def _send_one(run: _Run, key: str, recipient: JobRecipient, content: Content) ->
             elif error.code == THROUGHPUT_EXCEEDED:
                 _slow_down(run, bucket)
             if error.ambiguous:
+                run.maybe_sent(claim)
                 _count_ambiguous(run, recipient, error)
-            outcome = _on_error(run, key, recipient, error, attempt, content)
+            outcome = _on_error(run, key, claim, recipient, error, attempt, content)
+            if outcome:
+                run.recorded(claim)  # failed for good, and recorded so
             if outcome is not None:
                 return outcome
             continue
-        if deliveries.record(key, recipient.key, run.job.tenant_id, "sent", clock.now(), message_id):
-            run.count("sent")
+        _record_sent(run, key, claim, recipient, message_id)
         return True
     return False
+
+
+def _record_sent(run: _Run, key: str, claim: str, recipient: JobRecipient, message_id: str) -> None:
+    """The provider accepted the send: its record (with the provider's id) before anything else. A record that
+    fails leaves the claim noted as accepted, so no run sends it again, and stops this run."""
+    try:
+        recorded = deliveries.record(key, recipient.key, run.job.tenant_id, "sent", clock.now(), message_id)
+    except Exception:
+        run.maybe_sent(claim, accepted=True)
+        raise
+    run.recorded(claim)
+    if recorded:
+        run.count("sent", claim=claim)
 
 
 def _slow_down(run: _Run, bucket: pacing.TokenBucket) -> None:
@@ -209,7 +407,7 @@ def _count_ambiguous(run: _Run, recipient: JobRecipient, error: ProviderError) -
                    extra={"job_id": ref(run.job.job_id), "recipient": mask(recipient.phone), "error": scrub(error.message)})
 
 
-def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError, attempt: int,
+def _on_error(run: _Run, key: str, claim: str, recipient: JobRecipient, error: ProviderError, attempt: int,
               content: Content) -> bool | None:
     """What one provider error means: True settled, False wait for the queue, None retry now."""
     log = {"job_id": ref(run.job.job_id), "recipient": mask(recipient.phone), "code": error.code,
@@ -239,28 +437,62 @@ def _on_error(run: _Run, key: str, recipient: JobRecipient, error: ProviderError
                               error_class=error.error_class.value, error_code=error.code, error_message=error.message)
         return False
     if error.error_class is ErrorClass.WINDOW_CLOSED and run.job.fallback is not None and content != run.job.fallback:
-        return _send_one(run, key, recipient, run.job.fallback)  # once: a refused template is a failure
+        return _send_one(run, key, claim, recipient, run.job.fallback)  # once: a refused template is a failure
     logger.warning("send failed", extra=log)
     if deliveries.record(key, recipient.key, run.job.tenant_id, "failed", clock.now(),
                          error_class=error.error_class.value, error_code=error.code, error_message=error.message):
-        run.count("failed", str(error.code or error.error_class.value))
+        run.count("failed", str(error.code or error.error_class.value), claim=claim)
     return True
+
+
+def _settle(run: _Run) -> None:
+    """The run's end, in an order that never counts a result twice: the claims it settled leave the lease item
+    (and the lease is given back if the job comes back), then its counts go to the broadcast. A counter write that
+    fails puts the counted claims back, for the next run to count; a run killed between the two writes loses its
+    counts (never doubles them: twice-counted results would complete a broadcast early and drop its last jobs)."""
+    job, now = run.job, clock.now()
+    done = run.claims - run.unknown - run.waiting
+    release = run.pending or bool(run.waiting) or run.error is not None
+    if not deliveries.settle(job.job_id, run.holder, done, run.accepted, release, run.sending, now):
+        logger.warning("lease lost before settling: the run that took the job over counts its results",
+                       extra={"job_id": ref(job.job_id)})
+        return
+    if not job.broadcast_id:
+        return
+    # every failure the sender sees is on send; a later failed status counts in 'failed' only
+    counts = {**run.counts, "failed_on_send": run.counts["failed"]}
+    try:
+        run.updated = broadcasts.add_counts(job.tenant_id, job.broadcast_id, counts, run.reasons)
+    except Exception:
+        if run.counted and deliveries.claim(job.job_id, run.holder, run.counted, now):
+            logger.warning("counts not written: left for the next run", extra={"job_id": ref(job.job_id)})
+        raise
 
 
 def _finish(run: _Run) -> None:
     job = run.job
     if job.broadcast_id:
-        # every failure the sender sees is on send; a later failed status counts in 'failed' only
-        counts = {**run.counts, "failed_on_send": run.counts["failed"]}
-        updated = broadcasts.add_counts(job.tenant_id, job.broadcast_id, counts, run.reasons)
         if run.fatal is not None:
             progress.pause_for_error(job.tenant_id, job.broadcast_id, run.fatal)
-        elif updated is not None:
-            progress.complete_if_done(updated)
+        elif run.updated is not None:
+            progress.complete_if_done(run.updated)
+        elif not (run.counted or run.pending or run.waiting or run.dropped):
+            _complete_if_left_undone(job)
     elif run.fatal is not None:
         logger.error("reply not sent: the channel is refused by the provider", extra={"job_id": ref(job.job_id)})
+    if run.waiting:
+        raise RetryLater(f"job {ref(job.job_id)} awaits the outcome of earlier sends",
+                         after=_seconds_until(run.wait_until) if run.wait_until else None)
     if run.pending:
         raise RetryLater(f"job {ref(job.job_id)} has unsent recipients")
+
+
+def _complete_if_left_undone(job: OutboundJob) -> None:
+    """A job back with nothing left to count: the run that counted its last results may have stopped before
+    completing the broadcast (one read, on this rare path)."""
+    broadcast = broadcasts.get(job.tenant_id, job.broadcast_id)
+    if broadcast is not None:
+        progress.complete_if_done(broadcast)
 
 
 def record_statuses(statuses: list[StatusUpdate]) -> None:

@@ -44,7 +44,10 @@ class Intake(Conversation):
         return f"{self.channel.phone_number_id}#{self.citizen.key}"
 
 
-def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage, now: datetime) -> None:
+def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage,
+                   now: datetime) -> Intake:
+    """Apply one message to the sender's reports (written here); the intake holds the replies to queue once the
+    citizen is saved (services.inbound)."""
     intake = Intake(tenant, channel, citizen, message, now)
     if channel.kind == "safety" and channel.settings.registered_only and not _registered(citizen):
         intake.say("safety.not_registered")
@@ -60,7 +63,7 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
         intake.say("report.unsupported")
     else:
         _take(intake)
-    intake.queue_replies()
+    return intake
 
 
 def _registered(citizen: Citizen) -> bool:

@@ -35,8 +35,9 @@ class Talk(Conversation):
 
 
 def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage,
-                   now: datetime) -> Citizen:
-    """Apply one message to the citizen's subscription, queue the replies; returns the citizen to save."""
+                   now: datetime) -> Talk:
+    """Apply one message to the citizen's subscription; the talk holds the citizen to save and the replies to
+    queue once it is saved (services.inbound)."""
     talk = Talk(tenant, channel, citizen, message, now)
     reply_id = message.reply.id if message.reply else None
     if is_notice_tap(reply_id):
@@ -47,8 +48,7 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
         _choose_topic(talk, reply_id.removeprefix(TOPIC_PREFIX))
     else:
         _on_command(talk, _command_of(message))
-    talk.queue_replies()
-    return talk.citizen
+    return talk
 
 
 def _command_of(message: InboundMessage) -> Command | None:

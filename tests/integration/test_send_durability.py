@@ -1,0 +1,312 @@
+"""Sends that survive failures (docs/reliability.md, rows S20 and S21): every state write of a message comes before
+its replies are queued, no failure after the provider accepted a send ever sends it again, and a job's lease is
+short and renewed while the job runs.
+
+Each failure goes in at the seam where it happens: a DynamoDB answer through botocore's own pipeline, a store
+function or the idempotency library raising at its boundary, the local poller's SQS delete refused. Every test
+counts what reached the sandbox's phones.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from datetime import timedelta
+
+import boto3
+import pytest
+import requests
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from botocore.exceptions import ClientError
+
+from chalicelib.domain.tenancy import Channel
+from chalicelib.services import clock
+from chalicelib.services.messaging import outbound
+from chalicelib.store import broadcasts as broadcast_store
+from chalicelib.store import citizens, deliveries, directory, dynamo
+from local.runner import QueuePoller
+from local.seed import _square
+from tests.integration.conftest import BROADCAST, Phone
+from tests.integration.test_fault_matrix import aws_fault, dead_letters, figures, post, reply_job, wamid
+from tests.waiting import wait_for
+
+# numbers and comuni of this module's own (pytest imports test_fault_matrix's helpers here as a second copy: its
+# counters would start again and hand out numbers its own tests use)
+_numbers, _towns = itertools.count(1), itertools.count(1)
+CENTRE = (43.7430, 10.9460)
+
+
+def fresh(stack, channel: str = BROADCAST) -> Phone:
+    return Phone(stack, channel, f"+39 342 {next(_numbers):07d}")
+
+
+class Town:
+    """A comune of its own with one broadcast channel, so each test counts exactly what it sent."""
+
+    def __init__(self, stack):
+        n = next(_towns)
+        self.stack, self.n, self.tenant, self.channel = stack, n, f"durata{n}", f"4100000000{n:05d}"
+        directory.save_tenant(self.tenant, f"Comune di Durata {n}", {
+            "hamlets": [{"id": "colle", "name": "Colle", "latitude": CENTRE[0], "longitude": CENTRE[1],
+                         "geometry": _square(*CENTRE)}],
+            "privacy_notice_url": "https://example.org/privacy", "privacy_notice_version": "v1"})
+        directory.save_channel(Channel(self.channel, self.tenant, "broadcast", "Avvisi", "+39 0571 930000",
+                                       {"rate_per_second": 200, "quiet_hours": {"enabled": False}}))
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "broadcast", "tenant": self.tenant})
+        self.token = stack.issuer.token(self.tenant, ["communications"])
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, f"{self.stack.api_url}{path}", timeout=30,
+                                headers={"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}, **kwargs)
+
+    def phone(self, k: int) -> Phone:
+        return Phone(self.stack, self.channel, f"+39 341 {self.n:03d} {k:04d}")
+
+    def subscribe(self, phones: list[Phone]) -> None:
+        text = "phone,hamlets,topics\n" + "".join(f"{p.number},,\n" for p in phones)
+        answer = self.call("POST", "/api/v1/subscribers/import", params={"channel": self.channel},
+                           data=text.encode(), headers={"Content-Type": "text/csv"})
+        assert answer.status_code == 200 and answer.json()["summary"]["error"] == 0, answer.text
+
+    def broadcast(self, text: str) -> dict:
+        answer = self.call("POST", "/api/v1/broadcasts", json={"channel": self.channel, "text": text})
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    def wait_broadcast(self, broadcast_id: str, timeout: float = 60) -> dict:
+        return wait_for(lambda: (b := self.call("GET", f"/api/v1/broadcasts/{broadcast_id}").json())["status"]
+                        == "completed" and b, timeout=timeout)
+
+VALIDATION = "com.amazonaws.dynamodb.v20120810#ValidationException"  # not retried by the SDK: the call fails at once
+
+
+def _refused(*, times: int = 1):
+    """A before-send pattern: the first `times` matching requests fail, the rest go through."""
+    left = [times]
+
+    def pattern(_request) -> bool:
+        if left[0] <= 0:
+            return False
+        left[0] -= 1
+        return True
+    return pattern
+
+
+def _with(*needles: str):
+    parts = [n.encode() for n in needles]
+    return lambda body: all(p in (body if isinstance(body, bytes) else str(body).encode()) for p in parts)
+
+
+def _dynamodb_refuses(operation: str, *needles: str, times: int = 1):
+    """The first matching DynamoDB request of the app's low-level client fails as AWS would fail it."""
+    return aws_fault(dynamo.client(), f"before-send.dynamodb.{operation}", _with(*needles), 400, VALIDATION,
+                     pattern=_refused(times=times))
+
+
+def _recorded(key: str, recipient: str, timeout: float = 40.0) -> deliveries.Delivery:
+    """The send's own record (not just a status webhook about it)."""
+    return wait_for(lambda: (d := deliveries.get(key, recipient)) and d.recorded_at and d, timeout=timeout)
+
+
+def _reply_key(answer: dict) -> str:
+    return f"reply-{answer['message_id']}"
+
+
+class _DeleteRefused:
+    """The local poller's SQS client with DeleteMessageBatch refused once for the messages holding `marker`
+    (as Lambda's event source mapping may fail to delete): they come back after their visibility timeout."""
+
+    def __init__(self, sqs, state: dict):
+        self._sqs, self._state = sqs, state
+
+    def __getattr__(self, name):
+        return getattr(self._sqs, name)
+
+    def receive_message(self, **kwargs):
+        answer = self._sqs.receive_message(**kwargs)
+        for message in answer.get("Messages", []):
+            if self._state["marker"] and self._state["marker"] in message["Body"]:
+                self._state["handles"].add(message["ReceiptHandle"])
+                self._state["receives"] += 1
+        return answer
+
+    def delete_message_batch(self, **kwargs):
+        ours = [e for e in kwargs["Entries"] if e["ReceiptHandle"] in self._state["handles"]]
+        if ours and not self._state["refused"]:
+            self._state["refused"] = True
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "injected"}}, "DeleteMessageBatch")
+        answer = self._sqs.delete_message_batch(**kwargs)
+        self._state["deleted"] += len(ours)
+        return answer
+
+
+@pytest.fixture
+def deletes_refused(monkeypatch, request):
+    """The outbound pollers' SQS deletes refused once for the messages holding a marker (for the queue-delete
+    step only: the others need not wait for the pollers to pick the proxy up)."""
+    state = {"marker": None, "handles": set(), "receives": 0, "refused": False, "deleted": 0}
+    if request.node.callspec.params.get("step") != "queue-delete":
+        return state
+    real = QueuePoller.poll_once
+
+    def poll_once(self, sqs, url, arn):
+        if self.config.name == "outbound_sender":
+            sqs = _DeleteRefused(sqs, state)
+        return real(self, sqs, url, arn)
+
+    monkeypatch.setattr(QueuePoller, "poll_once", poll_once)
+    time.sleep(1.5)  # the pollers' long polls under way (1 s) end: every receive from now on goes through the proxy
+    return state
+
+
+# ==== state before replies ===============================================================================
+
+def test_a_message_whose_state_cannot_be_saved_gets_no_reply_and_is_kept(stack, monkeypatch):
+    """The reply of a message comes after its state: a save that keeps failing sends nothing (a reply would
+    speak of a subscription that does not exist), and the message waits in the dead-letter queue."""
+    phone, message_id = fresh(stack), wamid()
+    real = citizens.save
+
+    def refused(citizen, now):
+        if citizen.phone == phone.e164:
+            raise ClientError({"Error": {"Code": "ValidationException", "Message": "injected"}}, "PutItem")
+        return real(citizen, now)
+
+    monkeypatch.setattr(citizens, "save", refused)
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "390571000001", "phone_number_id": BROADCAST},
+            "contacts": [{"profile": {"name": "Test"}, "wa_id": phone.e164[1:]}],
+            "messages": [{"from": phone.e164[1:], "id": message_id, "timestamp": str(int(time.time())),
+                          "type": "text", "text": {"body": "ATTIVA"}}]}}]}]}).encode()
+    assert post(stack, body).status_code == 200
+    (dead,) = wait_for(lambda: dead_letters("inbound", message_id), timeout=60, interval=0.5)
+    boto3.client("sqs").delete_message(QueueUrl=dead["QueueUrl"], ReceiptHandle=dead["ReceiptHandle"])
+    assert phone.settle(1.0) == []
+    figures("S20", case="state-write-fails-for-good", replies=0, dead_letters=1)
+
+
+# ==== a failure after the provider accepted a send =========================================================
+
+REPLY_STEPS = ["result-write", "queue-delete", "citizen-state-write", "inbound-completion"]
+
+
+@pytest.mark.parametrize("step", REPLY_STEPS)
+def test_a_failure_after_a_reply_is_sent_never_sends_it_again(stack, monkeypatch, deletes_refused, step):
+    phone = fresh(stack)
+    injected: list[str] = []
+    if step == "citizen-state-write":
+        real_save = citizens.save
+
+        def save(citizen, now):
+            if citizen.phone == phone.e164 and not injected:
+                injected.append(step)
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "PutItem")
+            return real_save(citizen, now)
+        monkeypatch.setattr(citizens, "save", save)
+    if step == "inbound-completion":
+        real_update = DynamoDBPersistenceLayer._update_record
+
+        def update(self, data_record):
+            if data_record.status == "COMPLETED" and not injected:
+                injected.append(step)
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "UpdateItem")
+            return real_update(self, data_record)
+        monkeypatch.setattr(DynamoDBPersistenceLayer, "_update_record", update)
+    deletes_refused["marker"] = json.dumps(phone.e164) if step == "queue-delete" else None  # in its reply job
+    with _dynamodb_refuses("PutItem", phone.e164, '"recorded_at"', times=1 if step == "result-write" else 0) as seen:
+        answer = phone.text("AIUTO")
+        record = _recorded(_reply_key(answer), phone.e164)
+        if step == "queue-delete":  # the job came back after its visibility and was deleted: nothing sent
+            wait_for(lambda: deletes_refused["deleted"] >= 1, timeout=40)
+        if step == "inbound-completion":  # the message came back: handled again, or held as in progress
+            time.sleep(6.0)
+    inbox = phone.settle(2.0)
+    assert len(inbox) == 1
+    assert record.provider_message_id in (None, inbox[0]["id"])  # None: recorded from its status webhook
+    assert step != "result-write" or [op for op, hit in seen if hit] == ["PutItem"]
+    assert step != "queue-delete" or (deletes_refused["refused"] and deletes_refused["receives"] >= 2)
+    assert step in ("result-write", "queue-delete") or injected == [step]
+    figures("S20", case=f"reply-{step}", messages=len(inbox), duplicates=len(inbox) - 1)
+
+
+BROADCAST_STEPS = ["result-write", "counters", "completion", "queue-delete"]
+
+
+@pytest.mark.parametrize("step", BROADCAST_STEPS)
+def test_a_failure_after_a_broadcast_send_never_sends_it_again(stack, monkeypatch, deletes_refused, step):
+    town = Town(stack)
+    phones = [town.phone(n) for n in range(1, 4)]
+    town.subscribe(phones)
+    injected: list[str] = []
+    if step == "completion":
+        real_transition = broadcast_store.transition
+
+        def transition(tenant_id, broadcast_id, allowed_from, to, now, reason=None):
+            if tenant_id == town.tenant and to == "completed" and not injected:
+                injected.append(step)
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "injected"}}, "UpdateItem")
+            return real_transition(tenant_id, broadcast_id, allowed_from, to, now, reason)
+        monkeypatch.setattr(broadcast_store, "transition", transition)
+    operation, needles = {"result-write": ("PutItem", (phones[1].e164, '"recorded_at"')),
+                          "counters": ("UpdateItem", (town.tenant, "-broadcasts", "#sent"))}.get(step, ("PutItem", ("-",)))
+    deletes_refused["marker"] = town.tenant if step == "queue-delete" else None
+    with _dynamodb_refuses(operation, *needles, times=1 if step in ("result-write", "counters") else 0) as seen:
+        broadcast = town.broadcast("Acqua sospesa domani dalle 8 alle 12")
+        done = town.wait_broadcast(broadcast["id"])
+        if step == "queue-delete":
+            wait_for(lambda: deletes_refused["deleted"] >= 1, timeout=40)
+    inboxes = [len(p.settle(0.5 if i else 2.0)) for i, p in enumerate(phones)]
+    assert inboxes == [1, 1, 1]
+    assert (done["counters"]["sent"], done["counters"]["failed"], done["counters"]["skipped"]) == (3, 0, 0)
+    assert step not in ("result-write", "counters") or [hit for _, hit in seen].count(True) == 1
+    assert step != "completion" or injected == [step]
+    assert step != "queue-delete" or (deletes_refused["refused"] and deletes_refused["receives"] >= 2)
+    figures("S20", case=f"broadcast-{step}", recipients=3, messages=sum(inboxes), duplicates=sum(inboxes) - 3,
+            status=done["status"], sent=done["counters"]["sent"])
+
+
+# ==== the lease ===========================================================================================
+
+def test_a_job_that_runs_longer_than_its_lease_keeps_it(stack, sandbox_reset, monkeypatch):
+    """The lease is short (a dead run's job is taken over soon) and renewed while the job runs: a slow send does
+    not let a second consumer in."""
+    monkeypatch.setattr(deliveries, "LEASE", timedelta(seconds=2))  # renewed every 0.67 s
+    monkeypatch.setattr(outbound, "HEARTBEAT_SECONDS", deliveries.LEASE.total_seconds() / 3, raising=False)
+    phone = fresh(stack)
+    stack.sandbox.configure(send_script={phone.e164: [{"delay": 3.0}]})  # a send slower than the whole lease
+    job, outcomes = reply_job(phone), []
+    first = threading.Thread(target=lambda: outcomes.append(_run(job)))
+    first.start()
+    time.sleep(2.5)  # past the first lease: only its renewals hold the job now
+    outcomes.append(_run(job))
+    first.join()
+    assert outcomes == ["held by the other", "done"]
+    assert len(phone.settle(1.0)) == 1
+    figures("S21", case="renewed-lease", lease_s=2, send_s=3, second_consumer="held", messages=1)
+
+
+def _run(job: outbound.OutboundJob) -> str:
+    try:
+        outbound.process_job(job)
+        return "done"
+    except outbound.RetryLater:
+        return "held by the other"
+
+
+@pytest.fixture
+def sandbox_reset(stack):
+    yield stack.sandbox
+    stack.sandbox.configure(send_script={})
+
+
+def test_a_job_held_by_another_run_comes_back_when_that_short_lease_lapses(stack):
+    """Not after the growing backoff (30 s, 60 s, ... in production) on top of a 5-minute lease, as before."""
+    job = reply_job(fresh(stack))
+    assert deliveries.lease(job.job_id, "another-run", clock.now()).taken
+    with pytest.raises(outbound.RetryLater) as held:
+        outbound.process_job(job)
+    assert deliveries.LEASE.total_seconds() <= 15 and 13 <= held.value.after <= 15
+    figures("S21", case="held-job", lease_s=deliveries.LEASE.total_seconds(), retry_after_s=round(held.value.after, 1))
