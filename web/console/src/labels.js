@@ -19,6 +19,8 @@ export const ACTION = {
   follower: "Nuovo cittadino interessato", merged: "Unita", forwarded: "Inoltrata", text: "Testo aggiunto",
   follow_requested: "Aggiornamenti WhatsApp chiesti", follow_confirmed: "Aggiornamenti WhatsApp confermati",
 };
+// How a subscriber came: by writing ATTIVA, through the web form, added or imported by staff.
+export const SUBSCRIBER_SOURCE = { keyword: "Messaggio WhatsApp", web_form: "Modulo web", staff: "Ufficio" };
 export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale" };
 export const BROADCAST_STATUS = {
   draft: "Bozza", scheduled: "Programmato", sending: "In invio", paused: "In pausa", completed: "Completato",
