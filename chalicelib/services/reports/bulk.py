@@ -4,6 +4,7 @@ as refused and the others proceed; each report changed gets one audit entry; a r
 as unchanged and its citizens are not told again, so retrying a request is harmless."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -18,6 +19,7 @@ from chalicelib.store import reports as store
 from chalicelib.store.reports import Conflict
 
 MAX_IDS = 100
+RETRY_WINDOW = timedelta(hours=1)  # a step this recent, met again, may be a retry of the request that took it
 ACTIONS = ("triage", "assign", "category", "close", "merge", "assignee")
 CLOSING = ("resolved", "rejected")
 # what each action needs besides ids, by field
@@ -87,11 +89,11 @@ def _one(staff: Staff, report_id: str, request: BulkAction) -> dict:
 
 def _act(staff: Staff, report: Report, request: BulkAction) -> Report | None:
     """The single-report step of desk.py for this action; None when the report is already as asked."""
-    if request.action in ("category", "assignee"):
-        change = desk.set_category(staff, report.report_id, desk.CategoryChange(category=request.category)) \
-            if request.action == "category" else \
-            desk.assign_person(staff, report.report_id, desk.Assignment(assignee=request.assignee))
-        updated, changed = change
+    if request.action == "category":
+        updated, changed = desk.set_category(staff, report.report_id, desk.CategoryChange(category=request.category))
+        return updated if changed else None
+    if request.action == "assignee":
+        updated, changed = desk.assign_person(staff, report.report_id, desk.Assignment(assignee=request.assignee))
         return updated if changed else None
     if request.action == "merge":
         if report.status == "duplicate" and report.duplicate_of == _into_id(request.into):
@@ -118,9 +120,11 @@ def _already(report: Report, step: desk.Transition) -> bool:
 def _finish_telling(staff: Staff, report: Report) -> None:
     """When the report's last entry is this step and told the citizens, queue that message again: its job id is the
     same (one per event and citizen), so the outbound queue sends it to nobody twice, and a request cut off between
-    the change and the message still tells them."""
+    the change and the message still tells them. Only within RETRY_WINDOW: the record of a send is kept for a while
+    (retention.deliveries), and an old step met again by a new action is no retry."""
     last = report.events[-1] if report.events else None
-    if last is not None and last.action == "status" and last.status == report.status and last.public:
+    if last is not None and last.action == "status" and last.status == report.status and last.public \
+            and clock.now() - last.at <= RETRY_WINDOW:
         updates.notify(access.tenant_of(staff), report, last)
 
 
