@@ -88,7 +88,7 @@ def test_a_report_taken_in_charge_shows_under_my_reports_and_can_be_handed_on(st
     _search(page, tag)
     page.get_by_role("link", name=first["number"], exact=True).click()
     expect(page.get_by_test_id("assignee")).to_have_text("Nessuna persona incaricata.")
-    page.get_by_role("button", name="Prendi in carico tu").click()
+    page.get_by_role("button", name="Affida a me").click()
     expect(page.get_by_test_id("assignee")).to_have_text("In carico a Ufficio tecnico (tu)")
     expect(page.locator("ol.timeline")).to_contain_text("Persona: Ufficio tecnico")
 

@@ -1,5 +1,5 @@
 // Who is in charge of a report, besides the team: a staff member whose roles reach it (a tip: the police only).
-// "Prendi in carico tu" puts the signed-in member in charge; the report then shows under "Le mie segnalazioni".
+// "Affida a me" puts the signed-in member in charge; the report then shows under "Le mie segnalazioni".
 import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { assignReport, listAssignees } from "../api.js";
@@ -22,7 +22,7 @@ export function AssigneePanel({ report, who, busy, act }) {
     <h2 id="assignee">Persona incaricata</h2>
     <p data-testid="assignee">${current ? html`In carico a <strong>${current.name || current.id}</strong>${mine ? " (tu)" : ""}` : "Nessuna persona incaricata."}</p>
     <div class="buttons">
-      ${!mine && html`<button type="button" disabled=${busy} onClick=${() => give("me", "Affidata a te: la trovi in «Le mie segnalazioni».")}>Prendi in carico tu</button>`}
+      ${!mine && html`<button type="button" disabled=${busy} onClick=${() => give("me", "Affidata a te: la trovi in «Le mie segnalazioni».")}>Affida a me</button>`}
       ${current && html`<button type="button" class="secondary" disabled=${busy} onClick=${() => give(null, "Nessuna persona incaricata.")}>Togli l'incarico</button>`}
     </div>
     <form onSubmit=${submit}>
