@@ -185,6 +185,12 @@ def test_tips_stay_with_the_police(stack):
             assert bulk.status_code == 200 and bulk.json()["results"][0]["result"] == "not_found", bulk.text
     assert call("POST", "/api/v1/reports/bulk", "police",
                 json={"ids": [tip["id"]], "action": "triage"}).json()["results"][0]["result"] == "done"
+    report = call("POST", "/api/v1/reports", "technical", json={"source": "phone", "text": "Buca in piazza"}).json()
+    assert call("GET", "/api/v1/reports/assignees", "police", params={"kind": "report"}).status_code == 403
+    assert call("POST", f"/api/v1/reports/{report['id']}/assignee", "police",
+                json={"assignee": "me"}).status_code == 404  # the police do not handle citizens' reports
+    assert call("POST", "/api/v1/reports/bulk", "police", json={"ids": [report["id"]], "action": "triage"}) \
+        .json()["results"][0]["result"] == "not_found"
     closed = call("POST", "/api/v1/reports/bulk", "police", json={"ids": [tip["id"]], "action": "close",
                                                                   "to": "resolved", "outcome": "patrol_sent"})
     assert closed.json()["results"][0]["result"] == "done", closed.text
