@@ -157,6 +157,8 @@ class Report:
     address: str | None = None
     photos: tuple[Photo, ...] = ()
     team: str | None = None
+    assignee: str | None = None  # the staff member in charge (their subject), besides the team
+    assignee_name: str | None = None  # their name when assigned
     external: dict[str, Any] = field(default_factory=dict)  # body id, name, email, reference, forwarded_at
     outcome: str | None = None
     duplicate_of: str | None = None
