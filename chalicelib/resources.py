@@ -79,7 +79,8 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("idempotency", "id", ttl_attribute="expiration"),
         TableSpec(
             "reports", "tenant_id", "report_id",
-            indexes=(Index("by-reporter", "reporter", "report_id"), Index("by-token", "public_token")),
+            indexes=(Index("by-reporter", "reporter", "report_id"), Index("by-token", "public_token"),
+                     Index("unseen", "unseen", "report_id")),
             ttl_attribute="expires_at",
         ),
     )

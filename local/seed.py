@@ -46,8 +46,8 @@ REPORTS = {
         {"id": "altro", "name": "Altro", "keywords": []},
     ],
     "teams": [
-        {"id": "cantonieri", "name": "Squadra cantonieri"},
-        {"id": "elettricisti", "name": "Squadra elettricisti"},
+        {"id": "cantonieri", "name": "Squadra cantonieri", "email": "cantonieri@comune.esempio.it"},
+        {"id": "elettricisti", "name": "Squadra elettricisti", "email": "elettricisti@comune.esempio.it"},
         {"id": "giardinieri", "name": "Squadra verde"},
     ],
     "external_bodies": [
@@ -56,6 +56,8 @@ REPORTS = {
     ],
     "duplicate_metres": 50,
     "duplicate_days": 14,
+    # told by email of each new report (technical office) and tip (municipal police); teams with an email too
+    "notify": {"report": ["ufficio.tecnico@comune.esempio.it"], "safety": ["polizia.municipale@comune.esempio.it"]},
 }
 # The templates a comune has WhatsApp approve (docs/deploy.md, section 8), as Meta's template API describes them:
 # make dev registers them in the sandbox for the demo's business account, and tests for their own comuni.

@@ -278,10 +278,15 @@ class Category(ListedByName):
     short_name: ShortName = None  # for WhatsApp's lists, when the name is over 24 characters
 
 
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+NOTICE_ADDRESSES_MAX = 10  # addresses told of one kind's new reports: an office's, not a mailing list
+
+
 @settings_model
 class Team:
     id: Id
     name: Name
+    email: Email | None = None  # told by email of each new report of a category the team handles
 
 
 @settings_model
@@ -290,7 +295,7 @@ class ExternalBody:
 
     id: Id
     name: Name
-    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+    email: Email
 
 
 @settings_model
@@ -305,6 +310,10 @@ class ReportSettings:
     duplicate_metres: Annotated[Number, Field(ge=0, le=5000, description="a report of the same category this close "
                                 "to an open one makes its citizen a follower of that one")] = 50.0
     duplicate_days: Annotated[int, whole(0, 365, "... and no older than this many days")] = 14
+    notify: Annotated[dict[Literal["report", "safety"], Annotated[tuple[Email, ...], Field(
+        max_length=NOTICE_ADDRESSES_MAX)]], Field(description="the offices told by email of every new report (report) "
+                      "or tip (safety), e.g. the technical office's and the police's addresses; a category's team "
+                      "with an email is told too")] = field(default_factory=dict)
 
     def category(self, category_id: str | None) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)
@@ -319,6 +328,13 @@ class ReportSettings:
 
     def external_body(self, body_id: str | None) -> ExternalBody | None:
         return next((b for b in self.external_bodies if b.id == body_id), None)
+
+    def notice_addresses(self, kind: str, category_id: str | None) -> tuple[str, ...]:
+        """Who is told by email of a new report of kind: the kind's offices, and the team of its category when
+        that team has an address (a tip has no category: the police's addresses only)."""
+        category = self.category(category_id) if kind == "report" else None
+        team = self.team(category.team) if category else None
+        return tuple(dict.fromkeys((*self.notify.get(kind, ()), *((team.email,) if team and team.email else ()))))
 
 
 @settings_model
