@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from chalicelib import messages
 from chalicelib.domain import reports as rules
 from chalicelib.domain.access import Staff
+from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.reports import Report
 from chalicelib.domain.tenancy import Tenant
 from chalicelib.observability import count, logger
@@ -103,20 +104,22 @@ def _email(tenant: Tenant, report: Report) -> tuple[str, str]:
                category=category if report.kind == "report" else "-", hamlet=hamlet.name if hamlet else "-",
                source=say(f"staff_notice.source.{report.source}") if report.source in _SOURCES else report.source,
                received=received, link=link,
-               after_hours=say("staff_notice.after_hours") if after_hours(tenant, report) else "")
+               after_hours=say("staff_notice.after_hours") if after_hours(report, watched_hours(tenant)) else "")
     return say(f"staff_notice.subject.{report.kind}", number=report.number, category=category), body
 
 
 _SOURCES = ("whatsapp", "web", "open311", "desk", "phone", "email")
 
 
-def after_hours(tenant: Tenant, report: Report) -> bool:
-    """A tip that came when the safety line was not watched (its channel's watched_hours)."""
-    if report.kind != "safety":
-        return False
+def watched_hours(tenant: Tenant) -> DailyWindow | None:
+    """When the comune's safety line is watched (its channel's watched_hours); None: always, or no such line."""
     channel = next((c for c in directory.channels_of(tenant.id) if c.kind == "safety"), None)
-    window = channel.settings.watched_hours.window() if channel else None
-    return window is not None and not window.contains(report.created_at)
+    return channel.settings.watched_hours.window() if channel else None
+
+
+def after_hours(report: Report, watched: DailyWindow | None) -> bool:
+    """A tip that came when the safety line was not watched."""
+    return report.kind == "safety" and watched is not None and not watched.contains(report.created_at)
 
 
 # ---- the console's badge and list ----------------------------------------------------------------------------
@@ -125,18 +128,19 @@ def for_staff(staff: Staff, kinds: tuple[str, ...]) -> dict:
     """What is new for this staff member: per kind they may read, how many reports nobody has opened and the
     oldest of them. Number, category, hamlet, channel and time only: no personal data, so no audit entry."""
     tenant = access.tenant_of(staff)
+    watched = watched_hours(tenant) if "safety" in kinds else None
     counts, items = {}, []
     for kind in kinds:
         found, counts[kind] = store.unseen(tenant.id, kind, LIST_MAX)
-        items += [_item(tenant, r) for r in found]
+        items += [_item(r, watched) for r in found]
     items.sort(key=lambda i: (not i["after_hours"], i["created_at"]))  # the night's tips first, then oldest first
     return {"count": sum(counts.values()), "by_kind": counts, "items": items}
 
 
-def _item(tenant: Tenant, report: Report) -> dict:
+def _item(report: Report, watched: DailyWindow | None) -> dict:
     return {"id": report.report_id, "number": report.number, "kind": report.kind, "category": report.category,
             "hamlet": report.hamlet, "source": report.source, "created_at": report.created_at.isoformat(),
-            "after_hours": after_hours(tenant, report)}
+            "after_hours": after_hours(report, watched)}
 
 
 def mark_seen(staff: Staff, report: Report) -> Report:

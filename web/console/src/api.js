@@ -135,6 +135,8 @@ export const mergeReport = (reportId, body) => post(`/api/v1/reports/${id(report
 export const publishPhoto = (reportId, photoId) =>
   post(`/api/v1/reports/${id(reportId)}/photos/${id(photoId)}/publish`);
 export const reportKpis = (filters) => call("/api/v1/reports/kpis" + query(filters));
+// New reports and tips nobody has opened yet: counts per kind and the oldest (the badge, the "Da vedere" list).
+export const getArrivals = () => call("/api/v1/reports/arrivals");
 
 // Broadcasts; action is one of pause, resume, schedule, cancel.
 export const previewBroadcast = (body) => post("/api/v1/broadcast-preview", body);
