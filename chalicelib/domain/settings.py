@@ -120,7 +120,7 @@ class TemplateSetting:
 
 TextKey = Annotated[str, Field(max_length=64)]
 Text = Annotated[str, Field(max_length=4096)]  # WhatsApp's limit for a text message
-Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm"]
+Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm", "urgent_tip"]
 TEMPLATE_PURPOSES = {
     "subscription_confirm": "broadcast: the double opt-in's confirmation request after a web form or staff import "
                             "({{1}} the comune's name; a quick reply that confirms)",
@@ -131,9 +131,12 @@ TEMPLATE_PURPOSES = {
     "follow_confirm": "reports: asks a number typed on the portal or given to Open311 to confirm that it wants the "
                       "report's updates ({{1}} the comune's name, {{2}} the report's number; a quick reply that "
                       "confirms; until the tap nothing else goes to it)",
+    "urgent_tip": "safety: tells the on-call officer's phone (on_call_phone) that a tip with an urgent word came "
+                  "({{1}} the tip's number, {{2}} the comune's name; nothing of what the resident wrote)",
 }
 # what the app fills in each purpose's template: body parameters, quick-reply buttons (at least)
-TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1)}
+TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1),
+                   "urgent_tip": (2, 0)}
 # catalogue texts shown as a reply button or a list's button (20 characters), or as a list row (24)
 SHORT_TEXTS = {
     **dict.fromkeys(("subscribe.confirm_button", "subscribe.decline_button", "preferences.hamlets_button",
@@ -198,6 +201,12 @@ class ChannelSettings:
                                "tips")] = True
     watched_hours: Annotated[Hours, Field(description="when the police read tips (outside them the reply points to "
                              "112); default 08:00-19:00")] = field(default_factory=lambda: Hours("08:00", "19:00"))
+    on_call_phone: Annotated[str, Field(max_length=16, pattern=r"^(\+[1-9][0-9]{6,14})?$", description="the on-call "
+                             "officer's WhatsApp number (E.164, +39...), told by the urgent_tip template of each tip "
+                             "with an urgent word; empty: nobody")] = ""
+    urgent_keywords: Annotated[tuple[Annotated[str, Field(min_length=2, max_length=64)], ...], Field(
+        max_length=100, description="words or phrases that make a tip urgent for the on-call phone (whole words, "
+        "case and accents aside)")] = ("urgente", "subito", "in corso", "sta succedendo", "aiuto")
 
     def __post_init__(self) -> None:
         for purpose, template in self.templates.items():

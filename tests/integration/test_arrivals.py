@@ -13,7 +13,8 @@ from moto.ses.models import ses_backends
 
 from chalicelib.settings import get_settings
 from chalicelib.store import notices
-from local.seed import REPORTS
+from local.seed import REPORTS, TEMPLATES, template_setting
+from tests.integration.conftest import Phone
 from tests.integration.own_comuni import OwnLine, OwnTown
 from tests.integration.test_safety import hours_around_now
 from tests.waiting import wait_for
@@ -137,3 +138,27 @@ def test_a_portal_report_is_an_arrival_too(stack):
     assert answer.status_code == 201, answer.text
     listed = arrivals(town, "technical")
     assert [(i["number"], i["source"]) for i in listed["items"]] == [(answer.json()["number"], "web")]
+
+
+def test_an_urgent_tip_reaches_the_on_call_phone_once_as_a_template_and_a_calm_one_does_not(stack):
+    on_call = "+39 333 000 9876"
+    line = OwnLine(stack, on_call_phone="+393330009876",
+                   templates={"urgent_tip": template_setting("allerta_segnalazione")})
+    stack.sandbox.add_channel({"phone_number_id": line.channel, "kind": "safety", "tenant": line.tenant,
+                               "templates": TEMPLATES})  # the account's approved templates, as Meta holds them
+    officer = Phone(stack, line.channel, on_call)
+
+    calm = line.resident("+39 347 555 0303")
+    calm.text("Da qualche sera c'è un'auto parcheggiata sempre nello stesso posto")
+    number_in(calm)
+    assert officer.settle(2) == []
+
+    worried = line.resident("+39 347 555 0404")
+    worried.text("Rissa in corso davanti al bar della piazza, urgente")
+    number = number_in(worried)
+    worried.text("Adesso sono in quattro, urgente")  # the same tip: no second alert
+    alert = officer.wait_inbox(1)
+    assert len(officer.settle(2)) == 1
+    assert alert[0]["body"]["template"]["name"] == "allerta_segnalazione"
+    assert alert[0]["text"].startswith(f"Segnalazione urgente n. {number} ")  # the number, nothing the resident wrote
+    assert "Rissa" not in str(alert[0]) and "piazza" not in str(alert[0])

@@ -8,9 +8,11 @@
   with backoff, MAX_ATTEMPTS times in all, then recorded as failed with an error logged.
 - A tip that arrived outside the safety channel's watched hours is flagged `after_hours` in the list: the police
   read those first when they come in.
+- Optionally, a tip with an urgent word reaches the on-call officer's phone as a WhatsApp utility template.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import datetime
 
@@ -21,10 +23,13 @@ from chalicelib import messages
 from chalicelib.domain import reports as rules
 from chalicelib.domain.access import Staff
 from chalicelib.domain.hours import DailyWindow
+from chalicelib.domain.keywords import mentions_any
 from chalicelib.domain.reports import Report
-from chalicelib.domain.tenancy import Tenant
+from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import count, logger
+from chalicelib.providers.base import Template
 from chalicelib.services import access, clock
+from chalicelib.services.messaging import outbound
 from chalicelib.services.messaging.backoff import backoff_seconds
 from chalicelib.services.reports import wording
 from chalicelib.settings import get_settings
@@ -120,6 +125,33 @@ def watched_hours(tenant: Tenant) -> DailyWindow | None:
 def after_hours(report: Report, watched: DailyWindow | None) -> bool:
     """A tip that came when the safety line was not watched."""
     return report.kind == "safety" and watched is not None and not watched.contains(report.created_at)
+
+
+# ---- the on-call phone ---------------------------------------------------------------------------------------
+
+def alert_on_call(tenant: Tenant, channel: Channel, report: Report, words: str) -> bool:
+    """A tip whose words hold an urgent keyword (the safety channel's urgent_keywords) goes to the on-call officer's
+    phone as the channel's urgent_tip template: its number and the comune, nothing the resident wrote. Through the
+    outbound queue, one job per tip, so a second urgent message or a replay sends nothing more. Never raises."""
+    settings = channel.settings
+    if report.kind != "safety" or not settings.on_call_phone or not mentions_any(words, settings.urgent_keywords):
+        return False
+    template = channel.template("urgent_tip")
+    if template is None or not template.approved:
+        logger.warning("urgent tip: no approved urgent_tip template for the on-call phone",
+                       extra={"report": report.report_id})
+        return False
+    job_id = "urgent-" + hashlib.sha256(f"{tenant.id}|{report.report_id}".encode()).hexdigest()[:32]
+    phone = settings.on_call_phone
+    try:
+        outbound.reply(tenant.id, channel.phone_number_id, outbound.JobRecipient(key=phone, phone=phone),
+                       [Template(name=template.name, language=template.language,
+                                 body_params=[report.number, tenant.name])], job_id=job_id)
+    except Exception:  # the tip is stored and listed; only the phone's alert is missing
+        logger.exception("urgent tip: on-call alert not queued", extra={"report": report.report_id})
+        count("OnCallAlertNotQueued")
+        return False
+    return True
 
 
 # ---- the console's badge and list ----------------------------------------------------------------------------

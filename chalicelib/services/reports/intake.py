@@ -94,6 +94,8 @@ def _take(intake: Intake) -> None:
     if draft is None or draft.status != "new" or draft.report_id != report.report_id or \
             (report.category and not draft.category):
         arrivals.announce(report)  # a new report, or its category (so its team) now known: the office is told
+    if intake.kind == "safety":
+        arrivals.alert_on_call(intake.tenant, intake.channel, report, words)  # once per tip, when urgent
 
 
 def _words(message: InboundMessage) -> str:
