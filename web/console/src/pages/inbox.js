@@ -21,14 +21,14 @@ function ToSee({ arrivals, kind, tenant, base }) {
     <section class="to-see" aria-labelledby="to-see-title">
       <h2 id="to-see-title">Da vedere <span class="count">(${total})</span></h2>
       ${!total && html`<p>Nessuna nuova segnalazione da vedere.</p>`}
-      ${total > 0 && html`<p class="tag">Nuove e non ancora aperte da nessuno: aprile per prenderne visione.</p>`}
+      ${total > 0 && html`<p class="hint">Nuove e non ancora aperte da nessuno: aprile per prenderne visione.</p>`}
       <ul>${items.map((a) => html`<li>
         <a href=${`#/${base}/${encodeURIComponent(a.id)}`}><strong>${a.number}</strong> · ${when(a.created_at)}</a>
         ${place(a) && html`<span>${place(a)}</span>`}
         <span class="tag">${SOURCE[a.source] || a.source}</span>
         ${a.after_hours && html`<span class="late">Arrivata fuori orario</span>`}
       </li>`)}</ul>
-      ${total > items.length && html`<p class="tag">… e altre ${total - items.length}.</p>`}
+      ${total > items.length && html`<p class="hint">… e altre ${total - items.length}.</p>`}
     </section>`;
 }
 
