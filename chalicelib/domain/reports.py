@@ -103,7 +103,7 @@ class Event:
 
     at: datetime
     actor: str  # "citizen", "system" or the staff member's subject
-    action: str  # created, status, note, photo, location, category, follower, merged, forwarded
+    action: str  # created, status, note, photo (audio, video, document), location, category, follower, merged, forwarded
     public: bool = False
     note: str | None = None
     status: str | None = None
@@ -118,6 +118,11 @@ def is_unseen(status: str, seen_at: datetime | None) -> bool:
     """A new arrival the office has still to look at: still new, and nobody who may read it has opened it. A step
     (triaged, merged, rejected...) takes it off the list too: someone has dealt with it."""
     return status == "new" and seen_at is None
+
+
+def file_action(kind: str) -> str:
+    """The history's word for a file a citizen sent: "photo" for an image, else its kind (audio, video, document)."""
+    return "photo" if kind == "image" else kind
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ export const TIP_STEP = { in_progress: "Avvia l'intervento", resolved: "Chiudi l
 export const STEP_FROM = { resolved: { in_progress: "Riapri" }, rejected: { triaged: "Riapri" } };
 
 export const ACTION = {
-  created: "Ricevuta", status: "Stato", note: "Nota", photo: "Foto", location: "Posizione", category: "Categoria",
+  created: "Ricevuta", status: "Stato", note: "Nota", photo: "Foto", audio: "Messaggio vocale", video: "Video", document: "Documento", location: "Posizione", category: "Categoria",
   follower: "Nuovo cittadino interessato", merged: "Unita", forwarded: "Inoltrata", text: "Testo aggiunto",
   follow_requested: "Aggiornamenti WhatsApp chiesti", follow_confirmed: "Aggiornamenti WhatsApp confermati",
 };
