@@ -80,7 +80,8 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("staff", "tenant_id", "subject", ttl_attribute="expires_at"),  # who may be assigned a report
         TableSpec(
             "reports", "tenant_id", "report_id",
-            indexes=(Index("by-reporter", "reporter", "report_id"), Index("by-token", "public_token")),
+            indexes=(Index("by-reporter", "reporter", "report_id"), Index("by-token", "public_token"),
+                     Index("unseen", "unseen", "report_id")),
             ttl_attribute="expires_at",
         ),
     )

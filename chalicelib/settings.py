@@ -36,6 +36,7 @@ class Settings:
     staff_audience: str
     public_base_url: str  # where citizens' links (privacy notice, status pages) point
     portal_url: str  # the citizen portal (ends with /); empty: none, status pages stay plain HTML
+    console_url: str  # the staff console (ends with /): staff notices link to it; empty: no link
     meta_secret_name: str  # Secrets Manager name holding the Meta secrets as JSON; empty locally
     retry_base_seconds: int  # first wait before a deferred send is tried again; doubles each time
     outbound_consumers: int  # the outbound event source's maximum concurrency (pacing splits the rate)
@@ -72,6 +73,7 @@ def get_settings() -> Settings:
         staff_audience=env("STAFF_AUDIENCE", ""),
         public_base_url=env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         portal_url=env("PORTAL_URL", ""),
+        console_url=env("CONSOLE_URL", ""),
         meta_secret_name=env("META_SECRET_NAME", ""),
         retry_base_seconds=int(env("RETRY_BASE_SECONDS", "30")),
         outbound_consumers=int(env("OUTBOUND_CONSUMERS", "2")),

@@ -158,6 +158,7 @@ class Stack:
             "META_APP_SECRET": self.app_secret, "META_VERIFY_TOKEN": self.verify_token,
             "META_ACCESS_TOKEN": self.access_token, "GRAPH_URL": self.sandbox_url,
             "PUBLIC_BASE_URL": self.api_url, "PORTAL_URL": f"{self.web_url}/portal/",
+            "CONSOLE_URL": f"{self.web_url}/console/",
             "RETRY_BASE_SECONDS": str(self.visibility_timeout),
             **self.issuer.env(),
         })

@@ -46,8 +46,8 @@ REPORTS = {
         {"id": "altro", "name": "Altro", "keywords": []},
     ],
     "teams": [
-        {"id": "cantonieri", "name": "Squadra cantonieri"},
-        {"id": "elettricisti", "name": "Squadra elettricisti"},
+        {"id": "cantonieri", "name": "Squadra cantonieri", "email": "cantonieri@comune.esempio.it"},
+        {"id": "elettricisti", "name": "Squadra elettricisti", "email": "elettricisti@comune.esempio.it"},
         {"id": "giardinieri", "name": "Squadra verde"},
     ],
     "external_bodies": [
@@ -56,6 +56,8 @@ REPORTS = {
     ],
     "duplicate_metres": 50,
     "duplicate_days": 14,
+    # told by email of each new report (technical office) and tip (municipal police); teams with an email too
+    "notify": {"report": ["ufficio.tecnico@comune.esempio.it"], "safety": ["polizia.municipale@comune.esempio.it"]},
 }
 # The templates a comune has WhatsApp approve (docs/deploy.md, section 8), as Meta's template API describes them:
 # make dev registers them in the sandbox for the demo's business account, and tests for their own comuni.
@@ -76,6 +78,9 @@ TEMPLATES = [
                                  "del {{1}}. Tocca «Sì, aggiornatemi» per riceverli; se non sei stato tu, ignora "
                                  "questo messaggio."},
         {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Sì, aggiornatemi"}]}]},
+    {"name": "allerta_segnalazione", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "Segnalazione urgente n. {{1}} alla Polizia municipale del {{2}}. Aprila nella "
+                                 "console per leggerla."}]},
 ]
 
 
@@ -109,7 +114,9 @@ CHANNELS = [
     Channel("100000000000003", TENANT_ID, "safety", "Sicurezza", "+39 0571 000003", {
         "rate_per_second": 80, "registered_only": True, "draft_minutes": 15,
         "watched_hours": {"start": "08:00", "end": "19:00", "timezone": "Europe/Rome"},
-        "templates": {"report_update": template_setting("aggiornamento_segnalazione")},
+        "on_call_phone": "+393330000999",  # the demo's on-call officer: urgent tips reach it (urgent_tip)
+        "templates": {"report_update": template_setting("aggiornamento_segnalazione"),
+                      "urgent_tip": template_setting("allerta_segnalazione")},
     }),
 ]
 

@@ -14,7 +14,7 @@ from chalicelib.services import inbound
 from chalicelib.services.broadcasts import fanout
 from chalicelib.services.messaging import heartbeat, outbound
 from chalicelib.services.messaging.backoff import backoff_seconds
-from chalicelib.services.reports import photo_refetch
+from chalicelib.services.reports import arrivals, photo_refetch
 from chalicelib.settings import get_settings
 from chalicelib.store import queues
 
@@ -27,9 +27,13 @@ WORKING_VISIBILITY = 15
 
 
 def _inbound_record(record: SQSRecord) -> None:
-    """A webhook body, or a photo to fetch again (services.photo_refetch)."""
-    if queues.kind_of(record.raw_event.get("messageAttributes")) == photo_refetch.KIND:
+    """A webhook body, a photo to fetch again (services.photo_refetch) or a staff notice (services.reports.arrivals)."""
+    kind = queues.kind_of(record.raw_event.get("messageAttributes"))
+    if kind == photo_refetch.KIND:
         photo_refetch.handle(json.loads(record.body))
+        return
+    if kind == arrivals.KIND:  # an email to the staff in charge of a new report
+        arrivals.handle(json.loads(record.body))
         return
     inbound.handle_payload(record.body)
 

@@ -12,7 +12,7 @@ from chalicelib.api.openapi import documented
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.reports import NotAllowed, ReportFull
 from chalicelib.services.access import Forbidden, NotFound
-from chalicelib.services.reports import bulk, desk, kpis, status_page
+from chalicelib.services.reports import arrivals, bulk, desk, kpis, status_page
 from chalicelib.store.reports import Conflict
 
 bp = Blueprint(__name__)
@@ -124,6 +124,16 @@ def bulk_reports(staff: Staff):
     alone, with its citizens told as for a single change and one audit entry; the answer says, per report, done,
     unchanged (already so: a retry tells nobody twice), refused (with the reason) or not_found."""
     return bulk.apply(staff, parse_body(bp.current_request, bulk.BulkAction))
+@bp.route("/api/v1/reports/arrivals", methods=["GET"])
+@documented({200: "Arrivals"}, query="ArrivalsQuery", errors=(422,))
+@json_errors
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
+@report_errors
+def report_arrivals(staff: Staff):
+    """New reports (and, for the police, tips) nobody has opened yet: how many, and the oldest, tips that came
+    outside the watched hours first. The console polls it for its badge; opening a report takes it off."""
+    kinds = desk.visible_kinds(staff, query_param(bp.current_request, "kind"))
+    return arrivals.for_staff(staff, kinds)
 
 
 @bp.route("/api/v1/reports/{report_id}", methods=["GET"])

@@ -73,6 +73,13 @@ def guess_category(text: str | None, categories: tuple[Category, ...]) -> Catego
     return found[0] if len(found) == 1 else None
 
 
+def mentions_any(text: str | None, keywords: tuple[str, ...]) -> bool:
+    """Whether the text names any of the keywords (whole words, case and accents aside; a keyword may be a phrase)."""
+    words = normalize_text(text or "")
+    padded = f" {words} "
+    return bool(words) and any(_mentions(padded, normalize_text(k)) for k in keywords)
+
+
 def _mentions(padded_text: str, keyword: str) -> bool:
     """Whole words, with a plural or gender ending allowed: 'buca' matches 'buche' and 'buca'."""
     if not keyword:

@@ -114,6 +114,12 @@ def is_open(status: str) -> bool:
     return status in OPEN
 
 
+def is_unseen(status: str, seen_at: datetime | None) -> bool:
+    """A new arrival the office has still to look at: still new, and nobody who may read it has opened it. A step
+    (triaged, merged, rejected...) takes it off the list too: someone has dealt with it."""
+    return status == "new" and seen_at is None
+
+
 def file_action(kind: str) -> str:
     """The history's word for a file a citizen sent: "photo" for an image, else its kind (audio, video, document)."""
     return "photo" if kind == "image" else kind
@@ -169,6 +175,8 @@ class Report:
     resolved_at: datetime | None = None
     events: tuple[Event, ...] = ()
     version: int | None = None
+    seen_at: datetime | None = None  # when staff who may read it first opened it (services.reports.arrivals)
+    seen_by: str | None = None
 
     @property
     def reporter(self) -> str | None:

@@ -120,7 +120,7 @@ class TemplateSetting:
 
 TextKey = Annotated[str, Field(max_length=64)]
 Text = Annotated[str, Field(max_length=4096)]  # WhatsApp's limit for a text message
-Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm"]
+Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm", "urgent_tip"]
 TEMPLATE_PURPOSES = {
     "subscription_confirm": "broadcast: the double opt-in's confirmation request after a web form or staff import "
                             "({{1}} the comune's name; a quick reply that confirms)",
@@ -131,9 +131,12 @@ TEMPLATE_PURPOSES = {
     "follow_confirm": "reports: asks a number typed on the portal or given to Open311 to confirm that it wants the "
                       "report's updates ({{1}} the comune's name, {{2}} the report's number; a quick reply that "
                       "confirms; until the tap nothing else goes to it)",
+    "urgent_tip": "safety: tells the on-call officer's phone (on_call_phone) that a tip with an urgent word came "
+                  "({{1}} the tip's number, {{2}} the comune's name; nothing of what the resident wrote)",
 }
 # what the app fills in each purpose's template: body parameters, quick-reply buttons (at least)
-TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1)}
+TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1),
+                   "urgent_tip": (2, 0)}
 # catalogue texts shown as a reply button or a list's button (20 characters), or as a list row (24)
 SHORT_TEXTS = {
     **dict.fromkeys(("subscribe.confirm_button", "subscribe.decline_button", "preferences.hamlets_button",
@@ -198,6 +201,12 @@ class ChannelSettings:
                                "tips")] = True
     watched_hours: Annotated[Hours, Field(description="when the police read tips (outside them the reply points to "
                              "112); default 08:00-19:00")] = field(default_factory=lambda: Hours("08:00", "19:00"))
+    on_call_phone: Annotated[str, Field(max_length=16, pattern=r"^(\+[1-9][0-9]{6,14})?$", description="the on-call "
+                             "officer's WhatsApp number (E.164, +39...), told by the urgent_tip template of each tip "
+                             "with an urgent word; empty: nobody")] = ""
+    urgent_keywords: Annotated[tuple[Annotated[str, Field(min_length=2, max_length=64)], ...], Field(
+        max_length=100, description="words or phrases that make a tip urgent for the on-call phone (whole words, "
+        "case and accents aside)")] = ("urgente", "subito", "in corso", "sta succedendo", "aiuto")
 
     def __post_init__(self) -> None:
         for purpose, template in self.templates.items():
@@ -278,10 +287,15 @@ class Category(ListedByName):
     short_name: ShortName = None  # for WhatsApp's lists, when the name is over 24 characters
 
 
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+NOTICE_ADDRESSES_MAX = 10  # addresses told of one kind's new reports: an office's, not a mailing list
+
+
 @settings_model
 class Team:
     id: Id
     name: Name
+    email: Email | None = None  # told by email of each new report of a category the team handles
 
 
 @settings_model
@@ -290,7 +304,7 @@ class ExternalBody:
 
     id: Id
     name: Name
-    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+    email: Email
 
 
 @settings_model
@@ -305,6 +319,10 @@ class ReportSettings:
     duplicate_metres: Annotated[Number, Field(ge=0, le=5000, description="a report of the same category this close "
                                 "to an open one makes its citizen a follower of that one")] = 50.0
     duplicate_days: Annotated[int, whole(0, 365, "... and no older than this many days")] = 14
+    notify: Annotated[dict[Literal["report", "safety"], Annotated[tuple[Email, ...], Field(
+        max_length=NOTICE_ADDRESSES_MAX)]], Field(description="the offices told by email of every new report (report) "
+                      "or tip (safety), e.g. the technical office's and the police's addresses; a category's team "
+                      "with an email is told too")] = field(default_factory=dict)
 
     def category(self, category_id: str | None) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)
@@ -319,6 +337,13 @@ class ReportSettings:
 
     def external_body(self, body_id: str | None) -> ExternalBody | None:
         return next((b for b in self.external_bodies if b.id == body_id), None)
+
+    def notice_addresses(self, kind: str, category_id: str | None) -> tuple[str, ...]:
+        """Who is told by email of a new report of kind: the kind's offices, and the team of its category when
+        that team has an address (a tip has no category: the police's addresses only)."""
+        category = self.category(category_id) if kind == "report" else None
+        team = self.team(category.team) if category else None
+        return tuple(dict.fromkeys((*self.notify.get(kind, ()), *((team.email,) if team and team.email else ()))))
 
 
 @settings_model

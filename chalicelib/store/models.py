@@ -257,6 +257,18 @@ class PublicTokenIndex(GlobalSecondaryIndex):
     public_token = UnicodeAttribute(hash_key=True)
 
 
+class UnseenIndex(GlobalSecondaryIndex):
+    """Sparse: only the new reports nobody has opened carry unseen ("<tenant>#<kind>"), so the console's badge
+    is one small Query however many reports a comune keeps."""
+
+    class Meta:
+        index_name = "unseen"
+        projection = AllProjection()
+
+    unseen = UnicodeAttribute(hash_key=True)
+    report_id = UnicodeAttribute(range_key=True)
+
+
 class ReportModel(Model):
     """A report or safety tip: what, where, photos, who, the lifecycle and its history."""
 
@@ -297,8 +309,12 @@ class ReportModel(Model):
     events = JSONAttribute(default=list)
     expires_at = TTLAttribute(null=True)  # set when the report is closed: retention
     version = VersionAttribute()
+    seen_at = UTCDateTimeAttribute(null=True)
+    seen_by = UnicodeAttribute(null=True)
+    unseen = UnicodeAttribute(null=True)  # "<tenant>#<kind>" while new and unopened (domain.reports.is_unseen)
     by_reporter = ReporterIndex()
     by_token = PublicTokenIndex()
+    by_unseen = UnseenIndex()
 
 
 ALL_MODELS = (TenantModel, ChannelModel, CitizenModel, ConsentModel, DeliveryModel, AuditModel, CounterModel,

@@ -18,6 +18,7 @@ from chalicelib.domain.reports import (
     Room,
     check_room,
     format_number,
+    is_unseen,
     report_id_for,
 )
 from chalicelib.domain.settings import DEFAULT_RETENTION
@@ -143,6 +144,14 @@ def all_of(tenant_id: str, kinds: tuple[str, ...], since: datetime | None = None
         yield from_model(model)
 
 
+def unseen(tenant_id: str, kind: str, limit: int) -> tuple[list[Report], int]:
+    """The new reports of a kind nobody has opened, oldest first (up to limit), and how many there are: one small
+    Query of the sparse index (a second, a count, only past limit)."""
+    key = f"{tenant_id}#{kind}"
+    items = [from_model(m) for m in ReportModel.by_unseen.query(key, limit=limit, page_size=limit)]
+    return items, (len(items) if len(items) < limit else ReportModel.by_unseen.count(key))
+
+
 def of_reporter(channel_id: str, citizen_key: str, limit: int = 3) -> list[Report]:
     """A citizen's own reports on a channel, newest first."""
     return [from_model(m) for m in ReportModel.by_reporter.query(f"{channel_id}#{citizen_key}",
@@ -183,6 +192,8 @@ def _to_model(report: Report) -> ReportModel:
         resolved_at=report.resolved_at, events=[_event_item(e) for e in report.events],
         expires_at=closed_at + directory.retention(report.tenant_id).days("closed_reports") if closed_at else None,
         **({"version": report.version} if report.version is not None else {}),  # none yet: a new report
+        seen_at=report.seen_at, seen_by=report.seen_by,
+        unseen=f"{report.tenant_id}#{report.kind}" if is_unseen(report.status, report.seen_at) else None,
     )
 
 
@@ -199,6 +210,7 @@ def from_model(model: ReportModel) -> Report:
         public_token=model.public_token, last_citizen_at=model.last_citizen_at,
         first_response_at=model.first_response_at, resolved_at=model.resolved_at,
         events=tuple(_event_of(e) for e in model.events or ()), version=model.version,
+        seen_at=model.seen_at, seen_by=model.seen_by,
     )
 
 

@@ -56,6 +56,7 @@ class FiloDirettoStack(Stack):
             "STAFF_AUDIENCE": staff.client.user_pool_client_id,
             **({"PUBLIC_BASE_URL": base} if base else {}),
             **({"PORTAL_URL": portal_url} if portal_url else {}),
+            **({"CONSOLE_URL": console_url} if console_url else {}),
         }
         app = chalice_app.add_chalice_app(self, settings, roles=roles, data=data, environment=environment)
         api_logging_role = self._api_gateway_logging_role()

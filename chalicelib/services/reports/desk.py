@@ -15,7 +15,7 @@ from chalicelib.domain.reports import Event, NotAllowed, Position, Report
 from chalicelib.domain.tenancy import Tenant
 from chalicelib.services import access, clock
 from chalicelib.services.access import Forbidden, NotFound
-from chalicelib.services.reports import updates
+from chalicelib.services.reports import arrivals, updates
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 from chalicelib.store import staff as staff_store
@@ -119,6 +119,7 @@ def list_reports(staff: Staff, kind: str | None, filters: dict[str, Any], limit:
 def read(staff: Staff, report_id: str, request_id: str | None = None) -> dict:
     report = _visible(staff, report_id)
     access.record(staff, "report.read", report.report_id, request_id)
+    report = arrivals.mark_seen(staff, report)  # off the new arrivals once opened
     return answer(staff, report, request_id)
 
 
@@ -440,6 +441,7 @@ def create(staff: Staff, request: DeskReport) -> dict:
         address=request.address, events=(Event(at=now, actor=staff.subject, action="created", public=True,
                                                 status="new", data={"source": request.source}),))
     access.record(staff, "report.create", report.report_id)
+    arrivals.announce(report)  # the office in charge is told, as of any report
     return answer(staff, report)
 
 

@@ -15,7 +15,7 @@ from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
 from chalicelib.providers.base import Choice, ChoiceList, InboundMessage, Text
 from chalicelib.services.replies import Conversation
-from chalicelib.services.reports import following, photo_refetch, wording
+from chalicelib.services.reports import arrivals, following, photo_refetch, wording
 from chalicelib.store import reports as store
 
 CATEGORY_PREFIX = "cat:"
@@ -91,6 +91,11 @@ def _take(intake: Intake) -> None:
         # the list goes once, with the report's first words: not again after every photo, pin or text
         _acknowledge_addition(intake, report, first_words=not draft.text and bool(report.text))
     _after_change(intake, report)
+    if draft is None or draft.status != "new" or draft.report_id != report.report_id or \
+            (report.category and not draft.category):
+        arrivals.announce(report)  # a new report, or its category (so its team) now known: the office is told
+    if intake.kind == "safety":
+        arrivals.alert_on_call(intake.tenant, intake.channel, report, words)  # once per tip, when urgent
 
 
 def _words(message: InboundMessage) -> str:

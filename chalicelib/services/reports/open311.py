@@ -17,7 +17,7 @@ from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, Position, Report
 from chalicelib.domain.tenancy import Tenant
 from chalicelib.services import clock
-from chalicelib.services.reports import following, public_view, wording
+from chalicelib.services.reports import arrivals, following, public_view, wording
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 
@@ -110,6 +110,7 @@ def post_request(comune: Tenant, api_key: str | None, form: NewRequest) -> dict:
         events=(Event(at=now, actor=f"open311:{partner}", action="created", public=True, status="new",
                       data={k: v for k, v in {"media_url": form.media_url, "device_id": form.device_id}.items() if v}),
                 *((following.requested(channel),) if channel else ())))
+    arrivals.announce(report)  # the office's email, queued: never a reason for the request to fail
     if channel:
         following.ask(comune, channel, report, contact["phone"])
     return {"service_request_id": report.report_id,

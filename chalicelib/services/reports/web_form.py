@@ -20,7 +20,7 @@ from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, Position, Report
 from chalicelib.services import abuse, clock
 from chalicelib.services.forms import FormRefused
-from chalicelib.services.reports import following, portal
+from chalicelib.services.reports import arrivals, following, portal
 from chalicelib.services.reports.desk import DeskPosition
 from chalicelib.store import reports as store
 
@@ -95,6 +95,8 @@ def submit(tenant_id: str, form: WebReport, client: str) -> dict:
     if photos:
         report = _keep_photos(report, photos)
     original = _duplicate_check(comune, report)
+    if original is None:
+        arrivals.announce(report)  # the office's email, queued: never a reason for the form to fail
     if phone:
         following.ask(comune, channel, report, phone)  # after every write: nothing after a send can fail it
     return {

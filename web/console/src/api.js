@@ -144,6 +144,8 @@ export const bulkReports = (body) => post("/api/v1/reports/bulk", body);
 export const listAssignees = (kind) => call("/api/v1/reports/assignees" + query({ kind }));
 export const assignReport = (reportId, body) => post(`/api/v1/reports/${id(reportId)}/assignee`, body);
 export const reportKpis = (filters) => call("/api/v1/reports/kpis" + query(filters));
+// New reports and tips nobody has opened yet: counts per kind and the oldest (the badge, the "Da vedere" list).
+export const getArrivals = () => call("/api/v1/reports/arrivals");
 
 // Broadcasts; action is one of pause, resume, schedule, cancel.
 export const previewBroadcast = (body) => post("/api/v1/broadcast-preview", body);

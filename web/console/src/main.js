@@ -6,7 +6,8 @@ import { loadConfig } from "@filo/shared/api";
 import { html } from "@filo/shared/html";
 import { go, useHashRoute } from "@filo/shared/router";
 import "./style.css";
-import { configure, getMe, getTenant, listChannels } from "./api.js";
+import { configure, getArrivals, getMe, getTenant, listChannels } from "./api.js";
+import { Badge, usePolled } from "./badges.js";
 import { cognitoCallback, cognitoSignIn, cognitoSignOut, forget, session } from "./auth.js";
 import { ROLE } from "./labels.js";
 import { SignIn } from "./pages/signin.js";
@@ -25,6 +26,11 @@ const SECTIONS = [
   { path: "iscritti", label: "Iscritti", capability: "subscribers" },
   { path: "cruscotto", label: "Cruscotto", capability: "stats" },
 ];
+
+// New arrivals (GET /api/v1/reports/arrivals), asked again this often and after every move: each section's badge
+// counts its kind (the report kind of its inbox).
+const ARRIVALS_MS = 5000;
+const ARRIVAL_KIND = { segnalazioni: "report", sicurezza: "safety" };
 
 // #/segnalazioni/2026%2F42 is ["segnalazioni", "2026/42"].
 function segments(path) {
@@ -45,6 +51,12 @@ function App({ config }) {
   const [channels, setChannels] = useState([]);
   const route = useHashRoute(segments);
   const main = useRef(null);
+  const readsReports = me && (me.can.includes("reports") || me.can.includes("tips"));
+  const arrivals = usePolled(readsReports ? getArrivals : null, ARRIVALS_MS, [route.join("/")]);
+  const newCount = arrivals ? arrivals.count : 0;
+  useEffect(() => { // a tab in the background still shows that something came
+    document.title = (newCount ? `(${newCount}) ` : "") + "Filo Diretto · Console del Comune";
+  }, [newCount]);
 
   useEffect(() => {
     configure(config.api_base, (message) => {
@@ -93,7 +105,8 @@ function App({ config }) {
     setSignedIn(null);
     setNotice("Sei uscito dalla console.");
   };
-  const context = { config, tenant, channels, who };
+  const context = { config, tenant, channels, who, arrivals };
+  const waiting = (path) => (arrivals && ARRIVAL_KIND[path] ? arrivals.by_kind[ARRIVAL_KIND[path]] || 0 : 0);
   let page = html`<h1 tabindex="-1">Nessuna sezione</h1><p>Il tuo ruolo non dà accesso a nessuna sezione della console.</p>`;
   if (!who || (current && !tenant)) {
     page = notice ? html`<p class="error" role="alert">${notice}</p>` : html`<p role="status">Caricamento…</p>`;
@@ -110,7 +123,7 @@ function App({ config }) {
     <header class="top">
       <div class="brand"><strong>Filo Diretto</strong> <span>${tenant ? tenant.name : ""}</span></div>
       <nav aria-label="Sezioni">
-        <ul>${sections.map((s) => html`<li><a href=${"#/" + s.path} aria-current=${s.path === section ? "page" : undefined}>${s.label}</a></li>`)}</ul>
+        <ul>${sections.map((s) => html`<li><a href=${"#/" + s.path} aria-current=${s.path === section ? "page" : undefined}>${s.label}<${Badge} count=${waiting(s.path)} label="da vedere" /></a></li>`)}</ul>
       </nav>
       <div class="who">
         ${who && html`<span aria-label="Utente collegato">${who.name} · <span class="role">${who.roles.map((r) => ROLE[r] || r).join(", ")}</span></span>`}

@@ -9,7 +9,31 @@ import { OPEN, SOURCE, STATUS, named, when } from "../labels.js";
 
 const REFRESH_MS = 5000;
 
-export function Inbox({ config, tenant, kind, who }) {
+// New ones nobody has opened yet (GET /api/v1/reports/arrivals, polled by the console): the first thing on the page;
+// for the police, tips that came while the line was not watched come first.
+function ToSee({ arrivals, kind, tenant, base }) {
+  if (!arrivals) return null;
+  const items = arrivals.items.filter((a) => a.kind === kind);
+  const total = arrivals.by_kind[kind] || 0;
+  const place = (a) => [kind === "report" ? named(tenant.categories, a.category) : null,
+    a.hamlet ? tenant.hamlets.features.find((h) => h.id === a.hamlet)?.properties.name || a.hamlet : null]
+    .filter(Boolean).join(" · ");
+  return html`
+    <section class="to-see" aria-labelledby="to-see-title">
+      <h2 id="to-see-title">Da vedere <span class="count">(${total})</span></h2>
+      ${!total && html`<p>Nessuna nuova segnalazione da vedere.</p>`}
+      ${total > 0 && html`<p class="hint">Nuove e non ancora aperte da nessuno: aprile per prenderne visione.</p>`}
+      <ul>${items.map((a) => html`<li>
+        <a href=${`#/${base}/${encodeURIComponent(a.id)}`}><strong>${a.number}</strong> · ${when(a.created_at)}</a>
+        ${place(a) && html`<span>${place(a)}</span>`}
+        <span class="tag">${SOURCE[a.source] || a.source}</span>
+        ${a.after_hours && html`<span class="late">Arrivata fuori orario</span>`}
+      </li>`)}</ul>
+      ${total > items.length && html`<p class="hint">… e altre ${total - items.length}.</p>`}
+    </section>`;
+}
+
+export function Inbox({ config, tenant, kind, who, arrivals }) {
   const base = kind === "safety" ? "sicurezza" : "segnalazioni";
   const [filters, setFilters] = useState({ status: "open", category: "", hamlet: "", team: "", q: "", from: "", to: "" });
   const [items, setItems] = useState([]);
@@ -70,6 +94,7 @@ export function Inbox({ config, tenant, kind, who }) {
 
   return html`
     <h1 tabindex="-1">${title}</h1>
+    <${ToSee} arrivals=${arrivals} kind=${kind} tenant=${tenant} base=${base} />
     <form class="filters" role="search" aria-label="Filtri" onSubmit=${(e) => { e.preventDefault(); if (text !== filters.q) setFilters({ ...filters, q: text }); else load(); }}>
       <div><label for="f-status">Stato</label>
         <select id="f-status" value=${filters.status} onChange=${set("status")}>
