@@ -82,6 +82,11 @@ TABLES: dict[str, TableSpec] = {
             indexes=(Index("by-reporter", "reporter", "report_id"), Index("by-token", "public_token")),
             ttl_attribute="expires_at",
         ),
+        TableSpec(
+            "conversations", "tenant_id", "conversation_id",
+            indexes=(Index("by-activity", "tenant_id", "last_at"), Index("unread", "unread_tenant", "last_at")),
+            ttl_attribute="expires_at",
+        ),
     )
 }
 
