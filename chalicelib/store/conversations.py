@@ -51,7 +51,8 @@ def _to_model(c: Conversation, version: int | None) -> ConversationModel:
         last_at=(c.last_at.isoformat() if c.last_at else ""), last_inbound_at=(
             c.last_inbound_at.isoformat() if c.last_inbound_at else None), expires_at=c.expires_at,
     )
-    model.version = version
+    if version is not None:
+        model.version = version
     return model
 
 

@@ -120,9 +120,13 @@ def _summary(c: Conversation, channel: Channel) -> dict:
     return {
         "id": c.id, "channel": c.channel_id, "channel_kind": channel.kind, "channel_name": channel.name,
         "phone": c.phone, "user_id": c.user_id, "name": c.name, "status": c.status, "unread": c.unread,
-        "assignee": _person(c.assignee, c.assignee_name), "last_at": c.last_at,
+        "assignee": _person(c.assignee, c.assignee_name), "last_at": _iso(c.last_at),
         "last_text": (last.text[:PREVIEW] if last else ""), "last_direction": last.direction if last else None,
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _person(subject: str | None, name: str | None) -> dict | None:
@@ -163,14 +167,14 @@ def detail(channel: Channel, conversation: Conversation) -> dict:
     return {
         **_summary(conversation, channel),
         "messages": [_message(m, statuses.get(m.id)) for m in conversation.messages],
-        "window": {"open": is_open, "closes_at": rules.window_closes_at(conversation, last_inbound)},
+        "window": {"open": is_open, "closes_at": _iso(rules.window_closes_at(conversation, last_inbound))},
         "templates": [] if is_open else templates_for(channel),
     }
 
 
 def _message(m: Message, delivery: str | None) -> dict:
     out = m.direction == "out"
-    return {"id": m.id, "direction": m.direction, "at": m.at, "text": m.text, "kind": m.kind,
+    return {"id": m.id, "direction": m.direction, "at": _iso(m.at), "text": m.text, "kind": m.kind,
             "author": _person(m.author, m.author_name) if out else None,
             "delivery": (delivery or "queued") if out else None}
 
