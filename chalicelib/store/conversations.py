@@ -131,5 +131,5 @@ def delete(tenant_id: str, channel_id: str, citizen_key: str) -> bool:
     model = _get_model(tenant_id, channel_id, citizen_key)
     if model is None:
         return False
-    ConversationModel(tenant_id, conversation_id(channel_id, citizen_key)).delete()
+    ConversationModel(tenant_id, conversation_id(channel_id, citizen_key)).delete(add_version_condition=False)
     return True

@@ -248,3 +248,16 @@ def test_retention_is_the_tenants(stack):
     kept = wait_for(lambda: store.get("brevi", "600000000000001", citizen.e164), 15)
     assert round((kept.expires_at - kept.last_at).total_seconds() / 86400) == 7
     assert [m.text for m in kept.messages] == ["Quando passa lo spazzaneve?"]
+
+
+def test_a_subject_access_export_shows_and_an_erasure_deletes_the_conversation(api, new_phone):
+    citizen = new_phone(BROADCAST)
+    citizen.text("Vorrei sapere chi legge questi messaggi")
+    conversation(api, BROADCAST, citizen)
+    export = api.call("GET", "/api/v1/privacy/export", role="admin", params={"phone": citizen.e164}).json()
+    [talk] = export["conversations"]
+    assert talk["channel"] == BROADCAST and talk["messages"][0]["text"] == "Vorrei sapere chi legge questi messaggi"
+    erased = api.call("POST", "/api/v1/privacy/erase", role="admin", json={"phone": citizen.e164}).json()
+    assert erased["conversations_deleted"] == 1
+    assert api.call("GET", f"/api/v1/conversations/{cid(BROADCAST, citizen)}",
+                    role="communications").status_code == 404
