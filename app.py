@@ -1,8 +1,20 @@
 """Filo Diretto's entry points: every route, queue consumer and schedule of the system, in one table."""
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
-from chalicelib.api import broadcasts, console, consumers, open311, openapi, portal, privacy, public, reports, staff, webhooks
-from chalicelib.api import conversations
+from chalicelib.api import (
+    broadcasts,
+    console,
+    consumers,
+    conversations,
+    open311,
+    openapi,
+    portal,
+    privacy,
+    public,
+    reports,
+    staff,
+    webhooks,
+)
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import queue_name
 from chalicelib.services import health
