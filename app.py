@@ -1,7 +1,20 @@
 """Filo Diretto's entry points: every route, queue consumer and schedule of the system, in one table."""
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
-from chalicelib.api import broadcasts, console, consumers, open311, openapi, portal, privacy, public, reports, staff, webhooks
+from chalicelib.api import (
+    broadcasts,
+    console,
+    consumers,
+    conversations,
+    open311,
+    openapi,
+    portal,
+    privacy,
+    public,
+    reports,
+    staff,
+    webhooks,
+)
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import queue_name
 from chalicelib.services import health
@@ -22,6 +35,7 @@ app.register_blueprint(open311.bp)  # /open311/v2: Open311 GeoReport v2 over the
 app.register_blueprint(openapi.bp)  # /api/v1/openapi.json: the OpenAPI 3.1 document of /api/v1 and /public/v1
 app.register_blueprint(privacy.bp)  # /api/v1/privacy: erasure and subject-access export of one phone number
 app.register_blueprint(console.bp)  # /api/v1/tenant, broadcast-preview, stats: what the staff console reads
+app.register_blueprint(conversations.bp)  # /api/v1/conversations: Messaggi, two-way conversations with citizens
 
 
 @app.route("/health", methods=["GET"])

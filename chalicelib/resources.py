@@ -84,6 +84,11 @@ TABLES: dict[str, TableSpec] = {
                      Index("unseen", "unseen", "report_id")),
             ttl_attribute="expires_at",
         ),
+        TableSpec(
+            "conversations", "tenant_id", "conversation_id",
+            indexes=(Index("by-activity", "tenant_id", "last_at"), Index("unread", "unread_tenant", "last_at")),
+            ttl_attribute="expires_at",
+        ),
     )
 }
 

@@ -133,7 +133,7 @@ def seed_demo(open311_api_key: str | None = None) -> None:
         "language": "it",
         "reports": REPORTS,
         # days per data kind, turned into DynamoDB TTLs (docs/privacy.md); these are the defaults, spelled out
-        "retention": {"inactive_citizens": 30, "deliveries": 90, "closed_reports": 3 * 365},
+        "retention": {"inactive_citizens": 30, "deliveries": 90, "closed_reports": 3 * 365, "conversations": 90},
         # caps on staff (docs/reliability.md A6/A7); the demo comune is for trying things out, so its broadcast
         # caps are ten times the defaults (20 per person per hour, 100 a day)
         "limits": {"staff_requests_per_minute": 1200, "broadcasts_per_user_per_hour": 200, "broadcasts_per_day": 1000},

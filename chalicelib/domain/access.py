@@ -47,6 +47,10 @@ CHANNEL_KINDS: dict[str, frozenset[Role]] = {
     "safety": MAY[Capability.TIPS] | {Role.ADMIN},
 }
 REPORT_KINDS: dict[str, Capability] = {"report": Capability.REPORTS, "safety": Capability.TIPS}
+# Whose are the two-way conversations (services/conversations) of a channel of each kind: the office that works the
+# channel; a safety channel's are the police's only, as its tips are (the administrator reads neither).
+CONVERSATION_KINDS: dict[str, Capability] = {
+    "broadcast": Capability.BROADCASTS, "reports": Capability.REPORTS, "safety": Capability.TIPS}
 
 
 def roles_for(capabilities: Iterable[Capability]) -> frozenset[Role]:
@@ -79,6 +83,10 @@ class Staff:
 
     def may_read_report(self, kind: str) -> bool:
         return kind in REPORT_KINDS and self.may(REPORT_KINDS[kind])
+
+    def may_converse(self, channel_kind: str) -> bool:
+        """May read and answer the conversations of a channel of this kind (CONVERSATION_KINDS)."""
+        return channel_kind in CONVERSATION_KINDS and self.may(CONVERSATION_KINDS[channel_kind])
 
 
 def parse_roles(groups: Iterable[str]) -> frozenset[Role]:

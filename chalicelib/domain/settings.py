@@ -366,6 +366,8 @@ class Retention:
     inactive_citizens: Annotated[int, whole(1, 365, "days a citizen record outlives its last contact")] = 30
     deliveries: Annotated[int, whole(1, 400, "days a delivery record is kept after the send")] = 90
     closed_reports: Annotated[int, whole(30, 10 * 365, "days a report or tip is kept after it closed")] = 3 * 365
+    conversations: Annotated[int, whole(1, 400, "days a conversation (Messaggi) is kept after its last "
+                             "message")] = 90
 
     def days(self, kind: str) -> timedelta:
         return timedelta(days=getattr(self, kind))

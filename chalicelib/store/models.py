@@ -317,5 +317,55 @@ class ReportModel(Model):
     by_unseen = UnseenIndex()
 
 
+class ConversationActivityIndex(GlobalSecondaryIndex):
+    """A comune's conversations by their last message: the Messaggi list, newest first."""
+
+    class Meta:
+        index_name = "by-activity"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    last_at = UnicodeAttribute(range_key=True)
+
+
+class UnreadConversationsIndex(GlobalSecondaryIndex):
+    """Sparse: only a conversation with a message no staff member opened carries unread_tenant (the menu's badge)."""
+
+    class Meta:
+        index_name = "unread"
+        projection = AllProjection()
+
+    unread_tenant = UnicodeAttribute(hash_key=True)
+    last_at = UnicodeAttribute(range_key=True)
+
+
+class ConversationModel(Model):
+    """A two-way conversation of a citizen and staff on one channel (bounded: domain/conversations.py)."""
+
+    class Meta(_Meta):
+        table_name = table_name("conversations")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    conversation_id = UnicodeAttribute(range_key=True)  # "<channel id>.<citizen key>"
+    channel_id = UnicodeAttribute()
+    citizen_key = UnicodeAttribute()
+    kind = UnicodeAttribute()  # the channel's kind
+    phone = UnicodeAttribute(null=True)
+    user_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    messages = JSONAttribute(default=list)
+    status = UnicodeAttribute(default="open")
+    unread_tenant = UnicodeAttribute(null=True)
+    assignee = UnicodeAttribute(null=True)
+    assignee_name = UnicodeAttribute(null=True)
+    last_at = UnicodeAttribute()
+    last_inbound_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)  # the tenant's retention.conversations after the last message
+    version = VersionAttribute()
+    by_activity = ConversationActivityIndex()
+    unread = UnreadConversationsIndex()
+
+
 ALL_MODELS = (TenantModel, ChannelModel, CitizenModel, ConsentModel, DeliveryModel, AuditModel, CounterModel,
-              BroadcastModel, ReportModel, StaffModel)
+              BroadcastModel, ConversationModel, ReportModel, StaffModel)

@@ -126,7 +126,7 @@ def test_help_and_auto_reply(phone):
     assert "ATTIVA" in help_text and "DISATTIVA" in help_text
     phone.text("Buongiorno, c'è una buca in via Roma")
     auto = phone.wait_inbox(2)[1]["text"]
-    assert "non legge i messaggi" in auto and "+39 0571 000002" in auto
+    assert "un operatore" in auto and "+39 0571 000002" in auto
 
 
 def test_stop_when_not_subscribed_is_answered_without_a_ledger_entry(phone, api):

@@ -67,6 +67,8 @@ class PathParameters(BaseModel):
     photo_id: str = Field(min_length=1, description="The photo's id.")
     tenant: str = Field(min_length=1, examples=[DEMO_TENANT], description="The comune's id.")
     token: str = Field(min_length=1, description="The report's token, from its status link.")
+    conversation_id: str = Field(min_length=1, examples=["100000000000001.+393337654321"], description=(
+        "The conversation: <channel id>.<citizen key>, URL-encoded, as listed."))
 
 
 # The hamlets as a GeoJSON FeatureCollection (domain/geo.hamlet_features): what the console's and the portal's

@@ -27,6 +27,7 @@ class Erasure(Answer):
     channels: list[ErasedChannel]
     reports_anonymised: Count
     delivery_records_deleted: Count
+    conversations_deleted: Count = Field(0, description="Conversations with staff (Messaggi) deleted.")
     kept: list[str]
 
 
@@ -93,6 +94,21 @@ class ExportedDelivery(Answer):
     error_code: int | None = None
 
 
+class ExportedConversationMessage(Answer):
+    direction: Literal["in", "out"]
+    at: datetime
+    text: str
+    kind: str
+
+
+class ExportedConversation(Answer):
+    """A conversation with staff (Messaggi) on one channel: its messages as stored."""
+
+    channel: str
+    status: str
+    messages: list[ExportedConversationMessage]
+
+
 class SubjectExport(Answer):
     """Everything the comune holds about one person, as JSON (GDPR art. 15)."""
 
@@ -105,6 +121,8 @@ class SubjectExport(Answer):
     consents: list[Consent]
     reports: list[ExportedReport]
     deliveries: list[ExportedDelivery]
+    conversations: list[ExportedConversation] = Field(default_factory=list, description=(
+        "Conversations with staff (Messaggi) on the channels the caller's roles reach."))
     audit: list[AuditEntry]
     not_included: list[str]
 

@@ -16,6 +16,7 @@ from chalicelib.services import clock
 from chalicelib.services.access import record
 from chalicelib.services.reports import erasure as report_erasure
 from chalicelib.store import audit, citizens, deliveries, directory
+from chalicelib.store import conversations as conversation_store
 from chalicelib.store import reports as report_store
 from chalicelib.store.citizens import ConsentEntry
 
@@ -72,8 +73,9 @@ def erase(staff: Staff, raw: str) -> dict:
     anonymised = report_erasure.forget(staff.tenant_id, [f"{c.phone_number_id}#{key}" for c in channels], phone,
                                        staff.subject, now)
     removed = deliveries.delete_all(deliveries.of_recipient(staff.tenant_id, key))
+    talks = sum(conversation_store.delete(staff.tenant_id, c.phone_number_id, key) for c in channels)
     return {"subject": key, "erased_at": now.isoformat(), "channels": done, "reports_anonymised": anonymised,
-            "delivery_records_deleted": removed,
+            "delivery_records_deleted": removed, "conversations_deleted": talks,
             "kept": ["consent ledger (proof of consent and of this erasure)",
                      "audit log entries naming the number, until they expire (security log, at least six months)"]}
 
@@ -101,6 +103,8 @@ def export(staff: Staff, raw: str) -> dict:
         "consents": [_consent(e) for e in ledger],
         "reports": [_report(r, set(subjects), phone) for r in sorted(found, key=lambda r: r.report_id)],
         "deliveries": [_delivery(d) for d in sent],
+        "conversations": [_conversation(c) for c in conversation_store.for_citizen(
+            staff.tenant_id, [c.phone_number_id for c in channels if staff.may_converse(c.kind)], key)],
         "audit": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target}
                   for e in sorted(trail, key=lambda e: e.at)],
         "not_included": _not_included(tips),
@@ -154,6 +158,12 @@ def _report(report: Report, subjects: set[str], phone: str | None) -> dict:
 def _delivery(row: dict) -> dict:
     fields = ("job_id", "status", "recorded_at", "updated_at", "provider_message_id", "error_class", "error_code")
     return {k: (int(row[k]) if k == "error_code" else row[k]) for k in fields if row.get(k) is not None}
+
+
+def _conversation(conversation) -> dict:
+    return {"channel": conversation.channel_id, "status": conversation.status,
+            "messages": [{"direction": m.direction, "at": m.at.isoformat(), "text": m.text, "kind": m.kind}
+                         for m in conversation.messages]}
 
 
 def _not_included(tips: bool) -> list[str]:

@@ -14,6 +14,7 @@ from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
 from chalicelib.providers.base import Choice, ChoiceList, InboundMessage, Text
+from chalicelib.services.conversations import inbox
 from chalicelib.services.replies import Conversation
 from chalicelib.services.reports import arrivals, following, photo_refetch, wording
 from chalicelib.store import reports as store
@@ -22,6 +23,9 @@ CATEGORY_PREFIX = "cat:"
 MEDIA_KINDS = ("image", "audio", "video", "document")  # kept with the report (services.reports.photos)
 LIST_ROWS_MAX = 10
 STATUS_COMMAND = re.compile(r"^\s*stato\b\s*(?:n\.?|numero)?\s*(.*)$", re.IGNORECASE)
+NEW_COMMAND = re.compile(r"^\s*nuova\b[\s:,.-]*(.*)$", re.IGNORECASE | re.DOTALL)  # NUOVA ...: a report, whatever
+FOLLOW_UP = timedelta(hours=24)  # after staff close a report, its citizen's free text is a follow-up for Messaggi
+STAFF_CLOSED = ("resolved", "rejected")
 HELP_WORDS = frozenset({"aiuto", "help", "info", "comandi", "?"})
 COURTESIES = frozenset({"grazie", "grazie mille", "ok", "okay", "ciao", "salve", "buongiorno", "buonasera",
                         "va bene", "perfetto", "grazie a voi", "gentilissimi", "👍"})
@@ -61,9 +65,49 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
         intake.say(f"{intake.kind}.courtesy")  # "grazie" after a receipt is not a report
     elif message.kind == "unsupported":
         intake.say("report.unsupported")
+    elif message.kind == "text" and NEW_COMMAND.match(message.text or ""):
+        _take(_as_new_report(intake))
+    elif message.kind == "text" and _for_staff(intake):
+        pass  # kept in the citizen's conversation (services/conversations), with its reply
     else:
         _take(intake)
     return intake
+
+
+def _as_new_report(intake: Intake) -> Intake:
+    """NUOVA <words>: the words open (or join) a report, even in a conversation with staff."""
+    rest = NEW_COMMAND.match(intake.message.text).group(1).strip()
+    if rest:
+        intake.message = intake.message.model_copy(update={"text": rest})
+    return intake
+
+
+def _for_staff(intake: Intake) -> bool:
+    """Free text that is no report: an answer in a conversation staff keep with the citizen (they answered in the
+    last 24 hours), or a follow-up on the citizen's report staff closed in the last FOLLOW_UP. Kept for staff in
+    Messaggi; the citizen learns a person will read it, and how to open a new report instead (NUOVA)."""
+    if _draft(intake) is not None:
+        return False  # the citizen is still adding to a report
+    if inbox.ongoing(intake.tenant, intake.channel, intake.citizen, intake.now):
+        if inbox.keep(intake.tenant, intake.channel, intake.citizen, intake.message, intake.now):
+            intake.say("conversation.received")  # once until staff read it: a chat is not answered line by line
+        return True
+    closed = _recently_closed(intake)
+    if closed is None:
+        return False
+    inbox.keep(intake.tenant, intake.channel, intake.citizen, intake.message, intake.now)
+    intake.say("conversation.follow_up", number=closed.number)
+    return True
+
+
+def _recently_closed(intake: Intake) -> Report | None:
+    """The citizen's latest report of this kind, when staff closed it (resolved, rejected) within FOLLOW_UP."""
+    latest = store.of_reporter(intake.channel.phone_number_id, intake.citizen.key, limit=1)
+    if not latest or latest[0].kind != intake.kind or latest[0].status not in STAFF_CLOSED:
+        return None
+    report = latest[0]
+    closed_at = next((e.at for e in reversed(report.events) if e.status in STAFF_CLOSED), None)
+    return report if closed_at is not None and intake.now - closed_at <= FOLLOW_UP else None
 
 
 def _registered(citizen: Citizen) -> bool:

@@ -13,6 +13,7 @@ from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
 from chalicelib.providers.base import Buttons, Choice, ChoiceList, InboundMessage, Template, Text
 from chalicelib.services.broadcasts import notice
+from chalicelib.services.conversations import inbox
 from chalicelib.services.replies import Conversation
 from chalicelib.store import citizens
 from chalicelib.store.citizens import ConsentEntry
@@ -77,7 +78,8 @@ def _on_command(talk: Talk, command: Command | None) -> None:
         talk.replies.append(question or Text(body=_saved(talk)))
     elif status == "pending":
         talk.say("subscribe.pending_reminder")
-    else:
+    else:  # free text no flow takes (a reply to a broadcast, a question): staff read it in Messaggi
+        inbox.keep(talk.tenant, talk.channel, talk.citizen, talk.message, talk.now)
         talk.replies.append(Text(body=_auto_reply(talk)))
 
 

@@ -87,6 +87,9 @@ export function errorText({ status, code, message, details }) {
   if (status === 404) return "Non trovato (o non visibile con il tuo ruolo).";
   if (status === 413) return "Troppi dati in una volta: riduci il testo o il file.";
   if (status === 429) return reasonText(message, "Troppe richieste: attendi qualche secondo.");
+  if (status === 409 && code === "window_closed") {
+    return "Sono passate più di 24 ore dall'ultimo messaggio del cittadino: WhatsApp consente di scrivergli solo con un modello approvato.";
+  }
   if (status === 409) return reasonText(message, "Operazione non consentita nello stato attuale: ricarica e riprova.");
   if (status === 422 && code === "report_full") {
     return "La segnalazione è al completo: la sua cronologia non può contenere altre note. Un cambio di stato senza nota è ancora possibile; per continuare apri una nuova segnalazione e cita questa.";
@@ -162,3 +165,11 @@ export const importSubscribers = (channel, csv) =>
 export const eraseSubscriber = (channel, subscriber) =>
   call(`/api/v1/subscribers/${id(subscriber)}` + query({ channel }), { method: "DELETE" });
 export const subscriberGrowth = (weeks) => call("/api/v1/stats/subscribers" + query({ weeks }));
+
+// Messaggi: two-way conversations with citizens; conversationId is "<channel>.<citizen key>" as listed.
+export const listConversations = (filters) => call("/api/v1/conversations" + query(filters));
+export const unreadConversations = () => call("/api/v1/conversations/unread");
+export const getConversation = (conversationId) => call(`/api/v1/conversations/${id(conversationId)}`);
+export const replyToConversation = (conversationId, body) => post(`/api/v1/conversations/${id(conversationId)}/replies`, body);
+export const assignConversation = (conversationId, body) => post(`/api/v1/conversations/${id(conversationId)}/assign`, body);
+export const setConversationStatus = (conversationId, body) => post(`/api/v1/conversations/${id(conversationId)}/status`, body);

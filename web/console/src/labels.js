@@ -38,6 +38,13 @@ export const OUTCOME = {
   passed_to_other: "Passata ad altro ente",
 };
 export const SUB_STATUS = { active: "Attivo", pending: "In attesa di conferma", stopped: "Disiscritto", none: "Nessuno" };
+// Messaggi: a conversation's status, a staff answer's delivery (WhatsApp's status webhooks), what a citizen sent.
+export const CONVERSATION_STATUS = { open: "Da gestire", done: "Fatto" };
+export const DELIVERY = { queued: "In coda", sent: "Inviato", delivered: "Consegnato", read: "Letto", failed: "Non consegnato", skipped: "Non inviato" };
+export const MESSAGE_KIND = {
+  image: "Foto", audio: "Audio o vocale", video: "Video", document: "Documento", location: "Posizione",
+  reply: "Risposta a un pulsante", button: "Risposta a un pulsante", template: "Modello", other: "Messaggio senza testo",
+};
 export const ROLE = { admin: "Amministratore", communications: "Comunicazione", technical: "Ufficio tecnico", police: "Polizia municipale" };
 
 export function when(iso) {

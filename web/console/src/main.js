@@ -16,6 +16,7 @@ import { ReportDetail } from "./pages/detail.js";
 import { Broadcasts } from "./pages/broadcasts.js";
 import { Subscribers } from "./pages/subscribers.js";
 import { Dashboard } from "./pages/dashboard.js";
+import { Messages, MessagesBadge } from "./pages/messages.js";
 
 // Each section and the capability that opens it: GET /api/v1/me lists the staff member's in "can", and the API
 // checks the same rules on every call.
@@ -24,6 +25,8 @@ const SECTIONS = [
   { path: "sicurezza", label: "Sicurezza", capability: "tips" },
   { path: "avvisi", label: "Avvisi", capability: "broadcasts" },
   { path: "iscritti", label: "Iscritti", capability: "subscribers" },
+  // Messaggi: the conversations of the channels the staff member's office works (any of these capabilities)
+  { path: "messaggi", label: "Messaggi", capability: ["broadcasts", "reports", "tips"], badge: MessagesBadge },
   { path: "cruscotto", label: "Cruscotto", capability: "stats" },
 ];
 
@@ -93,7 +96,7 @@ function App({ config }) {
 
   // Who is signed in: name (the token's name, else email), roles and capabilities, as the API says.
   const who = me;
-  const sections = who ? SECTIONS.filter((s) => who.can.includes(s.capability)) : [];
+  const sections = who ? SECTIONS.filter((s) => [].concat(s.capability).some((c) => who.can.includes(c))) : [];
   const [section, id] = route;
   const current = sections.find((s) => s.path === section);
   if (!current && sections.length) {
@@ -116,6 +119,7 @@ function App({ config }) {
     if (section === "avvisi") page = html`<${Broadcasts} ...${context} id=${id} />`;
     if (section === "iscritti") page = html`<${Subscribers} ...${context} />`;
     if (section === "cruscotto") page = html`<${Dashboard} ...${context} />`;
+    if (section === "messaggi") page = html`<${Messages} ...${context} id=${id} />`;
   }
 
   return html`
@@ -123,7 +127,7 @@ function App({ config }) {
     <header class="top">
       <div class="brand"><strong>Filo Diretto</strong> <span>${tenant ? tenant.name : ""}</span></div>
       <nav aria-label="Sezioni">
-        <ul>${sections.map((s) => html`<li><a href=${"#/" + s.path} aria-current=${s.path === section ? "page" : undefined}>${s.label}<${Badge} count=${waiting(s.path)} label="da vedere" /></a></li>`)}</ul>
+        <ul>${sections.map((s) => html`<li><a href=${"#/" + s.path} aria-current=${s.path === section ? "page" : undefined}>${s.label}<${Badge} count=${waiting(s.path)} label="da vedere" />${s.badge && html`<${s.badge} />`}</a></li>`)}</ul>
       </nav>
       <div class="who">
         ${who && html`<span aria-label="Utente collegato">${who.name} · <span class="role">${who.roles.map((r) => ROLE[r] || r).join(", ")}</span></span>`}

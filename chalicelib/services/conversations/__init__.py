@@ -1,0 +1,1 @@
+"""Two-way conversations ("Messaggi"): what citizens write that no flow consumed, and staff's answers."""
