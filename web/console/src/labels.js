@@ -18,7 +18,11 @@ export const ACTION = {
   created: "Ricevuta", status: "Stato", note: "Nota", photo: "Foto", location: "Posizione", category: "Categoria",
   follower: "Nuovo cittadino interessato", merged: "Unita", forwarded: "Inoltrata", text: "Testo aggiunto",
   follow_requested: "Aggiornamenti WhatsApp chiesti", follow_confirmed: "Aggiornamenti WhatsApp confermati",
+  corrected: "Correzione", public_text: "Testo pubblico approvato", photo_redacted: "Foto oscurata",
+  photo_published: "Foto pubblicata", photo_unpublished: "Foto ritirata dal portale",
 };
+// What staff may correct of a report (the timeline's "Correzione" entries name it).
+export const CORRECTED = { category: "Categoria", hamlet: "Frazione", position: "Posizione", address: "Indirizzo" };
 export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale" };
 export const BROADCAST_STATUS = {
   draft: "Bozza", scheduled: "Programmato", sending: "In invio", paused: "In pausa", completed: "Completato",
