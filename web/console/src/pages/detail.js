@@ -84,7 +84,9 @@ export function ReportDetail({ config, tenant, id, back }) {
       const answer = await publishPhoto(id, photo.id);
       if (answer && answer.events) setReport(answer);
       else await load();
-      setDone("Foto pubblicata sul portale (copia senza dati di posizione).");
+      setDone(photo.boxes && photo.boxes.length
+        ? "Foto pubblicata sul portale (la copia con i riquadri oscurati, senza dati di posizione)."
+        : "Foto pubblicata sul portale (copia senza dati di posizione).");
     } catch (e) {
       setError(e.message);
     } finally {
