@@ -125,3 +125,19 @@ def test_staff_draw_a_box_over_a_photo_and_publish_the_covered_copy(stack, page:
     shown = Image.open(io.BytesIO(requests.get(photo["url"], timeout=10).content)).convert("RGB")
     assert max(shown.getpixel((150, 110))) < 30  # inside the box drawn from 25% to 50% of the picture
     assert min(shown.getpixel((350, 250))) > 225  # outside it, as it was
+
+
+def test_the_desk_form_and_the_moderation_panels_fit_a_phone(stack, page: Page):
+    report = api(stack, "POST", "/api/v1/reports", role="technical", json={
+        "source": "desk", "text": f"Panchina rotta {next(_numbers)}", "hamlet": "pieve",
+        "photos": [{"data": base64.b64encode(picture()).decode()}]}).json()
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, stack, "technical")
+    page.goto(f"{stack.web_url}/console/#/segnalazioni/nuova")
+    expect(page.get_by_label("Testo (parole del cittadino)")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    open_detail(page, stack, report["id"])
+    expect(page.get_by_label("Titolo pubblico")).to_be_visible()
+    page.get_by_text("Oscura volti e targhe (foto 1)").click()
+    expect(page.get_by_role("form", name="Correzioni")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
