@@ -170,6 +170,8 @@ def test_staff_correct_category_hamlet_position_and_address_each_on_the_timeline
     ({"position": {"latitude": 91, "longitude": 9.19}}, "position.latitude"),
     ({"address": "   "}, "address"),
     ({"status": "resolved"}, "status"),
+    ({}, ""),  # nothing to correct
+    ({"category": None}, ""),
 ])
 def test_a_bad_correction_is_a_422_naming_the_field_and_changes_nothing(stack, body, field):
     town = OwnTown(stack)

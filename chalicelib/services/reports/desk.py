@@ -165,6 +165,11 @@ def _resident(staff: Staff, report: Report, request_id: str | None) -> dict | No
     return {"name": found.name, "address": found.address, "hamlet": found.hamlet, "phone": found.phone}
 
 
+def visible(staff: Staff, report_id: str) -> Report:
+    """The report, when the staff member's roles may read its kind; NotFound otherwise (as for a missing one)."""
+    return _visible(staff, report_id)
+
+
 def _visible(staff: Staff, report_id: str) -> Report:
     report = store.get(staff.tenant_id, report_id)
     if report is None or not staff.may_read_report(report.kind):

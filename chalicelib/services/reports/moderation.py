@@ -94,7 +94,7 @@ class Redaction(BaseModel):
 def correct(staff: Staff, report_id: str, request: Correction) -> dict:
     """Apply staff's corrections, each a timeline entry (internal) and an audit entry."""
     tenant = access.tenant_of(staff)
-    report = desk._visible(staff, report_id)
+    report = desk.visible(staff, report_id)
     changes = _checked_changes(tenant, report, request)
     now = clock.now()
 
@@ -162,7 +162,7 @@ def approve_public_text(staff: Staff, report_id: str, request: PublicText) -> di
     """The text the public reads from now on (portal, Open311, the status page); an internal timeline entry and an
     audit entry. A tip has no public text."""
     tenant = access.tenant_of(staff)
-    report = desk._visible(staff, report_id)
+    report = desk.visible(staff, report_id)
     if report.kind != "report":
         raise NotAllowed("a safety tip is never public")
     now = clock.now()
@@ -189,7 +189,7 @@ def redact_photo(staff: Staff, report_id: str, photo_id: str, request: Redaction
     from chalicelib.domain import images
     from chalicelib.store import media
 
-    report = desk._visible(staff, report_id)
+    report = desk.visible(staff, report_id)
     if report.kind != "report":
         raise NotAllowed("the photos of a safety tip are never published")
     photo = next((p for p in report.photos if p.id == photo_id and p.kind == "image"), None)
