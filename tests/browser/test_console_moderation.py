@@ -64,7 +64,7 @@ def test_the_desk_enters_a_phone_report_with_a_pin_a_photo_and_the_citizens_cont
 
 def test_staff_correct_a_category_and_the_timeline_says_so(stack, page: Page):
     report = api(stack, "POST", "/api/v1/reports", role="technical", json={
-        "source": "desk", "text": f"Lampione spento {next(_numbers)}", "category": "strade", "hamlet": "capoluogo"}).json()
+        "source": "desk", "text": f"Lampione spento {next(_numbers)}", "category": "strade", "hamlet": "pieve"}).json()
     sign_in(page, stack, "technical")
     open_detail(page, stack, report["id"])
     form = page.get_by_role("form", name="Correzioni")
@@ -72,7 +72,19 @@ def test_staff_correct_a_category_and_the_timeline_says_so(stack, page: Page):
     form.get_by_role("button", name="Salva le correzioni").click()
     expect(page.get_by_role("status")).to_contain_text("Correzione salvata")
     expect(page.locator(".timeline")).to_contain_text("Categoria: Strade e marciapiedi → Illuminazione pubblica")
-    assert api(stack, "GET", f"/api/v1/reports/{report['id']}", role="technical").json()["category"] == "illuminazione"
+
+    # the pin moved by typing its coordinates: the hamlet follows it, and the form shows it as it is now
+    form.get_by_label("Posizione (la frazione segue il segnaposto, se non la scegli tu)").fill("43.717, 10.944")
+    form.get_by_label("Posizione (la frazione segue il segnaposto, se non la scegli tu)").press("Enter")
+    form.get_by_role("button", name="Salva le correzioni").click()
+    expect(page.locator(".timeline")).to_contain_text("Frazione: Pieve a Ripoli → Capoluogo")
+    expect(form.get_by_label("Frazione", exact=True)).to_have_value("capoluogo")
+    form.get_by_label("Indirizzo").fill("Via del Municipio")
+    form.get_by_role("button", name="Salva le correzioni").click()
+    expect(page.locator(".timeline")).to_contain_text("Indirizzo: — → Via del Municipio")
+    shown = api(stack, "GET", f"/api/v1/reports/{report['id']}", role="technical").json()
+    assert (shown["category"], shown["hamlet"], shown["address"]) == ("illuminazione", "capoluogo", "Via del Municipio")
+    assert (shown["location"]["latitude"], shown["location"]["longitude"]) == (43.717, 10.944)
 
 
 def test_an_approved_public_text_is_what_the_portal_shows(stack, page: Page):

@@ -2,7 +2,7 @@
 // public text the portal, Open311 and the status page show instead of the citizen's words, and draw boxes over faces
 // and plates on a photo's copy without metadata before publishing it.
 // act(send, message) is the detail page's: it runs the call, shows the answer and the message or the error.
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { approvePublicText, correctReport, redactPhoto } from "../api.js";
 import { PinPicker } from "../pin.js";
@@ -10,10 +10,14 @@ import { PinPicker } from "../pin.js";
 const MAX_BOXES = 20;
 const MIN_SIDE = 0.01; // a box narrower than 1% of the picture is a slip of the mouse
 
+const formOf = (report) => ({ category: report.category || "", hamlet: report.hamlet || "", address: report.address || "" });
+const pinOf = (report) => (report.location ? { latitude: report.location.latitude, longitude: report.location.longitude } : null);
+
 export function Corrections({ config, tenant, report, act, busy }) {
-  const start = { category: report.category || "", hamlet: report.hamlet || "", address: report.address || "" };
-  const [form, setForm] = useState(start);
-  const [pin, setPin] = useState(report.location ? { latitude: report.location.latitude, longitude: report.location.longitude } : null);
+  const [form, setForm] = useState(formOf(report));
+  const [pin, setPin] = useState(pinOf(report));
+  // after any change of the report (a moved pin moves the hamlet too), the form shows it as it is now
+  useEffect(() => { setForm(formOf(report)); setPin(pinOf(report)); }, [report.updated_at]);
   const set = (name) => (e) => setForm({ ...form, [name]: e.target.value });
 
   const submit = async (e) => {
