@@ -150,6 +150,8 @@ def test_staff_correct_category_hamlet_position_and_address_each_on_the_timeline
     assert moved.json()["location"]["latitude"] == 43.7190 and moved.json()["hamlet"] == "piano"  # follows the pin
     back = town.call("PATCH", path, json={"hamlet": "colle"})
     assert back.json()["hamlet"] == "colle"
+    same = town.call("PATCH", path, json={"hamlet": "colle", "address": "Via Roma 3"})  # nothing changes
+    assert same.status_code == 200 and len(same.json()["events"]) == len(back.json()["events"])
 
     corrections = [(e["data"]["field"], e["data"]["from"], e["data"]["to"], e["public"])
                    for e in back.json()["events"] if e["action"] == "corrected"]
@@ -160,7 +162,7 @@ def test_staff_correct_category_hamlet_position_and_address_each_on_the_timeline
     trail = town.call("GET", "/api/v1/audit", role="admin", params={"limit": "50"}).json()["items"]
     audited = sorted(e["action"] for e in trail if e["target"] == report["id"] and e["action"].startswith("report.correct"))
     assert audited == ["report.correct.address", "report.correct.category", "report.correct.hamlet",
-                       "report.correct.position"]
+                       "report.correct.hamlet", "report.correct.position"]  # the pin moved the hamlet, then staff
 
 
 @pytest.mark.parametrize("body, field", [

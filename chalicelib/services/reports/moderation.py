@@ -105,8 +105,9 @@ def correct(staff: Staff, report_id: str, request: Correction) -> dict:
             current = _hamlet_from_pin(tenant, current, staff.subject, now)
         return current
     updated = store.change(tenant.id, report.report_id, edit, room=rules.STAFF_ROOM)
-    for name in changes:
-        access.record(staff, f"report.correct.{name}", report.report_id)
+    for name in rules.CORRECTABLE:  # what changed, a hamlet that followed the pin included; nothing for a no-op
+        if _shown(getattr(updated, name)) != _shown(getattr(report, name)):
+            access.record(staff, f"report.correct.{name}", report.report_id)
     return desk.answer(staff, updated)
 
 
