@@ -12,14 +12,15 @@ from chalicelib.api.openapi import documented
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.reports import NotAllowed, ReportFull
 from chalicelib.services.access import Forbidden, NotFound
-from chalicelib.services.reports import arrivals, bulk, desk, kpis, status_page
+from chalicelib.services.reports import arrivals, bulk, desk, kpis, moderation, status_page
 from chalicelib.store.reports import Conflict
 
 bp = Blueprint(__name__)
 FILTERS = ("status", "category", "hamlet", "team", "q", "assignee")
 YEARS = range(1971, 3000)  # from and to of lists and KPIs
 REPORT_LINKS = {operation: {"path.report_id": "$response.body#/id"}
-                for operation in ("readReport", "transitionReport", "addReportNote", "mergeReport", "assignReport")}
+                for operation in ("readReport", "transitionReport", "addReportNote", "mergeReport", "assignReport",
+                                  "correctReport", "approveReportPublicText")}
 STEP_ERRORS = (404, 409)  # besides a body's: no such report, or a step its status does not allow
 
 
@@ -201,6 +202,47 @@ def publish_report_photo(staff: Staff, report_id: str, photo_id: str):
     never the original; a tip's photos never (409). Audited."""
     request = parse_body(bp.current_request, desk.PhotoPublication)
     return desk.publish_photo(staff, report_id[:40], photo_id[:40], request)
+
+
+@bp.route("/api/v1/reports/{report_id}", methods=["PATCH"], content_types=["application/json"])
+@documented({200: "Report"}, body=moderation.Correction, example={"category": "illuminazione", "hamlet": "pieve"},
+            errors=STEP_ERRORS)
+@json_errors
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
+@report_errors
+def correct_report(staff: Staff, report_id: str):
+    """Correct what automation guessed: category (reports only), hamlet, position (inside the comune's area; the
+    hamlet follows the pin unless given) and address. Each change is an internal timeline entry, audited."""
+    return moderation.correct(staff, report_id[:40], parse_body(bp.current_request, moderation.Correction))
+
+
+@bp.route("/api/v1/reports/{report_id}/public-text", methods=["PUT"], content_types=["application/json"])
+@documented({200: "Report"}, body=moderation.PublicText, example={
+    "title": "Lampione spento", "description": "Lampione spento vicino alla scuola, segnalato al gestore."},
+    errors=STEP_ERRORS)
+@json_errors
+@staff_only(bp, Capability.REPORTS)
+@report_errors
+def approve_report_public_text(staff: Staff, report_id: str):
+    """Approve the title and description the public reads (portal, Open311, status page) instead of the citizen's
+    words, which never leave the office; until then the public reads a default from category and hamlet. Audited;
+    a tip has none (409)."""
+    return moderation.approve_public_text(staff, report_id[:40], parse_body(bp.current_request, moderation.PublicText))
+
+
+@bp.route("/api/v1/reports/{report_id}/photos/{photo_id}/redaction", methods=["PUT"],
+          content_types=["application/json"])
+@documented({200: "Report"}, body=moderation.Redaction, example={
+    "boxes": [{"x": 0.1, "y": 0.2, "width": 0.15, "height": 0.1}]}, errors=STEP_ERRORS)
+@json_errors
+@staff_only(bp, Capability.REPORTS)
+@report_errors
+def redact_report_photo(staff: Staff, report_id: str, photo_id: str):
+    """Paint boxes (at most 20, fractions of the picture) over faces and plates: they are burnt into a new copy of
+    the photo's copy without metadata, which the portal shows when the photo is published; the original and the
+    copy without metadata stay untouched. No boxes: the copy without metadata is shown again. Audited."""
+    request = parse_body(bp.current_request, moderation.Redaction)
+    return moderation.redact_photo(staff, report_id[:40], photo_id[:40], request)
 
 
 @bp.route("/s/{token}", methods=["GET"])

@@ -6,9 +6,11 @@ Pillow's decoders for those three formats are ever run on what a citizen sends.
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 ALLOWED = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -77,6 +79,27 @@ def strip_metadata(data: bytes) -> bytes:
     upright.info = {key: value for key, value in upright.info.items() if key in _KEEP_INFO}
     out = io.BytesIO()
     upright.save(out, format=kind.upper(), **_SAVE_OPTIONS[kind])
+    return out.getvalue()
+
+
+def redact(data: bytes, boxes: Sequence[tuple[float, float, float, float]]) -> bytes:
+    """A copy of a photo's public copy (strip_metadata's) with each box painted over in solid black, in the same
+    format; nothing of the covered pixels survives. A box is (x, y, width, height) in fractions of the picture's
+    width and height (0..1, from the top left corner), as staff drew it over the picture as displayed."""
+    kind = _identify(data)
+    with _open(data) as image:
+        _check_pixels(image.size)
+        picture = _run(lambda: image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB"))
+    width, height = picture.size
+    draw = ImageDraw.Draw(picture)
+    for x, y, w, h in boxes:
+        left, top = math.floor(x * width), math.floor(y * height)
+        right, bottom = math.ceil((x + w) * width), math.ceil((y + h) * height)  # whole pixels, never fewer
+        draw.rectangle((left, top, max(left, right - 1), max(top, bottom - 1)), fill="black")
+    if kind == "jpeg" and picture.mode != "RGB":
+        picture = picture.convert("RGB")
+    out = io.BytesIO()
+    picture.save(out, format=kind.upper(), **_SAVE_OPTIONS[kind])
     return out.getvalue()
 
 

@@ -110,6 +110,12 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+MAX_BOXES = 20  # boxes drawn over one photo
+MAX_PUBLIC_TITLE = 120
+MAX_PUBLIC_DESCRIPTION = 1000
+CORRECTABLE = ("category", "hamlet", "position", "address")  # what staff may correct of what automation guessed
+
+
 def is_open(status: str) -> bool:
     return status in OPEN
 
@@ -139,6 +145,10 @@ class Photo:
     reason: str | None = None  # why it was refused or not fetched
     published: bool = False  # staff chose to show its public copy on the citizen portal (never for tips)
     kind: str = "image"  # image, audio, video or document (domain/attachments.py)
+    # staff's boxes over faces and plates, burnt into a copy of the public one (images.redact): the copy the portal
+    # shows when there is one; the original and the public copy stay as they were
+    redacted_key: str | None = None
+    boxes: tuple[tuple[float, float, float, float], ...] = ()  # (x, y, width, height), fractions of the picture
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,9 @@ class Report:
     version: int | None = None
     seen_at: datetime | None = None  # when staff who may read it first opened it (services.reports.arrivals)
     seen_by: str | None = None
+    # the text staff approved for the public (title, description, by, at); empty: the default from category and
+    # hamlet (services/reports/public_view.py). The citizen's own words (text) never leave the office.
+    public_text: dict[str, str] = field(default_factory=dict)
 
     @property
     def reporter(self) -> str | None:

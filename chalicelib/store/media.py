@@ -3,6 +3,7 @@
 Key layout, one folder per photo or file:
     tenants/{tenant_id}/reports/{report_id}/{photo_id}/original.{ext}   as the citizen sent it: staff only
     tenants/{tenant_id}/reports/{report_id}/{photo_id}/public.{ext}     metadata stripped: the copy shown outside staff
+    tenants/{tenant_id}/reports/{report_id}/{photo_id}/redacted.{ext}   the public copy with staff's boxes painted over
 A voice note, video or document has only its original: it never leaves the office.
 """
 from __future__ import annotations
@@ -71,6 +72,25 @@ def put_file(tenant_id: str, report_id: str, file_id: str, data: bytes, checked:
     """Store a checked voice note, video or document (encrypted at rest by the bucket); its key. No public copy."""
     key, _ = photo_keys(tenant_id, report_id, file_id, checked.extension)
     _client().put_object(Bucket=_bucket(), Key=key, Body=data, ContentType=checked.content_type)
+    return key
+
+
+def read(key: str, max_bytes: int) -> bytes:
+    """One stored object's bytes; ValueError when it is larger than max_bytes (nothing past that is read)."""
+    answer = _client().get_object(Bucket=_bucket(), Key=key)
+    if answer["ContentLength"] > max_bytes:
+        answer["Body"].close()
+        raise ValueError(f"{key} holds {answer['ContentLength']} bytes, more than {max_bytes}")
+    return answer["Body"].read()
+
+
+def put_redacted(public_key: str, data: bytes, content_type: str) -> str:
+    """Store the redacted copy of a photo next to its public copy (replacing an earlier one); its key."""
+    folder, _, name = public_key.rpartition("/")
+    if not name.startswith("public."):
+        raise ValueError(f"not a public copy's key: {public_key!r}")
+    key = f"{folder}/redacted.{name.removeprefix('public.')}"
+    _client().put_object(Bucket=_bucket(), Key=key, Body=data, ContentType=content_type)
     return key
 
 

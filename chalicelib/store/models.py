@@ -307,6 +307,7 @@ class ReportModel(Model):
     first_response_at = UTCDateTimeAttribute(null=True)
     resolved_at = UTCDateTimeAttribute(null=True)
     events = JSONAttribute(default=list)
+    public_text = JSONAttribute(null=True)  # the approved public title and description (domain Report.public_text)
     expires_at = TTLAttribute(null=True)  # set when the report is closed: retention
     version = VersionAttribute()
     seen_at = UTCDateTimeAttribute(null=True)

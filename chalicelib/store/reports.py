@@ -183,13 +183,14 @@ def _to_model(report: Report) -> ReportModel:
         reporter=report.reporter, contact=report.contact or None, text=report.text or None,
         category=report.category, hamlet=report.hamlet,
         position=asdict(report.position) if report.position else None, address=report.address,
-        photos=[_compact(asdict(p)) for p in report.photos], team=report.team, assignee=report.assignee,
+        photos=[_photo_item(p) for p in report.photos], team=report.team, assignee=report.assignee,
         assignee_name=report.assignee_name, external=report.external or None,
         outcome=report.outcome, duplicate_of=report.duplicate_of, followers=list(report.followers) or None,
         search_text=_search_text(report), public_token=report.public_token, created_at=report.created_at,
         updated_at=report.updated_at,
         last_citizen_at=report.last_citizen_at, first_response_at=report.first_response_at,
         resolved_at=report.resolved_at, events=[_event_item(e) for e in report.events],
+        public_text=report.public_text or None,
         expires_at=closed_at + directory.retention(report.tenant_id).days("closed_reports") if closed_at else None,
         **({"version": report.version} if report.version is not None else {}),  # none yet: a new report
         seen_at=report.seen_at, seen_by=report.seen_by,
@@ -204,14 +205,19 @@ def from_model(model: ReportModel) -> Report:
         channel_id=model.channel_id, citizen_key=model.citizen_key, contact=model.contact or {},
         text=model.text or "", category=model.category, hamlet=model.hamlet,
         position=Position(**model.position) if model.position else None, address=model.address,
-        photos=tuple(Photo(**p) for p in model.photos or ()), team=model.team, assignee=model.assignee,
+        photos=tuple(_photo_of(p) for p in model.photos or ()), team=model.team, assignee=model.assignee,
         assignee_name=model.assignee_name, external=model.external or {},
         outcome=model.outcome, duplicate_of=model.duplicate_of, followers=tuple(model.followers or ()),
         public_token=model.public_token, last_citizen_at=model.last_citizen_at,
         first_response_at=model.first_response_at, resolved_at=model.resolved_at,
         events=tuple(_event_of(e) for e in model.events or ()), version=model.version,
-        seen_at=model.seen_at, seen_by=model.seen_by,
+        seen_at=model.seen_at, seen_by=model.seen_by, public_text=model.public_text or {},
     )
+
+
+def _photo_of(item: dict) -> Photo:
+    boxes = tuple(tuple(box) for box in item.get("boxes") or ())  # JSON gives lists back
+    return Photo(**{**item, "boxes": boxes})
 
 
 def _search_text(report: Report) -> str:
@@ -219,6 +225,13 @@ def _search_text(report: Report) -> str:
     parts = [report.number, report.text, report.address, report.position.address if report.position else None,
              report.contact.get("name")]
     return normalize_text(" ".join(p for p in parts if p))[:2000] or "-"
+
+
+def _photo_item(photo: Photo) -> dict:
+    item = _compact(asdict(photo))
+    if not item.get("boxes"):
+        item.pop("boxes", None)
+    return item
 
 
 def _compact(item: dict) -> dict:

@@ -88,7 +88,8 @@ def test_bulk_assign_category_and_merge_reuse_the_single_steps(stack, town):
 
     filed = _bulk(town, ids=ids, action="category", category="verde")
     assert [r["result"] for r in filed.json()["results"]] == ["done", "done"], filed.text
-    assert [e["data"] for e in town.report(first["id"])["events"] if e["action"] == "category"][-1]["category"] == "verde"
+    corrected = [e["data"] for e in town.report(first["id"])["events"] if e["action"] == "corrected"][-1]
+    assert (corrected["field"], corrected["to"]) == ("category", "verde")  # as one report's correction writes it
     assigned = _bulk(town, ids=ids, action="assign", team="cantonieri")
     assert [r["status"] for r in assigned.json()["results"]] == ["assigned", "assigned"], assigned.text
     assert town.report(second["id"])["team"] == "cantonieri"

@@ -55,6 +55,9 @@ class PublicReport(Answer):
     category_name: str
     hamlet: str | None
     hamlet_name: str | None
+    title: str = Field(description="The public title staff approved, else the category's name.")
+    description: str = Field(description="The public description staff approved, else category and hamlet; never "
+                             "the citizen's own words.")
     status: ReportStatus
     status_label: str
     open: bool

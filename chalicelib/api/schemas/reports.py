@@ -61,6 +61,25 @@ class ReportPage(Answer):
     next: str | None = next_page()
 
 
+class RedactionBox(Answer):
+    """A rectangle in fractions (0..1) of the picture's width and height, from its top left corner."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+class PublicText(Answer):
+    """What the public reads of a report (portal, Open311, status page) instead of the citizen's words."""
+
+    title: str
+    description: str
+    approved: bool = Field(description="A staff member's approved text; false: the default from category and hamlet.")
+    approved_by: str | None
+    approved_at: datetime | None
+
+
 class Photo(Answer):
     id: str
     status: Literal["stored", "pending", "refused", "failed"]
@@ -69,6 +88,11 @@ class Photo(Answer):
     size: int | None
     published: bool = Field(description="Shown (its copy without metadata) on the citizen portal.")
     url: str | None = Field(description="A presigned link, valid 5 minutes.")
+    public_url: str | None = Field(description="A presigned link to the copy without metadata (the one boxes are "
+                                   "drawn on), valid 5 minutes.")
+    shown_url: str | None = Field(description="A presigned link to what the portal shows when published: the copy "
+                                  "with staff's boxes painted over, else the copy without metadata.")
+    boxes: list[RedactionBox] = Field(description="The boxes painted over the copy the portal shows.")
 
 
 class Attachment(Answer):
@@ -126,6 +150,8 @@ class Report(ReportFields):
     events: list[Event]
     steps: list[Step] = Field(description="The lifecycle steps this report can take now, each with whether it "
                               "tells the citizen by default (a tip is never assigned nor forwarded).")
+    public: PublicText | None = Field(None, description="Reports only: the title and description the public reads. "
+                                      "Absent on tips.")
     resident: Resident | None = Field(None, description="Tips only: the registered resident who sent it, or null "
                                       "when no longer registered. Absent on reports.")
 

@@ -14,7 +14,7 @@ from chalicelib.domain.access import Staff
 from chalicelib.domain.reports import NotAllowed, Report, ReportFull
 from chalicelib.services import access, clock
 from chalicelib.services.access import NotFound
-from chalicelib.services.reports import desk, updates
+from chalicelib.services.reports import desk, moderation, updates
 from chalicelib.store import reports as store
 from chalicelib.store.reports import Conflict
 
@@ -90,8 +90,9 @@ def _one(staff: Staff, report_id: str, request: BulkAction) -> dict:
 def _act(staff: Staff, report: Report, request: BulkAction) -> Report | None:
     """The single-report step of desk.py for this action; None when the report is already as asked."""
     if request.action == "category":
-        updated, changed = desk.set_category(staff, report.report_id, desk.CategoryChange(category=request.category))
-        return updated if changed else None
+        before, updated = moderation.apply_corrections(staff, report.report_id,
+                                                       moderation.Correction(category=request.category))
+        return updated if updated.version != before.version else None
     if request.action == "assignee":
         updated, changed = desk.assign_person(staff, report.report_id, desk.Assignment(assignee=request.assignee))
         return updated if changed else None

@@ -71,6 +71,15 @@ class DeskContact(BaseModel):
     updates_on_whatsapp: bool = False  # the citizen asked to follow the report on WhatsApp
 
 
+DESK_PHOTOS = 3
+DESK_PHOTO_MAX_BYTES = 1_250_000  # each, decoded: the console shrinks photos to 1600 px before sending (as the portal)
+
+
+class DeskPhoto(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    data: str = Field(max_length=1_700_000, description="The image file in base64 (a data: URL prefix is allowed).")
+
+
 class DeskReport(BaseModel):
     """A report taken at the desk, by phone or by email."""
 
@@ -84,6 +93,8 @@ class DeskReport(BaseModel):
     address: str | None = Field(default=None, max_length=300)
     position: DeskPosition | None = None
     contact: DeskContact | None = None
+    photos: list[DeskPhoto] = Field(default_factory=list, max_length=DESK_PHOTOS,
+                                    description="Photos the citizen brought or emailed, checked like WhatsApp's.")
 
     @field_validator("text")
     @classmethod
@@ -129,7 +140,19 @@ def answer(staff: Staff, report: Report, request_id: str | None = None) -> dict:
     shown = detail(report)
     if report.kind == "safety":
         shown["resident"] = _resident(staff, report, request_id)
+    else:
+        shown["public"] = _public(staff, report)
     return shown
+
+
+def _public(staff: Staff, report: Report) -> dict:
+    """What the public reads of the report now: the approved text, or the default from category and hamlet."""
+    from chalicelib.services.reports import public_view
+
+    view = public_view.of(access.tenant_of(staff), report)
+    return {"title": view.title, "description": view.description, "approved": view.approved,
+            "approved_by": report.public_text.get("by") if view.approved else None,
+            "approved_at": report.public_text.get("at") if view.approved else None}
 
 
 def _resident(staff: Staff, report: Report, request_id: str | None) -> dict | None:
@@ -145,7 +168,7 @@ def _resident(staff: Staff, report: Report, request_id: str | None) -> dict | No
 
 
 def visible(staff: Staff, report_id: str) -> Report:
-    """The report if the caller's roles reach it, else NotFound (a bulk action reads each report first)."""
+    """The report, when the staff member's roles may read its kind; NotFound otherwise (as for a missing one)."""
     return _visible(staff, report_id)
 
 
@@ -327,32 +350,6 @@ def mark_duplicate(tenant: Tenant, report: Report, original: Report, actor: str,
     return followed
 
 
-class CategoryChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    category: str = Field(min_length=1, max_length=64)
-
-
-def set_category(staff: Staff, report_id: str, request: CategoryChange) -> tuple[Report, bool]:
-    """Staff file the report under another category (reports only: a tip has none); an internal timeline entry.
-    The report, and whether it changed (the same category again changes nothing)."""
-    tenant = access.tenant_of(staff)
-    report = _visible(staff, report_id)
-    if report.kind != "report":
-        raise NotAllowed("a safety tip has no category")
-    if not tenant.reports.category(request.category):
-        raise InvalidReport(f"unknown category {request.category!r}", "category")
-    now = clock.now()
-
-    def edit(current: Report) -> Report:
-        if current.category == request.category:
-            return current
-        event = Event(at=now, actor=staff.subject, action="category",
-                      data={"category": request.category, "from": current.category})
-        return store.with_event(current, event, category=request.category)
-    updated = store.change(tenant.id, report.report_id, edit)
-    return updated, updated.version != report.version
-
-
 class Assignment(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # a staff member's id (GET /api/v1/reports/assignees), "me" for the caller, null for nobody
@@ -434,15 +431,50 @@ def create(staff: Staff, request: DeskReport) -> dict:
     hamlet = request.hamlet or (geo.hamlet_id_at(position.latitude, position.longitude, tenant.hamlets)
                                 if position else None)
     contact, channel_id, citizen_key = _desk_contact(tenant, request)
+    photos = [_desk_photo(index, photo.data) for index, photo in enumerate(request.photos)]
     category = request.category or (tenant.reports.category_id_for(request.text) if request.kind == "report" else None)
     report = store.open_report(
         tenant.id, request.kind, now, source=request.source, channel_id=channel_id, citizen_key=citizen_key,
         contact=contact, text=request.text, category=category, hamlet=hamlet, position=position,
         address=request.address, events=(Event(at=now, actor=staff.subject, action="created", public=True,
                                                 status="new", data={"source": request.source}),))
+    if photos:
+        report = _keep_desk_photos(staff, report, photos)
     access.record(staff, "report.create", report.report_id)
     arrivals.announce(report)  # the office in charge is told, as of any report
     return answer(staff, report)
+
+
+def _desk_photo(index: int, data: str) -> tuple[bytes, Any]:
+    """A photo given at the desk, decoded and checked by its content; InvalidReport naming photos.<index>."""
+    import base64
+    import binascii
+
+    from chalicelib.domain import images
+
+    raw = data.split(",", 1)[1] if data.startswith("data:") else data
+    try:
+        content = base64.b64decode(raw, validate=True)
+        return content, images.check(content, DESK_PHOTO_MAX_BYTES)
+    except (binascii.Error, ValueError) as error:
+        reason = getattr(error, "reason", "not_an_image")
+        raise InvalidReport(f"photos.{index}: {reason}", f"photos.{index}") from None
+
+
+def _keep_desk_photos(staff: Staff, report: Report, checked: list) -> Report:
+    import uuid
+
+    from chalicelib.services.reports import photos
+
+    kept = tuple(photos.keep(report.tenant_id, report.report_id, uuid.uuid4().hex[:12], content, image)
+                 for content, image in checked)
+    now = clock.now()
+
+    def edit(current: Report) -> Report:
+        events = tuple(Event(at=now, actor=staff.subject, action="photo", data={"photo": p.id, "status": p.status})
+                       for p in kept)
+        return replace(current, photos=current.photos + kept, events=current.events + events, updated_at=now)
+    return store.change(report.tenant_id, report.report_id, edit)
 
 
 def _desk_contact(tenant: Tenant, request: DeskReport) -> tuple[dict[str, str], str | None, str | None]:
@@ -486,7 +518,12 @@ def detail(report: Report) -> dict:
 
     photos = [{"id": p.id, "status": p.status, "reason": p.reason, "content_type": p.content_type, "size": p.size,
                "published": p.published,
-               "url": media.presigned_url(p.original_key, PHOTO_LINK_SECONDS) if p.original_key else None}
+               "url": media.presigned_url(p.original_key, PHOTO_LINK_SECONDS) if p.original_key else None,
+               # the copy without metadata (what boxes are drawn on) and what the portal shows when published
+               "public_url": media.presigned_url(p.public_key, PHOTO_LINK_SECONDS) if p.public_key else None,
+               "shown_url": media.presigned_url(p.redacted_key or p.public_key, PHOTO_LINK_SECONDS)
+               if p.public_key else None,
+               "boxes": [{"x": x, "y": y, "width": w, "height": h} for x, y, w, h in p.boxes]}
               for p in report.photos if p.kind == "image"]
     # voice notes and videos play in the staff's browser; a document is only ever downloaded, under our own name
     attachments = [{"id": p.id, "kind": p.kind, "status": p.status, "reason": p.reason, "content_type": p.content_type,

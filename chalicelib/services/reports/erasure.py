@@ -40,6 +40,7 @@ def _sent_by(report: Report, subjects: frozenset[str], phone: str | None) -> boo
 def _without(report: Report, subjects: frozenset[str], phone: str | None, actor: str, now: datetime) -> Report:
     event = Event(at=now, actor=actor, action="anonymised")
     if _sent_by(report, subjects, phone):
-        erased = tuple(replace(p, status="erased", original_key=None, public_key=None) for p in report.photos)
+        erased = tuple(replace(p, status="erased", original_key=None, public_key=None, redacted_key=None,
+                                 boxes=(), published=False) for p in report.photos)
         report = replace(report, channel_id=None, citizen_key=None, contact={}, photos=erased)
     return store.with_event(report, event, followers=tuple(f for f in report.followers if f not in subjects))

@@ -85,6 +85,7 @@ def _summary(found: Tenant, report: Report) -> dict:
     return {
         "id": view.report_id, "number": view.number, "category": view.category, "category_name": view.category_name,
         "hamlet": view.hamlet, "hamlet_name": view.hamlet_name,
+        "title": view.title, "description": view.description,
         "status": view.status, "status_label": view.status_label, "open": view.open,
         "created_at": view.created_at.isoformat(timespec="seconds"),
         "updated_at": view.updated_at.isoformat(timespec="seconds"),
@@ -94,10 +95,12 @@ def _summary(found: Tenant, report: Report) -> dict:
 
 
 def published_photos(report: Report) -> list[dict]:
-    """Links to the public copies of the photos staff published; never an original, never a tip's."""
+    """Links to the public copies of the photos staff published (the redacted copy when staff drew boxes on it);
+    never an original, never a tip's."""
     from chalicelib.store import media
 
     if report.kind != "report":
         return []
-    return [{"id": p.id, "content_type": p.content_type, "url": media.presigned_url(p.public_key, PHOTO_LINK_SECONDS)}
+    return [{"id": p.id, "content_type": p.content_type,
+             "url": media.presigned_url(p.redacted_key or p.public_key, PHOTO_LINK_SECONDS)}
             for p in report.photos if p.published and p.status == "stored" and p.public_key]

@@ -1,7 +1,8 @@
 """The public view of a report: all that Open311, the citizen portal and the status page may show of it.
 
-Category, hamlet, status, dates, a generalised position, the street without its number and the staff's public
-notes (contacts masked); never the citizen's words, name, phone, contact or house number, never a tip. Every public
+Category, hamlet, status, dates, a generalised position, the street without its number, a title and description
+(the text a staff member approved, else a default from category and hamlet) and the staff's public notes (contacts
+masked); never the citizen's words, name, phone, contact or house number, never a tip. Every public
 surface renders this view and nothing else of a report, so the rule has one home.
 """
 from __future__ import annotations
@@ -47,7 +48,9 @@ class PublicReport:
     latitude: float | None  # generalised (domain.disclosure.generalised)
     longitude: float | None
     street: str | None  # the street without its number, or None
-    description: str
+    title: str  # the approved public title, else the category's name
+    description: str  # the approved public description, else category and hamlet
+    approved: bool  # whether title and description are a staff member's approved text (not the default)
     agency: str | None  # the external body it was forwarded to
     duplicate_of: str | None  # the original's report id
     events: tuple[PublicEvent, ...]
@@ -72,7 +75,7 @@ def of(tenant: Tenant, report: Report) -> PublicReport:
         created_at=report.created_at, updated_at=report.updated_at, resolved_at=report.resolved_at,
         latitude=latitude, longitude=longitude,
         street=disclosure.street_only(report.address) or disclosure.street_only(position.address if position else None),
-        description=description(category_name, hamlet.name if hamlet else None),
+        **public_text(report, category_name, hamlet.name if hamlet else None),
         agency=report.external.get("name") if report.external else None, duplicate_of=report.duplicate_of,
         events=tuple(_event(tenant, index, e) for index, e in enumerate(report.events) if _shown(e)),
     )
@@ -81,6 +84,16 @@ def of(tenant: Tenant, report: Report) -> PublicReport:
 def description(category_name: str, hamlet_name: str | None) -> str:
     """The public description until staff approve a public text: "Strade e marciapiedi — Colle"."""
     return f"{category_name} — {hamlet_name}" if hamlet_name else category_name
+
+
+def public_text(report: Report, category_name: str, hamlet_name: str | None) -> dict:
+    """Title and description as the public reads them: what a staff member approved (contacts masked, like public
+    notes), else the default from category and hamlet, public at once. Never the citizen's words."""
+    approved = report.public_text
+    if approved.get("title") and approved.get("description"):
+        return {"title": disclosure.mask_contacts(approved["title"]),
+                "description": disclosure.mask_contacts(approved["description"]), "approved": True}
+    return {"title": category_name, "description": description(category_name, hamlet_name), "approved": False}
 
 
 def _shown(event: Event) -> bool:

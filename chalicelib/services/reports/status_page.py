@@ -21,6 +21,8 @@ ol{{padding-left:1.2rem}} li{{margin:.4rem 0}} iframe{{width:100%;height:18rem;b
 </head><body>
 <p><small>{comune}</small></p>{portal}
 <h1>Segnalazione n. {number}</h1>
+<p><strong>{public_title}</strong></p>
+<p>{description}</p>
 <p>{category} &middot; {hamlet}</p>
 <p>Stato: <span class="status">{status}</span></p>
 {map}
@@ -42,6 +44,7 @@ def render(token: str) -> str | None:
         title=escape(f"Segnalazione {view.number} - {tenant.name}"), comune=escape(tenant.name),
         number=escape(view.number), short_number=escape(view.number.split("/")[-1]),
         category=escape(view.category_name), hamlet=escape(view.hamlet_name or "posizione non indicata"),
+        public_title=escape(view.title), description=escape(view.description),
         status=escape(view.status_label), map=_map(view), events="".join(_event_line(e) for e in view.events),
         portal=_portal(token))
 

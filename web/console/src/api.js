@@ -40,6 +40,15 @@ const FIELD = {
   phone: "Numero di telefono non valido.",
   "contact.phone": "Numero di telefono del contatto non valido.",
   "contact.updates_on_whatsapp": "Questo Comune non ha un canale WhatsApp per inviare gli aggiornamenti.",
+  "contact.email": "Email del contatto troppo lunga.",
+  "contact.name": "Nome del contatto troppo lungo.",
+  photos: "Una foto non è valida: si possono allegare fino a 3 foto JPEG, PNG o WebP.",
+  position: "Posizione non valida: deve cadere nel territorio del Comune.",
+  address: "L'indirizzo è vuoto o troppo lungo (al massimo 300 caratteri).",
+  source: "Indica come è arrivata la segnalazione.",
+  title: "Il titolo pubblico deve avere da 3 a 120 caratteri.",
+  description: "La descrizione pubblica deve avere da 3 a 1000 caratteri.",
+  boxes: "I riquadri non sono validi: al massimo 20, tutti dentro la foto.",
 };
 
 // Known situations the API words in English, by the start of its message: the Italian for each.
@@ -67,6 +76,10 @@ const KNOWN = [
   [/^a report \w+ cannot become/, "Il passaggio non è consentito dallo stato attuale della segnalazione."],
   [/^a safety tip has no category/, "Le segnalazioni alla Polizia municipale non hanno categoria."],
   [/^a safety tip cannot become/, "Una segnalazione alla Polizia municipale non si assegna a una squadra né si inoltra a un ente."],
+  [/^a safety tip is never public/, "Le segnalazioni alla Polizia municipale non hanno un testo pubblico."],
+  [/^a safety tip has no category/, "Le segnalazioni alla Polizia municipale non hanno una categoria."],
+  [/^the position is outside the comune/, "La posizione è fuori dal territorio del Comune."],
+  [/^give at least one of/, "Non c'è nulla da correggere: cambia almeno un dato."],
   [/^The report changed meanwhile/, "La segnalazione è cambiata nel frattempo: ricarica la pagina e riprova."],
 ];
 
@@ -146,6 +159,12 @@ export const publishPhoto = (reportId, photoId) =>
 export const bulkReports = (body) => post("/api/v1/reports/bulk", body);
 export const listAssignees = (kind) => call("/api/v1/reports/assignees" + query({ kind }));
 export const assignReport = (reportId, body) => post(`/api/v1/reports/${id(reportId)}/assignee`, body);
+export const createReport = (body) => post("/api/v1/reports", body);
+export const correctReport = (reportId, body) => call(`/api/v1/reports/${id(reportId)}`, { method: "PATCH", body });
+export const approvePublicText = (reportId, body) =>
+  call(`/api/v1/reports/${id(reportId)}/public-text`, { method: "PUT", body });
+export const redactPhoto = (reportId, photoId, boxes) =>
+  call(`/api/v1/reports/${id(reportId)}/photos/${id(photoId)}/redaction`, { method: "PUT", body: { boxes } });
 export const reportKpis = (filters) => call("/api/v1/reports/kpis" + query(filters));
 // New reports and tips nobody has opened yet: counts per kind and the oldest (the badge, the "Da vedere" list).
 export const getArrivals = () => call("/api/v1/reports/arrivals");

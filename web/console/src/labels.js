@@ -28,6 +28,11 @@ export const BULK_ACTION = {
   merge: "Unisci a un'altra segnalazione", assignee: "Affida a una persona",
 };
 export const BULK_RESULT = { done: "fatto", unchanged: "già così", refused: "non consentito", not_found: "non trovata" };
+  corrected: "Correzione", public_text: "Testo pubblico approvato", photo_redacted: "Foto oscurata",
+  photo_published: "Foto pubblicata", photo_unpublished: "Foto ritirata dal portale",
+};
+// What staff may correct of a report (the timeline's "Correzione" entries name it).
+export const CORRECTED = { category: "Categoria", hamlet: "Frazione", position: "Posizione", address: "Indirizzo" };
 export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale" };
 export const BROADCAST_STATUS = {
   draft: "Bozza", scheduled: "Programmato", sending: "In invio", paused: "In pausa", completed: "Completato",

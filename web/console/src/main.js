@@ -13,6 +13,7 @@ import { ROLE } from "./labels.js";
 import { SignIn } from "./pages/signin.js";
 import { Inbox } from "./pages/inbox.js";
 import { ReportDetail } from "./pages/detail.js";
+import { DeskForm } from "./pages/desk.js";
 import { Broadcasts } from "./pages/broadcasts.js";
 import { Subscribers } from "./pages/subscribers.js";
 import { Dashboard } from "./pages/dashboard.js";
@@ -116,6 +117,10 @@ function App({ config }) {
   } else if (current) {
     if (section === "segnalazioni") page = id ? html`<${ReportDetail} ...${context} id=${id} back="segnalazioni" />` : html`<${Inbox} ...${context} kind="report" />`;
     if (section === "sicurezza") page = id ? html`<${ReportDetail} ...${context} id=${id} back="sicurezza" />` : html`<${Inbox} ...${context} kind="safety" />`;
+    // #/segnalazioni/nuova, #/sicurezza/nuova: the desk form (a report id is never "nuova")
+    if ((section === "segnalazioni" || section === "sicurezza") && id === "nuova") {
+      page = html`<${DeskForm} ...${context} kind=${section === "sicurezza" ? "safety" : "report"} back=${section} />`;
+    }
     if (section === "avvisi") page = html`<${Broadcasts} ...${context} id=${id} />`;
     if (section === "iscritti") page = html`<${Subscribers} ...${context} />`;
     if (section === "cruscotto") page = html`<${Dashboard} ...${context} />`;

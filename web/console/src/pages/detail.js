@@ -6,7 +6,8 @@ import { html } from "@filo/shared/html";
 import { addNote, getReport, mergeReport, publishPhoto, transition } from "../api.js";
 import { ReportMap } from "../map.js";
 import { AssigneePanel } from "./assignee.js";
-import { ACTION, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, named, when } from "../labels.js";
+import { ACTION, CORRECTED, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, named, when } from "../labels.js";
+import { Corrections, PhotoRedactor, PublicTextEditor } from "./moderation.js";
 
 const FILE_KIND = { audio: "Messaggio vocale", video: "Video", document: "Documento" };
 const FILE_REASON = { too_large: "troppo grande", unsupported_type: "tipo non supportato", damaged: "danneggiato",
@@ -84,7 +85,9 @@ export function ReportDetail({ config, tenant, id, back, who }) {
       const answer = await publishPhoto(id, photo.id);
       if (answer && answer.events) setReport(answer);
       else await load();
-      setDone("Foto pubblicata sul portale (copia senza dati di posizione).");
+      setDone(photo.boxes && photo.boxes.length
+        ? "Foto pubblicata sul portale (la copia con i riquadri oscurati, senza dati di posizione)."
+        : "Foto pubblicata sul portale (copia senza dati di posizione).");
     } catch (e) {
       setError(e.message);
     } finally {
@@ -96,6 +99,13 @@ export function ReportDetail({ config, tenant, id, back, who }) {
   const hamletName = placeName(report.hamlet);
   const stepLabel = (to) => (STEP_FROM[report.status] || {})[to] || (report.kind === "safety" && TIP_STEP[to]) || STEP[to];
   const resident = report.resident;
+  const correction = (field, value) => {
+    if (value === null || value === undefined || value === "") return "—";
+    if (field === "category") return named(tenant.categories, value);
+    if (field === "hamlet") return placeName(value);
+    if (field === "position") return `${Number(value.latitude).toFixed(5)}, ${Number(value.longitude).toFixed(5)}`;
+    return value;
+  };
 
   return html`
     <p><a href=${"#/" + back}>← Torna all'elenco</a></p>
@@ -147,6 +157,10 @@ export function ReportDetail({ config, tenant, id, back, who }) {
                 ? html`<small class="ok">Pubblicata sul portale</small>`
                 : html`<button type="button" class="secondary small" disabled=${busy} aria-label=${`Pubblica sul portale la foto ${i + 1}`}
                     onClick=${() => publish(p)}>Pubblica sul portale</button>`)}
+              ${report.kind === "report" && p.status === "stored" && p.public_url && html`<details class="redact">
+                <summary>Oscura volti e targhe (foto ${i + 1})${p.boxes && p.boxes.length ? ` · ${p.boxes.length} riquadri` : ""}</summary>
+                <${PhotoRedactor} key=${p.id} report=${report} photo=${p} index=${i} act=${act} busy=${busy} />
+              </details>`}
             </li>`)}
           </ul>
         </section>
@@ -215,6 +229,8 @@ export function ReportDetail({ config, tenant, id, back, who }) {
           </form>`}
         </section>
         <${AssigneePanel} report=${report} who=${who} busy=${busy} act=${act} />
+        ${report.kind === "report" && html`<${PublicTextEditor} key=${report.id} report=${report} act=${act} busy=${busy} />`}
+        <${Corrections} key=${report.id} config=${config} tenant=${tenant} report=${report} act=${act} busy=${busy} />
         <section aria-labelledby="notes" class="panel">
           <h2 id="notes">Aggiungi una nota</h2>
           <form onSubmit=${submitNote}>
@@ -246,6 +262,8 @@ export function ReportDetail({ config, tenant, id, back, who }) {
               ${e.data && e.data.external_body && html`<p class="note">Ente: ${named(tenant.external_bodies, e.data.external_body)}</p>`}
               ${e.data && e.data.original && html`<p class="note">Originale: ${e.data.original}</p>`}
               ${e.action === "assignee" && html`<p class="note">${e.data && e.data.assignee ? `Persona: ${e.data.name || e.data.assignee}` : "Nessuna persona"}</p>`}
+              ${e.action === "corrected" && e.data && html`<p class="note">${CORRECTED[e.data.field] || e.data.field}: ${correction(e.data.field, e.data.from)} → ${correction(e.data.field, e.data.to)}</p>`}
+              ${e.action === "public_text" && html`<p class="note">${e.data && e.data.description}</p>`}
             </li>`)}
           </ol>
         </section>

@@ -95,6 +95,7 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
   return html`
     <h1 tabindex="-1">${title}</h1>
     <${ToSee} arrivals=${arrivals} kind=${kind} tenant=${tenant} base=${base} />
+    <p><a class="button" href=${`#/${base}/nuova`}>Nuova segnalazione</a> <small>(sportello, telefono, email)</small></p>
     <form class="filters" role="search" aria-label="Filtri" onSubmit=${(e) => { e.preventDefault(); if (text !== filters.q) setFilters({ ...filters, q: text }); else load(); }}>
       <div><label for="f-status">Stato</label>
         <select id="f-status" value=${filters.status} onChange=${set("status")}>

@@ -87,6 +87,7 @@ export function MapPage({ comune }) {
       <ul class="report-list">
         ${shown.map((r) => html`<li key=${r.number}>
           <span class="number">n. ${r.number}</span>
+          ${r.title && r.title !== r.category_name && html`<strong class="public-title">${r.title}</strong>`}
           <span>${r.category_name}${r.hamlet_name ? ` · ${r.hamlet_name}` : ""}</span>
           <span class=${"badge " + (r.open ? "open" : "closed")}>${r.status_label}</span>
           <span class="date">${formatDate(r.created_at)}</span>

@@ -33,6 +33,8 @@ export function StatusPage({ comune, token }) {
   const short = report.number.split("/").pop();
   return html`
     <h1 tabindex="-1">Segnalazione n. ${report.number}</h1>
+    ${report.title && html`<h2 class="public-title" data-testid="public-title">${report.title}</h2>`}
+    ${report.description && html`<p data-testid="public-description">${report.description}</p>`}
     <p class="lead">${report.category_name} · ${report.hamlet_name || "frazione non indicata"}</p>
     <p>Stato: <strong class=${"badge " + (report.open ? "open" : "closed")} data-testid="status">${report.status_label}</strong></p>
     ${report.duplicate_of && html`<p>Lo stesso problema era già stato segnalato: la segnalazione n. ${report.duplicate_of}
