@@ -2,15 +2,36 @@
 once, and after an automatic merge STATO, photos and positions concern the report the citizen now follows."""
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+import requests
+
+from tests.integration.conftest import Phone
 from tests.integration.own_comuni import OwnTown as Town
 from tests.integration.test_reports import CENTRE, YEAR, photo_jpeg, send_photo, texts, wait_text
+from tests.waiting import wait_for
+
+
+class Chat(Phone):
+    """A citizen's chat with one town's channel only. The sandbox's inbox of a number holds what every channel sent
+    it, in the whole session, and these tests give the same numbers to citizens of different towns: read whole, the
+    inbox of one test also held the previous test's merge reply, which a wait for this test's then found at once."""
+
+    def inbox(self) -> list[dict]:
+        answer = requests.get(f"{self.stack.sandbox_url}/_sandbox/messages",
+                              params={"to": self.e164, "channel": self.channel}, timeout=10)
+        return answer.json()
+
+
+class ChatTown(Town):
+    def phone(self, number: str) -> Chat:
+        return Chat(self.stack, self.channel, number)
 
 
 @pytest.fixture
 def town(stack):
-    return Town(stack)
+    return ChatTown(stack)
 
 
 def lists(phone) -> list[dict]:
@@ -54,7 +75,7 @@ def _merged(town) -> tuple[dict, dict, object]:
     second.text("Il lampione davanti al civico 3 di via Verdi non si accende")
     wait_text(second, "n. ")
     second.send(type="location", latitude=CENTRE[0] + 0.0002, longitude=CENTRE[1])
-    wait_text(second, "già stato segnalato")
+    wait_text(second, "già stato segnalato")  # the last of the position's replies: all of them are in
     duplicate = town.wait_report(lambda r: r["status"] == "duplicate")
     return original, duplicate, second
 
@@ -77,16 +98,19 @@ def test_after_an_automatic_merge_stato_answers_about_the_report_the_citizen_fol
 def test_after_an_automatic_merge_photos_and_positions_join_the_report_the_citizen_follows(town):
     original, duplicate, citizen = _merged(town)
 
-    def answer_to(send) -> str:
+    def answers_to(send, answer: str) -> list[str]:
+        """What the chat got after send, once the answer (a pattern: which kind of reply) is among it."""
         before = len(citizen.inbox())
         send()
-        return citizen.wait_inbox(before + 1)[-1]["text"]
-    assert answer_to(lambda: send_photo(citizen, photo_jpeg())) == (
-        f"Foto aggiunta alla segnalazione n. {original['number']}.")
-    pinned = answer_to(lambda: citizen.send(type="location", latitude=CENTRE[0] + 0.0001, longitude=CENTRE[1]))
-    assert pinned.startswith(f"Posizione aggiunta alla segnalazione n. {original['number']}")
-    assert answer_to(lambda: citizen.text("Ora fa anche le scintille")) == (
-        f"Aggiunto alla segnalazione n. {original['number']}.")
+        return wait_for(lambda: (lambda new: new if any(re.search(answer, t) for t in new) else None)(
+            [m["text"] for m in citizen.inbox()[before:]]))
+    assert answers_to(lambda: send_photo(citizen, photo_jpeg()), "^Foto aggiunta") == [
+        f"Foto aggiunta alla segnalazione n. {original['number']}."]
+    pinned = answers_to(lambda: citizen.send(type="location", latitude=CENTRE[0] + 0.0001, longitude=CENTRE[1]),
+                        "^Posizione aggiunta")
+    assert len(pinned) == 1 and pinned[0].startswith(f"Posizione aggiunta alla segnalazione n. {original['number']}")
+    assert answers_to(lambda: citizen.text("Ora fa anche le scintille"), "^Aggiunto alla segnalazione") == [
+        f"Aggiunto alla segnalazione n. {original['number']}."]
 
     followed = town.report(original["id"])
     assert [p["status"] for p in followed["photos"]] == ["stored"]
