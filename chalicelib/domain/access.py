@@ -47,6 +47,11 @@ CHANNEL_KINDS: dict[str, frozenset[Role]] = {
     "safety": MAY[Capability.TIPS] | {Role.ADMIN},
 }
 REPORT_KINDS: dict[str, Capability] = {"report": Capability.REPORTS, "safety": Capability.TIPS}
+# Who may read what a citizen and the comune said to each other on a channel of each kind (the desk's view of one
+# citizen): the office that works that channel's messages. The administrator registers safety residents but
+# reads no tips, so not their conversation either.
+CONVERSATIONS: dict[str, Capability] = {"broadcast": Capability.BROADCASTS, "reports": Capability.REPORTS,
+                                        "safety": Capability.TIPS}
 
 
 def roles_for(capabilities: Iterable[Capability]) -> frozenset[Role]:
@@ -76,6 +81,9 @@ class Staff:
 
     def may_use_channel(self, kind: str) -> bool:
         return bool(self.roles & CHANNEL_KINDS.get(kind, frozenset({Role.ADMIN})))
+
+    def may_read_conversation(self, channel_kind: str) -> bool:
+        return channel_kind in CONVERSATIONS and self.may(CONVERSATIONS[channel_kind])
 
     def may_read_report(self, kind: str) -> bool:
         return kind in REPORT_KINDS and self.may(REPORT_KINDS[kind])
