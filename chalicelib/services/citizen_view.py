@@ -28,7 +28,7 @@ from chalicelib.store import reports as report_store
 
 MAX_REPORTS = 100  # newest first; a citizen with more is shown the newest (and told: truncated)
 MAX_MESSAGES = 300  # of the conversation, newest first
-CITIZEN_ACTIONS = ("text", "photo", "location", "category", "created")
+CITIZEN_ACTIONS = ("text", "photo", "location", "category")  # each a message; "created" is not one
 
 
 def read(staff: Staff, raw: str, request_id: str | None = None) -> dict:
