@@ -1,6 +1,6 @@
 // The staff API calls of the console, one named function each: the pages call only these.
 // Same origin (api_base from /config.json), with the signed-in staff member's token.
-import { request } from "@filo/shared/api";
+import { ApiError, request } from "@filo/shared/api";
 import { forget, session } from "./auth.js";
 
 let base = "";
@@ -83,6 +83,10 @@ export function errorText({ status, code, message, details }) {
   if (status === 413) return "Troppi dati in una volta: riduci il testo o il file.";
   if (status === 429) return reasonText(message, "Troppe richieste: attendi qualche secondo.");
   if (status === 409) return reasonText(message, "Operazione non consentita nello stato attuale: ricarica e riprova.");
+  if (status === 422 && code === "export_too_large") {
+    return "Troppe righe per un solo file (al massimo 5.000): restringi i filtri, per esempio il periodo, ed esporta una parte alla volta.";
+  }
+  if (status === 422 && code === "invalid_phone") return "Numero di telefono non valido: scrivilo per intero, per esempio +39 333 123 4567.";
   if (status === 422 && code === "report_full") {
     return "La segnalazione è al completo: la sua cronologia non può contenere altre note. Un cambio di stato senza nota è ancora possibile; per continuare apri una nuova segnalazione e cita questa.";
   }
@@ -151,3 +155,42 @@ export const importSubscribers = (channel, csv) =>
 export const eraseSubscriber = (channel, subscriber) =>
   call(`/api/v1/subscribers/${id(subscriber)}` + query({ channel }), { method: "DELETE" });
 export const subscriberGrowth = (weeks) => call("/api/v1/stats/subscribers" + query({ weeks }));
+
+// Exports (what: reports, broadcasts or subscribers; format: csv or xlsx) saved as the file the API names, and one
+// citizen's view (by phone number or bsuid:<id>). A download needs the token, so it is fetched, not linked.
+export async function downloadExport(what, format, filters = {}) {
+  const current = session();
+  const headers = { Accept: "*/*", ...(current ? { Authorization: `Bearer ${current.token}` } : {}) };
+  let answer;
+  try {
+    answer = await fetch(`${base}/api/v1/exports/${what}` + query({ ...filters, format }), { headers });
+  } catch {
+    throw new ApiError(0, null, describe);
+  }
+  if (!answer.ok) {
+    const data = await answer.json().catch(() => null);
+    if (answer.status === 401) {
+      forget();
+      onSignedOut("Sessione scaduta: accedi di nuovo.");
+    }
+    throw new ApiError(answer.status, data, describe);
+  }
+  const name = fileName(answer.headers.get("Content-Disposition")) || `${what}.${format}`;
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await answer.blob());
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  return name;
+}
+
+function fileName(disposition) {
+  const utf8 = (disposition || "").match(/filename\*=UTF-8''([^;]+)/i);
+  if (utf8) return decodeURIComponent(utf8[1]);
+  const plain = (disposition || "").match(/filename="([^"]+)"/i);
+  return plain && plain[1];
+}
+
+export const getCitizen = (phone) => call(`/api/v1/citizens/${id(phone)}`);

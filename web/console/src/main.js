@@ -15,6 +15,7 @@ import { ReportDetail } from "./pages/detail.js";
 import { Broadcasts } from "./pages/broadcasts.js";
 import { Subscribers } from "./pages/subscribers.js";
 import { Dashboard } from "./pages/dashboard.js";
+import { Citizen } from "./pages/citizen.js";
 
 // Each section and the capability that opens it: GET /api/v1/me lists the staff member's in "can", and the API
 // checks the same rules on every call.
@@ -23,6 +24,7 @@ const SECTIONS = [
   { path: "sicurezza", label: "Sicurezza", capability: "tips" },
   { path: "avvisi", label: "Avvisi", capability: "broadcasts" },
   { path: "iscritti", label: "Iscritti", capability: "subscribers" },
+  { path: "cittadino", label: "Cittadino", capability: ["reports", "tips", "broadcasts", "subscribers"] },
   { path: "cruscotto", label: "Cruscotto", capability: "stats" },
 ];
 
@@ -81,7 +83,7 @@ function App({ config }) {
 
   // Who is signed in: name (the token's name, else email), roles and capabilities, as the API says.
   const who = me;
-  const sections = who ? SECTIONS.filter((s) => who.can.includes(s.capability)) : [];
+  const sections = who ? SECTIONS.filter((s) => [].concat(s.capability).some((c) => who.can.includes(c))) : [];
   const [section, id] = route;
   const current = sections.find((s) => s.path === section);
   if (!current && sections.length) {
@@ -102,6 +104,7 @@ function App({ config }) {
     if (section === "sicurezza") page = id ? html`<${ReportDetail} ...${context} id=${id} back="sicurezza" />` : html`<${Inbox} ...${context} kind="safety" />`;
     if (section === "avvisi") page = html`<${Broadcasts} ...${context} id=${id} />`;
     if (section === "iscritti") page = html`<${Subscribers} ...${context} />`;
+    if (section === "cittadino") page = html`<${Citizen} ...${context} id=${id} />`;
     if (section === "cruscotto") page = html`<${Dashboard} ...${context} />`;
   }
 

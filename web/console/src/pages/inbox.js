@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { go } from "@filo/shared/router";
 import { listReports } from "../api.js";
+import { ExportButtons } from "../exports.js";
 import { ReportMap } from "../map.js";
 import { OPEN, SOURCE, STATUS, named, when } from "../labels.js";
 
@@ -84,6 +85,8 @@ export function Inbox({ config, tenant, kind }) {
       <div><label for="f-to">Al</label><input id="f-to" type="date" value=${filters.to} onChange=${set("to")} /></div>
       <div class="filter-actions"><button type="submit" class="secondary">Aggiorna</button></div>
     </form>
+    <${ExportButtons} what="reports" label="Esporta l'elenco con questi filtri"
+      filters=${(({ limit, cursor, ...shown }) => shown)(params())} />
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <div class="inbox">
       <section aria-labelledby="list-title" class="list">
