@@ -158,9 +158,13 @@ export const subscriberGrowth = (weeks) => call("/api/v1/stats/subscribers" + qu
 
 // Exports (what: reports, broadcasts or subscribers; format: csv or xlsx) saved as the file the API names, and one
 // citizen's view (by phone number or bsuid:<id>). A download needs the token, so it is fetched, not linked.
+const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 export async function downloadExport(what, format, filters = {}) {
   const current = session();
-  const headers = { Accept: "*/*", ...(current ? { Authorization: `Bearer ${current.token}` } : {}) };
+  // API Gateway answers binary media (the XLSX) as bytes only when the request's first Accept type is one of them
+  const accept = format === "xlsx" ? XLSX : "text/csv, application/json";
+  const headers = { Accept: accept, ...(current ? { Authorization: `Bearer ${current.token}` } : {}) };
   let answer;
   try {
     answer = await fetch(`${base}/api/v1/exports/${what}` + query({ ...filters, format }), { headers });
