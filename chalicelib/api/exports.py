@@ -8,8 +8,7 @@ from chalice import Blueprint, Response
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, query_param
 from chalicelib.api.openapi import documented
-from chalicelib.api.reports import FILTERS, report_errors
-from chalicelib.api.reports import _time as time_param
+from chalicelib.api.reports import list_filters, report_errors
 from chalicelib.api.staff import staff_channel
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.spreadsheets import MAX_BYTES, MAX_ROWS, TooLarge
@@ -58,10 +57,7 @@ def export_reports(staff: Staff):
     No citizen's name or number. At most 5,000 rows and 4 MB: past either, 422 export_too_large (narrow the
     filters). Every cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR) starts with an apostrophe."""
     request = bp.current_request
-    filters = {name: query_param(request, name) for name in FILTERS}
-    filters = {("text" if k == "q" else k): v for k, v in filters.items() if v}
-    filters.update({k: v for k, v in (("since", time_param(request, "from")), ("until", time_param(request, "to")))
-                    if v})
+    filters = list_filters(staff, request)
     return _file(lambda: exports.reports(staff, query_param(request, "kind"), filters, _request_id()))
 
 

@@ -83,7 +83,7 @@ def reports(staff: Staff, kind: str | None, filters: dict[str, Any], request_id:
     found = _bounded(_pages(lambda cursor: report_store.page(staff.tenant_id, kinds, condition, PAGE, cursor)))
     tenant = tenant_of(staff)
     tips = kinds == ("safety",)
-    header = _col("number", "status", "category", "hamlet", "address", "description", "source", "team",
+    header = _col("number", "status", "category", "hamlet", "address", "description", "source", "team", "assignee",
                   "external_body", "outcome" if tips else "external_reference", "created_at", "updated_at",
                   "resolved_at")
     return Table(text("export.title.tips" if tips else "export.title.reports"), header,
@@ -95,7 +95,7 @@ def _report_row(tenant: Tenant, r, tips: bool) -> list[Any]:
     team = tenant.reports.team(r.team)
     return [r.number, text(f"status.{r.status}"), category.name if category else r.category,
             _names([r.hamlet], tenant.hamlet)[0] if r.hamlet else None, r.address, r.text, r.source,
-            team.name if team else r.team, (r.external or {}).get("name"),
+            team.name if team else r.team, r.assignee_name or r.assignee, (r.external or {}).get("name"),
             r.outcome if tips else (r.external or {}).get("reference"),
             r.created_at, r.updated_at, r.resolved_at]
 

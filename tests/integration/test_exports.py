@@ -173,7 +173,7 @@ def test_each_role_exports_what_it_may_see(comune):
     tips = comune.export("reports", role="police", format="xlsx")
     assert file_name(tips).startswith("segnalazioni-sicurezza-")
     assert [row[5] for row in xlsx_rows(tips)[0][1:]] == ["Auto sospetta davanti alla scuola"]
-    assert xlsx_rows(tips)[0][0][9] == "Esito"
+    assert "Esito" in xlsx_rows(tips)[0][0] and "Riferimento dell'ente" not in xlsx_rows(tips)[0][0]
     assert status("reports", "police", kind="report") == 403
     assert status("broadcasts", "police") == 403
     residents = comune.export("subscribers", role="police", channel=comune.safety)
@@ -212,6 +212,12 @@ def test_filters_and_bad_parameters(comune):
     triaged = csv_rows(comune.export("reports", role="technical", status="triaged"))
     assert [row[5] for row in triaged[1:]] == ["Lampione spento"] and triaged[1][1] == "presa in carico"
     assert [row[5] for row in csv_rows(comune.export("reports", role="technical", q="buca"))[1:]] == ["Buca in via Roma"]
+
+    taken = comune.call("POST", f"/api/v1/reports/{first['id']}/assignee", role="technical", json={"assignee": "me"})
+    assert taken.status_code == 200, taken.text
+    mine = csv_rows(comune.export("reports", role="technical", assignee="me"))  # "Le mie segnalazioni"
+    assert [row[5] for row in mine[1:]] == ["Lampione spento"]
+    assert mine[1][mine[0].index("In carico a")] == taken.json()["assignee"]["name"]
 
     wrong = comune.export("reports", role="technical", format="pdf")
     assert wrong.status_code == 422 and wrong.json()["error"]["details"][0]["field"] == "format"

@@ -38,6 +38,7 @@ class ReportExportQuery(KpiQuery):
     hamlet: str | None = Field(None, description="A hamlet id.")
     team: str | None = Field(None, description="A team id.")
     q: str | None = Field(None, description="Words in the text or address.")
+    assignee: str | None = Field(None, description="A staff member's id, or me: the reports they are in charge of.")
     format: ExportFormat = format_choice()
 
 
