@@ -279,11 +279,21 @@ def _answer(name: str | None, refs: dict, links: dict[str, dict[str, str]]) -> d
     model = _named(name)
     if not model.__doc__:
         raise ValueError(f"{name} needs a docstring: it describes the answer")
-    answer = {"description": _first_paragraph(model.__doc__), "content": {"application/json": {"schema": refs[model]}}}
+    answer = {"description": _first_paragraph(model.__doc__), "content": _content(model, refs)}
+    if getattr(model, "HEADERS", None):
+        answer["headers"] = model.HEADERS
     if links:
         answer["links"] = {target[0].upper() + target[1:]: {"operationId": target, "parameters": parameters}
                            for target, parameters in links.items()}
     return answer
+
+
+def _content(model: type[BaseModel], refs: dict) -> dict:
+    """JSON by the model's schema; a file (a model with MEDIA_TYPES, e.g. an export) as bytes of those types."""
+    media_types = getattr(model, "MEDIA_TYPES", None)
+    if media_types:
+        return {media_type: {"schema": {"type": "string", "contentMediaType": media_type}} for media_type in media_types}
+    return {"application/json": {"schema": refs[model]}}
 
 
 def _errors(entry: Entry, capabilities: frozenset | None) -> dict:

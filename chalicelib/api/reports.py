@@ -59,6 +59,16 @@ def _time(request, name: str) -> datetime | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=kpis.ROME)).astimezone(kpis.ROME)
 
 
+def list_filters(staff: Staff, request) -> dict:
+    """The list's filters from the query (the list and its export take the same)."""
+    filters = {name: query_param(request, name) for name in FILTERS}
+    filters = {("text" if k == "q" else k): v for k, v in filters.items() if v}
+    if filters.get("assignee") == "me":  # "my reports"
+        filters["assignee"] = staff.subject
+    filters.update({k: v for k, v in (("since", _time(request, "from")), ("until", _time(request, "to"))) if v})
+    return filters
+
+
 @bp.route("/api/v1/reports", methods=["GET"])
 @documented({200: "ReportPage"}, query="ReportQuery", errors=(422,))
 @json_errors
@@ -67,11 +77,7 @@ def _time(request, name: str) -> datetime | None:
 def list_reports(staff: Staff):
     """Reports (and, for the police, tips), newest first."""
     request = bp.current_request
-    filters = {name: query_param(request, name) for name in FILTERS}
-    filters = {("text" if k == "q" else k): v for k, v in filters.items() if v}
-    if filters.get("assignee") == "me":  # "my reports"
-        filters["assignee"] = staff.subject
-    filters.update({k: v for k, v in (("since", _time(request, "from")), ("until", _time(request, "to"))) if v})
+    filters = list_filters(staff, request)
     try:
         return desk.list_reports(staff, query_param(request, "kind"), filters, page_limit(request, 20),
                                         query_param(request, "cursor"))

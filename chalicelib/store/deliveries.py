@@ -28,6 +28,7 @@ LEASE = timedelta(seconds=15)  # a job is worked by one run at a time; renewed w
 LEASE_KEY = "#lease"
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4, "skipped": 5}
 BATCH_GET_MAX = 100
+SUMMARY_MAX = 500  # characters of what a reply said, kept on its record
 
 
 @dataclass(frozen=True)
@@ -216,15 +217,19 @@ def retention(tenant_id: str | None) -> timedelta:
 
 def record(key: str, recipient: str, tenant_id: str, status: str, now: datetime,
            provider_message_id: str | None = None, error_class: str | None = None,
-           error_code: int | None = None, error_message: str | None = None) -> bool:
+           error_code: int | None = None, error_message: str | None = None, channel_id: str | None = None,
+           summary: str | None = None) -> bool:
     """Write a recipient's result once (False when it was already recorded); it expires after the tenant's
-    delivery retention. `outcome` keeps the result as recorded; `status` moves on with status webhooks."""
+    delivery retention. `outcome` keeps the result as recorded; `status` moves on with status webhooks. The
+    channel and, for a reply or an update (not a broadcast, whose text is on its item), a short summary of what was
+    sent are what the desk's view of a citizen shows (services/citizen_view.py)."""
     item = {"job_id": {"S": key}, "recipient": {"S": recipient}, "recorded_at": {"S": now.isoformat()},
             "tenant_id": {"S": tenant_id}, "status": {"S": status}, "status_rank": {"N": str(STATUS_RANK[status])},
             "outcome": {"S": status},
             "expires_at": {"N": _epoch(now + retention(tenant_id))}}
     for name, value in (("provider_message_id", provider_message_id), ("error_class", error_class),
-                        ("error_message", (error_message or "")[:300] or None)):
+                        ("error_message", (error_message or "")[:300] or None), ("channel_id", channel_id),
+                        ("summary", (summary or "")[:SUMMARY_MAX] or None)):
         if value is not None:
             item[name] = {"S": value}
     if error_code is not None:

@@ -257,7 +257,7 @@ def _resolve(run: _Run, snap: deliveries.Snapshot, pairs: dict[str, tuple[str, s
         if pair in snap.results:
             _count_recorded(run, claim, snap.results[pair])
         elif claim in run.lease.accepted or pair in snap.evidence:
-            if deliveries.record(pair[0], pair[1], run.job.tenant_id, "sent", clock.now()):
+            if deliveries.record(pair[0], pair[1], run.job.tenant_id, "sent", clock.now(), **_about(run)):
                 run.count("sent", claim=claim)
             settled.add(pair)
         elif not sending:
@@ -373,22 +373,39 @@ def _send_one(run: _Run, key: str, claim: str, recipient: JobRecipient, content:
             if outcome is not None:
                 return outcome
             continue
-        _record_sent(run, key, claim, recipient, message_id)
+        _record_sent(run, key, claim, recipient, message_id, content)
         return True
     return False
 
 
-def _record_sent(run: _Run, key: str, claim: str, recipient: JobRecipient, message_id: str) -> None:
+def _record_sent(run: _Run, key: str, claim: str, recipient: JobRecipient, message_id: str,
+                 content: Content | None = None) -> None:
     """The provider accepted the send: its record (with the provider's id) before anything else. A record that
     fails leaves the claim noted as accepted, so no run sends it again, and stops this run."""
     try:
-        recorded = deliveries.record(key, recipient.key, run.job.tenant_id, "sent", clock.now(), message_id)
+        recorded = deliveries.record(key, recipient.key, run.job.tenant_id, "sent", clock.now(), message_id,
+                                     **_about(run, content))
     except Exception:
         run.maybe_sent(claim, accepted=True)
         raise
     run.recorded(claim)
     if recorded:
         run.count("sent", claim=claim)
+
+
+def _about(run: _Run, content: Content | None = None) -> dict[str, str | None]:
+    """What a delivery record keeps of its send besides the result: the channel; for a reply or an update, a
+    summary of the message (a broadcast's text is on the broadcast)."""
+    summary = None if run.job.broadcast_id or content is None else summarise(content)
+    return {"channel_id": run.job.channel_id, "summary": summary}
+
+
+def summarise(content: Content) -> str:
+    """A message in one line of text, as the desk reads it: a text's body, a template's name and parameters."""
+    if isinstance(content, Template):
+        return " | ".join([content.name, *content.body_params])
+    words = getattr(content, "body", None) or getattr(content, "caption", None) or getattr(content, "link", None)
+    return str(words or content.kind)
 
 
 def _slow_down(run: _Run, bucket: pacing.TokenBucket) -> None:
@@ -434,13 +451,15 @@ def _on_error(run: _Run, key: str, claim: str, recipient: JobRecipient, error: P
         run.stop.set()
         if not run.job.broadcast_id:  # a reply is not resumed: its result is recorded, with Meta's code and text
             deliveries.record(key, recipient.key, run.job.tenant_id, "failed", clock.now(),
-                              error_class=error.error_class.value, error_code=error.code, error_message=error.message)
+                              error_class=error.error_class.value, error_code=error.code, error_message=error.message,
+                              **_about(run, content))
         return False
     if error.error_class is ErrorClass.WINDOW_CLOSED and run.job.fallback is not None and content != run.job.fallback:
         return _send_one(run, key, claim, recipient, run.job.fallback)  # once: a refused template is a failure
     logger.warning("send failed", extra=log)
     if deliveries.record(key, recipient.key, run.job.tenant_id, "failed", clock.now(),
-                         error_class=error.error_class.value, error_code=error.code, error_message=error.message):
+                         error_class=error.error_class.value, error_code=error.code, error_message=error.message,
+                         **_about(run, content)):
         run.count("failed", str(error.code or error.error_class.value), claim=claim)
     return True
 

@@ -117,11 +117,15 @@ def visible_kinds(staff: Staff, kind: str | None = None) -> tuple[str, ...]:
     return kinds
 
 
-def list_reports(staff: Staff, kind: str | None, filters: dict[str, Any], limit: int, cursor: str | None) -> dict:
-    kinds = visible_kinds(staff, kind)
-    statuses = filters.get("status")
+def check_statuses(statuses: str | None) -> None:
+    """A list's status filter: one status, or several separated by commas."""
     if statuses and not set(statuses.split(",")) <= set(rules.STATUSES):
         raise InvalidReport(f"status must be one or more of {', '.join(rules.STATUSES)}, separated by commas", "status")
+
+
+def list_reports(staff: Staff, kind: str | None, filters: dict[str, Any], limit: int, cursor: str | None) -> dict:
+    kinds = visible_kinds(staff, kind)
+    check_statuses(filters.get("status"))
     condition = store.query_filter(**filters)
     items, next_cursor = store.page(staff.tenant_id, kinds, condition, limit, cursor)
     return {"items": [summary(r) for r in items], "next": next_cursor}

@@ -1,6 +1,6 @@
 // The staff API calls of the console, one named function each: the pages call only these.
 // Same origin (api_base from /config.json), with the signed-in staff member's token.
-import { request } from "@filo/shared/api";
+import { ApiError, request } from "@filo/shared/api";
 import { forget, session } from "./auth.js";
 
 let base = "";
@@ -104,6 +104,10 @@ export function errorText({ status, code, message, details }) {
     return "Sono passate più di 24 ore dall'ultimo messaggio del cittadino: WhatsApp consente di scrivergli solo con un modello approvato.";
   }
   if (status === 409) return reasonText(message, "Operazione non consentita nello stato attuale: ricarica e riprova.");
+  if (status === 422 && code === "export_too_large") {
+    return "Troppe righe per un solo file (al massimo 5.000): restringi i filtri, per esempio il periodo, ed esporta una parte alla volta.";
+  }
+  if (status === 422 && code === "invalid_phone") return "Numero di telefono non valido: scrivilo per intero, per esempio +39 333 123 4567.";
   if (status === 422 && code === "report_full") {
     return "La segnalazione è al completo: la sua cronologia non può contenere altre note. Un cambio di stato senza nota è ancora possibile; per continuare apri una nuova segnalazione e cita questa.";
   }
@@ -192,3 +196,45 @@ export const getConversation = (conversationId) => call(`/api/v1/conversations/$
 export const replyToConversation = (conversationId, body) => post(`/api/v1/conversations/${id(conversationId)}/replies`, body);
 export const assignConversation = (conversationId, body) => post(`/api/v1/conversations/${id(conversationId)}/assign`, body);
 export const setConversationStatus = (conversationId, body) => post(`/api/v1/conversations/${id(conversationId)}/status`, body);
+// Exports (what: reports, broadcasts or subscribers; format: csv or xlsx) saved as the file the API names, and one
+// citizen's view (by phone number or bsuid:<id>). A download needs the token, so it is fetched, not linked.
+const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+export async function downloadExport(what, format, filters = {}) {
+  const current = session();
+  // API Gateway answers binary media (the XLSX) as bytes only when the request's first Accept type is one of them
+  const accept = format === "xlsx" ? XLSX : "text/csv, application/json";
+  const headers = { Accept: accept, ...(current ? { Authorization: `Bearer ${current.token}` } : {}) };
+  let answer;
+  try {
+    answer = await fetch(`${base}/api/v1/exports/${what}` + query({ ...filters, format }), { headers });
+  } catch {
+    throw new ApiError(0, null, describe);
+  }
+  if (!answer.ok) {
+    const data = await answer.json().catch(() => null);
+    if (answer.status === 401) {
+      forget();
+      onSignedOut("Sessione scaduta: accedi di nuovo.");
+    }
+    throw new ApiError(answer.status, data, describe);
+  }
+  const name = fileName(answer.headers.get("Content-Disposition")) || `${what}.${format}`;
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await answer.blob());
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  return name;
+}
+
+function fileName(disposition) {
+  const utf8 = (disposition || "").match(/filename\*=UTF-8''([^;]+)/i);
+  if (utf8) return decodeURIComponent(utf8[1]);
+  const plain = (disposition || "").match(/filename="([^"]+)"/i);
+  return plain && plain[1];
+}
+
+export const getCitizen = (phone) => call(`/api/v1/citizens/${id(phone)}`);

@@ -19,6 +19,8 @@ export const ACTION = {
   follower: "Nuovo cittadino interessato", merged: "Unita", forwarded: "Inoltrata", text: "Testo aggiunto",
   follow_requested: "Aggiornamenti WhatsApp chiesti", follow_confirmed: "Aggiornamenti WhatsApp confermati",
   assignee: "In carico a",
+  corrected: "Correzione", public_text: "Testo pubblico approvato", photo_redacted: "Foto oscurata",
+  photo_published: "Foto pubblicata", photo_unpublished: "Foto ritirata dal portale",
 };
 // How a subscriber came: by writing ATTIVA, through the web form, added or imported by staff.
 export const SUBSCRIBER_SOURCE = { keyword: "Messaggio WhatsApp", web_form: "Modulo web", staff: "Ufficio" };
@@ -28,9 +30,6 @@ export const BULK_ACTION = {
   merge: "Unisci a un'altra segnalazione", assignee: "Affida a una persona",
 };
 export const BULK_RESULT = { done: "fatto", unchanged: "già così", refused: "non consentito", not_found: "non trovata" };
-  corrected: "Correzione", public_text: "Testo pubblico approvato", photo_redacted: "Foto oscurata",
-  photo_published: "Foto pubblicata", photo_unpublished: "Foto ritirata dal portale",
-};
 // What staff may correct of a report (the timeline's "Correzione" entries name it).
 export const CORRECTED = { category: "Categoria", hamlet: "Frazione", position: "Posizione", address: "Indirizzo" };
 export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale" };

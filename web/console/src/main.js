@@ -18,6 +18,7 @@ import { Broadcasts } from "./pages/broadcasts.js";
 import { Subscribers } from "./pages/subscribers.js";
 import { Dashboard } from "./pages/dashboard.js";
 import { Messages, MessagesBadge } from "./pages/messages.js";
+import { Citizen } from "./pages/citizen.js";
 
 // Each section and the capability that opens it: GET /api/v1/me lists the staff member's in "can", and the API
 // checks the same rules on every call.
@@ -28,6 +29,7 @@ const SECTIONS = [
   { path: "iscritti", label: "Iscritti", capability: "subscribers" },
   // Messaggi: the conversations of the channels the staff member's office works (any of these capabilities)
   { path: "messaggi", label: "Messaggi", capability: ["broadcasts", "reports", "tips"], badge: MessagesBadge },
+  { path: "cittadino", label: "Cittadino", capability: ["reports", "tips", "broadcasts", "subscribers"] },
   { path: "cruscotto", label: "Cruscotto", capability: "stats" },
 ];
 
@@ -123,6 +125,7 @@ function App({ config }) {
     }
     if (section === "avvisi") page = html`<${Broadcasts} ...${context} id=${id} />`;
     if (section === "iscritti") page = html`<${Subscribers} ...${context} />`;
+    if (section === "cittadino") page = html`<${Citizen} ...${context} id=${id} />`;
     if (section === "cruscotto") page = html`<${Dashboard} ...${context} />`;
     if (section === "messaggi") page = html`<${Messages} ...${context} id=${id} />`;
   }

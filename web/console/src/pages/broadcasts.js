@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { go } from "@filo/shared/router";
 import { controlBroadcast, createBroadcast, getBroadcast, listBroadcasts, previewBroadcast } from "../api.js";
+import { ExportButtons } from "../exports.js";
 import { BROADCAST_STATUS, named, pauseReason, when, warning } from "../labels.js";
 
 const POLL_MS = 1000;
@@ -329,6 +330,7 @@ function Recent({ tenant, current, latest }) {
   }, [current]);
   return html`<section aria-labelledby="recent-title">
     <h2 id="recent-title">Avvisi recenti</h2>
+    <${ExportButtons} what="broadcasts" label="Esporta tutti gli avvisi con i dati di consegna" />
     ${!items.length && html`<p>Nessun avviso ancora.</p>`}
     ${items.length > 0 && html`<table class="broadcasts">
       <thead><tr><th scope="col">Creato</th><th scope="col">Testo</th><th scope="col">Pubblico</th><th scope="col">Stato</th><th scope="col">Avanzamento</th><th scope="col">Consegnati</th></tr></thead>

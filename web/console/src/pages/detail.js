@@ -133,6 +133,7 @@ export function ReportDetail({ config, tenant, id, back, who }) {
             ${report.outcome && html`<dt>Esito</dt><dd>${OUTCOME[report.outcome] || report.outcome}</dd>`}
             ${Object.keys(report.contact || {}).length > 0 && html`<dt>${report.source === "whatsapp" ? "Nome del profilo WhatsApp" : "Contatto"}</dt>
               <dd>${Object.values(report.contact).join(" · ")}</dd>`}
+            ${citizenOf(report) && html`<dt>Cittadino</dt><dd><a href=${"#/cittadino/" + encodeURIComponent(citizenOf(report))}>Scheda del cittadino: segnalazioni e conversazione</a></dd>`}
           </dl>
         </section>
         ${report.kind === "safety" && html`<section aria-labelledby="who">
@@ -269,4 +270,9 @@ export function ReportDetail({ config, tenant, id, back, who }) {
         </section>
       </div>
     </div>`;
+}
+
+// Whose report it is, as the citizen view takes it: the reporter's key on WhatsApp, else the desk contact's number.
+function citizenOf(report) {
+  return (report.reporter && report.reporter.citizen) || (report.contact && report.contact.phone) || "";
 }

@@ -4,6 +4,7 @@ import { html } from "@filo/shared/html";
 import { go } from "@filo/shared/router";
 import { listReports } from "../api.js";
 import { BulkBar, BulkOutcome } from "./bulk.js";
+import { ExportButtons } from "../exports.js";
 import { ReportMap } from "../map.js";
 import { OPEN, SOURCE, STATUS, named, when } from "../labels.js";
 
@@ -127,6 +128,8 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
         <label for="f-mine">Le mie segnalazioni</label></div>
       <div class="filter-actions"><button type="submit" class="secondary">Aggiorna</button></div>
     </form>
+    <${ExportButtons} what="reports" label="Esporta l'elenco con questi filtri"
+      filters=${(({ limit, cursor, ...shown }) => shown)(params())} />
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <${BulkOutcome} answer=${outcome} />
     ${picked.length > 0 && html`<${BulkBar} tenant=${tenant} kind=${kind} me=${who} selected=${picked} onDone=${bulkDone}

@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { addSubscriber, eraseSubscriber, importSubscribers, listSubscribers, reasonText } from "../api.js";
+import { ExportButtons } from "../exports.js";
 import { SUB_STATUS, SUBSCRIBER_SOURCE, named, when } from "../labels.js";
 
 const KIND = { broadcast: "Avvisi", reports: "Segnalazioni", safety: "Sicurezza" };
@@ -104,12 +105,14 @@ export function Subscribers({ tenant, channels }) {
         </select></div>
       <div class="filter-actions"><button type="submit" class="secondary">Cerca</button></div>
     </form>
+    <${ExportButtons} what="subscribers" filters=${{ channel, status: search.status }}
+      label="Esporta gli iscritti del canale (con lo stato scelto)" />
     <table class="subscribers">
       <thead><tr><th scope="col">Telefono</th><th scope="col">Stato</th>
         ${kind === "safety" ? html`<th scope="col">Nome</th><th scope="col">Frazione</th>` : html`<th scope="col">Frazioni</th><th scope="col">Argomenti</th>`}
         <th scope="col">Origine</th><th scope="col">Iscritto il</th><th scope="col"><span class="visually-hidden">Azioni</span></th></tr></thead>
       <tbody>${items.map((s) => html`<tr>
-        <td>${s.phone || s.user_id}</td><td>${SUB_STATUS[s.status] || s.status}</td>
+        <td><a href=${"#/cittadino/" + encodeURIComponent(s.phone || s.user_id)}>${s.phone || s.user_id}</a></td><td>${SUB_STATUS[s.status] || s.status}</td>
         ${kind === "safety" ? html`<td>${s.name || "—"}</td><td>${s.hamlet ? hamletName(s.hamlet) : "—"}</td>`
           : html`<td>${s.hamlets.map(hamletName).join(", ") || "Tutte"}</td><td>${s.topics.map((t) => named(tenant.topics, t)).join(", ") || "Tutti"}</td>`}
         <td>${SUBSCRIBER_SOURCE[s.source] || s.source || "—"}</td><td>${when(s.subscribed_at)}</td>
