@@ -46,9 +46,9 @@ REPORTS = {
         {"id": "altro", "name": "Altro", "keywords": []},
     ],
     "teams": [
-        {"id": "cantonieri", "name": "Squadra cantonieri"},
-        {"id": "elettricisti", "name": "Squadra elettricisti"},
-        {"id": "giardinieri", "name": "Squadra verde"},
+        {"id": "cantonieri", "name": "Squadra cantonieri", "email": "cantonieri@comune.esempio.it"},
+        {"id": "elettricisti", "name": "Squadra elettricisti", "email": "elettricisti@comune.esempio.it"},
+        {"id": "giardinieri", "name": "Squadra verde", "email": "verde@comune.esempio.it"},
     ],
     "external_bodies": [
         {"id": "provincia", "name": "Provincia di Esempio (viabilità)", "email": "viabilita@provincia.esempio.it"},
@@ -56,7 +56,12 @@ REPORTS = {
     ],
     "duplicate_metres": 50,
     "duplicate_days": 14,
+    # working days to take a report in charge and to close it (the defaults), faster for a dark street lamp
+    "targets": {"default": {"triaged": 2, "resolved": 30}, "categories": {"illuminazione": {"resolved": 10}},
+                "due_soon_days": 1},
 }
+# the working calendar deadlines count on, besides weekends and national holidays
+CALENDAR = {"patron_day": "06-24", "patron": "San Giovanni Battista", "closures": []}
 # The templates a comune has WhatsApp approve (docs/deploy.md, section 8), as Meta's template API describes them:
 # make dev registers them in the sandbox for the demo's business account, and tests for their own comuni.
 TEMPLATES = [
@@ -125,6 +130,7 @@ def seed_demo(open311_api_key: str | None = None) -> None:
         "privacy_notice_version": "2026-11",
         "language": "it",
         "reports": REPORTS,
+        "calendar": CALENDAR,
         # days per data kind, turned into DynamoDB TTLs (docs/privacy.md); these are the defaults, spelled out
         "retention": {"inactive_citizens": 30, "deliveries": 90, "closed_reports": 3 * 365},
         # caps on staff (docs/reliability.md A6/A7); the demo comune is for trying things out, so its broadcast
