@@ -16,7 +16,7 @@ Definitions (over reports created in [start, end)):
 - ``on_time``: of the reports of the period that have deadlines (``considered``: reports, not tips nor duplicates,
   whose category has targets), those with no step late so far (``on_time``, domain/deadlines.py) and their
   ``share`` (three decimals, None when none is considered); the same ``by_category`` and ``by_team`` (the team the
-  report is assigned to, "unknown" when none), most considered first.
+  report is assigned to, else its category's usual team; "unknown" when none), most considered first.
 """
 from __future__ import annotations
 

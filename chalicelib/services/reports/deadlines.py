@@ -113,6 +113,14 @@ def _offset(cursor: str | None) -> int:
     return int(digits)
 
 
+def team_for(tenant: Tenant, report: Report) -> str | None:
+    """The team a report is for: the one it is assigned to, else the one its category usually goes to."""
+    if report.team:
+        return report.team
+    category = tenant.reports.category(report.category)
+    return category.team if category else None
+
+
 def on_time(tenant: Tenant, report: Report, now: datetime, calendar: WorkCalendar) -> bool | None:
     """For the KPIs: whether the report missed no deadline so far; None when it has none."""
     found = of(tenant, report, now, calendar)

@@ -59,16 +59,11 @@ def overdue_by_team(tenant: Tenant, now: datetime, calendar: WorkCalendar) -> di
     late: dict[str, list[tuple[datetime, Report]]] = {}
     for report in found:
         timing = deadlines.of(tenant, report, now, calendar)
-        team = report.team or _usual_team(tenant, report)
+        team = deadlines.team_for(tenant, report)
         if timing is None or timing.state != "overdue" or team is None:
             continue
         late.setdefault(team, []).append((timing.next.due_at, report))
     return {team: [r for _, r in sorted(items, key=lambda item: item[0])] for team, items in late.items()}
-
-
-def _usual_team(tenant: Tenant, report: Report) -> str | None:
-    category = tenant.reports.category(report.category)
-    return category.team if category else None
 
 
 def _send_once(tenant: Tenant, team: Team, reports: list[Report], now: datetime,

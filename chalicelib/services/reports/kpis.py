@@ -26,7 +26,7 @@ def for_staff(staff: Staff, kind: str | None, start: datetime | None, end: datet
     calendar = deadlines.calendar_of(tenant)
     facts = (kpis.ReportFacts(kind=r.kind, status=r.status, category=r.category, hamlet=r.hamlet,
                               created_at=r.created_at, first_response_at=r.first_response_at,
-                              resolved_at=r.resolved_at, team=r.team,
+                              resolved_at=r.resolved_at, team=deadlines.team_for(tenant, r),
                               on_time=deadlines.on_time(tenant, r, now, calendar))
              for r in store.all_of(staff.tenant_id, kinds, since=start))
     return {"kinds": list(kinds), **kpis.compute(facts, start, end)}
