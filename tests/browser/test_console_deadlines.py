@@ -60,6 +60,10 @@ def test_the_inbox_shows_the_overdue_report_sorts_by_a_column_and_the_dashboard_
     expect(header).to_have_attribute("aria-sort", "descending")
     wait_sorted(page, reverse=True)
 
+    page.get_by_role("row").filter(has_text=f"civico {n}").get_by_role("link", name=number, exact=True).click()
+    expect(page.get_by_test_id("deadline-triaged")).to_have_text("entro il 09/12/2026: scaduta")
+    expect(page.get_by_test_id("deadline-resolved")).to_contain_text("entro il 21/01/2027: da fare")
+
     page.get_by_role("link", name="Cruscotto").click()
     share = page.get_by_test_id("on-time")
     expect(share).to_contain_text("nei tempi previsti")
