@@ -83,3 +83,19 @@ def wait_sorted(page: Page, reverse: bool) -> None:
             return
         page.wait_for_timeout(200)
     raise AssertionError(f"not sorted {'descending' if reverse else 'ascending'}: {_numbers(page)}")
+
+
+def test_the_overdue_filter_and_the_deadline_fit_a_phone(stack, page, monkeypatch):
+    n = int(time.time() * 1000) % 10**8
+    _at(monkeypatch, "2026-12-04", 10)
+    created = api(stack, "POST", "/api/v1/reports", role="technical", json={
+        "source": "phone", "category": "strade", "text": f"Tombino rotto al civico {n}"})
+    assert created.status_code == 201, created.text
+    _at(monkeypatch, "2026-12-11", 9)
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page, stack, "technical")
+    page.get_by_label("Scadenza", exact=True).select_option(label="Scadute")
+    due = page.get_by_role("row").filter(has_text=f"civico {n}").get_by_test_id("due")
+    due.scroll_into_view_if_needed()
+    expect(due).to_contain_text("Scaduta il 09/12/2026")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the page itself never scrolls sideways
