@@ -65,7 +65,7 @@ function ReportKpis({ kind, tenant }) {
       <li><span class="big">${percent(year.satisfied_share)}</span> risolte (${year.satisfied} su ${year.considered})</li>
       ${kind === "report" && html`<li data-testid="on-time"><span class="big">${percent(year.on_time.share)}</span> nei tempi previsti (${year.on_time.on_time} su ${year.on_time.considered})</li>`}
     </ul>`}
-    ${year && kind === "report" && html`<div class="charts">
+    ${year && kind === "report" && html`<div class="charts on-time-tables">
       <${OnTimeTable} caption="Per categoria: segnalazioni nei tempi previsti" shares=${year.on_time.by_category} names=${tenant && tenant.categories} />
       <${OnTimeTable} caption="Per squadra: segnalazioni nei tempi previsti" shares=${year.on_time.by_team} names=${tenant && tenant.teams} />
     </div>`}
