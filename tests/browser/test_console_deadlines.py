@@ -22,7 +22,7 @@ def _at(monkeypatch, day: str, hour: int) -> None:
 
 
 def _numbers(page: Page) -> list[tuple[int, int]]:
-    texts = page.locator("table.reports tbody tr td:first-child a").all_inner_texts()
+    texts = page.locator("table.reports tbody tr td a[href]").all_inner_texts()
     return [tuple(int(part) for part in text.split("/")) for text in texts]
 
 
