@@ -20,7 +20,7 @@ from chalicelib.observability import logger, metrics
 from chalicelib.resources import queue_name
 from chalicelib.services import health
 from chalicelib.services.broadcasts import schedule
-from chalicelib.services.reports import media_retention
+from chalicelib.services.reports import digest, media_retention
 from chalicelib.settings import get_settings
 
 app = Chalice(app_name="filo-diretto")
@@ -78,6 +78,12 @@ def start_due_broadcasts(event):
 def sweep_report_photos(event):
     """Deletes the photos of reports that expired (retention) and are gone from DynamoDB."""
     return media_retention.sweep()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def send_overdue_digests(event):
+    """Each working day from 07:00 (Europe/Rome), every team with an email gets its overdue reports, once a day."""
+    return digest.send_due()
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -48,7 +48,7 @@ REPORTS = {
     "teams": [
         {"id": "cantonieri", "name": "Squadra cantonieri", "email": "cantonieri@comune.esempio.it"},
         {"id": "elettricisti", "name": "Squadra elettricisti", "email": "elettricisti@comune.esempio.it"},
-        {"id": "giardinieri", "name": "Squadra verde"},
+        {"id": "giardinieri", "name": "Squadra verde", "email": "verde@comune.esempio.it"},
     ],
     "external_bodies": [
         {"id": "provincia", "name": "Provincia di Esempio (viabilità)", "email": "viabilita@provincia.esempio.it"},
@@ -58,7 +58,12 @@ REPORTS = {
     "duplicate_days": 14,
     # told by email of each new report (technical office) and tip (municipal police); teams with an email too
     "notify": {"report": ["ufficio.tecnico@comune.esempio.it"], "safety": ["polizia.municipale@comune.esempio.it"]},
+    # working days to take a report in charge and to close it (the defaults), faster for a dark street lamp
+    "targets": {"default": {"triaged": 2, "resolved": 30}, "categories": {"illuminazione": {"resolved": 10}},
+                "due_soon_days": 1},
 }
+# the working calendar deadlines count on, besides weekends and national holidays
+CALENDAR = {"patron_day": "06-24", "patron": "San Giovanni Battista", "closures": []}
 # The templates a comune has WhatsApp approve (docs/deploy.md, section 8), as Meta's template API describes them:
 # make dev registers them in the sandbox for the demo's business account, and tests for their own comuni.
 TEMPLATES = [
@@ -132,6 +137,7 @@ def seed_demo(open311_api_key: str | None = None) -> None:
         "privacy_notice_version": "2026-11",
         "language": "it",
         "reports": REPORTS,
+        "calendar": CALENDAR,
         # days per data kind, turned into DynamoDB TTLs (docs/privacy.md); these are the defaults, spelled out
         "retention": {"inactive_citizens": 30, "deliveries": 90, "closed_reports": 3 * 365, "conversations": 90},
         # caps on staff (docs/reliability.md A6/A7); the demo comune is for trying things out, so its broadcast

@@ -75,12 +75,15 @@ def list_filters(staff: Staff, request) -> dict:
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
 def list_reports(staff: Staff):
-    """Reports (and, for the police, tips), newest first."""
+    """Reports (and, for the police, tips), newest first; sort by a column, or only the overdue or due soon (due),
+    each with its age and deadline."""
     request = bp.current_request
     filters = list_filters(staff, request)
     try:
         return desk.list_reports(staff, query_param(request, "kind"), filters, page_limit(request, 20),
-                                        query_param(request, "cursor"))
+                                 query_param(request, "cursor"), query_param(request, "sort"), query_param(request, "due"))
+    except desk.InvalidReport:
+        raise  # with the field at fault (report_errors)
     except ValueError as exc:
         raise ApiError(422, "invalid_request", str(exc)) from None
 

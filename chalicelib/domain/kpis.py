@@ -13,6 +13,10 @@ Definitions (over reports created in [start, end)):
 - ``satisfied_share``: satisfied / considered (rounded to three decimals), None when nothing is considered.
   Open and rejected reports count against it: the share is "of what citizens asked in the period, how much
   has been solved", simple to explain and impossible to improve by leaving reports open.
+- ``on_time``: of the reports of the period that have deadlines (``considered``: reports, not tips nor duplicates,
+  whose category has targets), those with no step late so far (``on_time``, domain/deadlines.py) and their
+  ``share`` (three decimals, None when none is considered); the same ``by_category`` and ``by_team`` (the team the
+  report is assigned to, else its category's usual team; "unknown" when none), most considered first.
 """
 from __future__ import annotations
 
@@ -40,6 +44,8 @@ class ReportFacts:
     created_at: datetime
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
+    team: str | None = None
+    on_time: bool | None = None  # whether no deadline was missed so far; None: no deadlines (domain/deadlines.py)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -73,6 +79,22 @@ def _by_count(counter: Counter[str]) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
 
 
+def _share(flags: list[bool]) -> dict[str, Any]:
+    on_time = sum(flags)
+    return {"share": round(on_time / len(flags), 3) if flags else None, "on_time": on_time, "considered": len(flags)}
+
+
+def _on_time(reports: list[ReportFacts]) -> dict[str, Any]:
+    timed = [report for report in reports if report.on_time is not None]
+    groups: dict[str, dict[str, list[bool]]] = {"by_category": {}, "by_team": {}}
+    for report in timed:
+        groups["by_category"].setdefault(report.category or UNKNOWN, []).append(report.on_time)
+        groups["by_team"].setdefault(report.team or UNKNOWN, []).append(report.on_time)
+    return {**_share([report.on_time for report in timed]),
+            **{name: {key: _share(flags) for key, flags in sorted(group.items(), key=lambda i: (-len(i[1]), i[0]))}
+               for name, group in groups.items()}}
+
+
 def compute(facts: Iterable[ReportFacts], start: datetime, end: datetime, timezone: str = "Europe/Rome") -> dict[str, Any]:
     """The KPIs of the reports created in [start, end); see the module docstring for the definitions."""
     if start.utcoffset() is None or end.utcoffset() is None:
@@ -98,4 +120,5 @@ def compute(facts: Iterable[ReportFacts], start: datetime, end: datetime, timezo
         "satisfied_share": round(satisfied / len(considered), 3) if considered else None,
         "satisfied": satisfied,
         "considered": len(considered),
+        "on_time": _on_time(reports),
     }

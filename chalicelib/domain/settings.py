@@ -11,7 +11,7 @@ dataclass, 20 ms less at every cold start than pydantic dataclasses).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -295,7 +295,9 @@ NOTICE_ADDRESSES_MAX = 10  # addresses told of one kind's new reports: an office
 class Team:
     id: Id
     name: Name
-    email: Email | None = None  # told by email of each new report of a category the team handles
+    # told by email of each new report of a category the team handles, and sent the daily digest of its overdue
+    # reports; none: neither
+    email: Email | None = None
 
 
 @settings_model
@@ -305,6 +307,43 @@ class ExternalBody:
     id: Id
     name: Name
     email: Email
+
+
+# Deadlines (issue 14): by when a report should reach a step, in working days from its creation (domain/deadlines.py).
+TARGET_STEPS = ("triaged", "in_progress", "resolved")  # taken in charge (any step out of new), work started, closed
+TargetStep = Literal[TARGET_STEPS]
+WorkingDays = Annotated[int, Field(ge=1, le=365, strict=True)]
+
+
+@settings_model
+class Targets:
+    """The tenant setting `reports.targets`: working days from a report's creation by which it should be taken in
+    charge (`triaged`: any step out of new), see work start (`in_progress`) and be closed (`resolved`); a step
+    without a number has no target. Per category, the steps given replace the default's (null removes one)."""
+
+    default: Annotated[dict[TargetStep, WorkingDays], Field(description="working days per step for every category "
+                       "(triaged: taken in charge, in_progress: work started, resolved: closed)")] = field(
+        default_factory=lambda: {"triaged": 2, "resolved": 30})
+    categories: Annotated[dict[Id, dict[TargetStep, WorkingDays | None]], Field(description="per category id, the "
+                          "steps that differ from the default (null: no target for that step)")] = field(
+        default_factory=dict)
+    due_soon_days: Annotated[int, whole(0, 30, "a report is 'in scadenza' when its next target ends within this many "
+                             "working days (0: today)")] = 1
+
+    def __post_init__(self) -> None:
+        for name, steps in (("default", self.default), *self.categories.items()):
+            days = [d for d in (self.for_steps(steps).get(s) for s in TARGET_STEPS) if d is not None]
+            if days != sorted(days):
+                raise ValueError(f"targets of {name}: a later step cannot have fewer working days than an earlier "
+                                 f"one ({', '.join(TARGET_STEPS)})")
+
+    def for_steps(self, overrides: dict[str, int | None]) -> dict[str, int]:
+        merged = {**self.default, **overrides}
+        return {step: merged[step] for step in TARGET_STEPS if merged.get(step) is not None}
+
+    def of(self, category_id: str | None) -> dict[str, int]:
+        """The targets of a category: step -> working days, in lifecycle order."""
+        return self.for_steps(self.categories.get(category_id or "", {}))
 
 
 @settings_model
@@ -323,6 +362,13 @@ class ReportSettings:
         max_length=NOTICE_ADDRESSES_MAX)]], Field(description="the offices told by email of every new report (report) "
                       "or tip (safety), e.g. the technical office's and the police's addresses; a category's team "
                       "with an email is told too")] = field(default_factory=dict)
+    targets: Annotated[Targets, Field(description="by when a report should be taken in charge, worked and closed, "
+                       "in working days, per category: Targets")] = field(default_factory=Targets)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.targets.categories) - {c.id for c in self.categories})
+        if unknown:
+            raise ValueError(f"targets.categories: no such category {', '.join(unknown)}")
 
     def category(self, category_id: str | None) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)
@@ -395,6 +441,24 @@ class Limits:
         return _validated(cls, raw)
 
 
+def _month_day(value: str | None) -> str | None:
+    if value is not None:
+        date.fromisoformat(f"2024-{value}")  # ValueError: not MM-DD (a leap year: 02-29 is a day)
+    return value
+
+
+@settings_model
+class Calendar:
+    """The comune's working calendar, the tenant setting `calendar`: besides weekends and Italy's national holidays
+    (domain/workdays.py), its patron saint's day and extra closures. Deadlines count working days on it."""
+
+    patron_day: Annotated[str | None, AfterValidator(_month_day), Field(description="the patron saint's day, "
+                          "MM-DD (e.g. 06-24 for San Giovanni)", pattern=r"^[0-9]{2}-[0-9]{2}$")] = None
+    patron: Annotated[str, Field(max_length=120, description="the patron saint's name, as shown")] = ""
+    closures: Annotated[tuple[date, ...], Field(max_length=366, description="other days the offices are shut "
+                        "(ISO dates, e.g. 2026-12-24)")] = ()
+
+
 @settings_model
 class TenantSettings:
     """A comune's settings: its map, subjects, privacy notice, language, reports, partners, retention, caps."""
@@ -415,6 +479,8 @@ class TenantSettings:
         default_factory=Retention)
     limits: Annotated[Limits, Field(description="caps on staff requests and broadcasts")] = field(
         default_factory=Limits)
+    calendar: Annotated[Calendar, Field(description="the working calendar deadlines count on: patron saint's day, "
+                        "closures")] = field(default_factory=Calendar)
 
 
 DEFAULT_RETENTION = Retention()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from pynamodb.exceptions import PutError
+
 from chalicelib.store.models import CounterModel
 
 
@@ -28,3 +30,20 @@ def marked(keys: Iterable[str]) -> set[str]:
 def mark(key: str, keep: timedelta) -> None:
     """Record that what key names was done; the mark expires after keep (DynamoDB TTL)."""
     CounterModel(key, count=1, expires_at=datetime.now(UTC) + keep).save()
+
+
+def claim(key: str, keep: timedelta, now: datetime) -> bool:
+    """Mark that what key names is being done, only if nobody marked it before (a conditional write): True for the
+    one caller that got it. The mark expires after keep."""
+    try:
+        CounterModel(key, count=1, expires_at=now + keep).save(condition=CounterModel.counter_key.does_not_exist())
+    except PutError as error:
+        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def release(key: str) -> None:
+    """Forget a claim whose work failed, so that a later run does it."""
+    CounterModel(key).delete()

@@ -81,6 +81,11 @@ def channels_of(tenant_id: str) -> list[Channel]:
     return [_channel_from(m) for m in ChannelModel.by_tenant.query(tenant_id)]
 
 
+def tenants() -> list[Tenant]:
+    """Every comune (a Scan of the small tenants table: the daily digests' round)."""
+    return [_tenant_from(model) for model in TenantModel.scan()]
+
+
 def retention(tenant_id: str | None) -> Retention:
     """A tenant's retention setting (the defaults for an unknown tenant), for the stores that set TTLs."""
     tenant = get_tenant(tenant_id) if tenant_id else None

@@ -135,6 +135,19 @@ def query_filter(status: str | None = None, category: str | None = None, hamlet:
     return condition
 
 
+def matching(tenant_id: str, kinds: tuple[str, ...], condition, most: int) -> list[Report]:
+    """Every report of the kinds matching condition (query_filter), newest first; ValueError past most of them
+    (sorting by any column reads them all: a comune's open reports are a few pages)."""
+    kind_filter = ReportModel.kind.is_in(*kinds)
+    found = []
+    for model in ReportModel.query(tenant_id, scan_index_forward=False,
+                                   filter_condition=kind_filter & condition if condition is not None else kind_filter):
+        if len(found) == most:
+            raise ValueError(f"more than {most} reports match: narrow the filters (status, from, to) to sort them")
+        found.append(from_model(model))
+    return found
+
+
 def all_of(tenant_id: str, kinds: tuple[str, ...], since: datetime | None = None) -> Iterator[Report]:
     """Every report of the given kinds created since a time, newest first (KPIs, duplicate search)."""
     condition = ReportModel.kind.is_in(*kinds)

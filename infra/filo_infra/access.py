@@ -33,7 +33,7 @@ class Access:
     watches_dead_letters: bool = False
     media: bool = False  # photos bucket: read, write, delete, list
     meta_secret: bool = False  # the provider's secrets (app secret, verify token, access token)
-    email: bool = False  # SES: forwarding reports to external bodies
+    email: bool = False  # SES: forwarding reports to external bodies, teams' digests of overdue reports
 
 
 FUNCTION_ACCESS: dict[str, Access] = {
@@ -49,6 +49,8 @@ FUNCTION_ACCESS: dict[str, Access] = {
     "start_due_broadcasts": Access(tables=APP_TABLES, sends=("fanout", "outbound")),
     "watch_dead_letters": Access(watches_dead_letters=True),
     "sweep_report_photos": Access(tables=("reports",), media=True),  # lists the bucket, deletes orphaned folders
+    # reads the comuni and their open reports, claims each team's day (counters), emails the team
+    "send_overdue_digests": Access(tables=("tenants", "reports", "counters"), email=True),
 }
 
 

@@ -15,7 +15,10 @@ def test_a_report_is_told_to_its_kinds_offices_and_its_categorys_team():
     reports = tenant_settings({"reports": REPORTS}).reports
     assert reports.notice_addresses("report", "illuminazione") == ("ufficio.tecnico@comune.esempio.it",
                                                                     "elettricisti@comune.esempio.it")
-    assert reports.notice_addresses("report", "verde") == ("ufficio.tecnico@comune.esempio.it",)  # team without email
+    assert reports.notice_addresses("report", "altro") == ("ufficio.tecnico@comune.esempio.it",)  # no team
+    teams = [{**t, "email": None} if t["id"] == "giardinieri" else t for t in REPORTS["teams"]]
+    no_email = tenant_settings({"reports": {**REPORTS, "teams": teams}}).reports
+    assert no_email.notice_addresses("report", "verde") == ("ufficio.tecnico@comune.esempio.it",)  # team without email
     assert reports.notice_addresses("report", None) == ("ufficio.tecnico@comune.esempio.it",)
     assert reports.notice_addresses("safety", "illuminazione") == ("polizia.municipale@comune.esempio.it",)
     assert tenant_settings({}).reports.notice_addresses("report", None) == ()

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, create_model
 
 from chalicelib.api.schemas.common import Answer, Count, Query, cursor, next_page, page_size
+from chalicelib.domain.deadlines import DUE, SORTS
 from chalicelib.domain.reports import KINDS, STATUSES
 
 ReportKind = Literal[KINDS]
@@ -48,7 +49,32 @@ class ReportFields(Answer):
     updated_at: datetime
 
 
-class ReportSummary(ReportFields):
+class StepDeadline(Answer):
+    """By when a report should reach a step (its category's target in working days, on the comune's calendar)."""
+
+    step: Literal["triaged", "in_progress", "resolved"] = Field(description="triaged: taken in charge (any step out "
+                                                                "of new); in_progress: work started; resolved: closed.")
+    due_on: date = Field(description="The last working day.")
+    due_at: datetime = Field(description="When it is missed: the close of due_on (Europe/Rome).")
+    reached_at: datetime | None
+    late: bool = Field(description="Reached after due_at, or not reached and due_at is past.")
+
+
+class Deadline(StepDeadline):
+    """The next step to reach, with the report's state: overdue (a pending step is past due), due_soon (within the
+    comune's due_soon_days working days), on_time."""
+
+    state: Literal["overdue", "due_soon", "on_time"]
+
+
+class Timing(Answer):
+    age_days: Count = Field(description="Calendar days since it came (Europe/Rome).")
+    deadline: Deadline | None = Field(description="The next step's deadline; null once every target is met, and for "
+                                      "tips, duplicates and categories without targets.")
+    deadlines: list[StepDeadline] = Field(description="Every step with a target, in lifecycle order.")
+
+
+class ReportSummary(ReportFields, Timing):
     """A report as lists show it: its text cut at 200 characters."""
 
     photos: Count = Field(description="Photos stored.")
@@ -136,7 +162,7 @@ class Resident(Answer):
     phone: str | None
 
 
-class Report(ReportFields):
+class Report(ReportFields, Timing):
     """A report in full, with its photos and history."""
 
     contact: dict[str, str] = Field(description="Desk reports: name, phone, email.")
@@ -165,6 +191,19 @@ StatusCounts = create_model("StatusCounts", __base__=Answer, __doc__="Reports in
                             **{status: (Count, ...) for status in STATUSES})
 
 
+class OnTimeShare(Answer):
+    share: float | None = Field(ge=0, le=1, description="on_time / considered; null when none is considered.")
+    on_time: Count = Field(description="Reports that missed no deadline so far.")
+    considered: Count = Field(description="Reports with deadlines (no tips, no duplicates).")
+
+
+class OnTime(OnTimeShare):
+    """Reports that met their deadlines (domain/deadlines.py): overall, per category and per team."""
+
+    by_category: dict[str, OnTimeShare]
+    by_team: dict[str, OnTimeShare] = Field(description="By the team assigned; unknown: none.")
+
+
 class Kpis(Answer):
     """KPIs of the reports created in the period (domain/kpis.py has the definitions)."""
 
@@ -181,6 +220,7 @@ class Kpis(Answer):
     satisfied_share: float | None = Field(ge=0, le=1, description="Resolved among the reports that are no duplicate.")
     satisfied: Count
     considered: Count
+    on_time: OnTime
 
 
 def moment(name: str, meaning: str) -> Any:
@@ -207,6 +247,11 @@ class ReportQuery(KpiQuery):
     q: str | None = Field(None, description="Words in the text or address.")
     assignee: str | None = Field(None, description="A staff member's id, or me: the reports they are in charge of.",
                                  examples=["me"])
+    due: Literal[DUE] | None = Field(None, description="Only the reports past a deadline "
+                                                       "(overdue), or whose next deadline ends soon (due_soon).")
+    sort: str | None = Field(None, pattern=f"^-?({'|'.join(SORTS)})$", examples=["due", "-created_at"],
+                             description="A column to sort by, '-' before it for the reverse order (missing values "
+                             "last); absent: newest first.")
     limit: int = page_size(20)
     cursor: str | None = cursor()
 

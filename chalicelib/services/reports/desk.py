@@ -15,7 +15,7 @@ from chalicelib.domain.reports import Event, NotAllowed, Position, Report
 from chalicelib.domain.tenancy import Tenant
 from chalicelib.services import access, clock
 from chalicelib.services.access import Forbidden, NotFound
-from chalicelib.services.reports import arrivals, updates
+from chalicelib.services.reports import arrivals, deadlines, updates
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 from chalicelib.store import staff as staff_store
@@ -123,12 +123,24 @@ def check_statuses(statuses: str | None) -> None:
         raise InvalidReport(f"status must be one or more of {', '.join(rules.STATUSES)}, separated by commas", "status")
 
 
-def list_reports(staff: Staff, kind: str | None, filters: dict[str, Any], limit: int, cursor: str | None) -> dict:
+def list_reports(staff: Staff, kind: str | None, filters: dict[str, Any], limit: int, cursor: str | None,
+                 sort: str | None = None, due: str | None = None) -> dict:
+    """Newest first; sorted by a column (sort) or only the overdue or due soon (due): services/reports/deadlines."""
     kinds = visible_kinds(staff, kind)
     check_statuses(filters.get("status"))
     condition = store.query_filter(**filters)
-    items, next_cursor = store.page(staff.tenant_id, kinds, condition, limit, cursor)
-    return {"items": [summary(r) for r in items], "next": next_cursor}
+    tenant, now = directory.get_tenant(staff.tenant_id), clock.now()
+    if tenant is None:  # a comune not (or no longer) set up has no reports
+        return {"items": [], "next": None}
+    if sort or due:
+        try:
+            items, next_cursor = deadlines.page(tenant, kinds, condition, due, sort, limit, cursor, now)
+        except deadlines.BadListing as error:
+            raise InvalidReport(str(error), error.field) from None
+    else:
+        items, next_cursor = store.page(staff.tenant_id, kinds, condition, limit, cursor)
+    calendar = deadlines.calendar_of(tenant)
+    return {"items": [{**summary(r), **deadlines.shown(tenant, r, now, calendar)} for r in items], "next": next_cursor}
 
 
 def read(staff: Staff, report_id: str, request_id: str | None = None) -> dict:
@@ -141,7 +153,7 @@ def read(staff: Staff, report_id: str, request_id: str | None = None) -> dict:
 def answer(staff: Staff, report: Report, request_id: str | None = None) -> dict:
     """A report in full as staff see it; a tip also names the registered resident who sent it (what the police
     registered: name, address, hamlet, number), a read of personal data that is audited before it leaves."""
-    shown = detail(report)
+    shown = {**detail(report), **deadlines.shown(access.tenant_of(staff), report, clock.now())}
     if report.kind == "safety":
         shown["resident"] = _resident(staff, report, request_id)
     else:

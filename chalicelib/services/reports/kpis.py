@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain import kpis
 from chalicelib.domain.access import Staff
 from chalicelib.services import clock
+from chalicelib.services.reports import deadlines
 from chalicelib.services.reports.desk import InvalidReport, visible_kinds
+from chalicelib.store import directory
 from chalicelib.store import reports as store
 
 ROME = ZoneInfo("Europe/Rome")
@@ -21,8 +23,13 @@ def for_staff(staff: Staff, kind: str | None, start: datetime | None, end: datet
     start = start or datetime(end.astimezone(ROME).year, 1, 1, tzinfo=ROME)
     if end <= start or end - start > MAX_PERIOD:
         raise InvalidReport("the period must have 'from' before 'to' and span at most three years", "from")
+    tenant, now = directory.get_tenant(staff.tenant_id), clock.now()
+    if tenant is None:  # a comune not (or no longer) set up has no reports
+        return {"kinds": list(kinds), **kpis.compute((), start, end)}
+    calendar = deadlines.calendar_of(tenant)
     facts = (kpis.ReportFacts(kind=r.kind, status=r.status, category=r.category, hamlet=r.hamlet,
                               created_at=r.created_at, first_response_at=r.first_response_at,
-                              resolved_at=r.resolved_at)
+                              resolved_at=r.resolved_at, team=deadlines.team_for(tenant, r),
+                              on_time=deadlines.on_time(tenant, r, now, calendar))
              for r in store.all_of(staff.tenant_id, kinds, since=start))
     return {"kinds": list(kinds), **kpis.compute(facts, start, end)}

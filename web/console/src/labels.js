@@ -5,6 +5,11 @@ export const STATUS = {
 };
 export const OPEN = ["new", "triaged", "assigned", "forwarded", "in_progress"];
 
+// Deadlines: the list's filter, a report's state against its next deadline, and what that deadline is for.
+export const DUE_FILTER = { overdue: "Scadute", due_soon: "In scadenza" };
+export const DUE_STATE = { overdue: "Scaduta il", due_soon: "In scadenza il", on_time: "Entro il" };
+export const DEADLINE_STEP = { triaged: "presa in carico", in_progress: "avvio dei lavori", resolved: "chiusura" };
+
 // The words of each lifecycle step (the API lists the steps a report can take now, with their defaults).
 export const STEP = {
   triaged: "Prendi in carico", assigned: "Assegna alla squadra", forwarded: "Inoltra all'ente",
@@ -54,6 +59,13 @@ export const ROLE = { admin: "Amministratore", communications: "Comunicazione", 
 export function when(iso) {
   if (!iso) return "—";
   return new Date(iso).toLocaleString("it-IT", { dateStyle: "short", timeStyle: "short", timeZone: "Europe/Rome" });
+}
+
+// An ISO date (2026-12-10) as Italians write it: 10/12/2026.
+export function day(iso) {
+  if (!iso) return "—";
+  const [y, m, d] = iso.split("-");
+  return `${d}/${m}/${y}`;
 }
 
 export function named(list, id) {

@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { listBroadcasts, reportKpis, subscriberGrowth } from "../api.js";
 import { BarChart, FunnelBars, LineChart } from "../charts.js";
-import { hours, percent, when } from "../labels.js";
+import { hours, named, percent, when } from "../labels.js";
 
 const WEEKS = 8;
 
@@ -22,15 +22,28 @@ function short(d) {
   return d.toLocaleDateString("it-IT", { day: "2-digit", month: "2-digit" });
 }
 
-export function Dashboard({ who }) {
+export function Dashboard({ who, tenant }) {
   const can = (capability) => who.can.includes(capability);
   return html`
     <h1 tabindex="-1">Cruscotto</h1>
-    ${(can("reports") || can("tips")) && html`<${ReportKpis} kind=${can("reports") ? "report" : "safety"} />`}
+    ${(can("reports") || can("tips")) && html`<${ReportKpis} kind=${can("reports") ? "report" : "safety"} tenant=${tenant} />`}
     ${can("broadcasts") && html`<${BroadcastKpis} />`}`;
 }
 
-function ReportKpis({ kind }) {
+// The share of reports that met their deadlines, per category and per team (GET /api/v1/reports/kpis "on_time").
+function OnTimeTable({ caption, shares, names }) {
+  const rows = Object.entries(shares || {});
+  if (!rows.length) return null;
+  return html`<table class="on-time">
+    <caption>${caption}</caption>
+    <thead><tr><th scope="col">${caption.startsWith("Per squadra") ? "Squadra" : "Categoria"}</th><th scope="col">Nei tempi</th><th scope="col">Segnalazioni</th></tr></thead>
+    <tbody>${rows.map(([id, s]) => html`<tr>
+      <th scope="row">${id === "unknown" ? "Non indicata" : named(names, id)}</th><td>${percent(s.share)}</td><td>${s.on_time} su ${s.considered}</td>
+    </tr>`)}</tbody>
+  </table>`;
+}
+
+function ReportKpis({ kind, tenant }) {
   const [year, setYear] = useState(null);
   const [weeks, setWeeks] = useState([]);
   const [error, setError] = useState("");
@@ -50,7 +63,12 @@ function ReportKpis({ kind }) {
       <li><span class="big">${hours(year.median_hours_to_first_response)}</span> mediana alla prima risposta</li>
       <li><span class="big">${hours(year.median_hours_to_resolution)}</span> mediana alla soluzione</li>
       <li><span class="big">${percent(year.satisfied_share)}</span> risolte (${year.satisfied} su ${year.considered})</li>
+      ${kind === "report" && html`<li data-testid="on-time"><span class="big">${percent(year.on_time.share)}</span> nei tempi previsti (${year.on_time.on_time} su ${year.on_time.considered})</li>`}
     </ul>`}
+    ${year && kind === "report" && html`<div class="charts on-time-tables">
+      <${OnTimeTable} caption="Per categoria: segnalazioni nei tempi previsti" shares=${year.on_time.by_category} names=${tenant && tenant.categories} />
+      <${OnTimeTable} caption="Per squadra: segnalazioni nei tempi previsti" shares=${year.on_time.by_team} names=${tenant && tenant.teams} />
+    </div>`}
     ${weeks.length > 0 && html`<div class="charts">
       <${BarChart} title="Segnalazioni per settimana" data=${weeks.map(({ start, k }) => ({ label: short(start), value: k.total }))} />
       <${BarChart} title="Tempo mediano di soluzione (ore)" color="#7d3c98" format=${(v) => v.toLocaleString("it-IT")}

@@ -6,7 +6,7 @@ import { html } from "@filo/shared/html";
 import { addNote, getReport, mergeReport, publishPhoto, transition } from "../api.js";
 import { ReportMap } from "../map.js";
 import { AssigneePanel } from "./assignee.js";
-import { ACTION, CORRECTED, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, named, when } from "../labels.js";
+import { ACTION, CORRECTED, DEADLINE_STEP, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, day, named, when } from "../labels.js";
 import { Corrections, PhotoRedactor, PublicTextEditor } from "./moderation.js";
 
 const FILE_KIND = { audio: "Messaggio vocale", video: "Video", document: "Documento" };
@@ -129,6 +129,9 @@ export function ReportDetail({ config, tenant, id, back, who }) {
             <dt>Indirizzo</dt><dd>${report.address || (report.location && report.location.address) || "—"}</dd>
             <dt>Canale</dt><dd>${SOURCE[report.source] || report.source}</dd>
             <dt>Ricevuta</dt><dd>${when(report.created_at)}</dd>
+            <dt>Età</dt><dd>${report.age_days === 1 ? "1 giorno" : `${report.age_days} giorni`}</dd>
+            ${(report.deadlines || []).map((d) => html`<dt>Scadenza (${DEADLINE_STEP[d.step]})</dt><dd data-testid=${"deadline-" + d.step}>entro il ${day(d.due_on)}: ${
+              d.reached_at ? `${d.late ? "fatta in ritardo" : "fatta"} il ${when(d.reached_at)}` : d.late ? html`<strong class="due due-overdue">scaduta</strong>` : "da fare"}</dd>`)}
             <dt>Cittadini che la seguono</dt><dd>${1 + report.followers}</dd>
             ${report.outcome && html`<dt>Esito</dt><dd>${OUTCOME[report.outcome] || report.outcome}</dd>`}
             ${Object.keys(report.contact || {}).length > 0 && html`<dt>${report.source === "whatsapp" ? "Nome del profilo WhatsApp" : "Contatto"}</dt>

@@ -6,7 +6,7 @@ import { listReports } from "../api.js";
 import { BulkBar, BulkOutcome } from "./bulk.js";
 import { ExportButtons } from "../exports.js";
 import { ReportMap } from "../map.js";
-import { OPEN, SOURCE, STATUS, named, when } from "../labels.js";
+import { DEADLINE_STEP, DUE_FILTER, DUE_STATE, OPEN, SOURCE, STATUS, day, named, when } from "../labels.js";
 
 const REFRESH_MS = 5000;
 
@@ -36,7 +36,7 @@ function ToSee({ arrivals, kind, tenant, base }) {
 
 export function Inbox({ config, tenant, kind, who, arrivals }) {
   const base = kind === "safety" ? "sicurezza" : "segnalazioni";
-  const [filters, setFilters] = useState({ status: "open", category: "", hamlet: "", team: "", q: "", from: "", to: "" });
+  const [filters, setFilters] = useState({ status: "open", category: "", hamlet: "", team: "", q: "", from: "", to: "", due: "", sort: "" });
   const [items, setItems] = useState([]);
   const [next, setNext] = useState(null);
   const [error, setError] = useState("");
@@ -50,6 +50,7 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
   const params = (cursor) => ({
     kind, status: filters.status === "open" ? OPEN.join(",") : filters.status, category: filters.category,
     hamlet: filters.hamlet, team: filters.team, q: filters.q, from: filters.from, to: filters.to, limit: 50, cursor,
+    due: filters.due, sort: filters.sort,
     assignee: mine ? "me" : undefined,
   });
 
@@ -91,6 +92,12 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
     setSelected((now) => Object.fromEntries(Object.entries(now).filter(([id]) => kept.has(id))));
     load();
   };
+  // A column header sorts by its column; a second click reverses the order (the API sorts: every page agrees).
+  const sortBy = (column) => setFilters({ ...filters, sort: filters.sort === column ? `-${column}` : column });
+  const Sortable = ({ column, label }) => {
+    const order = filters.sort === column ? "ascending" : filters.sort === `-${column}` ? "descending" : undefined;
+    return html`<th scope="col" aria-sort=${order}><button type="button" class="sort" onClick=${() => sortBy(column)}>${label}<span aria-hidden="true">${order === "ascending" ? " ▲" : order === "descending" ? " ▼" : ""}</span></button></th>`;
+  };
   const title = kind === "safety" ? "Segnalazioni alla Polizia municipale" : "Segnalazioni dei cittadini";
 
   return html`
@@ -119,6 +126,12 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
           <option value="">Tutte</option>
           ${tenant.hamlets.features.map((h) => html`<option value=${h.id}>${h.properties.name}</option>`)}
         </select></div>
+      ${kind === "report" && html`
+        <div><label for="f-due">Scadenza</label>
+          <select id="f-due" value=${filters.due} onChange=${set("due")}>
+            <option value="">Tutte</option>
+            ${Object.entries(DUE_FILTER).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+          </select></div>`}
       <div><label for="f-q">Cerca</label>
         <input id="f-q" type="search" placeholder="Numero, testo, indirizzo" value=${text}
           onInput=${(e) => setText(e.target.value)} onChange=${(e) => setFilters({ ...filters, q: e.target.value })} /></div>
@@ -140,7 +153,7 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
         ${loaded && !items.length && html`<p>${mine ? "Nessuna segnalazione affidata a te con questi filtri." : "Nessuna segnalazione con questi filtri."}</p>`}
         <table class="reports">
           <thead><tr><th scope="col" class="pick"><input type="checkbox" aria-label="Seleziona tutte le segnalazioni di questa pagina"
-            checked=${allPicked} disabled=${!items.length} onChange=${(e) => pickPage(e.target.checked)} /></th><th scope="col">Numero</th><th scope="col">Stato</th>${kind === "report" && html`<th scope="col">Categoria</th>`}<th scope="col">Frazione</th><th scope="col">Testo</th><th scope="col">Ricevuta</th></tr></thead>
+            checked=${allPicked} disabled=${!items.length} onChange=${(e) => pickPage(e.target.checked)} /></th><${Sortable} column="number" label="Numero" /><${Sortable} column="status" label="Stato" />${kind === "report" && html`<${Sortable} column="category" label="Categoria" />`}<${Sortable} column="hamlet" label="Frazione" /><th scope="col">Testo</th><${Sortable} column="created_at" label="Ricevuta" /><${Sortable} column="age" label="Età" />${kind === "report" && html`<${Sortable} column="due" label="Scadenza" />`}</tr></thead>
           <tbody>
             ${items.map((r) => html`<tr class=${"status-" + r.status}>
               <td class="pick"><input type="checkbox" aria-label=${`Seleziona la segnalazione ${r.number}`} checked=${!!selected[r.id]}
@@ -151,6 +164,8 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
               <td>${r.hamlet ? tenant.hamlets.features.find((h) => h.id === r.hamlet)?.properties.name || r.hamlet : "—"}</td>
               <td class="text">${r.text}${r.photos ? html` <span class="tag">(foto: ${r.photos})</span>` : ""}</td>
               <td>${when(r.created_at)}<br /><small>${SOURCE[r.source] || r.source}</small></td>
+              <td>${r.age_days === 1 ? "1 giorno" : `${r.age_days} giorni`}</td>
+              ${kind === "report" && html`<td data-testid="due">${r.deadline ? html`<span class=${"due due-" + r.deadline.state}>${DUE_STATE[r.deadline.state]}</span>${" "}<time datetime=${r.deadline.due_on}>${day(r.deadline.due_on)}</time><br /><small>${DEADLINE_STEP[r.deadline.step]}</small>` : "—"}</td>`}
             </tr>`)}
           </tbody>
         </table>
