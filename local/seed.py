@@ -76,6 +76,11 @@ TEMPLATES = [
                                  "del {{1}}. Tocca «Sì, aggiornatemi» per riceverli; se non sei stato tu, ignora "
                                  "questo messaggio."},
         {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Sì, aggiornatemi"}]}]},
+    {"name": "esito_segnalazione", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "La segnalazione n. {{1}} risulta risolta. Dettagli: {{2}}\n\nIl problema è stato "
+                                 "risolto davvero? Rispondi con un tocco: ci aiuta a lavorare meglio."},
+        {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Risolto"},
+                                        {"type": "QUICK_REPLY", "text": "Non risolto"}]}]},
 ]
 
 
@@ -104,7 +109,8 @@ CHANNELS = [
     Channel("100000000000002", TENANT_ID, "reports", "Segnalazioni", "+39 0571 000002", {
         "rate_per_second": 80, "draft_minutes": 15,
         "templates": {"report_update": template_setting("aggiornamento_segnalazione"),
-                      "follow_confirm": template_setting("conferma_aggiornamenti")},
+                      "follow_confirm": template_setting("conferma_aggiornamenti"),
+                      "report_feedback": template_setting("esito_segnalazione")},
     }),
     Channel("100000000000003", TENANT_ID, "safety", "Sicurezza", "+39 0571 000003", {
         "rate_per_second": 80, "registered_only": True, "draft_minutes": 15,

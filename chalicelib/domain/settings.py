@@ -120,7 +120,7 @@ class TemplateSetting:
 
 TextKey = Annotated[str, Field(max_length=64)]
 Text = Annotated[str, Field(max_length=4096)]  # WhatsApp's limit for a text message
-Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm"]
+Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm", "report_feedback"]
 TEMPLATE_PURPOSES = {
     "subscription_confirm": "broadcast: the double opt-in's confirmation request after a web form or staff import "
                             "({{1}} the comune's name; a quick reply that confirms)",
@@ -131,13 +131,18 @@ TEMPLATE_PURPOSES = {
     "follow_confirm": "reports: asks a number typed on the portal or given to Open311 to confirm that it wants the "
                       "report's updates ({{1}} the comune's name, {{2}} the report's number; a quick reply that "
                       "confirms; until the tap nothing else goes to it)",
+    "report_feedback": "reports: a resolved report's news outside the 24-hour window, asking whether the problem is "
+                       "solved ({{1}} its number, {{2}} its status page; two quick replies, the first «Risolto», the "
+                       "second «Non risolto»: a «Non risolto» reopens the report)",
 }
 # what the app fills in each purpose's template: body parameters, quick-reply buttons (at least)
-TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1)}
+TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1),
+                   "report_feedback": (2, 2)}
 # catalogue texts shown as a reply button or a list's button (20 characters), or as a list row (24)
 SHORT_TEXTS = {
     **dict.fromkeys(("subscribe.confirm_button", "subscribe.decline_button", "preferences.hamlets_button",
-                     "preferences.topics_button", "report.category_button"), whatsapp.REPLY_BUTTON_TITLE_MAX),
+                     "preferences.topics_button", "report.category_button", "report.feedback_yes",
+                     "report.feedback_no"), whatsapp.REPLY_BUTTON_TITLE_MAX),
     **dict.fromkeys(("preferences.all_hamlets", "preferences.all_topics"), whatsapp.LIST_ROW_TITLE_MAX),
 }
 
@@ -305,6 +310,8 @@ class ReportSettings:
     duplicate_metres: Annotated[Number, Field(ge=0, le=5000, description="a report of the same category this close "
                                 "to an open one makes its citizen a follower of that one")] = 50.0
     duplicate_days: Annotated[int, whole(0, 365, "... and no older than this many days")] = 14
+    external_link_days: Annotated[int, whole(1, 90, "days the private link in a forwarding email lets the external "
+                                  "body post its status (no login); a new forwarding makes a new link")] = 30
 
     def category(self, category_id: str | None) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)

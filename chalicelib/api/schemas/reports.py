@@ -146,9 +146,14 @@ class Kpis(Answer):
     by_week: dict[str, Count] = Field(description="By ISO week of creation, e.g. 2026-W47.")
     median_hours_to_first_response: float | None
     median_hours_to_resolution: float | None
-    satisfied_share: float | None = Field(ge=0, le=1, description="Resolved among the reports that are no duplicate.")
-    satisfied: Count
+    resolved_share: float | None = Field(ge=0, le=1, description="Resolved among the reports that are no duplicate.")
+    resolved: Count
     considered: Count
+    satisfied_share: float | None = Field(ge=0, le=1, description="Soddisfatti: citizens who answered «Risolto» "
+                                          "among those asked when their report was resolved (None: nobody asked).")
+    satisfied: Count = Field(description="Citizens whose last answer is «Risolto».")
+    not_satisfied: Count = Field(description="Citizens whose last answer is «Non risolto».")
+    asked: Count = Field(description="Citizens asked whether the problem is solved.")
 
 
 def moment(name: str, meaning: str) -> Any:
