@@ -175,27 +175,40 @@ _HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"
          "X-Robots-Tag": "noindex", "X-Frame-Options": "DENY"}
 
 
-@bp.route("/x/{tenant}/{report_id}/{token}", methods=["GET", "POST"],
-          content_types=["application/x-www-form-urlencoded"])
+@bp.route("/x/{tenant}/{report_id}/{token}", methods=["GET"])
 def external_body_page(tenant: str, report_id: str, token: str):
-    """The external body's private page of one forwarded report (services/reports/external.py): read it, post a
-    status. No login: the signed, expiring link is the credential; 403 or 410 with an Italian page otherwise.
-    Limited per client, like the other public pages."""
+    """The external body's private page of one forwarded report (services/reports/external.py). No login: the
+    signed, expiring link is the credential; 403 or 410 with an Italian page otherwise. Limited per client, like the
+    other public pages."""
     request = bp.current_request
+    opened = _external_opened(request, tenant, report_id, token)
+    if isinstance(opened, Response):
+        return opened
+    sent = (request.query_params or {}).get("inviato") == "1"
+    return Response(body=external_page.render(opened, _link_expiry(opened), sent=sent), status_code=200, headers=_HTML)
+
+
+@bp.route("/x/{tenant}/{report_id}/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def external_body_post(tenant: str, report_id: str, token: str):
+    """The external body's post from its page: a status, its reference, a note, public or not."""
+    request = bp.current_request
+    opened = _external_opened(request, tenant, report_id, token)
+    if isinstance(opened, Response):
+        return opened
+    return _external_post(request, opened, _link_expiry(opened))
+
+
+def _external_opened(request, tenant: str, report_id: str, token: str):
+    """The report the link opens, or the Italian page that refuses it (429, 403, 410)."""
     try:
         per_client(request, EXTERNAL_PER_CLIENT)
     except ApiError as refused:
         return Response(body=external_page.refused("Troppe richieste da questa connessione: riprovate tra qualche "
                                                    "minuto."), status_code=429, headers={**_HTML, **refused.headers})
     try:
-        opened = external.open_link(tenant[:64], report_id[:40], token[:512])
+        return external.open_link(tenant[:64], report_id[:40], token[:512])
     except external.LinkRefused as exc:
         return Response(body=external_page.refused(exc.message), status_code=exc.status, headers=_HTML)
-    expires = _link_expiry(opened)
-    if request.method == "GET":
-        sent = (request.query_params or {}).get("inviato") == "1"
-        return Response(body=external_page.render(opened, expires, sent=sent), status_code=200, headers=_HTML)
-    return _external_post(request, opened, expires)
 
 
 def _external_post(request, opened, expires: str):

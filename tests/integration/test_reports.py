@@ -314,7 +314,8 @@ def test_kpis_count_by_status_and_share_satisfied(town):
     assert kpis.status_code == 200, kpis.text
     body = kpis.json()
     assert body["total"] == 3 and body["by_status"]["resolved"] == 1 and body["by_status"]["new"] == 2
-    assert body["satisfied_share"] == pytest.approx(1 / 3, abs=0.001)
+    assert body["resolved_share"] == pytest.approx(1 / 3, abs=0.001)
+    assert body["asked"] == 0 and body["satisfied_share"] is None  # desk reports without WhatsApp: nobody asked
     assert body["median_hours_to_first_response"] is not None
     assert town.call("GET", "/api/v1/reports/kpis", params={"from": "nonsense"}).status_code == 422
 

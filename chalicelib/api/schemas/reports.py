@@ -40,6 +40,8 @@ class ReportFields(Answer):
     duplicate_of: str | None
     created_at: datetime
     updated_at: datetime
+    reopened_by_citizen: bool = Field(False, description="Its last step is its citizen's «Non risolto» after it "
+                                      "was resolved: the office must look at it again.")
 
 
 class ReportSummary(ReportFields):
@@ -106,6 +108,14 @@ class Resident(Answer):
     phone: str | None
 
 
+class Feedback(Answer):
+    """Citizens asked «Risolto» / «Non risolto» when the report was resolved, and their last answers."""
+
+    asked: Count
+    satisfied: Count
+    not_satisfied: Count
+
+
 class Report(ReportFields):
     """A report in full, with its photos and history."""
 
@@ -118,6 +128,7 @@ class Report(ReportFields):
     first_response_at: datetime | None
     resolved_at: datetime | None
     events: list[Event]
+    feedback: Feedback = Field(description="What its citizens answered when it was resolved.")
     steps: list[Step] = Field(description="The lifecycle steps this report can take now, each with whether it "
                               "tells the citizen by default (a tip is never assigned nor forwarded).")
     resident: Resident | None = Field(None, description="Tips only: the registered resident who sent it, or null "
