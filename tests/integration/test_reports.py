@@ -180,9 +180,10 @@ def test_second_report_of_the_same_pothole_follows_the_first(town):
     assert town.step(original["id"], "triaged", public=False).status_code == 200  # internal: nobody is told
     before_first, before_second = len(first.inbox()), len(second.inbox())
     assert town.step(original["id"], "resolved", note="Lampada sostituita").status_code == 200
-    assert "Lampada sostituita" in first.wait_inbox(before_first + 1)[-1]["text"]
-    assert "Lampada sostituita" in second.wait_inbox(before_second + 1)[-1]["text"]
-    assert len(first.settle()) == before_first + 1  # the internal step sent nothing
+    # the update, then the question «Risolto» / «Non risolto» (services/reports/feedback.py), to both
+    assert "Lampada sostituita" in first.wait_inbox(before_first + 2)[before_first]["text"]
+    assert "Lampada sostituita" in second.wait_inbox(before_second + 2)[before_second]["text"]
+    assert len(first.settle()) == before_first + 2  # the internal step sent nothing
 
 
 def test_far_apart_or_other_category_is_not_a_duplicate(town):

@@ -39,7 +39,8 @@ ol{{padding-left:1.2rem}} small{{color:#555}}</style>
 <input type="text" id="reference" name="reference" maxlength="{max_reference}" value="{reference}">
 <label for="note">Nota (facoltativa)</label>
 <textarea id="note" name="note" rows="4" maxlength="{max_note}">{note}</textarea>
-<label><input type="checkbox" name="public" value="1"{public}> Visibile al cittadino: riceverà lo stato e la nota su WhatsApp</label>
+<label><input type="checkbox" name="public" value="1"{public}> Visibile al cittadino: riceverà lo stato e la nota
+su WhatsApp</label>
 <p><button type="submit">Invia aggiornamento</button></p>
 </form>
 <p><small>Il link è personale e scade il {expires}. Ogni aggiornamento è registrato nella storia della segnalazione

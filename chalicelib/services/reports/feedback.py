@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from chalicelib.domain import reports as rules
 from chalicelib.domain.reports import Event, Report
 from chalicelib.domain.tenancy import Channel, Tenant
+from chalicelib.observability import logger
 from chalicelib.providers.base import Buttons, Choice, InboundMessage, Template, Text
 from chalicelib.services.replies import channel_text
 from chalicelib.services.reports import wording
@@ -61,13 +62,20 @@ def contents(tenant: Tenant, channel: Channel, report: Report, event: Event, upd
                      body_params=[report.number, wording.page_url(report)], button_payloads=[yes, no])]
 
 
-def record_asked(tenant_id: str, report: Report, event: Event, subjects: list[str], now) -> None:
-    """Note in the report who was asked in this round (KPIs: satisfied over asked)."""
+def record_asked(tenant_id: str, report: Report, event: Event, subjects: list[str], now) -> bool:
+    """Note in the report who is asked in this round (their taps are checked against it; KPIs: satisfied over
+    asked), before anything is sent. False when nobody is asked, or the report has no room left for it (then the
+    caller sends the plain update: a question whose answer could not be recorded is not asked)."""
     if not subjects:
-        return
+        return False
     turn = round_of(report, event)
     asked = Event(at=now, actor="system", action=ASKED, data={"round": turn, "asked": [who(report, s) for s in subjects]})
-    store.change(tenant_id, report.report_id, lambda current: store.with_event(current, asked))
+    try:
+        store.change(tenant_id, report.report_id, lambda current: store.with_event(current, asked))
+    except rules.ReportFull:
+        logger.warning("report full: resolved without asking its citizens", extra={"report": report.report_id})
+        return False
+    return True
 
 
 # ---- the citizen's tap --------------------------------------------------------------------------------------------
@@ -120,7 +128,9 @@ def answer(intake) -> None:
                              data={"reopened_by": "citizen"})
             current = store.with_event(current, reopened, status="in_progress", resolved_at=None)
         return current
-    store.change(report.tenant_id, report.report_id, edit)
+    # an answer always fits: one small event per citizen asked (the question was only asked when its record fitted
+    # in the system's share), under DynamoDB's limit with the 50 KB the system's share leaves
+    store.change(report.tenant_id, report.report_id, edit, room=None)
     if not outcome.recorded:
         intake.say("report.feedback_already", number=report.number)
     elif reply == YES:

@@ -21,31 +21,33 @@ EXTERNAL_UPDATE = "external_update"  # an external body's post through its priva
 
 
 def notify(tenant: Tenant, report: Report, event: Event, extra: dict | None = None) -> int:
-    """Queue the update for everyone who follows the report; returns how many were queued."""
+    """Queue the update for everyone who follows the report; returns how many were queued. A resolving step also
+    asks each of them whether the problem is solved (services.reports.feedback): who was asked is written on the
+    report first, and when it cannot be (a full report) the plain update goes instead."""
     if not event.public:
         return 0
-    queued, asked = 0, []
+    sends: list[tuple[str, str, Citizen | None, list | None, list | None]] = []
     for subject in (s for s in (report.reporter, *report.followers) if s):
         channel_id, _, key = subject.partition("#")
         channel = directory.get_channel(channel_id)
         if channel is None or channel.tenant_id != tenant.id:
             continue
         citizen = citizens.get(channel_id, key)
-        contents = _with_question(tenant, channel, report, event, citizen, extra or {})
-        if contents is not None:
-            asked.append(subject)
-        else:
-            content = _content(tenant, channel, report, event, citizen, extra or {})
-            contents = [content] if content is not None else None
+        content = _content(tenant, channel, report, event, citizen, extra or {})
+        sends.append((subject, channel_id, citizen, [content] if content is not None else None,
+                      _with_question(tenant, channel, report, event, citizen, extra or {})))
+    asking = feedback.record_asked(tenant.id, report, event, [s[0] for s in sends if s[4]], clock.now())
+    queued = 0
+    for subject, channel_id, citizen, plain, with_question in sends:
+        contents = with_question if asking and with_question else plain
         if contents is None:
             logger.warning("no template for an update outside the 24-hour window", extra={"report": report.report_id})
             continue
-        recipient = recipient_of(key, citizen)
+        recipient = recipient_of(subject.partition("#")[2], citizen)
         job_id = "update-" + hashlib.sha256(f"{report.tenant_id}|{report.report_id}|{len(report.events)}|{subject}"
                                             .encode()).hexdigest()[:32]  # one job per event and follower
         outbound.reply(tenant.id, channel_id, recipient, contents, job_id=job_id)
         queued += 1
-    feedback.record_asked(tenant.id, report, event, asked, clock.now())
     return queued
 
 
