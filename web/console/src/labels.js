@@ -18,7 +18,11 @@ export const ACTION = {
   created: "Ricevuta", status: "Stato", note: "Nota", photo: "Foto", location: "Posizione", category: "Categoria",
   follower: "Nuovo cittadino interessato", merged: "Unita", forwarded: "Inoltrata", text: "Testo aggiunto",
   follow_requested: "Aggiornamenti WhatsApp chiesti", follow_confirmed: "Aggiornamenti WhatsApp confermati",
+  feedback_asked: "Chiesto ai cittadini se è risolto", feedback: "Risposta del cittadino", external_update: "Aggiornamento dall'ente",
 };
+// the citizen's answer when a report is resolved, and an external body's status (its private link)
+export const FEEDBACK = { resolved: "«Risolto»", not_resolved: "«Non risolto»" };
+export const EXTERNAL_STATUS = { taken: "Preso in carico", resolved: "Risolto", not_competent: "Non di competenza" };
 export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale" };
 export const BROADCAST_STATUS = {
   draft: "Bozza", scheduled: "Programmato", sending: "In invio", paused: "In pausa", completed: "Completato",

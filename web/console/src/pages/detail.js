@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { addNote, getReport, mergeReport, publishPhoto, transition } from "../api.js";
 import { ReportMap } from "../map.js";
-import { ACTION, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, named, when } from "../labels.js";
+import { ACTION, EXTERNAL_STATUS, FEEDBACK, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, named, when } from "../labels.js";
 
 const FILE_KIND = { audio: "Messaggio vocale", video: "Video", document: "Documento" };
 const FILE_REASON = { too_large: "troppo grande", unsupported_type: "tipo non supportato", damaged: "danneggiato",
@@ -103,7 +103,11 @@ export function ReportDetail({ config, tenant, id, back }) {
       ${report.team && html` · Squadra: <strong>${named(tenant.teams, report.team)}</strong>`}
       ${report.external && html` · Inoltrata a: <strong>${report.external.name}</strong>${report.external.reference ? ` (rif. ${report.external.reference})` : ""}`}
       ${report.duplicate_of && html` · Duplicato di <a href=${`#/${back}/${encodeURIComponent(report.duplicate_of)}`}>${report.duplicate_of}</a>`}
+      ${report.reopened_by_citizen && html` · <strong class="badge reopened">Riaperta dal cittadino: «Non risolto»</strong>`}
     </p>
+    ${report.feedback && report.feedback.asked > 0 && html`<p class="feedback-line" data-testid="report-feedback">Esito chiesto
+      a ${report.feedback.asked} ${report.feedback.asked === 1 ? "cittadino" : "cittadini"}: ${report.feedback.satisfied} «Risolto»,
+      ${report.feedback.not_satisfied} «Non risolto»</p>`}
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <p class="done" role="status" aria-live="polite">${done}</p>
     <div class="detail">
@@ -237,8 +241,11 @@ export function ReportDetail({ config, tenant, id, back }) {
               <time datetime=${e.at}>${when(e.at)}</time>
               <span class="what">${ACTION[e.action] || e.action}${e.status ? `: ${STATUS[e.status] || e.status}` : ""}</span>
               <span class=${"visibility " + (e.public ? "pub" : "int")}>${e.public ? "pubblica" : "interna"}</span>
-              <span class="actor">${e.actor === "citizen" ? "cittadino" : e.actor === "system" ? "sistema" : e.actor}</span>
+              <span class="actor">${actorLabel(e.actor, tenant)}</span>
               ${e.note && html`<p class="note">${e.note}</p>`}
+              ${e.data && e.data.answer && html`<p class="note">Ha risposto ${FEEDBACK[e.data.answer] || e.data.answer}</p>`}
+              ${e.data && e.data.asked && html`<p class="note">Cittadini interpellati: ${e.data.asked.length}</p>`}
+              ${e.data && e.data.external_status && html`<p class="note">Stato comunicato: ${EXTERNAL_STATUS[e.data.external_status] || e.data.external_status}${e.data.reference ? ` (rif. ${e.data.reference})` : ""}</p>`}
               ${e.data && e.data.team && html`<p class="note">Squadra: ${named(tenant.teams, e.data.team)}</p>`}
               ${e.data && e.data.external_body && html`<p class="note">Ente: ${named(tenant.external_bodies, e.data.external_body)}</p>`}
               ${e.data && e.data.original && html`<p class="note">Originale: ${e.data.original}</p>`}
@@ -247,4 +254,12 @@ export function ReportDetail({ config, tenant, id, back }) {
         </section>
       </div>
     </div>`;
+}
+
+// who took a step: the citizen, the system, an external body through its private link, or a staff member
+function actorLabel(actor, tenant) {
+  if (actor === "citizen") return "cittadino";
+  if (actor === "system") return "sistema";
+  if (actor.startsWith("external:")) return `ente: ${named(tenant.external_bodies, actor.slice("external:".length))}`;
+  return actor;
 }
