@@ -293,3 +293,15 @@ def test_a_tampered_another_reports_or_expired_link_is_refused_in_italian(town):
     replaced = requests.get(link, timeout=10)
     assert replaced.status_code == 410 and "non è più attivo" in replaced.text
     assert not [e for e in town.report(report["id"])["events"] if e["action"] == "external_update"]
+
+
+def test_the_link_is_rate_limited_per_client_like_the_other_public_pages(town, monkeypatch):
+    from chalicelib.api import reports as routes
+    from chalicelib.services import abuse
+
+    _, link = forwarded(town, town.phone())
+    monkeypatch.setattr(routes, "EXTERNAL_PER_CLIENT", abuse.Limit(f"external-link-test-{town.tenant}", 2, 3600))
+    assert [requests.get(link, timeout=10).status_code for _ in range(2)] == [200, 200]
+    limited = requests.get(link, timeout=10)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert "Troppe richieste" in limited.text and 'lang="it"' in limited.text
