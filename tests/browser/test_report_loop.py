@@ -1,12 +1,15 @@
 """Closing the loop in chromium (issue 14, item 10): the external body opens the private link of a forwarded report,
 posts its status, and the office sees it in the console's timeline; the citizen's «Risolto» shows in the console's
-dashboard as "soddisfatti", apart from the reports resolved."""
+dashboard as "soddisfatti", apart from the reports resolved. With FILO_SCREENSHOTS=1 the external body's page is saved
+as docs/screenshots/external-body-page.png."""
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import time
 import uuid
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -15,6 +18,7 @@ from tests.integration.conftest import REPORTS, Phone
 from tests.waiting import wait_for
 
 _numbers = itertools.count(int(time.time()) % 5000)
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _link_in_email(number: str) -> str:
@@ -52,6 +56,8 @@ def test_the_external_body_posts_on_its_page_and_the_office_sees_it(stack, brows
     body.get_by_role("button", name="Invia aggiornamento").click()
     expect(body.get_by_role("status")).to_have_text("Aggiornamento registrato. Grazie.")
     expect(body.get_by_role("listitem").filter(has_text=f"rif. CB-{mark}")).to_contain_text("visibile al cittadino")
+    if os.environ.get("FILO_SCREENSHOTS"):
+        body.screenshot(path=str(SCREENSHOTS / "external-body-page.png"), full_page=True)
     body.context.close()
 
     office = browser.new_context(locale="it-IT").new_page()
