@@ -163,12 +163,16 @@ class Tally:
 
 
 def tally(report: Report) -> Tally:
+    """Each citizen asked counts once; their answer is the one to the latest question they answered (a late tap on
+    an older question does not outweigh the answer to a newer one)."""
     asked: set[str] = set()
-    answers: dict[str, str] = {}
+    answers: dict[str, tuple[int, str]] = {}
     for event in report.events:
         if event.action == ASKED:
             asked.update(event.data.get("asked", ()))
         elif event.action == ANSWERED and event.data.get("by"):
-            answers[event.data["by"]] = event.data.get("answer")
-    last = [answers[c] for c in asked if c in answers]
+            turn, earlier = event.data.get("round", -1), answers.get(event.data["by"], (-1, ""))
+            if turn >= earlier[0]:
+                answers[event.data["by"]] = (turn, event.data.get("answer"))
+    last = [answers[c][1] for c in asked if c in answers]
     return Tally(asked=len(asked), satisfied=last.count(YES), not_satisfied=last.count(NO))
