@@ -21,13 +21,13 @@ _numbers = itertools.count(int(time.time()) % 5000)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def _link_in_email(number: str) -> str:
+def _link_in_email(report_id: str) -> str:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
     def found():
         sent = ses_backends[DEFAULT_ACCOUNT_ID]["eu-south-1"].sent_messages
-        return next((m for m in sent if f"Segnalazione {number}:" in m.subject and "/x/" in m.body), None)
+        return next((m for m in sent if f"/x/demo/{report_id}/" in m.body), None)
     email = wait_for(found, 15)
     return re.search(r"(http\S+/x/\S+)", email.body).group(1)
 
@@ -41,7 +41,7 @@ def test_the_external_body_posts_on_its_page_and_the_office_sees_it(stack, brows
     forwarded = api(stack, "POST", f"/api/v1/reports/{report['id']}/transitions", role="technical",
                     json={"to": "forwarded", "external_body": "consorzio"})
     assert forwarded.status_code == 200, forwarded.text
-    link = _link_in_email(report["number"])
+    link = _link_in_email(report["id"])
 
     body = browser.new_context(locale="it-IT", viewport={"width": 390, "height": 844}).new_page()  # a phone
     body.goto(link)  # no sign-in

@@ -211,7 +211,8 @@ def test_forwarding_emails_the_external_body_and_tells_the_citizen(town, stack):
     assert external["name"] == "Consorzio di bonifica Esempio" and external["reference"] == "CB-2026-118"
     assert external["forwarded_at"] and external["email_message_id"]
 
-    [email] = [m for m in _sent_emails() if report["number"] in m.subject]
+    comune = f"Comune di Segnala {town.tenant.removeprefix('segnala')}"  # other comuni's reports share numbers
+    [email] = [m for m in _sent_emails() if m.subject.startswith(f"[{comune}] Segnalazione {report['number']}:")]
     assert email.destinations["ToAddresses"] == ["segnalazioni@bonifica.esempio.it"]
     assert "intasato" in email.body and "X-Amz-Signature" in email.body  # the photo as a short-lived link
     assert "+39333" not in email.body.replace(" ", "")  # the citizen's number stays with the comune
