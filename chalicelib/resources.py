@@ -77,6 +77,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("audit", "tenant_id", "at", ttl_attribute="expires_at"),
         TableSpec("counters", "counter_key", ttl_attribute="expires_at"),
         TableSpec("idempotency", "id", ttl_attribute="expiration"),
+        TableSpec("staff", "tenant_id", "subject", ttl_attribute="expires_at"),  # who may be assigned a report
         TableSpec(
             "reports", "tenant_id", "report_id",
             indexes=(Index("by-reporter", "reporter", "report_id"), Index("by-token", "public_token")),

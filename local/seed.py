@@ -141,3 +141,19 @@ def seed_demo(open311_api_key: str | None = None) -> None:
     })
     for channel in CHANNELS:
         directory.save_channel(channel)
+    _seed_staff()
+
+
+def _seed_staff() -> None:
+    """The demo users of the local sign-in (one per role) as staff of the demo comune, so reports can be assigned
+    to any of them before they first sign in (in AWS, a member joins the list at their first sign-in)."""
+    from chalicelib.domain.access import Staff, parse_roles
+    from chalicelib.services import clock
+    from chalicelib.store import staff
+    from local.staff_signin import USERS
+
+    for username, (roles, name) in USERS.items():
+        member = Staff(subject=f"local-{username}", tenant_id=TENANT_ID, roles=parse_roles(roles), name=name)
+        known = staff.get(TENANT_ID, member.subject) is not None
+        if not known and (member.may_read_report("report") or member.may_read_report("safety")):
+            staff.remember(staff.Member(TENANT_ID, member.subject, name, tuple(roles), clock.now()))

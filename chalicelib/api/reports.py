@@ -14,14 +14,14 @@ from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.reports import NotAllowed, ReportFull
 from chalicelib.services import abuse
 from chalicelib.services.access import Forbidden, NotFound
-from chalicelib.services.reports import desk, external, external_page, kpis, status_page
+from chalicelib.services.reports import bulk, desk, external, external_page, kpis, status_page
 from chalicelib.store.reports import Conflict
 
 bp = Blueprint(__name__)
-FILTERS = ("status", "category", "hamlet", "team", "q")
+FILTERS = ("status", "category", "hamlet", "team", "q", "assignee")
 YEARS = range(1971, 3000)  # from and to of lists and KPIs
 REPORT_LINKS = {operation: {"path.report_id": "$response.body#/id"}
-                for operation in ("readReport", "transitionReport", "addReportNote", "mergeReport")}
+                for operation in ("readReport", "transitionReport", "addReportNote", "mergeReport", "assignReport")}
 STEP_ERRORS = (404, 409)  # besides a body's: no such report, or a step its status does not allow
 
 
@@ -70,6 +70,8 @@ def list_reports(staff: Staff):
     request = bp.current_request
     filters = {name: query_param(request, name) for name in FILTERS}
     filters = {("text" if k == "q" else k): v for k, v in filters.items() if v}
+    if filters.get("assignee") == "me":  # "my reports"
+        filters["assignee"] = staff.subject
     filters.update({k: v for k, v in (("since", _time(request, "from")), ("until", _time(request, "to"))) if v})
     try:
         return desk.list_reports(staff, query_param(request, "kind"), filters, page_limit(request, 20),
@@ -99,6 +101,31 @@ def report_kpis(staff: Staff):
     """KPIs over a period (default: this year)."""
     request = bp.current_request
     return kpis.for_staff(staff, query_param(request, "kind"), _time(request, "from"), _time(request, "to"))
+
+
+@bp.route("/api/v1/reports/assignees", methods=["GET"])
+@documented({200: "AssigneeList"}, query="AssigneeQuery", errors=(422,))
+@json_errors
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
+@report_errors
+def list_assignees(staff: Staff):
+    """The staff members who may be put in charge of the caller's reports (of kind): whoever signed in to the
+    console with a role that reaches them (a tip: the police only)."""
+    return desk.assignees(staff, query_param(bp.current_request, "kind"))
+
+
+@bp.route("/api/v1/reports/bulk", methods=["POST"], content_types=["application/json"])
+@documented({200: "BulkResult"}, body=bulk.BulkAction, example={"ids": ["2026-0000012", "2026-0000013"],
+            "action": "close", "to": "resolved", "note": "Lavori completati"})
+@json_errors
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
+@report_errors
+def bulk_reports(staff: Staff):
+    """One action on up to 100 reports: triage (take in charge), assign (team), category, close (to resolved or
+    rejected; outcome for tips), merge (into) or assignee (a staff member). Each report takes the same step as
+    alone, with its citizens told as for a single change and one audit entry; the answer says, per report, done,
+    unchanged (already so: a retry tells nobody twice), refused (with the reason) or not_found."""
+    return bulk.apply(staff, parse_body(bp.current_request, bulk.BulkAction))
 
 
 @bp.route("/api/v1/reports/{report_id}", methods=["GET"])
@@ -142,6 +169,17 @@ def add_report_note(staff: Staff, report_id: str):
 def merge_report(staff: Staff, report_id: str):
     """Mark the report a duplicate of another (into: its number or id)."""
     return desk.merge(staff, report_id[:40], parse_body(bp.current_request, desk.Merge))
+
+
+@bp.route("/api/v1/reports/{report_id}/assignee", methods=["POST"], content_types=["application/json"])
+@documented({200: "Report"}, body=desk.Assignment, example={"assignee": "me"}, errors=STEP_ERRORS)
+@json_errors
+@staff_only(bp, Capability.REPORTS, Capability.TIPS)
+@report_errors
+def assign_report(staff: Staff, report_id: str):
+    """Put a staff member in charge (assignee: an id from GET /api/v1/reports/assignees, "me", or null for
+    nobody); an internal timeline entry, audited. A tip only to the police."""
+    return desk.assign(staff, report_id[:40], parse_body(bp.current_request, desk.Assignment))
 
 
 @bp.route("/api/v1/reports/{report_id}/photos/{photo_id}/publish", methods=["POST"],

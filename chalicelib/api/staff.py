@@ -11,6 +11,7 @@ from chalicelib.api.openapi import DEMO_BROADCAST, documented
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.subscriptions import STATUSES
 from chalicelib.services.access import Forbidden, NotFound, channel_for, tenant_of, visible_channels
+from chalicelib.services.reports import desk
 from chalicelib.services.subscriptions import subscribers
 
 bp = Blueprint(__name__)
@@ -36,7 +37,10 @@ def staff_channel(staff: Staff, channel_id: str | None, default_kind: str | None
 @json_errors
 @staff_only(bp)
 def me(staff: Staff):
-    """Who the token belongs to: name, tenant, roles and what they open."""
+    """Who the token belongs to: name, tenant, roles and what they open. The console asks at sign-in: a member
+    whose roles reach reports or tips can be put in charge of them from then on."""
+    if staff.may(Capability.REPORTS, Capability.TIPS):
+        desk.remember(staff)
     return {"subject": staff.subject, "name": staff.name, "email": staff.email, "tenant": staff.tenant_id,
             "roles": sorted(staff.roles), "can": sorted(staff.capabilities)}
 

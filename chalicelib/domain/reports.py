@@ -103,7 +103,7 @@ class Event:
 
     at: datetime
     actor: str  # "citizen", "system" or the staff member's subject
-    action: str  # created, status, note, photo, location, category, follower, merged, forwarded
+    action: str  # created, status, note, photo (audio, video, document), location, category, follower, merged, forwarded
     public: bool = False
     note: str | None = None
     status: str | None = None
@@ -112,6 +112,11 @@ class Event:
 
 def is_open(status: str) -> bool:
     return status in OPEN
+
+
+def file_action(kind: str) -> str:
+    """The history's word for a file a citizen sent: "photo" for an image, else its kind (audio, video, document)."""
+    return "photo" if kind == "image" else kind
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,8 @@ class Report:
     address: str | None = None
     photos: tuple[Photo, ...] = ()
     team: str | None = None
+    assignee: str | None = None  # the staff member in charge (their subject), besides the team
+    assignee_name: str | None = None  # their name when assigned
     external: dict[str, Any] = field(default_factory=dict)  # body id, name, email, reference, forwarded_at
     outcome: str | None = None
     duplicate_of: str | None = None

@@ -161,6 +161,21 @@ class AuditModel(Model):
     expires_at = TTLAttribute(null=True)
 
 
+class StaffModel(Model):
+    """A staff member of a comune as their token last named them: who may be assigned a report."""
+
+    class Meta(_Meta):
+        table_name = table_name("staff")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    subject = UnicodeAttribute(range_key=True)  # the identity provider's stable id (Cognito's sub)
+    name = UnicodeAttribute()
+    roles = ListAttribute(of=UnicodeAttribute, default=list)
+    seen_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute(null=True)  # forgotten a while after their last sign-in
+
+
 class CounterModel(Model):
     """Fixed-window counters for abuse limits."""
 
@@ -266,6 +281,8 @@ class ReportModel(Model):
     address = UnicodeAttribute(null=True)
     photos = JSONAttribute(default=list)
     team = UnicodeAttribute(null=True)
+    assignee = UnicodeAttribute(null=True)  # a staff member's subject (StaffModel)
+    assignee_name = UnicodeAttribute(null=True)  # their name when assigned, for lists
     external = JSONAttribute(null=True)
     outcome = UnicodeAttribute(null=True)
     duplicate_of = UnicodeAttribute(null=True)
@@ -285,4 +302,4 @@ class ReportModel(Model):
 
 
 ALL_MODELS = (TenantModel, ChannelModel, CitizenModel, ConsentModel, DeliveryModel, AuditModel, CounterModel,
-              BroadcastModel, ReportModel)
+              BroadcastModel, ReportModel, StaffModel)

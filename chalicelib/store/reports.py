@@ -109,7 +109,7 @@ def page(tenant_id: str, kinds: tuple[str, ...], condition, limit: int, cursor: 
 
 def query_filter(status: str | None = None, category: str | None = None, hamlet: str | None = None,
                  team: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                 text: str | None = None):
+                 text: str | None = None, assignee: str | None = None):
     """The staff list's filters as one DynamoDB filter expression (None: no filter)."""
     parts = []
     if text and normalize_text(text):
@@ -122,6 +122,8 @@ def query_filter(status: str | None = None, category: str | None = None, hamlet:
         parts.append(ReportModel.hamlet == hamlet)
     if team:
         parts.append(ReportModel.team == team)
+    if assignee:
+        parts.append(ReportModel.assignee == assignee)
     if since:
         parts.append(ReportModel.created_at >= since)
     if until:
@@ -172,7 +174,8 @@ def _to_model(report: Report) -> ReportModel:
         reporter=report.reporter, contact=report.contact or None, text=report.text or None,
         category=report.category, hamlet=report.hamlet,
         position=asdict(report.position) if report.position else None, address=report.address,
-        photos=[_compact(asdict(p)) for p in report.photos], team=report.team, external=report.external or None,
+        photos=[_compact(asdict(p)) for p in report.photos], team=report.team, assignee=report.assignee,
+        assignee_name=report.assignee_name, external=report.external or None,
         outcome=report.outcome, duplicate_of=report.duplicate_of, followers=list(report.followers) or None,
         search_text=_search_text(report), public_token=report.public_token, created_at=report.created_at,
         updated_at=report.updated_at,
@@ -190,7 +193,8 @@ def from_model(model: ReportModel) -> Report:
         channel_id=model.channel_id, citizen_key=model.citizen_key, contact=model.contact or {},
         text=model.text or "", category=model.category, hamlet=model.hamlet,
         position=Position(**model.position) if model.position else None, address=model.address,
-        photos=tuple(Photo(**p) for p in model.photos or ()), team=model.team, external=model.external or {},
+        photos=tuple(Photo(**p) for p in model.photos or ()), team=model.team, assignee=model.assignee,
+        assignee_name=model.assignee_name, external=model.external or {},
         outcome=model.outcome, duplicate_of=model.duplicate_of, followers=tuple(model.followers or ()),
         public_token=model.public_token, last_citizen_at=model.last_citizen_at,
         first_response_at=model.first_response_at, resolved_at=model.resolved_at,

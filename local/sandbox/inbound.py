@@ -180,19 +180,25 @@ def _document(request: dict[str, Any], store_media: StoreMedia) -> dict[str, Any
     return {"type": "document", "document": document}
 
 
-def voice_note() -> bytes:
-    """A valid, silent Ogg Opus stream of two pages (the Opus identification and comment headers): what a phone's
-    voice note starts with, so the app's content check sees a real one."""
-    head = b"OpusHead" + bytes([1, 1]) + (312).to_bytes(2, "little") + (48000).to_bytes(4, "little") + bytes(3)
+SILENT_FRAME = b"\xf8\xff\xfe"  # an Opus packet: one 20 ms CELT frame of silence (mono, 48 kHz)
+
+
+def voice_note(seconds: int = 1) -> bytes:
+    """A valid Ogg Opus stream of silence, seconds long: the identification and comment headers, then the audio,
+    as a phone's voice note is; the app's content check sees a real one and a browser plays it."""
+    pre_skip = 312
+    head = b"OpusHead" + bytes([1, 1]) + pre_skip.to_bytes(2, "little") + (48000).to_bytes(4, "little") + bytes(3)
     tags = b"OpusTags" + (7).to_bytes(4, "little") + b"sandbox" + bytes(4)
-    return _ogg_page(head, 0, 0x02) + _ogg_page(tags, 1, 0x04)
+    frames = [SILENT_FRAME] * (50 * seconds)  # 50 frames of 20 ms a second, under 255 packets a page for 5 s
+    return (_ogg_page([head], 0, 0x02, 0) + _ogg_page([tags], 1, 0x00, 0)
+            + _ogg_page(frames, 2, 0x04, pre_skip + 48000 * seconds))
 
 
-def _ogg_page(packet: bytes, sequence: int, flags: int) -> bytes:
-    """One Ogg page holding one packet (under 255 bytes), with its CRC (RFC 3533)."""
-    header = (b"OggS" + bytes([0, flags]) + (0).to_bytes(8, "little") + (0x5A4E4442).to_bytes(4, "little")
-              + sequence.to_bytes(4, "little") + bytes(4) + bytes([1, len(packet)]))
-    page = header + packet
+def _ogg_page(packets: list[bytes], sequence: int, flags: int, granule: int) -> bytes:
+    """One Ogg page holding whole packets (each under 255 bytes, at most 255), with its CRC (RFC 3533)."""
+    header = (b"OggS" + bytes([0, flags]) + granule.to_bytes(8, "little") + (0x5A4E4442).to_bytes(4, "little")
+              + sequence.to_bytes(4, "little") + bytes(4) + bytes([len(packets)]) + bytes(len(p) for p in packets))
+    page = header + b"".join(packets)
     return page[:22] + _ogg_crc(page).to_bytes(4, "little") + page[26:]
 
 

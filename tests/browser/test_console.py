@@ -327,6 +327,7 @@ def test_communications_imports_residents_finds_one_and_erases_them(stack, page,
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Pieve a Ripoli")
     expect(rows.first).to_contain_text("Allerte e protezione civile")
+    expect(rows.first).to_contain_text("Ufficio")  # how they came, in Italian (it showed the code "staff")
     e164 = "+" + "".join(ch for ch in first if ch.isdigit())
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=f"Cancella {e164}").click()
@@ -334,3 +335,42 @@ def test_communications_imports_residents_finds_one_and_erases_them(stack, page,
     expect(rows).to_have_count(0)
     gone = api(stack, "GET", f"/api/v1/subscribers/{quote(e164)}?channel={BROADCAST}", role="communications")
     assert gone.status_code == 404
+
+
+@pytest.mark.parametrize("role", ["admin", "communications", "technical", "police"])
+def test_every_section_fits_a_phone_390_pixels_wide(stack, browser, role):
+    """Staff on a phone: no section of the console scrolls sideways (the tables and the header once made pages
+    470-730 px wide at 390); a wide table scrolls within itself. Every section the role's menu offers, and the
+    first report or tip's detail where there is one."""
+    context = browser.new_context(locale="it-IT", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        sign_in(page, stack, role)
+        sections = page.get_by_role("navigation", name="Sezioni").get_by_role("link")
+        names = [sections.nth(i).inner_text() for i in range(sections.count())]
+        assert names
+        too_wide = {}
+        for name in names:
+            page.get_by_role("navigation", name="Sezioni").get_by_role("link", name=name, exact=True).click()
+            page.wait_for_load_state("networkidle")
+            _check_width(page, name, too_wide)
+            detail = page.locator("main table a[href*='/segnalazioni/'], main table a[href*='/sicurezza/']").first
+            if detail.count():
+                detail.click()
+                page.wait_for_load_state("networkidle")
+                _check_width(page, f"{name}: dettaglio", too_wide)
+        assert too_wide == {}, f"wider than the phone: {too_wide}"
+    finally:
+        context.close()
+
+
+_OVERFLOWING = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > 391 && e.parentElement.getBoundingClientRect().right <= 391)
+    .slice(0, 5)
+    .map(e => `${e.outerHTML.slice(0, 90)} in ${e.parentElement.tagName.toLowerCase()}.${e.parentElement.className}`)"""
+
+
+def _check_width(page: Page, name: str, too_wide: dict) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > 390:
+        too_wide[name] = (width, page.evaluate(_OVERFLOWING))

@@ -211,6 +211,12 @@ def test_a_citizens_voice_note_and_pdf_sent_from_the_phone_page_play_and_downloa
     audio = files.get_by_label(f"Messaggio vocale 1 della segnalazione {report['number']}")
     expect(audio).to_be_visible()
     assert page.request.get(audio.get_attribute("src")).body() == voice_note()
+    played = audio.evaluate("""a => new Promise(done => {
+        a.muted = true; a.onerror = () => done({error: a.error.code});
+        a.play().then(() => setTimeout(() => done({duration: a.duration, at: a.currentTime}), 300),
+                      e => done({error: String(e)}));
+    })""")
+    assert played.get("duration", 0) > 0.9 and played["at"] > 0, played  # the browser plays it (it could not: issue 13)
     link = files.get_by_role("link", name=re.compile(r"^Scarica il documento PDF 2"))
     assert page.request.get(link.get_attribute("href")).body() == PDF
     with page.expect_download() as download:

@@ -48,6 +48,8 @@ def requests_on(ids: dict) -> list[tuple[str, str, dict]]:
         ("POST", f"/api/v1/reports/{tip}/transitions", {"json": {"to": "triaged"}}),
         ("POST", f"/api/v1/reports/{report}/notes", {"json": {"note": "x"}}),
         ("POST", f"/api/v1/reports/{report}/merge", {"json": {"into": tip}}),
+        ("POST", f"/api/v1/reports/{report}/assignee", {"json": {"assignee": "me"}}),
+        ("POST", f"/api/v1/reports/{tip}/assignee", {"json": {"assignee": "me"}}),
         ("GET", f"/api/v1/broadcasts/{broadcast}", {}),
         ("POST", f"/api/v1/broadcasts/{broadcast}/preview", {}),
         ("POST", f"/api/v1/broadcasts/{broadcast}/schedule", {}),

@@ -50,6 +50,8 @@ def test_a_voice_note_a_video_and_a_pdf_are_kept_with_the_report_for_staff_only(
     for sent, file in zip((voice_note(), MP4_VIDEO, PDF), files, strict=True):
         assert requests.get(file["url"], timeout=10).content == sent  # the presigned link serves the bytes as sent
         assert parse_qs(urlsplit(file["url"]).query)["X-Amz-Expires"] == ["300"]
+    assert [e["action"] for e in detail["events"] if e["actor"] == "citizen"][:4] == [
+        "created", "audio", "text", "video"]  # the history names each file for what it is (it said "photo")
     assert "attachment" in parse_qs(urlsplit(files[2]["url"]).query)["response-content-disposition"][0]
     keys = objects(town.tenant, report["id"])
     assert len(keys) == 3 and all("/original." in k for k in keys)  # no public copy of these, ever

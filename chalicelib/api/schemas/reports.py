@@ -21,6 +21,11 @@ class Location(Answer):
     address: str | None
 
 
+class Assignee(Answer):
+    id: str = Field(description="The staff member's id (the identity provider's subject).")
+    name: str | None
+
+
 class ReportFields(Answer):
     """What a report shows in a list and in full."""
 
@@ -34,6 +39,7 @@ class ReportFields(Answer):
     location: Location | None
     address: str | None
     team: str | None
+    assignee: Assignee | None = Field(description="The staff member in charge, besides the team.")
     external_body: str | None
     text: str
     followers: Count = Field(description="Citizens who follow it besides the reporter.")
@@ -189,5 +195,39 @@ class ReportQuery(KpiQuery):
     hamlet: str | None = Field(None, description="A hamlet id.")
     team: str | None = Field(None, description="A team id.")
     q: str | None = Field(None, description="Words in the text or address.")
+    assignee: str | None = Field(None, description="A staff member's id, or me: the reports they are in charge of.",
+                                 examples=["me"])
     limit: int = page_size(20)
     cursor: str | None = cursor()
+
+
+class AssigneeQuery(Query):
+    kind: ReportKind | None = kind()
+
+
+class Person(Answer):
+    id: str = Field(description="Pass as assignee.")
+    name: str
+    kinds: list[ReportKind] = Field(description="The kinds of report they may be put in charge of.")
+
+
+class AssigneeList(Answer):
+    """Staff who may be put in charge, by name."""
+
+    items: list[Person]
+
+
+class BulkOutcome(Answer):
+    id: str
+    result: Literal["done", "unchanged", "refused", "not_found"]
+    number: str | None
+    status: ReportStatus | None = Field(description="The report's status after the action.")
+    reason: dict[str, str] | None = Field(None, description="refused only: code, message and the field at fault.")
+
+
+class BulkResult(Answer):
+    """What happened to each report, in the order given."""
+
+    action: str
+    results: list[BulkOutcome]
+    counts: dict[str, Count]

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain import geo
 from chalicelib.domain import reports as rules
-from chalicelib.domain.access import Staff
+from chalicelib.domain.access import Staff, parse_roles
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, NotAllowed, Position, Report
 from chalicelib.domain.tenancy import Tenant
@@ -18,6 +18,7 @@ from chalicelib.services.access import Forbidden, NotFound
 from chalicelib.services.reports import feedback, updates
 from chalicelib.store import directory
 from chalicelib.store import reports as store
+from chalicelib.store import staff as staff_store
 
 PHOTO_LINK_SECONDS = 300  # staff's presigned links
 FORWARD_LINK_SECONDS = 7 * 24 * 3600  # the external body's links: SigV4's longest
@@ -142,6 +143,11 @@ def _resident(staff: Staff, report: Report, request_id: str | None) -> dict | No
     return {"name": found.name, "address": found.address, "hamlet": found.hamlet, "phone": found.phone}
 
 
+def visible(staff: Staff, report_id: str) -> Report:
+    """The report if the caller's roles reach it, else NotFound (a bulk action reads each report first)."""
+    return _visible(staff, report_id)
+
+
 def _visible(staff: Staff, report_id: str) -> Report:
     report = store.get(staff.tenant_id, report_id)
     if report is None or not staff.may_read_report(report.kind):
@@ -150,6 +156,11 @@ def _visible(staff: Staff, report_id: str) -> Report:
 
 
 def transition(staff: Staff, report_id: str, step: Transition) -> dict:
+    return answer(staff, apply_transition(staff, report_id, step))
+
+
+def apply_transition(staff: Staff, report_id: str, step: Transition) -> Report:
+    """A lifecycle step, its email to an external body and its message to the citizens; the updated report."""
     tenant = access.tenant_of(staff)
     report = _visible(staff, report_id)
     step = _with_routing(tenant, report, step)
@@ -168,7 +179,7 @@ def transition(staff: Staff, report_id: str, step: Transition) -> dict:
         updated = _forward(tenant, updated, step, staff.subject, now)
     if step.public:
         updates.notify(tenant, updated, updated.events[-1])
-    return answer(staff, updated)
+    return updated
 
 
 def _with_routing(tenant: Tenant, report: Report, step: Transition) -> Transition:
@@ -246,6 +257,11 @@ def add_note(staff: Staff, report_id: str, note: Note) -> dict:
 
 
 def merge(staff: Staff, report_id: str, request: Merge) -> dict:
+    return answer(staff, apply_merge(staff, report_id, request))
+
+
+def apply_merge(staff: Staff, report_id: str, request: Merge) -> Report:
+    """The report becomes a duplicate of request.into and its citizens are told; the duplicate."""
     tenant = access.tenant_of(staff)
     report = _visible(staff, report_id)
     original = _visible(staff, rules.parse_number(request.into, clock.now().year) or request.into)
@@ -256,7 +272,7 @@ def merge(staff: Staff, report_id: str, request: Merge) -> dict:
     merged_into = mark_duplicate(tenant, report, original, staff.subject, clock.now())
     duplicate = store.get(tenant.id, report.report_id)
     updates.notify(tenant, duplicate, duplicate.events[-1], extra={"original": merged_into.number})
-    return answer(staff, duplicate)
+    return duplicate
 
 
 class PhotoPublication(BaseModel):
@@ -308,6 +324,99 @@ def mark_duplicate(tenant: Tenant, report: Report, original: Report, actor: str,
         current, event, status="duplicate", duplicate_of=original.report_id,
         first_response_at=current.first_response_at or now))
     return followed
+
+
+class CategoryChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: str = Field(min_length=1, max_length=64)
+
+
+def set_category(staff: Staff, report_id: str, request: CategoryChange) -> tuple[Report, bool]:
+    """Staff file the report under another category (reports only: a tip has none); an internal timeline entry.
+    The report, and whether it changed (the same category again changes nothing)."""
+    tenant = access.tenant_of(staff)
+    report = _visible(staff, report_id)
+    if report.kind != "report":
+        raise NotAllowed("a safety tip has no category")
+    if not tenant.reports.category(request.category):
+        raise InvalidReport(f"unknown category {request.category!r}", "category")
+    now = clock.now()
+
+    def edit(current: Report) -> Report:
+        if current.category == request.category:
+            return current
+        event = Event(at=now, actor=staff.subject, action="category",
+                      data={"category": request.category, "from": current.category})
+        return store.with_event(current, event, category=request.category)
+    updated = store.change(tenant.id, report.report_id, edit)
+    return updated, updated.version != report.version
+
+
+class Assignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # a staff member's id (GET /api/v1/reports/assignees), "me" for the caller, null for nobody
+    assignee: str | None = Field(min_length=1, max_length=128)
+
+
+def assign(staff: Staff, report_id: str, request: Assignment) -> dict:
+    updated, changed = assign_person(staff, report_id, request)
+    if changed:
+        access.record(staff, "report.assign", updated.report_id)
+    return answer(staff, updated)
+
+
+def assign_person(staff: Staff, report_id: str, request: Assignment) -> tuple[Report, bool]:
+    """Put one staff member in charge of the report (or nobody); an internal timeline entry. Only someone whose
+    roles reach the report's kind may be in charge of it: a tip goes to the police only. The report, and whether
+    it changed."""
+    report = _visible(staff, report_id)
+    member = _assignee(staff, report.kind, request.assignee) if request.assignee else None
+    subject, name = (member.subject, member.name) if member else (None, None)
+    now = clock.now()
+
+    def edit(current: Report) -> Report:
+        if current.assignee == subject:
+            return current
+        event = Event(at=now, actor=staff.subject, action="assignee",
+                      data={"assignee": subject, "name": name} if subject else {"assignee": None})
+        return store.with_event(current, event, assignee=subject, assignee_name=name)
+    updated = store.change(staff.tenant_id, report.report_id, edit)
+    return updated, updated.version != report.version
+
+
+def _assignee(staff: Staff, kind: str, wanted: str) -> Staff:
+    if wanted in ("me", staff.subject):
+        remember(staff)
+        return staff
+    member = staff_store.get(staff.tenant_id, wanted)
+    person = as_staff(member) if member else None
+    if person is None or not person.may_read_report(kind):
+        raise InvalidReport("assignee must be a staff member of this comune whose roles reach this report",
+                            "assignee")
+    return person
+
+
+def assignees(staff: Staff, kind: str | None) -> dict:
+    """The comune's staff who may be put in charge of the caller's reports (of kind), each with the kinds they
+    may take: those who signed in to the console, with the roles their token last gave."""
+    kinds = visible_kinds(staff, kind)
+    people = []
+    for member in staff_store.of_tenant(staff.tenant_id):
+        takes = [k for k in kinds if as_staff(member).may_read_report(k)]
+        if takes:
+            people.append({"id": member.subject, "name": member.name, "kinds": takes})
+    return {"items": sorted(people, key=lambda p: (p["name"].casefold(), p["id"]))}
+
+
+def remember(staff: Staff) -> None:
+    """The staff member joins (or refreshes) the comune's list of people reports can be assigned to."""
+    staff_store.remember(staff_store.Member(staff.tenant_id, staff.subject, staff.name, tuple(sorted(staff.roles)),
+                                            clock.now()))
+
+
+def as_staff(member: staff_store.Member) -> Staff:
+    return Staff(subject=member.subject, tenant_id=member.tenant_id, roles=parse_roles(member.roles),
+                 name=member.name)
 
 
 def create(staff: Staff, request: DeskReport) -> dict:
@@ -362,6 +471,7 @@ def summary(report: Report) -> dict:
         "id": report.report_id, "number": report.number, "kind": report.kind, "status": report.status,
         "category": report.category, "hamlet": report.hamlet, "source": report.source,
         "location": _location(report), "address": report.address, "team": report.team,
+        "assignee": {"id": report.assignee, "name": report.assignee_name} if report.assignee else None,
         "external_body": report.external.get("id") if report.external else None,
         "text": report.text[:200], "photos": sum(1 for p in report.photos if p.status == "stored" and p.kind == "image"),
         "followers": len(report.followers), "duplicate_of": report.duplicate_of,

@@ -200,11 +200,12 @@ def _add_photo(intake: Intake, report: Report, came_from: dict | None = None) ->
     def edit(current: Report) -> Report:
         photos = tuple(p for p in current.photos if p.id != photo.id) + (photo,)
         if came_from:
-            event = Event(at=intake.now, actor="citizen", action="photo", note=media.caption or None,
+            event = Event(at=intake.now, actor="citizen", action=rules.file_action(kind), note=media.caption or None,
                           data={"photo": photo.id, "status": photo.status, **came_from})
             return store.with_event(current, event, photos=photos)
         text = rules.joined(current.text, media.caption) if media.caption else current.text
-        event = Event(at=intake.now, actor="citizen", action="photo", data={"photo": photo.id, "status": photo.status})
+        event = Event(at=intake.now, actor="citizen", action=rules.file_action(kind),
+                      data={"photo": photo.id, "status": photo.status})
         return store.with_event(current, event, photos=photos, text=text, last_citizen_at=intake.now,
                                 category=current.category or (_guess(intake, text) if media.caption else None))
     changed = store.change(report.tenant_id, report.report_id, edit)

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from pydantic import BaseModel
 
-from chalicelib.domain.reports import Event, Report
+from chalicelib.domain.reports import Event, Report, file_action
 from chalicelib.observability import logger
 from chalicelib.providers.base import Text
 from chalicelib.services import clock
@@ -67,7 +67,8 @@ def handle(body: dict) -> None:
 def _replace_photo(report: Report, photo) -> Report:
     def edit(current: Report) -> Report:
         photos = tuple(photo if p.id == photo.id else p for p in current.photos)
-        event = Event(at=clock.now(), actor="system", action="photo", data={"photo": photo.id, "status": photo.status})
+        event = Event(at=clock.now(), actor="system", action=file_action(photo.kind),
+                      data={"photo": photo.id, "status": photo.status})
         return store.with_event(current, event, photos=photos)
     return store.change(report.tenant_id, report.report_id, edit)
 

@@ -37,6 +37,9 @@ def notify(tenant: Tenant, report: Report, event: Event, extra: dict | None = No
         sends.append((subject, channel_id, citizen, [content] if content is not None else None,
                       _with_question(tenant, channel, report, event, citizen, extra or {})))
     asking = feedback.record_asked(tenant.id, report, event, [s[0] for s in sends if s[4]], clock.now())
+    # one job per event and follower, named by the event's place in the history (not the history's length, which the
+    # question's own entry changes): queuing the same event again sends nobody anything twice
+    place = next((i for i in range(len(report.events) - 1, -1, -1) if report.events[i] == event), len(report.events))
     queued = 0
     for subject, channel_id, citizen, plain, with_question in sends:
         contents = with_question if asking and with_question else plain
@@ -44,8 +47,8 @@ def notify(tenant: Tenant, report: Report, event: Event, extra: dict | None = No
             logger.warning("no template for an update outside the 24-hour window", extra={"report": report.report_id})
             continue
         recipient = recipient_of(subject.partition("#")[2], citizen)
-        job_id = "update-" + hashlib.sha256(f"{report.tenant_id}|{report.report_id}|{len(report.events)}|{subject}"
-                                            .encode()).hexdigest()[:32]  # one job per event and follower
+        job_id = "update-" + hashlib.sha256(f"{report.tenant_id}|{report.report_id}|{place}|{subject}"
+                                            .encode()).hexdigest()[:32]
         outbound.reply(tenant.id, channel_id, recipient, contents, job_id=job_id)
         queued += 1
     return queued

@@ -21,6 +21,9 @@ const FIELD = {
   hamlet: "Frazione sconosciuta per questo Comune.",
   outcome: "Esito non valido: si indica solo per chiudere una segnalazione alla Polizia municipale.",
   into: "Si può unire solo a un'altra segnalazione dello stesso tipo: controlla il numero.",
+  assignee: "Scegli una persona dell'ufficio che può seguire questa segnalazione.",
+  ids: "Seleziona da 1 a 100 segnalazioni.",
+  action: "Azione non valida.",
   note: "La nota è vuota o troppo lunga (al massimo 2000 caratteri).",
   text: "Il testo è vuoto o troppo lungo.",
   to: "Passaggio di stato non valido.",
@@ -61,6 +64,8 @@ const KNOWN = [
   [/^this report is already a duplicate/, "Questa segnalazione è già unita a un'altra."],
   [/^the photos of a safety tip are never published/, "Le foto delle segnalazioni alla Polizia municipale non si pubblicano."],
   [/^only a stored photo with its public copy/, "Si possono pubblicare solo foto già scaricate."],
+  [/^a report \w+ cannot become/, "Il passaggio non è consentito dallo stato attuale della segnalazione."],
+  [/^a safety tip has no category/, "Le segnalazioni alla Polizia municipale non hanno categoria."],
   [/^a safety tip cannot become/, "Una segnalazione alla Polizia municipale non si assegna a una squadra né si inoltra a un ente."],
   [/^The report changed meanwhile/, "La segnalazione è cambiata nel frattempo: ricarica la pagina e riprova."],
 ];
@@ -134,6 +139,10 @@ export const addNote = (reportId, body) => post(`/api/v1/reports/${id(reportId)}
 export const mergeReport = (reportId, body) => post(`/api/v1/reports/${id(reportId)}/merge`, body);
 export const publishPhoto = (reportId, photoId) =>
   post(`/api/v1/reports/${id(reportId)}/photos/${id(photoId)}/publish`);
+// Many reports at once (action: triage, assign, category, close, merge, assignee), and who can be put in charge.
+export const bulkReports = (body) => post("/api/v1/reports/bulk", body);
+export const listAssignees = (kind) => call("/api/v1/reports/assignees" + query({ kind }));
+export const assignReport = (reportId, body) => post(`/api/v1/reports/${id(reportId)}/assignee`, body);
 export const reportKpis = (filters) => call("/api/v1/reports/kpis" + query(filters));
 
 // Broadcasts; action is one of pause, resume, schedule, cancel.

@@ -15,14 +15,23 @@ export const TIP_STEP = { in_progress: "Avvia l'intervento", resolved: "Chiudi l
 export const STEP_FROM = { resolved: { in_progress: "Riapri" }, rejected: { triaged: "Riapri" } };
 
 export const ACTION = {
-  created: "Ricevuta", status: "Stato", note: "Nota", photo: "Foto", location: "Posizione", category: "Categoria",
+  created: "Ricevuta", status: "Stato", note: "Nota", photo: "Foto", audio: "Messaggio vocale", video: "Video", document: "Documento", location: "Posizione", category: "Categoria",
   follower: "Nuovo cittadino interessato", merged: "Unita", forwarded: "Inoltrata", text: "Testo aggiunto",
   follow_requested: "Aggiornamenti WhatsApp chiesti", follow_confirmed: "Aggiornamenti WhatsApp confermati",
+  assignee: "In carico a",
   feedback_asked: "Chiesto ai cittadini se è risolto", feedback: "Risposta del cittadino", external_update: "Aggiornamento dall'ente",
 };
 // the citizen's answer when a report is resolved, and an external body's status (its private link)
 export const FEEDBACK = { resolved: "«Risolto»", not_resolved: "«Non risolto»" };
 export const EXTERNAL_STATUS = { taken: "Preso in carico", resolved: "Risolto", not_competent: "Non di competenza" };
+// How a subscriber came: by writing ATTIVA, through the web form, added or imported by staff.
+export const SUBSCRIBER_SOURCE = { keyword: "Messaggio WhatsApp", web_form: "Modulo web", staff: "Ufficio" };
+// Bulk actions on the selected reports, and what happened to each report.
+export const BULK_ACTION = {
+  triage: "Prendi in carico", assign: "Assegna alla squadra", category: "Cambia categoria", close: "Chiudi",
+  merge: "Unisci a un'altra segnalazione", assignee: "Affida a una persona",
+};
+export const BULK_RESULT = { done: "fatto", unchanged: "già così", refused: "non consentito", not_found: "non trovata" };
 export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale" };
 export const BROADCAST_STATUS = {
   draft: "Bozza", scheduled: "Programmato", sending: "In invio", paused: "In pausa", completed: "Completato",

@@ -334,7 +334,7 @@ function Recent({ tenant, current, latest }) {
       <thead><tr><th scope="col">Creato</th><th scope="col">Testo</th><th scope="col">Pubblico</th><th scope="col">Stato</th><th scope="col">Avanzamento</th><th scope="col">Consegnati</th></tr></thead>
       <tbody>${items.map((b) => html`<tr>
         <td><a href=${`#/avvisi/${encodeURIComponent(b.id)}`}>${when(b.created_at)}</a></td>
-        <td class="text">${b.content.text || `Modello ${b.content.template && b.content.template.name}`}</td>
+        <td class="text"><span class="excerpt" title=${b.content.text || ""}>${b.content.text || `Modello ${b.content.template && b.content.template.name}`}</span></td>
         <td>${audienceText(tenant, b.audience)}</td>
         <td>${BROADCAST_STATUS[b.status]}</td>
         ${b.status === "scheduled" ? html`<td colspan="2">Partirà ${when(b.due_at)}</td>`

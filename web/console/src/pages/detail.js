@@ -5,13 +5,14 @@ import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { addNote, getReport, mergeReport, publishPhoto, transition } from "../api.js";
 import { ReportMap } from "../map.js";
+import { AssigneePanel } from "./assignee.js";
 import { ACTION, EXTERNAL_STATUS, FEEDBACK, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, named, when } from "../labels.js";
 
 const FILE_KIND = { audio: "Messaggio vocale", video: "Video", document: "Documento" };
 const FILE_REASON = { too_large: "troppo grande", unsupported_type: "tipo non supportato", damaged: "danneggiato",
   not_an_image: "non è una foto", transient: "WhatsApp non l'ha consegnato", fatal: "WhatsApp non l'ha consegnato" };
 
-export function ReportDetail({ config, tenant, id, back }) {
+export function ReportDetail({ config, tenant, id, back, who }) {
   const [report, setReport] = useState(null);
   const [error, setError] = useState("");
   const [done, setDone] = useState("");
@@ -101,6 +102,7 @@ export function ReportDetail({ config, tenant, id, back }) {
     <h1 tabindex="-1">${report.kind === "safety" ? "Segnalazione sicurezza" : "Segnalazione"} ${report.number}</h1>
     <p class="status-line">Stato: <strong class=${"badge s-" + report.status} data-testid="report-status">${STATUS[report.status]}</strong>
       ${report.team && html` · Squadra: <strong>${named(tenant.teams, report.team)}</strong>`}
+      ${report.assignee && html` · In carico a: <strong>${report.assignee.name || report.assignee.id}</strong>`}
       ${report.external && html` · Inoltrata a: <strong>${report.external.name}</strong>${report.external.reference ? ` (rif. ${report.external.reference})` : ""}`}
       ${report.duplicate_of && html` · Duplicato di <a href=${`#/${back}/${encodeURIComponent(report.duplicate_of)}`}>${report.duplicate_of}</a>`}
       ${report.reopened_by_citizen && html` · <strong class="badge reopened">Riaperta dal cittadino: «Non risolto»</strong>`}
@@ -216,6 +218,7 @@ export function ReportDetail({ config, tenant, id, back }) {
             </div>
           </form>`}
         </section>
+        <${AssigneePanel} report=${report} who=${who} busy=${busy} act=${act} />
         <section aria-labelledby="notes" class="panel">
           <h2 id="notes">Aggiungi una nota</h2>
           <form onSubmit=${submitNote}>
@@ -249,6 +252,7 @@ export function ReportDetail({ config, tenant, id, back }) {
               ${e.data && e.data.team && html`<p class="note">Squadra: ${named(tenant.teams, e.data.team)}</p>`}
               ${e.data && e.data.external_body && html`<p class="note">Ente: ${named(tenant.external_bodies, e.data.external_body)}</p>`}
               ${e.data && e.data.original && html`<p class="note">Originale: ${e.data.original}</p>`}
+              ${e.action === "assignee" && html`<p class="note">${e.data && e.data.assignee ? `Persona: ${e.data.name || e.data.assignee}` : "Nessuna persona"}</p>`}
             </li>`)}
           </ol>
         </section>

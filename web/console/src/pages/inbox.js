@@ -3,12 +3,13 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { go } from "@filo/shared/router";
 import { listReports } from "../api.js";
+import { BulkBar, BulkOutcome } from "./bulk.js";
 import { ReportMap } from "../map.js";
 import { OPEN, SOURCE, STATUS, named, when } from "../labels.js";
 
 const REFRESH_MS = 5000;
 
-export function Inbox({ config, tenant, kind }) {
+export function Inbox({ config, tenant, kind, who }) {
   const base = kind === "safety" ? "sicurezza" : "segnalazioni";
   const [filters, setFilters] = useState({ status: "open", category: "", hamlet: "", team: "", q: "", from: "", to: "" });
   const [items, setItems] = useState([]);
@@ -17,10 +18,14 @@ export function Inbox({ config, tenant, kind }) {
   const [loaded, setLoaded] = useState(false);
   const latest = useRef(0);
   const [text, setText] = useState(""); // typed into Cerca; applied on Enter or leaving the field, not per key
+  const [mine, setMine] = useState(false); // "Le mie segnalazioni": the ones the staff member is in charge of
+  const [selected, setSelected] = useState({}); // id -> report, kept across refreshes until acted on or cleared
+  const [outcome, setOutcome] = useState(null); // the last bulk action's answer
 
   const params = (cursor) => ({
     kind, status: filters.status === "open" ? OPEN.join(",") : filters.status, category: filters.category,
     hamlet: filters.hamlet, team: filters.team, q: filters.q, from: filters.from, to: filters.to, limit: 50, cursor,
+    assignee: mine ? "me" : undefined,
   });
 
   const load = async () => {
@@ -41,7 +46,7 @@ export function Inbox({ config, tenant, kind }) {
     load();
     const timer = setInterval(load, REFRESH_MS);
     return () => clearInterval(timer);
-  }, [JSON.stringify(filters)]);
+  }, [JSON.stringify(filters), mine]);
 
   const more = async () => {
     const ticket = latest.current;
@@ -51,6 +56,16 @@ export function Inbox({ config, tenant, kind }) {
     setNext(page.next);
   };
   const set = (name) => (e) => setFilters({ ...filters, [name]: e.target.value });
+  const picked = Object.values(selected);
+  const allPicked = items.length > 0 && items.every((r) => selected[r.id]);
+  const pick = (r, on) => setSelected((now) => { const next = { ...now }; if (on) next[r.id] = r; else delete next[r.id]; return next; });
+  const pickPage = (on) => setSelected((now) => { const next = { ...now }; items.forEach((r) => { if (on) next[r.id] = r; else delete next[r.id]; }); return next; });
+  const bulkDone = (answer) => {
+    setOutcome(answer);
+    const kept = new Set(answer.results.filter((r) => r.result === "refused").map((r) => r.id)); // to look at again
+    setSelected((now) => Object.fromEntries(Object.entries(now).filter(([id]) => kept.has(id))));
+    load();
+  };
   const title = kind === "safety" ? "Segnalazioni alla Polizia municipale" : "Segnalazioni dei cittadini";
 
   return html`
@@ -82,17 +97,25 @@ export function Inbox({ config, tenant, kind }) {
           onInput=${(e) => setText(e.target.value)} onChange=${(e) => setFilters({ ...filters, q: e.target.value })} /></div>
       <div><label for="f-from">Dal</label><input id="f-from" type="date" value=${filters.from} onChange=${set("from")} /></div>
       <div><label for="f-to">Al</label><input id="f-to" type="date" value=${filters.to} onChange=${set("to")} /></div>
+      <div class="check mine"><input id="f-mine" type="checkbox" checked=${mine} onChange=${(e) => setMine(e.target.checked)} />
+        <label for="f-mine">Le mie segnalazioni</label></div>
       <div class="filter-actions"><button type="submit" class="secondary">Aggiorna</button></div>
     </form>
     ${error && html`<p class="error" role="alert">${error}</p>`}
+    <${BulkOutcome} answer=${outcome} />
+    ${picked.length > 0 && html`<${BulkBar} tenant=${tenant} kind=${kind} me=${who} selected=${picked} onDone=${bulkDone}
+      onClear=${() => setSelected({})} />`}
     <div class="inbox">
       <section aria-labelledby="list-title" class="list">
         <h2 id="list-title">Elenco <span class="count" aria-live="polite">(${items.length}${next ? "+" : ""})</span></h2>
-        ${loaded && !items.length && html`<p>Nessuna segnalazione con questi filtri.</p>`}
+        ${loaded && !items.length && html`<p>${mine ? "Nessuna segnalazione affidata a te con questi filtri." : "Nessuna segnalazione con questi filtri."}</p>`}
         <table class="reports">
-          <thead><tr><th scope="col">Numero</th><th scope="col">Stato</th>${kind === "report" && html`<th scope="col">Categoria</th>`}<th scope="col">Frazione</th><th scope="col">Testo</th><th scope="col">Ricevuta</th></tr></thead>
+          <thead><tr><th scope="col" class="pick"><input type="checkbox" aria-label="Seleziona tutte le segnalazioni di questa pagina"
+            checked=${allPicked} disabled=${!items.length} onChange=${(e) => pickPage(e.target.checked)} /></th><th scope="col">Numero</th><th scope="col">Stato</th>${kind === "report" && html`<th scope="col">Categoria</th>`}<th scope="col">Frazione</th><th scope="col">Testo</th><th scope="col">Ricevuta</th></tr></thead>
           <tbody>
             ${items.map((r) => html`<tr class=${"status-" + r.status}>
+              <td class="pick"><input type="checkbox" aria-label=${`Seleziona la segnalazione ${r.number}`} checked=${!!selected[r.id]}
+                onChange=${(e) => pick(r, e.target.checked)} /></td>
               <td><a href=${`#/${base}/${encodeURIComponent(r.id)}`}>${r.number}</a></td>
               <td><span class=${"badge s-" + r.status}>${STATUS[r.status]}</span>${r.reopened_by_citizen && html` <span class="badge reopened">Riaperta dal cittadino</span>`}</td>
               ${kind === "report" && html`<td>${named(tenant.categories, r.category)}</td>`}

@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { addSubscriber, eraseSubscriber, importSubscribers, listSubscribers, reasonText } from "../api.js";
-import { SUB_STATUS, named, when } from "../labels.js";
+import { SUB_STATUS, SUBSCRIBER_SOURCE, named, when } from "../labels.js";
 
 const KIND = { broadcast: "Avvisi", reports: "Segnalazioni", safety: "Sicurezza" };
 
@@ -112,7 +112,7 @@ export function Subscribers({ tenant, channels }) {
         <td>${s.phone || s.user_id}</td><td>${SUB_STATUS[s.status] || s.status}</td>
         ${kind === "safety" ? html`<td>${s.name || "—"}</td><td>${s.hamlet ? hamletName(s.hamlet) : "—"}</td>`
           : html`<td>${s.hamlets.map(hamletName).join(", ") || "Tutte"}</td><td>${s.topics.map((t) => named(tenant.topics, t)).join(", ") || "Tutti"}</td>`}
-        <td>${s.source || "—"}</td><td>${when(s.subscribed_at)}</td>
+        <td>${SUBSCRIBER_SOURCE[s.source] || s.source || "—"}</td><td>${when(s.subscribed_at)}</td>
         <td><button type="button" class="danger small" aria-label=${`Cancella ${s.phone || s.user_id}`} onClick=${() => erase(s)}>Cancella</button></td>
       </tr>`)}</tbody>
     </table>
