@@ -59,6 +59,18 @@ class Settings:
             raise RuntimeError("Meta app secret is not configured: webhooks cannot be verified")
         return secrets
 
+    def link_secret(self) -> str:
+        """The key external bodies' private links are signed with (services/reports/external.py): `link_secret` in
+        the same Secrets Manager secret (LINK_SECRET locally), else the app secret; each comune's key is derived
+        from it. Changing it voids every link already sent."""
+        if self.meta_secret_name:
+            from aws_lambda_powertools.utilities import parameters
+
+            value = str(parameters.get_secret(self.meta_secret_name, transform="json").get("link_secret") or "")
+        else:
+            value = os.environ.get("LINK_SECRET", "")
+        return value or self.meta_secrets().app_secret
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

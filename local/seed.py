@@ -86,6 +86,11 @@ TEMPLATES = [
     {"name": "allerta_segnalazione", "language": "it", "category": "UTILITY", "components": [
         {"type": "BODY", "text": "Segnalazione urgente n. {{1}} alla Polizia municipale del {{2}}. Aprila nella "
                                  "console per leggerla."}]},
+    {"name": "esito_segnalazione", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "La segnalazione n. {{1}} risulta risolta. Dettagli: {{2}}\n\nIl problema è stato "
+                                 "risolto davvero? Rispondi con un tocco: ci aiuta a lavorare meglio."},
+        {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Risolto"},
+                                        {"type": "QUICK_REPLY", "text": "Non risolto"}]}]},
 ]
 
 
@@ -114,7 +119,8 @@ CHANNELS = [
     Channel("100000000000002", TENANT_ID, "reports", "Segnalazioni", "+39 0571 000002", {
         "rate_per_second": 80, "draft_minutes": 15,
         "templates": {"report_update": template_setting("aggiornamento_segnalazione"),
-                      "follow_confirm": template_setting("conferma_aggiornamenti")},
+                      "follow_confirm": template_setting("conferma_aggiornamenti"),
+                      "report_feedback": template_setting("esito_segnalazione")},
     }),
     Channel("100000000000003", TENANT_ID, "safety", "Sicurezza", "+39 0571 000003", {
         "rate_per_second": 80, "registered_only": True, "draft_minutes": 15,

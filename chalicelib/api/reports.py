@@ -8,11 +8,13 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
+from chalicelib.api.limits import body_at_most, per_client
 from chalicelib.api.openapi import documented
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.reports import NotAllowed, ReportFull
+from chalicelib.services import abuse
 from chalicelib.services.access import Forbidden, NotFound
-from chalicelib.services.reports import arrivals, bulk, desk, kpis, moderation, status_page
+from chalicelib.services.reports import arrivals, bulk, desk, external, external_page, kpis, moderation, status_page
 from chalicelib.store.reports import Conflict
 
 bp = Blueprint(__name__)
@@ -264,3 +266,73 @@ def status_page_html(token: str):
     return Response(body=page, status_code=200, headers={
         "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"})
+
+
+EXTERNAL_PER_CLIENT = abuse.Limit("external-link", max_hits=120, window_seconds=600)
+MAX_EXTERNAL_FORM_BYTES = 8 * 1024
+_HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+         "X-Robots-Tag": "noindex", "X-Frame-Options": "DENY"}
+
+
+@bp.route("/x/{tenant}/{report_id}/{token}", methods=["GET"])
+def external_body_page(tenant: str, report_id: str, token: str):
+    """The external body's private page of one forwarded report (services/reports/external.py). No login: the
+    signed, expiring link is the credential; 403 or 410 with an Italian page otherwise. Limited per client, like the
+    other public pages."""
+    request = bp.current_request
+    opened = _external_opened(request, tenant, report_id, token)
+    if isinstance(opened, Response):
+        return opened
+    sent = (request.query_params or {}).get("inviato") == "1"
+    return Response(body=external_page.render(opened, _link_expiry(opened), sent=sent), status_code=200, headers=_HTML)
+
+
+@bp.route("/x/{tenant}/{report_id}/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def external_body_post(tenant: str, report_id: str, token: str):
+    """The external body's post from its page: a status, its reference, a note, public or not."""
+    request = bp.current_request
+    opened = _external_opened(request, tenant, report_id, token)
+    if isinstance(opened, Response):
+        return opened
+    return _external_post(request, opened, _link_expiry(opened))
+
+
+def _external_opened(request, tenant: str, report_id: str, token: str):
+    """The report the link opens, or the Italian page that refuses it (429, 403, 410)."""
+    try:
+        per_client(request, EXTERNAL_PER_CLIENT)
+    except ApiError as refused:
+        return Response(body=external_page.refused("Troppe richieste da questa connessione: riprovate tra qualche "
+                                                   "minuto."), status_code=429, headers={**_HTML, **refused.headers})
+    try:
+        return external.open_link(tenant[:64], report_id[:40], token[:512])
+    except external.LinkRefused as exc:
+        return Response(body=external_page.refused(exc.message), status_code=exc.status, headers=_HTML)
+
+
+def _external_post(request, opened, expires: str):
+    from urllib.parse import parse_qs
+
+    try:
+        raw = body_at_most(request, MAX_EXTERNAL_FORM_BYTES)
+    except ApiError:
+        return Response(body=external_page.refused("Il testo inviato è troppo lungo."), status_code=413, headers=_HTML)
+    fields = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    form = {k: fields.get(k) for k in ("status", "reference", "note", "public")}
+    try:
+        status, reference, note = external.check_post(form["status"], form["reference"], form["note"])
+    except external.InvalidPost as exc:
+        return Response(body=external_page.render(opened, expires, form=form, error=str(exc)), status_code=422,
+                        headers=_HTML)
+    request_id = (request.context or {}).get("requestId")
+    external.post(opened, status, reference, note, public=form["public"] == "1", request_id=request_id)
+    # post, then redirect: a reload does not post twice; a query alone keeps the path (and its token) as it is
+    return Response(body="", status_code=303, headers={**_HTML, "Location": "?inviato=1"})
+
+
+def _link_expiry(opened) -> str:
+    """When the link stops working, in the comune's time: it was signed when the report was forwarded."""
+    from datetime import timedelta
+
+    forwarded = datetime.fromisoformat(opened.report.external["forwarded_at"])
+    return external.when(forwarded + timedelta(days=external.expiry_days(opened.tenant)))

@@ -9,14 +9,22 @@ Definitions (over reports created in [start, end)):
   Both rounded to one decimal, None when no report has the timestamp.
 - ``considered``: the non-duplicate reports of the period. A duplicate is one request told twice, so it is
   counted once, through the report it duplicates.
-- ``satisfied``: the considered reports whose status is ``resolved``.
-- ``satisfied_share``: satisfied / considered (rounded to three decimals), None when nothing is considered.
+- ``resolved``: the considered reports whose status is ``resolved``.
+- ``resolved_share``: resolved / considered (rounded to three decimals), None when nothing is considered.
   Open and rejected reports count against it: the share is "of what citizens asked in the period, how much
   has been solved", simple to explain and impossible to improve by leaving reports open.
 - ``on_time``: of the reports of the period that have deadlines (``considered``: reports, not tips nor duplicates,
   whose category has targets), those with no step late so far (``on_time``, domain/deadlines.py) and their
   ``share`` (three decimals, None when none is considered); the same ``by_category`` and ``by_team`` (the team the
   report is assigned to, else its category's usual team; "unknown" when none), most considered first.
+- ``asked``: the citizens asked, when their report was resolved, whether the problem is solved («Risolto» /
+  «Non risolto», services/reports/feedback.py), summed over the reports of the period (a citizen counts once
+  per report, however many times it was resolved).
+- ``satisfied`` and ``not_satisfied``: of them, those whose last answer is «Risolto», and «Non risolto»; who
+  did not answer is in neither.
+- ``satisfied_share`` ("soddisfatti"): satisfied / asked (three decimals), None when nobody was asked. What
+  citizens said, not what the office marked: a report resolved by staff and found unsolved by its citizen
+  counts in ``resolved`` and against ``satisfied_share``.
 """
 from __future__ import annotations
 
@@ -46,6 +54,9 @@ class ReportFacts:
     resolved_at: datetime | None = None
     team: str | None = None
     on_time: bool | None = None  # whether no deadline was missed so far; None: no deadlines (domain/deadlines.py)
+    asked: int = 0  # citizens asked whether the problem is solved
+    satisfied: int = 0  # ... whose last answer is «Risolto»
+    not_satisfied: int = 0  # ... «Non risolto»
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -106,7 +117,9 @@ def compute(facts: Iterable[ReportFacts], start: datetime, end: datetime, timezo
 
     statuses = Counter(report.status for report in reports)
     considered = [report for report in reports if report.status != "duplicate"]
-    satisfied = sum(1 for report in considered if report.status == "resolved")
+    resolved = sum(1 for report in considered if report.status == "resolved")
+    asked = sum(report.asked for report in reports)
+    satisfied = sum(report.satisfied for report in reports)
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
         "total": len(reports),
@@ -117,8 +130,12 @@ def compute(facts: Iterable[ReportFacts], start: datetime, end: datetime, timezo
         "by_week": dict(sorted(Counter(_iso_week(report.created_at, zone) for report in reports).items())),
         "median_hours_to_first_response": _median_hours(_hours(r.created_at, r.first_response_at) for r in reports),
         "median_hours_to_resolution": _median_hours(_hours(r.created_at, r.resolved_at) for r in reports),
-        "satisfied_share": round(satisfied / len(considered), 3) if considered else None,
-        "satisfied": satisfied,
+        "resolved_share": round(resolved / len(considered), 3) if considered else None,
+        "resolved": resolved,
         "considered": len(considered),
         "on_time": _on_time(reports),
+        "satisfied_share": round(satisfied / asked, 3) if asked else None,
+        "satisfied": satisfied,
+        "not_satisfied": sum(report.not_satisfied for report in reports),
+        "asked": asked,
     }

@@ -120,7 +120,7 @@ class TemplateSetting:
 
 TextKey = Annotated[str, Field(max_length=64)]
 Text = Annotated[str, Field(max_length=4096)]  # WhatsApp's limit for a text message
-Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm", "urgent_tip"]
+Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm", "urgent_tip", "report_feedback"]
 TEMPLATE_PURPOSES = {
     "subscription_confirm": "broadcast: the double opt-in's confirmation request after a web form or staff import "
                             "({{1}} the comune's name; a quick reply that confirms)",
@@ -133,14 +133,18 @@ TEMPLATE_PURPOSES = {
                       "confirms; until the tap nothing else goes to it)",
     "urgent_tip": "safety: tells the on-call officer's phone (on_call_phone) that a tip with an urgent word came "
                   "({{1}} the tip's number, {{2}} the comune's name; nothing of what the resident wrote)",
+    "report_feedback": "reports: a resolved report's news outside the 24-hour window, asking whether the problem is "
+                       "solved ({{1}} its number, {{2}} its status page; two quick replies, the first «Risolto», the "
+                       "second «Non risolto»: a «Non risolto» reopens the report)",
 }
 # what the app fills in each purpose's template: body parameters, quick-reply buttons (at least)
 TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1),
-                   "urgent_tip": (2, 0)}
+                   "urgent_tip": (2, 0), "report_feedback": (2, 2)}
 # catalogue texts shown as a reply button or a list's button (20 characters), or as a list row (24)
 SHORT_TEXTS = {
     **dict.fromkeys(("subscribe.confirm_button", "subscribe.decline_button", "preferences.hamlets_button",
-                     "preferences.topics_button", "report.category_button"), whatsapp.REPLY_BUTTON_TITLE_MAX),
+                     "preferences.topics_button", "report.category_button", "report.feedback_yes",
+                     "report.feedback_no"), whatsapp.REPLY_BUTTON_TITLE_MAX),
     **dict.fromkeys(("preferences.all_hamlets", "preferences.all_topics"), whatsapp.LIST_ROW_TITLE_MAX),
 }
 
@@ -369,6 +373,8 @@ class ReportSettings:
         unknown = sorted(set(self.targets.categories) - {c.id for c in self.categories})
         if unknown:
             raise ValueError(f"targets.categories: no such category {', '.join(unknown)}")
+    external_link_days: Annotated[int, whole(1, 90, "days the private link in a forwarding email lets the external "
+                                  "body post its status (no login); a new forwarding makes a new link")] = 30
 
     def category(self, category_id: str | None) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)

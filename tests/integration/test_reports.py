@@ -180,9 +180,10 @@ def test_second_report_of_the_same_pothole_follows_the_first(town):
     assert town.step(original["id"], "triaged", public=False).status_code == 200  # internal: nobody is told
     before_first, before_second = len(first.inbox()), len(second.inbox())
     assert town.step(original["id"], "resolved", note="Lampada sostituita").status_code == 200
-    assert "Lampada sostituita" in first.wait_inbox(before_first + 1)[-1]["text"]
-    assert "Lampada sostituita" in second.wait_inbox(before_second + 1)[-1]["text"]
-    assert len(first.settle()) == before_first + 1  # the internal step sent nothing
+    # the update, then the question «Risolto» / «Non risolto» (services/reports/feedback.py), to both
+    assert "Lampada sostituita" in first.wait_inbox(before_first + 2)[before_first]["text"]
+    assert "Lampada sostituita" in second.wait_inbox(before_second + 2)[before_second]["text"]
+    assert len(first.settle()) == before_first + 2  # the internal step sent nothing
 
 
 def test_far_apart_or_other_category_is_not_a_duplicate(town):
@@ -210,8 +211,9 @@ def test_forwarding_emails_the_external_body_and_tells_the_citizen(town, stack):
     assert external["name"] == "Consorzio di bonifica Esempio" and external["reference"] == "CB-2026-118"
     assert external["forwarded_at"] and external["email_message_id"]
 
-    [email] = [m for m in _sent_emails() if report["number"] in m.subject  # the forwarding, not the staff notices
-               and m.destinations["ToAddresses"] == ["segnalazioni@bonifica.esempio.it"]]
+    comune = f"Comune di Segnala {town.tenant.removeprefix('segnala')}"  # other comuni's reports share numbers
+    [email] = [m for m in _sent_emails() if m.subject.startswith(f"[{comune}] Segnalazione {report['number']}:")
+               and m.destinations["ToAddresses"] == ["segnalazioni@bonifica.esempio.it"]]  # not the staff notices
     assert email.destinations["ToAddresses"] == ["segnalazioni@bonifica.esempio.it"]
     assert "intasato" in email.body and "X-Amz-Signature" in email.body  # the photo as a short-lived link
     assert "+39333" not in email.body.replace(" ", "")  # the citizen's number stays with the comune
@@ -315,7 +317,8 @@ def test_kpis_count_by_status_and_share_satisfied(town):
     assert kpis.status_code == 200, kpis.text
     body = kpis.json()
     assert body["total"] == 3 and body["by_status"]["resolved"] == 1 and body["by_status"]["new"] == 2
-    assert body["satisfied_share"] == pytest.approx(1 / 3, abs=0.001)
+    assert body["resolved_share"] == pytest.approx(1 / 3, abs=0.001)
+    assert body["asked"] == 0 and body["satisfied_share"] is None  # desk reports without WhatsApp: nobody asked
     assert body["median_hours_to_first_response"] is not None
     assert town.call("GET", "/api/v1/reports/kpis", params={"from": "nonsense"}).status_code == 422
 

@@ -1,4 +1,5 @@
 """KPIs of reports: counted over the period, weeks in Rome's calendar, duplicates told once."""
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -52,8 +53,8 @@ def test_kpis_of_two_weeks():
     assert kpis["median_hours_to_resolution"] == 15.0
     # the duplicate is not considered; the rejected and the open one count against
     assert kpis["considered"] == 4
-    assert kpis["satisfied"] == 2
-    assert kpis["satisfied_share"] == 0.5
+    assert kpis["resolved"] == 2
+    assert kpis["resolved_share"] == 0.5
 
 
 def test_weeks_follow_the_given_timezone():
@@ -68,7 +69,7 @@ def test_medians_are_rounded_to_one_decimal():
     kpis = compute(facts, START, END)
     assert kpis["median_hours_to_first_response"] == 0.8  # 50 minutes
     assert kpis["median_hours_to_resolution"] == 10.5  # (10 + 11.083) / 2 = 10.54
-    assert kpis["satisfied_share"] == 0.667
+    assert kpis["resolved_share"] == 0.667
 
 
 def test_empty_period():
@@ -78,15 +79,15 @@ def test_empty_period():
     assert kpis["by_category"] == kpis["by_hamlet"] == kpis["by_week"] == {}
     assert kpis["median_hours_to_first_response"] is None
     assert kpis["median_hours_to_resolution"] is None
-    assert kpis["satisfied_share"] is None
-    assert kpis["satisfied"] == kpis["considered"] == 0
+    assert kpis["resolved_share"] is None and kpis["satisfied_share"] is None
+    assert kpis["resolved"] == kpis["considered"] == kpis["asked"] == kpis["satisfied"] == 0
 
 
 def test_only_duplicates_consider_nothing():
     kpis = compute([report("duplicate", rome(17, 9))], START, END)
     assert kpis["total"] == 1
     assert kpis["considered"] == 0
-    assert kpis["satisfied_share"] is None
+    assert kpis["resolved_share"] is None
 
 
 def test_accepts_any_iterable():
@@ -104,3 +105,14 @@ def test_bad_input_is_refused():
         report("new", rome(17, 9), kind="complaint")
     with pytest.raises(ValueError):
         ReportFacts("report", "new", None, None, datetime(2026, 11, 17, 9))
+
+
+def test_satisfied_is_what_citizens_answered_not_what_the_office_resolved():
+    facts = [replace(report("resolved", rome(17, 9)), asked=2, satisfied=1, not_satisfied=1),  # one said «Non risolto»
+             replace(report("resolved", rome(17, 10)), asked=1),  # asked, never answered
+             replace(report("in_progress", rome(17, 11)), asked=1, not_satisfied=1),  # reopened by its citizen
+             report("resolved", rome(17, 12))]  # resolved without telling: nobody asked
+    kpis = compute(facts, START, END)
+    assert (kpis["resolved"], kpis["considered"], kpis["resolved_share"]) == (3, 4, 0.75)
+    assert (kpis["asked"], kpis["satisfied"], kpis["not_satisfied"]) == (4, 1, 2)
+    assert kpis["satisfied_share"] == 0.25  # 1 of the 4 asked, not 3 of 4 resolved

@@ -47,6 +47,8 @@ class ReportFields(Answer):
     duplicate_of: str | None
     created_at: datetime
     updated_at: datetime
+    reopened_by_citizen: bool = Field(False, description="Its last step is its citizen's «Non risolto» after it "
+                                      "was resolved: the office must look at it again.")
 
 
 class StepDeadline(Answer):
@@ -162,6 +164,14 @@ class Resident(Answer):
     phone: str | None
 
 
+class Feedback(Answer):
+    """Citizens asked «Risolto» / «Non risolto» when the report was resolved, and their last answers."""
+
+    asked: Count
+    satisfied: Count
+    not_satisfied: Count
+
+
 class Report(ReportFields, Timing):
     """A report in full, with its photos and history."""
 
@@ -174,6 +184,7 @@ class Report(ReportFields, Timing):
     first_response_at: datetime | None
     resolved_at: datetime | None
     events: list[Event]
+    feedback: Feedback = Field(description="What its citizens answered when it was resolved.")
     steps: list[Step] = Field(description="The lifecycle steps this report can take now, each with whether it "
                               "tells the citizen by default (a tip is never assigned nor forwarded).")
     public: PublicText | None = Field(None, description="Reports only: the title and description the public reads. "
@@ -217,10 +228,15 @@ class Kpis(Answer):
     by_week: dict[str, Count] = Field(description="By ISO week of creation, e.g. 2026-W47.")
     median_hours_to_first_response: float | None
     median_hours_to_resolution: float | None
-    satisfied_share: float | None = Field(ge=0, le=1, description="Resolved among the reports that are no duplicate.")
-    satisfied: Count
+    resolved_share: float | None = Field(ge=0, le=1, description="Resolved among the reports that are no duplicate.")
+    resolved: Count
     considered: Count
     on_time: OnTime
+    satisfied_share: float | None = Field(ge=0, le=1, description="Soddisfatti: citizens who answered «Risolto» "
+                                          "among those asked when their report was resolved (None: nobody asked).")
+    satisfied: Count = Field(description="Citizens whose last answer is «Risolto».")
+    not_satisfied: Count = Field(description="Citizens whose last answer is «Non risolto».")
+    asked: Count = Field(description="Citizens asked whether the problem is solved.")
 
 
 def moment(name: str, meaning: str) -> Any:

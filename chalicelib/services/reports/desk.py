@@ -1,7 +1,7 @@
 """Staff work on reports and tips: list, read, move through the lifecycle, notes, forward, merge, desk entry."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -15,7 +15,7 @@ from chalicelib.domain.reports import Event, NotAllowed, Position, Report
 from chalicelib.domain.tenancy import Tenant
 from chalicelib.services import access, clock
 from chalicelib.services.access import Forbidden, NotFound
-from chalicelib.services.reports import arrivals, deadlines, updates
+from chalicelib.services.reports import arrivals, deadlines, feedback, updates
 from chalicelib.store import directory
 from chalicelib.store import reports as store
 from chalicelib.store import staff as staff_store
@@ -526,7 +526,14 @@ def summary(report: Report) -> dict:
         "text": report.text[:200], "photos": sum(1 for p in report.photos if p.status == "stored" and p.kind == "image"),
         "followers": len(report.followers), "duplicate_of": report.duplicate_of,
         "created_at": report.created_at.isoformat(), "updated_at": report.updated_at.isoformat(),
+        "reopened_by_citizen": _reopened_by_citizen(report),
     }
+
+
+def _reopened_by_citizen(report: Report) -> bool:
+    """Whether the report's last step is its citizen's «Non risolto» (services.reports.feedback): staff must look."""
+    last = next((e for e in reversed(report.events) if e.action == "status"), None)
+    return bool(last and last.actor == "citizen" and last.data.get("reopened_by") == "citizen")
 
 
 def detail(report: Report) -> dict:
@@ -555,6 +562,7 @@ def detail(report: Report) -> dict:
         "first_response_at": report.first_response_at.isoformat() if report.first_response_at else None,
         "resolved_at": report.resolved_at.isoformat() if report.resolved_at else None,
         "events": [_event(e) for e in report.events],
+        "feedback": asdict(feedback.tally(report)),
         "steps": [{"to": to, "public": rules.public_by_default(report.kind, to)}
                   for to in rules.next_steps(report.kind, report.status)],
     }

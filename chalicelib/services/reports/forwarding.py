@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalicelib.domain.reports import Report
 from chalicelib.domain.tenancy import Tenant
-from chalicelib.services.reports import wording
+from chalicelib.services.reports import external, wording
 from chalicelib.store import mailer, media
 
 
@@ -26,6 +26,9 @@ def send(tenant: Tenant, report: Report, link_seconds: int) -> str:
     links = [media.presigned_url(p.public_key, link_seconds) for p in report.photos if p.public_key]
     if links:
         lines += ["", f"Foto (link validi {link_seconds // 86400 or 1} giorni):", *links]
+    lines += ["", "Per comunicarci lo stato dell'intervento (preso in carico, risolto, non di competenza), il vostro "
+              f"riferimento e una nota, usate questo link riservato (valido {external.expiry_days(tenant)} giorni, "
+              "senza registrazione; non inoltratelo):", external.link(tenant, report)]
     lines += ["", f"Per comunicazioni citate il numero {report.number}. Grazie."]
     subject = f"[{tenant.name}] Segnalazione {report.number}: {wording.category_label(tenant, report)}"
     return mailer.send(report.external["email"], subject, "\n".join(lines))

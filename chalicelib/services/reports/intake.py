@@ -16,7 +16,7 @@ from chalicelib.observability import logger
 from chalicelib.providers.base import Choice, ChoiceList, InboundMessage, Text
 from chalicelib.services.conversations import inbox
 from chalicelib.services.replies import Conversation
-from chalicelib.services.reports import arrivals, following, photo_refetch, wording
+from chalicelib.services.reports import arrivals, feedback, following, photo_refetch, wording
 from chalicelib.store import reports as store
 
 CATEGORY_PREFIX = "cat:"
@@ -57,6 +57,8 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
         intake.say("safety.not_registered")
     elif channel.kind == "reports" and following.is_confirmation(message):
         following.confirm(intake)  # STATO and updates reach a number typed on a form only after this tap
+    elif channel.kind == "reports" and feedback.is_answer(message):
+        feedback.answer(intake)  # «Risolto» / «Non risolto» under a resolved report's news
     elif message.kind == "text" and STATUS_COMMAND.match(message.text or ""):
         _answer_status(intake, STATUS_COMMAND.match(message.text).group(1))
     elif message.kind == "text" and normalize_text(message.text) in HELP_WORDS and channel.kind == "reports":

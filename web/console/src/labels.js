@@ -26,7 +26,11 @@ export const ACTION = {
   assignee: "In carico a",
   corrected: "Correzione", public_text: "Testo pubblico approvato", photo_redacted: "Foto oscurata",
   photo_published: "Foto pubblicata", photo_unpublished: "Foto ritirata dal portale",
+  feedback_asked: "Chiesto ai cittadini se è risolto", feedback: "Risposta del cittadino", external_update: "Aggiornamento dall'ente",
 };
+// the citizen's answer when a report is resolved, and an external body's status (its private link)
+export const FEEDBACK = { resolved: "«Risolto»", not_resolved: "«Non risolto»" };
+export const EXTERNAL_STATUS = { taken: "Preso in carico", resolved: "Risolto", not_competent: "Non di competenza" };
 // How a subscriber came: by writing ATTIVA, through the web form, added or imported by staff.
 export const SUBSCRIBER_SOURCE = { keyword: "Messaggio WhatsApp", web_form: "Modulo web", staff: "Ufficio" };
 // Bulk actions on the selected reports, and what happened to each report.

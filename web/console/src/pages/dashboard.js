@@ -1,4 +1,4 @@
-// The dashboard: reports per week, time to resolve, share satisfied (reports KPIs), subscribers over time and
+// The dashboard: reports per week, time to resolve, share resolved and citizens satisfied (reports KPIs), subscribers over time and
 // broadcast delivery rates, each shown only to those who can read it (GET /api/v1/me's "can").
 import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
@@ -62,8 +62,10 @@ function ReportKpis({ kind, tenant }) {
       <li><span class="big">${year.total}</span> ricevute quest'anno</li>
       <li><span class="big">${hours(year.median_hours_to_first_response)}</span> mediana alla prima risposta</li>
       <li><span class="big">${hours(year.median_hours_to_resolution)}</span> mediana alla soluzione</li>
-      <li><span class="big">${percent(year.satisfied_share)}</span> risolte (${year.satisfied} su ${year.considered})</li>
+      <li><span class="big">${percent(year.resolved_share)}</span> risolte (${year.resolved} su ${year.considered})</li>
       ${kind === "report" && html`<li data-testid="on-time"><span class="big">${percent(year.on_time.share)}</span> nei tempi previsti (${year.on_time.on_time} su ${year.on_time.considered})</li>`}
+      <li data-kpi="satisfied"><span class="big">${percent(year.satisfied_share)}</span> soddisfatti: hanno risposto «Risolto»
+        ${year.satisfied} cittadini su ${year.asked} interpellati${year.not_satisfied ? html`, ${year.not_satisfied} «Non risolto»` : ""}</li>
     </ul>`}
     ${year && kind === "report" && html`<div class="charts on-time-tables">
       <${OnTimeTable} caption="Per categoria: segnalazioni nei tempi previsti" shares=${year.on_time.by_category} names=${tenant && tenant.categories} />
@@ -74,7 +76,7 @@ function ReportKpis({ kind, tenant }) {
       <${BarChart} title="Tempo mediano di soluzione (ore)" color="#7d3c98" format=${(v) => v.toLocaleString("it-IT")}
         data=${weeks.map(({ start, k }) => ({ label: short(start), value: k.median_hours_to_resolution }))} />
       <${BarChart} title="Quota risolte (%)" color="#1e8449" max=${100} format=${(v) => `${v}%`}
-        data=${weeks.map(({ start, k }) => ({ label: short(start), value: k.satisfied_share === null ? null : Math.round(k.satisfied_share * 100) }))} />
+        data=${weeks.map(({ start, k }) => ({ label: short(start), value: k.resolved_share === null ? null : Math.round(k.resolved_share * 100) }))} />
     </div>`}
   </section>`;
 }

@@ -6,7 +6,7 @@ import { html } from "@filo/shared/html";
 import { addNote, getReport, mergeReport, publishPhoto, transition } from "../api.js";
 import { ReportMap } from "../map.js";
 import { AssigneePanel } from "./assignee.js";
-import { ACTION, CORRECTED, DEADLINE_STEP, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, day, named, when } from "../labels.js";
+import { ACTION, CORRECTED, DEADLINE_STEP, EXTERNAL_STATUS, FEEDBACK, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, day, named, when } from "../labels.js";
 import { Corrections, PhotoRedactor, PublicTextEditor } from "./moderation.js";
 
 const FILE_KIND = { audio: "Messaggio vocale", video: "Video", document: "Documento" };
@@ -115,7 +115,11 @@ export function ReportDetail({ config, tenant, id, back, who }) {
       ${report.assignee && html` · In carico a: <strong>${report.assignee.name || report.assignee.id}</strong>`}
       ${report.external && html` · Inoltrata a: <strong>${report.external.name}</strong>${report.external.reference ? ` (rif. ${report.external.reference})` : ""}`}
       ${report.duplicate_of && html` · Duplicato di <a href=${`#/${back}/${encodeURIComponent(report.duplicate_of)}`}>${report.duplicate_of}</a>`}
+      ${report.reopened_by_citizen && html` · <strong class="badge reopened">Riaperta dal cittadino: «Non risolto»</strong>`}
     </p>
+    ${report.feedback && report.feedback.asked > 0 && html`<p class="feedback-line" data-testid="report-feedback">Esito chiesto
+      a ${report.feedback.asked} ${report.feedback.asked === 1 ? "cittadino" : "cittadini"}: ${report.feedback.satisfied} «Risolto»,
+      ${report.feedback.not_satisfied} «Non risolto»</p>`}
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <p class="done" role="status" aria-live="polite">${done}</p>
     <div class="detail">
@@ -260,8 +264,11 @@ export function ReportDetail({ config, tenant, id, back, who }) {
               <time datetime=${e.at}>${when(e.at)}</time>
               <span class="what">${ACTION[e.action] || e.action}${e.status ? `: ${STATUS[e.status] || e.status}` : ""}</span>
               <span class=${"visibility " + (e.public ? "pub" : "int")}>${e.public ? "pubblica" : "interna"}</span>
-              <span class="actor">${e.actor === "citizen" ? "cittadino" : e.actor === "system" ? "sistema" : e.actor}</span>
+              <span class="actor">${actorLabel(e.actor, tenant)}</span>
               ${e.note && html`<p class="note">${e.note}</p>`}
+              ${e.data && e.data.answer && html`<p class="note">Ha risposto ${FEEDBACK[e.data.answer] || e.data.answer}</p>`}
+              ${e.data && e.data.asked && html`<p class="note">Cittadini interpellati: ${e.data.asked.length}</p>`}
+              ${e.data && e.data.external_status && html`<p class="note">Stato comunicato: ${EXTERNAL_STATUS[e.data.external_status] || e.data.external_status}${e.data.reference ? ` (rif. ${e.data.reference})` : ""}</p>`}
               ${e.data && e.data.team && html`<p class="note">Squadra: ${named(tenant.teams, e.data.team)}</p>`}
               ${e.data && e.data.external_body && html`<p class="note">Ente: ${named(tenant.external_bodies, e.data.external_body)}</p>`}
               ${e.data && e.data.original && html`<p class="note">Originale: ${e.data.original}</p>`}
@@ -278,4 +285,12 @@ export function ReportDetail({ config, tenant, id, back, who }) {
 // Whose report it is, as the citizen view takes it: the reporter's key on WhatsApp, else the desk contact's number.
 function citizenOf(report) {
   return (report.reporter && report.reporter.citizen) || (report.contact && report.contact.phone) || "";
+}
+
+// who took a step: the citizen, the system, an external body through its private link, or a staff member
+function actorLabel(actor, tenant) {
+  if (actor === "citizen") return "cittadino";
+  if (actor === "system") return "sistema";
+  if (actor.startsWith("external:")) return `ente: ${named(tenant.external_bodies, actor.slice("external:".length))}`;
+  return actor;
 }

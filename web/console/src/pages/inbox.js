@@ -159,7 +159,7 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
               <td class="pick"><input type="checkbox" aria-label=${`Seleziona la segnalazione ${r.number}`} checked=${!!selected[r.id]}
                 onChange=${(e) => pick(r, e.target.checked)} /></td>
               <td><a href=${`#/${base}/${encodeURIComponent(r.id)}`}>${r.number}</a></td>
-              <td><span class=${"badge s-" + r.status}>${STATUS[r.status]}</span></td>
+              <td><span class=${"badge s-" + r.status}>${STATUS[r.status]}</span>${r.reopened_by_citizen && html` <span class="badge reopened">Riaperta dal cittadino</span>`}</td>
               ${kind === "report" && html`<td>${named(tenant.categories, r.category)}</td>`}
               <td>${r.hamlet ? tenant.hamlets.features.find((h) => h.id === r.hamlet)?.properties.name || r.hamlet : "—"}</td>
               <td class="text">${r.text}${r.photos ? html` <span class="tag">(foto: ${r.photos})</span>` : ""}</td>
