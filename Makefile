@@ -8,6 +8,8 @@ INFRA_STAMP := $(VENV)/.installed-infra
 SYNTH_ENV := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-south-1} JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
 	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=20
 STAGE ?= prod
+# make test runs the suite in this many processes, each with its own stack on free ports; a test file stays in one
+TEST_WORKERS ?= 2
 
 .PHONY: dev dev-clean test install install-infra web chromium unit integration e2e browser lint clean synth infra-test
 
@@ -42,8 +44,8 @@ dev: install web ## run the whole system locally (moto, app, pollers, scheduler,
 dev-clean: install web ## make dev from a clean start: forgets the data and secrets kept in .local/ (as FILO_FRESH=1 make dev)
 	$(BIN)/python -m local.devserver --fresh
 
-test: install install-infra web chromium ## the whole test suite
-	$(BIN)/python -m pytest
+test: install install-infra web chromium ## the whole test suite (TEST_WORKERS processes, a file in one of them)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

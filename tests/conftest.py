@@ -1,4 +1,5 @@
-"""Shared fixtures: the whole local stack, started once per test session on free ports."""
+"""Shared fixtures: the whole local stack, started once per test session on free ports (under make test's
+pytest-xdist, once per worker process: each worker has its own moto, queues, sandbox and app)."""
 from __future__ import annotations
 
 import pytest

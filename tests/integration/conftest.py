@@ -36,7 +36,10 @@ class Phone:
         return self.send(type=kind, id=reply_id, title=title or reply_id)
 
     def inbox(self) -> list[dict]:
-        answer = requests.get(f"{self.stack.sandbox_url}/_sandbox/messages", params={"to": self.e164}, timeout=10)
+        """The citizen's chat with this channel: what it sent them. Not what other channels sent the same number
+        (the sandbox keeps a whole session's messages, and tests of other comuni reuse numbers)."""
+        answer = requests.get(f"{self.stack.sandbox_url}/_sandbox/messages",
+                              params={"to": self.e164, "channel": self.channel}, timeout=10)
         return answer.json()
 
     def wait_inbox(self, count: int, timeout: float = 10.0) -> list[dict]:

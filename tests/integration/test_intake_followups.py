@@ -5,33 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-import requests
 
-from tests.integration.conftest import Phone
 from tests.integration.own_comuni import OwnTown as Town
 from tests.integration.test_reports import CENTRE, YEAR, photo_jpeg, send_photo, texts, wait_text
 from tests.waiting import wait_for
 
 
-class Chat(Phone):
-    """A citizen's chat with one town's channel only. The sandbox's inbox of a number holds what every channel sent
-    it, in the whole session, and these tests give the same numbers to citizens of different towns: read whole, the
-    inbox of one test also held the previous test's merge reply, which a wait for this test's then found at once."""
-
-    def inbox(self) -> list[dict]:
-        answer = requests.get(f"{self.stack.sandbox_url}/_sandbox/messages",
-                              params={"to": self.e164, "channel": self.channel}, timeout=10)
-        return answer.json()
-
-
-class ChatTown(Town):
-    def phone(self, number: str) -> Chat:
-        return Chat(self.stack, self.channel, number)
-
-
 @pytest.fixture
 def town(stack):
-    return ChatTown(stack)
+    return Town(stack)  # each Phone reads its chat with this town's channel only (tests/integration/conftest.py)
 
 
 def lists(phone) -> list[dict]:
