@@ -47,6 +47,14 @@ def _col(*names: str) -> list[str]:
     return [text(f"export.column.{name}") for name in names]
 
 
+def _said(group: str, code: str | None) -> str | None:
+    """A code in the comune's words (export.<group>.<code> in the catalogue); an unknown one as it is."""
+    try:
+        return text(f"export.{group}.{code}") if code else code
+    except KeyError:
+        return code
+
+
 def _bounded(items: Iterator[Any]) -> list[Any]:
     """At most MAX_ROWS items; TooLarge as soon as there is one more (the rest is never read)."""
     found = []
@@ -94,7 +102,7 @@ def _report_row(tenant: Tenant, r, tips: bool) -> list[Any]:
     category = tenant.reports.category(r.category)
     team = tenant.reports.team(r.team)
     return [r.number, text(f"status.{r.status}"), category.name if category else r.category,
-            _names([r.hamlet], tenant.hamlet)[0] if r.hamlet else None, r.address, r.text, r.source,
+            _names([r.hamlet], tenant.hamlet)[0] if r.hamlet else None, r.address, r.text, _said("source", r.source),
             team.name if team else r.team, r.assignee_name or r.assignee, (r.external or {}).get("name"),
             r.outcome if tips else (r.external or {}).get("reference"),
             r.created_at, r.updated_at, r.resolved_at]
@@ -122,7 +130,8 @@ def broadcasts(staff: Staff, request_id: str | None = None) -> Table:
 def _broadcast_row(tenant: Tenant, b) -> list[Any]:
     content, c = b.content or {}, b.counters
     template = content.get("template") or {}
-    return [b.id, b.created_at, b.status, b.priority, content.get("title") or template.get("name"),
+    return [b.id, b.created_at, _said("broadcast_status", b.status), _said("priority", b.priority),
+            content.get("title") or template.get("name"),
             content.get("text") or " | ".join(template.get("body_params") or ()),
             _names(b.audience.hamlets, tenant.hamlet), _names(b.audience.topics, tenant.topic),
             b.started_at, b.finished_at, c.recipients, c.sent, c.delivered, c.read, c.failed, c.skipped,
@@ -151,8 +160,8 @@ def _citizen_page(channel: Channel, status: str | None, cursor: str | None):
 
 
 def _subscriber_row(tenant: Tenant, c, residents: bool) -> list[Any]:
-    row = [c.phone or c.user_id, c.status, _names(c.hamlets, tenant.hamlet), _names(c.topics, tenant.topic),
-           c.source, c.subscribed_at, c.stopped_at, c.last_inbound_at]
+    row = [c.phone or c.user_id, _said("subscriber_status", c.status), _names(c.hamlets, tenant.hamlet),
+           _names(c.topics, tenant.topic), _said("subscriber_source", c.source), c.subscribed_at, c.stopped_at, c.last_inbound_at]
     if residents:
         row += [c.name, c.address, _names([c.hamlet], tenant.hamlet)[0] if c.hamlet else None]
     return row

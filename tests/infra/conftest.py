@@ -1,6 +1,7 @@
 """Synthesize the prod stack once per session, in a subprocess, without AWS credentials; expand its SAM part."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -32,12 +33,22 @@ def _synth_env(outdir: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory) -> subprocess.CompletedProcess:
     """infra/main.py run as `make synth` runs it, into a temporary cloud assembly (chalice.out stays there too).
-    A failing cdk-nag check fails the synth but still leaves the templates, so template tests run either way."""
-    work = tmp_path_factory.mktemp("synth")
-    started = time.monotonic()
-    result = subprocess.run([sys.executable, str(ROOT / "infra" / "main.py")], cwd=work, env=_synth_env(work / "cdk.out"),
-                            capture_output=True, text=True, timeout=SYNTH_TIMEOUT)
-    print(f"\nsynth of {STAGE}: {time.monotonic() - started:.1f} s, exit {result.returncode}")
+    A failing cdk-nag check fails the synth but still leaves the templates, so template tests run either way.
+    Once per run: under pytest-xdist the first worker to need it synthesizes, the others wait and read its result."""
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if os.environ.get("PYTEST_XDIST_WORKER") else shared
+    work, done = shared / "synth", shared / "synth" / "result.json"
+    with open(shared / "synth.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            work.mkdir(exist_ok=True)
+            started = time.monotonic()
+            ran = subprocess.run([sys.executable, str(ROOT / "infra" / "main.py")], cwd=work,
+                                 env=_synth_env(work / "cdk.out"), capture_output=True, text=True, timeout=SYNTH_TIMEOUT)
+            print(f"\nsynth of {STAGE}: {time.monotonic() - started:.1f} s, exit {ran.returncode}")
+            done.write_text(json.dumps({"args": ran.args, "returncode": ran.returncode, "stdout": ran.stdout,
+                                        "stderr": ran.stderr}))
+    result = subprocess.CompletedProcess(**json.loads(done.read_text()))
     result.outdir = work / "cdk.out"
     return result
 

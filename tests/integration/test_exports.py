@@ -140,6 +140,7 @@ def test_the_cells_are_neutralised_in_broadcasts_and_subscribers_too(comune):
         assert row[header.index("Titolo")] == "'=1+1"
         assert row[header.index("Testo")] == "'@Tutti: " + HOSTILE
         assert row[header.index("Frazioni")] == "Colle"
+        assert (row[header.index("Stato")], row[header.index("Priorità")]) == ("bozza", "normale")  # not draft, normal
         assert header[-7:-1] == ["Destinatari", "Inviati", "Consegnati", "Letti", "Non consegnati",
                                  "Saltati (disiscritti)"]
 
@@ -189,6 +190,7 @@ def test_each_role_exports_what_it_may_see(comune):
     assert status("broadcasts", "admin") == 200
     subscribers = csv_rows(comune.export("subscribers", channel=comune.broadcast))
     assert [row[0] for row in subscribers[1:]] == ["'+393334445566"]  # a leading + is neutralised too
+    assert [(row[1], row[4]) for row in subscribers[1:]] == [("attivo", "ufficio")]  # in Italian, not active, staff
     assert status("subscribers", "admin", channel=comune.safety) == 200
 
 
