@@ -58,6 +58,29 @@ def stage_environment(stage: str) -> dict[str, str]:
             **config["stages"][stage].get("environment_variables", {})}
 
 
+def atomic_dynamodb() -> None:
+    """DynamoDB applies each request to an item as one step: a conditional write's condition, its ReturnValues and its
+    update see the same item, and no other write lands in between. moto's server answers requests on many threads
+    and applies none of them under a lock: it copies the item (for ALL_OLD), evaluates the condition and updates the
+    item in separate steps, so under load two conditional writes to one item interleave. Both of two consumers then
+    took a job's lease, or a take read the claims a settling run was removing and found the lease it gave back free:
+    two runs counted the same results (five outcomes for four recipients, a broadcast completed early). One lock
+    over moto's DynamoDB requests gives back DynamoDB's guarantee; they are CPU-bound Python under the GIL anyway."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    if getattr(original, "filo_atomic", False):
+        return
+    lock = threading.RLock()
+
+    def call_action(self):
+        with lock:
+            return original(self)
+
+    call_action.filo_atomic = True
+    DynamoHandler.call_action = call_action
+
+
 def speed_up_moto() -> None:
     """Two lookups of moto 5.2 that cost more than the emulated request under load.
 
@@ -206,6 +229,7 @@ class Stack:
 
     def _start_moto(self) -> None:
         speed_up_moto()
+        atomic_dynamodb()
         if self.moto_mode == "memory":
             from moto import mock_aws
 

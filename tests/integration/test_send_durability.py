@@ -310,3 +310,90 @@ def test_a_job_held_by_another_run_comes_back_when_that_short_lease_lapses(stack
         outbound.process_job(job)
     assert deliveries.LEASE.total_seconds() <= 15 and 13 <= held.value.after <= 15
     figures("S21", case="held-job", lease_s=deliveries.LEASE.total_seconds(), retry_after_s=round(held.value.after, 1))
+
+
+class _TakeOverDuringSettle:
+    """A second delivery of a job takes its lease while the first run settles, in the store's slowest order: the take
+    has read the lease item (its claims, for ALL_OLD) and waits, before its condition is evaluated, until the first
+    run's settling write is done (up to `wait` seconds), as a request does when moto's thread is preempted under
+    load. DynamoDB evaluates and applies a conditional write as one step: the settling write cannot land inside
+    the take, which is refused (the lease is still held) or sees the item as the settling left it."""
+
+    def __init__(self, monkeypatch, wait: float = 3.0):
+        from moto.dynamodb import models
+
+        self.job, self.wait, self.taking = None, wait, threading.local()
+        self.settling, self.inside, self.settled = threading.Event(), threading.Event(), threading.Event()
+        real_update, real_parser = models.DynamoDBBackend.update_item, models.create_condition_expression_parser
+        real_settle = deliveries.settle
+
+        def update_item(backend, table_name, key, *args, **kwargs):
+            self.taking.job = key["job_id"]["S"] if key.get("recipient", {}).get("S") == deliveries.LEASE_KEY else None
+            return real_update(backend, table_name, key, *args, **kwargs)
+
+        def parser(expression, *args, **kwargs):
+            made = real_parser(expression, *args, **kwargs)
+            if (self.settling.is_set() and not self.inside.is_set() and getattr(self.taking, "job", None) == self.job
+                    and "leased_until <" in (expression or "")):
+                self.inside.set()  # the take has read the item; its condition is not evaluated yet
+                self.settled.wait(self.wait)
+            return made
+
+        def settle(job_id, *args, **kwargs):
+            if job_id == self.job and not self.settling.is_set():
+                self.settling.set()
+                self.inside.wait(self.wait)
+                try:
+                    return real_settle(job_id, *args, **kwargs)
+                finally:
+                    self.settled.set()
+            return real_settle(job_id, *args, **kwargs)
+
+        monkeypatch.setattr(models.DynamoDBBackend, "update_item", update_item)
+        monkeypatch.setattr(models, "create_condition_expression_parser", parser)
+        monkeypatch.setattr(deliveries, "settle", settle)
+
+
+@pytest.fixture
+def scripts_reset(stack):
+    yield stack.sandbox
+    stack.sandbox.configure(recipient_errors={}, send_script={})
+
+
+def test_a_job_delivered_again_while_its_run_settles_is_counted_once(stack, monkeypatch, scripts_reset):
+    """Under load SQS hands a job out again while its run is still at work (locally the visibility timeout is 1 s,
+    and a starved visibility beat lets it go), and a run that gives its lease back settles while that second
+    delivery takes the lease. Each result is counted by exactly one of them, and nobody is sent twice. Before the
+    local DynamoDB applied conditional writes atomically, the take read the claims, the settling removed them and
+    released the lease, and the take then found the lease free: both runs counted the same results (the S20/E1/E2/E4
+    symptoms under load: five outcomes for four recipients)."""
+    town = Town(stack)
+    phones = [town.phone(n) for n in range(1, 5)]
+    town.subscribe(phones)
+    stack.sandbox.configure(send_script={phones[0].e164: [{"code": 131056}]})  # deferred once: the run releases
+    race, real, twins = _TakeOverDuringSettle(monkeypatch), outbound.process_job, []
+
+    def delivered_again(job: outbound.OutboundJob) -> None:
+        if job.tenant_id != town.tenant or race.job is not None:
+            return real(job)
+        race.job = job.job_id
+
+        def second_delivery() -> None:
+            if race.settling.wait(20):
+                time.sleep(0.05)  # a moment after the first run's settling began
+                twins.append(_run(job))
+        twin = threading.Thread(target=second_delivery)
+        twin.start()
+        try:
+            return real(job)
+        finally:
+            twin.join()
+
+    monkeypatch.setattr(outbound, "process_job", delivered_again)
+    done = town.wait_broadcast(town.broadcast("Mercato spostato in piazza")["id"])
+    inboxes = [len(p.settle(1.0 if i == 0 else 0.0)) for i, p in enumerate(phones)]
+    assert race.inside.is_set() and len(twins) == 1  # the second delivery asked for the lease while the first settled
+    assert inboxes == [1, 1, 1, 1]
+    assert (done["counters"]["sent"], done["counters"]["failed"], done["counters"]["ambiguous"]) == (4, 0, 0)
+    figures("S21", case="delivered-again-while-settling", second_run=twins[0], recipients=4, messages=sum(inboxes),
+            sent=done["counters"]["sent"])
