@@ -48,9 +48,9 @@ def _col(*names: str) -> list[str]:
 
 
 def _said(group: str, code: str | None) -> str | None:
-    """A code in the comune's words (export.<group>.<code> in the catalogue); an unknown one as it is."""
+    """A code in the comune's words (export.value.<group>.<code> in the catalogue); an unknown one as it is."""
     try:
-        return text(f"export.{group}.{code}") if code else code
+        return text(f"export.value.{group}.{code}") if code else code
     except KeyError:
         return code
 

@@ -20,7 +20,7 @@ class OwnTown(Town):
 
     def __init__(self, stack, **channel_settings):
         n = _unique()
-        self.stack, self.tenant, self.channel = stack, f"proprio{n}", f"32{n:013d}"
+        self.stack, self.tenant, self.channel = stack, f"proprio{n}", f"34{n:013d}"  # 32... is test_console_api's
         directory.save_tenant(self.tenant, f"Comune di Proprio {n}", {
             "hamlets": [{"id": "colle", "name": "Colle", "latitude": CENTRE[0], "longitude": CENTRE[1],
                          "geometry": _square(*CENTRE)},

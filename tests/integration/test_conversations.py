@@ -240,12 +240,12 @@ def test_a_follow_up_on_a_closed_report_goes_to_messaggi_not_to_a_new_report(api
 def test_retention_is_the_tenants(stack):
     """A comune that keeps conversations 7 days: the stored conversation expires 7 days after its last message."""
     directory.save_tenant("brevi", "Comune di Brevi", {"retention": {"conversations": 7}})
-    directory.save_channel(Channel("600000000000001", "brevi", "broadcast", "Avvisi", "+39 0571 600001", {}))
-    stack.sandbox.add_channel({"phone_number_id": "600000000000001", "kind": "broadcast", "tenant": "brevi",
+    directory.save_channel(Channel("690000000000001", "brevi", "broadcast", "Avvisi", "+39 0571 600001", {}))
+    stack.sandbox.add_channel({"phone_number_id": "690000000000001", "kind": "broadcast", "tenant": "brevi",
                                "templates": TEMPLATES})
-    citizen = Phone(stack, "600000000000001", "+39 347 600 0001")
+    citizen = Phone(stack, "690000000000001", "+39 347 600 0001")
     citizen.text("Quando passa lo spazzaneve?")
-    kept = wait_for(lambda: store.get("brevi", "600000000000001", citizen.e164), 15)
+    kept = wait_for(lambda: store.get("brevi", "690000000000001", citizen.e164), 15)
     assert round((kept.expires_at - kept.last_at).total_seconds() / 86400) == 7
     assert [m.text for m in kept.messages] == ["Quando passa lo spazzaneve?"]
 

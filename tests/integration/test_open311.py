@@ -40,7 +40,7 @@ class Comune:
     def __init__(self, stack):
         n = next(_comuni)
         self.stack, self.id, self.key = stack, f"aperto{n}", f"key-{n}-segreta"
-        self.channel = f"5000000000{n:05d}"
+        self.channel = f"5100000000{n:05d}"  # test_openapi has 50...
         directory.save_tenant(self.id, f"Comune Aperto {n}", {
             "hamlets": [{"id": "colle", "name": "Colle", "latitude": PIN[0], "longitude": PIN[1],
                          "geometry": _square(*PIN)}],

@@ -34,7 +34,7 @@ class SafetyLine:
     def __init__(self, stack, watched: bool = True):
         n = next(_lines)
         self.stack, self.tenant = stack, f"sicura{n}"
-        self.channel = f"4000000000{n:05d}"
+        self.channel = f"4300000000{n:05d}"  # a prefix of its own: test_fault_matrix has 40..., own_comuni 42...
         directory.save_tenant(self.tenant, f"Comune di Sicura {n}", {
             "hamlets": [{"id": "centro", "name": "Centro", "latitude": 43.7, "longitude": 10.9}],
             "privacy_notice_url": "https://example.org/privacy", "privacy_notice_version": "v1", "reports": REPORTS})
