@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from chalicelib.domain.access import Staff, parse_roles
 from chalicelib.store.models import StaffModel
 
 # A member who has not signed in for this long is forgotten (no longer offered as an assignee); reports keep the
@@ -20,6 +21,10 @@ class Member:
     name: str
     roles: tuple[str, ...]
     seen_at: datetime
+
+    def as_staff(self) -> Staff:
+        """What this member may do, from the roles their last sign-in gave (who may be put in charge of what)."""
+        return Staff(subject=self.subject, tenant_id=self.tenant_id, roles=parse_roles(self.roles), name=self.name)
 
 
 def remember(member: Member) -> None:

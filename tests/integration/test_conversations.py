@@ -174,16 +174,25 @@ def test_assign_and_done_and_a_new_message_opens_it_again(api, new_phone):
     assert mine["assignee"]["subject"]
     listed = api.call("GET", "/api/v1/conversations", role="communications", params={"mine": "true"}).json()
     assert any(c["id"] == mine["id"] for c in listed["items"])
+    # the colleagues offered: staff who signed in with a role that answers the broadcast channel, not the police
+    offered = {p["subject"]: p["name"] for p in api.call("GET", path, role="communications").json()["assignees"]}
+    assert {"local-communications", "local-admin"} <= offered.keys() and "local-police" not in offered
+    refused = api.call("POST", f"{path}/assign", role="communications",
+                       json={"assignee": {"subject": "local-police", "name": "Polizia"}})
+    assert refused.status_code == 422 and "assignee" in refused.text, refused.text
+    stranger = api.call("POST", f"{path}/assign", role="communications",
+                        json={"assignee": {"subject": "staff-nobody", "name": "Anna Bianchi"}})
+    assert stranger.status_code == 422  # not a staff member of this comune
     other = api.call("POST", f"{path}/assign", role="communications",
-                     json={"assignee": {"subject": "staff-anna", "name": "Anna Bianchi"}}).json()
-    assert other["assignee"] == {"subject": "staff-anna", "name": "Anna Bianchi"}
+                     json={"assignee": {"subject": "local-admin", "name": "un nome qualsiasi"}}).json()
+    assert other["assignee"] == {"subject": "local-admin", "name": offered["local-admin"]}  # named as staff are
     done = api.call("POST", f"{path}/status", role="communications", json={"status": "done"}).json()
     assert done["status"] == "done" and not done["unread"]
     assert all(c["id"] != done["id"] for c in api.call(
         "GET", "/api/v1/conversations", role="communications", params={"status": "open"}).json()["items"])
     citizen.text("E la domenica?")
     again = wait_for(lambda: (c := conversation(api, BROADCAST, citizen))["status"] == "open" and c, 15)
-    assert again["unread"] and again["assignee"]["name"] == "Anna Bianchi"
+    assert again["unread"] and again["assignee"]["subject"] == "local-admin"
 
 
 def test_bad_input_is_a_clear_422_and_loses_nothing(api, new_phone):

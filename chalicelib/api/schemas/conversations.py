@@ -84,6 +84,9 @@ class Conversation(ConversationSummary):
     messages: list[ConversationMessage]
     window: ConversationWindow
     templates: list[ReplyTemplateOffer] = Field(description="Outside the window: the channel's approved templates.")
+    assignees: list[ConversationPerson] | None = Field(None, description="When read: the colleagues it may be "
+                                                      "assigned to (staff who signed in with a role that answers this "
+                                                      "channel's conversations).")
 
 
 class WindowClosedBody(Answer):

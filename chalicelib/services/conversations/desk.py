@@ -25,6 +25,7 @@ from chalicelib.services.access import Forbidden, NotFound, record
 from chalicelib.services.messaging import outbound
 from chalicelib.store import citizens, deliveries, directory
 from chalicelib.store import conversations as store
+from chalicelib.store import staff as staff_store
 
 # The template purposes (domain/settings.py TEMPLATE_PURPOSES) staff may send from a conversation outside the
 # window: a notice (broadcast) or a report's update (reports, safety). The consent ones (subscription_confirm,
@@ -150,13 +151,14 @@ def _find(staff: Staff, conversation_id: str) -> tuple[Channel, Conversation]:
 
 
 def read(staff: Staff, conversation_id: str, request_id: str | None = None) -> dict:
-    """One conversation with its messages, the window and what can be sent; opening it marks it read (audited)."""
+    """One conversation with its messages, the window, what can be sent and who may take it; opening it marks it
+    read (audited)."""
     channel, conversation = _find(staff, conversation_id)
     record(staff, "conversation.read", conversation.id, request_id)
     if conversation.unread:
         conversation = store.change(staff.tenant_id, channel.phone_number_id, conversation.citizen_key,
                                     lambda c: replace(c, unread=False) if c else None) or conversation
-    return detail(channel, conversation)
+    return {**detail(channel, conversation), "assignees": assignees(staff, channel)}
 
 
 def detail(channel: Channel, conversation: Conversation) -> dict:
@@ -269,12 +271,24 @@ def assign(staff: Staff, conversation_id: str, data: Assignment) -> dict:
         subject, name = staff.subject, staff.name
     elif data.assignee is None:
         subject = name = None
-    else:
-        subject, name = data.assignee.subject, data.assignee.name
+    else:  # a colleague who may answer this channel's conversations, named as the staff list names them
+        person = next((p for p in assignees(staff, channel) if p["subject"] == data.assignee.subject), None)
+        if person is None:
+            raise Refused("the assignee is not a staff member who may answer this channel's conversations",
+                          "assignee")
+        subject, name = person["subject"], person["name"]
     record(staff, "conversation.assign", f"{conversation.id} to={subject or '-'}")
     changed = store.change(staff.tenant_id, channel.phone_number_id, conversation.citizen_key,
                            lambda c: replace(c, assignee=subject, assignee_name=name) if c else None)
     return detail(channel, changed or conversation)
+
+
+def assignees(staff: Staff, channel: Channel) -> list[dict]:
+    """The comune's staff who may answer this channel's conversations (domain/access.py CONVERSATION_KINDS): whoever
+    signed in to the console with such a role (store/staff.py), by name."""
+    people = [{"subject": m.subject, "name": m.name} for m in staff_store.of_tenant(staff.tenant_id)
+              if m.as_staff().may_converse(channel.kind)]
+    return sorted(people, key=lambda p: (p["name"].casefold(), p["subject"]))
 
 
 def set_status(staff: Staff, conversation_id: str, data: StatusChange) -> dict:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain import geo
 from chalicelib.domain import reports as rules
-from chalicelib.domain.access import Staff, parse_roles
+from chalicelib.domain.access import Staff
 from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.reports import Event, NotAllowed, Position, Report
 from chalicelib.domain.tenancy import Tenant
@@ -403,7 +403,7 @@ def _assignee(staff: Staff, kind: str, wanted: str) -> Staff:
         remember(staff)
         return staff
     member = staff_store.get(staff.tenant_id, wanted)
-    person = as_staff(member) if member else None
+    person = member.as_staff() if member else None
     if person is None or not person.may_read_report(kind):
         raise InvalidReport("assignee must be a staff member of this comune whose roles reach this report",
                             "assignee")
@@ -416,7 +416,7 @@ def assignees(staff: Staff, kind: str | None) -> dict:
     kinds = visible_kinds(staff, kind)
     people = []
     for member in staff_store.of_tenant(staff.tenant_id):
-        takes = [k for k in kinds if as_staff(member).may_read_report(k)]
+        takes = [k for k in kinds if member.as_staff().may_read_report(k)]
         if takes:
             people.append({"id": member.subject, "name": member.name, "kinds": takes})
     return {"items": sorted(people, key=lambda p: (p["name"].casefold(), p["id"]))}
@@ -426,11 +426,6 @@ def remember(staff: Staff) -> None:
     """The staff member joins (or refreshes) the comune's list of people reports can be assigned to."""
     staff_store.remember(staff_store.Member(staff.tenant_id, staff.subject, staff.name, tuple(sorted(staff.roles)),
                                             clock.now()))
-
-
-def as_staff(member: staff_store.Member) -> Staff:
-    return Staff(subject=member.subject, tenant_id=member.tenant_id, roles=parse_roles(member.roles),
-                 name=member.name)
 
 
 def create(staff: Staff, request: DeskReport) -> dict:

@@ -97,23 +97,16 @@ export function Messages({ id, who: me }) {
         </ul>
       </section>
       <section class="thread" aria-label="Conversazione">
-        ${id ? html`<${Thread} id=${id} listed=${current} people=${people(items, me)} me=${me}
+        ${id ? html`<${Thread} id=${id} listed=${current} me=${me}
           onChanged=${() => { loadList(); changed(); }} />`
           : html`<p class="tag">Scegli una conversazione dall'elenco.</p>`}
       </section>
     </div>`;
 }
 
-// Colleagues one can assign to: the signed-in staff member and those already named in the conversations listed.
-function people(items, me) {
-  const found = new Map();
-  if (me) found.set(me.subject, me.name);
-  for (const c of items) if (c.assignee) found.set(c.assignee.subject, c.assignee.name);
-  return [...found].map(([subject, name]) => ({ subject, name }));
-}
-
-function Thread({ id, listed, people: colleagues, me, onChanged }) {
+function Thread({ id, listed, me, onChanged }) {
   const [conversation, setConversation] = useState(null);
+  const [colleagues, setColleagues] = useState([]); // who may take it, as the API lists them when it is read
   const [error, setError] = useState("");
   const [done, setDone] = useState("");
   const [busy, setBusy] = useState(false);
@@ -121,7 +114,7 @@ function Thread({ id, listed, people: colleagues, me, onChanged }) {
   const [template, setTemplate] = useState({ name: "", parameters: [] });
   const timers = useRef([]);
 
-  const load = () => getConversation(id).then((c) => { setConversation(c); setError(""); return c; })
+  const load = () => getConversation(id).then((c) => { setConversation(c); setColleagues(c.assignees || []); setError(""); return c; })
     .catch((e) => setError(e.message));
   useEffect(() => {
     setConversation(null);
