@@ -36,7 +36,7 @@ def starts(number: str) -> re.Pattern:
 
 def test_a_report_from_a_phone_raises_the_badge_without_reload_and_opening_it_takes_it_off(stack, page):
     n = next(_numbers)
-    citizen = Phone(stack, REPORTS, f"+39 347 520 {n:04d}")
+    citizen = Phone(stack, REPORTS, f"+39 347 630 {n:04d}")
     sign_in(page, stack, "technical")
     expect(page.get_by_role("heading", name="Segnalazioni dei cittadini")).to_be_visible()
     before = waiting_count(page)

@@ -39,7 +39,7 @@ def _bulk(page: Page, action: str, count: int, **fields) -> None:
 def test_technical_closes_a_page_of_reports_in_one_action_and_each_citizen_hears_once(stack, page):
     n = next(_numbers)
     tag = f"Massivo{n}"
-    phones = [Phone(stack, REPORTS, f"+39 347 560 {n % 1000:03d}{i}") for i in range(3)]
+    phones = [Phone(stack, REPORTS, f"+39 347 590 {n % 1000:03d}{i}") for i in range(3)]
     reports = [_report(stack, f"Lampione spento {tag} numero {i}", p) for i, p in enumerate(phones)]
 
     sign_in(page, stack, "technical")

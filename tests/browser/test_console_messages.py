@@ -32,7 +32,7 @@ def _subscribed_and_broadcast_to(stack, number: str, text: str) -> None:
 
 def test_a_reply_to_a_broadcast_is_answered_from_messaggi_and_reaches_the_phone(stack, browser, page: Page):
     n = next(_numbers)
-    number = f"+39 347 560 {n:04d}"
+    number = f"+39 347 580 {n:04d}"
     _subscribed_and_broadcast_to(stack, number, f"Mercato spostato in piazza Nuova ({n})")
 
     # the citizen answers the broadcast on the phone simulator
@@ -82,7 +82,7 @@ def test_outside_the_window_the_console_offers_the_approved_templates(stack, pag
     from tests.integration.test_conversations import _age
 
     n = next(_numbers)
-    citizen = Phone(stack, BROADCAST, f"+39 347 570 {n:04d}")
+    citizen = Phone(stack, BROADCAST, f"+39 347 610 {n:04d}")
     citizen.text(f"Una domanda di ieri {n}")
     citizen.wait_inbox(1)
     headers = {"Authorization": f"Bearer {stack.issuer.token('demo', ['communications'])}"}

@@ -74,7 +74,7 @@ def test_the_external_body_posts_on_its_page_and_the_office_sees_it(stack, brows
 
 
 def test_the_dashboard_shows_citizens_satisfied_apart_from_resolved(stack, page):
-    citizen = Phone(stack, REPORTS, f"+39 347 520 {next(_numbers):04d}")
+    citizen = Phone(stack, REPORTS, f"+39 347 640 {next(_numbers):04d}")
     mark = uuid.uuid4().hex[:6]
     citizen.text(f"Buca davanti al civico {mark} di via Prova")
     wait_for(lambda: next((m for m in citizen.inbox() if "n. " in (m.get("text") or "")), None), 15)

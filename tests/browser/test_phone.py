@@ -30,7 +30,7 @@ def at_the_bottom(page: Page) -> bool:
 
 def test_a_notice_outside_the_window_shows_its_text_and_button_and_the_tap_brings_the_full_text(stack, page):
     n = next(_numbers)
-    number = f"+39 347 530 {n:04d}"
+    number = f"+39 347 650 {n:04d}"
     token = stack.issuer.token("demo", ["communications"])
     headers = {"Authorization": f"Bearer {token}"}
     imported = requests.post(f"{stack.api_url}/api/v1/subscribers/import", params={"channel": BROADCAST},
@@ -59,7 +59,7 @@ def test_a_notice_outside_the_window_shows_its_text_and_button_and_the_tap_bring
 
 def test_the_chat_scrolls_to_the_newest_message_even_after_a_photo_loads(stack, page):
     n = next(_numbers)
-    number = f"+39 347 540 {n:04d}"
+    number = f"+39 347 571 {n:04d}"
     citizen = Phone(stack, REPORTS, number)
     open_phone(page, stack, REPORTS, number)
     expect(page.locator(".empty")).to_be_visible()
