@@ -3,44 +3,12 @@
 // It joins the same inbox as WhatsApp ones; the citizen's words and contact stay in the office.
 import { useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
+import { MAX_PHOTOS, readAsDataUrl, shrink } from "@filo/shared/photos";
 import { go } from "@filo/shared/router";
 import { createReport } from "../api.js";
 import { PinPicker } from "../pin.js";
 
-const MAX_PHOTOS = 3;
-const PHOTO_MAX_BYTES = 1_250_000; // the API's limit per photo, after shrinking
-const LONG_SIDE = 1600;
 const SOURCES = [["desk", "Sportello"], ["phone", "Telefono"], ["email", "Email"]];
-
-function readAsDataUrl(blob) {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(reader.result);
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(blob);
-  });
-}
-
-// At most 1600 px on the long side, as JPEG; a file the browser cannot draw goes as it is (the API decides).
-async function shrink(file) {
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(file);
-  } catch {
-    return file;
-  }
-  const scale = Math.min(1, LONG_SIDE / Math.max(bitmap.width, bitmap.height));
-  const canvas = document.createElement("canvas");
-  canvas.width = Math.round(bitmap.width * scale);
-  canvas.height = Math.round(bitmap.height * scale);
-  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  bitmap.close();
-  for (const quality of [0.85, 0.7, 0.55]) {
-    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
-    if (blob && blob.size <= PHOTO_MAX_BYTES) return blob;
-  }
-  return file;
-}
 
 export function DeskForm({ config, tenant, kind, back }) {
   const [form, setForm] = useState({ source: "desk", category: "", text: "", hamlet: "", address: "", name: "",

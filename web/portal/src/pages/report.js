@@ -2,44 +2,11 @@
 // hamlet), up to three photos shrunk in the browser, and, only if wanted, a phone to follow it on WhatsApp.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
+import { MAX_PHOTOS, PHOTO_MAX_BYTES, readAsDataUrl, shrink } from "@filo/shared/photos";
 import { addHamlets, createMap, pinMarker } from "@filo/shared/map";
 import { config, fileReport } from "../api.js";
 
-const MAX_PHOTOS = 3;
-const PHOTO_MAX_BYTES = 1_250_000; // the server's limit per photo, after shrinking
 const PICK_MAX_BYTES = 25_000_000; // a file larger than this is not a phone photo
-const LONG_SIDE = 1600;
-
-function readAsDataUrl(blob) {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(reader.result);
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(blob);
-  });
-}
-
-// A photo at most 1600 px on its long side, as JPEG: small enough for any connection and for the API's limit.
-// A file the browser cannot draw goes as it is, and the server decides by its content.
-async function shrink(file) {
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(file);
-  } catch {
-    return file;
-  }
-  const scale = Math.min(1, LONG_SIDE / Math.max(bitmap.width, bitmap.height));
-  const canvas = document.createElement("canvas");
-  canvas.width = Math.round(bitmap.width * scale);
-  canvas.height = Math.round(bitmap.height * scale);
-  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  bitmap.close();
-  for (const quality of [0.85, 0.7, 0.55]) {
-    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
-    if (blob && blob.size <= PHOTO_MAX_BYTES) return blob;
-  }
-  return file;
-}
 
 function parseCoordinates(text) {
   const match = text.trim().match(/^(-?\d{1,2}(?:[.,]\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:[.,]\d+)?)$/);
