@@ -130,3 +130,15 @@ export function pauseReason(text) {
   const words = stopped(Number(m[1]));
   return words ? `${words} (WhatsApp, codice ${m[1]})` : `WhatsApp ha bloccato il numero (codice ${m[1]}): controllalo nel Business Manager di Meta, poi riprendi`;
 }
+// A channel's kind, as the menu names its section.
+export const CHANNEL_KIND = { broadcast: "Avvisi", reports: "Segnalazioni", safety: "Sicurezza" };
+
+// An E.164 number (or its beginning) from what staff type: Italian numbers need no +39; bsuid:<id> stays as it is.
+export function typedNumber(typed) {
+  const text = typed.trim();
+  const digits = text.replace(/\D/g, "");
+  if (!digits || text.startsWith("bsuid:")) return text;
+  if (text.startsWith("+")) return "+" + digits;
+  if (digits.startsWith("00")) return "+" + digits.slice(2);
+  return "+39" + digits;
+}

@@ -5,22 +5,11 @@ import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { go } from "@filo/shared/router";
 import { getCitizen } from "../api.js";
-import { ACTION, SOURCE, STATUS, SUB_STATUS, when } from "../labels.js";
+import { ACTION, CHANNEL_KIND, SOURCE, STATUS, SUB_STATUS, typedNumber, when } from "../labels.js";
 
-const KIND = { broadcast: "Avvisi", reports: "Segnalazioni", safety: "Sicurezza" };
 const DELIVERY = { sent: "Inviato", delivered: "Consegnato", read: "Letto", played: "Ascoltato", failed: "Non consegnato", skipped: "Non inviato" };
 const IN_KIND = { ...ACTION, text: "Messaggio", photo: "Foto", location: "Posizione", category: "Categoria scelta" };
 const CONSENT = { grant: "Consenso dato", withdraw: "Consenso revocato" };
-
-// An E.164 number from what staff type: Italian numbers need no +39; bsuid:<id> stays as it is.
-function citizenKey(typed) {
-  const text = typed.trim();
-  const digits = text.replace(/\D/g, "");
-  if (!digits || text.startsWith("bsuid:")) return text;
-  if (text.startsWith("+")) return "+" + digits;
-  if (digits.startsWith("00")) return "+" + digits.slice(2);
-  return "+39" + digits;
-}
 
 export function Citizen({ id }) {
   const [typed, setTyped] = useState(id || "");
@@ -38,7 +27,7 @@ export function Citizen({ id }) {
 
   const search = (event) => {
     event.preventDefault();
-    const key = citizenKey(typed);
+    const key = typedNumber(typed);
     if (key) go("cittadino/" + encodeURIComponent(key));
   };
 
@@ -59,7 +48,7 @@ export function Citizen({ id }) {
 function View({ seen }) {
   const channelName = (channelId) => {
     const found = seen.channels.find((c) => c.channel === channelId);
-    return found ? `${KIND[found.kind] || found.kind} — ${found.name}` : channelId;
+    return found ? `${CHANNEL_KIND[found.kind] || found.kind} — ${found.name}` : channelId;
   };
   const reportLink = (r) => `#/${r.kind === "safety" ? "sicurezza" : "segnalazioni"}/${encodeURIComponent(r.id)}`;
   const known = seen.channels.some((c) => c.subscriber) || seen.reports.length || seen.conversation.length;
@@ -70,7 +59,7 @@ function View({ seen }) {
     <section aria-labelledby="c-channels">
       <h3 id="c-channels">Iscrizioni</h3>
       <ul class="plain">${seen.channels.map((c) => html`<li>
-        <strong>${KIND[c.kind] || c.kind} — ${c.name}</strong>:
+        <strong>${CHANNEL_KIND[c.kind] || c.kind} — ${c.name}</strong>:
         ${c.subscriber ? html`${SUB_STATUS[c.subscriber.status] || c.subscriber.status}
           ${c.subscriber.subscribed_at && html` dal ${when(c.subscriber.subscribed_at)}`}
           ${c.subscriber.name && html` · ${c.subscriber.name}, ${c.subscriber.address || ""}`}

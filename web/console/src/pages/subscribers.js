@@ -3,19 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { addSubscriber, eraseSubscriber, importSubscribers, listSubscribers, reasonText } from "../api.js";
 import { ExportButtons } from "../exports.js";
-import { SUB_STATUS, SUBSCRIBER_SOURCE, named, when } from "../labels.js";
-
-const KIND = { broadcast: "Avvisi", reports: "Segnalazioni", safety: "Sicurezza" };
-
-// The beginning of an E.164 number from what staff type: Italian numbers need no +39.
-function prefix(typed) {
-  const text = typed.trim();
-  const digits = text.replace(/\D/g, "");
-  if (!digits || text.startsWith("bsuid:")) return text;
-  if (text.startsWith("+")) return "+" + digits;
-  if (digits.startsWith("00")) return "+" + digits.slice(2);
-  return "+39" + digits;
-}
+import { CHANNEL_KIND, SUB_STATUS, SUBSCRIBER_SOURCE, named, typedNumber, when } from "../labels.js";
 
 export function Subscribers({ tenant, channels }) {
   const usable = channels.filter((c) => c.kind === "broadcast" || c.kind === "safety");
@@ -37,7 +25,7 @@ export function Subscribers({ tenant, channels }) {
     if (!channel) return;
     const ticket = cursor ? latest.current : ++latest.current; // answers to older searches are dropped
     try {
-      const page = await listSubscribers({ channel, q: prefix(search.q), status: search.status, limit: 50, cursor });
+      const page = await listSubscribers({ channel, q: typedNumber(search.q), status: search.status, limit: 50, cursor });
       if (ticket !== latest.current) return;
       setItems(cursor ? [...items, ...page.items] : page.items);
       setNext(page.next);
@@ -93,7 +81,7 @@ export function Subscribers({ tenant, channels }) {
     <h1 tabindex="-1">Iscritti</h1>
     ${usable.length > 1 && html`<p><label for="s-channel">Canale</label>
       <select id="s-channel" value=${channel} onChange=${(e) => setChannel(e.target.value)}>
-        ${usable.map((c) => html`<option value=${c.phone_number_id}>${KIND[c.kind]} — ${c.name}</option>`)}
+        ${usable.map((c) => html`<option value=${c.phone_number_id}>${CHANNEL_KIND[c.kind]} — ${c.name}</option>`)}
       </select></p>`}
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <p class="done" role="status" aria-live="polite">${done}</p>
