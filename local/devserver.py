@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import functools
 import json
 import logging
@@ -21,6 +22,8 @@ from local.persistence import DevSecrets, LocalDir, local_dir, write_private
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SNAPSHOT_SECONDS = 5.0  # a crash loses at most this much of the data (FILO_SNAPSHOT_SECONDS)
+THREADS_STOP_SECONDS = 5.0  # consumers and schedules finish what they hold, all within this
+STOP_REPORT_SECONDS = 10.0  # a stop taking longer prints every thread's stack
 log = logging.getLogger("filo.local")
 
 
@@ -352,8 +355,11 @@ class Stack:
         """Consumers finish their batch (the sandbox still answers them), the servers stop, then the data is
         written down (queued messages too: nothing consumes them any more) before moto goes."""
         self.stop_event.set()
+        deadline = time.monotonic() + THREADS_STOP_SECONDS  # one bound for all: a batch may still be running
         for thread in self.threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(deadline - time.monotonic(), 0))
+        if busy := [thread.name for thread in self.threads if thread.is_alive()]:
+            log.warning("still busy at stop, left behind: %s", ", ".join(busy))
         if self.sandbox and not self.sandbox_child:
             self.sandbox.stop()
         if self.web:
@@ -418,7 +424,22 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nStopping Filo Diretto (writing the data down)...", flush=True)
     finally:
+        faulthandler.dump_traceback_later(STOP_REPORT_SECONDS)  # a stop that hangs says where
         stack.stop()
+        faulthandler.cancel_dump_traceback_later()
+    _leave_now()
+
+
+def _leave_now() -> None:
+    """The data is written down and the servers are closed: leave without the interpreter's teardown, which
+    frees moto's whole memory object by object (a second or more) and waits for any worker thread still
+    retrying a send against the closed servers."""
+    if stragglers := [t.name for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]:
+        log.warning("left behind at exit: %s", ", ".join(stragglers))
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _flag(value: str | None) -> bool:

@@ -119,7 +119,10 @@ def test_the_terminal_stays_quiet_and_ends_with_the_banner(dev):
 def test_ctrl_c_stops_everything(dev):
     state, process = dev
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=15) == 0
+    try:
+        assert process.wait(timeout=15) == 0
+    except subprocess.TimeoutExpired:  # the devserver prints every thread's stack when its stop hangs
+        pytest.fail("make dev did not stop in 15 s:\n" + Path(state["terminal"]).read_text()[-6000:])
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{state['api_url']}/health", timeout=2)
     with pytest.raises(requests.ConnectionError):
