@@ -28,6 +28,7 @@ class Capability(StrEnum):
     TIPS = "tips"  # the police's tips from the safety channel
     PRIVACY = "privacy"  # a data subject's erasure and export across the comune, the audit log
     STATS = "stats"  # the dashboard: the comune's set-up and the figures of what the role may see
+    SETUP = "setup"  # the comune's administration: staff users, WhatsApp templates, settings, usage and costs
 
 
 MAY: dict[Capability, frozenset[Role]] = {
@@ -37,6 +38,7 @@ MAY: dict[Capability, frozenset[Role]] = {
     Capability.TIPS: frozenset({Role.POLICE}),  # police only: tips name residents and neighbours (docs/decisions.md)
     Capability.PRIVACY: frozenset({Role.ADMIN}),
     Capability.STATS: frozenset(ROLES),
+    Capability.SETUP: frozenset({Role.ADMIN}),
 }
 
 # Who may work on a channel of each kind. The administrator registers residents on the safety channel but

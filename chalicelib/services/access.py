@@ -1,6 +1,8 @@
 """Which staff may see which channel: tenant scoping and roles per channel kind, and the audit trail."""
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.domain.access import Staff
 from chalicelib.domain.tenancy import Channel
 from chalicelib.services import clock
@@ -39,7 +41,14 @@ def visible_channels(staff: Staff) -> list[Channel]:
 def record(staff: Staff, action: str, target: str, request_id: str | None = None) -> None:
     """Write the audit entry before the data leaves: no entry, no answer."""
     audit.append(audit.AuditEntry(tenant_id=staff.tenant_id, actor=staff.subject, action=action, target=target,
-                                  at=clock.now(), request_id=request_id))
+                                  at=clock.now(), request_id=request_id, actor_name=staff.name))
+
+
+def record_change(staff: Staff, action: str, target: str, before: Any, after: Any) -> None:
+    """An administrator's change (settings, staff, templates...), with the value before and after it, as JSON
+    values. Written before the change is saved: a change that fails half-way is still on the record."""
+    audit.append(audit.AuditEntry(tenant_id=staff.tenant_id, actor=staff.subject, action=action, target=target,
+                                  at=clock.now(), actor_name=staff.name, before=before, after=after))
 
 
 def tenant_of(staff: Staff):

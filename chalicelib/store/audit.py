@@ -1,10 +1,12 @@
 """The staff audit log: append-only, kept 400 days, never less than six months (the Garante asks for six)."""
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib.store.models import AuditModel
 
@@ -13,32 +15,48 @@ from chalicelib.store.models import AuditModel
 MINIMUM_RETENTION = timedelta(days=183)
 RETENTION = timedelta(days=400)
 _IN_MAX = 90  # DynamoDB's IN takes at most 100 operands
+CHANGE_MAX = 32_000  # characters of a change's before and after kept (an item holds 400 KB); beyond, cut and marked
 
 
 @dataclass(frozen=True)
 class AuditEntry:
     tenant_id: str
-    actor: str
+    actor: str  # the identity provider's id (Cognito's sub), or a system actor ("external:...")
     action: str
     target: str
     at: datetime
     request_id: str | None = None
+    actor_name: str | None = None  # what the audit views show: the staff member's display name then
+    before: Any = None  # a change's value before and after (settings, roles...); None for a read
+    after: Any = None
 
 
 def append(entry: AuditEntry) -> None:
     AuditModel(
         entry.tenant_id, f"{entry.at.isoformat()}#{uuid.uuid4().hex[:8]}", actor=entry.actor,
-        action=entry.action, target=entry.target, request_id=entry.request_id,
-        expires_at=entry.at + RETENTION,
+        action=entry.action, target=entry.target, request_id=entry.request_id, actor_name=entry.actor_name,
+        change=_change_text(entry.before, entry.after), expires_at=entry.at + RETENTION,
     ).save(condition=AuditModel.at.does_not_exist())
 
 
+def _change_text(before: Any, after: Any) -> str | None:
+    if before is None and after is None:
+        return None
+    text = json.dumps({"before": before, "after": after}, ensure_ascii=False, sort_keys=True, default=str)
+    if len(text) > CHANGE_MAX:  # still JSON: the viewer shows what fits and says it was cut
+        text = json.dumps({"truncated": True, "text": text[:CHANGE_MAX]}, ensure_ascii=False)
+    return text
+
+
+def entry_of(model: AuditModel) -> AuditEntry:
+    change = json.loads(model.change) if model.change else {}
+    return AuditEntry(model.tenant_id, model.actor, model.action, model.target,
+                      datetime.fromisoformat(model.at.split("#")[0]), model.request_id, model.actor_name,
+                      change.get("before"), change.get("after"))
+
+
 def recent(tenant_id: str, limit: int = 100) -> list[AuditEntry]:
-    return [
-        AuditEntry(m.tenant_id, m.actor, m.action, m.target, datetime.fromisoformat(m.at.split("#")[0]),
-                   m.request_id)
-        for m in AuditModel.query(tenant_id, scan_index_forward=False, limit=limit)
-    ]
+    return [entry_of(m) for m in AuditModel.query(tenant_id, scan_index_forward=False, limit=limit)]
 
 
 
@@ -53,7 +71,4 @@ def naming(tenant_id: str, text: str, targets: Iterable[str] = ()) -> list[Audit
     condition = conditions[0]
     for part in conditions[1:]:
         condition |= part
-    return [
-        AuditEntry(m.tenant_id, m.actor, m.action, m.target, datetime.fromisoformat(m.at.split("#")[0]), m.request_id)
-        for m in AuditModel.query(tenant_id, filter_condition=condition)
-    ]
+    return [entry_of(m) for m in AuditModel.query(tenant_id, filter_condition=condition)]

@@ -158,6 +158,8 @@ class AuditModel(Model):
     action = UnicodeAttribute()
     target = UnicodeAttribute()
     request_id = UnicodeAttribute(null=True)
+    actor_name = UnicodeAttribute(null=True)  # the display name at the time (older entries: none)
+    change = UnicodeAttribute(null=True)  # a change's {"before": ..., "after": ...} as JSON (audit.CHANGE_MAX)
     expires_at = TTLAttribute(null=True)
 
 

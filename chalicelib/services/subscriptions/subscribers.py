@@ -199,5 +199,5 @@ def erase(staff: Staff, channel: Channel, key: str) -> None:
 
 
 def audit_trail(staff: Staff, limit: int) -> list[dict]:
-    return [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target}
+    return [{"at": e.at.isoformat(), "actor": e.actor_name or e.actor, "action": e.action, "target": e.target}
             for e in audit.recent(staff.tenant_id, limit)]

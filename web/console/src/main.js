@@ -19,6 +19,7 @@ import { Subscribers } from "./pages/subscribers.js";
 import { Dashboard } from "./pages/dashboard.js";
 import { Messages, MessagesBadge } from "./pages/messages.js";
 import { Citizen } from "./pages/citizen.js";
+import { ADMIN_PAGES, Admin } from "./pages/admin.js";
 
 // Each section and the capability that opens it: GET /api/v1/me lists the staff member's in "can", and the API
 // checks the same rules on every call.
@@ -31,6 +32,7 @@ const SECTIONS = [
   { path: "messaggi", label: "Messaggi", capability: ["broadcasts", "reports", "tips"], badge: MessagesBadge },
   { path: "cittadino", label: "Cittadino", capability: ["reports", "tips", "broadcasts", "subscribers"] },
   { path: "cruscotto", label: "Cruscotto", capability: "stats" },
+  { path: "amministrazione", label: "Amministrazione", capability: ADMIN_PAGES.map((p) => p.capability) },
 ];
 
 // New arrivals (GET /api/v1/reports/arrivals), asked again this often and after every move: each section's badge
@@ -128,6 +130,7 @@ function App({ config }) {
     if (section === "cittadino") page = html`<${Citizen} ...${context} id=${id} />`;
     if (section === "cruscotto") page = html`<${Dashboard} ...${context} />`;
     if (section === "messaggi") page = html`<${Messages} ...${context} id=${id} />`;
+    if (section === "amministrazione") page = html`<${Admin} ...${context} page=${id} rest=${route.slice(2)} />`;
   }
 
   return html`

@@ -1,0 +1,6 @@
+// Richieste privacy: not built yet (issue 15); its helper replaces this file.
+import { html } from "@filo/shared/html";
+
+export function PrivacyPage() {
+  return html`<h1 tabindex="-1">Richieste privacy</h1><p>Non ancora disponibile.</p>`;
+}

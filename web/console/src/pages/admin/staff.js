@@ -1,0 +1,6 @@
+// Personale: not built yet (issue 15); its helper replaces this file.
+import { html } from "@filo/shared/html";
+
+export function StaffPage() {
+  return html`<h1 tabindex="-1">Personale</h1><p>Non ancora disponibile.</p>`;
+}
