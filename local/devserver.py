@@ -280,7 +280,8 @@ class Stack:
         from local.seed import CHANNELS, TEMPLATES
 
         channels = [{"phone_number_id": c.phone_number_id, "display_phone_number": c.display_phone_number,
-                     "kind": c.kind, "tenant": c.tenant_id, "name": c.name, "templates": TEMPLATES} for c in CHANNELS]
+                     "kind": c.kind, "tenant": c.tenant_id, "name": c.name, "waba_id": c.waba_id, "templates": TEMPLATES}
+                    for c in CHANNELS]
         if self.sandbox_process:
             self._start_sandbox_process(channels)
             return
