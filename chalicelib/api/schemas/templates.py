@@ -9,6 +9,8 @@ from chalicelib.api.schemas.common import Answer, Query
 
 
 class TemplatePurpose(Answer):
+    """The template that serves a purpose."""
+
     name: str
     language: str
 
@@ -34,6 +36,8 @@ class WhatsAppTemplate(Answer):
 
 
 class TemplateList(Answer):
+    """A channel's templates as WhatsApp holds them, and which serves each of the channel's purposes."""
+
     channel: str
     items: list[WhatsAppTemplate]
     purposes: dict[str, TemplatePurpose] = Field(description="Which template serves each purpose of the channel.")
