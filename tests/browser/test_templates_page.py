@@ -102,3 +102,17 @@ def test_the_composer_offers_notice_templates_with_their_text_and_warns_of_a_rec
         "WhatsApp ha spostato il modello «avviso_ricategorizzato» dalla categoria «Di servizio» a «Marketing».")
     expect(shown.get_by_test_id("composer-recategorised")).to_contain_text("costano di più")
     no_sideways_scroll(page)
+
+
+def test_the_sandbox_review_page_rejects_a_template_and_the_app_hears_of_it(stack, page):
+    town = Town(stack)
+    assert town.create(name="avviso_a_mano").status_code == 201
+    page.goto(f"{stack.sandbox_url}/review")
+    page.get_by_label("Canale (il suo account WhatsApp Business)").select_option(town.channel)
+    item = page.get_by_role("listitem").filter(has_text="avviso_a_mano")
+    expect(item).to_contain_text("PENDING")
+    item.get_by_label("Motivo del rifiuto").select_option("TAG_CONTENT_MISMATCH")
+    item.get_by_role("button", name="Rifiuta").click()
+    expect(page.get_by_role("status")).to_contain_text("avviso_a_mano: REJECTED, UTILITY (webhook 200)")
+    held = town.wait_held("avviso_a_mano", status="REJECTED")
+    assert held["rejected_reason"] == "TAG_CONTENT_MISMATCH"
