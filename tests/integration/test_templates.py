@@ -185,6 +185,7 @@ def test_template_webhooks_are_idempotent_and_ignore_unknown_ids(town, stack):
 
 def test_the_poll_brings_templates_made_elsewhere(town, stack):
     """A template made in WhatsApp Manager (registered straight in the sandbox) appears after a refresh."""
+    assert town.create(name="fatto_qui").status_code == 201
     made = requests.post(f"{stack.sandbox_url}/_sandbox/templates", timeout=10, json={"channel": town.channel, "templates": [
         {"name": "fatto_altrove", "language": "it", "category": "MARKETING", "status": "REJECTED",
          "components": [{"type": "BODY", "text": "Ciao {{1}}, grazie."}]}]})
@@ -194,6 +195,18 @@ def test_the_poll_brings_templates_made_elsewhere(town, stack):
     assert refreshed.status_code == 200, refreshed.text
     (held,) = [t for t in refreshed.json()["items"] if t["name"] == "fatto_altrove"]
     assert held["status"] == "REJECTED" and held["category"] == "MARKETING" and held["parameters"] == 1
+    assert [e.action for e in audit.recent(town.tenant)].count("template.refresh") == 1
+
+
+def test_an_account_never_read_is_read_from_whatsapp_when_first_listed(town, stack):
+    """A new comune's templates, made before it joined, appear the first time anyone lists them."""
+    made = requests.post(f"{stack.sandbox_url}/_sandbox/templates", timeout=10, json={"channel": town.channel, "templates": [
+        {"name": "gia_approvato", "language": "it", "category": "UTILITY", "components": [
+            {"type": "BODY", "text": "Avviso del Comune: {{1}}. Tocca per leggerlo."},
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Leggi"}]}]}]})
+    assert made.status_code == 200, made.text
+    (offered,) = town.templates("communications", fit="notice")["items"]
+    assert offered["name"] == "gia_approvato" and offered["status"] == "APPROVED"
 
 
 BAD = {

@@ -132,12 +132,22 @@ def listing(staff: Staff, channel_id: str, fit: str | None = None) -> dict:
     """The channel's templates as Meta holds them, each with what it serves; fit="notice": only those a broadcast
     may use (approved, the notice's shape, serving no other purpose). Who composes broadcasts may read them."""
     channel = _channel(staff, channel_id, Capability.SETUP, Capability.BROADCASTS)
-    held = store.of_account(channel.waba_id)
+    held = store.of_account(channel.waba_id) or _first_poll(channel)
     items = [view(t, channel) for t in held]
     if fit == "notice":
         items = [item for item in items if item["fits"].get("notice")]
     purposes = {p: {"name": t.name, "language": t.language} for p, t in channel.settings.templates.items()}
     return {"channel": channel.phone_number_id, "items": items, "purposes": purposes}
+
+
+def _first_poll(channel: Channel) -> list[HeldTemplate]:
+    """An account whose templates were never read (a new comune, a fresh deployment): ask Meta once, now."""
+    try:
+        reconcile(channel)
+    except ProviderError as error:
+        logger.warning("templates not read from the provider", extra={"code": error.code})
+        return []
+    return store.of_account(channel.waba_id)
 
 
 def view(template: HeldTemplate, channel: Channel) -> dict:
