@@ -232,7 +232,8 @@ _SETTING_STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED")
 def create(staff: Staff, channel_id: str, data: NewTemplate) -> dict:
     """Submit a template to Meta's review; it is held as Meta answers (PENDING). Audited before it goes."""
     channel = _channel(staff, channel_id, Capability.SETUP)
-    if any(t.name == data.name and t.language == data.language for t in store.of_account(channel.waba_id)):
+    held = store.of_account(channel.waba_id) or _first_poll(channel)
+    if any(t.name == data.name and t.language == data.language for t in held):
         raise Conflict(f"a template named {data.name} already exists in {data.language}")
     definition = data.definition()
     access.record_change(staff, "template.create", f"{channel.phone_number_id}/{data.name}/{data.language}",
