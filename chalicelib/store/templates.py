@@ -49,6 +49,10 @@ def of_account(waba_id: str) -> list[HeldTemplate]:
     return sorted(found, key=lambda t: (t.name, t.language))
 
 
+def delete(waba_id: str, template_id: str) -> None:
+    TemplateModel(waba_id, template_id).delete()
+
+
 def changed(template: HeldTemplate, **values) -> HeldTemplate:
     return replace(template, **values)
 

@@ -1,6 +1,7 @@
 """Message templates per WhatsApp Business Account: Meta's approval rules, the checks of a template send, its rendering."""
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import threading
@@ -137,7 +138,7 @@ def parse_template(definition: Any) -> Template:
     buttons = _buttons(by_type.get("BUTTONS"), where)
     return Template(name=name, language=language, status=status, category=str(definition.get("category") or "UTILITY"),
                     body=body, header_format=header_format, header_text=header_text, footer=footer,
-                    buttons=buttons)
+                    buttons=buttons, id=str(definition.get("id") or ""))
 
 
 def _components_by_type(components: list[dict[str, Any]], where: str) -> dict[str, dict[str, Any]]:
@@ -273,7 +274,8 @@ class Templates:
         parsed = [parse_template(d) for d in definitions]
         with self._lock:
             held = self._by_waba.setdefault(waba_id, {})
-            parsed = [replace(t, id=(held.get((t.name, t.language)) or t).id or new_template_id()) for t in parsed]
+            parsed = [replace(t, id=t.id or (held.get((t.name, t.language)) or t).id
+                              or stable_template_id(waba_id, t.name, t.language)) for t in parsed]
             for template in parsed:
                 held[(template.name, template.language)] = template
         return parsed
@@ -341,6 +343,12 @@ class Templates:
 
 def new_template_id() -> str:
     return str(secrets.randbelow(9 * 10**14) + 10**14)
+
+
+def stable_template_id(waba_id: str, name: str, language: str) -> str:
+    """A registered template's id, the same at every start (the app keeps the ids it was told)."""
+    digest = hashlib.sha256(f"{waba_id}/{name}/{language}".encode()).hexdigest()
+    return "2" + str(int(digest, 16))[:14]
 
 
 def _identity(template: Template) -> dict[str, Any]:

@@ -296,3 +296,22 @@ def test_the_sandbox_creates_lists_and_refuses_a_duplicate(town, stack):
     unknown = graph(stack, "GET", "999999999")
     assert unknown.status_code == 400 and unknown.json()["error"]["code"] == 100
     assert json.loads(requests.get(f"{stack.sandbox_url}/_sandbox/channels", timeout=10).text)
+
+
+def test_a_restarted_sandbox_knows_again_the_templates_the_app_holds(town, stack):
+    """make dev keeps the app's data but not the sandbox's: at start the sandbox is given what the app holds."""
+    from local.devserver import kept_templates
+    from local.sandbox import SandboxServer
+
+    assert town.create(name="tenuto").status_code == 201
+    town.review("tenuto", "approve")
+    held = town.wait_held("tenuto", status="APPROVED")
+    fresh = SandboxServer("127.0.0.1", 0, app_secret="s", access_token="t", webhook_url="http://127.0.0.1:1/",
+                          channels=[{"phone_number_id": town.channel, "tenant": town.tenant, "waba_id": town.waba,
+                                     "templates": kept_templates(town.waba)}])
+    fresh.start()
+    try:
+        listed = requests.get(f"{fresh.url}/_sandbox/templates", params={"channel": town.channel}, timeout=10).json()
+    finally:
+        fresh.stop()
+    assert [(t["id"], t["name"], t["status"]) for t in listed] == [(held["id"], "tenuto", "APPROVED")]

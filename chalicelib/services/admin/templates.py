@@ -260,14 +260,18 @@ def refresh(staff: Staff, channel_id: str) -> dict:
 def reconcile(channel: Channel) -> int:
     """Hold the account's templates as Meta lists them; the channels' purpose settings follow. How many changed."""
     known = {t.template_id: t for t in store.of_account(channel.waba_id)}
+    listed = get_provider().list_templates(channel.waba_id)
     changed = 0
-    for template in get_provider().list_templates(channel.waba_id):
+    for template in listed:
         held = _held(template, channel)
         before = known.get(held.template_id)
         if before is None or _differs(before, held):
             store.save(held)
             changed += 1
             _follow(channel.tenant_id, channel.waba_id, held)
+    for gone in set(known) - {t.id for t in listed}:  # deleted at Meta (in WhatsApp Manager)
+        store.delete(channel.waba_id, gone)
+        changed += 1
     return changed
 
 
