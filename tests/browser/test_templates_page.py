@@ -101,6 +101,9 @@ def test_the_composer_offers_notice_templates_with_their_text_and_warns_of_a_rec
     expect(shown.get_by_test_id("composer-recategorised")).to_contain_text(
         "WhatsApp ha spostato il modello «avviso_ricategorizzato» dalla categoria «Di servizio» a «Marketing».")
     expect(shown.get_by_test_id("composer-recategorised")).to_contain_text("costano di più")
+    checks = page.get_by_role("list", name="Avvertenze")  # the preview's checks say it too, in Italian
+    expect(checks).to_contain_text("WhatsApp ha spostato il modello «avviso_ricategorizzato»")
+    expect(page.locator("main")).not_to_contain_text("re-categorised")
     no_sideways_scroll(page)
 
 
