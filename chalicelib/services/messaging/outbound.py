@@ -31,7 +31,7 @@ from chalicelib.observability import count, logger, ref, scrub
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import Content, ErrorClass, ProviderError, Recipient, StatusUpdate, Template
 from chalicelib.services import clock
-from chalicelib.services.messaging import heartbeat, pacing, progress
+from chalicelib.services.messaging import heartbeat, pacing, progress, usage
 from chalicelib.services.messaging.backoff import backoff
 from chalicelib.settings import get_settings
 from chalicelib.store import broadcasts, deliveries, directory, queues
@@ -391,6 +391,8 @@ def _record_sent(run: _Run, key: str, claim: str, recipient: JobRecipient, messa
     run.recorded(claim)
     if recorded:
         run.count("sent", claim=claim)
+        if content is not None:
+            usage.count_sent(run.job.tenant_id, run.job.channel_id, content)  # once: the record is written once
 
 
 def _about(run: _Run, content: Content | None = None) -> dict[str, str | None]:
@@ -520,6 +522,7 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
 
     Within a batch only a delivery's latest status is written: the end state and the counters are the same.
     """
+    usage.count_priced(statuses)
     latest: dict[tuple[str, str], tuple[StatusUpdate, list[str]]] = {}
     for status in statuses:
         parts = (status.callback_data or "").split("|")
