@@ -466,7 +466,7 @@ class Calendar:
 
 
 PRICE_TABLES_MAX = 60  # fifteen years of quarterly rate cards: the tenant item stays far below DynamoDB's 400 KB
-Price = Annotated[Number, Field(ge=0, le=10, description="per delivered message, in the table's currency")]
+Price = Annotated[float, Field(ge=0, le=10, strict=True, description="per delivered message, in the table's currency")]
 
 
 def _first_of_month(value: date) -> date:
