@@ -96,11 +96,11 @@ def export(staff: Staff, month: str, request_id: str | None = None) -> Table:
     report = month_report(staff, month)
     record(staff, "export.usage", f"usage:{month}", request_id)
     table = report["prices"]
-    header = [text(f"export.column.usage_{name}") for name in (
+    header = [text(f"export.column.usage.{name}") for name in (
         "month", "channel", "name", "limit")] + [
-        text("export.column.usage_sent", category=text(f"export.value.usage_category.{c}")) for c in usage.CATEGORIES
-    ] + [text("export.column.usage_billable", category=text(f"export.value.usage_category.{c}"))
-         for c in usage.CATEGORIES] + [text(f"export.column.usage_{name}") for name in ("cost", "currency", "prices")]
+        text("export.usage.sent_column", category=text(f"export.value.usage_category.{c}")) for c in usage.CATEGORIES
+    ] + [text("export.usage.billable_column", category=text(f"export.value.usage_category.{c}"))
+         for c in usage.CATEGORIES] + [text(f"export.column.usage.{name}") for name in ("cost", "currency", "prices")]
     rows = [[month, r["channel"], r["name"], r["messaging_limit"], *r["sent"].values(), *r["billable"].values(),
              r["estimated_cost"], table["currency"] if table else None, table["valid_from"] if table else None]
             for r in report["channels"]]
