@@ -56,10 +56,10 @@ class Comune:
 
     def post_statuses(self, *statuses: tuple[str, str, datetime, str, str]) -> None:
         """Status webhooks as Meta posts them, in one signed post through the sandbox: (message id, status,
-        when, pricing category, pricing type)."""
+        when, pricing category, pricing type); each echoes the callback data a send of ours sets (its delivery)."""
         items = [{"id": message_id, "status": status, "timestamp": str(int(at.timestamp())),
-                  "recipient_id": "393477509999", "pricing": {"billable": kind == "regular", "pricing_model": "PMP",
-                                                              "type": kind, "category": category}}
+                  "recipient_id": "393477509999", "biz_opaque_callback_data": f"{self.tenant}.{message_id}|+393477509999",
+                  "pricing": {"billable": kind == "regular", "pricing_model": "PMP", "type": kind, "category": category}}
                  for message_id, status, at, category, kind in statuses]
         body = {"object": "whatsapp_business_account", "entry": [{"id": "750", "changes": [{"field": "messages", "value": {
             "messaging_product": "whatsapp", "metadata": {"display_phone_number": "390571750000",
@@ -134,6 +134,7 @@ def test_billable_messages_count_in_the_italian_month_they_were_delivered_once(c
         ("wamid.usage-sent", "sent", november, "marketing", "regular"),  # not delivered (yet): not charged
         ("wamid.usage-last", "delivered", november, "authentication", "regular"))  # the batch's last
     comune.post_statuses(("wamid.usage-nov", "delivered", november, "marketing", "regular"))  # redelivered
+    comune.post_statuses(("wamid.usage-oct", "read", october, "marketing", "regular"))  # later news of a counted one
     comune.post_statuses(("wamid.usage-end", "delivered", november, "authentication", "regular"))
     nov = wait_for(lambda: (u := comune.usage("2026-11"))["totals"]["billable"]["authentication"] == 2 and u,
                    timeout=20)
