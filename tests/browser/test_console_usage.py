@@ -74,6 +74,11 @@ def test_the_administrator_reads_the_month_and_updates_the_price_table(stack, pa
     rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
     assert rows[0][:2] == ["Mese", "Canale"] and {r[1] for r in rows[1:]} >= {"100000000000001"}
 
+    # on a phone the page, its tables and the form never scroll sideways
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(form.get_by_role("button", name="Salva il listino")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
 
 def test_the_communications_office_reads_its_spend_on_the_dashboard_and_on_a_phone(stack, browser):
     now = api(stack, "GET", "/api/v1/usage", role="communications").json()
