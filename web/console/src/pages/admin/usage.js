@@ -61,16 +61,19 @@ function Month({ usage }) {
 function ChannelUsage({ row, prices }) {
   const id = "usage-" + row.channel;
   const currency = prices ? prices.currency : "EUR";
-  return html`<table class="usage" aria-labelledby=${id} data-channel=${row.channel}>
-    <caption id=${id}>${CHANNEL_KIND[row.kind] || row.kind} — ${row.name}:
-      limite di ${row.messaging_limit.toLocaleString("it-IT")} persone in 24 ore fuori dalla finestra di servizio${row.tier ? ` (${row.tier})` : ""}</caption>
-    <thead><tr><th scope="col">Categoria</th><th scope="col">Inviati</th><th scope="col">Fatturabili</th><th scope="col">Prezzo</th></tr></thead>
-    <tbody>${CATEGORIES.map((c) => html`<tr data-category=${c}>
-      <th scope="row">${USAGE_CATEGORY[c]}</th><td>${row.sent[c].toLocaleString("it-IT")}</td>
-      <td>${row.billable[c].toLocaleString("it-IT")}</td><td>${prices ? money(prices[c], currency) : "—"}</td></tr>`)}</tbody>
-    <tfoot><tr><th scope="row">Totale</th><td>${row.sent_total.toLocaleString("it-IT")}</td><td>${row.billable_total.toLocaleString("it-IT")}</td>
-      <td data-testid="channel-cost">${money(row.estimated_cost, currency)}</td></tr></tfoot>
-  </table>`;
+  return html`<section class="usage-channel" aria-labelledby=${id} data-channel=${row.channel}>
+    <h3 id=${id}>${CHANNEL_KIND[row.kind] || row.kind} — ${row.name}</h3>
+    <p>Limite di WhatsApp: ${row.messaging_limit.toLocaleString("it-IT")} persone in 24 ore fuori dalla finestra di
+      servizio${row.tier ? ` (${row.tier})` : ""}.</p>
+    <table class="usage" aria-labelledby=${id}>
+      <thead><tr><th scope="col">Categoria</th><th scope="col">Inviati</th><th scope="col">Fatturabili</th><th scope="col">Prezzo</th></tr></thead>
+      <tbody>${CATEGORIES.map((c) => html`<tr data-category=${c}>
+        <th scope="row">${USAGE_CATEGORY[c]}</th><td>${row.sent[c].toLocaleString("it-IT")}</td>
+        <td>${row.billable[c].toLocaleString("it-IT")}</td><td>${prices ? money(prices[c], currency) : "—"}</td></tr>`)}</tbody>
+      <tfoot><tr><th scope="row">Totale (costo stimato)</th><td>${row.sent_total.toLocaleString("it-IT")}</td>
+        <td>${row.billable_total.toLocaleString("it-IT")}</td><td data-testid="channel-cost">${money(row.estimated_cost, currency)}</td></tr></tfoot>
+    </table>
+  </section>`;
 }
 
 function PriceTables({ prices }) {
@@ -92,7 +95,7 @@ function blankForm(prices) {
   const current = prices && (prices.tables.find((t) => t.valid_from === prices.current) || prices.tables[0]);
   const base = current || { currency: "EUR", utility: 0, marketing: 0, authentication: 0, service: 0, source: "" };
   return { month: thisMonth(), currency: base.currency, source: base.source,
-    ...Object.fromEntries(PRICE_FIELDS.map((c) => [c, String(base[c])])) };
+    ...Object.fromEntries(PRICE_FIELDS.map((c) => [c, String(base[c]).replace(".", ",")])) };
 }
 
 function PriceForm({ prices, onSaved }) {
@@ -130,7 +133,7 @@ function PriceForm({ prices, onSaved }) {
     ${PRICE_FIELDS.map((c) => html`<label for=${"p-" + c}>${USAGE_CATEGORY[c]} (per messaggio)</label>
       <input id=${"p-" + c} inputmode="decimal" required value=${form[c]} onInput=${set(c)} />`)}
     <label for="p-source">Fonte (listino di Meta e sua data)</label>
-    <input id="p-source" maxlength="300" value=${form.source} onInput=${set("source")} />
+    <input id="p-source" class="wide" maxlength="300" value=${form.source} onInput=${set("source")} />
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <p class="done" role="status" aria-live="polite">${done}</p>
     <button type="submit" disabled=${busy}>${busy ? "Salvataggio…" : "Salva il listino"}</button>
