@@ -15,6 +15,7 @@ from chalicelib.api import (
     reports,
     staff,
     templates,
+    usage,
     webhooks,
 )
 from chalicelib.observability import logger, metrics
@@ -41,6 +42,7 @@ app.register_blueprint(exports.bp)  # /api/v1/exports: CSV and XLSX files; /api/
 app.register_blueprint(console.bp)  # /api/v1/tenant, broadcast-preview, stats: what the staff console reads
 app.register_blueprint(conversations.bp)  # /api/v1/conversations: Messaggi, two-way conversations with citizens
 app.register_blueprint(templates.bp)  # /api/v1/channels/{id}/templates: WhatsApp templates, Meta's review, purposes
+app.register_blueprint(usage.bp)  # /api/v1/usage: messages per channel and month, estimated cost, price table
 
 
 @app.route("/health", methods=["GET"])

@@ -277,9 +277,7 @@ class Stack:
 
     def _start_sandbox(self) -> None:
         from local.sandbox import SandboxServer
-        from local.seed import CHANNELS, TEMPLATES
-
-        from local.seed import WABA_ID
+        from local.seed import CHANNELS, TEMPLATES, WABA_ID
 
         templates = TEMPLATES + kept_templates(WABA_ID)
         channels = [{"phone_number_id": c.phone_number_id, "display_phone_number": c.display_phone_number,

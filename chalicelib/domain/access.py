@@ -41,6 +41,10 @@ MAY: dict[Capability, frozenset[Role]] = {
     Capability.SETUP: frozenset({Role.ADMIN}),
 }
 
+# The usage meter (messages sent per month and their estimated cost) is read by the administration and by the
+# communications office, which watches its spend; only the administration edits the price table (SETUP).
+USAGE_READERS: tuple[Capability, ...] = (Capability.SETUP, Capability.BROADCASTS)
+
 # Who may work on a channel of each kind. The administrator registers residents on the safety channel but
 # reads no tips (a tip is a report of kind "safety": REPORT_KINDS).
 CHANNEL_KINDS: dict[str, frozenset[Role]] = {

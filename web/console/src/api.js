@@ -48,6 +48,15 @@ const FIELD = {
   source: "Indica come è arrivata la segnalazione.",
   title: "Il titolo pubblico deve avere da 3 a 120 caratteri.",
   description: "La descrizione pubblica deve avere da 3 a 1000 caratteri.",
+  // the usage meter's price table (Consumi e costi)
+  valid_from: "La data di inizio del listino deve essere il primo giorno di un mese.",
+  currency: "La valuta va scritta con il codice di tre lettere maiuscole, per esempio EUR.",
+  service: "Prezzo dei messaggi di servizio non valido: un numero da 0 a 10.",
+  utility: "Prezzo dei modelli di utilità non valido: un numero da 0 a 10.",
+  marketing: "Prezzo dei modelli di marketing non valido: un numero da 0 a 10.",
+  authentication: "Prezzo dei modelli di autenticazione non valido: un numero da 0 a 10.",
+  prices: "Listino non valido: controlla date e prezzi (al massimo 60 listini).",
+  month: "Mese non valido.",
   boxes: "I riquadri non sono validi: al massimo 20, tutti dentro la foto.",
   // the template form (Amministrazione > Modelli WhatsApp)
   name: "Nome del modello non valido: solo lettere minuscole, cifre e trattini bassi (es. avviso_lavori).",
@@ -258,3 +267,7 @@ export const createTemplate = (channel, body) => post(`/api/v1/channels/${id(cha
 export const refreshTemplates = (channel) => post(`/api/v1/channels/${id(channel)}/templates/refresh`);
 export const chooseTemplate = (channel, purpose, body) =>
   call(`/api/v1/channels/${id(channel)}/templates/purposes/${id(purpose)}`, { method: "PUT", body });
+// Consumi e costi: messages per channel and month, the estimated cost, the price table.
+export const getUsage = (month) => call("/api/v1/usage" + query({ month }));
+export const getPrices = () => call("/api/v1/usage/prices");
+export const savePrices = (body) => call("/api/v1/usage/prices", { method: "PUT", body });
