@@ -179,6 +179,8 @@ export function recategorised(name, from, to) {
   return `WhatsApp ha spostato il modello «${name}» dalla categoria «${templateCategory(from)}» a «${templateCategory(to)}».`
     + (marketing ? " I messaggi di marketing costano di più, non arrivano a chi ha disattivato il marketing e WhatsApp ne limita la consegna: valuta un modello di servizio."
       : " Il costo per messaggio può cambiare.");
+}
+
 // Consumi e costi: WhatsApp's pricing categories, and an amount of money (up to 4 decimals: prices per message).
 export const USAGE_CATEGORY = {
   service: "Servizio (testo libero)", utility: "Modelli di utilità", marketing: "Modelli di marketing",
