@@ -69,6 +69,7 @@ class PathParameters(BaseModel):
     token: str = Field(min_length=1, description="The report's token, from its status link.")
     conversation_id: str = Field(min_length=1, examples=["100000000000001.+393337654321"], description=(
         "The conversation: <channel id>.<citizen key>, URL-encoded, as listed."))
+    member_id: str = Field(min_length=1, max_length=128, description="The staff member's id as listed (GET /api/v1/staff).")
 
 
 # The hamlets as a GeoJSON FeatureCollection (domain/geo.hamlet_features): what the console's and the portal's

@@ -403,7 +403,7 @@ def _assignee(staff: Staff, kind: str, wanted: str) -> Staff:
         remember(staff)
         return staff
     member = staff_store.get(staff.tenant_id, wanted)
-    person = member.as_staff() if member else None
+    person = member.as_staff() if member and member.enabled else None
     if person is None or not person.may_read_report(kind):
         raise InvalidReport("assignee must be a staff member of this comune whose roles reach this report",
                             "assignee")
@@ -416,6 +416,8 @@ def assignees(staff: Staff, kind: str | None) -> dict:
     kinds = visible_kinds(staff, kind)
     people = []
     for member in staff_store.of_tenant(staff.tenant_id):
+        if not member.enabled:
+            continue
         takes = [k for k in kinds if member.as_staff().may_read_report(k)]
         if takes:
             people.append({"id": member.subject, "name": member.name, "kinds": takes})
@@ -425,7 +427,7 @@ def assignees(staff: Staff, kind: str | None) -> dict:
 def remember(staff: Staff) -> None:
     """The staff member joins (or refreshes) the comune's list of people reports can be assigned to."""
     staff_store.remember(staff_store.Member(staff.tenant_id, staff.subject, staff.name, tuple(sorted(staff.roles)),
-                                            clock.now()))
+                                            clock.now(), email=staff.email, username=staff.username))
 
 
 def create(staff: Staff, request: DeskReport) -> dict:
