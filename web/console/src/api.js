@@ -49,6 +49,11 @@ const FIELD = {
   title: "Il titolo pubblico deve avere da 3 a 120 caratteri.",
   description: "La descrizione pubblica deve avere da 3 a 1000 caratteri.",
   boxes: "I riquadri non sono validi: al massimo 20, tutti dentro la foto.",
+  email: "Email non valida: scrivila per intero, per esempio mario.rossi@comune.it.",
+  name: "Il nome deve avere da 2 a 80 caratteri.",
+  roles: "Scegli almeno un ruolo.",
+  teams: "Squadra sconosciuta per questo Comune.",
+  enabled: "Stato dell'account non valido.",
 };
 
 // Known situations the API words in English, by the start of its message: the Italian for each.
@@ -95,7 +100,7 @@ export function reasonText(message, fallback = "Dati non validi: controlla quant
 // situations above. error: an ApiError (status, code, message, details) or the API's error body with its status.
 export function errorText({ status, code, message, details }) {
   if (status === 0) return "Il server non risponde: controlla la connessione e riprova.";
-  if (status === 401) return "Sessione scaduta: accedi di nuovo.";
+  if (status === 401) return SIGNED_OUT[code] || "Sessione scaduta: accedi di nuovo.";
   if (status === 403) return "Non hai i permessi per questa operazione.";
   if (status === 404) return "Non trovato (o non visibile con il tuo ruolo).";
   if (status === 413) return "Troppi dati in una volta: riduci il testo o il file.";
@@ -103,6 +108,7 @@ export function errorText({ status, code, message, details }) {
   if (status === 409 && code === "window_closed") {
     return "Sono passate più di 24 ore dall'ultimo messaggio del cittadino: WhatsApp consente di scrivergli solo con un modello approvato.";
   }
+  if (STAFF_ERROR[code]) return STAFF_ERROR[code];
   if (status === 409) return reasonText(message, "Operazione non consentita nello stato attuale: ricarica e riprova.");
   if (status === 422 && code === "export_too_large") {
     return "Troppe righe per un solo file (al massimo 5.000): restringi i filtri, per esempio il periodo, ed esporta una parte alla volta.";
@@ -121,6 +127,20 @@ export function errorText({ status, code, message, details }) {
   return `Errore del server (${status}): riprova tra poco.`;
 }
 
+// Why the API refused a signed-in member (the roster, services/admin/staff.py): the sign-in page says it.
+const SIGNED_OUT = {
+  account_disabled: "Il tuo account è disabilitato: rivolgiti all'amministratore del Comune.",
+  roles_changed: "I tuoi ruoli sono cambiati: accedi di nuovo.",
+};
+// The staff administration's refusals (Amministrazione › Personale), by the API's error code.
+const STAFF_ERROR = {
+  last_admin: "È l'ultimo amministratore attivo del Comune: prima nomina un altro amministratore.",
+  user_exists: "Esiste già un utente con questa email.",
+  changed_meanwhile: "Il personale è cambiato nel frattempo: ricarica la pagina e riprova.",
+  not_in_directory: "Questa persona non ha un utente nel sistema di accesso: non c'è una password da reimpostare.",
+  identity_unavailable: "Il sistema di accesso non ha completato l'operazione: riprova tra poco.",
+};
+
 const describe = (status, error) => errorText({ status, ...error });
 
 // A 401 ends the session: the console goes back to the sign-in page with a notice.
@@ -132,7 +152,7 @@ async function call(path, { method = "GET", body, contentType } = {}) {
   } catch (error) {
     if (error.status === 401) {
       forget();
-      onSignedOut("Sessione scaduta: accedi di nuovo.");
+      onSignedOut(SIGNED_OUT[error.code] || "Sessione scaduta: accedi di nuovo.");
     }
     throw error;
   }
@@ -238,3 +258,10 @@ function fileName(disposition) {
 }
 
 export const getCitizen = (phone) => call(`/api/v1/citizens/${id(phone)}`);
+
+// Amministrazione › Personale: the comune's staff (list, invite, change roles, teams, name, enabled; resets).
+export const listStaff = () => call("/api/v1/staff");
+export const inviteStaff = (body) => post("/api/v1/staff", body);
+export const changeStaff = (memberId, body) => call(`/api/v1/staff/${id(memberId)}`, { method: "PATCH", body });
+export const resetStaffPassword = (memberId) => post(`/api/v1/staff/${id(memberId)}/reset-password`);
+export const resetStaffMfa = (memberId) => post(`/api/v1/staff/${id(memberId)}/reset-mfa`);
