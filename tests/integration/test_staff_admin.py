@@ -83,6 +83,15 @@ def test_an_invited_technical_user_signs_in_sees_the_inbox_and_is_refused_once_d
     assert comune.call("GET", "/api/v1/reports", token).status_code == 200
     assert comune.call("GET", "/api/v1/staff", token).status_code == 403  # not an administrator
 
+    # named wherever staff are shown: the report's timeline, the people a report can be given to
+    filed = comune.call("POST", "/api/v1/reports", token, json={"source": "desk", "text": "Buca davanti al municipio"})
+    assert filed.status_code == 201, filed.text
+    comune.call("POST", f"/api/v1/reports/{filed.json()['id']}/notes", token, json={"note": "Sopralluogo domani"})
+    events = comune.call("GET", f"/api/v1/reports/{filed.json()['id']}", token).json()["events"]
+    assert [e.get("actor_name") for e in events] == ["Tecla Tecnica", "Tecla Tecnica"]
+    offered = comune.call("GET", "/api/v1/reports/assignees", token).json()["items"]
+    assert {"id": member["id"], "name": "Tecla Tecnica", "kinds": ["report"]} in offered
+
     listed = {m["name"]: m for m in comune.call("GET", "/api/v1/staff").json()["items"]}
     assert set(listed) == {"Anna Sindaco", "Tecla Tecnica"}
     assert listed["Tecla Tecnica"]["last_sign_in"] and listed["Tecla Tecnica"]["email"] == email
@@ -94,6 +103,10 @@ def test_an_invited_technical_user_signs_in_sees_the_inbox_and_is_refused_once_d
     again = requests.post(f"{comune.stack.web_url}/local-auth/token", timeout=10,
                           json={"username": email, "password": "Nuova-password-1"})
     assert again.status_code == 401 and "disabilitato" in again.json()["error"]["message"]
+
+    # a disabled member is offered to nobody
+    offered = comune.call("GET", "/api/v1/reports/assignees").json()["items"]
+    assert member["id"] not in [p["id"] for p in offered]
 
     invited, change = comune.changes(member["id"])[::-1]
     assert (invited.action, invited.actor_name, invited.before) == ("staff.invite", "Anna Sindaco", None)

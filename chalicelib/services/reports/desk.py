@@ -154,11 +154,25 @@ def answer(staff: Staff, report: Report, request_id: str | None = None) -> dict:
     """A report in full as staff see it; a tip also names the registered resident who sent it (what the police
     registered: name, address, hamlet, number), a read of personal data that is audited before it leaves."""
     shown = {**detail(report), **deadlines.shown(access.tenant_of(staff), report, clock.now())}
+    _name_actors(staff.tenant_id, shown["events"])
     if report.kind == "safety":
         shown["resident"] = _resident(staff, report, request_id)
     else:
         shown["public"] = _public(staff, report)
     return shown
+
+
+SYSTEM_ACTORS = ("citizen", "system")  # besides "external:<body>": timeline actors that are not staff
+
+
+def _name_actors(tenant_id: str, events: list[dict]) -> None:
+    """Each staff actor of the timeline by their display name (the roster's, one query), never by their id."""
+    if not any(e["actor"] not in SYSTEM_ACTORS and ":" not in e["actor"] for e in events):
+        return
+    names = {m.subject: m.name for m in staff_store.of_tenant(tenant_id)}
+    for event in events:
+        if event["actor"] in names:
+            event["actor_name"] = names[event["actor"]]
 
 
 def _public(staff: Staff, report: Report) -> dict:
