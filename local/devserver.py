@@ -187,6 +187,10 @@ class Stack:
             "PUBLIC_BASE_URL": self.api_url, "PORTAL_URL": f"{self.web_url}/portal/",
             "CONSOLE_URL": f"{self.web_url}/console/",
             "RETRY_BASE_SECONDS": str(self.visibility_timeout),
+            # make dev's user pool and console client get the same ids at every start (a hash of their names and
+            # settings): the issuer and audience the app trusts stay the same, so an open console's token survives
+            # a restart
+            "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH", "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
             **self.issuer.env(),
         })
 
