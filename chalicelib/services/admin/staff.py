@@ -139,7 +139,7 @@ def change(staff: Staff, subject: str, request: StaffChange) -> dict:
     except roster.Conflict:
         raise StaffProblem(409, "changed_meanwhile", "The staff member or the comune's administrators changed "
                                                      "meanwhile: reload and retry.") from None
-    _sync(before, after)
+    _sync(after, request)
     return view(roster.get(staff.tenant_id, subject) or after)
 
 
@@ -210,18 +210,19 @@ def _teams(staff: Staff, teams: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(teams))
 
 
-def _sync(before: Member, after: Member) -> None:
-    """The identity provider follows the roster: groups, enabled, name. A member it does not know (a token of
+def _sync(after: Member, request: StaffChange) -> None:
+    """The identity provider follows the roster in what the request named: groups (set whole), enabled, name; so
+    repeating a change after a failure here brings the provider in line. A member it does not know (a token of
     another issuer) is managed by the roster alone."""
     provider = identity.provider()
     if provider is None or not after.username:
         return
     try:
-        if set(after.roles) != set(before.roles) or not before.managed:
+        if request.roles is not None:
             provider.set_groups(after.username, set(after.roles), {r.value for r in ROLES} - set(after.roles))
-        if after.enabled != before.enabled:
+        if request.enabled is not None:
             provider.set_enabled(after.username, after.enabled)
-        if after.name != before.name:
+        if request.name is not None:
             provider.set_name(after.username, after.name)
     except identity.IdentityError as error:
         if error.reason != "not_found":
