@@ -77,6 +77,12 @@ def test_invite_sign_in_and_disable_at_phone_width(stack, page, browser):
     expect(card).to_contain_text("mai")  # no sign-in yet
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # usable at 390 px
 
+    card.get_by_role("button", name="Modifica").click()
+    expect(card.get_by_label("Nome e cognome")).to_be_focused()  # the keyboard lands in the form
+    card.get_by_label("Squadra verde").check()
+    card.get_by_role("button", name="Salva").click()
+    expect(card).to_contain_text("Squadra cantonieri, Squadra verde")
+
     # the new member, in a browser of their own: temporary password, then a new one, then the inbox
     other = browser.new_context(locale="it-IT", viewport=PHONE)
     other.set_default_timeout(10_000)

@@ -1,7 +1,7 @@
 // Amministrazione › Personale: the comune's staff (GET /api/v1/staff), an invitation form, and for each person their
 // roles and teams, disable or enable, a new temporary password, MFA off. People are named, never by a login id.
 // Every change is audited by the API; the comune's last active administrator cannot lose the role (409 last_admin).
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { changeStaff, inviteStaff, listStaff, resetStaffMfa, resetStaffPassword } from "../../api.js";
 import { ROLE, when } from "../../labels.js";
@@ -117,13 +117,15 @@ function Member({ person, teams, busy, act, self, editing, onEdit, onDone }) {
 function Edit({ person, teams, busy, act, onDone }) {
   const [form, setForm] = useState({ name: person.name, roles: person.roles, teams: person.teams });
   const prefix = `edit-${person.id}`;
+  const first = useRef(null);
+  useEffect(() => { first.current && first.current.focus(); }, []); // the keyboard lands in the form it opened
   const submit = async (event) => {
     event.preventDefault();
     if (await act(() => changeStaff(person.id, form), `Modifiche a ${form.name} salvate.`)) onDone();
   };
   return html`<form onSubmit=${submit} aria-label=${`Modifica ${person.name}`}>
     <label for=${prefix + "-name"}>Nome e cognome</label>
-    <input id=${prefix + "-name"} required minlength="2" maxlength="80" value=${form.name}
+    <input id=${prefix + "-name"} ref=${first} required minlength="2" maxlength="80" value=${form.name}
       onInput=${(e) => setForm({ ...form, name: e.target.value })} />
     <${Choices} legend="Ruoli" prefix=${prefix + "-role"} options=${ROLES.map((r) => ({ id: r, name: ROLE[r] }))}
       chosen=${form.roles} onChange=${(roles) => setForm({ ...form, roles })} />
