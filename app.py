@@ -14,6 +14,7 @@ from chalicelib.api import (
     public,
     reports,
     staff,
+    staff_admin,
     templates,
     usage,
     webhooks,
@@ -43,6 +44,7 @@ app.register_blueprint(console.bp)  # /api/v1/tenant, broadcast-preview, stats: 
 app.register_blueprint(conversations.bp)  # /api/v1/conversations: Messaggi, two-way conversations with citizens
 app.register_blueprint(templates.bp)  # /api/v1/channels/{id}/templates: WhatsApp templates, Meta's review, purposes
 app.register_blueprint(usage.bp)  # /api/v1/usage: messages per channel and month, estimated cost, price table
+app.register_blueprint(staff_admin.bp)  # /api/v1/staff: the comune's staff users and roles (administration)
 
 
 @app.route("/health", methods=["GET"])

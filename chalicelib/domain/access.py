@@ -73,6 +73,7 @@ class Staff:
     roles: frozenset[Role]
     name: str = ""  # what the console and the audit views show: the token's name, else email, else subject
     email: str | None = None
+    username: str | None = None  # the identity provider's user name (Cognito's cognito:username), when it gives one
     capabilities: frozenset[Capability] = field(init=False)
 
     def __post_init__(self) -> None:
