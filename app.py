@@ -27,6 +27,7 @@ from chalicelib.settings import get_settings
 app = Chalice(app_name="filo-diretto")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.api.binary_types.append(exports.XLSX)  # an XLSX export leaves as bytes (base64 through API Gateway)
+app.api.binary_types.append("application/zip")  # the privacy desk's subject-access archive, likewise
 
 app.register_blueprint(webhooks.bp)  # /webhooks/meta: Meta's handshake and signed webhooks
 app.register_blueprint(staff.bp)  # /api/v1: the staff API (bearer JWT)

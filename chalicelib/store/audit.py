@@ -82,19 +82,26 @@ def newest_first(tenant_id: str, start: str, end: str, before: str | None = None
                             last_evaluated_key=last_key, page_size=200)
 
 
-def redact(tenant_id: str, forms: Iterable[str], replace: Callable[[str], str]) -> int:
-    """Rewrite every entry of the tenant whose target or change holds one of forms (a number's writings) with
-    replace (the erasure's pseudonym in its place); returns how many changed. A Query of the tenant's partition
-    with a filter: erasures are rare. The one exception to append-only: an erased number must leave the log."""
-    forms = [f for f in dict.fromkeys(forms) if f]
-    if not forms:
-        return 0
+def _holding(tenant_id: str, forms: list[str]) -> Iterator[AuditModel]:
+    """The tenant's entries whose target or change holds one of forms: a Query of its partition with a filter
+    (erasures are rare)."""
     condition = None
     for form in forms:
         part = AuditModel.target.contains(form) | AuditModel.change.contains(form)
         condition = part if condition is None else condition | part
+    return AuditModel.query(tenant_id, filter_condition=condition) if condition is not None else iter(())
+
+
+def count_holding(tenant_id: str, forms: Iterable[str]) -> int:
+    return sum(1 for _ in _holding(tenant_id, [f for f in dict.fromkeys(forms) if f]))
+
+
+def redact(tenant_id: str, forms: Iterable[str], replace: Callable[[str], str]) -> int:
+    """Rewrite every entry of the tenant whose target or change holds one of forms (a number's writings) with
+    replace (the erasure's pseudonym in its place); returns how many changed. The one exception to append-only:
+    an erased number must leave the log too (docs/decisions.md)."""
     changed = 0
-    for model in AuditModel.query(tenant_id, filter_condition=condition):
+    for model in _holding(tenant_id, [f for f in dict.fromkeys(forms) if f]):
         actions = [AuditModel.target.set(replace(model.target))]
         if model.change:
             actions.append(AuditModel.change.set(replace(model.change)))
