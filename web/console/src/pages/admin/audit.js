@@ -60,7 +60,7 @@ export function AuditPage({ rest = [] }) {
     <h1 tabindex="-1">Registro accessi</h1>
     <p class="hint">Chi ha consultato o cambiato cosa, e quando, compresi i tentativi rifiutati. Ogni consultazione di
       questo registro è a sua volta registrata.</p>
-    <form class="filters" role="search" aria-label="Chi ha visto i dati di questo cittadino?" onSubmit=${whoLooked}>
+    <form class="filters" role="search" aria-label="Accessi ai dati di un cittadino" onSubmit=${whoLooked}>
       <div><label for="a-citizen">Chi ha visto i dati di questo cittadino?</label>
         <input id="a-citizen" type="search" inputmode="tel" autocomplete="off" placeholder="es. 333 123 4567"
           value=${citizen} onInput=${(e) => setCitizen(e.target.value)} /></div>
