@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -150,26 +151,30 @@ class Names:
 def label(action: str) -> str:
     """An action in Italian: its own label, else its family's ("Segnalazioni: report.correct.category"), else the
     code as written."""
-    words = catalogue("it")
-    if f"audit.action.{action}" in words:
-        return words[f"audit.action.{action}"]
-    family = action.split(".")[0]
-    if f"audit.family.{family}" in words:
-        return f"{words[f'audit.family.{family}']}: {action}"
-    return action
+    try:
+        return text(f"audit.action.{action}")
+    except KeyError:
+        pass
+    try:
+        return f"{_family(action.split('.')[0])}: {action}"
+    except KeyError:
+        return action
+
+
+def _family(prefix: str) -> str:
+    return text(f"audit.family.{prefix}")
 
 
 def actions() -> list[dict]:
     """Every action the code writes, and each family as a prefix ("report."), with its label: the picker."""
-    words = catalogue("it")
-    exact = [{"value": k.removeprefix("audit.action."), "label": v} for k, v in words.items()
-             if k.startswith("audit.action.")]
-    families = {}
-    for key, value in words.items():
-        if key.startswith("audit.family."):
-            families.setdefault(value, key.removeprefix("audit.family.") + ".")
+    keys = list(catalogue("it"))
+    exact = [a.removeprefix("audit.action.") for a in keys if a.startswith("audit.action.")]
+    families: dict[str, str] = {}
+    for prefix in (k.removeprefix("audit.family.") for k in keys if k.startswith("audit.family.")):
+        families.setdefault(_family(prefix), prefix + ".")
     prefixes = [{"value": prefix, "label": f"{name} (tutte)"} for name, prefix in families.items()]
-    return sorted(prefixes, key=lambda a: a["label"]) + sorted(exact, key=lambda a: a["label"])
+    return (sorted(prefixes, key=lambda a: a["label"])
+            + sorted(({"value": a, "label": label(a)} for a in exact), key=lambda a: a["label"]))
 
 
 def people(staff: Staff) -> list[dict]:
@@ -225,6 +230,4 @@ def table(staff: Staff, wanted: AuditFilter, request_id: str | None = None) -> T
 
 
 def _json(value: Any) -> str | None:
-    import json
-
     return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.access import Capability, Staff
-from chalicelib.domain.phones import InvalidPhone, key_parts, mask, parse_citizen_key
+from chalicelib.domain.phones import InvalidPhone, key_parts, mask_key, parse_citizen_key
 from chalicelib.domain.reports import Event, Report
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel
@@ -77,7 +77,7 @@ def _replacer(key: str, pseudonym: str):
 def _log(staff: Staff, kind: str, key: str, outcome: str, summary: dict) -> None:
     privacy_log.append(privacy_log.PrivacyRequest(
         tenant_id=staff.tenant_id, at=clock.now(), kind=kind, outcome=outcome, actor=staff.subject,
-        actor_name=staff.name, subject_masked=mask(key) if key.startswith("+") else "bsuid:***",
+        actor_name=staff.name, subject_masked=mask_key(key),
         subject_hash=pseudonym_of(staff.tenant_id, key), summary=summary))
 
 
@@ -104,7 +104,7 @@ def preview(staff: Staff, raw: str) -> dict:
     reports = list(report_store.naming(staff.tenant_id, subjects, phone))
     sent = [r for r in reports if _sent(r, subjects, phone)]
     return {
-        "subject": key, "masked": mask(key) if phone else "bsuid:***", "pseudonym": pseudonym_of(staff.tenant_id, key),
+        "subject": key, "masked": mask_key(key), "pseudonym": pseudonym_of(staff.tenant_id, key),
         "channels": found, "reports_sent": len(sent), "reports_followed": len(reports) - len(sent),
         "files": sum(1 for r in sent for p in r.photos if p.original_key),
         "conversations": len(talks), "delivery_records": len(deliveries.of_recipient(staff.tenant_id, key)),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.access import Staff
-from chalicelib.domain.phones import mask
+from chalicelib.domain.phones import mask_key
 from chalicelib.domain.reports import Report
 from chalicelib.domain.spreadsheets import content_disposition
 from chalicelib.messages import text
@@ -78,11 +78,11 @@ def summary(staff: Staff, exported: dict, files: int, left_out: int) -> str:
     records = exported["citizen_records"]
     reports = exported["reports"]
     talks = exported["conversations"]
-    lines = [text("privacy.archive.heading", comune=tenant.name, masked=mask(exported["subject"])),
+    lines = [text("privacy.archive.heading", comune=tenant.name, masked=mask_key(exported["subject"])),
              text("privacy.archive.generated", date=_day(exported["generated_at"])), "",
              text("privacy.archive.records", count=len(records))]
-    lines += [text("privacy.archive.record", channel=r["channel_name"],
-                   status=_said("export.value.subscriber_status", r.get("status"))) for r in records]
+    lines += [text("privacy.archive.record", channel=r["channel_name"], status=_status(r.get("status")))
+              for r in records]
     lines += [text("privacy.archive.consents", count=len(exported["consents"])),
               text("privacy.archive.reports", sent=sum(r["role"] == "reporter" for r in reports),
                    followed=sum(r["role"] == "follower" for r in reports))]
@@ -101,8 +101,8 @@ def summary(staff: Staff, exported: dict, files: int, left_out: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _said(prefix: str, code: str | None) -> str:
+def _status(code: str | None) -> str:
     try:
-        return text(f"{prefix}.{code}")
+        return text(f"export.value.subscriber_status.{code}")
     except KeyError:
         return code or "-"
