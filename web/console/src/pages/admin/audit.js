@@ -12,12 +12,6 @@ import { typedNumber, when } from "../../labels.js";
 const EMPTY = { actor: "", action: "", object: "", from: "", to: "" };
 const PAGE = 50;
 
-// What the object field holds: a number as stored (+39...), else the words as typed (a report id).
-function objectOf(typed) {
-  const text = (typed || "").trim();
-  return /^[+\d][\d\s./-]{5,}$/.test(text) ? typedNumber(text) : text;
-}
-
 export function AuditPage({ rest = [] }) {
   const preset = rest[0] || "";
   const [choices, setChoices] = useState({ people: [], actions: [] });
@@ -48,7 +42,8 @@ export function AuditPage({ rest = [] }) {
   }
 
   const set = (name) => (event) => setForm({ ...form, [name]: event.target.value });
-  const apply = (event) => { event.preventDefault(); setApplied({ ...form, object: objectOf(form.object) }); };
+  // the API reads a number in any writing, and a report id as typed
+  const apply = (event) => { event.preventDefault(); setApplied({ ...form, object: form.object.trim() }); };
   const clear = () => { setForm(EMPTY); setApplied(EMPTY); if (preset) go("amministrazione/registro"); };
   const whoLooked = (event) => {
     event.preventDefault();
