@@ -87,6 +87,10 @@ def test_the_dpo_finds_who_looked_at_a_citizen_refusals_and_a_change(stack, page
     expect(change.locator("del")).to_have_text("90")
     expect(change.locator("ins")).to_have_text("60")
     expect(page.get_by_text("1 altro campo invariato.")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone, the filters fit the screen
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways at 390 px: {width}"
+    page.set_viewport_size({"width": 1280, "height": 860})
 
     name, saved = download(page, "Esporta CSV", tmp_path)
     assert name.startswith("registro-accessi-") and name.endswith(".csv")
