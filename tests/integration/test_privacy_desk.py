@@ -204,6 +204,11 @@ def a_citizen_everywhere(comune: Comune, number: str) -> dict:
     subscriber.wait_inbox(1)
     subscriber.tap("sub:confirm", "Sì, confermo")
     subscriber.wait_inbox(3)
+    sent = comune.ok("POST", "/api/v1/broadcasts", role="communications", status=201, json={
+        "channel": comune.broadcast, "text": "Domenica il mercato si sposta in piazza Garibaldi", "priority": "alert"})
+    wait_text(subscriber, "mercato si sposta")
+    wait_for(lambda: comune.ok("GET", f"/api/v1/broadcasts/{sent.json()['id']}", role="communications"
+                               ).json()["counters"]["delivered"] >= 1)
     before = len(subscriber.inbox())
     subscriber.text("Anche il mercato di sabato è spostato?")
     subscriber.wait_inbox(before + 1)
@@ -238,6 +243,9 @@ def staff_and_public_answers(comune: Comune, report: dict, number: str) -> dict[
         ("technical", f"/api/v1/reports/{report['id']}", {}),
         ("technical", "/api/v1/exports/reports", {}),
         ("communications", "/api/v1/broadcasts", {}),
+        *[("communications", f"/api/v1/broadcasts/{b['id']}", {}) for b in comune.ok(
+            "GET", "/api/v1/broadcasts", role="communications").json()["items"]],
+        ("communications", "/api/v1/exports/broadcasts", {}),
         ("communications", "/api/v1/exports/subscribers", {"channel": comune.broadcast}),
         ("admin", "/api/v1/audit", {"limit": "100"}),
         ("admin", "/api/v1/audit/export", {}),
@@ -317,6 +325,8 @@ def test_preview_erasure_archive_and_no_trace_of_the_number(comune):
     citizen = comune.ok("GET", f"/api/v1/citizens/{quote(key, safe='')}").json()
     assert all(c["subscriber"] is None for c in citizen["channels"]) and citizen["reports"] == []
     assert citizen["conversation"] == []
+    conversation = quote(f"{comune.broadcast}.{key}", safe="")
+    assert comune.call("GET", f"/api/v1/conversations/{conversation}", role="communications").status_code == 404
     leaks = [(where, form) for where, text in answers.items() for form in writings(number) if form in text]
     assert not leaks, leaks
     assert any(e164(neighbour) in text for text in answers.values())  # the search does see other numbers
