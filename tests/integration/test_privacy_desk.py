@@ -164,7 +164,8 @@ def test_the_audit_viewer_filters_pages_names_people_and_shows_refusals(comune):
         assert answer.json()["error"]["details"][0]["field"] in bad
 
     pickers = comune.ok("GET", "/api/v1/audit/filters").json()
-    assert {"subject": comune.subjects["admin"], "name": "Giulia Verdi"} in pickers["people"]
+    assert {"subject": comune.subjects["admin"], "name": "Giulia Verdi"} in pickers["people"]  # the roster
+    assert {"subject": comune.subjects["communications"], "name": "Paola Gialli"} in pickers["people"]  # the log
     labels = {a["value"]: a["label"] for a in pickers["actions"]}
     assert labels["subscriber.read"] == "Iscritto consultato" and labels["refused."].startswith("Rifiutato")
     assert comune.call("GET", "/api/v1/audit/filters", role="communications").status_code == 403

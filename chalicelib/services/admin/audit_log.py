@@ -178,9 +178,15 @@ def actions() -> list[dict]:
 
 
 def people(staff: Staff) -> list[dict]:
-    """The comune's staff as the roster knows them, by name: the person picker."""
-    return sorted(({"subject": m.subject, "name": m.name} for m in staff_store.of_tenant(staff.tenant_id)),
-                  key=lambda p: p["name"].casefold())
+    """The people the person picker offers, by name: the staff roster (who signed in to work reports or tips) and
+    whoever wrote one of the latest MAX_READ entries of the log under a name (the communications office, say)."""
+    found = {m.subject: m.name for m in staff_store.of_tenant(staff.tenant_id)}
+    today = clock.now()
+    since = (today - timedelta(days=DEFAULT_DAYS)).isoformat()
+    for _, entry in _matching(staff.tenant_id, AuditFilter(since, (today + timedelta(days=1)).isoformat()), None, MAX_READ):
+        if entry.actor_name and entry.actor not in found and not entry.actor.startswith("external:"):
+            found[entry.actor] = entry.actor_name
+    return sorted(({"subject": s, "name": n} for s, n in found.items()), key=lambda p: p["name"].casefold())
 
 
 def shown(entry: AuditEntry, names: Names) -> dict[str, Any]:

@@ -25,7 +25,10 @@ export function AuditPage({ rest = [] }) {
   const [citizen, setCitizen] = useState("");
 
   useEffect(() => { getAuditFilters().then(setChoices).catch((e) => setError(e.message)); }, []);
-  useEffect(() => { setForm((f) => ({ ...f, object: preset })); setApplied((f) => ({ ...f, object: preset })); }, [preset]);
+  useEffect(() => {  // another number from the address (a link, the search above): the same filters, that object
+    setForm((f) => (f.object === preset ? f : { ...f, object: preset }));
+    setApplied((f) => (f.object === preset ? f : { ...f, object: preset }));
+  }, [preset]);
   useEffect(() => { load(applied, null); }, [applied]);
 
   async function load(filters, cursor) {
