@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.api.http import MAX_PAGE
 from chalicelib.api.openapi import DEMO_TENANT
 from chalicelib.domain.broadcasts import ACTION_RESULT
+from chalicelib.domain.settings import TEMPLATE_PURPOSES
 
 Count = Annotated[int, Field(ge=0)]
 
@@ -69,6 +70,9 @@ class PathParameters(BaseModel):
     token: str = Field(min_length=1, description="The report's token, from its status link.")
     conversation_id: str = Field(min_length=1, examples=["100000000000001.+393337654321"], description=(
         "The conversation: <channel id>.<citizen key>, URL-encoded, as listed."))
+    channel_id: str = Field(min_length=1, examples=["100000000000001"], description="The channel's phone number id.")
+    purpose: Literal[tuple(TEMPLATE_PURPOSES)] = Field(description="What the app sends a template for (notice: "
+                                                       "broadcasts outside the 24-hour window...).")
 
 
 # The hamlets as a GeoJSON FeatureCollection (domain/geo.hamlet_features): what the console's and the portal's
