@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from local.persistence import DevSecrets, LocalDir, local_dir, write_private
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SNAPSHOT_SECONDS = 5.0  # a crash loses at most this much of the data (FILO_SNAPSHOT_SECONDS)
+DEMO_USERS_SEED = 15  # moto's random seed while the demo users are made: their ids stay across restarts
 THREADS_STOP_SECONDS = 5.0  # consumers and schedules finish what they hold, all within this
 STOP_REPORT_SECONDS = 10.0  # a stop taking longer prints every thread's stack
 log = logging.getLogger("filo.local")
@@ -337,7 +339,9 @@ class Stack:
 
         self.staff_sign_in = StaffSignIn(self.cognito, self.staff_pool_id, self.staff_client_id, TENANT_ID,
                                          self.secrets.staff_password)
-        self.staff_sign_in.seed_demo_users()
+        _seed_moto_random(DEMO_USERS_SEED)  # the demo users' ids (Cognito's sub) are the same at every start, so the
+        self.staff_sign_in.seed_demo_users()  # roster, timelines and assignments kept from the last run still name them
+        _seed_moto_random(secrets.randbits(64))  # and nothing else of moto's repeats across starts
         self.web = WebServer(self.host, self.web_port, self.api_url, self.web_config,
                              sign_in=self.staff_sign_in.token).start()
 
@@ -412,6 +416,17 @@ class Stack:
             self.snapshot.take(queues=True)
         except Exception:  # stopping must go on; the last periodic snapshot is still on disk
             log.exception("the data could not be written down at stop")
+
+
+def _seed_moto_random(value: int) -> None:
+    """moto's one source of ids (users' subs, message ids...), seeded: in this process, or over its API."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/seed?a={value}", method="POST"), timeout=10)
+        return
+    from moto.moto_api._internal import mock_random
+
+    mock_random.seed(value)
 
 
 def moto_cognito_keys() -> list[dict]:
@@ -538,9 +553,6 @@ def _kept_line(kept: LocalDir, restored: dict[str, int]) -> str:
             f"{restored['messages']} queued messages.")
 
 
-if __name__ == "__main__":
-    main()
-
 
 def kept_templates(waba_id: str) -> list[dict]:
     """The templates the app holds for a business account beyond the seeded ones (created in the console in an
@@ -561,3 +573,7 @@ def kept_templates(waba_id: str) -> list[dict]:
         if (held.name, held.language) not in seeded:
             kept.append(definition)
     return kept
+
+
+if __name__ == "__main__":
+    main()
