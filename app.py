@@ -13,6 +13,7 @@ from chalicelib.api import (
     privacy,
     public,
     reports,
+    settings,
     staff,
     webhooks,
 )
@@ -39,6 +40,7 @@ app.register_blueprint(privacy.bp)  # /api/v1/privacy: erasure and subject-acces
 app.register_blueprint(exports.bp)  # /api/v1/exports: CSV and XLSX files; /api/v1/citizens/{phone}: one citizen
 app.register_blueprint(console.bp)  # /api/v1/tenant, broadcast-preview, stats: what the staff console reads
 app.register_blueprint(conversations.bp)  # /api/v1/conversations: Messaggi, two-way conversations with citizens
+app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{channel}/settings: the comune's settings
 
 
 @app.route("/health", methods=["GET"])

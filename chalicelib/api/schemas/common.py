@@ -6,8 +6,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.http import MAX_PAGE
-from chalicelib.api.openapi import DEMO_TENANT
+from chalicelib.api.openapi import DEMO_BROADCAST, DEMO_TENANT
 from chalicelib.domain.broadcasts import ACTION_RESULT
+from chalicelib.domain.settings import TENANT_SECTIONS
 
 Count = Annotated[int, Field(ge=0)]
 
@@ -37,6 +38,7 @@ def next_page() -> Any:
 class ErrorDetail(Answer):
     field: str
     message: str
+    text: str | None = Field(None, description="In Italian, for staff: what the console shows by the field.")
 
 
 class ErrorBody(Answer):
@@ -69,6 +71,8 @@ class PathParameters(BaseModel):
     token: str = Field(min_length=1, description="The report's token, from its status link.")
     conversation_id: str = Field(min_length=1, examples=["100000000000001.+393337654321"], description=(
         "The conversation: <channel id>.<citizen key>, URL-encoded, as listed."))
+    channel: str = Field(min_length=1, examples=[DEMO_BROADCAST], description="The channel's id (phone_number_id).")
+    section: Literal[TENANT_SECTIONS] = Field(description="A section of the comune's settings.")
 
 
 # The hamlets as a GeoJSON FeatureCollection (domain/geo.hamlet_features): what the console's and the portal's
