@@ -142,6 +142,7 @@ def outlines_from_geojson(text: str | bytes) -> tuple[list[dict[str, Any]], list
         try:
             if not isinstance(feature, dict) or feature.get("type") != "Feature":
                 raise OutlineProblem("not_a_feature")
+            geometry = check_geometry(feature.get("geometry"))
             if not name:
                 raise OutlineProblem("no_name")
             hamlet_id = _id_of(feature, name)
@@ -150,7 +151,7 @@ def outlines_from_geojson(text: str | bytes) -> tuple[list[dict[str, Any]], list
             if hamlet_id in seen:
                 raise OutlineProblem("same_id", id=hamlet_id)
             seen.add(hamlet_id)
-            outlines.append({"id": hamlet_id, "name": name, "geometry": check_geometry(feature.get("geometry"))})
+            outlines.append({"id": hamlet_id, "name": name, "geometry": geometry})
         except OutlineProblem as problem:
             problems.append(_problem(index, name, problem))
     return ([] if problems else outlines), problems

@@ -473,7 +473,7 @@ class PrivacyNotice:
 
     version: Annotated[str, Field(min_length=1, max_length=32)]
     url: Annotated[str, Field(min_length=1, max_length=500, pattern=r"^https?://\S+$")]
-    since: date
+    since: date | None = None  # None: a version set before the history was kept
 
 
 PRIVACY_HISTORY_MAX = 50

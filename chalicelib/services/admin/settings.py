@@ -178,8 +178,11 @@ def _privacy(raw: dict, value: Any) -> dict[str, Any]:
     version = value.get("version")
     if isinstance(version, str) and version in {h["version"] for h in history}:
         raise Refused([wording.problem("privacy.version", "version_used", id=version)])
-    since = clock.now().astimezone(ROME).date().isoformat()
-    history = [*history, {"version": version, "url": value.get("url"), "since": since}][-model.PRIVACY_HISTORY_MAX:]
+    notice = {"version": version, "url": value.get("url"), "since": clock.now().astimezone(ROME).date().isoformat()}
+    errors = model.problems(model.PrivacyNotice, notice)
+    if errors:
+        raise Refused(wording.from_pydantic("privacy", errors))
+    history = [*history, notice][-model.PRIVACY_HISTORY_MAX:]
     return {"privacy_notice_url": value.get("url"), "privacy_notice_version": version,
             "privacy_notice_history": history}
 
