@@ -35,18 +35,19 @@ PATTERNS = {"email": "email", "url": "web_address", "on_call_phone": "phone", "p
 
 def problem(field: str, key: str, **params: Any) -> dict[str, str]:
     """One refusal of a field: {field, message (for developers), text (Italian, for staff)}."""
-    return {"field": field, "message": key, "text": say(f"settings.problem.{key}", params)}
+    return {"field": field, "message": key, "text": _worded("problem", key, params)}
 
 
-def say(key: str, params: dict[str, Any]) -> str:
-    """A catalogue text with the parameters a settings problem may carry."""
+def _worded(family: str, code: str, params: dict[str, Any]) -> str:
+    """The catalogue's settings.<family>.<code>, with the parameters a settings problem may carry."""
     get = params.get
+    key = f"settings.{family}.{code}"
     return messages.text(key, most=get("most"), least=get("least"), count=get("count"), id=get("id"),
                          type=get("type"), latitude=get("latitude"), longitude=get("longitude"))
 
 
 def outline_problem(field: str, error: OutlineProblem) -> dict[str, str]:
-    return {"field": field, "message": str(error), "text": say(f"settings.outline.{error.code}", error.params)}
+    return {"field": field, "message": str(error), "text": _worded("outline", error.code, error.params)}
 
 
 def _field(prefix: str, loc: tuple) -> str:
