@@ -103,6 +103,9 @@ export function errorText({ status, code, message, details }) {
   if (status === 409 && code === "window_closed") {
     return "Sono passate più di 24 ore dall'ultimo messaggio del cittadino: WhatsApp consente di scrivergli solo con un modello approvato.";
   }
+  if (status === 409 && code === "stale_version") {
+    return "Nel frattempo qualcun altro ha cambiato queste impostazioni: ricarica la pagina e rifai la modifica.";
+  }
   if (status === 409) return reasonText(message, "Operazione non consentita nello stato attuale: ricarica e riprova.");
   if (status === 422 && code === "export_too_large") {
     return "Troppe righe per un solo file (al massimo 5.000): restringi i filtri, per esempio il periodo, ed esporta una parte alla volta.";
@@ -110,6 +113,10 @@ export function errorText({ status, code, message, details }) {
   if (status === 422 && code === "invalid_phone") return "Numero di telefono non valido: scrivilo per intero, per esempio +39 333 123 4567.";
   if (status === 422 && code === "report_full") {
     return "La segnalazione è al completo: la sua cronologia non può contenere altre note. Un cambio di stato senza nota è ancora possibile; per continuare apri una nuova segnalazione e cita questa.";
+  }
+  if (status === 422 && code === "invalid_settings") { // each detail carries the API's Italian text
+    const texts = [...new Set((details || []).map((d) => d.text).filter(Boolean))];
+    return texts.length ? texts.join(" ") : "Impostazioni non valide: controlla quanto inserito.";
   }
   if (status === 400 || status === 415 || status === 422) {
     const fields = (details || []).map((d) => FIELD[d.field] || FIELD[(d.field || "").split(".")[0]]
@@ -238,3 +245,13 @@ function fileName(disposition) {
 }
 
 export const getCitizen = (phone) => call(`/api/v1/citizens/${id(phone)}`);
+
+// The comune's settings (administrators): sections saved one at a time over the version read, GeoJSON outlines
+// read and checked (not saved), a channel's knobs and texts.
+export const getSettings = () => call("/api/v1/settings");
+export const saveSettings = (section, body) => call(`/api/v1/settings/${id(section)}`, { method: "PUT", body });
+export const importHamletOutlines = (text) =>
+  call("/api/v1/settings/hamlets/import", { method: "POST", body: text, contentType: "application/geo+json" });
+export const getChannelSettings = (channel) => call(`/api/v1/channels/${id(channel)}/settings`);
+export const saveChannelSettings = (channel, body) =>
+  call(`/api/v1/channels/${id(channel)}/settings`, { method: "PUT", body });
