@@ -99,3 +99,20 @@ def test_a_channel_text_is_previewed_as_the_phone_shows_it_and_fits_a_phone(stac
     page.goto(f"{stack.web_url}/console/#/amministrazione/impostazioni/frazioni")
     expect(page.get_by_role("heading", name="Frazioni")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_quiet_hours_are_changed_and_saved(stack, page):
+    path = "/api/v1/channels/100000000000001/settings"
+    before = api(stack, "GET", path).json()
+    try:
+        sign_in(page, stack, "admin")
+        page.goto(f"{stack.web_url}/console/#/amministrazione/impostazioni/orari")
+        expect(page.get_by_label("Canale", exact=True)).to_have_value("100000000000001")
+        page.get_by_label("Alle", exact=True).fill("07:30")
+        page.get_by_role("button", name="Salva").click()
+        expect(page.get_by_role("status").filter(has_text="Impostazioni del canale salvate")).to_be_visible()
+        assert api(stack, "GET", path).json()["settings"]["quiet_hours"]["end"] == "07:30"
+    finally:
+        current = api(stack, "GET", path).json()
+        restored = api(stack, "PUT", path, json={"version": current["version"], "settings": before["settings"]})
+        assert restored.status_code == 200, restored.text

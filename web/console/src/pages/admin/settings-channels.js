@@ -17,12 +17,16 @@ function useChannel(channels) {
   const [channel, setChannel] = useState(channels.length ? channels[0].phone_number_id : "");
   const [view, setView] = useState(null);
   const [error, setError] = useState("");
+  const [notice, setNotice] = useState("");
+  // a save answers with the channel's settings as now stored (a new version: the form starts again from them)
+  const saved = (answer) => { setView(answer); setNotice("Impostazioni del canale salvate: valgono entro un minuto."); };
   useEffect(() => {
     if (!channel) return;
     setView(null);
+    setNotice("");
     getChannelSettings(channel).then((v) => { setView(v); setError(""); }).catch((e) => setError(e.message));
   }, [channel]);
-  return { channel, setChannel, view, setView, error };
+  return { channel, setChannel, view, saved, error, notice };
 }
 
 function ChannelSave({ view, setView, children, label, build }) {
@@ -60,7 +64,8 @@ export function HoursSection({ channels }) {
   return html`<p class="hint">Gli orari di ogni canale: sul canale avvisi le ore di quiete (gli avvisi normali aspettano, le allerte partono subito), sul canale sicurezza le ore presidiate (fuori orario la risposta indica il 112).</p>
     <${ChannelPicker} id="hours-channel" channels=${channels} channel=${picked.channel} onChange=${picked.setChannel} />
     ${picked.error && html`<p class="error" role="alert">${picked.error}</p>`}
-    ${view && html`<${HoursForm} key=${view.channel.id + view.version} view=${view} setView=${picked.setView} />`}`;
+    <p role="status" class="notice">${picked.notice}</p>
+    ${view && html`<${HoursForm} key=${view.channel.id + view.version} view=${view} setView=${picked.saved} />`}`;
 }
 
 function HoursForm({ view, setView }) {
@@ -113,7 +118,8 @@ export function TextsSection({ channels }) {
   return html`<p class="hint">I messaggi che il canale invia ai cittadini. Un testo lasciato vuoto usa quello predefinito. I segnaposto tra graffe, per esempio {comune}, sono riempiti al momento dell'invio: l'anteprima li mostra con valori di esempio.</p>
     <${ChannelPicker} id="texts-channel" channels=${channels} channel=${picked.channel} onChange=${picked.setChannel} />
     ${picked.error && html`<p class="error" role="alert">${picked.error}</p>`}
-    ${view && html`<${TextsForm} key=${view.channel.id + view.version} view=${view} setView=${picked.setView} />`}`;
+    <p role="status" class="notice">${picked.notice}</p>
+    ${view && html`<${TextsForm} key=${view.channel.id + view.version} view=${view} setView=${picked.saved} />`}`;
 }
 
 function TextsForm({ view, setView }) {
