@@ -35,7 +35,7 @@ class Comune:
             "topics": [{"id": "allerte", "name": "Allerte"}], "reports": REPORTS,
             "privacy_notice_url": "https://example.org/privacy-v1", "privacy_notice_version": "v1"})
         directory.save_channel(Channel(self.broadcast, self.tenant, "broadcast", "Avvisi", "+39 0571 730000", {
-            "quiet_hours": {"enabled": False},
+            "quiet_hours": {"enabled": False}, "texts": {"auto_reply.reports_hint": "Segnalazioni: {reports_number}"},
             "templates": {"notice": {"name": "avviso_comune", "language": "it", "category": "utility"}}}))
         directory.save_channel(Channel(self.reports, self.tenant, "reports", "Segnalazioni", "+39 0571 730001", {}))
 
@@ -258,6 +258,7 @@ def test_a_channels_knobs_and_texts_are_saved_validated_and_audited(comune):
     channel = directory.get_channel(comune.broadcast)
     assert channel.settings.quiet_hours.start == "22:00" and channel.texts["subscribe.welcome"].endswith("{comune}!")
     assert channel.template("notice").name == "avviso_comune"  # the templates stay as they were
+    assert channel.texts["auto_reply.reports_hint"] == "Segnalazioni: {reports_number}"  # another kind's text stays
     entry = comune.changes("channel_settings")[0]
     assert entry.target == comune.broadcast and entry.before["quiet_hours"] == {"enabled": False}
     assert entry.after["quiet_hours"] == {"start": "22:00", "end": "07:00"} and "templates" not in entry.after
@@ -275,6 +276,8 @@ def test_a_channels_knobs_and_texts_are_saved_validated_and_audited(comune):
     for text, italian in (("Ciao {nome}", "Segnaposto sconosciuto {nome}"), ("Ciao {", "Parentesi graffe")):
         answer = comune.call("PUT", path, json={"version": version, "settings": {"texts": {"subscribe.welcome": text}}})
         assert answer.status_code == 422 and italian in answer.json()["error"]["details"][0]["text"], answer.text
+    back = comune.call("PUT", path, json={"version": version, "settings": {"texts": {"subscribe.welcome": ""}}})
+    assert back.status_code == 200 and "subscribe.welcome" not in directory.get_channel(comune.broadcast).texts
     stale = comune.call("PUT", path, json={"version": shown["version"], "settings": {"messaging_limit": 250}})
     assert stale.status_code == 409
     assert directory.get_channel(comune.broadcast).settings.messaging_limit == 1000

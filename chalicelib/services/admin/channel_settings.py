@@ -98,8 +98,8 @@ def save(staff: Staff, channel_id: str, version: int, given: dict[str, Any]) -> 
     if problems:
         raise Refused(problems)
     changed = {**raw, **given}
-    if isinstance(changed.get("texts"), dict):  # an empty text is no override: the catalogue's applies
-        changed["texts"] = {k: v for k, v in changed["texts"].items() if v != ""}
+    if isinstance(given.get("texts"), dict):
+        changed["texts"] = _texts_after(channel.kind, raw.get("texts"), given["texts"])
     errors = model.problems(model.ChannelSettings, changed)
     if errors:
         raise Refused(wording.from_pydantic("settings", errors))
@@ -112,6 +112,14 @@ def save(staff: Staff, channel_id: str, version: int, given: dict[str, Any]) -> 
     except directory.StaleVersion:
         raise Stale(channel_id) from None
     return read(staff, channel_id) | {"version": new}
+
+
+def _texts_after(kind: str, stored: object, given: dict[str, str]) -> dict[str, str]:
+    """The texts given replace this kind's overrides ("" is none: the catalogue's applies); an override of another
+    key (set by a deploy) stays."""
+    known = set(_text_keys(kind))
+    kept = {k: v for k, v in (stored if isinstance(stored, dict) else {}).items() if k not in known}
+    return {**kept, **{k: v for k, v in given.items() if v != ""}}
 
 
 def _without_templates(stored: dict) -> dict:

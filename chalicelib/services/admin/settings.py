@@ -106,7 +106,7 @@ def save(staff: Staff, section: str, version: int, value: Any) -> dict[str, Any]
         changed[section] = value
     _check(section, changed)
     after = model.stored(model.tenant_settings(changed))
-    if len(json.dumps(after, ensure_ascii=False)) > SETTINGS_MAX_BYTES:
+    if len(json.dumps(after, ensure_ascii=False).encode()) > SETTINGS_MAX_BYTES:
         raise Refused([wording.problem(section, "too_large")])
     record_change(staff, f"settings.{section}", staff.tenant_id, _section_of(model.stored(_full(raw)), section),
                   _section_of(after, section))
