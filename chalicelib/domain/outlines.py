@@ -3,7 +3,7 @@ shape drawn on the console's map. Each problem is an OutlineProblem with a code 
 service words in Italian from the catalogue (settings.outline.<code>).
 
 The structural checks (check_geometry) are pure Python: the settings model runs them whenever a tenant's hamlets
-are written. The ones that need shapely (a ring that crosses itself) and the comune's place (near_problems) run
+are written (not when read). The ones that need shapely (a ring that crosses itself) and the comune's place (near_problems) run
 only where staff save outlines (services/admin/settings.py)."""
 from __future__ import annotations
 
@@ -76,11 +76,6 @@ def check_geometry(geometry: Any) -> dict[str, Any]:
     if vertices > MAX_VERTICES:
         raise OutlineProblem("too_many_vertices", count=vertices, most=MAX_VERTICES)
     return {"type": geometry["type"], "coordinates": rounded}
-
-
-def valid_geometry(geometry: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The settings model's check of Hamlet.geometry (None: a hamlet without an outline)."""
-    return None if geometry is None else check_geometry(geometry)
 
 
 def slug(name: str) -> str:

@@ -25,6 +25,7 @@ from pydantic import (
     StrictInt,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     with_config,
 )
 
@@ -32,7 +33,7 @@ from chalicelib.domain import whatsapp
 from chalicelib.domain.broadcasts import NOTICE_TITLE_MAX
 from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.keywords import guess_category
-from chalicelib.domain.outlines import valid_geometry
+from chalicelib.domain.outlines import check_geometry
 
 
 def settings_model(cls):
@@ -65,6 +66,15 @@ def _zone(value: str) -> str:
 
 
 ClockTime = Annotated[str | None, AfterValidator(_clock_time)]  # "HH:MM"
+WRITING = {"writing": True}  # the validation context of a write: the checks that reading leaves out apply
+
+
+def _outline(value: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
+    """A hamlet's outline, checked when written (domain.outlines); as stored when read, so that an outline written
+    before the check never costs a comune its hamlets (geo.py ignores one it cannot use)."""
+    if value is None or not (info.context or {}).get("writing"):
+        return value
+    return check_geometry(value)
 TimeZone = Annotated[str, AfterValidator(_zone)]
 
 
@@ -268,7 +278,7 @@ class Hamlet(ListedByName):
     latitude: Number  # a point inside the hamlet
     longitude: Number
     # a GeoJSON Polygon or MultiPolygon (domain.geo), checked by domain.outlines (closed rings, in Italy, bounded)
-    geometry: Annotated[dict[str, Any] | None, AfterValidator(valid_geometry)] = None
+    geometry: Annotated[dict[str, Any] | None, AfterValidator(_outline)] = None
     short_name: ShortName = None  # for WhatsApp's lists, when the name is over 24 characters
 
 
@@ -519,10 +529,10 @@ def _adapter(kind) -> TypeAdapter:
     return TypeAdapter(kind)
 
 
-def _validated(kind, raw: Any):
+def _validated(kind, raw: Any, context: dict | None = None):
     """A settings object from stored JSON (None: the defaults); ValueError naming the knob when invalid."""
     try:
-        return _adapter(kind).validate_python(raw if raw is not None else {})
+        return _adapter(kind).validate_python(raw if raw is not None else {}, context=context)
     except ValidationError as error:
         raise ValueError(_first_error(kind, error)) from None
 
@@ -537,7 +547,7 @@ def problems(kind, raw: Any) -> list[dict[str, Any]]:
     """Everything wrong with stored JSON for a settings kind, as pydantic lists it (loc, type, msg, ctx; a
     model's own ValueError is in ctx["error"]); [] when it validates."""
     try:
-        _adapter(kind).validate_python(raw if raw is not None else {})
+        _adapter(kind).validate_python(raw if raw is not None else {}, context=WRITING)
     except ValidationError as error:
         return error.errors()
     return []
@@ -557,12 +567,12 @@ def knobs(kind) -> dict[str, dict[str, Any]]:
 
 def channel_settings(raw: Any) -> ChannelSettings:
     """A channel's settings as staff or a deploy write them; ValueError naming the knob when invalid."""
-    return _validated(ChannelSettings, raw)
+    return _validated(ChannelSettings, raw, WRITING)
 
 
 def tenant_settings(raw: Any) -> TenantSettings:
     """A tenant's settings as written; ValueError naming the knob when invalid."""
-    return _validated(TenantSettings, raw)
+    return _validated(TenantSettings, raw, WRITING)
 
 
 def lenient(kind, raw: Any) -> tuple[Any, list[str]]:

@@ -59,3 +59,15 @@ def test_a_file_with_one_bad_feature_yields_nothing_and_names_it():
 def test_a_file_too_large_is_not_read():
     _, problems = outlines_from_geojson(b" " * (outlines.MAX_FILE_BYTES + 1))
     assert problems[0]["code"] == "file_too_large"
+
+
+def test_an_outline_is_checked_when_written_not_when_read():
+    """A comune whose outline was written before the check keeps its hamlets (geo.py ignores what it cannot use)."""
+    from chalicelib.domain.settings import TenantSettings, lenient, tenant_settings
+
+    raw = {"hamlets": [{"id": "colle", "name": "Colle", "latitude": 43.7, "longitude": 10.9,
+                        "geometry": {"type": "Polygon", "coordinates": [RING[:-1]]}}]}
+    with pytest.raises(ValueError, match="not_closed"):
+        tenant_settings(raw)
+    settings, errors = lenient(TenantSettings, raw)
+    assert errors == [] and [h.id for h in settings.hamlets] == ["colle"]
