@@ -116,3 +116,19 @@ def test_quiet_hours_are_changed_and_saved(stack, page):
         current = api(stack, "GET", path).json()
         restored = api(stack, "PUT", path, json={"version": current["version"], "settings": before["settings"]})
         assert restored.status_code == 200, restored.text
+
+
+def test_an_outline_is_edited_corner_by_corner_from_the_keyboard(stack, page, demo_hamlets):
+    open_hamlets(page, stack)
+    page.get_by_role("button", name="Modifica il contorno di Sant'Andrea").click()
+    corners = page.get_by_label("Vertici (latitudine, longitudine: uno per riga)")
+    rows = corners.input_value().splitlines()
+    assert len(rows) == 4  # the square's corners, the closing one left out
+    rows[2] = "43.735000, 10.990000"  # one corner pulled out to the north-east
+    corners.fill("\n".join(rows))
+    page.get_by_role("button", name="Usa questo contorno").click()
+    page.get_by_role("button", name="Salva le frazioni").click()
+    expect(page.get_by_role("status").filter(has_text="Frazioni: impostazioni salvate")).to_be_visible()
+    outline = next(h for h in api(stack, "GET", "/api/v1/tenant").json()["hamlets"]["features"]
+                   if h["id"] == "santandrea")["geometry"]["coordinates"][0]
+    assert [10.99, 43.735] in outline and outline[0] == outline[-1] and len(outline) == 5

@@ -75,9 +75,12 @@ export function HamletsSection({ config, data, save, saved }) {
     (drawing.corners.length > 2 ? L.polygon(drawing.corners, DRAWN) : L.polyline(drawing.corners, DRAWN)).addTo(group);
   }, [drawing && drawing.corners]);
 
+  // a new outline starts empty; an existing Polygon's corners are there to move (typed) or to add to (clicked)
   const start = (target) => {
     const existing = target === "new" ? null : hamlets[target];
-    setDrawing({ target, name: existing ? existing.name : "", corners: [], typed: "", invalid: false });
+    const ring = existing && existing.geometry && existing.geometry.type === "Polygon" ? existing.geometry.coordinates[0] : [];
+    const corners = ring.slice(0, -1).map(([lon, lat]) => [lat, lon]);
+    setDrawing({ target, name: existing ? existing.name : "", corners, typed: cornersText(corners), invalid: false });
   };
   const typeCorners = (typed) => {
     const corners = parseCorners(typed);
@@ -143,7 +146,7 @@ export function HamletsSection({ config, data, save, saved }) {
       <p role="status">${upload.busy ? "Lettura del file…" : upload.done}</p>
       ${!drawing && html`<button type="button" class="secondary" onClick=${() => start("new")}>Disegna una nuova frazione</button>`}
       ${drawing && html`<div class="drawing">
-        <p class="hint">Clicca sulla mappa i vertici del contorno, in ordine, oppure scrivili qui sotto. Il contorno si chiude da solo.</p>
+        <p class="hint">Clicca sulla mappa i vertici del contorno, in ordine, oppure scrivili qui sotto (per correggerne uno, cambia la sua riga). Il contorno si chiude da solo.</p>
         ${drawing.target === "new" && html`<${Field} id="draw-name" label="Nome della nuova frazione" value=${drawing.name}
           onChange=${(name) => setDrawing({ ...drawing, name })} />`}
         <${Field} id="draw-corners" kind="textarea" rows="4" label="Vertici (latitudine, longitudine: uno per riga)"
@@ -171,7 +174,7 @@ export function HamletsSection({ config, data, save, saved }) {
         <p id=${`hamlet-${i}-outline`}>${h.geometry ? "Con contorno" : "Senza contorno"}</p>
         ${err(`hamlets.${i}.geometry`) && html`<p class="field-error">${errorFor(state.errors, `hamlets.${i}.geometry`)}</p>`}
         <div class="buttons">
-          <button type="button" class="secondary small" onClick=${() => start(i)} aria-label=${`Ridisegna il contorno di ${h.name}`}>Ridisegna</button>
+          <button type="button" class="secondary small" onClick=${() => start(i)} aria-label=${`Modifica il contorno di ${h.name}`}>Modifica il contorno</button>
           <button type="button" class="secondary small" onClick=${() => setHamlets(hamlets.filter((_, j) => j !== i))}
             aria-label=${`Rimuovi ${h.name}`}>Rimuovi</button>
         </div>
