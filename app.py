@@ -15,6 +15,7 @@ from chalicelib.api import (
     reports,
     settings,
     staff,
+    templates,
     webhooks,
 )
 from chalicelib.observability import logger, metrics
@@ -40,7 +41,8 @@ app.register_blueprint(privacy.bp)  # /api/v1/privacy: erasure and subject-acces
 app.register_blueprint(exports.bp)  # /api/v1/exports: CSV and XLSX files; /api/v1/citizens/{phone}: one citizen
 app.register_blueprint(console.bp)  # /api/v1/tenant, broadcast-preview, stats: what the staff console reads
 app.register_blueprint(conversations.bp)  # /api/v1/conversations: Messaggi, two-way conversations with citizens
-app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{channel}/settings: the comune's settings
+app.register_blueprint(templates.bp)  # /api/v1/channels/{id}/templates: WhatsApp templates, Meta's review, purposes
+app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{channel_id}/settings: the comune's settings
 
 
 @app.route("/health", methods=["GET"])

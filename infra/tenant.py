@@ -3,7 +3,7 @@
     python infra/tenant.py infra/examples/comune.json --stage prod [--prefix filo-prod-comune-x]
 
 The file holds {"tenant_id", "name", "settings", "channels": [{"phone_number_id", "kind", "name",
-"display_phone_number", "settings"}]}; see infra/examples/comune.json. Running it again overwrites both.
+"display_phone_number", "settings", "waba_id"}]}; see infra/examples/comune.json. Running it again overwrites both.
 """
 from __future__ import annotations
 

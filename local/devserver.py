@@ -279,8 +279,12 @@ class Stack:
         from local.sandbox import SandboxServer
         from local.seed import CHANNELS, TEMPLATES
 
+        from local.seed import WABA_ID
+
+        templates = TEMPLATES + kept_templates(WABA_ID)
         channels = [{"phone_number_id": c.phone_number_id, "display_phone_number": c.display_phone_number,
-                     "kind": c.kind, "tenant": c.tenant_id, "name": c.name, "templates": TEMPLATES} for c in CHANNELS]
+                     "kind": c.kind, "tenant": c.tenant_id, "name": c.name, "waba_id": c.waba_id, "templates": templates}
+                    for c in CHANNELS]
         if self.sandbox_process:
             self._start_sandbox_process(channels)
             return
@@ -501,3 +505,24 @@ def _kept_line(kept: LocalDir, restored: dict[str, int]) -> str:
 
 if __name__ == "__main__":
     main()
+
+
+def kept_templates(waba_id: str) -> list[dict]:
+    """The templates the app holds for a business account beyond the seeded ones (created in the console in an
+    earlier run, with their id and review status): the sandbox, which keeps nothing, knows them again."""
+    from chalicelib.store import templates
+    from local.sandbox.templates import TemplateError, parse_template
+    from local.seed import TEMPLATES
+
+    seeded = {(t["name"], t["language"]) for t in TEMPLATES}
+    kept = []
+    for held in templates.of_account(waba_id):
+        definition = {"id": held.template_id, "name": held.name, "language": held.language, "status": held.status,
+                      "category": held.category, "components": held.components}
+        try:
+            parse_template(definition)
+        except TemplateError:
+            continue  # a status the sandbox does not know (e.g. IN_APPEAL): left to the app's poll
+        if (held.name, held.language) not in seeded:
+            kept.append(definition)
+    return kept

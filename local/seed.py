@@ -107,6 +107,9 @@ def template_setting(name: str) -> dict:
     return setting
 
 
+# the demo comune's WhatsApp Business Account: its channels' templates are the account's (Meta's WABA id)
+WABA_ID = "102290129340398"
+
 CHANNELS = [
     Channel("100000000000001", TENANT_ID, "broadcast", "Notizie dal Comune", "+39 0571 000001", {
         "rate_per_second": 80,
@@ -115,20 +118,20 @@ CHANNELS = [
             "subscription_confirm": template_setting("conferma_iscrizione"),
             "notice": template_setting("avviso_comune"),
         },
-    }),
+    }, waba_id=WABA_ID),
     Channel("100000000000002", TENANT_ID, "reports", "Segnalazioni", "+39 0571 000002", {
         "rate_per_second": 80, "draft_minutes": 15,
         "templates": {"report_update": template_setting("aggiornamento_segnalazione"),
                       "follow_confirm": template_setting("conferma_aggiornamenti"),
                       "report_feedback": template_setting("esito_segnalazione")},
-    }),
+    }, waba_id=WABA_ID),
     Channel("100000000000003", TENANT_ID, "safety", "Sicurezza", "+39 0571 000003", {
         "rate_per_second": 80, "registered_only": True, "draft_minutes": 15,
         "watched_hours": {"start": "08:00", "end": "19:00", "timezone": "Europe/Rome"},
         "on_call_phone": "+393330000999",  # the demo's on-call officer: urgent tips reach it (urgent_tip)
         "templates": {"report_update": template_setting("aggiornamento_segnalazione"),
                       "urgent_tip": template_setting("allerta_segnalazione")},
-    }),
+    }, waba_id=WABA_ID),
 ]
 
 

@@ -56,6 +56,7 @@ ERRORS = {  # status: (component name, description)
     415: ("UnsupportedMediaType", "The body's Content-Type is not one the operation takes."),
     422: ("Unprocessable", "Some fields or parameters are missing or invalid; `details` names the fields when it can."),
     429: ("TooManyRequests", "Too many requests: wait for Retry-After seconds."),
+    502: ("BadGateway", "WhatsApp (Meta's Graph API) refused or did not answer as expected: try again later."),
     503: ("Unavailable", "Not available for this comune yet."),
 }
 INTEGER = {"type": "integer"}

@@ -88,29 +88,29 @@ def import_hamlet_outlines(staff: Staff):
         raise _no_tenant() from None
 
 
-@bp.route("/api/v1/channels/{channel}/settings", methods=["GET"])
+@bp.route("/api/v1/channels/{channel_id}/settings", methods=["GET"])
 @documented({200: "ChannelSettingsView"}, errors=(404,))
 @json_errors
 @staff_only(bp, Capability.SETUP)
-def read_channel_settings(staff: Staff, channel: str):
+def read_channel_settings(staff: Staff, channel_id: str):
     """A channel's knobs (hours, limits, urgent words, on-call phone), texts and the preview's examples."""
-    found = staff_channel(staff, channel)
+    found = staff_channel(staff, channel_id)
     try:
         return channel_settings.read(staff, found.phone_number_id)
     except NotFound:
         raise ApiError(404, "not_found", "No such channel for your comune.") from None
 
 
-@bp.route("/api/v1/channels/{channel}/settings", methods=["PUT"], content_types=["application/json"])
+@bp.route("/api/v1/channels/{channel_id}/settings", methods=["PUT"], content_types=["application/json"])
 @documented({200: "ChannelSettingsView"}, body="ChannelSettingsSave", errors=(404, 409), example={
     "version": 0, "settings": {"quiet_hours": {"start": "22:00", "end": "07:30"}}})
 @json_errors
 @staff_only(bp, Capability.SETUP)
-def save_channel_settings(staff: Staff, channel: str):
+def save_channel_settings(staff: Staff, channel_id: str):
     """Replace some of a channel's knobs, not its templates (audited with the knobs before and after).
 
     422 field by field (Italian `text`) with nothing changed; 409 when they changed since the version read."""
-    found = staff_channel(staff, channel)
+    found = staff_channel(staff, channel_id)
     from chalicelib.api.schemas.settings import ChannelSettingsSave
 
     data = parse_body(bp.current_request, ChannelSettingsSave)

@@ -117,6 +117,8 @@ class TemplateSetting:
     body: Annotated[str, Field(max_length=whatsapp.TEMPLATE_BODY_MAX)] = ""  # with {{1}}, {{2}}...; "": not given
     footer: Annotated[str, Field(max_length=whatsapp.TEMPLATE_FOOTER_MAX)] = ""
     buttons: Annotated[tuple[ButtonText, ...], Field(max_length=whatsapp.TEMPLATE_BUTTONS_MAX)] = ()  # quick replies
+    # the category the comune asked for, when WhatsApp re-categorised the template (e.g. utility -> marketing)
+    previous_category: Literal["", "utility", "marketing", "authentication"] = ""
 
     def __post_init__(self) -> None:
         if self.body:

@@ -34,6 +34,7 @@ class Channel:
     name: str
     display_phone_number: str
     settings: ChannelSettings | dict[str, Any] = field(default_factory=ChannelSettings)
+    waba_id: str = ""  # the WhatsApp Business Account the number belongs to (its templates are the account's)
 
     def __post_init__(self) -> None:
         if not isinstance(self.settings, ChannelSettings):

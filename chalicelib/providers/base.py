@@ -114,12 +114,42 @@ class StatusUpdate(BaseModel):
     errors: list[StatusError] = Field(default_factory=list)
 
 
+class TemplateEvent(BaseModel):
+    """The provider's news about one of a business account's message templates: its review's outcome (status, with
+    the reason of a rejection) or a new category."""
+
+    provider: str
+    account_id: str  # Meta: the WhatsApp Business Account id
+    template_id: str
+    name: str | None = None
+    language: str | None = None
+    status: str | None = None  # APPROVED, REJECTED, PAUSED, DISABLED, ... (a status change)
+    reason: str | None = None  # why rejected (INVALID_FORMAT, TAG_CONTENT_MISMATCH...), or paused
+    new_category: str | None = None  # a category change: UTILITY, MARKETING, AUTHENTICATION
+    previous_category: str | None = None
+
+
 class WebhookBatch(BaseModel):
     """Everything one webhook POST carried, normalised; unsupported items were logged and skipped."""
 
     messages: list[InboundMessage] = Field(default_factory=list)
     statuses: list[StatusUpdate] = Field(default_factory=list)
+    templates: list[TemplateEvent] = Field(default_factory=list)
     skipped: int = 0
+
+
+class MessageTemplate(BaseModel):
+    """A message template as the provider holds it (Meta: GET /{waba_id}/message_templates): components in Meta's
+    shape (HEADER, BODY, FOOTER, BUTTONS)."""
+
+    id: str
+    name: str
+    language: str
+    status: str
+    category: str
+    components: list[dict] = Field(default_factory=list)
+    rejected_reason: str | None = None
+    previous_category: str | None = None
 
 
 # ---- outbound ----------------------------------------------------------------------------
@@ -220,3 +250,10 @@ class Provider(Protocol):
 
     def fetch_media(self, channel_id: str, media_id: str, max_bytes: int | None = None) -> MediaFile:
         """Download an inbound media file; raises ProviderError, or MediaTooLarge past max_bytes."""
+
+    def submit_template(self, account_id: str, definition: dict) -> MessageTemplate:
+        """Submit a new template (Meta's creation body) for review; what the provider holds now (PENDING), or
+        ProviderError with the provider's reason."""
+
+    def list_templates(self, account_id: str) -> list[MessageTemplate]:
+        """Every template of the business account, with its status, category and rejection reason."""

@@ -19,6 +19,7 @@ from chalicelib.providers import get_provider
 from chalicelib.providers.base import InboundMessage
 from chalicelib.resources import table_name
 from chalicelib.services import clock
+from chalicelib.services.admin import templates
 from chalicelib.services.messaging import outbound
 from chalicelib.services.reports import intake
 from chalicelib.services.subscriptions import conversation
@@ -59,9 +60,10 @@ def register_context(context) -> None:
 
 
 def handle_payload(raw_body: str) -> None:
-    """One verified webhook POST: apply every status, handle every message once."""
+    """One verified webhook POST: apply every status and template news, handle every message once."""
     batch = get_provider().parse_webhook(raw_body.encode("utf-8"))
     outbound.record_statuses(batch.statuses)
+    templates.apply_events(batch.templates)
     for message in batch.messages:
         _handle_once()(message=message.model_dump(mode="json"))
 

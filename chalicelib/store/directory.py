@@ -58,6 +58,7 @@ def _channel_from(model: ChannelModel) -> Channel:
         name=model.name,
         display_phone_number=model.display_phone_number,
         settings=_readable(ChannelSettings, model.phone_number_id, model.settings),
+        waba_id=model.waba_id or "",
     )
 
 
@@ -113,6 +114,7 @@ def save_channel(channel: Channel) -> None:
         channel.phone_number_id, tenant_id=channel.tenant_id, kind=channel.kind, name=channel.name,
         display_phone_number=channel.display_phone_number, settings=stored(channel.settings),
         version=_new_version(),
+        waba_id=channel.waba_id or None,
     ).save()
     _cache.pop(("channel", channel.phone_number_id), None)
 

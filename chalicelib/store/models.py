@@ -63,6 +63,7 @@ class ChannelModel(Model):
     display_phone_number = UnicodeAttribute()
     settings = JSONAttribute(default=dict)
     version = NumberAttribute(null=True)  # a new one at every save: an admin's save names the one it read
+    waba_id = UnicodeAttribute(null=True)  # its WhatsApp Business Account (templates belong to it)
     by_tenant = TenantChannelsIndex()
 
 
@@ -374,3 +375,23 @@ class ConversationModel(Model):
 
 ALL_MODELS = (TenantModel, ChannelModel, CitizenModel, ConsentModel, DeliveryModel, AuditModel, CounterModel,
               BroadcastModel, ConversationModel, ReportModel, StaffModel)
+
+
+class TemplateModel(Model):
+    """A WhatsApp message template of a business account, as Meta holds it (its review's status and category)."""
+
+    class Meta(_Meta):
+        table_name = table_name("templates")
+        region = _region()
+
+    waba_id = UnicodeAttribute(hash_key=True)
+    template_id = UnicodeAttribute(range_key=True)  # Meta's id
+    tenant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    language = UnicodeAttribute()
+    category = UnicodeAttribute()  # UTILITY, MARKETING, AUTHENTICATION
+    status = UnicodeAttribute()  # PENDING, APPROVED, REJECTED, PAUSED, DISABLED, ...
+    components = JSONAttribute(default=list)  # Meta's HEADER, BODY, FOOTER, BUTTONS
+    rejected_reason = UnicodeAttribute(null=True)
+    previous_category = UnicodeAttribute(null=True)  # set when Meta re-categorised it
+    updated_at = UTCDateTimeAttribute()

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import meta
 
-PUBLIC_KEYS = ("phone_number_id", "kind", "tenant", "display_phone_number", "name")
+PUBLIC_KEYS = ("phone_number_id", "kind", "tenant", "display_phone_number", "name", "waba_id")
 
 
 def normalise_channel(channel: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +49,15 @@ class Channels:
         if channel is None:
             raise meta.unknown_object(phone_number_id)
         return channel
+
+    def has_account(self, waba_id: str) -> bool:
+        """A WhatsApp Business Account one of the channels belongs to."""
+        with self._lock:
+            return any(c["waba_id"] == waba_id for c in self._by_id.values())
+
+    def of_account(self, waba_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return next((c for c in self._by_id.values() if c["waba_id"] == waba_id), None)
 
     def listing(self) -> list[dict[str, Any]]:
         """The channels as GET /_sandbox/channels shows them."""

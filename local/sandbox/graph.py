@@ -15,7 +15,7 @@ from .messages import MessagesEndpoint
 from .meta import GraphError
 from .recorder import Recorder
 from .statuses import StatusWebhooks
-from .templates import Templates
+from .templates import TemplateError, Templates
 
 SUPPORTED_VERSIONS = ("v23.0", "v24.0", "v25.0", "v26.0")
 GRAPH_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)(?:/([^/]+))?/?$")
@@ -29,6 +29,7 @@ class GraphApi:
                  pause: Callable[[float], Any], own_url: Callable[[], str]):
         self._access_token, self._versions_any = access_token, versions_any
         self._channels, self._media, self._faults, self._own_url = channels, media, faults, own_url
+        self._templates = templates
         self._messages = MessagesEndpoint(authorize=self.authorize, channels=channels, templates=templates,
                                           media=media, faults=faults, recorder=recorder, statuses=statuses,
                                           pause=pause)
@@ -42,6 +43,8 @@ class GraphApi:
             self._channels.require(object_id)
             media_id = self._media.upload(request.headers.get("Content-Type") or "", request.body)
             return json_response(200, {"id": media_id})
+        if edge == "message_templates" and request.method in ("GET", "POST"):
+            return self._message_templates(request, object_id)
         if edge is None and request.method == "GET":
             return self._get_object(request, object_id)
         if edge is None and request.method == "DELETE":
@@ -88,7 +91,36 @@ class GraphApi:
                 "throughput": {"level": "STANDARD"}, "platform_type": "CLOUD_API"})
         raise meta.unknown_object(object_id, "get")
 
+    def _message_templates(self, request: Request, waba_id: str) -> Response:
+        """POST /{waba_id}/message_templates: submit a template for review ({id, status: PENDING, category});
+        GET: the account's templates ({data, paging}), filtered by name and status as Meta's query takes them."""
+        if not self._channels.has_account(waba_id):
+            raise meta.unknown_object(waba_id, request.method.lower())
+        if request.method == "POST":
+            try:
+                created = self._templates.create(waba_id, _json(request))
+            except TemplateError as error:
+                raise error.graph_error() from None
+            return json_response(200, {"id": created.id, "status": created.status, "category": created.category})
+        listed = self._templates.listing(waba_id)
+        name, status = request.query.get("name"), request.query.get("status")
+        listed = [t for t in listed if (not name or name in t["name"]) and (not status or t["status"] == status)]
+        fields = [f for f in (request.query.get("fields") or "").split(",") if f]
+        if fields:
+            listed = [{k: v for k, v in t.items() if k in fields or k == "id"} for t in listed]
+        return json_response(200, {"data": listed, "paging": {"cursors": {"before": "MAZDZD", "after": "MjQZD"}}})
+
     def _delete_media(self, media_id: str) -> Response:
         if not self._media.delete(media_id):
             raise meta.unknown_object(media_id, "delete")
         return json_response(200, {"success": True})
+
+
+def _json(request: Request) -> Any:
+    """A Graph request's JSON body; Meta's 100 when it is none."""
+    import json
+
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise GraphError(100, "the request body must be JSON") from None

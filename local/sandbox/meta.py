@@ -242,6 +242,13 @@ def envelope(changes_by_waba: dict[str, list[dict[str, Any]]]) -> dict[str, Any]
     }
 
 
+def account_envelope(waba_id: str, field: str, value: dict[str, Any]) -> dict[str, Any]:
+    """A webhook body about the business account itself (a template's review: message_template_status_update,
+    template_category_update), one change."""
+    return {"object": "whatsapp_business_account",
+            "entry": [{"id": waba_id, "time": int(time.time()), "changes": [{"value": value, "field": field}]}]}
+
+
 def contact(wa_id: str | None, user_id: str | None, profile_name: str | None) -> dict[str, Any]:
     item: dict[str, Any] = {}
     if profile_name is not None:

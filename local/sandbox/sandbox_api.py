@@ -36,6 +36,7 @@ class SandboxApi:
             ("GET", "channels"): lambda: json_response(200, self._channels.listing()),
             ("GET", "templates"): lambda: self._template_listing(request),
             ("POST", "templates"): lambda: self._register_templates(request),
+            ("POST", "templates/review"): lambda: self._review_template(request),
             ("GET", "config"): lambda: json_response(200, self._settings()),
             ("POST", "config"): lambda: self._configure_from(request),
             ("GET", "stats"): lambda: json_response(200, self._stats()),
@@ -88,6 +89,35 @@ class SandboxApi:
         except TemplateError as error:
             raise ApiError(422, str(error)) from None
         return json_response(200, [t.as_json() for t in added])
+
+    def _review_template(self, request: Request) -> Response:
+        """POST /_sandbox/templates/review {"channel", "id" (or "name" and "language"), "action": approve | reject |
+        recategorise | pause | disable, "reason" (reject: INVALID_FORMAT, TAG_CONTENT_MISMATCH...), "category"
+        (recategorise: UTILITY, MARKETING, AUTHENTICATION)}: Meta's review of a submitted template; the signed
+        webhook (message_template_status_update or template_category_update) goes to the app as Meta posts it."""
+        body = _json_body(request)
+        if not isinstance(body, dict):
+            raise ApiError(422, "the body must be a JSON object")
+        waba_id = self._account(body.get("channel"))
+        if body.get("id"):
+            template = self._templates.by_id(waba_id, str(body["id"]))
+        else:
+            template = self._templates.find(waba_id, str(body.get("name") or ""), str(body.get("language") or "it"))
+        if template is None:
+            raise ApiError(404, "no such template in the channel's business account (give id, or name and language)")
+        try:
+            changed, field, value = self._templates.review(waba_id, template, str(body.get("action") or ""),
+                                                           str(body.get("reason") or ""), str(body.get("category") or ""))
+        except TemplateError as error:
+            raise ApiError(422, str(error)) from None
+        raw = json.dumps(meta.account_envelope(waba_id, field, value), ensure_ascii=False).encode()
+        status, reason = self._webhook.post(raw)
+        answer: dict[str, Any] = {"template": changed.as_json(), "webhook": {"field": field, "value": value},
+                                  "webhook_status": status}
+        if status is None:
+            answer["error"] = f"the app webhook could not be reached: {reason}"
+            return json_response(502, answer)
+        return json_response(200, answer)
 
     def _inbound(self, request: Request) -> Response:
         """POST /_sandbox/inbound: post the app a Meta webhook as if a citizen wrote to a channel."""

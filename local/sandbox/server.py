@@ -24,6 +24,7 @@ from .webhooks import WebhookClient
 log = logging.getLogger("local.sandbox")
 
 PHONE_PAGE = Path(__file__).with_name("phone.html")
+REVIEW_PAGE = Path(__file__).with_name("review.html")  # Meta's review of submitted templates, played by hand
 
 
 class SandboxServer:
@@ -154,6 +155,9 @@ class SandboxServer:
         if path in ("/", "/phone", "/phone.html"):
             require_method(request, "GET", "HEAD")
             return Response(200, PHONE_PAGE.read_bytes(), "text/html; charset=utf-8")
+        if path in ("/review", "/review.html"):
+            require_method(request, "GET", "HEAD")
+            return Response(200, REVIEW_PAGE.read_bytes(), "text/html; charset=utf-8")
         if path.startswith("/_sandbox/"):
             return self._api.handle(request)
         if path.startswith("/_media/"):

@@ -1,10 +1,12 @@
 """Message templates per WhatsApp Business Account: Meta's approval rules, the checks of a template send, its rendering."""
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .meta import GraphError, invalid, missing
@@ -19,6 +21,17 @@ BUTTON_TEXT_MAX = 25
 URL_MAX = 2000
 PAYLOAD_MAX = 128  # a quick reply's payload: Meta documents none we could find, so the stricter choice
 STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED")
+CATEGORIES = ("UTILITY", "MARKETING", "AUTHENTICATION")
+QUICK_REPLIES_MAX = 10
+# why Meta's review rejects a template (rejected_reason, and the webhook's reason)
+REJECTION_REASONS = ("ABUSIVE_CONTENT", "INVALID_FORMAT", "PROMOTIONAL", "TAG_CONTENT_MISMATCH", "SCAM",
+                     "INCORRECT_CATEGORY")
+# Meta's error_subcode for a template creation it refuses (code 100, "Invalid parameter")
+SUBCODE_TOO_LONG = 2388040  # a field over its character limit
+SUBCODE_HEADER_FORMAT = 2388047  # the header's format
+SUBCODE_MISSING = 2388043  # a required field, or an example per parameter, missing
+SUBCODE_DUPLICATE = 2388024  # a template of that name already exists in that language
+SUBCODE_EDGES = 2388299  # a body that starts or ends with a parameter
 MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT")
 BUTTON_TYPES = ("QUICK_REPLY", "URL", "PHONE_NUMBER")
 PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
@@ -29,7 +42,15 @@ PARAMETER_DETAILS = "Param text cannot have new-line/tab characters or more than
 
 
 class TemplateError(ValueError):
-    """A template definition Meta would not approve (HTTP 422 on the test API)."""
+    """A template definition Meta would not approve (HTTP 422 on the test API; on Graph's message_templates, code
+    100 with Meta's error_subcode)."""
+
+    def __init__(self, message: str, subcode: int | None = None):
+        super().__init__(message)
+        self.subcode = subcode
+
+    def graph_error(self) -> GraphError:
+        return GraphError(100, str(self), subcode=self.subcode)
 
 
 @dataclass(frozen=True)
@@ -57,6 +78,9 @@ class Template:
     header_text: str = ""
     footer: str = ""
     buttons: tuple[Button, ...] = ()
+    id: str = ""  # Meta's id of the template
+    rejected_reason: str = "NONE"
+    previous_category: str = ""  # set when Meta re-categorised it
 
     @property
     def body_parameters(self) -> int:
@@ -80,8 +104,12 @@ class Template:
         if self.buttons:
             components.append({"type": "BUTTONS", "buttons": [
                 {"type": b.type, "text": b.text, **({"url": b.url} if b.url else {})} for b in self.buttons]})
-        return {"name": self.name, "language": self.language, "status": self.status, "category": self.category,
-                "components": components}
+        described = {"id": self.id, "name": self.name, "language": self.language, "status": self.status,
+                     "category": self.category, "components": components, "rejected_reason": self.rejected_reason,
+                     "quality_score": {"score": "UNKNOWN"}, "parameter_format": "POSITIONAL"}
+        if self.previous_category:
+            described["previous_category"] = self.previous_category
+        return described
 
 
 # ---- definitions, as Meta's template API takes them -----------------------------------------------------
@@ -92,7 +120,7 @@ def parse_template(definition: Any) -> Template:
         raise TemplateError(f"a template is an object with name, language and components: {definition!r}")
     name = _string(definition, "name", "template")
     if not NAME_PATTERN.match(name):
-        raise TemplateError(f"template name {name!r}: lowercase letters, digits and _ only, at most 512")
+        raise TemplateError(f"template name {name!r}: lowercase letters, digits and _ only, at most 512", SUBCODE_MISSING)
     where = f"template {name}"
     language = _string(definition, "language", where)
     status = str(definition.get("status") or "APPROVED").upper()
@@ -103,14 +131,14 @@ def parse_template(definition: Any) -> Template:
         raise TemplateError(f"{where}: components must be a list of objects")
     by_type = _components_by_type(components, where)
     if "BODY" not in by_type:
-        raise TemplateError(f"{where}: a template needs a BODY component")
+        raise TemplateError(f"{where}: a template needs a BODY component", SUBCODE_MISSING)
     body = _text_with_placeholders(by_type["BODY"], where + " BODY", BODY_MAX, edges_checked=True)
     header_format, header_text = _header(by_type.get("HEADER"), where)
     footer = _footer(by_type.get("FOOTER"), where)
     buttons = _buttons(by_type.get("BUTTONS"), where)
     return Template(name=name, language=language, status=status, category=str(definition.get("category") or "UTILITY"),
                     body=body, header_format=header_format, header_text=header_text, footer=footer,
-                    buttons=buttons)
+                    buttons=buttons, id=str(definition.get("id") or ""))
 
 
 def _components_by_type(components: list[dict[str, Any]], where: str) -> dict[str, dict[str, Any]]:
@@ -137,7 +165,7 @@ def _text_with_placeholders(component: dict[str, Any], where: str, limit: int, e
     with a placeholder."""
     text = _string(component, "text", where)
     if len(text) > limit:
-        raise TemplateError(f"{where}: {len(text)} characters, at most {limit}")
+        raise TemplateError(f"{where}: {len(text)} characters, at most {limit}", SUBCODE_TOO_LONG)
     numbers = [int(n) for n in PLACEHOLDER.findall(text)]
     if sorted(set(numbers)) != list(range(1, len(set(numbers)) + 1)):
         raise TemplateError(f"{where}: placeholders must be {{{{1}}}}, {{{{2}}}}, ... without gaps, got {numbers}")
@@ -145,7 +173,7 @@ def _text_with_placeholders(component: dict[str, Any], where: str, limit: int, e
         raise TemplateError(f"{where}: each placeholder may appear once")
     stripped = text.strip()
     if edges_checked and (PLACEHOLDER.match(stripped) or PLACEHOLDER_AT_END.search(stripped)):
-        raise TemplateError(f"{where}: the text may not start or end with a placeholder")
+        raise TemplateError(f"{where}: the text may not start or end with a placeholder", SUBCODE_EDGES)
     return text
 
 
@@ -160,7 +188,7 @@ def _header(component: dict[str, Any] | None, where: str) -> tuple[str | None, s
         return "TEXT", text
     if header_format in MEDIA_FORMATS:
         return header_format, ""
-    raise TemplateError(f"{where} HEADER: format must be TEXT, {', '.join(MEDIA_FORMATS)}")
+    raise TemplateError(f"{where} HEADER: format must be TEXT, {', '.join(MEDIA_FORMATS)}", SUBCODE_HEADER_FORMAT)
 
 
 def _footer(component: dict[str, Any] | None, where: str) -> str:
@@ -168,7 +196,7 @@ def _footer(component: dict[str, Any] | None, where: str) -> str:
         return ""
     text = _string(component, "text", where + " FOOTER")
     if len(text) > FOOTER_MAX or PLACEHOLDER.search(text):
-        raise TemplateError(f"{where} FOOTER: a fixed text of at most {FOOTER_MAX} characters")
+        raise TemplateError(f"{where} FOOTER: a fixed text of at most {FOOTER_MAX} characters", SUBCODE_TOO_LONG)
     return text
 
 
@@ -185,7 +213,8 @@ def _buttons(component: dict[str, Any] | None, where: str) -> tuple[Button, ...]
             raise TemplateError(f"{where} BUTTONS: each button's type is one of {', '.join(BUTTON_TYPES)}")
         text = _string(button, "text", where + " button")
         if len(text) > BUTTON_TEXT_MAX:
-            raise TemplateError(f"{where} button {text!r}: {len(text)} characters, at most {BUTTON_TEXT_MAX}")
+            raise TemplateError(f"{where} button {text!r}: {len(text)} characters, at most {BUTTON_TEXT_MAX}",
+                                SUBCODE_TOO_LONG)
         url = str(button.get("url") or "") if kind == "URL" else ""
         placeholders = PLACEHOLDER.findall(url)
         if kind == "URL" and (not url.startswith(("https://", "http://")) or len(url) > URL_MAX
@@ -195,6 +224,40 @@ def _buttons(component: dict[str, Any] | None, where: str) -> tuple[Button, ...]
     if len({b.text for b in made}) != len(made):
         raise TemplateError(f"{where} BUTTONS: button texts must be unique")
     return tuple(made)
+
+
+# ---- a creation, as POST /{waba_id}/message_templates takes it ------------------------------------------
+
+def check_submission(definition: Any) -> Template:
+    """A new template as Meta's creation endpoint checks it, on top of what its review refuses (parse_template): a
+    category, positional parameters each with an example, at most 10 quick replies. PENDING until reviewed."""
+    if not isinstance(definition, dict):
+        raise TemplateError("the body is an object with name, language, category and components", SUBCODE_MISSING)
+    category = definition.get("category")
+    if category not in CATEGORIES:
+        raise TemplateError(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}", SUBCODE_MISSING)
+    if str(definition.get("parameter_format") or "POSITIONAL").upper() != "POSITIONAL":
+        raise TemplateError("parameter_format: this account takes POSITIONAL parameters ({{1}}, {{2}}...)")
+    template = parse_template({**definition, "status": "PENDING"})
+    components = {str(c.get("type") or "").upper(): c for c in definition["components"]}
+    _check_examples(components["BODY"], "body_text", template.body_parameters, nested=True)
+    if template.header_format == "TEXT":
+        _check_examples(components["HEADER"], "header_text", template.header_parameters, nested=False)
+    if sum(b.type == "QUICK_REPLY" for b in template.buttons) > QUICK_REPLIES_MAX:
+        raise TemplateError(f"BUTTONS: at most {QUICK_REPLIES_MAX} quick replies", SUBCODE_TOO_LONG)
+    return template
+
+
+def _check_examples(component: dict[str, Any], key: str, parameters: int, nested: bool) -> None:
+    """Meta asks an example value for each parameter: example.body_text [[...]] or example.header_text [...]."""
+    if not parameters:
+        return
+    examples = (component.get("example") or {}).get(key) if isinstance(component.get("example"), dict) else None
+    values = examples[0] if nested and isinstance(examples, list) and examples else examples
+    if not isinstance(values, list) or len(values) != parameters or not all(isinstance(v, str) and v for v in values):
+        shape = "[[...]]" if nested else "[...]"
+        raise TemplateError(f"{component.get('type')}: example.{key} must give {shape} one example per parameter "
+                            f"({parameters})", SUBCODE_MISSING)
 
 
 # ---- the registry -----------------------------------------------------------------------------------------
@@ -211,9 +274,52 @@ class Templates:
         parsed = [parse_template(d) for d in definitions]
         with self._lock:
             held = self._by_waba.setdefault(waba_id, {})
+            parsed = [replace(t, id=t.id or (held.get((t.name, t.language)) or t).id
+                              or stable_template_id(waba_id, t.name, t.language)) for t in parsed]
             for template in parsed:
                 held[(template.name, template.language)] = template
         return parsed
+
+    def create(self, waba_id: str, definition: Any) -> Template:
+        """A new template submitted for review (PENDING); TemplateError as Meta refuses it, a name taken in that
+        language included."""
+        template = check_submission(definition)
+        with self._lock:
+            held = self._by_waba.setdefault(waba_id, {})
+            if (template.name, template.language) in held:
+                raise TemplateError(f"a template named {template.name} already exists in {template.language}",
+                                    SUBCODE_DUPLICATE)
+            template = replace(template, id=new_template_id())
+            held[(template.name, template.language)] = template
+        return template
+
+    def by_id(self, waba_id: str, template_id: str) -> Template | None:
+        with self._lock:
+            return next((t for t in self._by_waba.get(waba_id, {}).values() if t.id == template_id), None)
+
+    def review(self, waba_id: str, template: Template, action: str, reason: str = "",
+               category: str = "") -> tuple[Template, str, dict[str, Any]]:
+        """Meta's review of a template: approve, reject (with a reason), recategorise (to another category), pause or
+        disable. The template as it now is, and the webhook Meta posts about it (its field and value)."""
+        if action == "recategorise":
+            if category not in CATEGORIES or category == template.category:
+                raise TemplateError(f"category: one of {', '.join(CATEGORIES)} other than {template.category}")
+            changed = replace(template, category=category, previous_category=template.category)
+            value = {**_identity(changed), "previous_category": template.category, "new_category": category}
+            field = "template_category_update"
+        else:
+            events = {"approve": "APPROVED", "reject": "REJECTED", "pause": "PAUSED", "disable": "DISABLED"}
+            if action not in events:
+                raise TemplateError("action: approve, reject, recategorise, pause or disable")
+            if action == "reject" and reason not in REJECTION_REASONS:
+                raise TemplateError(f"reason: one of {', '.join(REJECTION_REASONS)}")
+            rejected = reason if action == "reject" else "NONE"
+            changed = replace(template, status=events[action], rejected_reason=rejected)
+            value = {"event": events[action], **_identity(changed), "reason": rejected}
+            field = "message_template_status_update"
+        with self._lock:
+            self._by_waba.setdefault(waba_id, {})[(changed.name, changed.language)] = changed
+        return changed, field, value
 
     def listing(self, waba_id: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -233,6 +339,22 @@ class Templates:
         if template.status == "DISABLED":
             raise GraphError(132016, f"Template {name} is disabled due to low quality")
         return template
+
+
+def new_template_id() -> str:
+    return str(secrets.randbelow(9 * 10**14) + 10**14)
+
+
+def stable_template_id(waba_id: str, name: str, language: str) -> str:
+    """A registered template's id, the same at every start (the app keeps the ids it was told)."""
+    digest = hashlib.sha256(f"{waba_id}/{name}/{language}".encode()).hexdigest()
+    return "2" + str(int(digest, 16))[:14]
+
+
+def _identity(template: Template) -> dict[str, Any]:
+    """How Meta's template webhooks name a template (its id a number)."""
+    return {"message_template_id": int(template.id), "message_template_name": template.name,
+            "message_template_language": template.language}
 
 
 # ---- a template send -------------------------------------------------------------------------------------

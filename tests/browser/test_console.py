@@ -212,12 +212,12 @@ def test_a_broadcast_paused_by_whatsapp_tells_staff_why_in_italian(stack, page, 
 
 
 def test_the_composer_offers_the_channels_approved_templates(stack, page):
+    """Only those fit for a notice (issue 15): the subscription's confirmation template is not offered."""
     sign_in(page, stack, "communications")
     page.get_by_role("link", name="Avvisi").click()
     page.get_by_label("Modello approvato da WhatsApp").check()
     choice = page.get_by_label("Modello", exact=True)
-    expect(choice.locator("option")).to_have_text(
-        ["Scegli un modello approvato", "conferma_iscrizione (di servizio, it)", "avviso_comune (di servizio, it)"])
+    expect(choice.locator("option")).to_have_text(["Scegli un modello approvato", "avviso_comune (di servizio, it)"])
     choice.select_option("avviso_comune")
     page.get_by_label("Parametri del modello (uno per riga)").fill("Mercato spostato in piazza")
     expect(page.get_by_test_id("audience-count")).to_have_text(re.compile(r"^\d+$"))

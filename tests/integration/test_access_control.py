@@ -62,6 +62,10 @@ def requests_on(ids: dict) -> list[tuple[str, str, dict]]:
         ("GET", "/api/v1/subscribers", {"params": {"channel": REPORTS}}),
         ("POST", "/api/v1/broadcasts", {"json": {"channel": BROADCAST, "text": "Intruso"}}),
         ("POST", "/api/v1/subscribers", {"json": {"channel": BROADCAST, "phone": "+39 347 555 0199"}}),
+        ("GET", f"/api/v1/channels/{BROADCAST}/templates", {}),
+        ("POST", f"/api/v1/channels/{BROADCAST}/templates/refresh", {}),
+        ("POST", f"/api/v1/channels/{BROADCAST}/templates", {"json": {"name": "intruso", "body": "Ciao."}}),
+        ("PUT", f"/api/v1/channels/{BROADCAST}/templates/purposes/notice", {"json": {"name": "avviso_comune"}}),
         ("GET", f"/api/v1/channels/{SAFETY}/settings", {}),
         ("PUT", f"/api/v1/channels/{BROADCAST}/settings", {"json": {"version": 0, "settings": {"messaging_limit": 5}}}),
     ]

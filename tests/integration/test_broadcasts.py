@@ -208,7 +208,8 @@ def test_preview_counts_the_audience_and_warns(stack):
     assert draft["status"] == "draft"
     preview = town.call("POST", f"/api/v1/broadcasts/{draft['id']}/preview").json()
     assert preview["audience"] == 3 and preview["outside_window"] == 3
-    assert preview["template"] == {"needed": True, "name": "avviso_comune", "approved": True, "category": "utility"}
+    assert preview["template"] == {"needed": True, "name": "avviso_comune", "approved": True, "category": "utility",
+                                   "previous_category": None}
     assert preview["estimated_seconds"] == pytest.approx(3 / 200, abs=0.1)
     assert any("messaging limit" in w for w in preview["warnings"])
     assert town.get(draft["id"])["status"] == "draft"  # a preview sends nothing

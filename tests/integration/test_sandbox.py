@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from local.sandbox import SandboxServer
+from local.sandbox import meta
 from local.sandbox.settings import SandboxSettings, SendStep
 from local.sandbox.statuses import PendingStatus, StatusWorker
 from tests import waiting
@@ -727,7 +728,8 @@ def test_channels_page_and_unknown_paths(sandbox):
     channels = requests.get(f"{sandbox.url}/_sandbox/channels", timeout=5).json()
     assert [c["phone_number_id"] for c in channels] == [BROADCAST, REPORTS, SAFETY]
     assert channels[0] == {"phone_number_id": BROADCAST, "kind": "broadcast", "tenant": "demo",
-                           "display_phone_number": "+39 0571 000001", "name": "Demo avvisi"}
+                           "display_phone_number": "+39 0571 000001", "name": "Demo avvisi",
+                           "waba_id": meta.waba_id_for("demo")}
     page = requests.get(f"{sandbox.url}/", timeout=5)
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
     assert "/_sandbox/inbound" in page.text and "<script" in page.text and "http" not in page.text.split("<script")[0]

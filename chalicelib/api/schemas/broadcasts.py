@@ -77,6 +77,9 @@ class PreviewTemplate(Answer):
     name: str | None
     approved: bool
     category: str | None
+    previous_category: str | None = Field(None, description="The category the comune asked for, when WhatsApp "
+                                          "re-categorised the template (a marketing one costs more and reaches "
+                                          "fewer people).")
 
 
 class PreviewMessage(Answer):

@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.http import MAX_PAGE
-from chalicelib.api.openapi import DEMO_BROADCAST, DEMO_TENANT
+from chalicelib.api.openapi import DEMO_TENANT
 from chalicelib.domain.broadcasts import ACTION_RESULT
-from chalicelib.domain.settings import TENANT_SECTIONS
+from chalicelib.domain.settings import TEMPLATE_PURPOSES, TENANT_SECTIONS
 
 Count = Annotated[int, Field(ge=0)]
 
@@ -71,7 +71,9 @@ class PathParameters(BaseModel):
     token: str = Field(min_length=1, description="The report's token, from its status link.")
     conversation_id: str = Field(min_length=1, examples=["100000000000001.+393337654321"], description=(
         "The conversation: <channel id>.<citizen key>, URL-encoded, as listed."))
-    channel: str = Field(min_length=1, examples=[DEMO_BROADCAST], description="The channel's id (phone_number_id).")
+    channel_id: str = Field(min_length=1, examples=["100000000000001"], description="The channel's phone number id.")
+    purpose: Literal[tuple(TEMPLATE_PURPOSES)] = Field(description="What the app sends a template for (notice: "
+                                                       "broadcasts outside the 24-hour window...).")
     section: Literal[TENANT_SECTIONS] = Field(description="A section of the comune's settings.")
 
 

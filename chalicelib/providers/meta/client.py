@@ -80,6 +80,33 @@ class GraphClient:
         content, content_type = self._call("GET", info.url, limit=max_bytes)
         return MediaFile(content=content, mime_type=info.mime_type or content_type)
 
+    def submit_template(self, account_id: str, definition: dict) -> wire.CreatedTemplate:
+        """POST /{waba_id}/message_templates: the new template's id, status and category, or ProviderError."""
+        raw, _ = self._call("POST", self._templates_url(account_id), definition)
+        created = wire.read(wire.CreatedTemplate, raw)
+        if created is None:
+            raise _unparseable()
+        return created
+
+    def templates(self, account_id: str, most: int = 1000) -> list[wire.HeldTemplate]:
+        """GET /{waba_id}/message_templates, every page (up to `most` templates: Meta holds 250 per account)."""
+        fields = "id,name,language,status,category,components,rejected_reason,previous_category"
+        url: str | None = self._templates_url(account_id) + "?" + urllib.parse.urlencode({"fields": fields,
+                                                                                          "limit": 100})
+        found: list[wire.HeldTemplate] = []
+        while url and len(found) < most:
+            raw, _ = self._call("GET", url)
+            page = wire.read(wire.TemplatePage, raw)
+            if page is None:
+                raise _unparseable()
+            found += [t for t in page.data if isinstance(t, wire.HeldTemplate)]
+            following = (page.paging or {}).get("next")
+            url = following if isinstance(following, str) and following.startswith(self._base_url) else None
+        return found
+
+    def _templates_url(self, account_id: str) -> str:
+        return f"{self._base_url}/{urllib.parse.quote(account_id, safe='')}/message_templates"
+
     def _messages_url(self, channel_id: str) -> str:
         return f"{self._base_url}/{urllib.parse.quote(channel_id, safe='')}/messages"
 

@@ -19,6 +19,7 @@ from chalicelib.providers.base import (
     Reply,
     StatusError,
     StatusUpdate,
+    TemplateEvent,
     WebhookBatch,
 )
 from chalicelib.providers.meta import wire
@@ -66,7 +67,7 @@ def parse(raw_body: bytes) -> WebhookBatch:
             batch.skipped += 1
             continue
         for change in entry.changes:
-            _read_change(batch, change)
+            _read_change(batch, change, entry.id)
     return batch
 
 
@@ -95,19 +96,32 @@ def _envelope(raw_body: bytes) -> wire.Envelope:
         raise NotAWebhook(_REFUSALS.get(where[0] if where else "", "body is not a JSON object")) from None
 
 
-def _read_change(batch: WebhookBatch, change: wire.Change | wire.Unreadable) -> None:
+def _read_change(batch: WebhookBatch, change: wire.Change | wire.Unreadable, account_id: str | None) -> None:
     match change:
+        case wire.TemplateStatusChange(value=value) | wire.TemplateCategoryChange(value=value) if account_id:
+            batch.templates.append(_template_event(value, account_id))
         case wire.MessagesChange(value=value):
             channel_id, contacts = value.metadata.phone_number_id, value.contacts or []
             _keep(batch, [_message(m, channel_id, contacts) for m in value.messages], batch.messages)
             _keep(batch, [_status(s, channel_id) for s in value.statuses], batch.statuses)
             _log_failures(batch, value.errors or [])
+        case wire.TemplateStatusChange() | wire.TemplateCategoryChange():
+            logger.info("skipped a template change without its business account")
+            batch.skipped += 1
         case wire.OtherChange(field=field):
             logger.info("skipped a webhook field", extra={"field": _label(field)})
             batch.skipped += 1
         case wire.Unreadable(where=where):
             logger.info("skipped an unreadable change", extra={"where": where})
             batch.skipped += 1
+
+
+def _template_event(value: wire.TemplateValue, account_id: str) -> TemplateEvent:
+    reason = value.reason if value.reason and value.reason != "NONE" else None
+    return TemplateEvent(provider=PROVIDER_NAME, account_id=account_id, template_id=str(value.message_template_id),
+                         name=value.message_template_name, language=value.message_template_language,
+                         status=value.event, reason=reason, new_category=value.new_category,
+                         previous_category=value.previous_category)
 
 
 def _keep(batch: WebhookBatch, events: list, into: list) -> None:

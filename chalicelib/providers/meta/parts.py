@@ -7,6 +7,7 @@ from typing import Any
 
 from chalicelib.observability import count, logger
 from chalicelib.providers.meta import inbound
+from chalicelib.providers.meta.wire import READ_FIELDS
 
 _SHELL = '{"object":"whatsapp_business_account","entry":[]}'  # a part without its entries
 # What SQS refuses in a message body though JSON and UTF-8 allow it (the noncharacters U+FFFE and U+FFFF).
@@ -17,7 +18,7 @@ def webhook_parts(raw_body: bytes, max_bytes: int) -> list[str]:
     """The body as webhook bodies of at most max_bytes each, in order: the body itself when it fits. Otherwise its
     changes, packed into as few parts as fit, and a change too big for one part goes as its messages and statuses
     (Meta never splits a change, but each item is read on its own). What the parser would skip anyway (an entry or a
-    change that is no object, a field other than messages) is left out; an item too big for a part alone is dropped
+    change that is no object, a field the parser does not read) is left out; an item too big for a part alone is dropped
     with an error and a metric: no WhatsApp message or status comes near 1 MB (a text holds 4,096 characters), and
     refusing the body would only make Meta retry the same one for 7 days. Call it on a body parse() read."""
     text = inbound.body_text(raw_body)
@@ -36,9 +37,12 @@ def _units(entry: Any, max_bytes: int) -> list[str]:
     entry_id = entry.get("id") if isinstance(entry.get("id"), str) else None
     units = []
     for change in entry["changes"]:
-        if not isinstance(change, dict) or change.get("field") != "messages" or not isinstance(change.get("value"), dict):
+        if not isinstance(change, dict) or change.get("field") not in READ_FIELDS or not isinstance(change.get("value"), dict):
             continue
-        whole = _entry(entry_id, change["value"])
+        whole = _entry(entry_id, change["value"], change["field"])
+        if change["field"] != "messages":  # a template's news: a few hundred bytes, never split
+            units += [whole] if _fits(whole, max_bytes) else []
+            continue
         units += [whole] if _fits(whole, max_bytes) else _item_units(entry_id, change["value"], max_bytes)
     return units
 
@@ -72,10 +76,10 @@ def _contacts_of(message: Any, contacts: list) -> list:
     return [c for c in contacts if isinstance(c, dict) and any(v is not None and c.get(k) == v for k, v in ids)]
 
 
-def _entry(entry_id: str | None, value: dict) -> str:
-    """An entry of one messages change, as ASCII JSON: every character escaped that SQS or UTF-8 could refuse (a lone
-    surrogate the parser will skip, a noncharacter)."""
-    entry = {"changes": [{"field": "messages", "value": value}]}
+def _entry(entry_id: str | None, value: dict, field: str = "messages") -> str:
+    """An entry of one change, as ASCII JSON: every character escaped that SQS or UTF-8 could refuse (a lone surrogate
+    the parser will skip, a noncharacter)."""
+    entry = {"changes": [{"field": field, "value": value}]}
     return json.dumps({"id": entry_id, **entry} if entry_id else entry, separators=(",", ":"))
 
 

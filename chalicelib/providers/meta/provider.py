@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from chalicelib.providers.base import Content, MediaFile, Recipient, WebhookBatch
+from chalicelib.providers.base import Content, MediaFile, MessageTemplate, Recipient, WebhookBatch
 from chalicelib.providers.meta import inbound, outbound, parts
 from chalicelib.providers.meta.client import GraphClient
 
@@ -41,3 +41,16 @@ class MetaProvider:
 
     def fetch_media(self, channel_id: str, media_id: str, max_bytes: int | None = None) -> MediaFile:
         return self._graph.fetch_media(channel_id, media_id, max_bytes)
+
+    def submit_template(self, account_id: str, definition: dict) -> MessageTemplate:
+        created = self._graph.submit_template(account_id, definition)
+        components = definition.get("components") or []
+        return MessageTemplate(id=created.id, name=definition["name"], language=definition["language"],
+                               status=created.status, category=created.category,
+                               components=[{k: v for k, v in c.items() if k != "example"} for c in components])
+
+    def list_templates(self, account_id: str) -> list[MessageTemplate]:
+        return [MessageTemplate(id=t.id, name=t.name, language=t.language, status=t.status, category=t.category,
+                                components=t.components or [], rejected_reason=t.rejected_reason,
+                                previous_category=t.previous_category)
+                for t in self._graph.templates(account_id)]

@@ -350,23 +350,52 @@ class MessagesChange(Wire):
     value: Value
 
 
+class TemplateValue(Wire):
+    """message_template_status_update and template_category_update: which template (its id a number at Meta)."""
+
+    message_template_id: int | Annotated[str, StringConstraints(pattern=r"^[0-9]{1,32}$")]
+    message_template_name: Maybe[Bounded(512)] = None
+    message_template_language: Maybe[Bounded(15)] = None
+    event: Maybe[Bounded(40)] = None  # APPROVED, REJECTED, PAUSED, DISABLED, PENDING_DELETION, ...
+    reason: Maybe[Bounded(200)] = None  # a rejection's (INVALID_FORMAT...), "NONE" or null otherwise
+    new_category: Maybe[Bounded(40)] = None
+    previous_category: Maybe[Bounded(40)] = None
+
+
+class TemplateStatusChange(Wire):
+    field: Literal["message_template_status_update"]
+    value: TemplateValue
+
+
+class TemplateCategoryChange(Wire):
+    field: Literal["template_category_update"]
+    value: TemplateValue
+
+
 class OtherChange(Wire):
     """A change of a field we do not subscribe to for messages (templates, account, preferences...)."""
 
     field: Maybe[Str] = None
 
 
+READ_FIELDS = ("messages", "message_template_status_update", "template_category_update")
+
+
 def _change_tag(value: Any) -> str:
-    return "messages" if isinstance(value, dict) and value.get("field") == "messages" else "other"
+    field = value.get("field") if isinstance(value, dict) else None
+    return field if field in READ_FIELDS else "other"
 
 
 Change = Annotated[
-    Annotated[MessagesChange, Tag("messages")] | Annotated[OtherChange, Tag("other")],
+    Annotated[MessagesChange, Tag("messages")] | Annotated[OtherChange, Tag("other")]
+    | Annotated[TemplateStatusChange, Tag("message_template_status_update")]
+    | Annotated[TemplateCategoryChange, Tag("template_category_update")],
     Discriminator(_change_tag),
 ]
 
 
 class Entry(Wire):
+    id: Maybe[Annotated[str, StringConstraints(pattern=r"^[0-9]{1,32}$")]] = None  # the business account
     changes: list[OrUnreadable[Change]]
 
 
@@ -395,6 +424,32 @@ class MediaInfo(Wire):
     url: Id
     mime_type: Maybe[Str] = None
     file_size: Maybe[int] = None
+
+
+class HeldTemplate(Wire):
+    """One template of GET /{waba_id}/message_templates."""
+
+    id: Id
+    name: Bounded(512)
+    language: Bounded(15)
+    status: Bounded(40)
+    category: Bounded(40)
+    components: Maybe[list[dict[str, Any]]] = None
+    rejected_reason: Maybe[Bounded(200)] = None
+    previous_category: Maybe[Bounded(40)] = None
+
+
+class TemplatePage(Wire):
+    data: list[OrUnreadable[HeldTemplate]]
+    paging: Maybe[dict[str, Any]] = None
+
+
+class CreatedTemplate(Wire):
+    """The answer to POST /{waba_id}/message_templates."""
+
+    id: Id
+    status: Bounded(40)
+    category: Bounded(40)
 
 
 class Refusal(Wire):

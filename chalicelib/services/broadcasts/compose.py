@@ -23,6 +23,7 @@ from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.settings import TEMPLATE_SHAPES
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.services import clock
+from chalicelib.services.admin import templates
 from chalicelib.services.broadcasts import schedule
 from chalicelib.store import broadcasts
 from chalicelib.store.broadcasts import Broadcast
@@ -126,10 +127,11 @@ def _check_parameters(channel: Channel, template: TemplateInput) -> None:
         problem = whatsapp.parameter_problem(parameter)
         if problem:
             raise Refused(f"template parameter {index} {problem}")
-    for purpose, declared in channel.settings.templates.items():
-        if declared.name != template.name:
-            continue
-        expected = TEMPLATE_SHAPES[purpose][0]
+    shapes = [(TEMPLATE_SHAPES[p][0], t) for p, t in channel.settings.templates.items() if t.name == template.name]
+    held = templates.described(channel, template.name) if not shapes else None
+    if held is not None and held.body:
+        shapes = [(whatsapp.placeholders(held.body), held)]
+    for expected, declared in shapes:
         if len(template.parameters) != expected:
             raise Refused(f"template '{template.name}' takes {expected} parameter{'s' * (expected > 1)}, "
                           f"{len(template.parameters)} given")
@@ -150,7 +152,8 @@ def _content(data: NewBroadcast) -> dict:
 
 
 def _approved(channel: Channel, name: str) -> bool:
-    return any(t["name"] == name for t in channel.approved_templates())
+    """A template the channel declared approved, or one WhatsApp approved that fits a notice (templates.py)."""
+    return any(t["name"] == name for t in channel.approved_templates()) or templates.usable_for_notice(channel, name)
 
 
 def quiet_hours(channel: Channel) -> DailyWindow | None:

@@ -8,6 +8,7 @@ from chalicelib.domain import whatsapp
 from chalicelib.domain.broadcasts import is_notice_tap, notice_id, notice_payload, notice_title
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.providers.base import Content, Image, Template, Text
+from chalicelib.services.admin import templates
 from chalicelib.store import broadcasts
 from chalicelib.store.broadcasts import Broadcast
 
@@ -80,7 +81,7 @@ def shown(content: Content, channel: Channel) -> dict:
         return {"kind": "text", "text": content.body}
     if isinstance(content, Image):
         return {"kind": "image", "text": content.caption or "", "image_url": content.link}
-    declared = next((t for t in channel.settings.templates.values() if t.name == content.name), None)
+    declared = templates.described(channel, content.name)
     described = {"kind": "template", "template": content.name, "parameters": list(content.body_params)}
     if declared is not None and declared.body:
         filled = whatsapp.fill(declared.body, list(content.body_params))

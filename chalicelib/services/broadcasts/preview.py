@@ -7,6 +7,7 @@ from chalicelib.domain.broadcasts import in_service_window
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.providers.base import Content, Template
 from chalicelib.services import clock
+from chalicelib.services.admin import templates
 from chalicelib.services.broadcasts import notice
 from chalicelib.services.broadcasts.notice import message_for
 from chalicelib.store import citizens
@@ -35,7 +36,7 @@ def _preflight(broadcast: Broadcast, channel: Channel, tenant: Tenant, audience:
     uses_template = isinstance(content, Template)
     template = content if uses_template else fallback
     needs_template = uses_template or outside_window > 0
-    chosen = next((t for t in channel.settings.templates.values() if template and t.name == template.name), None)
+    chosen = templates.described(channel, template.name) if template else None
     limit = channel.settings.messaging_limit
     template_recipients = audience if uses_template else outside_window
     rate = channel.rate_per_second
@@ -47,6 +48,9 @@ def _preflight(broadcast: Broadcast, channel: Channel, tenant: Tenant, audience:
                         "approved notice template: they cannot be reached.")
     elif needs_template and chosen and not chosen.approved:
         warnings.append(f"Template '{template.name}' is {chosen.status}, not approved.")
+    if needs_template and chosen and chosen.previous_category:
+        warnings.append(f"Template '{template.name}' was re-categorised by WhatsApp from {chosen.previous_category} "
+                        f"to {chosen.category}.")
     if template_recipients > limit:
         warnings.append(f"{template_recipients} recipients need a template but the channel's messaging limit is "
                         f"{limit} per 24 hours: WhatsApp will refuse the rest.")
@@ -60,6 +64,7 @@ def _preflight(broadcast: Broadcast, channel: Channel, tenant: Tenant, audience:
             "needed": needs_template, "name": template.name if template else None,
             "approved": bool(template) and (chosen is None or chosen.approved),
             "category": chosen.category if chosen else None,
+            "previous_category": (chosen.previous_category or None) if chosen else None,
         },
         "messaging_limit": limit,
         "rate_per_second": rate,

@@ -49,6 +49,15 @@ const FIELD = {
   title: "Il titolo pubblico deve avere da 3 a 120 caratteri.",
   description: "La descrizione pubblica deve avere da 3 a 1000 caratteri.",
   boxes: "I riquadri non sono validi: al massimo 20, tutti dentro la foto.",
+  // the template form (Amministrazione > Modelli WhatsApp)
+  name: "Nome del modello non valido: solo lettere minuscole, cifre e trattini bassi (es. avviso_lavori).",
+  language: "Lingua non valida (es. it).",
+  header: "L'intestazione ha al massimo 60 caratteri, su una riga e senza parametri.",
+  body: "Il testo del modello va da 1 a 1024 caratteri, con i parametri {{1}}, {{2}}… in ordine, e non può iniziare o finire con un parametro.",
+  examples: "Serve un esempio per ogni parametro, su una riga.",
+  footer: "Il piè di pagina ha al massimo 60 caratteri, su una riga e senza parametri.",
+  buttons: "Al massimo 10 pulsanti di risposta rapida, diversi tra loro, di al massimo 25 caratteri.",
+  purpose: "Uso del modello non valido per questo canale.",
 };
 
 // Known situations the API words in English, by the start of its message: the Italian for each.
@@ -100,6 +109,9 @@ export function errorText({ status, code, message, details }) {
   if (status === 404) return "Non trovato (o non visibile con il tuo ruolo).";
   if (status === 413) return "Troppi dati in una volta: riduci il testo o il file.";
   if (status === 429) return reasonText(message, "Troppe richieste: attendi qualche secondo.");
+  if (status === 409 && code === "template_exists") return "Esiste già un modello con questo nome in questa lingua: scegli un altro nome.";
+  if (status === 409 && code === "no_business_account") return "Il canale non ha l'identificativo dell'account WhatsApp Business: chiedi a chi gestisce il servizio di impostarlo.";
+  if (status === 502) return "WhatsApp non ha risposto come previsto: riprova tra poco.";
   if (status === 409 && code === "window_closed") {
     return "Sono passate più di 24 ore dall'ultimo messaggio del cittadino: WhatsApp consente di scrivergli solo con un modello approvato.";
   }
@@ -245,6 +257,14 @@ function fileName(disposition) {
 }
 
 export const getCitizen = (phone) => call(`/api/v1/citizens/${id(phone)}`);
+
+// WhatsApp templates of a channel, as Meta holds them (fit: "notice" for the composer), created for Meta's review,
+// refreshed from Meta, and chosen for a purpose (notice, subscription_confirm...).
+export const listTemplates = (channel, fit) => call(`/api/v1/channels/${id(channel)}/templates` + query({ fit }));
+export const createTemplate = (channel, body) => post(`/api/v1/channels/${id(channel)}/templates`, body);
+export const refreshTemplates = (channel) => post(`/api/v1/channels/${id(channel)}/templates/refresh`);
+export const chooseTemplate = (channel, purpose, body) =>
+  call(`/api/v1/channels/${id(channel)}/templates/purposes/${id(purpose)}`, { method: "PUT", body });
 
 // The comune's settings (administrators): sections saved one at a time over the version read, GeoJSON outlines
 // read and checked (not saved), a channel's knobs and texts.

@@ -96,6 +96,8 @@ export function warning(text) {
   if ((m = text.match(/^Template '(.+)' is (\w+), not approved/))) return `Il modello «${m[1]}» non è approvato (${m[2]}).`;
   if ((m = text.match(/^(\d+) recipients need a template but the channel's messaging limit is (\d+)/)))
     return `${m[1]} destinatari richiedono un modello ma il limite giornaliero del canale è ${m[2]}: WhatsApp rifiuterà gli altri.`;
+  if ((m = text.match(/^Template '(.+)' was re-categorised by WhatsApp from (\w+) to (\w+)\./)))
+    return recategorised(m[1], m[2], m[3]);
   if ((m = text.match(/^Quiet hours: it will go at (.+)\.$/)))
     return `Fascia silenziosa: partirà alle ${when(m[1])}. Scegli «Allerta» per inviarlo subito.`;
   return "Controlla l'anteprima prima di inviare.";
@@ -141,4 +143,40 @@ export function typedNumber(typed) {
   if (text.startsWith("+")) return "+" + digits;
   if (digits.startsWith("00")) return "+" + digits.slice(2);
   return "+39" + digits;
+}
+
+// WhatsApp templates (Amministrazione > Modelli WhatsApp): Meta's statuses, categories and rejection reasons.
+export const TEMPLATE_STATUS = {
+  APPROVED: "Approvato", PENDING: "In revisione", REJECTED: "Rifiutato", PAUSED: "In pausa", DISABLED: "Disattivato",
+  IN_APPEAL: "In appello", PENDING_DELETION: "In eliminazione", DELETED: "Eliminato", LIMIT_EXCEEDED: "Oltre il limite",
+};
+export const TEMPLATE_CATEGORY = { UTILITY: "Di servizio", MARKETING: "Marketing", AUTHENTICATION: "Autenticazione" };
+export const REJECTION_REASON = {
+  INVALID_FORMAT: "Formato non valido",
+  TAG_CONTENT_MISMATCH: "Il contenuto non corrisponde alla categoria scelta",
+  ABUSIVE_CONTENT: "Contenuto offensivo o vietato",
+  PROMOTIONAL: "Contenuto promozionale in un modello di servizio",
+  SCAM: "Contenuto ritenuto ingannevole",
+  INCORRECT_CATEGORY: "Categoria non corretta",
+};
+export const TEMPLATE_PURPOSE = {
+  notice: "Avviso fuori dalla finestra di 24 ore", subscription_confirm: "Conferma dell'iscrizione",
+  report_update: "Aggiornamento di una segnalazione", follow_confirm: "Conferma per seguire una segnalazione",
+  urgent_tip: "Segnalazione urgente al reperibile", report_feedback: "Esito di una segnalazione risolta",
+};
+
+export function templateCategory(category) {
+  return TEMPLATE_CATEGORY[(category || "").toUpperCase()] || category || "—";
+}
+
+export function rejectionReason(reason) {
+  return REJECTION_REASON[reason] || (reason ? "Motivo indicato da WhatsApp: " + reason : "Motivo non indicato da WhatsApp");
+}
+
+// A template WhatsApp moved to another category: what it means for the comune (cost and delivery), in Italian.
+export function recategorised(name, from, to) {
+  const marketing = (to || "").toUpperCase() === "MARKETING";
+  return `WhatsApp ha spostato il modello «${name}» dalla categoria «${templateCategory(from)}» a «${templateCategory(to)}».`
+    + (marketing ? " I messaggi di marketing costano di più, non arrivano a chi ha disattivato il marketing e WhatsApp ne limita la consegna: valuta un modello di servizio."
+      : " Il costo per messaggio può cambiare.");
 }

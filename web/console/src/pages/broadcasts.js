@@ -4,9 +4,10 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { go } from "@filo/shared/router";
-import { controlBroadcast, createBroadcast, getBroadcast, listBroadcasts, previewBroadcast } from "../api.js";
+import { controlBroadcast, createBroadcast, getBroadcast, listBroadcasts, listTemplates, previewBroadcast } from "../api.js";
 import { ExportButtons } from "../exports.js";
-import { BROADCAST_STATUS, named, pauseReason, when, warning } from "../labels.js";
+import { BROADCAST_STATUS, named, pauseReason, recategorised, templateCategory, when, warning } from "../labels.js";
+import { Phone } from "./admin/templates.js";
 
 const POLL_MS = 1000;
 const SETTLE_POLLS = 60;
@@ -48,8 +49,18 @@ function Composer({ tenant, channels }) {
     if (!form.channel && channels.length) setForm({ ...form, channel: channels[0].phone_number_id });
   }, [channels.length]);
 
-  const approved = (channels.find((c) => c.phone_number_id === form.channel) || {}).templates || [];
+  // Only the approved templates fit for a notice ({{1}} and a quick reply, serving no other purpose), with their text
+  // as WhatsApp holds it; when WhatsApp's list cannot be read, the channel's declared approved templates.
+  const [fit, setFit] = useState(null);
+  useEffect(() => {
+    setFit(null);
+    if (form.channel) listTemplates(form.channel, "notice").then((answer) => setFit(answer.items)).catch(() => setFit(null));
+  }, [form.channel]);
+  const declared = (channels.find((c) => c.phone_number_id === form.channel) || {}).templates || [];
+  const approved = fit || declared;
+  const chosen = fit && fit.find((t) => t.name === form.template);
   const templateLanguage = () => (approved.find((t) => t.name === form.template) || {}).language || "it";
+  const parameterValues = form.parameters.split("\n").map((p) => p.trim()).filter(Boolean);
 
   const body = (draftText) => {
     const b = { channel: form.channel, audience: { hamlets: form.hamlets, topics: form.topics }, priority: form.priority };
@@ -132,13 +143,20 @@ function Composer({ tenant, channels }) {
           ${approved.length ? html`
           <select id="b-template" required value=${form.template} onChange=${set("template")}>
             <option value="">Scegli un modello approvato</option>
-            ${approved.map((t) => html`<option value=${t.name}>${t.name} (${t.category === "marketing" ? "marketing" : "di servizio"}, ${t.language})</option>`)}
-          </select>` : html`
+            ${approved.map((t) => html`<option value=${t.name}>${t.name} (${templateCategory(t.category).toLowerCase()}, ${t.language})</option>`)}
+          </select>` : fit ? html`<p class="error" id="b-template">Nessun modello adatto a un avviso è approvato per questo canale: crealo in Amministrazione, «Modelli WhatsApp».</p>` : html`
           <input id="b-template" required pattern="[a-z0-9_]+" value=${form.template} onInput=${set("template")}
             aria-describedby="b-template-help" />
           <small id="b-template-help">Questo numero non ha modelli approvati registrati: scrivi il nome esatto.</small>`}
           <label for="b-params">Parametri del modello (uno per riga)</label>
-          <textarea id="b-params" rows="3" value=${form.parameters} onInput=${set("parameters")}></textarea>`}
+          <textarea id="b-params" rows="3" value=${form.parameters} onInput=${set("parameters")}
+            aria-describedby=${chosen ? "b-template-text" : undefined}></textarea>
+          ${chosen && html`<div id="b-template-text" data-testid="composer-template">
+            <p>Il testo che riceveranno${chosen.parameters > 0 ? " (i parametri al posto di {{1}}…)" : ""}:</p>
+            <${Phone} header=${chosen.header} buttons=${chosen.buttons} footer=${chosen.footer}
+              body=${chosen.body.replace(/\{\{\s*(\d+)\s*\}\}/g, (whole, n) => parameterValues[Number(n) - 1] || whole)} />
+            ${chosen.previous_category && html`<p class="warnings" role="note" data-testid="composer-recategorised">${recategorised(chosen.name, chosen.previous_category, chosen.category)}</p>`}
+          </div>`}`}
         <label for="b-image">Immagine (facoltativa): indirizzo web</label>
         <input id="b-image" type="url" placeholder="https://www.comune.example.it/avvisi/foto.jpg" value=${form.image_url}
           onInput=${set("image_url")} aria-describedby="b-image-help" />
