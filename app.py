@@ -15,7 +15,9 @@ from chalicelib.api import (
     reports,
     settings,
     staff,
+    staff_admin,
     templates,
+    usage,
     webhooks,
 )
 from chalicelib.observability import logger, metrics
@@ -42,6 +44,8 @@ app.register_blueprint(exports.bp)  # /api/v1/exports: CSV and XLSX files; /api/
 app.register_blueprint(console.bp)  # /api/v1/tenant, broadcast-preview, stats: what the staff console reads
 app.register_blueprint(conversations.bp)  # /api/v1/conversations: Messaggi, two-way conversations with citizens
 app.register_blueprint(templates.bp)  # /api/v1/channels/{id}/templates: WhatsApp templates, Meta's review, purposes
+app.register_blueprint(usage.bp)  # /api/v1/usage: messages per channel and month, estimated cost, price table
+app.register_blueprint(staff_admin.bp)  # /api/v1/staff: the comune's staff users and roles (administration)
 app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{channel_id}/settings: the comune's settings
 
 

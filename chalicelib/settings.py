@@ -34,6 +34,7 @@ class Settings:
     staff_jwks_url: str  # Cognito: https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json
     staff_issuer: str
     staff_audience: str
+    staff_user_pool_id: str  # the Cognito user pool the staff admin API drives (invite, roles, disable); empty: none
     public_base_url: str  # where citizens' links (privacy notice, status pages) point
     portal_url: str  # the citizen portal (ends with /); empty: none, status pages stay plain HTML
     console_url: str  # the staff console (ends with /): staff notices link to it; empty: no link
@@ -83,6 +84,7 @@ def get_settings() -> Settings:
         staff_jwks_url=env("STAFF_JWKS_URL", ""),
         staff_issuer=env("STAFF_ISSUER", ""),
         staff_audience=env("STAFF_AUDIENCE", ""),
+        staff_user_pool_id=env("STAFF_USER_POOL_ID", ""),
         public_base_url=env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         portal_url=env("PORTAL_URL", ""),
         console_url=env("CONSOLE_URL", ""),

@@ -68,3 +68,27 @@ def create_queue(client, spec: QueueSpec, visibility_timeout: int | None = None)
         "MaximumMessageSize": str(spec.max_message_size),
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count}),
     })["QueueUrl"]
+
+
+def create_staff_pool(client, prefix: str) -> tuple[str, str]:
+    """make dev's Cognito user pool on moto, shaped like infra/'s (staff_pool.py): the immutable custom:tenant
+    attribute, one group per role, an app client reading name, email and tenant; the console signs in through it
+    with the admin password flow (local/staff_signin.py). Returns the pool id and the client id. moto keeps no
+    user pool between runs: each start makes a new one."""
+    from chalicelib.domain.access import ROLES
+
+    pool_id = client.create_user_pool(
+        PoolName=f"{prefix}-staff", AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        Schema=[{"Name": "tenant", "AttributeDataType": "String", "Mutable": False,
+                 "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"}}],
+        # the demo password (FILO_STAFF_PASSWORD, else made at the first start) is any text of 6 or more characters
+        Policies={"PasswordPolicy": {"MinimumLength": 6, "RequireUppercase": False, "RequireLowercase": False,
+                                     "RequireNumbers": False, "RequireSymbols": False}},
+    )["UserPool"]["Id"]
+    for role in ROLES:
+        client.create_group(UserPoolId=pool_id, GroupName=role.value, Description=f"Filo Diretto staff role {role}")
+    client_id = client.create_user_pool_client(
+        UserPoolId=pool_id, ClientName=f"{prefix}-console", GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ReadAttributes=["name", "email", "email_verified", "custom:tenant"])["UserPoolClient"]["ClientId"]
+    return pool_id, client_id

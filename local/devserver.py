@@ -164,6 +164,7 @@ class Stack:
         self.web_url = f"http://{host}:{web_port}"
         self.app = self.api_server = self.sandbox = self.sandbox_child = self.moto = self.issuer = self.web = None
         self.staff_sign_in = None
+        self.cognito = self.staff_pool_id = self.staff_client_id = None  # make dev's user pool on moto
 
     def _check_ports_free(self) -> None:
         ports = [("FILO_API_PORT", self.api_port), ("FILO_SANDBOX_PORT", self.sandbox_port),
@@ -186,6 +187,10 @@ class Stack:
             "PUBLIC_BASE_URL": self.api_url, "PORTAL_URL": f"{self.web_url}/portal/",
             "CONSOLE_URL": f"{self.web_url}/console/",
             "RETRY_BASE_SECONDS": str(self.visibility_timeout),
+            # make dev's user pool and console client get the same ids at every start (a hash of their names and
+            # settings): the issuer and audience the app trusts stay the same, so an open console's token survives
+            # a restart
+            "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH", "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
             **self.issuer.env(),
         })
 
@@ -196,6 +201,7 @@ class Stack:
         self.issuer = LocalIssuer(self.secrets.issuer_key_pem, self.secrets.issuer_kid)
         self.configure_environment()
         self._start_moto()
+        self._start_staff_pool()
         from local.bootstrap import create_all
         from local.seed import seed_demo
 
@@ -208,6 +214,26 @@ class Stack:
         self._start_threads()
         self._wait_ready()
         return self
+
+    def _start_staff_pool(self) -> None:
+        """make dev's Cognito user pool on moto (local/bootstrap.py); the app trusts its ID tokens (moto's fixed
+        signing key, the pool's issuer, the console client) besides the local issuer's, and drives its users from
+        the staff admin API (STAFF_USER_POOL_ID)."""
+        import boto3
+
+        from chalicelib.settings import get_settings, resource_prefix
+        from local.bootstrap import create_staff_pool
+
+        self.cognito = boto3.client("cognito-idp")
+        self.staff_pool_id, self.staff_client_id = create_staff_pool(self.cognito, resource_prefix())
+        region = self.cognito.meta.region_name
+        keys = json.loads(self.issuer.jwks())["keys"] + moto_cognito_keys()
+        os.environ.update({
+            "STAFF_USER_POOL_ID": self.staff_pool_id, "STAFF_JWKS": json.dumps({"keys": keys}),
+            "STAFF_ISSUER": f"{os.environ['STAFF_ISSUER']},https://cognito-idp.{region}.amazonaws.com/{self.staff_pool_id}",
+            "STAFF_AUDIENCE": f"{os.environ['STAFF_AUDIENCE']},{self.staff_client_id}",
+        })
+        get_settings.cache_clear()
 
     def _restore_data(self) -> None:
         """The data kept by the last run (nothing without a data_dir): before any consumer or request runs."""
@@ -277,9 +303,7 @@ class Stack:
 
     def _start_sandbox(self) -> None:
         from local.sandbox import SandboxServer
-        from local.seed import CHANNELS, TEMPLATES
-
-        from local.seed import WABA_ID
+        from local.seed import CHANNELS, TEMPLATES, WABA_ID
 
         templates = TEMPLATES + kept_templates(WABA_ID)
         channels = [{"phone_number_id": c.phone_number_id, "display_phone_number": c.display_phone_number,
@@ -311,7 +335,9 @@ class Stack:
         from local.staff_signin import StaffSignIn
         from local.webserver import WebServer
 
-        self.staff_sign_in = StaffSignIn(self.issuer, TENANT_ID, self.secrets.staff_password)
+        self.staff_sign_in = StaffSignIn(self.cognito, self.staff_pool_id, self.staff_client_id, TENANT_ID,
+                                         self.secrets.staff_password)
+        self.staff_sign_in.seed_demo_users()
         self.web = WebServer(self.host, self.web_port, self.api_url, self.web_config,
                              sign_in=self.staff_sign_in.token).start()
 
@@ -386,6 +412,15 @@ class Stack:
             self.snapshot.take(queues=True)
         except Exception:  # stopping must go on; the last periodic snapshot is still on disk
             log.exception("the data could not be written down at stop")
+
+
+def moto_cognito_keys() -> list[dict]:
+    """The public key moto's Cognito signs every ID token with (kid "dummy"): trusted in make dev only."""
+    import gzip
+    from importlib import resources
+
+    data = resources.files("moto.cognitoidp").joinpath("resources/jwks-public.json.gz").read_bytes()
+    return json.loads(gzip.decompress(data))["keys"]
 
 
 def access_log_wanted(environ: Mapping[str, str]) -> bool:

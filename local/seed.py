@@ -135,6 +135,16 @@ CHANNELS = [
 ]
 
 
+# WhatsApp's prices per delivered message for Italian numbers (the usage meter's estimated cost): tenant data,
+# dated, which the comune updates in Amministrazione > Consumi e costi when Meta changes its rate card.
+PRICES = [{
+    "valid_from": "2025-07-01", "currency": "EUR", "service": 0, "marketing": 0.0592, "utility": 0.0258,
+    "authentication": 0.0258,
+    "source": "Meta, WhatsApp per-message pricing rate card (developers.facebook.com/documentation/"
+              "business-messaging/whatsapp/pricing), Italy, from 2025-07-01; demo figures: check the card in force",
+}]
+
+
 def seed_demo(open311_api_key: str | None = None) -> None:
     """Write the demo tenant and its channels (idempotent: running it twice changes nothing). With an
     Open311 key, a demo partner may file requests with it (the tenant keeps only its SHA-256)."""
@@ -152,6 +162,7 @@ def seed_demo(open311_api_key: str | None = None) -> None:
         # caps on staff (docs/reliability.md A6/A7); the demo comune is for trying things out, so its broadcast
         # caps are ten times the defaults (20 per person per hour, 100 a day)
         "limits": {"staff_requests_per_minute": 1200, "broadcasts_per_user_per_hour": 200, "broadcasts_per_day": 1000},
+        "prices": PRICES,
         "open311_partners": [{"name": "demo-partner", "key_sha256": hashlib.sha256(open311_api_key.encode()).hexdigest()}]
         if open311_api_key else [],
     })

@@ -1,42 +1,83 @@
-"""make dev's stand-in for Cognito's sign-in page: one demo user per staff role, one dev-only password.
+"""make dev's stand-in for Cognito's sign-in page, on make dev's Cognito user pool (moto's, local/bootstrap.py).
 
-The console posts {"username", "password"} to /local-auth/token on the local web server and gets an ID token
-from the local issuer, shaped like Cognito's. Nothing of this exists in AWS (the console signs in with Cognito's
-hosted UI there); it lives in local/ only.
+The demo users (one per staff role, one dev-only password) are users of that pool, as are the staff an
+administrator invites from the console (services/admin/staff.py). The console posts {"username", "password"} to
+/local-auth/token on the local web server; the pool answers with an ID token (signed with moto's key, which the app
+trusts in make dev), or, for an invited user's first sign-in or after a password reset, the NEW_PASSWORD_REQUIRED
+challenge: the console then posts {"username", "session", "new_password"}, as Cognito's hosted UI does in AWS.
+Nothing of this exists in AWS; it lives in local/ only.
 """
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 
 from chalicelib.domain.access import ROLES, Role
-from local.issuer import LocalIssuer
 
-TOKEN_SECONDS = 8 * 3600
 DEMO_NAMES = {  # the display name (the token's `name`) of each role's demo user
     Role.ADMIN: "Amministratore", Role.COMMUNICATIONS: "Ufficio comunicazione", Role.TECHNICAL: "Ufficio tecnico",
     Role.POLICE: "Polizia municipale",
 }
 USERS = {role.value: ([role.value], DEMO_NAMES[role]) for role in ROLES}  # username: (roles, name); username = role
+MAX_FIELD = 256
+
+
+class SignInRefused(PermissionError):
+    """What the sign-in page shows, in Italian."""
 
 
 class StaffSignIn:
-    def __init__(self, issuer: LocalIssuer, tenant: str, password: str | None = None):
-        self.issuer, self.tenant = issuer, tenant
+    def __init__(self, cognito, pool_id: str, client_id: str, tenant: str, password: str | None = None):
+        """cognito: a boto3 cognito-idp client on make dev's moto."""
+        self.cognito, self.pool_id, self.client_id, self.tenant = cognito, pool_id, client_id, tenant
         self.password = password or os.environ.get("FILO_STAFF_PASSWORD") or secrets.token_urlsafe(9)
+
+    def seed_demo_users(self) -> None:
+        """The demo users in the pool, with the dev password (a new pool each start: moto keeps none)."""
+        for username, (roles, name) in USERS.items():
+            try:
+                self.cognito.admin_create_user(
+                    UserPoolId=self.pool_id, Username=username, MessageAction="SUPPRESS", UserAttributes=[
+                        {"Name": "name", "Value": name}, {"Name": "email", "Value": f"{username}@{self.tenant}.example"},
+                        {"Name": "email_verified", "Value": "true"}, {"Name": "custom:tenant", "Value": self.tenant}])
+            except self.cognito.exceptions.UsernameExistsException:
+                pass
+            self.cognito.admin_set_user_password(UserPoolId=self.pool_id, Username=username, Password=self.password,
+                                                 Permanent=True)
+            for role in roles:
+                self.cognito.admin_add_user_to_group(UserPoolId=self.pool_id, Username=username, GroupName=role)
 
     def users(self) -> list[dict]:
         """What the sign-in page lists (no password)."""
         return [{"username": name, "roles": roles, "name": label} for name, (roles, label) in USERS.items()]
 
-    def token(self, username: str, password: str) -> dict | None:
-        """An ID token for a demo user with the right password, else None."""
-        user = USERS.get(username or "")
-        good = hmac.compare_digest((password or "").encode(), self.password.encode())
-        if user is None or not good:
-            return None
-        roles, label = user
-        return {"id_token": self.issuer.token(self.tenant, roles, subject=f"local-{username}", ttl_seconds=TOKEN_SECONDS,
-                                              name=label),
-                "expires_in": TOKEN_SECONDS}
+    def token(self, username: str, password: str = "", session: str = "", new_password: str = "") -> dict:
+        """{"id_token", "expires_in"}, or {"challenge": "NEW_PASSWORD_REQUIRED", "session"}; SignInRefused else."""
+        if not username or len(username) > MAX_FIELD or len(password) > MAX_FIELD or len(new_password) > MAX_FIELD:
+            raise SignInRefused("Nome utente o password non validi.")
+        errors = self.cognito.exceptions
+        try:
+            if session:
+                answer = self.cognito.admin_respond_to_auth_challenge(
+                    UserPoolId=self.pool_id, ClientId=self.client_id, ChallengeName="NEW_PASSWORD_REQUIRED",
+                    Session=session, ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password})
+            else:
+                answer = self.cognito.admin_initiate_auth(
+                    UserPoolId=self.pool_id, ClientId=self.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                    AuthParameters={"USERNAME": username, "PASSWORD": password})
+        except errors.NotAuthorizedException as error:
+            disabled = "disabled" in str(error)
+            raise SignInRefused("Il tuo account è disabilitato." if disabled
+                                else "Nome utente o password non validi.") from None
+        except errors.UserNotFoundException:
+            raise SignInRefused("Nome utente o password non validi.") from None
+        except (errors.InvalidPasswordException, errors.InvalidParameterException):
+            raise SignInRefused("La nuova password non è valida: almeno 6 caratteri.") from None
+        except errors.ResourceNotFoundException:
+            raise SignInRefused("Sessione di accesso scaduta: inserisci di nuovo nome utente e password.") from None
+        if answer.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
+            return {"challenge": "NEW_PASSWORD_REQUIRED", "session": answer["Session"]}
+        if "AuthenticationResult" not in answer:
+            raise SignInRefused("Accesso non riuscito.")
+        result = answer["AuthenticationResult"]
+        return {"id_token": result["IdToken"], "expires_in": result["ExpiresIn"]}

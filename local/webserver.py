@@ -24,6 +24,7 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 APPS = ("console", "portal")
 API_PREFIXES = ("/api/", "/public/", "/open311/", "/s/", "/health")
 LOCAL_SIGN_IN = "/local-auth/token"
+SIGN_IN_FIELDS = ("username", "password", "session", "new_password")  # a first sign-in answers the new-password challenge
 MAX_PROXY_BODY = 30 * 1024 * 1024
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "server", "date"}
 NOT_BUILT = """<!doctype html><html lang="it"><meta charset="utf-8"><title>Filo Diretto</title>
@@ -44,9 +45,9 @@ class WebServer:
     """Static files of the built front ends plus a same-origin proxy to the API."""
 
     def __init__(self, host: str, port: int, api_url: str, config: Callable[[], dict], web_dir: Path = WEB_DIR,
-                 sign_in: Callable[[str, str], dict | None] | None = None):
+                 sign_in: Callable[..., dict] | None = None):
         self.host, self.port, self.api_url, self.web_dir = host, port, api_url.rstrip("/"), web_dir
-        self.sign_in = sign_in  # make dev's stand-in for Cognito: (username, password) -> {"id_token", ...} or None
+        self.sign_in = sign_in  # make dev's stand-in for Cognito (local/staff_signin.py); PermissionError: refused
         self.url = f"http://{host}:{port}"
         self.config = config  # called per request: the runtime settings the front ends read from /config.json
         self._server = _QuietServer((host, port), self._handler_class())
@@ -115,18 +116,21 @@ class WebServer:
         self._send(request, 200, target.read_bytes(), content_type, {"Cache-Control": cache})
 
     def _local_sign_in(self, request: BaseHTTPRequestHandler) -> None:
-        """POST {"username", "password"} -> {"id_token", "expires_in"}: the console's sign-in in make dev."""
+        """POST {"username", "password"} -> {"id_token", "expires_in"}, or {"challenge": "NEW_PASSWORD_REQUIRED",
+        "session"}, answered by POST {"username", "session", "new_password"}: the console's sign-in in make dev."""
         if request.command != "POST":
             self._send(request, 405, b'{"error": {"code": "method_not_allowed"}}', "application/json", {"Allow": "POST"})
             return
         length = int(request.headers.get("Content-Length") or 0)
         try:
             data = json.loads(request.rfile.read(min(length, 4096)) or b"{}")
-            answer = self.sign_in(str(data.get("username", "")), str(data.get("password", "")))
+            answer = self.sign_in(**{k: str(data.get(k) or "") for k in SIGN_IN_FIELDS})
+        except PermissionError as refused:  # the sign-in's own Italian reason
+            answer, reason = None, str(refused)
         except (ValueError, AttributeError):
-            answer = None
+            answer, reason = None, "Nome utente o password non validi."
         if answer is None:
-            body = {"error": {"code": "unauthorized", "message": "Nome utente o password non validi."}}
+            body = {"error": {"code": "unauthorized", "message": reason}}
             self._send(request, 401, json.dumps(body).encode(), "application/json; charset=utf-8")
             return
         self._send(request, 200, json.dumps(answer).encode(), "application/json; charset=utf-8",

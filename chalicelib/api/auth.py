@@ -61,8 +61,8 @@ def authenticate(headers) -> Staff:
     try:
         key = _key_source().get_signing_key_from_jwt(token.strip())
         claims = jwt.decode(
-            token.strip(), key.key, algorithms=ALGORITHMS, issuer=settings.staff_issuer or None,
-            audience=settings.staff_audience or None,
+            token.strip(), key.key, algorithms=ALGORITHMS, issuer=_listed(settings.staff_issuer),
+            audience=_listed(settings.staff_audience),
             options={"require": ["exp", "iat", "sub"], "verify_aud": bool(settings.staff_audience)},
         )
     except jwt.ExpiredSignatureError:
@@ -74,7 +74,15 @@ def authenticate(headers) -> Staff:
         raise _unauthorized("no-tenant", "The token carries no tenant.")
     groups = claims.get("cognito:groups") or []
     return Staff(subject=claims["sub"], tenant_id=tenant, roles=parse_roles(groups if isinstance(groups, list) else []),
-                 name=_text(claims.get("name")), email=_text(claims.get("email")) or None)
+                 name=_text(claims.get("name")), email=_text(claims.get("email")) or None,
+                 username=_text(claims.get("cognito:username")) or None)
+
+
+def _listed(value: str) -> list[str] | None:
+    """STAFF_ISSUER and STAFF_AUDIENCE may list several, comma-separated (make dev: the local issuer and the user
+    pool on moto); a token must match one of them."""
+    listed = [v.strip() for v in value.split(",") if v.strip()]
+    return listed or None
 
 
 def _text(value) -> str:
@@ -90,6 +98,7 @@ def staff_only(blueprint, *capabilities: Capability) -> Callable:
         def wrapper(*args, **kwargs):
             request = blueprint.current_request
             staff = authenticate(request.headers)
+            _check_roster(staff)
             _rate_limit(staff)
             try:
                 if needed and not staff.may(*needed):
@@ -104,6 +113,24 @@ def staff_only(blueprint, *capabilities: Capability) -> Callable:
         wrapper.staff_capabilities = needed
         return wrapper
     return decorate
+
+
+ROSTER_REFUSALS = {  # services/admin/staff.refusal's reasons: 401, and the console says why in Italian
+    "account_disabled": "This account is disabled.",
+    "roles_changed": "Your roles changed: sign in again.",
+}
+
+
+def _check_roster(staff: Staff) -> None:
+    """One read of the comune's roster per request: Cognito cannot take back an ID token it issued, so a member an
+    administrator disabled, or whose roles changed since the token, is refused here."""
+    from chalicelib.services.admin.staff import refusal
+
+    reason = refusal(staff)
+    if reason:
+        error = _unauthorized(reason.replace("_", "-"), ROSTER_REFUSALS[reason])
+        error.code = reason
+        raise error
 
 
 def _rate_limit(staff: Staff) -> None:

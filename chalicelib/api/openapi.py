@@ -48,7 +48,8 @@ SECURITY_SCHEMES = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFo
                                    "description": "Cognito ID token: custom:tenant, cognito:groups."}}
 ERRORS = {  # status: (component name, description)
     400: ("BadRequest", "The body is not valid JSON."),
-    401: ("Unauthorized", "No bearer token, or one that is invalid, expired or carries no tenant."),
+    401: ("Unauthorized", "No bearer token, or one that is invalid, expired or carries no tenant; or the staff member "
+                          "is disabled (account_disabled) or their roles changed since the token (roles_changed)."),
     403: ("Forbidden", "The caller's roles do not reach this."),
     404: ("NotFound", "No such thing for the caller's comune."),
     409: ("Conflict", "The thing's current state does not allow this step, or it changed meanwhile."),

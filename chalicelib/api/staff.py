@@ -37,10 +37,10 @@ def staff_channel(staff: Staff, channel_id: str | None, default_kind: str | None
 @json_errors
 @staff_only(bp)
 def me(staff: Staff):
-    """Who the token belongs to: name, tenant, roles and what they open. The console asks at sign-in: a member
-    whose roles reach reports or tips can be put in charge of them from then on."""
-    if staff.may(Capability.REPORTS, Capability.TIPS):
-        desk.remember(staff)
+    """Who the token belongs to: name, tenant, roles and what they open. The console asks at sign-in: the member
+    joins the comune's roster (the administration's staff list, with their last sign-in), and one whose roles reach
+    reports or tips can be put in charge of them from then on."""
+    desk.remember(staff)
     return {"subject": staff.subject, "name": staff.name, "email": staff.email, "tenant": staff.tenant_id,
             "roles": sorted(staff.roles), "can": sorted(staff.capabilities)}
 

@@ -41,6 +41,10 @@ MAY: dict[Capability, frozenset[Role]] = {
     Capability.SETUP: frozenset({Role.ADMIN}),
 }
 
+# The usage meter (messages sent per month and their estimated cost) is read by the administration and by the
+# communications office, which watches its spend; only the administration edits the price table (SETUP).
+USAGE_READERS: tuple[Capability, ...] = (Capability.SETUP, Capability.BROADCASTS)
+
 # Who may work on a channel of each kind. The administrator registers residents on the safety channel but
 # reads no tips (a tip is a report of kind "safety": REPORT_KINDS).
 CHANNEL_KINDS: dict[str, frozenset[Role]] = {
@@ -69,6 +73,7 @@ class Staff:
     roles: frozenset[Role]
     name: str = ""  # what the console and the audit views show: the token's name, else email, else subject
     email: str | None = None
+    username: str | None = None  # the identity provider's user name (Cognito's cognito:username), when it gives one
     capabilities: frozenset[Capability] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -479,6 +479,44 @@ class Calendar:
                         "(ISO dates, e.g. 2026-12-24)")] = ()
 
 
+PRICE_TABLES_MAX = 60  # fifteen years of quarterly rate cards: the tenant item stays far below DynamoDB's 400 KB
+Price = Annotated[float, Field(ge=0, le=10, strict=True, description="per delivered message, in the table's currency")]
+
+
+def _first_of_month(value: date) -> date:
+    if value.day != 1:
+        raise ValueError("valid_from must be the first day of a month (Meta changes rates on 1 Jan, Apr, Jul, Oct)")
+    return value
+
+
+MonthStart = Annotated[date, AfterValidator(_first_of_month)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR")]
+PriceSource = Annotated[str, Field(max_length=300, description="where the prices come from (Meta's rate card, its "
+                                   "date)")]
+
+
+@settings_model
+class PriceTable:
+    """What WhatsApp charges per delivered message by pricing category, for recipients with an Italian number, from
+    a month on (tenant setting `prices`, a dated history: a month is priced with the table in force on its first
+    day). Meta's rate card changes: the comune keeps it up to date (domain/usage.py uses it)."""
+
+    valid_from: Annotated[MonthStart, Field(description="the first day of the month from which these prices apply")]
+    currency: Currency = "EUR"
+    marketing: Price = 0
+    utility: Price = 0
+    authentication: Price = 0
+    service: Price = 0  # free-form replies inside the 24-hour window: free under Meta's per-message pricing
+    source: PriceSource = ""
+
+
+def _dated_once(tables: tuple[PriceTable, ...]) -> tuple[PriceTable, ...]:
+    days = [t.valid_from for t in tables]
+    if len(set(days)) != len(days):
+        raise ValueError("two price tables with the same valid_from")
+    return tuple(sorted(tables, key=lambda t: t.valid_from))
+
+
 @settings_model
 class PrivacyNotice:
     """One version of the comune's privacy notice: from `since` on, consents record this version."""
@@ -515,6 +553,9 @@ class TenantSettings:
         default_factory=Limits)
     calendar: Annotated[Calendar, Field(description="the working calendar deadlines count on: patron saint's day, "
                         "closures")] = field(default_factory=Calendar)
+    prices: Annotated[tuple[PriceTable, ...], AfterValidator(_dated_once), Field(
+        max_length=PRICE_TABLES_MAX, description="WhatsApp's prices per message, dated: the usage meter's estimated "
+        "cost (PriceTable)")] = ()
 
 
 # The parts of a tenant's settings staff change from the console one at a time (PUT /api/v1/settings/{section}):

@@ -100,6 +100,13 @@ class StatusError(BaseModel):
         return ProviderError(self.error_class or ErrorClass.RECIPIENT, self.code, text or "failed")
 
 
+class Pricing(BaseModel):
+    """What the provider says it charges for a message (Meta: the status's `pricing`)."""
+
+    category: str | None = None  # marketing, utility, authentication, service, ...
+    billable: bool = False  # charged: Meta's type 'regular' (free_customer_service, free_entry_point are free)
+
+
 class StatusUpdate(BaseModel):
     """The provider's news about a message we sent."""
 
@@ -112,6 +119,7 @@ class StatusUpdate(BaseModel):
     recipient_user_id: str | None = None
     callback_data: str | None = None  # what we set on send (Meta: biz_opaque_callback_data)
     errors: list[StatusError] = Field(default_factory=list)
+    pricing: Pricing | None = None  # on 'sent' and on one of 'delivered'/'read'
 
 
 class TemplateEvent(BaseModel):

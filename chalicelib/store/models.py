@@ -177,8 +177,16 @@ class StaffModel(Model):
     subject = UnicodeAttribute(range_key=True)  # the identity provider's stable id (Cognito's sub)
     name = UnicodeAttribute()
     roles = ListAttribute(of=UnicodeAttribute, default=list)
-    seen_at = UTCDateTimeAttribute()
-    expires_at = TTLAttribute(null=True)  # forgotten a while after their last sign-in
+    seen_at = UTCDateTimeAttribute(null=True)  # their last sign-in to the console; none yet for one invited
+    expires_at = TTLAttribute(null=True)  # forgotten a while after their last sign-in (never once managed)
+    # Set once an administrator invites or changes the member (services/admin/staff.py): from then on the roster,
+    # not the token, says which roles they hold and whether they may sign in.
+    managed = BooleanAttribute(null=True)
+    enabled = BooleanAttribute(null=True)  # False: disabled by an administrator, every request refused
+    teams = ListAttribute(of=UnicodeAttribute, null=True)  # the comune's report teams they belong to
+    email = UnicodeAttribute(null=True)
+    username = UnicodeAttribute(null=True)  # the identity provider's user name (Cognito's cognito:username)
+    invited_at = UTCDateTimeAttribute(null=True)
 
 
 class CounterModel(Model):

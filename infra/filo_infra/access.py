@@ -21,6 +21,10 @@ QUEUE_CONSUME = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVi
 QUEUE_WATCH = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
 KEY_USE = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 BUCKET_OBJECTS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+# The staff admin API (chalicelib/store/identity.py), on the staff user pool only: exactly the calls it makes
+STAFF_ADMIN = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup",
+               "cognito-idp:AdminEnableUser", "cognito-idp:AdminDisableUser", "cognito-idp:AdminSetUserPassword",
+               "cognito-idp:AdminSetUserMFAPreference", "cognito-idp:AdminUpdateUserAttributes"]
 APP_TABLES = tuple(name for name in TABLES if name != "idempotency")
 
 
@@ -34,13 +38,14 @@ class Access:
     media: bool = False  # photos bucket: read, write, delete, list
     meta_secret: bool = False  # the provider's secrets (app secret, verify token, access token)
     email: bool = False  # SES: forwarding reports to external bodies, teams' digests of overdue reports
+    staff_admin: bool = False  # the staff user pool's admin calls (invite, roles, disable, resets)
 
 
 FUNCTION_ACCESS: dict[str, Access] = {
     # webhooks (to inbound), staff API (broadcasts to fanout, replies to outbound), health (every queue's URL),
     # photos (presigned links, erasure), forwarding emails
     "api_handler": Access(tables=APP_TABLES, sends=("inbound", "outbound", "fanout"), media=True,
-                          meta_secret=True, email=True),
+                          meta_secret=True, email=True, staff_admin=True),
     # inbound also sends to itself: a photo to fetch again later (services/reports/photo_refetch.py)
     "inbound_worker": Access(tables=APP_TABLES + ("idempotency",), consumes=("inbound",), sends=("inbound", "outbound"),
                              media=True, meta_secret=True, email=True),
@@ -58,7 +63,7 @@ class FunctionRoles(Construct):
     """Roles built before the Chalice app, handed to it as pre-created roles (Chalice manages none)."""
 
     def __init__(self, scope: Construct, id: str, *, data, secret, mail_from: str, function_names: dict[str, str],
-                 log_retention_days: int):
+                 log_retention_days: int, staff_pool_arn: str):
         super().__init__(scope, id)
         self.roles: dict[str, iam.Role] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
@@ -69,6 +74,8 @@ class FunctionRoles(Construct):
             )
             self.log_groups[function] = log_group
             statements = _statements(access, data, secret, mail_from, log_group)
+            if access.staff_admin:
+                statements.append(iam.PolicyStatement(actions=STAFF_ADMIN, resources=[staff_pool_arn]))
             self.roles[function] = iam.Role(
                 self, f"Role-{function}",
                 assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),

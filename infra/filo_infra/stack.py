@@ -41,7 +41,8 @@ class FiloDirettoStack(Stack):
         staff = StaffPool(self, "Staff", prefix=prefix, removal=removal, console_url=console_url)
         names = chalice_app.function_names(settings)
         roles = FunctionRoles(self, "Functions", data=data, secret=secret, mail_from=settings.mail_from,
-                              function_names=names, log_retention_days=settings.log_retention_days)
+                              function_names=names, log_retention_days=settings.log_retention_days,
+                              staff_pool_arn=staff.pool.user_pool_arn)
         # CloudFront sends this with every API request (X-Filo-Edge); the app then trusts CloudFront-Viewer-Address
         # as the client's address for its per-client limits. The stack's own id: unknown outside the account, and
         # neither side needs the other to exist first.
@@ -54,6 +55,7 @@ class FiloDirettoStack(Stack):
             "STAFF_ISSUER": staff.issuer,
             "STAFF_JWKS_URL": staff.jwks_url,
             "STAFF_AUDIENCE": staff.client.user_pool_client_id,
+            "STAFF_USER_POOL_ID": staff.pool.user_pool_id,  # the staff admin API (services/admin/staff.py)
             **({"PUBLIC_BASE_URL": base} if base else {}),
             **({"PORTAL_URL": portal_url} if portal_url else {}),
             **({"CONSOLE_URL": console_url} if console_url else {}),

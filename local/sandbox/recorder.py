@@ -31,11 +31,13 @@ class SentMessage:
     body: dict[str, Any]
     time: float
     status: str = "accepted"
+    category: str = "service"  # Meta's pricing category: service (free-form) or the template's category
+    billable: bool = False  # what Meta charges once delivered (its status webhooks' pricing)
 
     def as_json(self) -> dict[str, Any]:
         return {"index": self.index, "id": self.id, "channel": self.channel, "to": self.to, "type": self.type,
                 "text": self.text, "options": self.options, "body": self.body, "time": self.time,
-                "status": self.status}
+                "status": self.status, "pricing": {"category": self.category, "billable": self.billable}}
 
 
 @dataclass
@@ -56,6 +58,17 @@ class InboundRecord:
         return {"index": self.index, "id": self.id, "channel": self.channel, "from": self.sender.phone,
                 "user_id": self.sender.user_id, "type": self.type, "text": self.text,
                 "message": self.message, "time": self.time, "webhook_status": self.webhook_status}
+
+
+SERVICE_WINDOW_SECONDS = 24 * 3600
+
+
+def _charged(category: str, window_open: bool) -> bool:
+    """Meta's per-message pricing (since 1 July 2025): a delivered template is charged by its category, except a
+    utility template inside an open customer-service window; a free-form (service) message is free."""
+    if category == "service":
+        return False
+    return not (category == "utility" and window_open)
 
 
 class Recorder:
@@ -85,10 +98,14 @@ class Recorder:
         to = body.get("to") or body.get("recipient") or ""
         text = templates.render(filled) if filled else meta.render_text(body)
         options = templates.quick_replies(filled) if filled else meta.message_options(body)
+        key, now = meta.recipient_key(to), time.time()
+        category = filled.template.category.lower() if filled else "service"
         with self._lock:
+            billable = _charged(category, self._wrote_within(channel_id, key, now - SERVICE_WINDOW_SECONDS))
             record = SentMessage(
-                index=next(self._counter), id=wamid, channel=channel_id, to=to, key=meta.recipient_key(to),
-                type=body.get("type", "text"), text=text, options=options, body=body, time=time.time())
+                index=next(self._counter), id=wamid, channel=channel_id, to=to, key=key,
+                type=body.get("type", "text"), text=text, options=options, body=body, time=now,
+                category=category, billable=billable)
             self._messages.append(record)
             self._messages_by_id[wamid] = record
             self._stats["accepted"] += 1
@@ -126,6 +143,11 @@ class Recorder:
             self._inbound.clear()
             self._reads.clear()
         return cleared
+
+    def _wrote_within(self, channel_id: str, key: str, since: float) -> bool:
+        """Whether the person wrote to the channel after `since` (an open customer-service window). Under the lock."""
+        return any(r.channel == channel_id and key in (r.sender.wa_id, r.sender.user_id) and r.time >= since
+                   for r in reversed(self._inbound))
 
     # ---- queries ----
 

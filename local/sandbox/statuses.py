@@ -36,6 +36,7 @@ class PendingStatus:
     user_id: str | None = field(compare=False, default=None)
     callback_data: str | None = field(compare=False, default=None)
     category: str = field(compare=False, default="service")
+    billable: bool = field(compare=False, default=False)
     error: dict[str, Any] | None = field(compare=False, default=None)  # a failed status's errors[0]
 
 
@@ -130,13 +131,12 @@ class StatusWebhooks:
         if not self._enabled:
             return
         wa_id, user_id, callback = self._addressed(body)
-        category = "utility" if record.type == "template" else "service"
         start_mono, start_wall = time.monotonic(), time.time()
         for step, status in enumerate(STATUS_STEPS, start=1):
             self.worker.schedule(PendingStatus(
                 due=start_mono + step * self._delay, seq=0, wall=start_wall + step * self._delay, status=status,
                 message_id=record.id, channel_id=record.channel, wa_id=wa_id, user_id=user_id,
-                callback_data=callback, category=category))
+                callback_data=callback, category=record.category, billable=record.billable))
 
     def schedule_failure(self, message_id: str, channel_id: str, body: dict[str, Any], error: dict[str, Any]) -> None:
         """One `failed` status carrying `error`, `status_delay` seconds after an accepted send (if status_webhooks)."""
@@ -206,7 +206,7 @@ def status_item(item: PendingStatus) -> dict[str, Any]:
     if item.error is not None:
         status["errors"] = [item.error]
     if item.status in ("sent", "delivered"):
-        status["pricing"] = {"billable": item.category != "service", "pricing_model": "PMP",
-                             "type": "regular" if item.category != "service" else "free_customer_service",
+        status["pricing"] = {"billable": item.billable, "pricing_model": "PMP",
+                             "type": "regular" if item.billable else "free_customer_service",
                              "category": item.category}
     return status

@@ -84,8 +84,9 @@ def test_a_report_taken_in_charge_shows_under_my_reports_and_can_be_handed_on(st
     tag = f"Mie{n}"
     first = _report(stack, f"Panchina rotta {tag} nel parco")
     second = _report(stack, f"Fontanella guasta {tag} in piazza")
-    # the administrator signs in as the console does (named): other tests' nameless tokens may have renamed them
-    admin = stack.issuer.token("demo", ["admin"], subject="local-admin", name="Amministratore")
+    # the administrator signs in as the console does: the demo user of the stack's Cognito pool, "Amministratore"
+    admin = requests.post(f"{stack.web_url}/local-auth/token", timeout=30,
+                          json={"username": "admin", "password": stack.staff_sign_in.password}).json()["id_token"]
     assert requests.get(f"{stack.api_url}/api/v1/me", headers={"Authorization": f"Bearer {admin}"},
                         timeout=30).status_code == 200
 
@@ -113,5 +114,6 @@ def test_a_report_taken_in_charge_shows_under_my_reports_and_can_be_handed_on(st
     expect(page.get_by_test_id("bulk-outcome")).to_contain_text("Affida a una persona: 2 aggiornate.")
     page.get_by_label("Le mie segnalazioni").check()
     expect(page.get_by_text("Nessuna segnalazione affidata a te con questi filtri.")).to_be_visible()
-    mine = api(stack, "GET", "/api/v1/reports", role="admin", params={"assignee": "me", "q": tag}).json()["items"]
+    mine = requests.get(f"{stack.api_url}/api/v1/reports", headers={"Authorization": f"Bearer {admin}"}, timeout=30,
+                        params={"assignee": "me", "q": tag}).json()["items"]
     assert {r["id"] for r in mine} == {first["id"], second["id"]}

@@ -209,6 +209,23 @@ def test_the_dead_letter_watcher_reads_no_data(template):
     assert not any(a in {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:SendMessage"} for a in actions)
 
 
+def test_only_the_api_may_administer_staff_and_only_in_the_staff_pool(template):
+    """The staff admin API (/api/v1/staff) drives the pool through exactly the calls store/identity.py makes."""
+    calls = ("AdminCreateUser", "AdminAddUserToGroup", "AdminRemoveUserFromGroup", "AdminEnableUser", "AdminDisableUser",
+             "AdminSetUserPassword", "AdminSetUserMFAPreference", "AdminUpdateUserAttributes")
+    pool = next(iter(of_type(template, "AWS::Cognito::UserPool")))
+    functions = of_type(template, "AWS::Serverless::Function").values()
+    api_role = next(f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions
+                    if f["Properties"]["FunctionName"].endswith("api-handler"))
+    granted = [(owner, s) for owner, s in _statements(template)
+               if any(a.startswith("cognito-idp:") for a in _as_list(s["Action"]))]
+    assert [owner for owner, _ in granted] == [api_role]
+    assert sorted(_as_list(granted[0][1]["Action"])) == sorted(f"cognito-idp:{call}" for call in calls)
+    assert _as_list(granted[0][1]["Resource"]) == [{"Fn::GetAtt": [pool, "Arn"]}]
+    api = next(f for f in functions if f["Properties"]["Role"]["Fn::GetAtt"][0] == api_role)
+    assert api["Properties"]["Environment"]["Variables"]["STAFF_USER_POOL_ID"] == {"Ref": pool}
+
+
 # --- photos bucket ----------------------------------------------------------------------------------------------------
 
 def test_photos_bucket_is_private_kms_encrypted_tls_only_with_the_shared_lifecycle(template, names):

@@ -133,7 +133,9 @@ def test_local_sign_in_gives_a_demo_user_a_token_of_their_role(stack):
     assert good.status_code == 200, good.text
     me = requests.get(f"{stack.web_url}/api/v1/me", timeout=10,
                       headers={"Authorization": f"Bearer {good.json()['id_token']}"}).json()
-    assert (me["tenant"], me["roles"], me["subject"]) == ("demo", ["police"], "local-police")
+    # a user of make dev's Cognito user pool (moto's): its sub, never the login id, is the subject
+    assert (me["tenant"], me["roles"], me["name"]) == ("demo", ["police"], "Polizia municipale")
+    assert me["subject"] != "police" and me["subject"]
     for body in ({"username": "police", "password": "sbagliata"}, {"username": "root", "password": stack.staff_sign_in.password},
                  {}):
         refused = requests.post(url, json=body, timeout=10)

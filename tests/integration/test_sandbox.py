@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from local.sandbox import SandboxServer
-from local.sandbox import meta
+from local.sandbox import SandboxServer, meta
 from local.sandbox.settings import SandboxSettings, SendStep
 from local.sandbox.statuses import PendingStatus, StatusWorker
 from tests import waiting

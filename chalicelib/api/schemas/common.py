@@ -74,6 +74,7 @@ class PathParameters(BaseModel):
     channel_id: str = Field(min_length=1, examples=["100000000000001"], description="The channel's phone number id.")
     purpose: Literal[tuple(TEMPLATE_PURPOSES)] = Field(description="What the app sends a template for (notice: "
                                                        "broadcasts outside the 24-hour window...).")
+    member_id: str = Field(min_length=1, max_length=128, description="The staff member's id as listed (GET /api/v1/staff).")
     section: Literal[TENANT_SECTIONS] = Field(description="A section of the comune's settings.")
 
 

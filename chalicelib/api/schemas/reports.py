@@ -143,6 +143,7 @@ class Reporter(Answer):
 class Event(Answer):
     at: datetime
     actor: str
+    actor_name: str | None = Field(None, description="A staff actor's display name (the comune's staff list).")
     action: str = Field(examples=["status", "note", "merged"])
     public: bool = Field(description="Shown to the citizen.")
     note: str | None

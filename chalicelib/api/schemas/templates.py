@@ -1,8 +1,6 @@
 """A channel's WhatsApp message templates (api/templates.py): as Meta holds them, and which serves each purpose."""
 from __future__ import annotations
 
-
-
 from pydantic import Field
 
 from chalicelib.api.schemas.common import Answer, Query

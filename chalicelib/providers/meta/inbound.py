@@ -16,6 +16,7 @@ from chalicelib.providers.base import (
     Location,
     Media,
     NotAWebhook,
+    Pricing,
     Reply,
     StatusError,
     StatusUpdate,
@@ -225,7 +226,15 @@ def _status(item: wire.Status | wire.Unreadable, channel_id: str) -> StatusUpdat
         provider=PROVIDER_NAME, channel_id=channel_id, message_id=item.id, status=item.status,
         timestamp=item.timestamp, recipient_phone=_phone(item.recipient_id),
         recipient_user_id=item.recipient_user_id, callback_data=item.biz_opaque_callback_data,
-        errors=[_status_error(failure) for failure in item.errors or [] if failure])
+        errors=[_status_error(failure) for failure in item.errors or [] if failure], pricing=_pricing(item.pricing))
+
+
+def _pricing(pricing: wire.Pricing | None) -> Pricing | None:
+    """Meta's pricing object: charged when its type is 'regular' (or, without a type, when billable says so)."""
+    if pricing is None:
+        return None
+    billable = pricing.type == "regular" if pricing.type else bool(pricing.billable)
+    return Pricing(category=pricing.category, billable=billable)
 
 
 def _status_error(failure: wire.Failure) -> StatusError:

@@ -321,6 +321,16 @@ class Failure(Wire):
     error_data: Maybe[FailureData] = None
 
 
+class Pricing(Wire):
+    """How Meta prices a message we sent (per-message pricing since 1 July 2025): on its 'sent' status and on one
+    of 'delivered' or 'read'. `type` regular is charged; free_customer_service and free_entry_point are not."""
+
+    billable: Maybe[bool] = None  # slated for deprecation by Meta: `type` says the same
+    pricing_model: Maybe[Bounded(16)] = None  # PMP (CBP only before July 2025)
+    type: Maybe[Bounded(64)] = None
+    category: Maybe[Bounded(64)] = None  # marketing, utility, authentication, service, ...
+
+
 class Status(Wire):
     """Meta's news about a message we sent."""
 
@@ -331,6 +341,7 @@ class Status(Wire):
     recipient_user_id: Maybe[UserId] = None
     biz_opaque_callback_data: Maybe[CallbackData] = None
     errors: Maybe[list[Maybe[Failure]]] = None
+    pricing: Maybe[Pricing] = None
 
 
 class Metadata(Wire):

@@ -287,7 +287,7 @@ def assignees(staff: Staff, channel: Channel) -> list[dict]:
     """The comune's staff who may answer this channel's conversations (domain/access.py CONVERSATION_KINDS): whoever
     signed in to the console with such a role (store/staff.py), by name."""
     people = [{"subject": m.subject, "name": m.name} for m in staff_store.of_tenant(staff.tenant_id)
-              if m.as_staff().may_converse(channel.kind)]
+              if m.enabled and m.as_staff().may_converse(channel.kind)]
     return sorted(people, key=lambda p: (p["name"].casefold(), p["subject"]))
 
 

@@ -29,9 +29,17 @@ from chalicelib.domain.broadcasts import in_service_window
 from chalicelib.domain.phones import mask
 from chalicelib.observability import count, logger, ref, scrub
 from chalicelib.providers import get_provider
-from chalicelib.providers.base import Content, ErrorClass, ProviderError, Recipient, StatusUpdate, Template
+from chalicelib.providers.base import (
+    Content,
+    ErrorClass,
+    Pricing,
+    ProviderError,
+    Recipient,
+    StatusUpdate,
+    Template,
+)
 from chalicelib.services import clock
-from chalicelib.services.messaging import heartbeat, pacing, progress
+from chalicelib.services.messaging import heartbeat, pacing, progress, usage
 from chalicelib.services.messaging.backoff import backoff
 from chalicelib.settings import get_settings
 from chalicelib.store import broadcasts, deliveries, directory, queues
@@ -130,6 +138,7 @@ class _Run:
     order: list[str] = field(default_factory=list)  # the pairs it means to send, in order: claimed a window at a time
     sending: bool = False  # it has claimed: the lease item's sent_until follows its lease
     counted: set[str] = field(default_factory=set)  # claims whose results this run counted
+    sent_by_category: dict[str, int] = field(default_factory=dict)  # the usage meter's, written once when it settles
     unknown: set[str] = field(default_factory=set)  # claims that may have been sent and are not recorded: kept
     accepted: set[str] = field(default_factory=set)  # ... of which the provider accepted these: never sent again
     waiting: set[str] = field(default_factory=set)  # an earlier run's claims whose status is still awaited: kept
@@ -147,6 +156,10 @@ class _Run:
                 self.reasons[reason] = self.reasons.get(reason, 0) + 1
             if claim is not None:
                 self.counted.add(claim)
+
+    def metered(self, category: str) -> None:
+        with self.lock:
+            self.sent_by_category[category] = self.sent_by_category.get(category, 0) + 1
 
     def may_send(self) -> bool:
         if monotonic() < self.deadline:
@@ -391,6 +404,8 @@ def _record_sent(run: _Run, key: str, claim: str, recipient: JobRecipient, messa
     run.recorded(claim)
     if recorded:
         run.count("sent", claim=claim)
+        if content is not None:  # once: the record is written once, by this run
+            run.metered(usage.sent_category(run.job.channel_id, content))
 
 
 def _about(run: _Run, content: Content | None = None) -> dict[str, str | None]:
@@ -470,6 +485,7 @@ def _settle(run: _Run) -> None:
     fails puts the counted claims back, for the next run to count; a run killed between the two writes loses its
     counts (never doubles them: twice-counted results would complete a broadcast early and drop its last jobs)."""
     job, now = run.job, clock.now()
+    usage.count_sent(job.tenant_id, job.channel_id, run.sent_by_category)  # what this run recorded as sent
     done = run.claims - run.unknown - run.waiting
     release = run.pending or bool(run.waiting) or run.error is not None
     if not deliveries.settle(job.job_id, run.holder, done, run.accepted, release, run.sending, now):
@@ -518,22 +534,30 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
     """Apply status webhooks to their deliveries, and each broadcast's counters in one write per batch; a failed
     status whose code stops the channel pauses its broadcast.
 
-    Within a batch only a delivery's latest status is written: the end state and the counters are the same.
+    Within a batch only a delivery's latest status is written: the end state and the counters are the same. The
+    usage meter counts a delivery as billable when its first move past 'sent' is applied (usage.count_billed),
+    with the pricing any of its statuses in the batch carried.
     """
     latest: dict[tuple[str, str], tuple[StatusUpdate, list[str]]] = {}
+    priced: dict[tuple[str, str], Pricing] = {}
     for status in statuses:
         parts = (status.callback_data or "").split("|")
         if len(parts) not in (2, 4) or status.status == "sent":
             continue  # 'sent' is what the send itself recorded: nothing to apply
+        if status.pricing is not None:
+            priced.setdefault((parts[0], parts[1]), status.pricing)
         seen = latest.get((parts[0], parts[1]))
         if seen is None or deliveries.STATUS_RANK[status.status] > deliveries.STATUS_RANK[seen[0].status]:
             latest[(parts[0], parts[1])] = (status, parts)
     per_broadcast: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {}
     stops: dict[tuple[str, str], ProviderError] = {}
+    billed: list[tuple[StatusUpdate, Pricing]] = []
     now = clock.now()
     for status, parts in latest.values():
         code = status.errors[0].code if status.errors else None
         old = deliveries.advance(parts[0], parts[1], status.status, now, code)
+        if old is not None and old < deliveries.STATUS_RANK["delivered"] and (parts[0], parts[1]) in priced:
+            billed.append((status, priced[(parts[0], parts[1])]))
         if old is None or len(parts) != 4:
             continue
         counts, reasons = per_broadcast.setdefault((parts[2], parts[3]), ({}, {}))
@@ -543,6 +567,7 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
             reasons[str(code)] = reasons.get(str(code), 0) + 1
             if status.errors and status.errors[0].error_class is ErrorClass.FATAL:
                 stops.setdefault((parts[2], parts[3]), status.errors[0].refusal())
+    usage.count_billed(billed)
     for (tenant_id, broadcast_id), (counts, reasons) in per_broadcast.items():
         broadcasts.add_counts(tenant_id, broadcast_id, counts, reasons)
     for (tenant_id, broadcast_id), refusal in stops.items():

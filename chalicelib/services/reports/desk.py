@@ -154,11 +154,25 @@ def answer(staff: Staff, report: Report, request_id: str | None = None) -> dict:
     """A report in full as staff see it; a tip also names the registered resident who sent it (what the police
     registered: name, address, hamlet, number), a read of personal data that is audited before it leaves."""
     shown = {**detail(report), **deadlines.shown(access.tenant_of(staff), report, clock.now())}
+    _name_actors(staff.tenant_id, shown["events"])
     if report.kind == "safety":
         shown["resident"] = _resident(staff, report, request_id)
     else:
         shown["public"] = _public(staff, report)
     return shown
+
+
+SYSTEM_ACTORS = ("citizen", "system")  # besides "external:<body>": timeline actors that are not staff
+
+
+def _name_actors(tenant_id: str, events: list[dict]) -> None:
+    """Each staff actor of the timeline by their display name (the roster's, one query), never by their id."""
+    if not any(e["actor"] not in SYSTEM_ACTORS and ":" not in e["actor"] for e in events):
+        return
+    names = {m.subject: m.name for m in staff_store.of_tenant(tenant_id)}
+    for event in events:
+        if event["actor"] in names:
+            event["actor_name"] = names[event["actor"]]
 
 
 def _public(staff: Staff, report: Report) -> dict:
@@ -403,7 +417,7 @@ def _assignee(staff: Staff, kind: str, wanted: str) -> Staff:
         remember(staff)
         return staff
     member = staff_store.get(staff.tenant_id, wanted)
-    person = member.as_staff() if member else None
+    person = member.as_staff() if member and member.enabled else None
     if person is None or not person.may_read_report(kind):
         raise InvalidReport("assignee must be a staff member of this comune whose roles reach this report",
                             "assignee")
@@ -416,6 +430,8 @@ def assignees(staff: Staff, kind: str | None) -> dict:
     kinds = visible_kinds(staff, kind)
     people = []
     for member in staff_store.of_tenant(staff.tenant_id):
+        if not member.enabled:
+            continue
         takes = [k for k in kinds if member.as_staff().may_read_report(k)]
         if takes:
             people.append({"id": member.subject, "name": member.name, "kinds": takes})
@@ -425,7 +441,7 @@ def assignees(staff: Staff, kind: str | None) -> dict:
 def remember(staff: Staff) -> None:
     """The staff member joins (or refreshes) the comune's list of people reports can be assigned to."""
     staff_store.remember(staff_store.Member(staff.tenant_id, staff.subject, staff.name, tuple(sorted(staff.roles)),
-                                            clock.now()))
+                                            clock.now(), email=staff.email, username=staff.username))
 
 
 def create(staff: Staff, request: DeskReport) -> dict:

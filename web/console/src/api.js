@@ -48,8 +48,20 @@ const FIELD = {
   source: "Indica come è arrivata la segnalazione.",
   title: "Il titolo pubblico deve avere da 3 a 120 caratteri.",
   description: "La descrizione pubblica deve avere da 3 a 1000 caratteri.",
+  // the usage meter's price table (Consumi e costi)
+  valid_from: "La data di inizio del listino deve essere il primo giorno di un mese.",
+  currency: "La valuta va scritta con il codice di tre lettere maiuscole, per esempio EUR.",
+  service: "Prezzo dei messaggi di servizio non valido: un numero da 0 a 10.",
+  utility: "Prezzo dei modelli di utilità non valido: un numero da 0 a 10.",
+  marketing: "Prezzo dei modelli di marketing non valido: un numero da 0 a 10.",
+  authentication: "Prezzo dei modelli di autenticazione non valido: un numero da 0 a 10.",
+  prices: "Listino non valido: controlla date e prezzi (al massimo 60 listini).",
+  month: "Mese non valido.",
   boxes: "I riquadri non sono validi: al massimo 20, tutti dentro la foto.",
-  // the template form (Amministrazione > Modelli WhatsApp)
+};
+
+// Fields whose name other forms use too, in Italian for the form that sends them (call's `fields`).
+const TEMPLATE_FIELDS = {  // the template form (Amministrazione > Modelli WhatsApp)
   name: "Nome del modello non valido: solo lettere minuscole, cifre e trattini bassi (es. avviso_lavori).",
   language: "Lingua non valida (es. it).",
   header: "L'intestazione ha al massimo 60 caratteri, su una riga e senza parametri.",
@@ -58,6 +70,13 @@ const FIELD = {
   footer: "Il piè di pagina ha al massimo 60 caratteri, su una riga e senza parametri.",
   buttons: "Al massimo 10 pulsanti di risposta rapida, diversi tra loro, di al massimo 25 caratteri.",
   purpose: "Uso del modello non valido per questo canale.",
+};
+const STAFF_FIELDS = {  // a staff member (Amministrazione > Personale)
+  email: "Email non valida: scrivila per intero, per esempio mario.rossi@comune.it.",
+  name: "Il nome deve avere da 2 a 80 caratteri.",
+  roles: "Scegli almeno un ruolo.",
+  teams: "Squadra sconosciuta per questo Comune.",
+  enabled: "Stato dell'account non valido.",
 };
 
 // Known situations the API words in English, by the start of its message: the Italian for each.
@@ -102,9 +121,9 @@ export function reasonText(message, fallback = "Dati non validi: controlla quant
 
 // What a failed call means, in Italian: by HTTP status, the API's error code, the fields at fault and the known
 // situations above. error: an ApiError (status, code, message, details) or the API's error body with its status.
-export function errorText({ status, code, message, details }) {
+export function errorText({ status, code, message, details }, fields = FIELD) {
   if (status === 0) return "Il server non risponde: controlla la connessione e riprova.";
-  if (status === 401) return "Sessione scaduta: accedi di nuovo.";
+  if (status === 401) return SIGNED_OUT[code] || "Sessione scaduta: accedi di nuovo.";
   if (status === 403) return "Non hai i permessi per questa operazione.";
   if (status === 404) return "Non trovato (o non visibile con il tuo ruolo).";
   if (status === 413) return "Troppi dati in una volta: riduci il testo o il file.";
@@ -118,6 +137,7 @@ export function errorText({ status, code, message, details }) {
   if (status === 409 && code === "stale_version") {
     return "Nel frattempo qualcun altro ha cambiato queste impostazioni: ricarica la pagina e rifai la modifica.";
   }
+  if (STAFF_ERROR[code]) return STAFF_ERROR[code];
   if (status === 409) return reasonText(message, "Operazione non consentita nello stato attuale: ricarica e riprova.");
   if (status === 422 && code === "export_too_large") {
     return "Troppe righe per un solo file (al massimo 5.000): restringi i filtri, per esempio il periodo, ed esporta una parte alla volta.";
@@ -131,19 +151,34 @@ export function errorText({ status, code, message, details }) {
     return texts.length ? texts.join(" ") : "Impostazioni non valide: controlla quanto inserito.";
   }
   if (status === 400 || status === 415 || status === 422) {
-    const fields = (details || []).map((d) => FIELD[d.field] || FIELD[(d.field || "").split(".")[0]]
+    const texts = (details || []).map((d) => fields[d.field] || fields[(d.field || "").split(".")[0]]
       || reasonText((d.message || "").replace(/^Value error, /, ""), "")).filter(Boolean);
-    if (fields.length) return [...new Set(fields)].join(" ");
+    if (texts.length) return [...new Set(texts)].join(" ");
     return reasonText(message);
   }
   if (status === 503) return "Servizio momentaneamente non disponibile: riprova tra poco.";
   return `Errore del server (${status}): riprova tra poco.`;
 }
 
-const describe = (status, error) => errorText({ status, ...error });
+// Why the API refused a signed-in member (the roster, services/admin/staff.py): the sign-in page says it.
+const SIGNED_OUT = {
+  account_disabled: "Il tuo account è disabilitato: rivolgiti all'amministratore del Comune.",
+  roles_changed: "I tuoi ruoli sono cambiati: accedi di nuovo.",
+};
+// The staff administration's refusals (Amministrazione › Personale), by the API's error code.
+const STAFF_ERROR = {
+  last_admin: "È l'ultimo amministratore attivo del Comune: prima nomina un altro amministratore.",
+  user_exists: "Esiste già un utente con questa email.",
+  changed_meanwhile: "Il personale è cambiato nel frattempo: ricarica la pagina e riprova.",
+  not_in_directory: "Questa persona non ha un utente nel sistema di accesso: non c'è una password da reimpostare.",
+  identity_unavailable: "Il sistema di accesso non ha completato l'operazione: riprova tra poco.",
+};
+
+const describer = (fields) => (status, error) => errorText({ status, ...error }, fields ? { ...FIELD, ...fields } : FIELD);
 
 // A 401 ends the session: the console goes back to the sign-in page with a notice.
-async function call(path, { method = "GET", body, contentType } = {}) {
+async function call(path, { method = "GET", body, contentType, fields } = {}) {
+  const describe = describer(fields);
   const current = session();
   const headers = current ? { Authorization: `Bearer ${current.token}` } : {};
   try {
@@ -151,13 +186,13 @@ async function call(path, { method = "GET", body, contentType } = {}) {
   } catch (error) {
     if (error.status === 401) {
       forget();
-      onSignedOut("Sessione scaduta: accedi di nuovo.");
+      onSignedOut(SIGNED_OUT[error.code] || "Sessione scaduta: accedi di nuovo.");
     }
     throw error;
   }
 }
 
-const post = (path, body) => call(path, { method: "POST", body });
+const post = (path, body, fields) => call(path, { method: "POST", body, fields });
 const id = (value) => encodeURIComponent(value);
 
 function query(params) {
@@ -228,7 +263,7 @@ export async function downloadExport(what, format, filters = {}) {
   try {
     answer = await fetch(`${base}/api/v1/exports/${what}` + query({ ...filters, format }), { headers });
   } catch {
-    throw new ApiError(0, null, describe);
+    throw new ApiError(0, null, describer());
   }
   if (!answer.ok) {
     const data = await answer.json().catch(() => null);
@@ -236,7 +271,7 @@ export async function downloadExport(what, format, filters = {}) {
       forget();
       onSignedOut("Sessione scaduta: accedi di nuovo.");
     }
-    throw new ApiError(answer.status, data, describe);
+    throw new ApiError(answer.status, data, describer());
   }
   const name = fileName(answer.headers.get("Content-Disposition")) || `${what}.${format}`;
   const link = document.createElement("a");
@@ -261,10 +296,20 @@ export const getCitizen = (phone) => call(`/api/v1/citizens/${id(phone)}`);
 // WhatsApp templates of a channel, as Meta holds them (fit: "notice" for the composer), created for Meta's review,
 // refreshed from Meta, and chosen for a purpose (notice, subscription_confirm...).
 export const listTemplates = (channel, fit) => call(`/api/v1/channels/${id(channel)}/templates` + query({ fit }));
-export const createTemplate = (channel, body) => post(`/api/v1/channels/${id(channel)}/templates`, body);
+export const createTemplate = (channel, body) => post(`/api/v1/channels/${id(channel)}/templates`, body, TEMPLATE_FIELDS);
 export const refreshTemplates = (channel) => post(`/api/v1/channels/${id(channel)}/templates/refresh`);
 export const chooseTemplate = (channel, purpose, body) =>
-  call(`/api/v1/channels/${id(channel)}/templates/purposes/${id(purpose)}`, { method: "PUT", body });
+  call(`/api/v1/channels/${id(channel)}/templates/purposes/${id(purpose)}`, { method: "PUT", body, fields: TEMPLATE_FIELDS });
+// Consumi e costi: messages per channel and month, the estimated cost, the price table.
+export const getUsage = (month) => call("/api/v1/usage" + query({ month }));
+export const getPrices = () => call("/api/v1/usage/prices");
+export const savePrices = (body) => call("/api/v1/usage/prices", { method: "PUT", body });
+// Amministrazione › Personale: the comune's staff (list, invite, change roles, teams, name, enabled; resets).
+export const listStaff = () => call("/api/v1/staff");
+export const inviteStaff = (body) => post("/api/v1/staff", body, STAFF_FIELDS);
+export const changeStaff = (memberId, body) => call(`/api/v1/staff/${id(memberId)}`, { method: "PATCH", body, fields: STAFF_FIELDS });
+export const resetStaffPassword = (memberId) => post(`/api/v1/staff/${id(memberId)}/reset-password`);
+export const resetStaffMfa = (memberId) => post(`/api/v1/staff/${id(memberId)}/reset-mfa`);
 
 // The comune's settings (administrators): sections saved one at a time over the version read, GeoJSON outlines
 // read and checked (not saved), a channel's knobs and texts.

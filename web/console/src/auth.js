@@ -32,15 +32,33 @@ export function forget() {
   sessionStorage.removeItem(KEY);
 }
 
+// make dev's sign-in (its Cognito user pool on moto, as the hosted UI does in AWS): the token, or, for an invited
+// member's first sign-in or after a password reset, { challenge: "NEW_PASSWORD_REQUIRED", session } to answer with
+// localNewPassword. A refusal throws the server's Italian reason.
 export async function localSignIn(username, password) {
-  const answer = await fetch("/local-auth/token", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username, password }),
-  });
-  if (!answer.ok) throw new Error("Nome utente o password non validi.");
-  const body = await answer.json();
-  keep(body.id_token);
+  return localAuth({ username, password });
+}
+
+export async function localNewPassword(username, session, newPassword) {
+  return localAuth({ username, session, new_password: newPassword });
+}
+
+async function localAuth(body) {
+  let answer;
+  try {
+    answer = await fetch("/local-auth/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new Error("Il server non risponde: controlla la connessione e riprova.");
+  }
+  const data = await answer.json().catch(() => null);
+  if (!answer.ok) throw new Error((data && data.error && data.error.message) || "Nome utente o password non validi.");
+  if (data.challenge) return data;
+  keep(data.id_token);
+  return null;
 }
 
 // ---- Cognito: authorization code with PKCE ---------------------------------------------------------------

@@ -180,3 +180,22 @@ export function recategorised(name, from, to) {
     + (marketing ? " I messaggi di marketing costano di più, non arrivano a chi ha disattivato il marketing e WhatsApp ne limita la consegna: valuta un modello di servizio."
       : " Il costo per messaggio può cambiare.");
 }
+
+// Consumi e costi: WhatsApp's pricing categories, and an amount of money (up to 4 decimals: prices per message).
+export const USAGE_CATEGORY = {
+  service: "Servizio (testo libero)", utility: "Modelli di utilità", marketing: "Modelli di marketing",
+  authentication: "Modelli di autenticazione",
+};
+export function money(value, currency = "EUR") {
+  if (value === null || value === undefined) return "—";
+  return new Intl.NumberFormat("it-IT", { style: "currency", currency, minimumFractionDigits: 2, maximumFractionDigits: 4 }).format(value);
+}
+// This month (YYYY-MM) in Italy.
+export function thisMonth() {
+  return new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Rome" }).slice(0, 7);
+}
+// A YYYY-MM month as Italians say it: dicembre 2026.
+export function monthName(month) {
+  const [y, m] = month.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, 15)).toLocaleDateString("it-IT", { month: "long", year: "numeric", timeZone: "UTC" });
+}

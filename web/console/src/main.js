@@ -32,7 +32,7 @@ const SECTIONS = [
   { path: "messaggi", label: "Messaggi", capability: ["broadcasts", "reports", "tips"], badge: MessagesBadge },
   { path: "cittadino", label: "Cittadino", capability: ["reports", "tips", "broadcasts", "subscribers"] },
   { path: "cruscotto", label: "Cruscotto", capability: "stats" },
-  { path: "amministrazione", label: "Amministrazione", capability: ADMIN_PAGES.map((p) => p.capability) },
+  { path: "amministrazione", label: "Amministrazione", capability: ADMIN_PAGES.flatMap((p) => [].concat(p.capability)) },
 ];
 
 // New arrivals (GET /api/v1/reports/arrivals), asked again this often and after every move: each section's badge

@@ -14,12 +14,13 @@ export const ADMIN_PAGES = [
   { path: "impostazioni", label: "Impostazioni", capability: "setup", Page: SettingsPage },
   { path: "registro", label: "Registro accessi", capability: "privacy", Page: AuditPage },
   { path: "privacy", label: "Richieste privacy", capability: "privacy", Page: PrivacyPage },
-  { path: "consumi", label: "Consumi e costi", capability: "setup", Page: UsagePage },
+  // read by the administration and the communications office (domain/access.py USAGE_READERS); prices: setup only
+  { path: "consumi", label: "Consumi e costi", capability: ["setup", "broadcasts"], Page: UsagePage },
 ];
 
 export function Admin(props) {
   const { who, page, rest } = props;
-  const pages = ADMIN_PAGES.filter((p) => who.can.includes(p.capability));
+  const pages = ADMIN_PAGES.filter((p) => [].concat(p.capability).some((c) => who.can.includes(c)));
   const current = pages.find((p) => p.path === page) || pages[0];
   if (!current) return html`<h1 tabindex="-1">Amministrazione</h1><p>Il tuo ruolo non dà accesso all'amministrazione.</p>`;
   return html`

@@ -2,9 +2,9 @@
 // broadcast delivery rates, each shown only to those who can read it (GET /api/v1/me's "can").
 import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
-import { listBroadcasts, reportKpis, subscriberGrowth } from "../api.js";
+import { getUsage, listBroadcasts, reportKpis, subscriberGrowth } from "../api.js";
 import { BarChart, FunnelBars, LineChart } from "../charts.js";
-import { hours, named, percent, when } from "../labels.js";
+import { hours, money, monthName, named, percent, thisMonth, when } from "../labels.js";
 
 const WEEKS = 8;
 
@@ -27,7 +27,26 @@ export function Dashboard({ who, tenant }) {
   return html`
     <h1 tabindex="-1">Cruscotto</h1>
     ${(can("reports") || can("tips")) && html`<${ReportKpis} kind=${can("reports") ? "report" : "safety"} tenant=${tenant} />`}
-    ${can("broadcasts") && html`<${BroadcastKpis} />`}`;
+    ${can("broadcasts") && html`<${BroadcastKpis} />`}
+    ${(can("setup") || can("broadcasts")) && html`<${UsageCard} />`}`;
+}
+
+// This month's WhatsApp messages and their estimated cost (GET /api/v1/usage): the details in Consumi e costi.
+function UsageCard() {
+  const [usage, setUsage] = useState(null);
+  const [error, setError] = useState("");
+  useEffect(() => { getUsage(thisMonth()).then(setUsage).catch((e) => setError(e.message)); }, []);
+  const t = usage && usage.totals;
+  return html`<section aria-labelledby="kpi-usage">
+    <h2 id="kpi-usage">Consumi WhatsApp di ${monthName(thisMonth())}</h2>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${t && html`<ul class="cards" data-testid="usage-card">
+      <li><span class="big">${t.sent_total.toLocaleString("it-IT")}</span> messaggi inviati</li>
+      <li><span class="big">${money(t.estimated_cost, usage.prices ? usage.prices.currency : "EUR")}</span>
+        costo stimato (${t.billable_total.toLocaleString("it-IT")} fatturabili)</li>
+    </ul>
+    <p><a href="#/amministrazione/consumi">Dettagli in Consumi e costi</a></p>`}
+  </section>`;
 }
 
 // The share of reports that met their deadlines, per category and per team (GET /api/v1/reports/kpis "on_time").

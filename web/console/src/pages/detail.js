@@ -264,7 +264,7 @@ export function ReportDetail({ config, tenant, id, back, who }) {
               <time datetime=${e.at}>${when(e.at)}</time>
               <span class="what">${ACTION[e.action] || e.action}${e.status ? `: ${STATUS[e.status] || e.status}` : ""}</span>
               <span class=${"visibility " + (e.public ? "pub" : "int")}>${e.public ? "pubblica" : "interna"}</span>
-              <span class="actor">${actorLabel(e.actor, tenant)}</span>
+              <span class="actor">${e.actor_name || actorLabel(e.actor, tenant)}</span>
               ${e.note && html`<p class="note">${e.note}</p>`}
               ${e.data && e.data.answer && html`<p class="note">Ha risposto ${FEEDBACK[e.data.answer] || e.data.answer}</p>`}
               ${e.data && e.data.asked && html`<p class="note">Cittadini interpellati: ${e.data.asked.length}</p>`}

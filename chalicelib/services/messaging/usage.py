@@ -1,0 +1,61 @@
+"""The usage meter's counting (domain/usage.py): a send WhatsApp accepted, counted once by the run that recorded it
+(deliveries.record is a conditional write: one record, one count; a run's counts go in one write when it settles),
+and a delivered message WhatsApp priced as
+charged, counted once: by the status that first moved its delivery record past 'sent' (a conditional update).
+
+Counting never stops a send: a counter write that fails is logged and the message goes uncounted (the meter may
+miss a message, never count one twice)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.domain.usage import category_of, field_name, month_of
+from chalicelib.observability import count, logger
+from chalicelib.providers.base import Content, Pricing, StatusUpdate, Template
+from chalicelib.services import clock
+from chalicelib.store import directory
+from chalicelib.store import usage as usage_store
+
+PRICED_STEPS = ("delivered", "read", "played")  # Meta charges a delivered message; its pricing rides on one of these
+
+
+def sent_category(channel_id: str, content: Content) -> str:
+    """What a send is priced as: a free-form message is 'service'; a template, the category the channel's settings
+    give it (utility when the channel does not list it)."""
+    if not isinstance(content, Template):
+        return "service"
+    channel = directory.get_channel(channel_id)
+    listed = [t for t in (channel.settings.templates.values() if channel else ()) if t.name == content.name]
+    return listed[0].category if listed else "utility"
+
+
+def count_sent(tenant_id: str, channel_id: str, by_category: dict[str, int]) -> None:
+    """The sends a run recorded, by category (sent_category), in one ADD in the month they were sent."""
+    if by_category:
+        now = clock.now()
+        _add(tenant_id, channel_id, month_of(now), {field_name("sent", c): n for c, n in by_category.items()}, now)
+
+
+def count_billed(billed: list[tuple[StatusUpdate, Pricing]]) -> None:
+    """Delivered messages WhatsApp charges, each given once by record_statuses (the status that first moved its
+    delivery record past 'sent', with its pricing): one ADD per channel, month of delivery and category."""
+    groups: dict[tuple[str, str], dict[str, int]] = {}
+    for status, pricing in billed:
+        category = category_of(pricing.category)
+        if status.status not in PRICED_STEPS or not pricing.billable or category is None:
+            continue
+        amounts = groups.setdefault((status.channel_id, month_of(status.timestamp)), {})
+        name = field_name("billable", category)
+        amounts[name] = amounts.get(name, 0) + 1
+    for (channel_id, month), amounts in groups.items():
+        channel = directory.get_channel(channel_id)
+        if channel is not None:
+            _add(channel.tenant_id, channel_id, month, amounts, clock.now())
+
+
+def _add(tenant_id: str, channel_id: str, month: str, amounts: dict[str, int], now: datetime) -> None:
+    try:
+        usage_store.add(tenant_id, channel_id, month, amounts, now)
+    except Exception:
+        logger.exception("usage not counted", extra={"channel_id": channel_id, "month": month, "amounts": amounts})
+        count("UsageNotCounted")
