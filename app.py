@@ -2,6 +2,7 @@
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
 from chalicelib.api import (
+    audit,
     broadcasts,
     console,
     consumers,
@@ -30,6 +31,7 @@ from chalicelib.settings import get_settings
 app = Chalice(app_name="filo-diretto")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.api.binary_types.append(exports.XLSX)  # an XLSX export leaves as bytes (base64 through API Gateway)
+app.api.binary_types.append("application/zip")  # the privacy desk's subject-access archive, likewise
 
 app.register_blueprint(webhooks.bp)  # /webhooks/meta: Meta's handshake and signed webhooks
 app.register_blueprint(staff.bp)  # /api/v1: the staff API (bearer JWT)
@@ -39,6 +41,7 @@ app.register_blueprint(public.bp)  # /public/v1: citizen-facing endpoints
 app.register_blueprint(portal.bp)  # /public/v1: the citizen portal's map, status and report form; photo publishing
 app.register_blueprint(open311.bp)  # /open311/v2: Open311 GeoReport v2 over the reports
 app.register_blueprint(openapi.bp)  # /api/v1/openapi.json: the OpenAPI 3.1 document of /api/v1 and /public/v1
+app.register_blueprint(audit.bp)  # /api/v1/audit: the audit log viewer, its pickers and export
 app.register_blueprint(privacy.bp)  # /api/v1/privacy: erasure and subject-access export of one phone number
 app.register_blueprint(exports.bp)  # /api/v1/exports: CSV and XLSX files; /api/v1/citizens/{phone}: one citizen
 app.register_blueprint(console.bp)  # /api/v1/tenant, broadcast-preview, stats: what the staff console reads

@@ -78,6 +78,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("counters", "counter_key", ttl_attribute="expires_at"),
         TableSpec("idempotency", "id", ttl_attribute="expiration"),
         TableSpec("staff", "tenant_id", "subject", ttl_attribute="expires_at"),  # who may be assigned a report
+        TableSpec("privacy_requests", "tenant_id", "at", ttl_attribute="expires_at"),  # the privacy desk's log
         TableSpec("templates", "waba_id", "template_id"),  # a business account's WhatsApp templates, as Meta holds them
         TableSpec(
             "reports", "tenant_id", "report_id",

@@ -22,8 +22,8 @@ TOO_LARGE = (f"The export would hold more than {MAX_ROWS} rows or {MAX_BYTES // 
              "narrow it (from, to, status...) and export the parts.")
 
 
-def _format() -> str:
-    chosen = query_param(bp.current_request, "format", "csv")
+def _format(request) -> str:
+    chosen = query_param(request, "format", "csv")
     if chosen not in exports.FORMATS:
         raise ApiError(422, "invalid_request", "format must be csv or xlsx.",
                        [{"field": "format", "message": "csv or xlsx"}])
@@ -31,8 +31,12 @@ def _format() -> str:
 
 
 def _file(make_table) -> Response:
-    """The table as the asked format, or 422 export_too_large past the bounds (domain/spreadsheets.py)."""
-    chosen = _format()
+    return file_answer(bp.current_request, make_table)
+
+
+def file_answer(request, make_table) -> Response:
+    """The table as the format the request asks, or 422 export_too_large past the bounds (domain/spreadsheets.py)."""
+    chosen = _format(request)
     try:
         exported = exports.render(make_table(), chosen)
     except TooLarge:

@@ -1,4 +1,4 @@
-"""The staff API under /api/v1: who am I, channels, subscribers and their consent ledger, the audit log."""
+"""The staff API under /api/v1: who am I, channels, subscribers and their consent ledger (the audit log: api/audit.py)."""
 from __future__ import annotations
 
 from urllib.parse import unquote
@@ -153,12 +153,3 @@ def list_consents(staff: Staff, phone: str):
     except NotFound:
         raise ApiError(404, "not_found", "Not a phone number.") from None
     return {"items": subscribers.consents(staff, channels, key)}
-
-
-@bp.route("/api/v1/audit", methods=["GET"])
-@documented({200: "AuditLog"}, query="AuditQuery", errors=(422,))
-@json_errors
-@staff_only(bp, Capability.PRIVACY)
-def read_audit(staff: Staff):
-    """The latest staff accesses to personal data in this comune, newest first."""
-    return {"items": subscribers.audit_trail(staff, page_limit(bp.current_request))}

@@ -70,6 +70,12 @@ def key_parts(key: str) -> tuple[str | None, str | None]:
     return key, None
 
 
+def mask_key(key: str) -> str:
+    """A citizen key fit to show where the person must not be named: a number masked, a user id hidden."""
+    phone, _ = key_parts(key)
+    return mask(phone) if phone else f"{USER_ID_PREFIX}***"
+
+
 def mask(phone: str | None) -> str:
     """A phone number fit for logs: country code and last two digits only."""
     if not phone:

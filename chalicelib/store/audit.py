@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -72,3 +72,39 @@ def naming(tenant_id: str, text: str, targets: Iterable[str] = ()) -> list[Audit
     for part in conditions[1:]:
         condition |= part
     return [entry_of(m) for m in AuditModel.query(tenant_id, filter_condition=condition)]
+
+
+def newest_first(tenant_id: str, start: str, end: str, before: str | None = None) -> Iterator[AuditModel]:
+    """A tenant's entries whose `at` lies in [start, end) (ISO times in UTC), newest first, from just before the
+    `at` of `before` (a cursor) when given: a key condition on the range key, never a scan. Lazily paged."""
+    last_key = {"tenant_id": {"S": tenant_id}, "at": {"S": before}} if before else None
+    return AuditModel.query(tenant_id, AuditModel.at.between(start, end), scan_index_forward=False,
+                            last_evaluated_key=last_key, page_size=200)
+
+
+def _holding(tenant_id: str, forms: list[str]) -> Iterator[AuditModel]:
+    """The tenant's entries whose target or change holds one of forms: a Query of its partition with a filter
+    (erasures are rare)."""
+    condition = None
+    for form in forms:
+        part = AuditModel.target.contains(form) | AuditModel.change.contains(form)
+        condition = part if condition is None else condition | part
+    return AuditModel.query(tenant_id, filter_condition=condition) if condition is not None else iter(())
+
+
+def count_holding(tenant_id: str, forms: Iterable[str]) -> int:
+    return sum(1 for _ in _holding(tenant_id, [f for f in dict.fromkeys(forms) if f]))
+
+
+def redact(tenant_id: str, forms: Iterable[str], replace: Callable[[str], str]) -> int:
+    """Rewrite every entry of the tenant whose target or change holds one of forms (a number's writings) with
+    replace (the erasure's pseudonym in its place); returns how many changed. The one exception to append-only:
+    an erased number must leave the log too (docs/decisions.md)."""
+    changed = 0
+    for model in _holding(tenant_id, [f for f in dict.fromkeys(forms) if f]):
+        actions = [AuditModel.target.set(replace(model.target))]
+        if model.change:
+            actions.append(AuditModel.change.set(replace(model.change)))
+        model.update(actions=actions)
+        changed += 1
+    return changed

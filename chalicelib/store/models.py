@@ -166,6 +166,25 @@ class AuditModel(Model):
     expires_at = TTLAttribute(null=True)
 
 
+class PrivacyRequestModel(Model):
+    """A data subject's request the privacy desk handled (store/privacy_log.py): never the number itself."""
+
+    class Meta(_Meta):
+        table_name = table_name("privacy_requests")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)  # ISO time + "#" + unique suffix
+    kind = UnicodeAttribute()  # erase, export
+    outcome = UnicodeAttribute()  # done, failed
+    actor = UnicodeAttribute()
+    actor_name = UnicodeAttribute(null=True)
+    subject_masked = UnicodeAttribute()  # +39******21
+    subject_hash = UnicodeAttribute()  # a keyed hash: a repeat request matches, the number cannot be read back
+    summary = UnicodeAttribute(null=True)  # JSON: what was done (counts), bounded
+    expires_at = TTLAttribute(null=True)
+
+
 class StaffModel(Model):
     """A staff member of a comune as their token last named them: who may be assigned a report."""
 

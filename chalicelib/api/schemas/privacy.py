@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.api.schemas.common import Answer, Count, Query
+from chalicelib.api.schemas.common import Answer, Count, Query, page_size
 from chalicelib.api.schemas.reports import Event, ReportKind, ReportStatus
 from chalicelib.api.schemas.staff import AuditEntry, ChannelKind, Consent
 from chalicelib.services.admin.privacy import EXPORT_FORMAT
@@ -23,12 +23,74 @@ class Erasure(Answer):
     """What was erased on each channel that knew the person, and what is kept."""
 
     subject: str = Field(description="The citizen key erased.")
+    pseudonym: str = Field(examples=["interessato-3f2a9c1b7d4e5f60"], description=(
+        "What the audit log and the request log name the person by from now on (a keyed hash)."))
     erased_at: datetime
     channels: list[ErasedChannel]
     reports_anonymised: Count
     delivery_records_deleted: Count
     conversations_deleted: Count = Field(0, description="Conversations with staff (Messaggi) deleted.")
+    audit_entries_pseudonymised: Count = Field(description="Audit entries whose number became the pseudonym.")
     kept: list[str]
+
+
+class PreviewChannel(Answer):
+    channel: str
+    kind: ChannelKind
+    name: str
+    citizen_record: bool = Field(description="A record (subscription, registration, sender) that will be deleted.")
+    status: str | None = Field(description="Its subscription status.")
+    consents: Count = Field(description="Consent ledger entries: kept, with an erasure entry added.")
+    conversation_messages: Count = Field(description="Messages of the conversation with staff: deleted.")
+
+
+class PrivacyRequest(Answer):
+    """A request the privacy desk handled; the person only masked and as a keyed hash."""
+
+    at: datetime
+    kind: Literal["erase", "export"]
+    outcome: Literal["done", "failed"]
+    actor_name: str
+    subject: str = Field(examples=["+39******21"], description="The number masked.")
+    subject_hash: str = Field(description="A keyed hash of the number: the same person, the same hash.")
+    summary: dict[str, Any] = Field(description="What was done: counts per kind of data.")
+
+
+class ErasurePreview(Answer):
+    """What an erasure would do; nothing has changed."""
+
+    subject: str
+    masked: str
+    pseudonym: str
+    channels: list[PreviewChannel]
+    reports_sent: Count = Field(description="Reports and tips they sent: kept anonymised, their files deleted.")
+    reports_followed: Count = Field(description="Reports they follow: they stop following.")
+    files: Count = Field(description="Photos, voice notes, videos and documents they sent: deleted.")
+    conversations: Count
+    delivery_records: Count = Field(description="Records of messages sent to them: deleted.")
+    audit_entries: Count = Field(description="Audit entries naming the number: kept, the number replaced by the pseudonym.")
+    previous_requests: list[PrivacyRequest]
+    erased: list[str]
+    kept: list[str]
+
+
+class PrivacyRequestLog(Answer):
+    """Requests handled, newest first."""
+
+    items: list[PrivacyRequest]
+
+
+class PrivacyRequestQuery(Query):
+    phone: str | None = Field(None, description="Only this person's requests (matched by keyed hash).")
+    limit: int = page_size(50)
+
+
+class SubjectArchive(BaseModel):
+    """A ZIP: dati.json (the export), riepilogo.txt (a summary in Italian), file/ (what the person sent)."""
+
+    MEDIA_TYPES: ClassVar[tuple[str, ...]] = ("application/zip",)
+    HEADERS: ClassVar[dict] = {"Content-Disposition": {
+        "schema": {"type": "string"}, "description": "attachment; filename=\"dati-personali-2026-12-06.zip\""}}
 
 
 class ExportedCitizen(BaseModel):

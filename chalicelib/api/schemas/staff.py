@@ -122,12 +122,6 @@ class AuditEntry(Answer):
     target: str
 
 
-class AuditLog(Answer):
-    """Staff accesses to personal data, newest first."""
-
-    items: list[AuditEntry]
-
-
 class Category(Answer):
     id: str
     name: str
@@ -177,10 +171,6 @@ class SubscriberQuery(ChannelQuery):
 
 class ConsentQuery(Query):
     channel: str | None = channel_choice("every channel the roles reach")
-
-
-class AuditQuery(Query):
-    limit: int = page_size(50)
 
 
 class GrowthQuery(ChannelQuery):

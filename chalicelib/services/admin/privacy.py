@@ -2,20 +2,24 @@
 subject-access export of everything held about it (GDPR arts. 15 and 17). docs/privacy.md is the data map."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from dataclasses import asdict
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.access import Capability, Staff
-from chalicelib.domain.phones import InvalidPhone, key_parts, parse_citizen_key
+from chalicelib.domain.phones import InvalidPhone, key_parts, mask_key, parse_citizen_key
 from chalicelib.domain.reports import Event, Report
 from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel
 from chalicelib.services import clock
 from chalicelib.services.access import record
 from chalicelib.services.reports import erasure as report_erasure
-from chalicelib.store import audit, citizens, deliveries, directory
+from chalicelib.settings import get_settings
+from chalicelib.store import audit, citizens, deliveries, directory, privacy_log
 from chalicelib.store import conversations as conversation_store
 from chalicelib.store import reports as report_store
 from chalicelib.store.citizens import ConsentEntry
@@ -48,13 +52,93 @@ def _purpose(channel: Channel) -> str:
     return "broadcast" if channel.kind == "broadcast" else channel.kind
 
 
+def pseudonym_of(tenant_id: str, key: str) -> str:
+    """A keyed hash of a citizen key, per comune: the same person always gets the same one (a repeat request
+    matches), and without the deployment's secret the number cannot be found back from it, even by trying every
+    number (a plain hash of a phone number can be)."""
+    secret = get_settings().link_secret().encode()
+    tenant_key = hmac.new(secret, f"filo-privacy-subject/{tenant_id}".encode(), hashlib.sha256).digest()
+    return "interessato-" + hmac.new(tenant_key, key.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def writings(key: str) -> list[str]:
+    """How the audit log's targets may hold a citizen key: as stored, URL-encoded (a refused request's path),
+    without its + (WhatsApp's wa_id). Longest first, so a replacement takes the whole of it."""
+    if not key.startswith("+"):
+        return [key]
+    return [key.replace("+", "%2B"), key, key[1:]]
+
+
+def _replacer(key: str, pseudonym: str):
+    pattern = re.compile("|".join(re.escape(w) for w in writings(key)))
+    return lambda value: pattern.sub(pseudonym, value)
+
+
+def _log(staff: Staff, kind: str, key: str, outcome: str, summary: dict) -> None:
+    privacy_log.append(privacy_log.PrivacyRequest(
+        tenant_id=staff.tenant_id, at=clock.now(), kind=kind, outcome=outcome, actor=staff.subject,
+        actor_name=staff.name, subject_masked=mask_key(key),
+        subject_hash=pseudonym_of(staff.tenant_id, key), summary=summary))
+
+
+def preview(staff: Staff, raw: str) -> dict:
+    """What an erasure of one number would do in this comune, changing nothing: per channel the citizen record
+    (and subscription), consent ledger entries, the conversation; reports they sent (anonymised, their files
+    deleted) or follow; delivery records; audit entries (the number replaced by a pseudonym). Audited."""
+    key, phone = subject_key(raw)
+    record(staff, "privacy.preview", key)
+    channels = directory.channels_of(staff.tenant_id)
+    talks = {c.channel_id: c for c in conversation_store.for_citizen(
+        staff.tenant_id, [c.phone_number_id for c in channels], key)}
+    found = []
+    for channel in channels:
+        held = citizens.get(channel.phone_number_id, key)
+        ledger = citizens.consents(channel.phone_number_id, key)
+        talk = talks.get(channel.phone_number_id)
+        if held is None and not ledger and talk is None:
+            continue
+        found.append({"channel": channel.phone_number_id, "kind": channel.kind, "name": channel.name,
+                      "citizen_record": held is not None, "status": held.status if held else None,
+                      "consents": len(ledger), "conversation_messages": len(talk.messages) if talk else 0})
+    subjects = {f"{c.phone_number_id}#{key}" for c in channels}
+    reports = list(report_store.naming(staff.tenant_id, subjects, phone))
+    sent = [r for r in reports if _sent(r, subjects, phone)]
+    return {
+        "subject": key, "masked": mask_key(key), "pseudonym": pseudonym_of(staff.tenant_id, key),
+        "channels": found, "reports_sent": len(sent), "reports_followed": len(reports) - len(sent),
+        "files": sum(1 for r in sent for p in r.photos if p.original_key),
+        "conversations": len(talks), "delivery_records": len(deliveries.of_recipient(staff.tenant_id, key)),
+        "audit_entries": audit.count_holding(staff.tenant_id, writings(key)),
+        "previous_requests": [request_view(r) for r in privacy_log.latest(
+            staff.tenant_id, 20, pseudonym_of(staff.tenant_id, key))],
+        "erased": ERASED, "kept": KEPT,
+    }
+
+
+ERASED = ["citizen_records", "subscriptions", "conversations", "delivery_records", "files",
+          "reporter_and_contact", "follower_entries"]
+KEPT = ["consent_ledger", "reports_anonymised", "audit_pseudonymised", "request_log"]
+
+
 def erase(staff: Staff, raw: str) -> dict:
     """Erase one person from every channel of the caller's comune: citizen records deleted, delivery records
-    deleted, reports anonymised (photos they sent deleted), an `erasure` entry in the consent ledger of every
-    channel that knew them (the ledger itself is kept: it is the proof of consent art. 7(1) asks for)."""
+    deleted, conversations deleted, reports anonymised (the files they sent deleted), an `erasure` entry in the
+    consent ledger of every channel that knew them (the ledger itself is kept: it is the proof of consent art. 7(1)
+    asks for), and the number replaced by a pseudonym in the audit log. Logged in the privacy desk's requests."""
     key, phone = subject_key(raw)
+    pseudonym = pseudonym_of(staff.tenant_id, key)
+    record(staff, "privacy.erase", pseudonym)  # first: an erasure that fails half-way is still on the record
+    try:
+        done = _erase(staff, key, phone, pseudonym)
+    except Exception:
+        _log(staff, "erase", key, "failed", {})
+        raise
+    _log(staff, "erase", key, "done", {k: v for k, v in done.items() if isinstance(v, int)})
+    return done
+
+
+def _erase(staff: Staff, key: str, phone: str | None, pseudonym: str) -> dict:
     now = clock.now()
-    record(staff, "privacy.erase", key)  # first: an erasure that fails half-way is still on the record
     channels = directory.channels_of(staff.tenant_id)
     done = []
     for channel in channels:
@@ -74,16 +158,38 @@ def erase(staff: Staff, raw: str) -> dict:
                                        staff.subject, now)
     removed = deliveries.delete_all(deliveries.of_recipient(staff.tenant_id, key))
     talks = sum(conversation_store.delete(staff.tenant_id, c.phone_number_id, key) for c in channels)
-    return {"subject": key, "erased_at": now.isoformat(), "channels": done, "reports_anonymised": anonymised,
-            "delivery_records_deleted": removed, "conversations_deleted": talks,
+    redacted = audit.redact(staff.tenant_id, writings(key), _replacer(key, pseudonym))
+    return {"subject": key, "pseudonym": pseudonym, "erased_at": now.isoformat(), "channels": done,
+            "reports_anonymised": anonymised, "delivery_records_deleted": removed, "conversations_deleted": talks,
+            "audit_entries_pseudonymised": redacted,
             "kept": ["consent ledger (proof of consent and of this erasure)",
-                     "audit log entries naming the number, until they expire (security log, at least six months)"]}
+                     f"audit log entries, the number replaced by {pseudonym} (security log, at least six months)"]}
+
+
+def request_view(request: privacy_log.PrivacyRequest) -> dict:
+    return {"at": request.at.isoformat(), "kind": request.kind, "outcome": request.outcome,
+            "actor_name": request.actor_name or request.actor, "subject": request.subject_masked,
+            "subject_hash": request.subject_hash, "summary": request.summary}
+
+
+def requests(staff: Staff, limit: int, raw: str | None = None) -> list[dict]:
+    """The requests handled, newest first; of one person (by keyed hash) when a number is given. Audited."""
+    key = subject_key(raw)[0] if raw else None
+    record(staff, "privacy.requests", pseudonym_of(staff.tenant_id, key) if key else "all")
+    return [request_view(r) for r in privacy_log.latest(
+        staff.tenant_id, limit, pseudonym_of(staff.tenant_id, key) if key else None)]
 
 
 def export(staff: Staff, raw: str) -> dict:
     """Everything the comune holds about one phone number, as JSON (art. 15): citizen records per channel,
     consent ledger, reports filed or followed (events, photo metadata: no bytes, no links), delivery records and
     the audit entries that name them. The export is itself audited, before anything is read."""
+    return collect(staff, raw)[0]
+
+
+def collect(staff: Staff, raw: str) -> tuple[dict, list[Report]]:
+    """The export (audited, then logged as a request handled) and the reports the person sent (whose files a
+    downloadable archive carries)."""
     key, phone = subject_key(raw)
     now = clock.now()
     record(staff, "privacy.export", key)
@@ -96,7 +202,7 @@ def export(staff: Staff, raw: str) -> dict:
     found = [r for r in report_store.naming(staff.tenant_id, subjects, phone) if tips or r.kind != "safety"]
     sent = sorted(deliveries.of_recipient(staff.tenant_id, key), key=lambda d: d.get("recorded_at") or "")
     trail = audit.naming(staff.tenant_id, key, [r.report_id for r in found])
-    return {
+    exported = {
         "format": EXPORT_FORMAT, "subject": key, "tenant": staff.tenant_id, "generated_at": now.isoformat(),
         "generated_by": staff.subject,
         "citizen_records": [r for r in records if r is not None],
@@ -109,6 +215,13 @@ def export(staff: Staff, raw: str) -> dict:
                   for e in sorted(trail, key=lambda e: e.at)],
         "not_included": _not_included(tips),
     }
+    _log(staff, "export", key, "done", {name: len(exported[name]) for name in (
+        "citizen_records", "consents", "reports", "deliveries", "conversations", "audit")})
+    return exported, [r for r in found if _sent(r, set(subjects), phone)]
+
+
+def _sent(report: Report, subjects: set[str], phone: str | None) -> bool:
+    return report.reporter in subjects or bool(phone and report.contact.get("phone") == phone)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -138,7 +251,7 @@ def _event(event: Event) -> dict:
 def _report(report: Report, subjects: set[str], phone: str | None) -> dict:
     """A report they sent in full (its photos as metadata); one they follow as the follower sees it: its public
     steps, not the other citizen's words."""
-    sent = report.reporter in subjects or bool(phone and report.contact.get("phone") == phone)
+    sent = _sent(report, subjects, phone)
     base = {"id": report.report_id, "number": report.number, "kind": report.kind, "role": "reporter" if sent else "follower",
             "status": report.status, "category": report.category, "hamlet": report.hamlet,
             "created_at": report.created_at.isoformat(), "updated_at": report.updated_at.isoformat()}

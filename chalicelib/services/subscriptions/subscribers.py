@@ -16,7 +16,7 @@ from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.services import clock
 from chalicelib.services.access import NotFound, record
 from chalicelib.services.reports import erasure as report_erasure
-from chalicelib.store import audit, citizens
+from chalicelib.store import citizens
 from chalicelib.store.citizens import ConsentEntry
 
 MAX_IMPORT_ROWS = 1000
@@ -196,8 +196,3 @@ def erase(staff: Staff, channel: Channel, key: str) -> None:
     if channel.kind in ("reports", "safety"):
         report_erasure.forget_citizen(channel.tenant_id, channel.phone_number_id, key, staff.subject, now)
     record(staff, "subscriber.erase", f"{channel.phone_number_id}#{key}")
-
-
-def audit_trail(staff: Staff, limit: int) -> list[dict]:
-    return [{"at": e.at.isoformat(), "actor": e.actor_name or e.actor, "action": e.action, "target": e.target}
-            for e in audit.recent(staff.tenant_id, limit)]

@@ -254,14 +254,19 @@ export const setConversationStatus = (conversationId, body) => post(`/api/v1/con
 // citizen's view (by phone number or bsuid:<id>). A download needs the token, so it is fetched, not linked.
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-export async function downloadExport(what, format, filters = {}) {
+// API Gateway answers binary media (the XLSX, a ZIP) as bytes only when the request's first Accept type is one of them
+const accepting = (format) => (format === "xlsx" ? XLSX : "text/csv, application/json");
+
+export const downloadExport = (what, format, filters = {}) =>
+  downloadFile(`/api/v1/exports/${what}` + query({ ...filters, format }), accepting(format), `${what}.${format}`);
+
+// Any file of the API (path with its query), saved under the name the API gives (else fallback); the name returned.
+export async function downloadFile(path, accept, fallback) {
   const current = session();
-  // API Gateway answers binary media (the XLSX) as bytes only when the request's first Accept type is one of them
-  const accept = format === "xlsx" ? XLSX : "text/csv, application/json";
   const headers = { Accept: accept, ...(current ? { Authorization: `Bearer ${current.token}` } : {}) };
   let answer;
   try {
-    answer = await fetch(`${base}/api/v1/exports/${what}` + query({ ...filters, format }), { headers });
+    answer = await fetch(base + path, { headers });
   } catch {
     throw new ApiError(0, null, describer());
   }
@@ -273,7 +278,7 @@ export async function downloadExport(what, format, filters = {}) {
     }
     throw new ApiError(answer.status, data, describer());
   }
-  const name = fileName(answer.headers.get("Content-Disposition")) || `${what}.${format}`;
+  const name = fileName(answer.headers.get("Content-Disposition")) || fallback;
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await answer.blob());
   link.download = name;
@@ -293,6 +298,17 @@ function fileName(disposition) {
 
 export const getCitizen = (phone) => call(`/api/v1/citizens/${id(phone)}`);
 
+// Amministrazione (administrators): the audit log viewer (filters: actor, action, object, from, to; cursor) and the
+// privacy desk (one phone number: preview of its erasure, the erasure, its archive; the log of requests handled).
+export const listAudit = (filters) => call("/api/v1/audit" + query(filters));
+export const getAuditFilters = () => call("/api/v1/audit/filters");
+export const downloadAudit = (format, filters = {}) =>
+  downloadFile("/api/v1/audit/export" + query({ ...filters, format }), accepting(format), `registro-accessi.${format}`);
+export const previewErasure = (phone) => post("/api/v1/privacy/preview", { phone });
+export const erasePerson = (phone) => post("/api/v1/privacy/erase", { phone });
+export const downloadPersonArchive = (phone) =>
+  downloadFile("/api/v1/privacy/archive" + query({ phone }), "application/zip", "dati-personali.zip");
+export const listPrivacyRequests = (phone) => call("/api/v1/privacy/requests" + query({ phone }));
 // WhatsApp templates of a channel, as Meta holds them (fit: "notice" for the composer), created for Meta's review,
 // refreshed from Meta, and chosen for a purpose (notice, subscription_confirm...).
 export const listTemplates = (channel, fit) => call(`/api/v1/channels/${id(channel)}/templates` + query({ fit }));

@@ -4,14 +4,15 @@ import { useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { downloadExport } from "./api.js";
 
-export function ExportButtons({ what, filters = {}, label }) {
+// download(format): another file than /api/v1/exports/<what> (the audit log's), the name it saved returned.
+export function ExportButtons({ what, filters = {}, label, download }) {
   const [busy, setBusy] = useState("");
   const [done, setDone] = useState("");
   const [error, setError] = useState("");
   const run = async (format) => {
     setBusy(format); setDone(""); setError("");
     try {
-      const name = await downloadExport(what, format, filters);
+      const name = await (download ? download(format) : downloadExport(what, format, filters));
       setDone(`File scaricato: ${name}`);
     } catch (e) {
       setError(e.message);
