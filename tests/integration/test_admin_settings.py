@@ -143,6 +143,10 @@ def test_every_change_is_audited_with_who_before_and_after(comune):
     latest = entries[0]
     assert latest.actor_name == "Anna Amministratrice" and latest.target == comune.tenant
     assert latest.before == {"broadcasts_per_day": 30} and latest.after == {"broadcasts_per_day": 31}
+    # as the audit viewer (Registro accessi) shows it
+    shown = comune.call("GET", "/api/v1/audit", params={"action": "settings.limits"}).json()["items"]
+    assert [(e["action_label"], e["actor_name"], e["before"], e["after"]) for e in shown][0] == (
+        "Limiti modificati", "Anna Amministratrice", {"broadcasts_per_day": 30}, {"broadcasts_per_day": 31})
 
 
 def test_a_new_hamlet_is_offered_to_the_composer_and_catches_a_pin_at_once(comune):
