@@ -14,6 +14,7 @@ from chalicelib.api import (
     privacy,
     public,
     reports,
+    settings,
     staff,
     staff_admin,
     templates,
@@ -48,6 +49,7 @@ app.register_blueprint(conversations.bp)  # /api/v1/conversations: Messaggi, two
 app.register_blueprint(templates.bp)  # /api/v1/channels/{id}/templates: WhatsApp templates, Meta's review, purposes
 app.register_blueprint(usage.bp)  # /api/v1/usage: messages per channel and month, estimated cost, price table
 app.register_blueprint(staff_admin.bp)  # /api/v1/staff: the comune's staff users and roles (administration)
+app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{channel_id}/settings: the comune's settings
 
 
 @app.route("/health", methods=["GET"])

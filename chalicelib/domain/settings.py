@@ -25,6 +25,7 @@ from pydantic import (
     StrictInt,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     with_config,
 )
 
@@ -32,6 +33,7 @@ from chalicelib.domain import whatsapp
 from chalicelib.domain.broadcasts import NOTICE_TITLE_MAX
 from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.keywords import guess_category
+from chalicelib.domain.outlines import check_geometry
 
 
 def settings_model(cls):
@@ -64,6 +66,15 @@ def _zone(value: str) -> str:
 
 
 ClockTime = Annotated[str | None, AfterValidator(_clock_time)]  # "HH:MM"
+WRITING = {"writing": True}  # the validation context of a write: the checks that reading leaves out apply
+
+
+def _outline(value: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
+    """A hamlet's outline, checked when written (domain.outlines); as stored when read, so that an outline written
+    before the check never costs a comune its hamlets (geo.py ignores one it cannot use)."""
+    if value is None or not (info.context or {}).get("writing"):
+        return value
+    return check_geometry(value)
 TimeZone = Annotated[str, AfterValidator(_zone)]
 
 
@@ -268,7 +279,8 @@ class Hamlet(ListedByName):
     name: Name
     latitude: Number  # a point inside the hamlet
     longitude: Number
-    geometry: dict[str, Any] | None = None  # a GeoJSON Polygon or MultiPolygon (domain.geo)
+    # a GeoJSON Polygon or MultiPolygon (domain.geo), checked by domain.outlines (closed rings, in Italy, bounded)
+    geometry: Annotated[dict[str, Any] | None, AfterValidator(_outline)] = None
     short_name: ShortName = None  # for WhatsApp's lists, when the name is over 24 characters
 
 
@@ -506,6 +518,18 @@ def _dated_once(tables: tuple[PriceTable, ...]) -> tuple[PriceTable, ...]:
 
 
 @settings_model
+class PrivacyNotice:
+    """One version of the comune's privacy notice: from `since` on, consents record this version."""
+
+    version: Annotated[str, Field(min_length=1, max_length=32)]
+    url: Annotated[str, Field(min_length=1, max_length=500, pattern=r"^https?://\S+$")]
+    since: date | None = None  # None: a version set before the history was kept
+
+
+PRIVACY_HISTORY_MAX = 50
+
+
+@settings_model
 class TenantSettings:
     """A comune's settings: its map, subjects, privacy notice, language, reports, partners, retention, caps."""
 
@@ -516,6 +540,8 @@ class TenantSettings:
     privacy_notice_url: Annotated[str, Field(max_length=500, description="the privacy notice named when a citizen "
                                   "subscribes")] = ""
     privacy_notice_version: Annotated[str, Field(max_length=32, description="recorded with each consent")] = ""
+    privacy_notice_history: Annotated[tuple[PrivacyNotice, ...], Field(max_length=PRIVACY_HISTORY_MAX, description=(
+        "the notice's versions, oldest first; the last is the current one"))] = ()
     language: Annotated[Literal["it"], Field(description="of the citizen-facing texts (messages/it.json)")] = "it"
     reports: Annotated[ReportSettings, Field(description="the report set-up: ReportSettings")] = field(
         default_factory=ReportSettings)
@@ -532,6 +558,11 @@ class TenantSettings:
         "cost (PriceTable)")] = ()
 
 
+# The parts of a tenant's settings staff change from the console one at a time (PUT /api/v1/settings/{section}):
+# each a knob of TenantSettings, but privacy, which is privacy_notice_url, _version and _history together.
+TENANT_SECTIONS = ("hamlets", "topics", "reports", "calendar", "retention", "limits", "privacy")
+PRIVACY_KNOBS = ("privacy_notice_url", "privacy_notice_version", "privacy_notice_history")
+
 DEFAULT_RETENTION = Retention()
 DEFAULT_LIMITS = Limits()
 
@@ -541,10 +572,10 @@ def _adapter(kind) -> TypeAdapter:
     return TypeAdapter(kind)
 
 
-def _validated(kind, raw: Any):
+def _validated(kind, raw: Any, context: dict | None = None):
     """A settings object from stored JSON (None: the defaults); ValueError naming the knob when invalid."""
     try:
-        return _adapter(kind).validate_python(raw if raw is not None else {})
+        return _adapter(kind).validate_python(raw if raw is not None else {}, context=context)
     except ValidationError as error:
         raise ValueError(_first_error(kind, error)) from None
 
@@ -555,14 +586,36 @@ def _first_error(kind, error: ValidationError) -> str:
     return f"{kind.__name__}{'.' + where if where else ''}: {first['msg']}"
 
 
+def problems(kind, raw: Any) -> list[dict[str, Any]]:
+    """Everything wrong with stored JSON for a settings kind, as pydantic lists it (loc, type, msg, ctx; a
+    model's own ValueError is in ctx["error"]); [] when it validates."""
+    try:
+        _adapter(kind).validate_python(raw if raw is not None else {}, context=WRITING)
+    except ValidationError as error:
+        return error.errors()
+    return []
+
+
+def shown(kind, value: Any) -> Any:
+    """A settings value (or a tuple of them) as JSON, defaults included: what a form shows."""
+    return _adapter(kind).dump_python(value, mode="json")
+
+
+def knobs(kind) -> dict[str, dict[str, Any]]:
+    """Each knob of a settings kind with what a form needs: description, bounds, default (JSON Schema words)."""
+    schema = _adapter(kind).json_schema()
+    wanted = ("description", "minimum", "maximum", "exclusiveMinimum", "maxLength", "maxItems", "default", "pattern")
+    return {name: {k: v for k, v in spec.items() if k in wanted} for name, spec in schema.get("properties", {}).items()}
+
+
 def channel_settings(raw: Any) -> ChannelSettings:
     """A channel's settings as staff or a deploy write them; ValueError naming the knob when invalid."""
-    return _validated(ChannelSettings, raw)
+    return _validated(ChannelSettings, raw, WRITING)
 
 
 def tenant_settings(raw: Any) -> TenantSettings:
     """A tenant's settings as written; ValueError naming the knob when invalid."""
-    return _validated(TenantSettings, raw)
+    return _validated(TenantSettings, raw, WRITING)
 
 
 def lenient(kind, raw: Any) -> tuple[Any, list[str]]:

@@ -1,17 +1,19 @@
 """Tenants and channels: read on every message, so cached briefly in the Lambda's memory."""
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import fields
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.domain.settings import (
     DEFAULT_RETENTION,
     ChannelSettings,
     Retention,
     TenantSettings,
+    channel_settings,
     lenient,
     stored,
     tenant_settings,
@@ -93,9 +95,17 @@ def retention(tenant_id: str | None) -> Retention:
     return tenant.retention if tenant else DEFAULT_RETENTION
 
 
+def _new_version() -> int:
+    return secrets.randbelow(2**53 - 1) + 1  # opaque, not a count: any save (versioned or not) makes a new one
+
+
+class StaleVersion(Exception):
+    """The settings changed since the version the caller read: saving would lose that change."""
+
+
 def save_tenant(tenant_id: str, name: str, settings: dict) -> None:
     """ValueError naming the knob for a bad setting: refused here, not found by a TTL or a cap later."""
-    TenantModel(tenant_id, name=name, settings=stored(tenant_settings(settings))).save()
+    TenantModel(tenant_id, name=name, settings=stored(tenant_settings(settings)), version=_new_version()).save()
     _cache.pop(("tenant", tenant_id), None)
 
 
@@ -111,7 +121,7 @@ def stored_settings(tenant_id: str) -> tuple[str, dict] | None:
 def replace_settings(tenant_id: str, name: str, before: dict, after: dict) -> bool:
     """Save a tenant's settings only if they are still `before` (nobody saved in between): False otherwise.
     ValueError naming the knob for a bad setting."""
-    model = TenantModel(tenant_id, name=name, settings=stored(tenant_settings(after)))
+    model = TenantModel(tenant_id, name=name, settings=stored(tenant_settings(after)), version=_new_version())
     try:
         model.save(condition=TenantModel.settings == before)
     except PutError as error:
@@ -127,9 +137,68 @@ def save_channel(channel: Channel) -> None:
     ChannelModel(
         channel.phone_number_id, tenant_id=channel.tenant_id, kind=channel.kind, name=channel.name,
         display_phone_number=channel.display_phone_number, settings=stored(channel.settings),
+        version=_new_version(),
         waba_id=channel.waba_id or None,
     ).save()
     _cache.pop(("channel", channel.phone_number_id), None)
+
+
+def stored_tenant(tenant_id: str) -> tuple[dict, int] | None:
+    """A tenant's settings as stored (not cached) and their version (0: never saved with one)."""
+    try:
+        model = TenantModel.get(tenant_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return dict(model.settings or {}), int(model.version or 0)
+
+
+def stored_channel(phone_number_id: str) -> tuple[dict, int] | None:
+    """A channel's settings as stored (not cached) and their version (0: never saved with one)."""
+    try:
+        model = ChannelModel.get(phone_number_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return dict(model.settings or {}), int(model.version or 0)
+
+
+def _version_is(model_class, version: int):
+    return model_class.version.does_not_exist() if version == 0 else model_class.version == version
+
+
+def update_tenant_settings(tenant_id: str, settings: dict, version: int) -> int:
+    """Replace a tenant's settings (validated: ValueError) only if still at version; StaleVersion otherwise.
+    Returns the new version. This Lambda's cache forgets the tenant at once; the others' within CACHE_SECONDS."""
+    valid = stored(tenant_settings(settings))
+    new = _new_version()
+    try:
+        TenantModel(tenant_id).update(actions=[TenantModel.settings.set(valid), TenantModel.version.set(new)],
+                                      condition=TenantModel.tenant_id.exists() & _version_is(TenantModel, version))
+    except UpdateError as error:
+        if _condition_failed(error):
+            raise StaleVersion(tenant_id) from None
+        raise
+    _cache.pop(("tenant", tenant_id), None)
+    return new
+
+
+def update_channel_settings(phone_number_id: str, settings: dict, version: int) -> int:
+    """Replace a channel's settings (validated: ValueError) only if still at version; StaleVersion otherwise."""
+    valid = stored(channel_settings(settings))
+    new = _new_version()
+    try:
+        ChannelModel(phone_number_id).update(
+            actions=[ChannelModel.settings.set(valid), ChannelModel.version.set(new)],
+            condition=ChannelModel.phone_number_id.exists() & _version_is(ChannelModel, version))
+    except UpdateError as error:
+        if _condition_failed(error):
+            raise StaleVersion(phone_number_id) from None
+        raise
+    _cache.pop(("channel", phone_number_id), None)
+    return new
+
+
+def _condition_failed(error: UpdateError) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def ping() -> None:

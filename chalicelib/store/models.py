@@ -38,6 +38,7 @@ class TenantModel(Model):
     tenant_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     settings = JSONAttribute(default=dict)
+    version = NumberAttribute(null=True)  # a new one at every save: an admin's save names the one it read
 
 
 class TenantChannelsIndex(GlobalSecondaryIndex):
@@ -61,6 +62,7 @@ class ChannelModel(Model):
     name = UnicodeAttribute()
     display_phone_number = UnicodeAttribute()
     settings = JSONAttribute(default=dict)
+    version = NumberAttribute(null=True)  # a new one at every save: an admin's save names the one it read
     waba_id = UnicodeAttribute(null=True)  # its WhatsApp Business Account (templates belong to it)
     by_tenant = TenantChannelsIndex()
 

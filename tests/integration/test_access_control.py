@@ -66,6 +66,8 @@ def requests_on(ids: dict) -> list[tuple[str, str, dict]]:
         ("POST", f"/api/v1/channels/{BROADCAST}/templates/refresh", {}),
         ("POST", f"/api/v1/channels/{BROADCAST}/templates", {"json": {"name": "intruso", "body": "Ciao."}}),
         ("PUT", f"/api/v1/channels/{BROADCAST}/templates/purposes/notice", {"json": {"name": "avviso_comune"}}),
+        ("GET", f"/api/v1/channels/{SAFETY}/settings", {}),
+        ("PUT", f"/api/v1/channels/{BROADCAST}/settings", {"json": {"version": 0, "settings": {"messaging_limit": 5}}}),
     ]
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.api.http import MAX_PAGE
 from chalicelib.api.openapi import DEMO_TENANT
 from chalicelib.domain.broadcasts import ACTION_RESULT
-from chalicelib.domain.settings import TEMPLATE_PURPOSES
+from chalicelib.domain.settings import TEMPLATE_PURPOSES, TENANT_SECTIONS
 
 Count = Annotated[int, Field(ge=0)]
 
@@ -38,6 +38,7 @@ def next_page() -> Any:
 class ErrorDetail(Answer):
     field: str
     message: str
+    text: str | None = Field(None, description="In Italian, for staff: what the console shows by the field.")
 
 
 class ErrorBody(Answer):
@@ -74,6 +75,7 @@ class PathParameters(BaseModel):
     purpose: Literal[tuple(TEMPLATE_PURPOSES)] = Field(description="What the app sends a template for (notice: "
                                                        "broadcasts outside the 24-hour window...).")
     member_id: str = Field(min_length=1, max_length=128, description="The staff member's id as listed (GET /api/v1/staff).")
+    section: Literal[TENANT_SECTIONS] = Field(description="A section of the comune's settings.")
 
 
 # The hamlets as a GeoJSON FeatureCollection (domain/geo.hamlet_features): what the console's and the portal's

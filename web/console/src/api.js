@@ -134,6 +134,9 @@ export function errorText({ status, code, message, details }, fields = FIELD) {
   if (status === 409 && code === "window_closed") {
     return "Sono passate più di 24 ore dall'ultimo messaggio del cittadino: WhatsApp consente di scrivergli solo con un modello approvato.";
   }
+  if (status === 409 && code === "stale_version") {
+    return "Nel frattempo qualcun altro ha cambiato queste impostazioni: ricarica la pagina e rifai la modifica.";
+  }
   if (STAFF_ERROR[code]) return STAFF_ERROR[code];
   if (status === 409) return reasonText(message, "Operazione non consentita nello stato attuale: ricarica e riprova.");
   if (status === 422 && code === "export_too_large") {
@@ -142,6 +145,10 @@ export function errorText({ status, code, message, details }, fields = FIELD) {
   if (status === 422 && code === "invalid_phone") return "Numero di telefono non valido: scrivilo per intero, per esempio +39 333 123 4567.";
   if (status === 422 && code === "report_full") {
     return "La segnalazione è al completo: la sua cronologia non può contenere altre note. Un cambio di stato senza nota è ancora possibile; per continuare apri una nuova segnalazione e cita questa.";
+  }
+  if (status === 422 && code === "invalid_settings") { // each detail carries the API's Italian text
+    const texts = [...new Set((details || []).map((d) => d.text).filter(Boolean))];
+    return texts.length ? texts.join(" ") : "Impostazioni non valide: controlla quanto inserito.";
   }
   if (status === 400 || status === 415 || status === 422) {
     const texts = (details || []).map((d) => fields[d.field] || fields[(d.field || "").split(".")[0]]
@@ -319,3 +326,13 @@ export const inviteStaff = (body) => post("/api/v1/staff", body, STAFF_FIELDS);
 export const changeStaff = (memberId, body) => call(`/api/v1/staff/${id(memberId)}`, { method: "PATCH", body, fields: STAFF_FIELDS });
 export const resetStaffPassword = (memberId) => post(`/api/v1/staff/${id(memberId)}/reset-password`);
 export const resetStaffMfa = (memberId) => post(`/api/v1/staff/${id(memberId)}/reset-mfa`);
+
+// The comune's settings (administrators): sections saved one at a time over the version read, GeoJSON outlines
+// read and checked (not saved), a channel's knobs and texts.
+export const getSettings = () => call("/api/v1/settings");
+export const saveSettings = (section, body) => call(`/api/v1/settings/${id(section)}`, { method: "PUT", body });
+export const importHamletOutlines = (text) =>
+  call("/api/v1/settings/hamlets/import", { method: "POST", body: text, contentType: "application/geo+json" });
+export const getChannelSettings = (channel) => call(`/api/v1/channels/${id(channel)}/settings`);
+export const saveChannelSettings = (channel, body) =>
+  call(`/api/v1/channels/${id(channel)}/settings`, { method: "PUT", body });

@@ -113,7 +113,9 @@ function App({ config }) {
     setSignedIn(null);
     setNotice("Sei uscito dalla console.");
   };
-  const context = { config, tenant, channels, who, arrivals };
+  // reloadTenant: after an administrator changes the set-up (hamlets, topics...), every page reads the new one
+  const reloadTenant = () => getTenant().then(setTenant).catch((e) => setNotice(e.message));
+  const context = { config, tenant, channels, who, arrivals, reloadTenant };
   const waiting = (path) => (arrivals && ARRIVAL_KIND[path] ? arrivals.by_kind[ARRIVAL_KIND[path]] || 0 : 0);
   let page = html`<h1 tabindex="-1">Nessuna sezione</h1><p>Il tuo ruolo non dà accesso a nessuna sezione della console.</p>`;
   if (!who || (current && !tenant)) {
