@@ -57,7 +57,7 @@ def demo_photo() -> bytes:
 class _Client:
     def __init__(self, stack):
         self.stack = stack
-        self.token = stack.issuer.token(TENANT_ID, [Role.ADMIN], subject="local-admin")
+        self.token = stack.issuer.token(TENANT_ID, [Role.ADMIN], subject=stack.staff_sign_in.subjects[Role.ADMIN])
 
     def inbound(self, number: str, **message) -> None:
         self._call(f"{self.stack.sandbox_url}/_sandbox/inbound",

@@ -375,7 +375,9 @@ class Stack:
             "api_url": self.api_url, "sandbox_url": self.sandbox_url,
             "webhook_url": f"{self.api_url}/webhooks/meta", "app_secret": self.app_secret,
             "verify_token": self.verify_token, "tenant": TENANT_ID,
-            "tokens": {role: self.issuer.token(TENANT_ID, [role], name=DEMO_NAMES[role]) for role in ROLES},
+            # each role's demo user (the same person the console signs in as), for curl and tests
+            "tokens": {role: self.issuer.token(TENANT_ID, [role], subject=self.staff_sign_in.subjects[role],
+                                               name=DEMO_NAMES[role]) for role in ROLES},
             "channels": [{"phone_number_id": c.phone_number_id, "kind": c.kind, "tenant": c.tenant_id,
                           "display_phone_number": c.display_phone_number} for c in CHANNELS],
             "hamlets": [{k: h[k] for k in ("id", "name", "latitude", "longitude")} for h in HAMLETS],

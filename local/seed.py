@@ -146,10 +146,26 @@ PRICES = [{
 
 
 def seed_demo(open311_api_key: str | None = None) -> None:
-    """Write the demo tenant and its channels (idempotent: running it twice changes nothing). With an
-    Open311 key, a demo partner may file requests with it (the tenant keeps only its SHA-256)."""
+    """Write the demo tenant and its channels when make dev starts without them (a first or a clean start). Kept
+    from an earlier run, they stay as the administrator left them in the console (Amministrazione > Impostazioni):
+    only the Open311 demo partner's key follows this run's. With an Open311 key, a demo partner may file requests
+    with it (the tenant keeps only its SHA-256)."""
+    partners = [{"name": "demo-partner", "key_sha256": hashlib.sha256(open311_api_key.encode()).hexdigest()}] \
+        if open311_api_key else []
+    kept = directory.stored_tenant(TENANT_ID)
+    if kept is None:
+        directory.save_tenant(TENANT_ID, TENANT_NAME, {**demo_settings(), "open311_partners": partners})
+    elif kept[0].get("open311_partners", []) != partners:
+        directory.update_tenant_settings(TENANT_ID, {**kept[0], "open311_partners": partners}, kept[1])
+    for channel in CHANNELS:
+        if directory.stored_channel(channel.phone_number_id) is None:
+            directory.save_channel(channel)
+
+
+def demo_settings() -> dict:
+    """The demo comune's settings as a first start writes them."""
     hamlets = [{**h, "geometry": _square(h["latitude"], h["longitude"])} for h in HAMLETS]
-    directory.save_tenant(TENANT_ID, TENANT_NAME, {
+    return {
         "hamlets": hamlets,
         "topics": TOPICS,
         "privacy_notice_url": "https://www.comune.esempio.it/privacy/filo-diretto",
@@ -163,25 +179,5 @@ def seed_demo(open311_api_key: str | None = None) -> None:
         # caps are ten times the defaults (20 per person per hour, 100 a day)
         "limits": {"staff_requests_per_minute": 1200, "broadcasts_per_user_per_hour": 200, "broadcasts_per_day": 1000},
         "prices": PRICES,
-        "open311_partners": [{"name": "demo-partner", "key_sha256": hashlib.sha256(open311_api_key.encode()).hexdigest()}]
-        if open311_api_key else [],
-    })
-    for channel in CHANNELS:
-        directory.save_channel(channel)
-    _seed_staff()
+    }
 
-
-def _seed_staff() -> None:
-    """The demo users of the local sign-in (one per role) as staff of the demo comune, so reports and conversations
-    can be assigned to them before they first sign in (in AWS, a member joins the list at their first sign-in);
-    each is offered only for what their roles reach."""
-    from chalicelib.domain.access import Staff, parse_roles
-    from chalicelib.services import clock
-    from chalicelib.store import staff
-    from local.staff_signin import USERS
-
-    for username, (roles, name) in USERS.items():
-        member = Staff(subject=f"local-{username}", tenant_id=TENANT_ID, roles=parse_roles(roles), name=name)
-        known = staff.get(TENANT_ID, member.subject) is not None
-        if not known:
-            staff.remember(staff.Member(TENANT_ID, member.subject, name, tuple(roles), clock.now()))

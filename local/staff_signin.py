@@ -31,6 +31,7 @@ class StaffSignIn:
         """cognito: a boto3 cognito-idp client on make dev's moto."""
         self.cognito, self.pool_id, self.client_id, self.tenant = cognito, pool_id, client_id, tenant
         self.password = password or os.environ.get("FILO_STAFF_PASSWORD") or secrets.token_urlsafe(9)
+        self.subjects: dict[str, str] = {}  # username -> the pool's id for the user (the tokens' sub)
 
     def seed_demo_users(self) -> None:
         """The demo users in the pool, with the dev password (a new pool each start: moto keeps none)."""
@@ -46,6 +47,20 @@ class StaffSignIn:
                                                  Permanent=True)
             for role in roles:
                 self.cognito.admin_add_user_to_group(UserPoolId=self.pool_id, Username=username, GroupName=role)
+            user = self.cognito.admin_get_user(UserPoolId=self.pool_id, Username=username)
+            self.subjects[username] = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
+        for username, (roles, name) in USERS.items():  # after every user is made: the same ids whatever this reads
+            self._on_the_staff_list(username, roles, name)
+
+    def _on_the_staff_list(self, username: str, roles: list[str], name: str) -> None:
+        """A demo user on the demo comune's staff list under the pool's id (the one their sign-ins carry), so reports
+        and conversations can be assigned to them before they first sign in (in AWS, a member joins the list at
+        their first sign-in, or when an administrator invites them)."""
+        from chalicelib.services import clock
+        from chalicelib.store import staff
+
+        if staff.get(self.tenant, self.subjects[username]) is None:
+            staff.remember(staff.Member(self.tenant, self.subjects[username], name, tuple(roles), clock.now()))
 
     def users(self) -> list[dict]:
         """What the sign-in page lists (no password)."""

@@ -6,7 +6,7 @@ import time
 from dataclasses import fields
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.domain.settings import (
     DEFAULT_RETENTION,
@@ -107,30 +107,6 @@ def save_tenant(tenant_id: str, name: str, settings: dict) -> None:
     """ValueError naming the knob for a bad setting: refused here, not found by a TTL or a cap later."""
     TenantModel(tenant_id, name=name, settings=stored(tenant_settings(settings)), version=_new_version()).save()
     _cache.pop(("tenant", tenant_id), None)
-
-
-def stored_settings(tenant_id: str) -> tuple[str, dict] | None:
-    """A tenant's name and settings as stored (a consistent read, not the cache), for a change of one knob."""
-    try:
-        model = TenantModel.get(tenant_id, consistent_read=True)
-    except DoesNotExist:
-        return None
-    return model.name, dict(model.settings or {})
-
-
-def replace_settings(tenant_id: str, name: str, before: dict, after: dict) -> bool:
-    """Save a tenant's settings only if they are still `before` (nobody saved in between): False otherwise.
-    ValueError naming the knob for a bad setting."""
-    model = TenantModel(tenant_id, name=name, settings=stored(tenant_settings(after)), version=_new_version())
-    try:
-        model.save(condition=TenantModel.settings == before)
-    except PutError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    finally:
-        _cache.pop(("tenant", tenant_id), None)
-    return True
 
 
 def save_channel(channel: Channel) -> None:

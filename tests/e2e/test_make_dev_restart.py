@@ -139,6 +139,13 @@ def test_a_restart_keeps_data_secrets_and_tokens(tmp_path, servers):
     filed = report_with_photo(before, "+393470077002", text)
     photo = photo_bytes(before, before["tokens"]["technical"], filed)
     console_token = sign_in(before, before["staff_password"]).json()["id_token"]  # an open console tab's token
+    admin = {"Authorization": f"Bearer {before['tokens']['admin']}"}
+    settings = requests.get(f"{before['api_url']}/api/v1/settings", headers=admin, timeout=5).json()
+    topics = settings["sections"]["topics"] + [{"id": "mercato", "name": "Mercato settimanale"}]
+    saved = requests.put(f"{before['api_url']}/api/v1/settings/topics", headers=admin, timeout=5,
+                         json={"version": settings["version"], "value": topics})
+    assert saved.status_code == 200, saved.text
+    staff_before = sorted((m["name"], m["id"]) for m in staff(before, before["tokens"]["admin"], "/api/v1/staff").json()["items"])
     assert first.stop() == 0
 
     for private in ("dev.json", "secrets.json"):  # the password and the keys that sign staff tokens
@@ -157,6 +164,11 @@ def test_a_restart_keeps_data_secrets_and_tokens(tmp_path, servers):
     assert len(everything) == DEMO_REPORT_COUNT + 1  # the demo reports were filed once, not again
     ledger = staff(after, before["tokens"]["communications"], f"/api/v1/subscribers/{quote(number)}/consents")
     assert [e["action"] for e in ledger.json()["items"]] == ["grant"]
+    tenant = staff(after, before["tokens"]["admin"], "/api/v1/tenant").json()  # the admin's change, not the seed's
+    assert "mercato" in [t["id"] for t in tenant["topics"]]
+    sign_in(after, before["staff_password"])  # the demo users are the same people after a restart, listed once
+    staff_after = sorted((m["name"], m["id"]) for m in staff(after, before["tokens"]["admin"], "/api/v1/staff").json()["items"])
+    assert staff_after == staff_before
 
 
 def test_a_crash_keeps_the_last_snapshot_and_a_fresh_start_forgets(tmp_path, servers):

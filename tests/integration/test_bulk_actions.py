@@ -220,7 +220,8 @@ def test_another_comune_acting_in_bulk_finds_nothing(stack, town):
     assert town.report(report["id"])["status"] == "new"
 
 
-def test_the_demo_staff_can_be_assigned_before_they_sign_in(api):
+def test_the_demo_staff_can_be_assigned_before_they_sign_in(stack, api):
+    demo = stack.staff_sign_in.subjects  # the demo users as the console signs them in (make dev's Cognito pool)
     people = wait_for(lambda: api.call("GET", "/api/v1/reports/assignees", role="technical").json()["items"], 5)
-    assert {"local-technical", "local-admin"} <= {p["id"] for p in people}
-    assert "local-police" not in {p["id"] for p in people}
+    assert {demo["technical"], demo["admin"]} <= {p["id"] for p in people}
+    assert demo["police"] not in {p["id"] for p in people}

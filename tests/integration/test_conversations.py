@@ -165,7 +165,8 @@ def test_another_comune_reaches_no_conversation(stack, api, new_phone):
         assert api.call("GET", f"/api/v1/conversations/{bad}", role="communications").status_code == 404
 
 
-def test_assign_and_done_and_a_new_message_opens_it_again(api, new_phone):
+def test_assign_and_done_and_a_new_message_opens_it_again(stack, api, new_phone):
+    demo = stack.staff_sign_in.subjects  # the demo comune's staff, one per role, as the console signs them in
     citizen = new_phone(BROADCAST)
     citizen.text("Posso portare gli ingombranti sabato?")
     conversation(api, BROADCAST, citizen)
@@ -176,23 +177,23 @@ def test_assign_and_done_and_a_new_message_opens_it_again(api, new_phone):
     assert any(c["id"] == mine["id"] for c in listed["items"])
     # the colleagues offered: staff who signed in with a role that answers the broadcast channel, not the police
     offered = {p["subject"]: p["name"] for p in api.call("GET", path, role="communications").json()["assignees"]}
-    assert {"local-communications", "local-admin"} <= offered.keys() and "local-police" not in offered
+    assert {demo["communications"], demo["admin"]} <= offered.keys() and demo["police"] not in offered
     refused = api.call("POST", f"{path}/assign", role="communications",
-                       json={"assignee": {"subject": "local-police", "name": "Polizia"}})
+                       json={"assignee": {"subject": demo["police"], "name": "Polizia"}})
     assert refused.status_code == 422 and "assignee" in refused.text, refused.text
     stranger = api.call("POST", f"{path}/assign", role="communications",
                         json={"assignee": {"subject": "staff-nobody", "name": "Anna Bianchi"}})
     assert stranger.status_code == 422  # not a staff member of this comune
     other = api.call("POST", f"{path}/assign", role="communications",
-                     json={"assignee": {"subject": "local-admin", "name": "un nome qualsiasi"}}).json()
-    assert other["assignee"] == {"subject": "local-admin", "name": offered["local-admin"]}  # named as staff are
+                     json={"assignee": {"subject": demo["admin"], "name": "un nome qualsiasi"}}).json()
+    assert other["assignee"] == {"subject": demo["admin"], "name": offered[demo["admin"]]}  # named as staff are
     done = api.call("POST", f"{path}/status", role="communications", json={"status": "done"}).json()
     assert done["status"] == "done" and not done["unread"]
     assert all(c["id"] != done["id"] for c in api.call(
         "GET", "/api/v1/conversations", role="communications", params={"status": "open"}).json()["items"])
     citizen.text("E la domenica?")
     again = wait_for(lambda: (c := conversation(api, BROADCAST, citizen))["status"] == "open" and c, 15)
-    assert again["unread"] and again["assignee"]["subject"] == "local-admin"
+    assert again["unread"] and again["assignee"]["subject"] == demo["admin"]
 
 
 def test_bad_input_is_a_clear_422_and_loses_nothing(api, new_phone):

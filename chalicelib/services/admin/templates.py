@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from chalicelib.domain import whatsapp
 from chalicelib.domain.access import Capability, Staff
-from chalicelib.domain.settings import TEMPLATE_PURPOSES, TEMPLATE_SHAPES, TemplateSetting, channel_settings, stored
+from chalicelib.domain.settings import TEMPLATE_PURPOSES, TEMPLATE_SHAPES, TemplateSetting, stored
 from chalicelib.domain.tenancy import Channel
 from chalicelib.observability import logger
 from chalicelib.providers import get_provider
@@ -293,7 +293,7 @@ def choose(staff: Staff, channel_id: str, purpose: str, data: PurposeChoice) -> 
     after = _setting(held)
     access.record_change(staff, "template.purpose", f"{channel.phone_number_id}/{purpose}",
                          stored(before) if before else None, stored(after))
-    _save_purposes(channel, {**channel.settings.templates, purpose: after})
+    _save_purposes(channel, {purpose: after})
     return listing(staff, channel_id)
 
 
@@ -354,10 +354,21 @@ def _follow(tenant_id: str, waba_id: str, held: HeldTemplate) -> None:
         updated = {p: replace(t, status=now.status, category=now.category, previous_category=now.previous_category)
                    for p, t in purposes.items()}
         if updated != purposes:
-            _save_purposes(channel, {**channel.settings.templates, **updated})
+            _save_purposes(channel, updated)
 
 
-def _save_purposes(channel: Channel, templates: dict) -> None:
-    settings = {**stored(channel.settings), "templates": {p: stored(t) for p, t in templates.items()}}
-    directory.save_channel(Channel(channel.phone_number_id, channel.tenant_id, channel.kind, channel.name,
-                                   channel.display_phone_number, channel_settings(settings), channel.waba_id))
+def _save_purposes(channel: Channel, changed: dict[str, TemplateSetting], attempts: int = 3) -> None:
+    """Write the changed purposes into the channel's settings as stored now (not the cached channel: an admin may
+    have saved another knob from Impostazioni in another Lambda a moment ago), with a versioned update."""
+    for _ in range(attempts):
+        found = directory.stored_channel(channel.phone_number_id)
+        if found is None:
+            return
+        settings, version = found
+        templates = {**settings.get("templates", {}), **{p: stored(t) for p, t in changed.items()}}
+        try:
+            directory.update_channel_settings(channel.phone_number_id, {**settings, "templates": templates}, version)
+            return
+        except directory.StaleVersion:
+            continue  # saved meanwhile: read it again and apply the same purposes on top
+    raise directory.StaleVersion(channel.phone_number_id)

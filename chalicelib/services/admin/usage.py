@@ -75,10 +75,10 @@ def prices(staff: Staff) -> dict[str, Any]:
 def save_table(staff: Staff, table: dict[str, Any]) -> dict[str, Any]:
     """Add a price table, or replace the one with the same valid_from (the others are kept: past months stay
     priced as they were). Audited before it is saved; ValueError naming the knob; Conflict on a concurrent save."""
-    found = directory.stored_settings(staff.tenant_id)
+    found = directory.stored_tenant(staff.tenant_id)
     if found is None:
         raise NotFound("tenant")
-    name, before = found
+    before, version = found
     kept = [t for t in before.get("prices", []) if t.get("valid_from") != table["valid_from"]]
     after = {**before, "prices": kept + [table]}
     validated = tenant_settings(after)  # ValueError: refused before anything is written
@@ -86,8 +86,10 @@ def save_table(staff: Staff, table: dict[str, Any]) -> dict[str, Any]:
     replaced = next((t for t in before.get("prices", []) if t.get("valid_from") == table["valid_from"]), None)
     record_change(staff, "usage.prices.update", f"prices:{table['valid_from']}", replaced,
                   next(t for t in saved if t.get("valid_from") == table["valid_from"]))
-    if not directory.replace_settings(staff.tenant_id, name, before, after):
-        raise Conflict("settings changed meanwhile")
+    try:
+        directory.update_tenant_settings(staff.tenant_id, after, version)
+    except directory.StaleVersion:
+        raise Conflict("settings changed meanwhile") from None
     return prices(staff)
 
 
