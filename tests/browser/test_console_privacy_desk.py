@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from chalicelib.domain.access import Role, Staff
 from chalicelib.services.access import record_change
 from tests.browser.test_console import api, sign_in
+from tests.browser.test_console_exports import download
 from tests.integration.conftest import BROADCAST
 
 _numbers = itertools.count(5000 + int(time.time()) % 900)
@@ -32,15 +33,6 @@ def subscribed(stack, number: str) -> None:
     answer = api(stack, "POST", "/api/v1/subscribers", role="communications",
                  json={"channel": BROADCAST, "phone": number})
     assert answer.status_code in (200, 201), answer.text
-
-
-def download(page: Page, button: str, tmp_path):
-    with page.expect_download() as started:
-        page.get_by_role("button", name=button).click()
-    done = started.value
-    path = tmp_path / done.suggested_filename
-    done.save_as(path)
-    return done.suggested_filename, path
 
 
 def open_admin_page(page: Page, stack, tab: str) -> None:
