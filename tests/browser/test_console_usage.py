@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.store import audit, directory
-from local.seed import TENANT_ID
+from local.seed import TENANT_ID, TENANT_NAME
 from tests.browser.test_console import api, sign_in
 from tests.browser.test_console_exports import download
 from tests.integration.conftest import BROADCAST, Phone
@@ -21,9 +21,9 @@ from tests.waiting import wait_for
 @pytest.fixture
 def demo_prices_restored():
     """The demo comune's settings as they were before the test, saved back after it."""
-    name, before = directory.stored_settings(TENANT_ID)
+    before, _ = directory.stored_tenant(TENANT_ID)
     yield
-    directory.save_tenant(TENANT_ID, name, before)
+    directory.save_tenant(TENANT_ID, TENANT_NAME, before)
 
 
 def open_usage(page: Page) -> None:
