@@ -567,7 +567,8 @@ def kept_templates(waba_id: str) -> list[dict]:
     kept = []
     for held in templates.of_account(waba_id):
         definition = {"id": held.template_id, "name": held.name, "language": held.language, "status": held.status,
-                      "category": held.category, "components": held.components}
+                      "category": held.category, "components": held.components,
+                      "rejected_reason": held.rejected_reason, "previous_category": held.previous_category}
         try:
             parse_template(definition)
         except TemplateError:

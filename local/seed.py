@@ -140,8 +140,10 @@ CHANNELS = [
 PRICES = [{
     "valid_from": "2025-07-01", "currency": "EUR", "service": 0, "marketing": 0.0592, "utility": 0.0258,
     "authentication": 0.0258,
-    "source": "Meta, WhatsApp per-message pricing rate card (developers.facebook.com/documentation/"
-              "business-messaging/whatsapp/pricing), Italy, from 2025-07-01; demo figures: check the card in force",
+    # shown to staff as it is written, so in Italian
+    "source": "Listino Meta dei prezzi per messaggio di WhatsApp (developers.facebook.com/documentation/"
+              "business-messaging/whatsapp/pricing), Italia, dal 2025-07-01; cifre di esempio: verificare il listino "
+              "in vigore",
 }]
 
 

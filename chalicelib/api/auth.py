@@ -98,7 +98,7 @@ def staff_only(blueprint, *capabilities: Capability) -> Callable:
         def wrapper(*args, **kwargs):
             request = blueprint.current_request
             staff = authenticate(request.headers)
-            _check_roster(staff)
+            _check_roster(staff, request)
             _rate_limit(staff)
             try:
                 if needed and not staff.may(*needed):
@@ -121,12 +121,15 @@ ROSTER_REFUSALS = {  # services/admin/staff.refusal's reasons: 401, and the cons
 }
 
 
-def _check_roster(staff: Staff) -> None:
+def _check_roster(staff: Staff, request) -> None:
     """One read of the comune's roster per request: Cognito cannot take back an ID token it issued, so a member an
-    administrator disabled, or whose roles changed since the token, is refused here."""
+    administrator disabled, or whose roles changed since the token, is refused here; a disabled member's attempt
+    goes to the audit log as a refused one."""
     from chalicelib.services.admin.staff import refusal
 
     reason = refusal(staff)
+    if reason == "account_disabled":
+        _audit_refusal(staff, request, 401)
     if reason:
         error = _unauthorized(reason.replace("_", "-"), ROSTER_REFUSALS[reason])
         error.code = reason

@@ -138,7 +138,10 @@ def parse_template(definition: Any) -> Template:
     buttons = _buttons(by_type.get("BUTTONS"), where)
     return Template(name=name, language=language, status=status, category=str(definition.get("category") or "UTILITY"),
                     body=body, header_format=header_format, header_text=header_text, footer=footer,
-                    buttons=buttons, id=str(definition.get("id") or ""))
+                    buttons=buttons, id=str(definition.get("id") or ""),
+                    # a template handed back at a restart keeps its review's outcome (make dev: kept_templates)
+                    rejected_reason=str(definition.get("rejected_reason") or "NONE"),
+                    previous_category=str(definition.get("previous_category") or ""))
 
 
 def _components_by_type(components: list[dict[str, Any]], where: str) -> dict[str, dict[str, Any]]:

@@ -100,6 +100,8 @@ def test_an_invited_technical_user_signs_in_sees_the_inbox_and_is_refused_once_d
     assert disabled.status_code == 200 and disabled.json()["enabled"] is False
     refused = comune.call("GET", "/api/v1/reports", token)
     assert (refused.status_code, refused.json()["error"]["code"]) == (401, "account_disabled")
+    attempts = comune.call("GET", "/api/v1/audit", params={"action": "refused.401", "actor": member["id"]}).json()["items"]
+    assert [(e["action"], e["target"]) for e in attempts] == [("refused.401", "GET /api/v1/reports")]  # the DPO sees it
     again = requests.post(f"{comune.stack.web_url}/local-auth/token", timeout=10,
                           json={"username": email, "password": "Nuova-password-1"})
     assert again.status_code == 401 and "disabilitato" in again.json()["error"]["message"]

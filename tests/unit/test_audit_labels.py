@@ -62,3 +62,20 @@ def test_filters_keep_an_action_family_an_object_and_a_person():
     assert keeps(action="subscriber.") and keeps(action="subscriber.read") and not keeps(action="subscriber.re")
     assert keeps(objects=audit_log.object_forms("333 765 4321")) and not keeps(objects=audit_log.object_forms("333 765 4322"))
     assert keeps(actor="sub-1") and not keeps(actor="sub-2")
+
+
+def test_a_family_filter_takes_its_own_one_action_too():
+    """The picker's 'Impostazioni dei canali (tutte)' is the prefix channel_settings., and that family's one action
+    is channel_settings itself (no sub-action): the filter must take it."""
+    from datetime import UTC, datetime
+
+    from chalicelib.services.admin.audit_log import AuditFilter
+    from chalicelib.store.audit import AuditEntry
+
+    def entry(action: str) -> AuditEntry:
+        return AuditEntry("demo", "someone", action, "100000000000001", datetime(2026, 12, 6, tzinfo=UTC))
+
+    family = AuditFilter(start="2026-12-01", end="2026-12-07", action="channel_settings.")
+    assert family.keeps(entry("channel_settings")) and family.keeps(entry("channel_settings.read"))
+    assert not family.keeps(entry("channel_settings_other")) and not family.keeps(entry("settings.update"))
+    assert not AuditFilter(start="2026-12-01", end="2026-12-07", action="channel_settings").keeps(entry("channel_settings.read"))

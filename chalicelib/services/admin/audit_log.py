@@ -47,10 +47,16 @@ class AuditFilter:
     def keeps(self, entry: AuditEntry) -> bool:
         if self.actor and entry.actor != self.actor:
             return False
-        if self.action and not (entry.action.startswith(self.action) if self.action.endswith(".")
-                                else entry.action == self.action):
+        if self.action and not self._action_matches(entry.action):
             return False
         return not self.objects or any(o.casefold() in entry.target.casefold() for o in self.objects)
+
+    def _action_matches(self, action: str) -> bool:
+        """A family ("report.") takes its own actions ("report.read") and the family's one action when it has no
+        sub-actions ("channel_settings")."""
+        if self.action.endswith("."):
+            return action.startswith(self.action) or action == self.action[:-1]
+        return action == self.action
 
     def described(self) -> str:
         """The filters as the audit entry of the read names them."""

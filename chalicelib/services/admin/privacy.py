@@ -204,7 +204,7 @@ def collect(staff: Staff, raw: str) -> tuple[dict, list[Report]]:
     trail = audit.naming(staff.tenant_id, key, [r.report_id for r in found])
     exported = {
         "format": EXPORT_FORMAT, "subject": key, "tenant": staff.tenant_id, "generated_at": now.isoformat(),
-        "generated_by": staff.subject,
+        "generated_by": staff.name,  # the staff member as the person reading it knows them, not an id
         "citizen_records": [r for r in records if r is not None],
         "consents": [_consent(e) for e in ledger],
         "reports": [_report(r, set(subjects), phone) for r in sorted(found, key=lambda r: r.report_id)],

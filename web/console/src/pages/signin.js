@@ -103,8 +103,8 @@ export function SignIn({ config, notice, onSignedIn }) {
     </form>
     <section id="demo-help" class="help">
       <h2>Ambiente di prova (make dev)</h2>
-      <p>Un utente per ruolo; la password di prova è stampata da <code>make dev</code> e scritta in
-        <code>.local/dev.json</code> (<code>staff_password</code>).</p>
+      <p>Un utente per ruolo; la password di prova è stampata da <code>make dev</code> e scritta in <code>.local/dev.json</code>
+        (<code>staff_password</code>).</p>
       <ul>${users.map((u) => html`<li><code>${u.username}</code>: ${u.roles.map((r) => ROLE[r] || r).join(", ")}</li>`)}</ul>
       <p>Chi è stato invitato da <em>Amministrazione › Personale</em> sceglie «Altro utente» e usa la password
         temporanea dell'email d'invito (in <code>make dev</code> le email sono quelle di SES su moto:

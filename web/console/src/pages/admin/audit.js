@@ -23,6 +23,7 @@ export function AuditPage({ rest = [] }) {
   const [error, setError] = useState("");
   const [loading, setLoading] = useState(false);
   const [citizen, setCitizen] = useState("");
+  const asked = useRef(0);  // the latest page asked for: an older answer arriving later is dropped
 
   useEffect(() => { getAuditFilters().then(setChoices).catch((e) => setError(e.message)); }, []);
   useEffect(() => {  // another number from the address (a link, the search above): the same filters, that object
@@ -32,16 +33,18 @@ export function AuditPage({ rest = [] }) {
   useEffect(() => { load(applied, null); }, [applied]);
 
   async function load(filters, cursor) {
+    const ticket = ++asked.current;
     setLoading(true); setError("");
     try {
       const page = await listAudit({ ...filters, limit: PAGE, cursor });
+      if (ticket !== asked.current) return;
       setItems((shown) => (cursor ? [...shown, ...page.items] : page.items));
       setNext(page.next);
       if (!cursor) setOpen(null);
     } catch (e) {
-      setError(e.message);
+      if (ticket === asked.current) setError(e.message);
     }
-    setLoading(false);
+    if (ticket === asked.current) setLoading(false);
   }
 
   const set = (name) => (event) => setForm({ ...form, [name]: event.target.value });

@@ -64,7 +64,7 @@ function ChannelUsage({ row, prices }) {
   return html`<section class="usage-channel" aria-labelledby=${id} data-channel=${row.channel}>
     <h3 id=${id}>${CHANNEL_KIND[row.kind] || row.kind} — ${row.name}</h3>
     <p>Limite di WhatsApp: ${row.messaging_limit.toLocaleString("it-IT")} persone in 24 ore fuori dalla finestra di
-      servizio${row.tier ? ` (${row.tier})` : ""}.</p>
+      servizio${row.tier ? ` (livello ${row.tier} nel WhatsApp Manager)` : ""}.</p>
     <table class="usage" aria-labelledby=${id}>
       <thead><tr><th scope="col">Categoria</th><th scope="col">Inviati</th><th scope="col">Fatturabili</th><th scope="col">Prezzo</th></tr></thead>
       <tbody>${CATEGORIES.map((c) => html`<tr data-category=${c}>
