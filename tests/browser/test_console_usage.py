@@ -45,7 +45,7 @@ def test_the_administrator_reads_the_month_and_updates_the_price_table(stack, pa
     expect(page.get_by_text("Listino in vigore dal 01/07/2025 (EUR).")).to_be_visible()
     broadcast = page.get_by_role("table", name="Avvisi — Notizie dal Comune")
     expect(page.get_by_role("region", name="Avvisi — Notizie dal Comune")).to_contain_text(
-        "Limite di WhatsApp: 1000 persone in 24 ore fuori dalla finestra di servizio (TIER_1K).")
+        "Limite di WhatsApp: 1000 persone in 24 ore fuori dalla finestra di servizio (livello TIER_1K nel WhatsApp Manager).")
     expect(broadcast.get_by_role("row", name="Modelli di marketing")).to_contain_text("0,0592 €")
     expect(broadcast.get_by_role("row", name="Servizio (testo libero)").get_by_role("cell").first).to_have_text(str(sent))
 
