@@ -4,15 +4,13 @@ administrator disables them and their next request sends them to the sign-in pag
 the test's own (prefix 71), its administrator a user of the stack's Cognito pool (moto's), as make dev's are."""
 from __future__ import annotations
 
-import re
 import uuid
 
-import requests
 from playwright.sync_api import Page, expect
 
 from chalicelib.store import directory
 from local.seed import REPORTS
-from tests.waiting import wait_for
+from tests import mailbox
 
 PHONE = {"width": 390, "height": 844}
 
@@ -42,10 +40,7 @@ def sign_in(page: Page, stack, username: str, password: str) -> None:
 
 
 def temporary_password(stack, email: str) -> str:
-    def mail():
-        data = requests.get(f"http://127.0.0.1:{stack.moto_port}/moto-api/data.json", timeout=10).json()
-        return next((m["body"] for m in data["ses"]["Message"] if email in m["destinations"]["ToAddresses"]), None)
-    return re.search(r"Password temporanea: (\S+)", wait_for(mail, 10)).group(1)
+    return mailbox.temporary_password(email)
 
 
 def test_invite_sign_in_and_disable_at_phone_width(stack, page, browser):

@@ -4,7 +4,6 @@ through that pool (the new-password challenge first) with the temporary password
 (moto's SES), and the roster refuses a disabled member's next request. Own comune per test (prefix 71)."""
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +13,7 @@ import requests
 
 from chalicelib.store import audit, directory
 from local.seed import REPORTS
-from tests.waiting import wait_for
+from tests import mailbox
 
 
 class Comune:
@@ -53,13 +52,7 @@ class Comune:
         return answer.json()["id_token"]
 
     def temporary_password(self, email: str, nth: int = 1) -> str:
-        """The temporary password in the nth email to this address, as moto's SES keeps it."""
-        def mails():
-            data = requests.get(f"http://127.0.0.1:{self.stack.moto_port}/moto-api/data.json", timeout=10).json()
-            found = [m for m in data["ses"]["Message"] if email in m["destinations"]["ToAddresses"]]
-            return found if len(found) >= nth else None
-        body = wait_for(mails, 10)[nth - 1]["body"]
-        return re.search(r"Password temporanea: (\S+)", body).group(1)
+        return mailbox.temporary_password(email, nth)
 
     def changes(self, subject: str) -> list[audit.AuditEntry]:
         return [e for e in audit.recent(self.tenant, 200) if e.target == subject and e.action.startswith("staff.")]
