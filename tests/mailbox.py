@@ -11,9 +11,13 @@ from moto.ses.models import ses_backends
 from tests.waiting import wait_for
 
 
+def sent() -> list:
+    """Every message SES accepted so far (moto's Message objects: destinations, subject, body), oldest first."""
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][boto3.session.Session().region_name or "eu-south-1"].sent_messages)
+
+
 def bodies_to(email: str) -> list[str]:
-    sent = ses_backends[DEFAULT_ACCOUNT_ID][boto3.session.Session().region_name or "eu-south-1"].sent_messages
-    return [m.body for m in list(sent) if email in (getattr(m, "destinations", {}) or {}).get("ToAddresses", [])]
+    return [m.body for m in sent() if email in (getattr(m, "destinations", {}) or {}).get("ToAddresses", [])]
 
 
 def temporary_password(email: str, nth: int = 1) -> str:

@@ -8,12 +8,11 @@ import re
 import time
 from dataclasses import replace
 
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 from playwright.sync_api import Page, expect
 
 from chalicelib.store import directory
 from local.seed import REPORTS as DEMO_REPORTS
+from tests import mailbox
 from tests.browser.test_console import api, sign_in
 from tests.integration.conftest import REPORTS, SAFETY, Phone
 from tests.integration.test_safety import hours_around_now
@@ -55,8 +54,7 @@ def test_a_report_from_a_phone_raises_the_badge_without_reload_and_opening_it_ta
 
     # the team in charge of street lights got an email (SES, in moto), with the number and a link to the console
     electricians = next(t["email"] for t in DEMO_REPORTS["teams"] if t["id"] == "elettricisti")
-    sent = ses_backends[DEFAULT_ACCOUNT_ID]["eu-south-1"].sent_messages
-    wait_for(lambda: [m for m in list(sent) if number in m.subject
+    wait_for(lambda: [m for m in mailbox.sent() if number in m.subject
                       and m.destinations.get("ToAddresses") == [electricians]] or None, 15)
 
     arrival.click()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests import mailbox
 from tests.browser.test_console import api, sign_in
 from tests.integration.conftest import REPORTS, Phone
 from tests.waiting import wait_for
@@ -22,12 +23,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _link_in_email(report_id: str) -> str:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
     def found():
-        sent = ses_backends[DEFAULT_ACCOUNT_ID]["eu-south-1"].sent_messages
-        return next((m for m in sent if f"/x/demo/{report_id}/" in m.body), None)
+        return next((m for m in mailbox.sent() if f"/x/demo/{report_id}/" in m.body), None)
     email = wait_for(found, 15)
     return re.search(r"(http\S+/x/\S+)", email.body).group(1)
 

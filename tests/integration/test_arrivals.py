@@ -9,14 +9,13 @@ import uuid
 
 import boto3
 import requests
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 
 from chalicelib.services import abuse
 from chalicelib.services.reports import web_form
 from chalicelib.settings import get_settings
 from chalicelib.store import notices
 from local.seed import REPORTS, TEMPLATES, template_setting
+from tests import mailbox
 from tests.integration.conftest import Phone
 from tests.integration.own_comuni import OwnLine, OwnTown
 from tests.integration.test_safety import hours_around_now
@@ -28,9 +27,8 @@ ELECTRICIANS = next(t["email"] for t in REPORTS["teams"] if t["id"] == "elettric
 
 def emails(comune: str) -> list[dict]:
     """The emails SES (moto, in this process) accepted whose subject names this comune: to, subject, body."""
-    sent = ses_backends[DEFAULT_ACCOUNT_ID][boto3.session.Session().region_name].sent_messages
     return [{"to": m.destinations.get("ToAddresses", []), "subject": m.subject, "body": m.body}
-            for m in list(sent) if f"[{comune}]" in (getattr(m, "subject", "") or "")]
+            for m in mailbox.sent() if f"[{comune}]" in (getattr(m, "subject", "") or "")]
 
 
 def arrivals(comune, role: str, **params) -> dict:

@@ -16,6 +16,7 @@ from chalicelib.services import clock
 from chalicelib.store import directory
 from local.runner import Schedule
 from local.seed import REPORTS
+from tests import mailbox
 from tests.integration.own_comuni import OwnTown
 
 ROME = ZoneInfo("Europe/Rome")
@@ -138,10 +139,7 @@ def test_kpis_give_the_on_time_share_per_category_and_team(town, the_clock, file
 
 def _emails_to(address: str) -> list:
     """The digests sent to address (a team with an email is also told of each new report: not these)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["eu-south-1"].sent_messages
+    return [m for m in mailbox.sent()
             if address in m.destinations["ToAddresses"] and "scadute" in m.subject]
 
 
