@@ -64,6 +64,24 @@ def test_a_report_from_a_phone_raises_the_badge_without_reload_and_opening_it_ta
     expect(page.get_by_role("heading", name=f"Da vedere ({before})")).to_be_visible()
 
 
+def test_a_list_slower_than_its_refresh_still_shows_new_reports(stack, page):
+    """On a busy server each answer of the list takes longer than the 5 s refresh period: the inbox must still show
+    the answers (it used to drop each one because a newer refresh had been asked meanwhile, and never updated)."""
+    n = next(_numbers)
+    citizen = Phone(stack, REPORTS, f"+39 347 631 {n:04d}")
+    sign_in(page, stack, "technical")
+    expect(page.get_by_role("heading", name="Segnalazioni dei cittadini")).to_be_visible()
+
+    def slowly(route):
+        time.sleep(5.3)  # this blocks the routing of later requests too: they queue behind it, as on a busy server
+        route.continue_()
+
+    page.route(re.compile(r"/api/v1/reports\?"), slowly)
+    citizen.text(f"Tombino aperto in via Lenta {n}")
+    citizen.wait_inbox(1)
+    expect(page.get_by_role("row").filter(has_text=f"via Lenta {n}")).to_be_visible(timeout=30_000)
+
+
 def test_the_police_land_on_their_da_vedere_list_with_the_nights_tips_marked(stack, page):
     n = next(_numbers)
     line = directory.get_channel(SAFETY)

@@ -3,6 +3,7 @@
 // progress bar and the delivery funnel; the recent broadcasts below, a scheduled one with its time.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
+import { useAnswerOrder } from "../answers.js";
 import { go } from "@filo/shared/router";
 import { controlBroadcast, createBroadcast, getBroadcast, listBroadcasts, listTemplates, previewBroadcast } from "../api.js";
 import { ExportButtons } from "../exports.js";
@@ -43,7 +44,7 @@ function Composer({ tenant, channels }) {
   const [problem, setProblem] = useState("");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  const asked = useRef(0);
+  const previews = useAnswerOrder();
 
   useEffect(() => {
     if (!form.channel && channels.length) setForm({ ...form, channel: channels[0].phone_number_id });
@@ -77,13 +78,14 @@ function Composer({ tenant, channels }) {
   // The live count: the preview of the broadcast as composed so far, nothing saved.
   useEffect(() => {
     if (!form.channel) return;
-    const ticket = ++asked.current;
+    previews.change(); // the broadcast as composed now: a preview of an earlier draft arriving later is dropped
     const timer = setTimeout(async () => {
+      const take = previews.ask();
       try {
         const answer = await previewBroadcast(body("(anteprima)"));
-        if (ticket === asked.current) { setPreview(answer); setProblem(""); }
+        if (take()) { setPreview(answer); setProblem(""); }
       } catch (e) {
-        if (ticket === asked.current) { setPreview(null); setProblem(e.message); }
+        if (take()) { setPreview(null); setProblem(e.message); }
       }
     }, 250);
     return () => clearTimeout(timer);

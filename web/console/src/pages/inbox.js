@@ -3,12 +3,14 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { go } from "@filo/shared/router";
 import { listReports } from "../api.js";
+import { useAnswerOrder } from "../answers.js";
 import { BulkBar, BulkOutcome } from "./bulk.js";
 import { ExportButtons } from "../exports.js";
 import { ReportMap } from "../map.js";
 import { DEADLINE_STEP, DUE_FILTER, DUE_STATE, OPEN, SOURCE, STATUS, day, named, when } from "../labels.js";
 
 const REFRESH_MS = 5000;
+const PAGE = 50;
 
 // New ones nobody has opened yet (GET /api/v1/reports/arrivals, polled by the console): the first thing on the page;
 // for the police, tips that came while the line was not watched come first.
@@ -41,7 +43,8 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
   const [next, setNext] = useState(null);
   const [error, setError] = useState("");
   const [loaded, setLoaded] = useState(false);
-  const latest = useRef(0);
+  const order = useAnswerOrder();
+  const more = useRef(false); // pages were added below the first: a refresh keeps them
   const [text, setText] = useState(""); // typed into Cerca; applied on Enter or leaving the field, not per key
   const [mine, setMine] = useState(false); // "Le mie segnalazioni": the ones the staff member is in charge of
   const [selected, setSelected] = useState({}); // id -> report, kept across refreshes until acted on or cleared
@@ -49,36 +52,41 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
 
   const params = (cursor) => ({
     kind, status: filters.status === "open" ? OPEN.join(",") : filters.status, category: filters.category,
-    hamlet: filters.hamlet, team: filters.team, q: filters.q, from: filters.from, to: filters.to, limit: 50, cursor,
+    hamlet: filters.hamlet, team: filters.team, q: filters.q, from: filters.from, to: filters.to, limit: PAGE, cursor,
     due: filters.due, sort: filters.sort,
     assignee: mine ? "me" : undefined,
   });
 
+  // Asked again every few seconds: the first page is refreshed; pages added by "Carica altre" stay below it.
   const load = async () => {
-    const ticket = ++latest.current; // an answer to an older question (other filters) must not overwrite a newer one
+    const take = order.ask();
     try {
       const page = await listReports(params());
-      if (ticket !== latest.current) return;
-      setItems(page.items);
-      setNext(page.next);
+      if (!take()) return;
+      const first = new Set(page.items.map((r) => r.id));
+      setItems((shown) => [...page.items, ...(more.current ? shown.slice(PAGE).filter((r) => !first.has(r.id)) : [])]);
+      if (!more.current) setNext(page.next);
       setError("");
     } catch (e) {
-      setError(e.message);
+      if (take()) setError(e.message);
     }
     setLoaded(true);
   };
 
   useEffect(() => {
+    order.change();
+    more.current = false;
     load();
-    const timer = setInterval(load, REFRESH_MS);
+    const timer = setInterval(() => { if (!order.busy()) load(); }, REFRESH_MS);
     return () => clearInterval(timer);
   }, [JSON.stringify(filters), mine]);
 
-  const more = async () => {
-    const ticket = latest.current;
+  const loadMore = async () => {
+    const take = order.ask();
     const page = await listReports(params(next));
-    if (ticket !== latest.current) return;
-    setItems([...items, ...page.items]);
+    if (!take()) return;
+    more.current = true;
+    setItems((shown) => [...shown, ...page.items.filter((r) => !shown.some((s) => s.id === r.id))]);
     setNext(page.next);
   };
   const set = (name) => (e) => setFilters({ ...filters, [name]: e.target.value });
@@ -169,7 +177,7 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
             </tr>`)}
           </tbody>
         </table>
-        ${next && html`<button type="button" class="secondary" onClick=${more}>Carica altre</button>`}
+        ${next && html`<button type="button" class="secondary" onClick=${loadMore}>Carica altre</button>`}
       </section>
       <section aria-label="Mappa" class="side">
         <${ReportMap} config=${config} hamlets=${tenant.hamlets} reports=${items} label="Mappa delle segnalazioni"

@@ -1,6 +1,7 @@
 // Subscribers of a channel: search, add one, import a CSV with a result per row, erase.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
+import { useAnswerOrder } from "../answers.js";
 import { addSubscriber, eraseSubscriber, importSubscribers, listSubscribers, reasonText } from "../api.js";
 import { ExportButtons } from "../exports.js";
 import { CHANNEL_KIND, SUB_STATUS, SUBSCRIBER_SOURCE, named, typedNumber, when } from "../labels.js";
@@ -16,22 +17,23 @@ export function Subscribers({ tenant, channels }) {
   const [form, setForm] = useState({ phone: "", hamlets: [], topics: [], name: "", address: "", hamlet: "" });
   const [file, setFile] = useState(null);
   const [imported, setImported] = useState(null);
-  const latest = useRef(0);
+  const order = useAnswerOrder();
   const kind = (usable.find((c) => c.phone_number_id === channel) || {}).kind;
 
   useEffect(() => { if (!channel && usable.length) setChannel(usable[0].phone_number_id); }, [usable.length]);
 
   const load = async (cursor) => {
     if (!channel) return;
-    const ticket = cursor ? latest.current : ++latest.current; // answers to older searches are dropped
+    if (!cursor) order.change(); // a search (or a reload) afresh: answers to earlier ones are dropped
+    const take = order.ask();
     try {
       const page = await listSubscribers({ channel, q: typedNumber(search.q), status: search.status, limit: 50, cursor });
-      if (ticket !== latest.current) return;
+      if (!take()) return;
       setItems(cursor ? [...items, ...page.items] : page.items);
       setNext(page.next);
       setError("");
     } catch (e) {
-      setError(e.message);
+      if (take()) setError(e.message);
     }
   };
   useEffect(() => { load(); }, [channel, search.status]);

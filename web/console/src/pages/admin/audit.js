@@ -4,6 +4,7 @@
 // The actions' Italian labels come with the API's answers (one catalogue, chalicelib/messages/it.json).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
+import { useAnswerOrder } from "../../answers.js";
 import { go } from "@filo/shared/router";
 import { downloadAudit, getAuditFilters, listAudit } from "../../api.js";
 import { ExportButtons } from "../../exports.js";
@@ -23,7 +24,7 @@ export function AuditPage({ rest = [] }) {
   const [error, setError] = useState("");
   const [loading, setLoading] = useState(false);
   const [citizen, setCitizen] = useState("");
-  const asked = useRef(0);  // the latest page asked for: an older answer arriving later is dropped
+  const order = useAnswerOrder();
 
   useEffect(() => { getAuditFilters().then(setChoices).catch((e) => setError(e.message)); }, []);
   useEffect(() => {  // another number from the address (a link, the search above): the same filters, that object
@@ -33,18 +34,20 @@ export function AuditPage({ rest = [] }) {
   useEffect(() => { load(applied, null); }, [applied]);
 
   async function load(filters, cursor) {
-    const ticket = ++asked.current;
+    if (!cursor) order.change(); // other filters: an older answer arriving later is dropped
+    const take = order.ask();
     setLoading(true); setError("");
     try {
       const page = await listAudit({ ...filters, limit: PAGE, cursor });
-      if (ticket !== asked.current) return;
+      if (!take()) return;
       setItems((shown) => (cursor ? [...shown, ...page.items] : page.items));
       setNext(page.next);
       if (!cursor) setOpen(null);
     } catch (e) {
-      if (ticket === asked.current) setError(e.message);
+      if (!take()) return;
+      setError(e.message);
     }
-    if (ticket === asked.current) setLoading(false);
+    setLoading(false);
   }
 
   const set = (name) => (event) => setForm({ ...form, [name]: event.target.value });
