@@ -5,8 +5,10 @@ session's (tests/conftest.py): the pages are served by its web server, which pro
 """
 from __future__ import annotations
 
+import collections
 import os
 import shutil
+import time
 
 import pytest
 
@@ -37,5 +39,26 @@ def page(browser):
     context = browser.new_context(locale="it-IT", viewport={"width": 1280, "height": 860})
     context.set_default_timeout(10_000)
     opened = context.new_page()
+    calls = _api_calls(opened)
     yield opened
     context.close()
+    # shown only when the test failed (pytest prints a failed test's captured output): what the page asked, when
+    print("the page's last API calls (time, method, path, status or failure, ms):", *calls, sep="\n  ")
+
+
+def _api_calls(page, keep: int = 80) -> collections.deque:
+    calls: collections.deque = collections.deque(maxlen=keep)
+
+    def finished(request, failure=None):
+        if "/api/" not in request.url and "/public/" not in request.url:
+            return
+        timing = request.timing
+        ms = round(timing["responseEnd"]) if timing.get("responseEnd", -1) >= 0 else "?"
+        if failure is None:
+            response = request.response()
+            failure = response.status if response else "?"
+        calls.append(f"{time.strftime('%H:%M:%S')} {request.method} {request.url.split('//', 1)[-1][:90]} {failure} {ms}")
+
+    page.on("requestfinished", finished)
+    page.on("requestfailed", lambda request: finished(request, f"failed: {request.failure}"))
+    return calls
