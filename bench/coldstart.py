@@ -160,7 +160,8 @@ def inbound_depth(url: str) -> int:
 
 
 def _row(name: str, values: list[float], unit: str = "ms") -> str:
-    return (f"{name:<28} {statistics.median(values):>9.1f} {min(values):>9.1f} {max(values):>9.1f}  {unit}")
+    digits = 2 if unit == "x" else 1
+    return (f"{name:<28} {statistics.median(values):>9.{digits}f} {min(values):>9.{digits}f} {max(values):>9.{digits}f}  {unit}")
 
 
 def main() -> None:
