@@ -69,13 +69,16 @@ def status_webhook(message_id: str, status: str, recipient: str, callback: str, 
 class DevStack:
     """make dev in a process of its own, on free ports, with its data in a temporary folder."""
 
-    def __init__(self):
+    def __init__(self, profile: str | None = None):
         self.folder = tempfile.TemporaryDirectory()
         self.ports = {name: _free_port() for name in ("API", "SANDBOX", "MOTO", "WEB")}
         self.state_file = Path(self.folder.name) / "dev.json"
         env = {**os.environ, **{f"FILO_{name}_PORT": str(port) for name, port in self.ports.items()},
                "FILO_STATE_FILE": str(self.state_file)}
-        self.process = subprocess.Popen([sys.executable, "-m", "local.devserver"], cwd=ROOT, env=env,
+        command = [sys.executable, "-m", "local.devserver"]
+        if profile:  # py-spy (a dev tool: pip install py-spy) samples the whole stack, as collapsed stacks
+            command = ["py-spy", "record", "--format", "raw", "--rate", "200", "--output", profile, "--", *command]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 180
         while not self.state_file.exists():
@@ -183,7 +186,7 @@ def wait_applied(broadcast_id: str, recipients: int, timeout: float = 300.0) -> 
         time.sleep(0.2)
 
 
-def one_run(stack: DevStack, recipients: int, clients: int) -> dict:
+def one_run(stack: DevStack, recipients: int, clients: int, drain_timeout: float) -> dict:
     from chalicelib.store import deliveries, queues
 
     broadcast_id, sent = seed_broadcast(recipients)
@@ -195,7 +198,7 @@ def one_run(stack: DevStack, recipients: int, clients: int) -> dict:
             bodies.append((raw, sign(raw, secret)))
     load = os.getloadavg()[0]
     latencies, statuses, span = post_all(stack.state["api_url"], bodies, clients)
-    counters, drain = wait_applied(broadcast_id, recipients)
+    counters, drain = wait_applied(broadcast_id, recipients, drain_timeout)
     key = f"{broadcast_id}#00"
     not_read = sum(1 for _, recipient, _ in sent if deliveries.get(key, recipient).status != "read")
     return {
@@ -211,7 +214,11 @@ def handler_cpu(count: int, moto_url: str) -> dict[str, float]:
     """CPU per webhook of the Lambda handler in this process: with the SQS send (to the stack's moto) and without."""
     os.environ.update({"META_APP_SECRET": "bench-secret", "META_VERIFY_TOKEN": "bench", "META_ACCESS_TOKEN": "bench"})
     import app
-    from chalicelib.services import webhook_queue
+
+    try:
+        from chalicelib.services import webhook_queue
+    except ImportError:  # the tree before issue 18: the route called services.inbound.queue_payload
+        from chalicelib.services import inbound as webhook_queue
 
     class Context:
         function_name, memory_limit_in_mb, aws_request_id = "filo-diretto", 1024, "bench"
@@ -261,14 +268,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--runs", type=int, default=1, help="runs on the same stack, one broadcast each")
     parser.add_argument("--cpu-requests", type=int, default=1000, help="webhooks for the handler's CPU figure")
+    parser.add_argument("--profile", help="record make dev with py-spy into this file (collapsed stacks)")
+    parser.add_argument("--drain-timeout", type=float, default=300.0, help="seconds to wait for every status applied")
     args = parser.parse_args()
     print(f"load before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (1, 5, 15 min); {os.cpu_count()} CPUs")
-    stack = DevStack()
+    stack = DevStack(args.profile)
     try:
         use_stack_aws(stack.moto_url)
         runs = []
         for number in range(1, args.runs + 1):
-            run = one_run(stack, args.recipients, args.clients)
+            run = one_run(stack, args.recipients, args.clients, args.drain_timeout)
             runs.append(run)
             print(f"run {number}: {run['webhooks']} webhooks, {args.clients} clients: {run['req_per_s']:.1f} req/s, "
                   f"p50 {run['p50_ms']:.0f} ms, p90 {run['p90_ms']:.0f} ms, p99 {run['p99_ms']:.0f} ms, "
