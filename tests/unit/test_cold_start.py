@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Modules no handler needs before its first call, and what loads them when a blueprint imports them at module level.
@@ -85,3 +88,32 @@ def test_the_webhook_endpoint_needs_no_wire_models_nor_worker_services():
     assert sorted(name for name in HEAVY if name in loaded) == []
     assert "chalicelib.services.inbound" not in loaded
     assert "chalicelib.providers.meta.inbound" not in loaded
+
+
+# ---- the endpoint's envelope check agrees with the worker's parse ----------------------------------------------
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                    max_leaves=8)
+ENVELOPES = st.fixed_dictionaries({}, optional={"object": st.sampled_from(["whatsapp_business_account", "page", 1]) | JSON,
+                                                "entry": st.lists(JSON, max_size=2) | JSON}) | JSON
+
+
+@settings(max_examples=150, deadline=None)
+@given(ENVELOPES)
+def test_the_webhook_refuses_what_the_worker_would_refuse_and_nothing_else(document):
+    """The endpoint checks the envelope with json only (envelope.check) and queues; the inbound worker parses with
+    the wire models. A body one takes and the other refuses would be queued and lost, or refused and retried."""
+    from chalicelib.providers.meta import MetaProvider
+    from chalicelib.providers.webhook import NotAWebhook
+
+    provider = MetaProvider(app_secret="s", verify_token="v", access_token="a")
+    raw = json.dumps(document).encode()
+    outcomes = []
+    for step in (provider.check_webhook, provider.parse_webhook):
+        try:
+            step(raw)
+            outcomes.append("taken")
+        except NotAWebhook as refusal:
+            outcomes.append(str(refusal))
+    assert outcomes[0] == outcomes[1]
