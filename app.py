@@ -5,9 +5,9 @@ from chalicelib.api import (
     audit,
     broadcasts,
     console,
-    consumers,
     conversations,
     exports,
+    lazy,
     open311,
     openapi,
     portal,
@@ -23,10 +23,15 @@ from chalicelib.api import (
 )
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import queue_name
-from chalicelib.services import health
-from chalicelib.services.broadcasts import schedule
-from chalicelib.services.reports import digest, media_retention
 from chalicelib.settings import get_settings
+
+# Cold start (issue 18): each queue consumer and schedule imports its services on its first call, as each blueprint
+# does for its routes (chalicelib/api/__init__.py), so no Lambda function pays for another's modules.
+consumers = lazy("chalicelib.api.consumers")
+health = lazy("chalicelib.services.health")
+schedule = lazy("chalicelib.services.broadcasts.schedule")
+digest = lazy("chalicelib.services.reports.digest")
+media_retention = lazy("chalicelib.services.reports.media_retention")
 
 app = Chalice(app_name="filo-diretto")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))

@@ -9,8 +9,6 @@ import re
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from chalicelib.domain.phones import mask
-
 logger = Logger(service="filo-diretto")
 metrics = Metrics(namespace="FiloDiretto", service="filo-diretto")
 
@@ -43,4 +41,6 @@ _E164 = re.compile(r"\+\d{8,15}")
 def scrub(text: str) -> str:
     """Free text bound for a log line (an exception's message): provider message ids digested and E.164 numbers
     masked (domain.phones.mask: +39******55)."""
+    from chalicelib.domain.phones import mask  # phonenumbers loads with the first scrub, not with every import
+
     return _E164.sub(lambda m: mask(m.group(0)), ref(text)) if text else ""

@@ -107,6 +107,7 @@ def speed_up_moto() -> None:
     lookup.filo_fast = True
     BackendDict._create_account_specific_backend = lookup
     _cache_moto_module_list()
+    _sqs_scans_once()
 
 
 def _cache_moto_module_list() -> None:
@@ -116,6 +117,57 @@ def _cache_moto_module_list() -> None:
 
     modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules
+
+
+def _sqs_scans_once() -> None:
+    """moto 5.2's SQS reads the clock twice per queued message, several times per request: a send computes every
+    queue attribute (three scans of the queue for the approximate counts), and a receive checks each message it
+    returns against the retention period through those same attributes (three scans per message returned). With a
+    few hundred messages waiting, a webhook's send and the inbound worker's receive spent most of the stack's CPU
+    there (py-spy, bench/webhook_intake.py, issue 18). The same answers with one clock reading and one pass: the
+    counts in one scan, the retention period read from the queue itself."""
+    from moto.core.utils import unix_time, unix_time_millis
+    from moto.sqs.models import Queue, SQSBackend
+
+    if getattr(Queue, "filo_one_pass", False):
+        return
+    counted = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
+               "ApproximateNumberOfMessagesNotVisible")
+    original_attributes = Queue.attributes.fget
+
+    def counts(queue) -> dict[str, int]:
+        now = unix_time_millis()
+        visible = delayed = hidden = 0
+        for message in queue._messages:
+            is_delayed, is_visible = now < message.delayed_until, now > message.visible_at
+            delayed += is_delayed
+            hidden += not is_visible
+            visible += is_visible and not is_delayed
+        return dict(zip(counted, (visible, delayed, hidden), strict=True))
+
+    class _Counted:  # the queue's counts computed once, then read as moto's properties would
+        def __init__(self, queue):
+            self._queue, self._counts = queue, counts(queue)
+
+        def __getattr__(self, name):
+            return getattr(self._queue, name)
+
+    for name in counted:
+        setattr(_Counted, "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"),
+                property(lambda self, name=name: self._counts[name]))
+
+    def messages(queue) -> list:
+        now = unix_time_millis()
+        return [m for m in queue._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def retained(self, queue_name: str, message) -> bool:
+        retention = int(self.get_queue(queue_name).message_retention_period)
+        return retention + message.sent_timestamp / 1000 > unix_time()
+
+    Queue.attributes = property(lambda queue: original_attributes(_Counted(queue)))
+    Queue.messages = property(messages)
+    SQSBackend.is_message_valid_based_on_retention_period = retained
+    Queue.filo_one_pass = True
 
 
 def _quiet_handler_class():

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.exports import file_answer
 from chalicelib.api.http import json_errors, page_limit, query_param
 from chalicelib.api.openapi import documented
 from chalicelib.domain.access import Capability, Staff
-from chalicelib.services.admin import audit_log
+
+audit_log = lazy("chalicelib.services.admin.audit_log")
 
 bp = Blueprint(__name__)
 

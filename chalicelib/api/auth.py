@@ -5,16 +5,18 @@ import functools
 from collections.abc import Callable
 from functools import lru_cache
 
-import jwt
-
+from chalicelib.api import lazy
 from chalicelib.api.http import ApiError
 from chalicelib.api.limits import per_subject
 from chalicelib.domain.access import Capability, Staff, parse_roles, roles_for
-from chalicelib.domain.settings import DEFAULT_LIMITS
 from chalicelib.observability import count, logger
 from chalicelib.services.abuse import Limit
 from chalicelib.settings import get_settings, staff_jwks_keys
-from chalicelib.store import directory
+
+# PyJWT (and its crypto backend) and the directory (PynamoDB) load with the first staff request, not with every
+# cold start: the webhook, the public endpoints and the consumers never use them.
+jwt = lazy("jwt")
+directory = lazy("chalicelib.store.directory")
 
 ALGORITHMS = ["RS256"]
 MAX_NAME = 128  # a display name longer than this is cut: it only labels the staff member in the console
@@ -139,6 +141,8 @@ def _check_roster(staff: Staff, request) -> None:
 def _rate_limit(staff: Staff) -> None:
     """Each staff member's requests per minute, the comune's `limits` setting: a runaway script gets 429s, not
     the comune's whole DynamoDB capacity. (API Gateway's stage throttling guards the whole API in front.)"""
+    from chalicelib.domain.settings import DEFAULT_LIMITS
+
     tenant = directory.get_tenant(staff.tenant_id)
     per_minute = (tenant.limits if tenant else DEFAULT_LIMITS).staff_requests_per_minute
     per_subject(Limit("staff", per_minute, 60), f"{staff.tenant_id}:{staff.subject}",

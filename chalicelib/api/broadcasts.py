@@ -1,8 +1,11 @@
 """The staff API for broadcasts: compose, list, read, preview, and schedule/cancel/pause/resume."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.limits import per_subject
@@ -10,10 +13,14 @@ from chalicelib.api.openapi import DEMO_BROADCAST, documented
 from chalicelib.api.staff import staff_channel
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.services.abuse import Limit
-from chalicelib.services.access import record, tenant_of
-from chalicelib.services.broadcasts import compose, preview
-from chalicelib.store import broadcasts
-from chalicelib.store.broadcasts import Broadcast
+
+if TYPE_CHECKING:
+    from chalicelib.store.broadcasts import Broadcast
+
+access = lazy("chalicelib.services.access")
+compose = lazy("chalicelib.services.broadcasts.compose")
+preview = lazy("chalicelib.services.broadcasts.preview")
+broadcasts = lazy("chalicelib.store.broadcasts")
 
 bp = Blueprint(__name__)
 BROADCAST_LINKS = {operation: {"path.broadcast_id": "$response.body#/id"}
@@ -45,7 +52,8 @@ def _broadcast(staff: Staff, broadcast_id: str) -> Broadcast:
 
 
 @bp.route("/api/v1/broadcasts", methods=["POST"], content_types=["application/json"])
-@documented({201: "Broadcast"}, body=compose.NewBroadcast, example=NEW_BROADCAST, errors=(404,), links=BROADCAST_LINKS)
+@documented({201: "Broadcast"}, body="chalicelib.services.broadcasts.compose:NewBroadcast",
+            example=NEW_BROADCAST, errors=(404,), links=BROADCAST_LINKS)
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
 def create_broadcast(staff: Staff):
@@ -53,13 +61,13 @@ def create_broadcast(staff: Staff):
     (status scheduled, due_at)."""
     data = parse_body(bp.current_request, compose.NewBroadcast)
     channel = staff_channel(staff, data.channel)
-    tenant = tenant_of(staff)
+    tenant = access.tenant_of(staff)
     _creation_caps(staff, tenant)
     try:
         created = compose.create(staff, tenant, channel, data)
     except compose.Refused as exc:
         raise ApiError(422, "invalid_broadcast", str(exc)) from None
-    record(staff, "broadcast.create", created.id)
+    access.record(staff, "broadcast.create", created.id)
     return Response(body=view(created), status_code=201)
 
 
@@ -103,7 +111,7 @@ def read_broadcast(staff: Staff, broadcast_id: str):
 def preview_broadcast(staff: Staff, broadcast_id: str):
     """Who it reaches and WhatsApp's pre-flight: template, 24-hour window, messaging limit, duration."""
     found = _broadcast(staff, broadcast_id)
-    return preview.preview(found, staff_channel(staff, found.channel_id), tenant_of(staff))
+    return preview.preview(found, staff_channel(staff, found.channel_id), access.tenant_of(staff))
 
 
 @bp.route("/api/v1/broadcasts/{broadcast_id}/{action}", methods=["POST"])
@@ -119,5 +127,5 @@ def act_on_broadcast(staff: Staff, broadcast_id: str, action: str):
         changed = compose.act(found, action, staff_channel(staff, found.channel_id))
     except compose.Refused as exc:
         raise ApiError(409, "conflict", str(exc)) from None
-    record(staff, f"broadcast.{action}", found.id)
+    access.record(staff, f"broadcast.{action}", found.id)
     return view(changed)

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, number_param, parse_body, query_param
 from chalicelib.api.openapi import DEMO_BROADCAST, documented
 from chalicelib.api.staff import staff_channel
 from chalicelib.domain.access import Capability, Staff
-from chalicelib.services.access import NotFound, tenant_of
-from chalicelib.services.admin import overview
-from chalicelib.services.broadcasts import compose, preview
+
+access = lazy("chalicelib.services.access")
+overview = lazy("chalicelib.services.admin.overview")
+compose = lazy("chalicelib.services.broadcasts.compose")
+preview = lazy("chalicelib.services.broadcasts.preview")
 
 bp = Blueprint(__name__)
 
@@ -22,13 +25,13 @@ bp = Blueprint(__name__)
 def read_tenant(staff: Staff):
     """The caller's comune: hamlets (GeoJSON outlines), topics, report categories, teams and external bodies."""
     try:
-        return overview.tenant_view(tenant_of(staff))
-    except NotFound:
+        return overview.tenant_view(access.tenant_of(staff))
+    except access.NotFound:
         raise ApiError(404, "not_found", "Your comune is not set up.") from None
 
 
 @bp.route("/api/v1/broadcast-preview", methods=["POST"], content_types=["application/json"])
-@documented({200: "Preview"}, body=compose.NewBroadcast, errors=(404,), example={
+@documented({200: "Preview"}, body="chalicelib.services.broadcasts.compose:NewBroadcast", errors=(404,), example={
     "channel": DEMO_BROADCAST, "text": "Via Roma chiusa", "audience": {"hamlets": ["pieve"], "topics": []}})
 @json_errors
 @staff_only(bp, Capability.BROADCASTS)
@@ -37,7 +40,7 @@ def preview_new_broadcast(staff: Staff):
     console's live count)."""
     data = parse_body(bp.current_request, compose.NewBroadcast)
     channel = staff_channel(staff, data.channel)
-    tenant_record = tenant_of(staff)
+    tenant_record = access.tenant_of(staff)
     try:
         composed = compose.compose(staff, tenant_record, channel, data)
     except compose.Refused as exc:

@@ -5,18 +5,26 @@ import json
 import math
 import threading
 from functools import partial
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.api import lazy
 from chalicelib.observability import logger, scrub
-from chalicelib.services import inbound
-from chalicelib.services.broadcasts import fanout
-from chalicelib.services.messaging import heartbeat, outbound
 from chalicelib.services.messaging.backoff import backoff_seconds
-from chalicelib.services.reports import arrivals, photo_refetch
 from chalicelib.settings import get_settings
 from chalicelib.store import queues
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+# Each consumer loads only its own services on its first batch (app.py imports this module on the first one).
+inbound = lazy("chalicelib.services.inbound")
+fanout = lazy("chalicelib.services.broadcasts.fanout")
+heartbeat = lazy("chalicelib.services.messaging.heartbeat")
+outbound = lazy("chalicelib.services.messaging.outbound")
+arrivals = lazy("chalicelib.services.reports.arrivals")
+photo_refetch = lazy("chalicelib.services.reports.photo_refetch")
 
 MAX_RETRY_DELAY = 900
 FANOUT_RETRY_BASE = 2  # seconds: a fan-out resumes from its checkpoint, so a failed one may retry at once
@@ -29,6 +37,9 @@ WORKING_VISIBILITY = 15
 def _inbound_record(record: SQSRecord) -> None:
     """A webhook body, a photo to fetch again (services.photo_refetch) or a staff notice (services.reports.arrivals)."""
     kind = queues.kind_of(record.raw_event.get("messageAttributes"))
+    if kind is None:  # nearly every record: a webhook body (photo_refetch and arrivals stay unloaded)
+        inbound.handle_payload(record.body)
+        return
     if kind == photo_refetch.KIND:
         photo_refetch.handle(json.loads(record.body))
         return

@@ -6,13 +6,15 @@ from urllib.parse import unquote
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.openapi import documented
 from chalicelib.domain.access import CONVERSATION_KINDS, Staff
-from chalicelib.services.access import Forbidden, NotFound
-from chalicelib.services.conversations import desk
-from chalicelib.store.conversations import Conflict
+
+access = lazy("chalicelib.services.access")
+desk = lazy("chalicelib.services.conversations.desk")
+conversation_store = lazy("chalicelib.store.conversations")
 
 bp = Blueprint(__name__)
 ANY_OFFICE = tuple(dict.fromkeys(CONVERSATION_KINDS.values()))  # broadcasts, reports or tips: a channel's office
@@ -25,9 +27,9 @@ def conversation_errors(view):
     def wrapper(*args, **kwargs):
         try:
             return view(*args, **kwargs)
-        except NotFound:
+        except access.NotFound:
             raise ApiError(404, "not_found", "No such conversation for your comune.") from None
-        except Forbidden as exc:
+        except access.Forbidden as exc:
             raise ApiError(403, "forbidden", f"Your roles do not give access to {exc}.") from None
         except desk.WindowClosed as exc:
             return Response(body={"error": {"code": "window_closed", "message": exc.reason,
@@ -36,7 +38,7 @@ def conversation_errors(view):
         except desk.Refused as exc:
             details = [{"field": exc.field, "message": str(exc)}] if exc.field else None
             raise ApiError(422, "invalid_request", str(exc), details) from None
-        except Conflict:
+        except conversation_store.Conflict:
             raise ApiError(409, "conflict", "The conversation changed meanwhile: reload it and try again.") from None
     return wrapper
 
@@ -82,7 +84,8 @@ def read_conversation(staff: Staff, conversation_id: str):
 
 
 @bp.route("/api/v1/conversations/{conversation_id}/replies", methods=["POST"], content_types=["application/json"])
-@documented({201: "ConversationMessage", 409: "WindowClosed"}, body=desk.NewReply, errors=(404,),
+@documented({201: "ConversationMessage", 409: "WindowClosed"}, body="chalicelib.services.conversations.desk:NewReply",
+            errors=(404,),
             example={"text": "Buongiorno, la strada riapre domani alle 8."})
 @json_errors
 @staff_only(bp, *ANY_OFFICE)
@@ -95,7 +98,8 @@ def reply_to_conversation(staff: Staff, conversation_id: str):
 
 
 @bp.route("/api/v1/conversations/{conversation_id}/assign", methods=["POST"], content_types=["application/json"])
-@documented({200: "Conversation"}, body=desk.Assignment, errors=(404,), example={"assignee": "me"})
+@documented({200: "Conversation"}, body="chalicelib.services.conversations.desk:Assignment",
+            errors=(404,), example={"assignee": "me"})
 @json_errors
 @staff_only(bp, *ANY_OFFICE)
 @conversation_errors
@@ -105,7 +109,8 @@ def assign_conversation(staff: Staff, conversation_id: str):
 
 
 @bp.route("/api/v1/conversations/{conversation_id}/status", methods=["POST"], content_types=["application/json"])
-@documented({200: "Conversation"}, body=desk.StatusChange, errors=(404,), example={"status": "done"})
+@documented({200: "Conversation"}, body="chalicelib.services.conversations.desk:StatusChange",
+            errors=(404,), example={"status": "done"})
 @json_errors
 @staff_only(bp, *ANY_OFFICE)
 @conversation_errors

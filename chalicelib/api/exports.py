@@ -5,26 +5,29 @@ from urllib.parse import unquote
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, query_param
 from chalicelib.api.openapi import documented
 from chalicelib.api.reports import list_filters, report_errors
 from chalicelib.api.staff import staff_channel
 from chalicelib.domain.access import Capability, Staff
-from chalicelib.domain.spreadsheets import MAX_BYTES, MAX_ROWS, TooLarge
-from chalicelib.domain.subscriptions import STATUSES
-from chalicelib.services import citizen_view, exports
-from chalicelib.services.admin.privacy import InvalidSubject
+from chalicelib.domain.spreadsheets import FORMATS, MAX_BYTES, MAX_ROWS, TooLarge
+
+subscription_rules = lazy("chalicelib.domain.subscriptions")
+citizen_view = lazy("chalicelib.services.citizen_view")
+exports = lazy("chalicelib.services.exports")
+privacy = lazy("chalicelib.services.admin.privacy")
 
 bp = Blueprint(__name__)
-XLSX = exports.FORMATS["xlsx"]  # a binary type of the app (app.py): Chalice answers it in base64
+XLSX = FORMATS["xlsx"]  # a binary type of the app (app.py): Chalice answers it in base64
 TOO_LARGE = (f"The export would hold more than {MAX_ROWS} rows or {MAX_BYTES // 1_000_000} MB: "
              "narrow it (from, to, status...) and export the parts.")
 
 
 def _format(request) -> str:
     chosen = query_param(request, "format", "csv")
-    if chosen not in exports.FORMATS:
+    if chosen not in FORMATS:
         raise ApiError(422, "invalid_request", "format must be csv or xlsx.",
                        [{"field": "format", "message": "csv or xlsx"}])
     return chosen
@@ -88,9 +91,9 @@ def export_subscribers(staff: Staff):
     request = bp.current_request
     channel = staff_channel(staff, query_param(request, "channel"))
     status = query_param(request, "status")
-    if status is not None and status not in STATUSES:
-        raise ApiError(422, "invalid_request", f"status must be one of: {', '.join(STATUSES)}.",
-                       [{"field": "status", "message": ", ".join(STATUSES)}])
+    if status is not None and status not in subscription_rules.STATUSES:
+        raise ApiError(422, "invalid_request", f"status must be one of: {', '.join(subscription_rules.STATUSES)}.",
+                       [{"field": "status", "message": ", ".join(subscription_rules.STATUSES)}])
     return _file(lambda: exports.subscribers(staff, channel, status, _request_id()))
 
 
@@ -107,6 +110,6 @@ def read_citizen(staff: Staff, phone: str):
     other free text is not kept."""
     try:
         return citizen_view.read(staff, unquote(phone), _request_id())
-    except InvalidSubject as exc:
+    except privacy.InvalidSubject as exc:
         raise ApiError(422, "invalid_phone", f"phone: {exc}; give an E.164 number or 'bsuid:<id>'.",
                        [{"field": "phone", "message": str(exc)}]) from None

@@ -5,14 +5,16 @@ import functools
 import hmac
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.domain.numbers import whole_number
 from chalicelib.services.forms import FormRefused
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 MAX_PAGE = 100
 JSON_ERROR_PREFIXES = ("/api/v1/", "/public/v1/")  # the APIs that promise {"error": ...} for every refusal
@@ -66,6 +68,8 @@ def chalice_errors_as_json(request, get_response) -> Response:
 
 def parse_body(request, model: type[BaseModel]) -> Any:
     """The JSON body validated against model; 400 when not JSON, 422 with field errors when invalid."""
+    from pydantic import ValidationError  # pydantic's models load with the first route that takes a body
+
     try:
         data = json.loads(request.raw_body or b"{}")
     except (ValueError, UnicodeDecodeError):

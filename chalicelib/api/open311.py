@@ -10,11 +10,12 @@ from xml.etree import ElementTree
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.http import client_ip
 from chalicelib.services import abuse
-from chalicelib.services.reports import open311
-from chalicelib.services.reports.open311 import Open311Error
 from chalicelib.settings import get_settings
+
+open311 = lazy("chalicelib.services.reports.open311")
 
 bp = Blueprint(__name__)
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -32,12 +33,12 @@ WRAPPERS = {"services": ("services", "service"), "requests": ("service_requests"
 def _split(name: str) -> tuple[str, str]:
     stem, dot, fmt = name.rpartition(".")
     if not dot or fmt not in FORMATS or not stem:
-        raise Open311Error(404, "not found: paths end in .json or .xml")
+        raise open311.Open311Error(404, "not found: paths end in .json or .xml")
     return stem, fmt
 
 
 def open311_answer(view):
-    """Render what a view returns in the requested format; Open311Error in the spec's error format."""
+    """Render what a view returns in the requested format; open311.Open311Error in the spec's error format."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         fmt = "json"
@@ -48,7 +49,7 @@ def open311_answer(view):
                 _count(READS_PER_CLIENT)
             kind, body = view(*args, **kwargs)
             return _render(kind, body, fmt)
-        except Open311Error as error:
+        except open311.Open311Error as error:
             return _render("errors", [{"code": error.code, "description": error.description}], fmt, error.status,
                            error.headers)
     return wrapper
@@ -64,7 +65,7 @@ def _count(limit: abuse.Limit) -> None:
     try:
         abuse.check(limit, client_ip(bp.current_request))
     except abuse.TooMany as exc:
-        raise Open311Error(429, "too many requests from this client: retry later",
+        raise open311.Open311Error(429, "too many requests from this client: retry later",
                            headers={"Retry-After": str(exc.retry_after)}) from None
 
 
@@ -123,7 +124,7 @@ def document(name: str):
     if stem == "requests" and request.method == "POST":
         return _post_request()
     if request.method != "GET":
-        raise Open311Error(400, f"{request.method} is not supported on {stem}")
+        raise open311.Open311Error(400, f"{request.method} is not supported on {stem}")
     comune = open311.tenant(_query("jurisdiction_id"))
     if stem == "services":
         return "services", open311.services(comune)
@@ -133,14 +134,14 @@ def document(name: str):
             _query("status"), _query("page"), _query("page_size"))
     if stem == "servicerequestupdates":
         return "updates", open311.updates(comune, _query("start_date"), _query("end_date"))
-    raise Open311Error(404, f"not found: {stem}")
+    raise open311.Open311Error(404, f"not found: {stem}")
 
 
 def _post_request():
     request = bp.current_request
     raw = request.raw_body or b""
     if len(raw) > MAX_FORM_BYTES:
-        raise Open311Error(413, f"the request body is larger than {MAX_FORM_BYTES} bytes")
+        raise open311.Open311Error(413, f"the request body is larger than {MAX_FORM_BYTES} bytes")
     _count(POSTS_PER_CLIENT)
     fields = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=False).items()}
     comune = open311.tenant(fields.get("jurisdiction_id"))

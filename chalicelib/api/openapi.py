@@ -20,13 +20,16 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel
 
+from chalicelib.api import lazy_attribute
 from chalicelib.api.http import JSON_ERROR_PREFIXES, chalice_errors_as_json
 from chalicelib.domain.access import roles_for
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 bp = Blueprint(__name__)
 # Chalice applies a blueprint's middleware to the whole app: with it, the 405 and 415 that Chalice itself gives
@@ -75,7 +78,9 @@ class Entry:
     """A route's entry in the document, as @documented declares it."""
 
     responses: dict[int, str | None]  # status: the answer's model in api/schemas/, None for no body
-    body: type[BaseModel] | str | None = None  # the model parse_body validates; for a raw body, a type of api/schemas/
+    # the model parse_body validates, named "package.module:Model" (imported when the document is built, so the
+    # service that defines it stays out of the cold start); for a raw body, the name of a type of api/schemas/
+    body: type[BaseModel] | str | None = None
     example: Any = None  # a body as the operation takes it
     query: str | None = None  # a model of api/schemas/: one field per query parameter
     errors: tuple[int, ...] = ()  # besides those staff_only gives (401, 429; 403 with capabilities) and a body's
@@ -141,11 +146,15 @@ def _named(name: str) -> Any:
 
 
 def _is_model(value: Any) -> bool:
+    from pydantic import BaseModel
+
     return isinstance(value, type) and issubclass(value, BaseModel)
 
 
 def _body(entry: Entry) -> Any:
-    return _named(entry.body) if isinstance(entry.body, str) else entry.body
+    if isinstance(entry.body, str):
+        return lazy_attribute(entry.body) if ":" in entry.body else _named(entry.body)
+    return entry.body
 
 
 def _models(entry: Entry) -> set[type[BaseModel]]:

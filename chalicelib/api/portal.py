@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
 from chalicelib.api.limits import body_at_most, per_client, too_many
 from chalicelib.api.openapi import documented
 from chalicelib.services import abuse
-from chalicelib.services.reports import portal, web_form
+
+portal = lazy("chalicelib.services.reports.portal")
+web_form = lazy("chalicelib.services.reports.web_form")
 
 bp = Blueprint(__name__)
 READS_PER_CLIENT = abuse.Limit("public-read", max_hits=600, window_seconds=600)
@@ -61,7 +64,7 @@ def public_report_status(tenant: str, token: str):
 
 
 @bp.route("/public/v1/{tenant}/reports", methods=["POST"], content_types=["application/json"])
-@documented({201: "Filed"}, body=web_form.WebReport, errors=(404, 413, 429), example={
+@documented({201: "Filed"}, body="chalicelib.services.reports.web_form:WebReport", errors=(404, 413, 429), example={
     "category": "strade", "description": "Buca profonda davanti alla scuola",
     "position": {"latitude": 43.743, "longitude": 10.946}})
 @json_errors

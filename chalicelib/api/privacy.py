@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.openapi import documented
 from chalicelib.domain.access import Capability, Staff
-from chalicelib.services.admin import privacy, privacy_archive
+
+privacy = lazy("chalicelib.services.admin.privacy")
+privacy_archive = lazy("chalicelib.services.admin.privacy_archive")
 
 bp = Blueprint(__name__)
 EXAMPLE = {"phone": "+39 333 765 4321"}
@@ -28,7 +31,7 @@ def _phone() -> str:
 
 
 @bp.route("/api/v1/privacy/preview", methods=["POST"])
-@documented({200: "ErasurePreview"}, body=privacy.SubjectRequest, example=EXAMPLE)
+@documented({200: "ErasurePreview"}, body="chalicelib.services.admin.privacy:SubjectRequest", example=EXAMPLE)
 @json_errors
 @staff_only(bp, Capability.PRIVACY)
 def privacy_preview(staff: Staff):
@@ -41,7 +44,7 @@ def privacy_preview(staff: Staff):
 
 
 @bp.route("/api/v1/privacy/erase", methods=["POST"])
-@documented({200: "Erasure"}, body=privacy.SubjectRequest, example=EXAMPLE)
+@documented({200: "Erasure"}, body="chalicelib.services.admin.privacy:SubjectRequest", example=EXAMPLE)
 @json_errors
 @staff_only(bp, Capability.PRIVACY)
 def privacy_erase(staff: Staff):

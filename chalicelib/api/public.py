@@ -3,18 +3,21 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.http import ApiError, client_ip, json_errors, parse_body
 from chalicelib.api.limits import body_at_most, too_many
 from chalicelib.api.openapi import documented
 from chalicelib.services import abuse
-from chalicelib.services.subscriptions import conversation, web_form
+
+conversation = lazy("chalicelib.services.subscriptions.conversation")
+web_form = lazy("chalicelib.services.subscriptions.web_form")
 
 bp = Blueprint(__name__)
 MAX_FORM_BYTES = 8 * 1024
 
 
 @bp.route("/public/v1/{tenant}/subscriptions", methods=["POST"], content_types=["application/json"])
-@documented({202: "Pending"}, body=web_form.FormRequest, errors=(404, 413, 429, 503),
+@documented({202: "Pending"}, body="chalicelib.services.subscriptions.web_form:FormRequest", errors=(404, 413, 429, 503),
             example={"phone": "+39 333 111 2222", "consent": True, "hamlets": ["pieve"]})
 @json_errors
 def subscribe(tenant: str):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.limits import body_at_most, per_client
@@ -13,9 +14,17 @@ from chalicelib.api.openapi import documented
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.reports import NotAllowed, ReportFull
 from chalicelib.services import abuse
-from chalicelib.services.access import Forbidden, NotFound
-from chalicelib.services.reports import arrivals, bulk, desk, external, external_page, kpis, moderation, status_page
-from chalicelib.store.reports import Conflict
+
+access = lazy("chalicelib.services.access")
+arrivals = lazy("chalicelib.services.reports.arrivals")
+bulk = lazy("chalicelib.services.reports.bulk")
+desk = lazy("chalicelib.services.reports.desk")
+external = lazy("chalicelib.services.reports.external")
+external_page = lazy("chalicelib.services.reports.external_page")
+kpis = lazy("chalicelib.services.reports.kpis")
+moderation = lazy("chalicelib.services.reports.moderation")
+status_page = lazy("chalicelib.services.reports.status_page")
+report_store = lazy("chalicelib.store.reports")
 
 bp = Blueprint(__name__)
 FILTERS = ("status", "category", "hamlet", "team", "q", "assignee")
@@ -32,9 +41,9 @@ def report_errors(view):
     def wrapper(*args, **kwargs):
         try:
             return view(*args, **kwargs)
-        except NotFound:
+        except access.NotFound:
             raise ApiError(404, "not_found", "No such report for your comune.") from None
-        except Forbidden as exc:
+        except access.Forbidden as exc:
             raise ApiError(403, "forbidden", f"Your roles do not give access to {exc}.") from None
         except ReportFull as exc:
             raise ApiError(422, "report_full", str(exc)) from None
@@ -43,7 +52,7 @@ def report_errors(view):
         except desk.InvalidReport as exc:
             details = [{"field": exc.field, "message": str(exc)}] if exc.field else None
             raise ApiError(422, "invalid_request", str(exc), details) from None
-        except Conflict:
+        except report_store.Conflict:
             raise ApiError(409, "conflict", "The report changed meanwhile: reload it and try again.") from None
     return wrapper
 
@@ -91,7 +100,7 @@ def list_reports(staff: Staff):
 
 
 @bp.route("/api/v1/reports", methods=["POST"], content_types=["application/json"])
-@documented({201: "Report"}, body=desk.DeskReport, links=REPORT_LINKS, example={
+@documented({201: "Report"}, body="chalicelib.services.reports.desk:DeskReport", links=REPORT_LINKS, example={
     "source": "phone", "text": "Lampione spento in via Verdi", "hamlet": "pieve", "contact": {"name": "Anna Rossi"}})
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
@@ -125,7 +134,8 @@ def list_assignees(staff: Staff):
 
 
 @bp.route("/api/v1/reports/bulk", methods=["POST"], content_types=["application/json"])
-@documented({200: "BulkResult"}, body=bulk.BulkAction, example={"ids": ["2026-0000012", "2026-0000013"],
+@documented({200: "BulkResult"}, body="chalicelib.services.reports.bulk:BulkAction",
+            example={"ids": ["2026-0000012", "2026-0000013"],
             "action": "close", "to": "resolved", "note": "Lavori completati"})
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
@@ -159,7 +169,8 @@ def read_report(staff: Staff, report_id: str):
 
 
 @bp.route("/api/v1/reports/{report_id}/transitions", methods=["POST"], content_types=["application/json"])
-@documented({200: "Report"}, body=desk.Transition, example={"to": "triaged", "note": "Sopralluogo domani", "public": False},
+@documented({200: "Report"}, body="chalicelib.services.reports.desk:Transition",
+            example={"to": "triaged", "note": "Sopralluogo domani", "public": False},
             errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
@@ -172,7 +183,8 @@ def transition_report(staff: Staff, report_id: str):
 
 
 @bp.route("/api/v1/reports/{report_id}/notes", methods=["POST"], content_types=["application/json"])
-@documented({200: "Report"}, body=desk.Note, example={"note": "Chiamato il cittadino", "public": False}, errors=STEP_ERRORS)
+@documented({200: "Report"}, body="chalicelib.services.reports.desk:Note",
+            example={"note": "Chiamato il cittadino", "public": False}, errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
@@ -182,7 +194,7 @@ def add_report_note(staff: Staff, report_id: str):
 
 
 @bp.route("/api/v1/reports/{report_id}/merge", methods=["POST"], content_types=["application/json"])
-@documented({200: "Report"}, body=desk.Merge, example={"into": "2026/12"}, errors=STEP_ERRORS)
+@documented({200: "Report"}, body="chalicelib.services.reports.desk:Merge", example={"into": "2026/12"}, errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
@@ -192,7 +204,7 @@ def merge_report(staff: Staff, report_id: str):
 
 
 @bp.route("/api/v1/reports/{report_id}/assignee", methods=["POST"], content_types=["application/json"])
-@documented({200: "Report"}, body=desk.Assignment, example={"assignee": "me"}, errors=STEP_ERRORS)
+@documented({200: "Report"}, body="chalicelib.services.reports.desk:Assignment", example={"assignee": "me"}, errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
@@ -204,7 +216,8 @@ def assign_report(staff: Staff, report_id: str):
 
 @bp.route("/api/v1/reports/{report_id}/photos/{photo_id}/publish", methods=["POST"],
           content_types=["application/json"])
-@documented({200: "Report"}, body=desk.PhotoPublication, example={"published": True}, errors=STEP_ERRORS)
+@documented({200: "Report"}, body="chalicelib.services.reports.desk:PhotoPublication",
+            example={"published": True}, errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
 @report_errors
@@ -216,7 +229,8 @@ def publish_report_photo(staff: Staff, report_id: str, photo_id: str):
 
 
 @bp.route("/api/v1/reports/{report_id}", methods=["PATCH"], content_types=["application/json"])
-@documented({200: "Report"}, body=moderation.Correction, example={"category": "illuminazione", "hamlet": "pieve"},
+@documented({200: "Report"}, body="chalicelib.services.reports.moderation:Correction",
+            example={"category": "illuminazione", "hamlet": "pieve"},
             errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS, Capability.TIPS)
@@ -228,7 +242,7 @@ def correct_report(staff: Staff, report_id: str):
 
 
 @bp.route("/api/v1/reports/{report_id}/public-text", methods=["PUT"], content_types=["application/json"])
-@documented({200: "Report"}, body=moderation.PublicText, example={
+@documented({200: "Report"}, body="chalicelib.services.reports.moderation:PublicText", example={
     "title": "Lampione spento", "description": "Lampione spento vicino alla scuola, segnalato al gestore."},
     errors=STEP_ERRORS)
 @json_errors
@@ -243,7 +257,7 @@ def approve_report_public_text(staff: Staff, report_id: str):
 
 @bp.route("/api/v1/reports/{report_id}/photos/{photo_id}/redaction", methods=["PUT"],
           content_types=["application/json"])
-@documented({200: "Report"}, body=moderation.Redaction, example={
+@documented({200: "Report"}, body="chalicelib.services.reports.moderation:Redaction", example={
     "boxes": [{"x": 0.1, "y": 0.2, "width": 0.15, "height": 0.1}]}, errors=STEP_ERRORS)
 @json_errors
 @staff_only(bp, Capability.REPORTS)

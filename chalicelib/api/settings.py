@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, parse_body
 from chalicelib.api.openapi import documented
 from chalicelib.api.staff import staff_channel
 from chalicelib.domain.access import Capability, Staff
 from chalicelib.domain.outlines import MAX_FILE_BYTES
-from chalicelib.domain.settings import TENANT_SECTIONS
-from chalicelib.services.access import NotFound
-from chalicelib.services.admin import channel_settings, settings
+
+settings_rules = lazy("chalicelib.domain.settings")
+access = lazy("chalicelib.services.access")
+channel_settings = lazy("chalicelib.services.admin.channel_settings")
+settings = lazy("chalicelib.services.admin.settings")
 
 bp = Blueprint(__name__)
 GEOJSON_TYPES = ["application/geo+json", "application/json"]
@@ -39,7 +42,7 @@ def read_settings(staff: Staff):
     """The comune's settings by section, their version, and each knob's description and bounds."""
     try:
         return settings.read(staff)
-    except NotFound:
+    except access.NotFound:
         raise _no_tenant() from None
 
 
@@ -53,8 +56,8 @@ def save_settings_section(staff: Staff, section: str):
 
     Refused field by field (422, each detail with its Italian `text`) with nothing changed; 409 when the settings
     changed since the version read. Takes effect at once here, everywhere within a minute."""
-    if section not in TENANT_SECTIONS:
-        raise ApiError(404, "not_found", f"No such section: one of {', '.join(TENANT_SECTIONS)}.")
+    if section not in settings_rules.TENANT_SECTIONS:
+        raise ApiError(404, "not_found", f"No such section: one of {', '.join(settings_rules.TENANT_SECTIONS)}.")
     from chalicelib.api.schemas.settings import SectionSave
 
     data = parse_body(bp.current_request, SectionSave)
@@ -64,7 +67,7 @@ def save_settings_section(staff: Staff, section: str):
         raise _refused(refused) from None
     except settings.Stale:
         raise _stale() from None
-    except NotFound:
+    except access.NotFound:
         raise _no_tenant() from None
 
 
@@ -84,7 +87,7 @@ def import_hamlet_outlines(staff: Staff):
         return settings.import_outlines(staff, body)
     except settings.Refused as refused:
         raise _refused(refused) from None
-    except NotFound:
+    except access.NotFound:
         raise _no_tenant() from None
 
 
@@ -97,7 +100,7 @@ def read_channel_settings(staff: Staff, channel_id: str):
     found = staff_channel(staff, channel_id)
     try:
         return channel_settings.read(staff, found.phone_number_id)
-    except NotFound:
+    except access.NotFound:
         raise ApiError(404, "not_found", "No such channel for your comune.") from None
 
 
@@ -120,6 +123,6 @@ def save_channel_settings(staff: Staff, channel_id: str):
         raise _refused(refused) from None
     except settings.Stale:
         raise _stale() from None
-    except NotFound:
+    except access.NotFound:
         raise ApiError(404, "not_found", "No such channel for your comune.") from None
 

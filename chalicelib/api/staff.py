@@ -5,14 +5,16 @@ from urllib.parse import unquote
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, page_limit, parse_body, query_param
 from chalicelib.api.openapi import DEMO_BROADCAST, documented
 from chalicelib.domain.access import Capability, Staff
-from chalicelib.domain.subscriptions import STATUSES
-from chalicelib.services.access import Forbidden, NotFound, channel_for, tenant_of, visible_channels
-from chalicelib.services.reports import desk
-from chalicelib.services.subscriptions import subscribers
+
+subscription_rules = lazy("chalicelib.domain.subscriptions")
+access = lazy("chalicelib.services.access")
+desk = lazy("chalicelib.services.reports.desk")
+subscribers = lazy("chalicelib.services.subscriptions.subscribers")
 
 bp = Blueprint(__name__)
 SUBSCRIBER_LINKS = {operation: {"path.phone": "$response.body#/phone", "query.channel": "$response.body#/channel"}
@@ -25,10 +27,10 @@ def staff_channel(staff: Staff, channel_id: str | None, default_kind: str | None
     if channel_id and len(channel_id) > MAX_CHANNEL_ID:
         raise ApiError(404, "not_found", "No such channel for your comune.")
     try:
-        return channel_for(staff, channel_id, kind=None if channel_id else default_kind)
-    except NotFound:
+        return access.channel_for(staff, channel_id, kind=None if channel_id else default_kind)
+    except access.NotFound:
         raise ApiError(404, "not_found", "No such channel for your comune.") from None
-    except Forbidden as exc:
+    except access.Forbidden as exc:
         raise ApiError(403, "forbidden", f"Your roles do not give access to the {exc} channel.") from None
 
 
@@ -53,7 +55,7 @@ def list_channels(staff: Staff):
     """The comune's channels the caller's roles reach."""
     return {"items": [{"phone_number_id": c.phone_number_id, "kind": c.kind, "name": c.name,
                        "display_phone_number": c.display_phone_number, "templates": c.approved_templates()}
-                      for c in visible_channels(staff)]}
+                      for c in access.visible_channels(staff)]}
 
 
 @bp.route("/api/v1/subscribers", methods=["GET"])
@@ -65,8 +67,8 @@ def list_subscribers(staff: Staff):
     request = bp.current_request
     channel = staff_channel(staff, query_param(request, "channel"))
     status = query_param(request, "status")
-    if status is not None and status not in STATUSES:
-        raise ApiError(422, "invalid_request", f"status must be one of: {', '.join(STATUSES)}.")
+    if status is not None and status not in subscription_rules.STATUSES:
+        raise ApiError(422, "invalid_request", f"status must be one of: {', '.join(subscription_rules.STATUSES)}.")
     try:
         items, cursor = subscribers.list_page(staff, channel, status, query_param(request, "q"), page_limit(request),
                                         query_param(request, "cursor"))
@@ -76,7 +78,8 @@ def list_subscribers(staff: Staff):
 
 
 @bp.route("/api/v1/subscribers", methods=["POST"])
-@documented({200: "Subscriber", 201: "Subscriber"}, body=subscribers.NewSubscriber, errors=(404,), links=SUBSCRIBER_LINKS,
+@documented({200: "Subscriber", 201: "Subscriber"}, body="chalicelib.services.subscriptions.subscribers:NewSubscriber",
+            errors=(404,), links=SUBSCRIBER_LINKS,
             example={"channel": DEMO_BROADCAST, "phone": "+39 335 139 7378", "hamlets": ["pieve"], "topics": ["allerte"]})
 @json_errors
 @staff_only(bp, Capability.SUBSCRIBERS)
@@ -86,7 +89,7 @@ def add_subscriber(staff: Staff):
     data = parse_body(bp.current_request, subscribers.NewSubscriber)
     channel = staff_channel(staff, data.channel)
     try:
-        subscriber, created = subscribers.add(staff, tenant_of(staff), channel, data)
+        subscriber, created = subscribers.add(staff, access.tenant_of(staff), channel, data)
     except subscribers.InvalidSubscriber as exc:
         raise ApiError(422, "invalid_subscriber", str(exc)) from None
     return Response(body=subscriber, status_code=201 if created else 200)
@@ -105,7 +108,7 @@ def import_subscribers(staff: Staff):
     except UnicodeDecodeError:
         raise ApiError(422, "invalid_csv", "The file must be UTF-8 text.") from None
     try:
-        rows = subscribers.import_csv(staff, tenant_of(staff), channel, text)
+        rows = subscribers.import_csv(staff, access.tenant_of(staff), channel, text)
     except subscribers.InvalidSubscriber as exc:
         raise ApiError(422, "invalid_csv", str(exc)) from None
     summary = {k: sum(1 for r in rows if r.result == k) for k in ("created", "updated", "error")}
@@ -121,7 +124,7 @@ def read_subscriber(staff: Staff, phone: str):
     channel = staff_channel(staff, query_param(bp.current_request, "channel"))
     try:
         return subscribers.read(staff, channel, subscribers.subject_key(unquote(phone)))
-    except NotFound:
+    except access.NotFound:
         raise ApiError(404, "not_found", "No such subscriber on this channel.") from None
 
 
@@ -135,7 +138,7 @@ def erase_subscriber(staff: Staff, phone: str):
     channel = staff_channel(staff, query_param(bp.current_request, "channel"))
     try:
         subscribers.erase(staff, channel, subscribers.subject_key(unquote(phone)))
-    except NotFound:
+    except access.NotFound:
         raise ApiError(404, "not_found", "No such subscriber on this channel.") from None
     return Response(body="", status_code=204)
 
@@ -147,9 +150,9 @@ def erase_subscriber(staff: Staff, phone: str):
 def list_consents(staff: Staff, phone: str):
     """The consent ledger of a citizen, oldest first (audited)."""
     channel_id = query_param(bp.current_request, "channel")
-    channels = [staff_channel(staff, channel_id)] if channel_id else visible_channels(staff)
+    channels = [staff_channel(staff, channel_id)] if channel_id else access.visible_channels(staff)
     try:
         key = subscribers.subject_key(unquote(phone))
-    except NotFound:
+    except access.NotFound:
         raise ApiError(404, "not_found", "Not a phone number.") from None
     return {"items": subscribers.consents(staff, channels, key)}

@@ -6,11 +6,13 @@ from urllib.parse import unquote
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, parse_body
 from chalicelib.api.openapi import documented
 from chalicelib.domain.access import Capability, Role, Staff
-from chalicelib.services.admin import staff as people
+
+people = lazy("chalicelib.services.admin.staff")
 
 bp = Blueprint(__name__)
 
@@ -33,7 +35,7 @@ def list_staff(staff: Staff):
 
 
 @bp.route("/api/v1/staff", methods=["POST"])
-@documented({201: "StaffMember"}, body=people.Invitation, errors=(409, 503),
+@documented({201: "StaffMember"}, body="chalicelib.services.admin.staff:Invitation", errors=(409, 503),
             example={"name": "Mario Rossi", "email": "mario.rossi@comune.example", "roles": [Role.TECHNICAL.value],
                      "teams": ["cantonieri"]})
 @json_errors
@@ -46,7 +48,7 @@ def invite_staff(staff: Staff):
 
 
 @bp.route("/api/v1/staff/{member_id}", methods=["PATCH"])
-@documented({200: "StaffMember"}, body=people.StaffChange, errors=(404, 409, 503),
+@documented({200: "StaffMember"}, body="chalicelib.services.admin.staff:StaffChange", errors=(404, 409, 503),
             example={"roles": [Role.TECHNICAL.value, Role.COMMUNICATIONS.value], "enabled": True})
 @json_errors
 @staff_only(bp, Capability.SETUP)

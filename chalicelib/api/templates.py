@@ -6,13 +6,15 @@ from urllib.parse import unquote
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.http import ApiError, json_errors, parse_body, query_param
 from chalicelib.api.openapi import documented
 from chalicelib.domain.access import Capability, Staff
-from chalicelib.providers.base import ProviderError
-from chalicelib.services.access import Forbidden, NotFound
-from chalicelib.services.admin import templates
+
+provider_base = lazy("chalicelib.providers.base")
+access = lazy("chalicelib.services.access")
+templates = lazy("chalicelib.services.admin.templates")
 
 bp = Blueprint(__name__)
 PURPOSE_EXAMPLE = {"name": "avviso_comune", "language": "it"}
@@ -28,9 +30,9 @@ def template_errors(view):
     def wrapper(*args, **kwargs):
         try:
             return view(*args, **kwargs)
-        except NotFound:
+        except access.NotFound:
             raise ApiError(404, "not_found", "No such channel for your comune.") from None
-        except Forbidden as exc:
+        except access.Forbidden as exc:
             raise ApiError(403, "forbidden", f"Your roles do not give access to {exc}.") from None
         except templates.NoAccount:
             raise ApiError(409, "no_business_account", "The channel has no WhatsApp Business Account id "
@@ -39,7 +41,7 @@ def template_errors(view):
             raise ApiError(409, "template_exists", str(exc), [{"field": "name", "message": str(exc)}]) from None
         except templates.Refused as exc:
             raise ApiError(422, "invalid_request", str(exc), [{"field": exc.field, "message": str(exc)}]) from None
-        except ProviderError as exc:
+        except provider_base.ProviderError as exc:
             raise ApiError(502, "provider_error", f"WhatsApp did not answer as expected: {exc.message}") from None
     return wrapper
 
@@ -59,7 +61,8 @@ def list_templates(staff: Staff, channel_id: str):
 
 
 @bp.route("/api/v1/channels/{channel_id}/templates", methods=["POST"])
-@documented({201: "WhatsAppTemplate"}, body=templates.NewTemplate, example=NEW_EXAMPLE, errors=(404, 409, 422, 502))
+@documented({201: "WhatsAppTemplate"}, body="chalicelib.services.admin.templates:NewTemplate",
+            example=NEW_EXAMPLE, errors=(404, 409, 422, 502))
 @json_errors
 @staff_only(bp, Capability.SETUP)
 @template_errors
@@ -80,7 +83,8 @@ def refresh_templates(staff: Staff, channel_id: str):
 
 
 @bp.route("/api/v1/channels/{channel_id}/templates/purposes/{purpose}", methods=["PUT"])
-@documented({200: "TemplateList"}, body=templates.PurposeChoice, example=PURPOSE_EXAMPLE, errors=(404, 409, 422))
+@documented({200: "TemplateList"}, body="chalicelib.services.admin.templates:PurposeChoice",
+            example=PURPOSE_EXAMPLE, errors=(404, 409, 422))
 @json_errors
 @staff_only(bp, Capability.SETUP)
 @template_errors

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api import lazy
 from chalicelib.api.auth import staff_only
 from chalicelib.api.exports import _file, _request_id
 from chalicelib.api.http import ApiError, json_errors, parse_body, query_param
 from chalicelib.api.openapi import documented
 from chalicelib.domain.access import USAGE_READERS, Capability, Staff
-from chalicelib.services.admin import usage
+
+usage = lazy("chalicelib.services.admin.usage")
 
 bp = Blueprint(__name__)
 PRICES_EXAMPLE = {"valid_from": "2026-10-01", "currency": "EUR", "service": 0, "utility": 0.03, "marketing": 0.06,

@@ -1,4 +1,9 @@
-"""The provider webhook: verify, queue, answer 200; the inbound worker does the rest."""
+"""The provider webhook: verify, queue, answer 200; the inbound worker does the rest.
+
+The endpoint does only what DESIGN.md asks of it, as cheaply as it can (issue 18): the signature, the envelope
+(json only, no wire models: the worker parses), the SQS send. Unlike other blueprints it imports its one service at
+module level: services/webhook_queue.py is light (boto3, which every function uses and the cold-start floor counts,
+and the provider's envelope check), so the first webhook after a cold start pays only for its SQS client."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -7,8 +12,8 @@ from chalicelib.api.http import ApiError, json_errors
 from chalicelib.api.limits import body_at_most, per_client
 from chalicelib.observability import logger
 from chalicelib.providers import get_provider
-from chalicelib.providers.base import NotAWebhook
-from chalicelib.services import abuse, inbound
+from chalicelib.providers.webhook import NotAWebhook
+from chalicelib.services import abuse, webhook_queue
 
 bp = Blueprint(__name__)
 MAX_WEBHOOK_BYTES = 4 * 1024 * 1024  # Meta posts up to 3 MB
@@ -35,9 +40,9 @@ def meta_webhook():
         per_client(request, BAD_SIGNATURES)
         raise ApiError(401, "invalid_signature", "The request signature is missing or invalid.")
     try:
-        batch = provider.parse_webhook(raw)
+        summary = provider.check_webhook(raw)
     except NotAWebhook as exc:
         raise ApiError(400, "not_a_webhook", f"The body is not a WhatsApp webhook payload: {exc}") from None
-    inbound.queue_payload(raw)
-    logger.info("webhook queued", extra={"messages": len(batch.messages), "statuses": len(batch.statuses)})
+    webhook_queue.queue_payload(raw)
+    logger.info("webhook queued", extra={"messages": summary.messages, "statuses": summary.statuses})
     return {"status": "queued"}

@@ -7,6 +7,10 @@ import unicodedata
 from datetime import date, datetime
 from urllib.parse import quote
 
+# The export formats and their media types (the API's XLSX is also a binary type of the app: app.py)
+FORMATS = {"csv": "text/csv; charset=utf-8",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
 # A spreadsheet reads a cell that begins with one of these as a formula (or as the start of one: Excel and
 # LibreOffice take "+", "-" and "@" too, and tab or CR before them): OWASP's CSV injection list.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

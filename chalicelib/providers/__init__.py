@@ -1,8 +1,12 @@
 """WhatsApp providers: one port (base.py), one module or package per provider (meta/)."""
 
-from functools import lru_cache
+from __future__ import annotations
 
-from chalicelib.providers.base import Provider
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.providers.base import Provider
 
 
 @lru_cache(maxsize=1)

@@ -37,9 +37,7 @@ class ProviderError(Exception):
         self.ambiguous = ambiguous
 
 
-class NotAWebhook(ValueError):
-    """The body is not a webhook payload of this provider."""
-
+from chalicelib.providers.webhook import NotAWebhook, WebhookSummary  # noqa: E402, F401 - light, for the endpoint
 
 # ---- inbound -----------------------------------------------------------------------------
 
@@ -242,6 +240,10 @@ class Provider(Protocol):
 
     def verify_signature(self, raw_body: bytes, headers: Mapping[str, str]) -> bool:
         """True when the webhook body is signed by the provider."""
+
+    def check_webhook(self, raw_body: bytes) -> WebhookSummary:
+        """A verified webhook body checked as far as queueing it needs, without the wire models (the endpoint's
+        work: issue 18); raises NotAWebhook for what parse_webhook would refuse as not a webhook."""
 
     def parse_webhook(self, raw_body: bytes) -> WebhookBatch:
         """Normalise a verified webhook body; raises NotAWebhook for anything else."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.services import clock
-from chalicelib.store import counters
 
 
 @dataclass(frozen=True)
@@ -22,6 +21,8 @@ class TooMany(Exception):
 
 def check(limit: Limit, subject: str, amount: int = 1) -> None:
     """Count amount for subject; raise TooMany (and count nothing) when it would spend more than the window allows."""
+    from chalicelib.store import counters  # the store (PynamoDB) loads with the first check, not with every import
+
     total, remaining = counters.hit(f"{limit.name}#{subject}", limit.window_seconds, clock.now(), amount)
     if total > limit.max_hits:
         if amount > 1:  # a batch refused whole gives its count back, so a smaller one may still pass

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.access import Staff
-from chalicelib.domain.spreadsheets import MAX_BYTES, MAX_ROWS, TooLarge, content_disposition, rows_of
+from chalicelib.domain.spreadsheets import FORMATS, MAX_BYTES, MAX_ROWS, TooLarge, content_disposition, rows_of
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.messages import text
 from chalicelib.services import clock
@@ -23,8 +23,6 @@ from chalicelib.store import broadcasts as broadcast_store
 from chalicelib.store import citizens
 from chalicelib.store import reports as report_store
 
-FORMATS = {"csv": "text/csv; charset=utf-8",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 CSV_DELIMITER = ";"  # what a spreadsheet set to Italian splits on (its list separator), so the file opens in columns
 PAGE = 200
 

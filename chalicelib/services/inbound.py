@@ -1,9 +1,7 @@
 """The inbound worker: verified webhook payloads from the queue, each message handled exactly once."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
-from datetime import timedelta
 from functools import lru_cache
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -23,12 +21,8 @@ from chalicelib.services.admin import templates
 from chalicelib.services.messaging import outbound
 from chalicelib.services.reports import intake
 from chalicelib.services.subscriptions import conversation
-from chalicelib.store import citizens, directory, queues
-
-# Meta posts up to 3 MB; an SQS message holds 1 MiB (its attributes count too).
-MAX_QUEUED_BYTES = 1_000_000
-# Meta retries a webhook for up to 7 days: remember handled messages a little longer.
-DEDUPE_WINDOW = timedelta(days=8)
+from chalicelib.services.webhook_queue import DEDUPE_WINDOW, MAX_QUEUED_BYTES, queue_payload  # noqa: F401 - named here too
+from chalicelib.store import citizens, directory
 
 
 def _on_duplicate(response, record):
@@ -41,17 +35,6 @@ _config = IdempotencyConfig(
     event_key_jmespath="message_id", expires_after_seconds=int(DEDUPE_WINDOW.total_seconds()),
     raise_on_no_idempotency_key=True, response_hook=_on_duplicate,
 )
-
-
-def queue_payload(raw_body: bytes) -> None:
-    """Put a verified webhook body on the inbound queue: as one message (one request, as nearly every POST), or in
-    parts when too big for one. Parts are queued once per body: Meta's retry of a body whose parts went half-way
-    (a failed send: a 500) queues only the rest."""
-    parts = get_provider().webhook_parts(raw_body, MAX_QUEUED_BYTES)
-    if len(parts) == 1:
-        queues.send("inbound", parts[0])
-    elif parts:
-        queues.send_once("inbound", parts, hashlib.sha256(raw_body).hexdigest(), DEDUPE_WINDOW)
 
 
 def register_context(context) -> None:

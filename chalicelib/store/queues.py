@@ -10,7 +10,6 @@ import boto3
 
 from chalicelib.resources import queue_name
 from chalicelib.settings import resource_name
-from chalicelib.store import counters
 
 
 @cache
@@ -42,6 +41,8 @@ def send_once(logical: str, bodies: list[str], key: str, keep: timedelta) -> Non
     """Send each body unless a call with the same key sent it before (a request retried after failing half-way):
     each is marked in DynamoDB once sent, so a retry sends only the rest. A crash between a send and its mark
     sends that body once more, the at-least-once of any queue."""
+    from chalicelib.store import counters  # PynamoDB, only for a body too big for one message
+
     marks = [f"queued#{logical}#{key}#{index}" for index in range(len(bodies))]
     done = counters.marked(marks)
     for body, mark in zip(bodies, marks, strict=True):

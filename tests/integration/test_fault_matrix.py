@@ -43,7 +43,7 @@ from chalicelib.domain.tenancy import Channel
 from chalicelib.providers import get_provider
 from chalicelib.providers.base import StatusUpdate, Text
 from chalicelib.resources import QUEUES, bucket_name
-from chalicelib.services import clock, inbound
+from chalicelib.services import clock, inbound, webhook_queue
 from chalicelib.services.messaging import outbound
 from chalicelib.settings import get_settings
 from chalicelib.store import audit, citizens, deliveries, directory, dynamo, queues
@@ -711,7 +711,7 @@ def test_w8_a_failed_durable_write_is_a_5xx_or_a_retry_and_ends_in_exactly_one(s
 def test_w9_a_crash_after_the_durable_write_is_deduplicated_on_metas_retry(stack, monkeypatch, app_log):
     phone, message_id = fresh(stack), wamid()
     body = text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id)
-    real, crashed = inbound.queue_payload, []
+    real, crashed = webhook_queue.queue_payload, []
 
     def crash_after_write(raw):
         real(raw)
@@ -719,7 +719,7 @@ def test_w9_a_crash_after_the_durable_write_is_deduplicated_on_metas_retry(stack
             crashed.append(1)
             raise RuntimeError("the function died after the queue write, before answering")
 
-    monkeypatch.setattr(inbound, "queue_payload", crash_after_write)
+    monkeypatch.setattr(webhook_queue, "queue_payload", crash_after_write)
     assert post(stack, body).status_code >= 500
     assert post(stack, body).status_code == 200
     wait_for(lambda: duplicates_of(app_log, message_id) >= 1, timeout=15)

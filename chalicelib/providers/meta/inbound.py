@@ -1,11 +1,7 @@
-"""Webhooks from Meta: the subscription handshake, the signature, and the payload as normalised events."""
+"""Webhooks from Meta: the payload as normalised events (the handshake, the signature and the envelope: envelope.py)."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,39 +19,19 @@ from chalicelib.providers.base import (
     TemplateEvent,
     WebhookBatch,
 )
-from chalicelib.providers.meta import wire
+from chalicelib.providers.meta import envelope, wire
+from chalicelib.providers.meta.envelope import (  # noqa: F401 - the handshake and signature live there, named here too
+    NOT_AN_OBJECT,
+    PROVIDER_NAME,
+    REFUSALS,
+    body_text,
+    challenge_answer,
+    is_signed,
+)
 from chalicelib.providers.meta.errors import classify
 
-PROVIDER_NAME = "meta"
 _DIGITS = re.compile(r"[0-9]{1,20}")
-_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
-# Why an envelope is refused, by its first failing field (the webhook's 400 says it).
-_REFUSALS = {"object": "object is not whatsapp_business_account", "entry": "entry is not a list"}
 _NO_CONTACT = wire.Contact.model_construct()  # for a sender no contact describes: no user id, no profile
-
-
-def challenge_answer(params: Mapping[str, str] | None, verify_token: str) -> str | None:
-    """hub.challenge when the handshake is a subscription with our verify token, else None."""
-    params = params or {}
-    token, challenge = params.get("hub.verify_token"), params.get("hub.challenge")
-    if params.get("hub.mode") != "subscribe" or not verify_token:
-        return None
-    if not isinstance(token, str) or not isinstance(challenge, str):
-        return None
-    if not hmac.compare_digest(token.encode(), verify_token.encode()):
-        return None
-    return challenge
-
-
-def is_signed(raw_body: bytes, headers: Mapping[str, str], app_secret: str) -> bool:
-    """True when X-Hub-Signature-256 is the HMAC-SHA256 of the raw body with our app secret."""
-    header = next((v for k, v in headers.items()
-                   if isinstance(k, str) and k.lower() == "x-hub-signature-256"), None)
-    match = _SIGNATURE.fullmatch(header) if isinstance(header, str) else None
-    if match is None or not app_secret or not isinstance(raw_body, bytes):
-        return False
-    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, match.group(1).lower())
 
 
 def parse(raw_body: bytes) -> WebhookBatch:
@@ -72,29 +48,13 @@ def parse(raw_body: bytes) -> WebhookBatch:
     return batch
 
 
-def body_text(raw_body: bytes) -> str:
-    """The body as text: UTF-8, as JSON between systems is (RFC 8259) and Meta posts it; a leading byte order mark,
-    which the RFC lets a reader ignore, is. NotAWebhook for UTF-16 or UTF-32 (json.loads would read them, and the
-    queue could not take them: a 500, which Meta retries for 7 days) and for any other bytes."""
-    try:
-        return raw_body.decode("utf-8").removeprefix("\ufeff")
-    except (UnicodeDecodeError, AttributeError):
-        raise NotAWebhook("body is not UTF-8 JSON") from None
-
-
 def _envelope(raw_body: bytes) -> wire.Envelope:
-    text = body_text(raw_body)
-    if "\x00" in text:  # UTF-16 and UTF-32 of ASCII are valid UTF-8 with NULs, and JSON has no raw NUL anywhere
-        raise NotAWebhook("body is not UTF-8 JSON")
+    _, document = envelope.payload(raw_body)  # the webhook endpoint's check: the same refusals
     try:
-        payload = json.loads(text)
-    except (ValueError, TypeError, RecursionError):
-        raise NotAWebhook("body is not JSON") from None
-    try:
-        return wire.Envelope.model_validate(payload)
+        return wire.Envelope.model_validate(document)
     except ValidationError as error:
         where = error.errors()[0]["loc"]
-        raise NotAWebhook(_REFUSALS.get(where[0] if where else "", "body is not a JSON object")) from None
+        raise NotAWebhook(REFUSALS.get(where[0] if where else "", NOT_AN_OBJECT)) from None
 
 
 def _read_change(batch: WebhookBatch, change: wire.Change | wire.Unreadable, account_id: str | None) -> None:

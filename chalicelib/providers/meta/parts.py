@@ -6,8 +6,7 @@ import re
 from typing import Any
 
 from chalicelib.observability import count, logger
-from chalicelib.providers.meta import inbound
-from chalicelib.providers.meta.wire import READ_FIELDS
+from chalicelib.providers.meta.envelope import READ_FIELDS, body_text
 
 _SHELL = '{"object":"whatsapp_business_account","entry":[]}'  # a part without its entries
 # What SQS refuses in a message body though JSON and UTF-8 allow it (the noncharacters U+FFFE and U+FFFF).
@@ -21,7 +20,7 @@ def webhook_parts(raw_body: bytes, max_bytes: int) -> list[str]:
     change that is no object, a field the parser does not read) is left out; an item too big for a part alone is dropped
     with an error and a metric: no WhatsApp message or status comes near 1 MB (a text holds 4,096 characters), and
     refusing the body would only make Meta retry the same one for 7 days. Call it on a body parse() read."""
-    text = inbound.body_text(raw_body)
+    text = body_text(raw_body)
     if _NOT_FOR_SQS.search(text):
         text = json.dumps(json.loads(text))  # ASCII JSON: the same body with those characters escaped
     if len(text.encode("utf-8")) <= max_bytes:

@@ -389,7 +389,7 @@ class OtherChange(Wire):
     field: Maybe[Str] = None
 
 
-READ_FIELDS = ("messages", "message_template_status_update", "template_category_update")
+from chalicelib.providers.meta.envelope import READ_FIELDS  # noqa: E402 - the fields a change is read for
 
 
 def _change_tag(value: Any) -> str:
