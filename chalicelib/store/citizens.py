@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import random
 import threading
@@ -58,6 +59,13 @@ def _to_domain(m: CitizenModel) -> Citizen:
 
 class Contention(RuntimeError):
     """A citizen changed under every attempt to save them: the caller's work fails and is retried whole."""
+
+
+@functools.cache
+def _connection() -> Connection:
+    """One connection (and botocore client) for the transactions, built on first use: a new one per write cost a
+    client's creation each time (the service model loaded again, ~1 s on a loaded machine)."""
+    return Connection(region=_region())
 
 
 _seen: OrderedDict[tuple[str, str], Citizen | None] = OrderedDict()
@@ -161,7 +169,7 @@ def save(citizen: Citizen, now: datetime) -> None:
         model, moves = _model(citizen, now), cells.moves(cell(expected), cell(citizen))
         try:
             if moves:
-                with TransactWrite(connection=Connection(region=_region())) as transaction:
+                with TransactWrite(connection=_connection()) as transaction:
                     transaction.save(model, condition=_unchanged(expected))
                     audiences.move(transaction, channel_id, moves)
             else:
@@ -187,7 +195,7 @@ def delete(channel_id: str, key: str) -> bool:
         moves = cells.moves(cell(expected), None)
         try:
             if moves:
-                with TransactWrite(connection=Connection(region=_region())) as transaction:
+                with TransactWrite(connection=_connection()) as transaction:
                     transaction.delete(CitizenModel(channel_id, key), condition=_unchanged(expected))
                     audiences.move(transaction, channel_id, moves)
             else:
