@@ -102,7 +102,9 @@ def measure(stack, headers: dict, counter: RequestCounter, channel: str, size: i
     recounted = time.perf_counter() - started
     assert recount["subscribers"] == size, recount
 
-    previews, exact = [], True
+    previews, reaches, exact = [], [], True
+    counter.counts.clear()
+    counter.enabled = True
     for audience in AUDIENCES:
         wanted = Audience(tuple(audience.get("hamlets", ())), tuple(audience.get("topics", ())))
         expected = sum(1 for h, t in people if wanted.includes(h, t))
@@ -113,9 +115,20 @@ def measure(stack, headers: dict, counter: RequestCounter, channel: str, size: i
             previews.append(time.perf_counter() - started)
             answer.raise_for_status()
             exact &= answer.json()["audience"] == expected
+    counter.enabled = False
+    dynamodb = sum(n for (_, service, _), n in counter.counts.items() if service == "dynamodb")
+    preview_requests = round(dynamodb / (len(AUDIENCES) * repeats), 1)
+    for audience in AUDIENCES:  # the counting itself, in-process (no HTTP, no token, no composing)
+        wanted = Audience(tuple(audience.get("hamlets", ())), tuple(audience.get("topics", ())))
+        for _ in range(repeats):
+            started = time.perf_counter()
+            audiences.reach(channel, wanted, datetime.now(UTC))
+            reaches.append(time.perf_counter() - started)
     result = {"subscribers": size, "seed_s": round(seeded, 1), "recount_s": round(recounted, 2),
               "cells": recount["cells"], "preview_ms_median": round(1000 * statistics.median(previews), 1),
-              "preview_ms_max": round(1000 * max(previews), 1), "preview_exact": exact}
+              "preview_ms_max": round(1000 * max(previews), 1), "preview_exact": exact,
+              "preview_dynamodb_requests": preview_requests,
+              "reach_ms_median": round(1000 * statistics.median(reaches), 1)}
     if old_preview:
         count, took = old_preview_count(channel, Audience(("pieve",), ()))
         result["old_preview_ms"] = round(1000 * took, 1)
