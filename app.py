@@ -112,3 +112,11 @@ def watch_dead_letters(event):
         logger.error("messages in dead-letter queues", extra={"dead_letters": counts})
     metrics.flush_metrics()
     return counts
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def reconcile_audience_counts(event):
+    """Recounts every channel's active subscribers per audience cell, fixes any drift and reports it (issue 18)."""
+    from chalicelib.services.subscriptions import audiences
+
+    return audiences.reconcile()

@@ -2,6 +2,7 @@
 process; moto and the sandbox beside it): speed, losses, duplicates and AWS requests per message.
 
     python bench/broadcast.py --limit 80 --subscribers 10000 --fault-rate 0.05 --json
+    python bench/broadcast.py --limit 80 --subscribers 10000 --status-flood   # one status per webhook POST
 """
 from __future__ import annotations
 
@@ -114,8 +115,13 @@ def run(args) -> dict:
                   schedule_seconds=3600, sandbox_rate_limit=args.limit, access_log=False, moto=args.moto,
                   sandbox_process=True).start()
     try:
-        stack.sandbox.configure(fault_rate=args.fault_rate, seed=7, status_delay=0.5, status_batch_seconds=1.0,
-                                status_webhooks=not args.no_statuses)
+        if args.status_flood:  # as Meta mostly posts: one status per webhook, three per message, posted concurrently
+            stack.sandbox.configure(fault_rate=args.fault_rate, seed=7, status_delay=0.5, status_batch_seconds=0.0,
+                                    statuses_per_post=1, status_posters=args.status_posters,
+                                    status_webhooks=not args.no_statuses)
+        else:
+            stack.sandbox.configure(fault_rate=args.fault_rate, seed=7, status_delay=0.5, status_batch_seconds=1.0,
+                                    status_webhooks=not args.no_statuses)
         configure_channel(args.limit)
         phones = seed(args.subscribers)
         if args.kill_fanout_after is not None:
@@ -128,26 +134,84 @@ def run(args) -> dict:
                                 json={"channel": CHANNEL, "text": "Benchmark: avviso a tutta la cittadinanza"})
         created.raise_for_status()
         broadcast_id = created.json()["id"]
-        final = wait(stack, headers, broadcast_id, lambda b: b["status"] in ("completed", "paused"), args.timeout)
+        samples: list[tuple[float, dict, dict]] = []
+        final = wait(stack, headers, broadcast_id, lambda b: b["status"] in ("completed", "paused"), args.timeout,
+                     samples)
         wall = time.monotonic() - started
         send_requests = counter.total("send")
         if not args.no_statuses:
             final = wait(stack, headers, broadcast_id,
-                         lambda b: b["counters"]["read"] >= b["counters"]["sent"], args.timeout)
+                         lambda b: b["counters"]["read"] >= b["counters"]["sent"], args.timeout, samples)
             time.sleep(1.0)
-        return report(args, stack, phones, final, wall, send_requests, counter)
+            final = requests.get(f"{stack.api_url}/api/v1/broadcasts/{broadcast_id}", headers=headers,
+                                 timeout=30).json()
+        result = report(args, stack, phones, final, wall, send_requests, counter)
+        if not args.no_statuses:
+            result.update(status_backlog(stack, samples, final))
+        return result
     finally:
         stack.stop()
 
 
-def wait(stack, headers, broadcast_id, done, timeout) -> dict:
+def status_backlog(stack, samples: list[tuple[float, dict, dict]], final: dict) -> dict:
+    """How far the app's counters ran behind the statuses Meta (the sandbox) had due, sampled each second.
+
+    Each accepted send has its delivered status due 2 x status_delay after it and its read 3 x status_delay after
+    (sent is recorded by the send itself). At a sample taken at wall time t with A statuses applied (delivered + read
+    counters), the backlog is t minus the due time of the (A+1)-th status in due order: how old the oldest status
+    not yet applied is. Also printed: the sandbox's own backlog (due but not yet posted: the webhook not taking them
+    fast enough) and the inbound queue's depth; and, at the end, the dead-letter queues' depth and whether the
+    counters equal what the sandbox delivered."""
+    import bisect
+
+    from chalicelib.store import queues
+
+    delay = 0.5
+    sent = [m for m in stack.sandbox.sent_messages() if m["channel"] == CHANNEL and "Benchmark" in m["text"]]
+    due = sorted([m["time"] + 2 * delay for m in sent] + [m["time"] + 3 * delay for m in sent])
+    lines, worst = [], 0.0
+    start = samples[0][0] if samples else 0.0
+    for wall, broadcast, sandbox in samples:
+        applied = broadcast["counters"]["delivered"] + broadcast["counters"]["read"]
+        overdue = bisect.bisect_right(due, wall)  # statuses due by now
+        behind = (wall - due[applied]) if applied < overdue else 0.0
+        worst = max(worst, behind)
+        lines.append({"t": round(wall - start, 1), "applied": applied, "due": overdue, "behind_s": round(behind, 2),
+                      "sandbox_due_unposted": sandbox.get("statuses_due"),
+                      "sandbox_late_s": sandbox.get("statuses_late_s"), "inbound_queue": sandbox.get("inbound_queue")})
+    sqs = queues._client()
+    dead = {}
+    for logical in ("inbound", "outbound", "fanout"):
+        url = sqs.get_queue_url(QueueName=queues.queue_name(f"{logical}-dlq"))["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        dead[logical] = int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+    counters = final["counters"]
+    accepted = len(sent)
+    return {"status_backlog_max_s": round(worst, 2), "status_backlog": lines, "dead_letters": dead,
+            "counters_exact": counters["delivered"] == accepted and counters["read"] == accepted,
+            "counters": {k: counters[k] for k in ("sent", "delivered", "read", "failed")},
+            "status_posts": stack.sandbox.stats().get("status_posts")}
+
+
+def wait(stack, headers, broadcast_id, done, timeout, samples: list | None = None) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         broadcast = requests.get(f"{stack.api_url}/api/v1/broadcasts/{broadcast_id}", headers=headers,
                                  timeout=30).json()
+        if samples is not None:
+            samples.append((time.time(), broadcast, {**stack.sandbox.stats(), "inbound_queue": inbound_depth()}))
         if done(broadcast) or time.monotonic() > deadline:
             return broadcast
-        time.sleep(0.5)
+        time.sleep(0.5 if samples is None else 1.0)
+
+
+def inbound_depth() -> int:
+    from chalicelib.store import queues
+
+    sqs = queues._client()
+    attributes = sqs.get_queue_attributes(QueueUrl=queues.queue_url("inbound"),
+                                          AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
 def report(args, stack, phones, final, wall, send_requests, counter) -> dict:
@@ -186,6 +250,9 @@ def main() -> None:
                         help="moto's server in a process of its own (like an AWS service, default), "
                              "or in the app's process: in memory, or as a server thread")
     parser.add_argument("--no-statuses", action="store_true", help="the sandbox posts no status webhooks")
+    parser.add_argument("--status-flood", action="store_true",
+                        help="one status per webhook POST (three per message), as Meta mostly posts them")
+    parser.add_argument("--status-posters", type=int, default=8, help="status POSTs in flight at once (flood mode)")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     parser.add_argument("--verbose", action="store_true", help="requests by path, service and operation")
@@ -195,6 +262,12 @@ def main() -> None:
         print(json.dumps(result))
     else:
         for key, value in result.items():
+            if key == "status_backlog":
+                print("status backlog over time (t s, applied, due, behind s, sandbox unposted, sandbox late s, "
+                      "inbound queue):")
+                for line in value:
+                    print("   ", *line.values())
+                continue
             print(f"{key:28} {value}")
 
 

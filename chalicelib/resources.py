@@ -68,7 +68,8 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("channels", "phone_number_id", indexes=(Index("by-tenant", "tenant_id"),)),
         TableSpec(
             "citizens", "channel_id", "citizen_key",
-            indexes=(Index("active", "active_channel", "citizen_key"),),
+            indexes=(Index("active", "active_channel", "citizen_key"),
+                     Index("recent", "inbound_day", "last_inbound_at")),  # issue 18: who wrote in the last 24 h
             ttl_attribute="expires_at",
         ),
         TableSpec("consents", "subject", "recorded_at"),
@@ -91,6 +92,7 @@ TABLES: dict[str, TableSpec] = {
             indexes=(Index("by-activity", "tenant_id", "last_at"), Index("unread", "unread_tenant", "last_at")),
             ttl_attribute="expires_at",
         ),
+        TableSpec("audiences", "channel_id", "cell"),  # issue 18: active subscribers per (hamlets, topics) choice
     )
 }
 

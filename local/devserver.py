@@ -86,6 +86,53 @@ def atomic_dynamodb() -> None:
     DynamoHandler.call_action = call_action
 
 
+def light_transactions() -> None:
+    """moto 5.2's TransactWriteItems deep-copies every table a transaction touches before it starts, to roll back on a
+    failed condition: with a channel's 50,000 subscribers in the citizens table, each subscription change (a
+    transaction with its audience counts, issue 18) copied them all, and a transaction cost seconds. Under the lock
+    of atomic_dynamodb nothing else runs meanwhile, so keeping a copy of just the items the transaction names is the
+    same rollback: those are restored (or removed again) when it is cancelled."""
+    import copy as real_copy
+    import types
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    original = models.DynamoDBBackend.transact_write_items
+    if getattr(original, "filo_light", False):
+        return
+    models.copy = types.SimpleNamespace(  # the module's deepcopy, without the whole-table copies
+        deepcopy=lambda value, *args: value if isinstance(value, Table) else real_copy.deepcopy(value, *args))
+
+    def transact_write_items(self, transact_items):
+        saved = []
+        for entry in transact_items:
+            try:
+                _, op = next(iter(entry.items()))
+                table = self.get_table(op["TableName"])
+                attrs = op["Item"] if "Item" in op else op["Key"]
+                hash_value = models.DynamoType(attrs[table.hash_key_attr])
+                range_value = models.DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+            except Exception:  # a malformed request: the original answers it as moto does
+                continue
+            saved.append((table, hash_value, range_value,
+                          real_copy.deepcopy(table.get_item(hash_value, range_value))))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, item in reversed(saved):
+                if item is None:
+                    table.delete_item(hash_value, range_value)
+                elif range_value is not None:
+                    table.items[hash_value][range_value] = item
+                else:
+                    table.items[hash_value] = item
+            raise
+
+    transact_write_items.filo_light = True
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def speed_up_moto() -> None:
     """Two lookups of moto 5.2 that cost more than the emulated request under load.
 
@@ -313,6 +360,7 @@ class Stack:
     def _start_moto(self) -> None:
         speed_up_moto()
         atomic_dynamodb()
+        light_transactions()
         if self.moto_mode == "memory":
             from moto import mock_aws
 

@@ -75,10 +75,11 @@ def main() -> None:
     import waitress
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from local.devserver import atomic_dynamodb, speed_up_moto
+    from local.devserver import atomic_dynamodb, light_transactions, speed_up_moto
 
     speed_up_moto()
     atomic_dynamodb()
+    light_transactions()
     logging.getLogger("waitress").setLevel(logging.ERROR)
     waitress.serve(DomainDispatcherApplication(create_backend_app), host=args.host, port=args.port,
                    threads=THREADS, ident="moto", channel_timeout=300, connection_limit=1000)

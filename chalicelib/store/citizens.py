@@ -2,16 +2,30 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import random
+import threading
+import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
+from pynamodb.expressions.condition import size
+from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain import audiences as cells
 from chalicelib.domain.phones import citizen_key
 from chalicelib.domain.subscriptions import Citizen
-from chalicelib.store.models import CitizenModel, ConsentModel
+from chalicelib.store import audiences
+from chalicelib.store.models import CitizenModel, ConsentModel, _region
+
+WRITE_ATTEMPTS = 16  # a subscription change that met a concurrent one reads again and retries, this many times
+SEEN_MAX = 2048  # citizens whose last read state this process remembers (the expected state of their next save)
 
 
 @dataclass(frozen=True)
@@ -43,11 +57,81 @@ def _to_domain(m: CitizenModel) -> Citizen:
     )
 
 
+class Contention(RuntimeError):
+    """A citizen changed under every attempt to save them: the caller's work fails and is retried whole."""
+
+
+@functools.cache
+def _connection() -> Connection:
+    """One connection (and botocore client) for the transactions, built on first use: a new one per write cost a
+    client's creation each time (the service model loaded again, ~1 s on a loaded machine)."""
+    return Connection(region=_region())
+
+
+_seen: OrderedDict[tuple[str, str], Citizen | None] = OrderedDict()
+_seen_lock = threading.Lock()
+
+
+def _remember(channel_id: str, key: str, citizen: Citizen | None) -> None:
+    with _seen_lock:
+        _seen[(channel_id, key)] = citizen
+        _seen.move_to_end((channel_id, key))
+        while len(_seen) > SEEN_MAX:
+            _seen.popitem(last=False)
+
+
+def _expected(channel_id: str, key: str) -> Citizen | None:
+    """The state this process last read or wrote (verified by the write's condition), else a fresh read."""
+    with _seen_lock:
+        if (channel_id, key) in _seen:
+            return _seen[(channel_id, key)]
+    return _read(channel_id, key)
+
+
+def _read(channel_id: str, key: str) -> Citizen | None:
+    try:
+        citizen = _to_domain(CitizenModel.get(channel_id, key, consistent_read=True))
+    except DoesNotExist:
+        citizen = None
+    _remember(channel_id, key, citizen)
+    return citizen
+
+
 def get(channel_id: str, key: str) -> Citizen | None:
     try:
-        return _to_domain(CitizenModel.get(channel_id, key))
+        citizen = _to_domain(CitizenModel.get(channel_id, key))
     except DoesNotExist:
-        return None
+        citizen = None
+    _remember(channel_id, key, citizen)
+    return citizen
+
+
+def cell(citizen: Citizen | None) -> str | None:
+    """The audience cell a stored citizen is counted in (None: not counted)."""
+    return cells.cell_of(citizen.active, citizen.hamlets, citizen.topics) if citizen else None
+
+
+def _unchanged(expected: Citizen | None):
+    """A condition: the stored citizen still counts where `expected` does (status, hamlets and topics)."""
+    if expected is None:
+        return CitizenModel.channel_id.does_not_exist()
+    condition = CitizenModel.status == expected.status
+    for attribute, values in ((CitizenModel.hamlets, expected.hamlets), (CitizenModel.topics, expected.topics)):
+        condition &= (attribute == list(values)) if values else (attribute.does_not_exist() | (size(attribute) == 0))
+    return condition
+
+
+def _pause(attempt: int) -> None:
+    """Full jitter before another attempt, so that writers who met do not meet again (at most 0.64 s)."""
+    time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 6)))
+
+
+def _lost_race(error: Exception) -> bool:
+    """A write refused because the citizen (or a count, in a transaction) changed meanwhile."""
+    if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        return True
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return any(r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons)
 
 
 def find(channel_id: str, phone: str | None, user_id: str | None) -> Citizen | None:
@@ -60,8 +144,9 @@ def find(channel_id: str, phone: str | None, user_id: str | None) -> Citizen | N
     return None
 
 
-def save(citizen: Citizen, now: datetime) -> None:
-    CitizenModel(
+def _model(citizen: Citizen, now: datetime) -> CitizenModel:
+    recent = citizen.active and citizen.last_inbound_at is not None
+    return CitizenModel(
         citizen.channel_id, citizen.key, tenant_id=citizen.tenant_id, phone=citizen.phone,
         user_id=citizen.user_id, status=citizen.status,
         active_channel=citizen.channel_id if citizen.active else None,
@@ -69,17 +154,61 @@ def save(citizen: Citizen, now: datetime) -> None:
         source=citizen.source, name=citizen.name, address=citizen.address, hamlet=citizen.hamlet,
         created_at=citizen.created_at or now, updated_at=now, subscribed_at=citizen.subscribed_at,
         stopped_at=citizen.stopped_at, last_inbound_at=citizen.last_inbound_at, expires_at=citizen.expires_at,
-    ).save()
+        inbound_day=f"{citizen.channel_id}#{citizen.last_inbound_at.astimezone(UTC):%Y-%m-%d}" if recent else None,
+    )
+
+
+def save(citizen: Citizen, now: datetime) -> None:
+    """Write the citizen; when the change moves them between audience cells (subscribed, stopped, other hamlets or
+    topics), the counts move in the same transaction. The write is conditional on the stored citizen still counting
+    where the state read before did: a concurrent change (or a redelivered message) makes it read again and retry,
+    so the counts never drift. The last writer's state wins, as a plain put would."""
+    channel_id, key = citizen.channel_id, citizen.key
+    expected = _expected(channel_id, key)
+    for attempt in range(WRITE_ATTEMPTS):
+        model, moves = _model(citizen, now), cells.moves(cell(expected), cell(citizen))
+        try:
+            if moves:
+                with TransactWrite(connection=_connection()) as transaction:
+                    transaction.save(model, condition=_unchanged(expected))
+                    audiences.move(transaction, channel_id, moves)
+            else:
+                model.save(condition=_unchanged(expected))
+        except (PutError, TransactWriteError) as error:
+            if not _lost_race(error):
+                raise
+            _pause(attempt)
+            expected = _read(channel_id, key)
+            continue
+        _remember(channel_id, key, citizen)
+        return
+    raise Contention(f"citizen {channel_id} changed under {WRITE_ATTEMPTS} attempts to save it")
 
 
 def delete(channel_id: str, key: str) -> bool:
-    try:
-        CitizenModel(channel_id, key).delete(condition=CitizenModel.channel_id.exists())
-        return True
-    except DeleteError as exc:
-        if getattr(exc, "cause_response_code", "") == "ConditionalCheckFailedException":
+    """Remove a citizen (erasure); an active one leaves their audience count in the same transaction. False when
+    there was nobody to remove."""
+    expected = _read(channel_id, key)
+    for attempt in range(WRITE_ATTEMPTS):
+        if expected is None:
             return False
-        raise
+        moves = cells.moves(cell(expected), None)
+        try:
+            if moves:
+                with TransactWrite(connection=_connection()) as transaction:
+                    transaction.delete(CitizenModel(channel_id, key), condition=_unchanged(expected))
+                    audiences.move(transaction, channel_id, moves)
+            else:
+                CitizenModel(channel_id, key).delete(condition=_unchanged(expected))
+        except (DeleteError, TransactWriteError) as error:
+            if not _lost_race(error):
+                raise
+            _pause(attempt)
+            expected = _read(channel_id, key)
+            continue
+        _remember(channel_id, key, None)
+        return True
+    raise Contention(f"citizen {channel_id} changed under {WRITE_ATTEMPTS} attempts to erase it")
 
 
 def encode_cursor(key: dict | None) -> str | None:
@@ -158,3 +287,25 @@ def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def recent(channel_id: str, since: datetime, until: datetime) -> list[Citizen]:
+    """The channel's active subscribers whose last message came after `since` (the sparse 'recent' index, one Query
+    per UTC day from since to until): what a preview reads to tell who is inside the 24-hour window."""
+    found, day = [], since.astimezone(UTC).date()
+    while day <= until.astimezone(UTC).date():
+        result = CitizenModel.recent.query(f"{channel_id}#{day:%Y-%m-%d}", CitizenModel.last_inbound_at > since,
+                                           attributes_to_get=list(AUDIENCE_FIELDS))
+        found += [_to_domain(m) for m in result if m.status == "active"]
+        day = date.fromordinal(day.toordinal() + 1)
+    return found
+
+
+def active_choices(channel_id: str) -> Iterator[Citizen]:
+    """Every active subscriber of a channel, page by page (the nightly recount)."""
+    cursor = None
+    while True:
+        page_, cursor = active_page(channel_id, cursor, 1000)
+        yield from page_
+        if cursor is None:
+            return

@@ -78,6 +78,18 @@ class ActiveSubscribersIndex(GlobalSecondaryIndex):
     citizen_key = UnicodeAttribute(range_key=True)
 
 
+class RecentInboundIndex(GlobalSecondaryIndex):
+    """Sparse: active subscribers by the UTC day of their last message ("<channel>#YYYY-MM-DD") and its time, so a
+    preview reads only those who wrote lately (inside the 24-hour window), not the whole channel."""
+
+    class Meta:
+        index_name = "recent"
+        projection = AllProjection()
+
+    inbound_day = UnicodeAttribute(hash_key=True)
+    last_inbound_at = UTCDateTimeAttribute(range_key=True)
+
+
 class CitizenModel(Model):
     """A citizen as seen by one channel: identity, subscription, preferences, conversation step."""
 
@@ -106,6 +118,8 @@ class CitizenModel(Model):
     last_inbound_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)  # set while nothing binds us to keep the record
     active = ActiveSubscribersIndex()
+    inbound_day = UnicodeAttribute(null=True)  # active only: "<channel>#<UTC day of last_inbound_at>"
+    recent = RecentInboundIndex()
 
 
 class ConsentModel(Model):
@@ -422,3 +436,16 @@ class TemplateModel(Model):
     rejected_reason = UnicodeAttribute(null=True)
     previous_category = UnicodeAttribute(null=True)  # set when Meta re-categorised it
     updated_at = UTCDateTimeAttribute()
+
+
+class AudienceCellModel(Model):
+    """How many active subscribers of a channel chose exactly these hamlets and topics (domain.audiences): kept in
+    the same transaction as every subscription change, recounted nightly."""
+
+    class Meta(_Meta):
+        table_name = table_name("audiences")
+        region = _region()
+
+    channel_id = UnicodeAttribute(hash_key=True)
+    cell = UnicodeAttribute(range_key=True)  # "h=<hamlet ids>|t=<topic ids>", sorted; empty: every one
+    count = NumberAttribute(default=0)

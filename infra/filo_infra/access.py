@@ -56,6 +56,8 @@ FUNCTION_ACCESS: dict[str, Access] = {
     "sweep_report_photos": Access(tables=("reports",), media=True),  # lists the bucket, deletes orphaned folders
     # reads the comuni and their open reports, claims each team's day (counters), emails the team
     "send_overdue_digests": Access(tables=("tenants", "reports", "counters"), email=True),
+    # nightly: pages every channel's active subscribers, corrects drifted audience counts (issue 18)
+    "reconcile_audience_counts": Access(tables=("tenants", "channels", "citizens", "audiences")),
 }
 
 

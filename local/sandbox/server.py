@@ -112,8 +112,9 @@ class SandboxServer:
 
     def stats(self) -> dict[str, Any]:
         worker = self._statuses.worker
+        due, late = worker.backlog()
         return {**self._recorder.stats(), "status_batches_dropped": worker.dropped_batches,
-                "statuses_pending": worker.pending()}
+                "statuses_pending": worker.pending(), "statuses_due": due, "statuses_late_s": round(late, 3)}
 
     def sent_messages(self) -> list[SentMessage]:
         """Everything the app sent so far, oldest first (for benchmarks that count per recipient)."""

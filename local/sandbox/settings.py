@@ -83,6 +83,11 @@ class SandboxSettings(BaseModel):
     """Seconds between an accepted send and its sent status, and between sent, delivered and read; default 0.2."""
     status_batch_seconds: Seconds = 0.0
     """Gather statuses this long between posts, as Meta batches them (up to 1,000 a post); default 0."""
+    statuses_per_post: int = Field(1000, ge=1, le=1000)
+    """At most this many statuses in one webhook POST; 1 posts each status on its own, as Meta mostly does
+    (three POSTs per message: sent, delivered, read); default 1,000."""
+    status_posters: int = Field(1, ge=1, le=32)
+    """Status POSTs in flight at once (Meta posts concurrently); default 1."""
     seed: int = 0
     """Seed of the random draws behind fault_rate and slow_rate, for reproducible runs; default 0."""
     webhook_url: Annotated[str, AfterValidator(_http_url)] = "http://127.0.0.1:8000/"

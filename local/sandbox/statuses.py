@@ -41,7 +41,8 @@ class PendingStatus:
 
 
 class StatusWorker:
-    """A daemon thread that posts due statuses in batches (<= 1,000 a POST), in due order, with retries."""
+    """Daemon threads that post due statuses in batches (<= `batch_size` a POST, 1,000 at most), in due order, with
+    retries: one thread by default, up to `posters` POSTs in flight at once (the flood mode: one status a POST)."""
 
     def __init__(self, send: Callable[[list[PendingStatus]], bool],
                  retry_delays: Iterable[float] = (0.25, 1.0, 4.0), batch_size: int = MAX_STATUSES_PER_POST):
@@ -52,21 +53,37 @@ class StatusWorker:
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self._seq = itertools.count()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._started = False
         self.dropped_batches = 0
         self.window = 0.0  # seconds to gather statuses after each post
+        self.posters = 1  # threads that post (the first `posters` of them run; more are started on demand)
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="sandbox-status-worker", daemon=True)
-            self._thread.start()
+        with self._cond:
+            self._started = True
+            while len(self._threads) < self.posters:
+                number = len(self._threads)
+                thread = threading.Thread(target=self._run, args=(number,), daemon=True,
+                                          name="sandbox-status-worker" + (f"-{number}" if number else ""))
+                self._threads.append(thread)
+                thread.start()
+            self._cond.notify_all()
+
+    def configure(self, batch_size: int, posters: int, window: float) -> None:
+        """Statuses per POST, POSTs in flight at once and the gathering window; threads start as needed."""
+        with self._cond:
+            self._batch_size, self.posters, self.window = batch_size, posters, window
+            started = self._started
+        if started:
+            self.start()
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stopping.set()
         with self._cond:
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
 
     def schedule(self, item: PendingStatus) -> None:
         with self._cond:
@@ -78,21 +95,29 @@ class StatusWorker:
         with self._cond:
             return len(self._heap)
 
-    def _run(self) -> None:
+    def backlog(self) -> tuple[int, float]:
+        """Statuses due but not posted yet, and how late the oldest of them is (seconds)."""
+        with self._cond:
+            now = time.monotonic()
+            due = [item.due for item in self._heap if item.due <= now]
+            return len(due), (now - min(due)) if due else 0.0
+
+    def _run(self, number: int = 0) -> None:
         while not self._stopping.is_set():
-            batch = self._next_batch()
+            batch = self._next_batch(number)
             if batch:
                 self._deliver(batch)
                 if self.window:
                     self._stopping.wait(self.window)
 
-    def _next_batch(self) -> list[PendingStatus]:
+    def _next_batch(self, number: int = 0) -> list[PendingStatus]:
         with self._cond:
             while not self._stopping.is_set():
                 now = time.monotonic()
-                if self._heap and self._heap[0].due <= now:
+                if number < self.posters and self._heap and self._heap[0].due <= now:
                     break
-                self._cond.wait(self._heap[0].due - now if self._heap else None)
+                wait = self._heap[0].due - now if self._heap and number < self.posters else None
+                self._cond.wait(wait if wait is None else max(wait, 0.001))
             else:
                 return []
             batch = []
@@ -124,7 +149,7 @@ class StatusWebhooks:
 
     def configure(self, settings: SandboxSettings) -> None:
         self._enabled, self._delay = settings.status_webhooks, settings.status_delay
-        self.worker.window = settings.status_batch_seconds
+        self.worker.configure(settings.statuses_per_post, settings.status_posters, settings.status_batch_seconds)
 
     def schedule(self, record: SentMessage, body: dict[str, Any]) -> None:
         """Sent, delivered and read for an accepted send, `status_delay` seconds apart (if status_webhooks)."""

@@ -764,3 +764,15 @@ def test_media_upload_then_send_by_id(sandbox):
     assert send(sandbox, body).status_code == 200
     (listed,) = requests.get(f"{sandbox.url}/_sandbox/messages?to={CITIZEN_DIGITS}", timeout=5).json()
     assert listed["type"] == "image" and "Mappa" in listed["text"]
+
+
+def test_status_flood_posts_each_status_on_its_own_three_per_message(sandbox, app):
+    """Meta mostly posts one status per webhook: sent, delivered and read of each message arrive in three POSTs."""
+    sandbox.configure(statuses_per_post=1, status_posters=4, status_delay=0.05)
+    sent = [send(sandbox, text_body(text=f"Avviso {n}")).json()["messages"][0]["id"] for n in range(5)]
+    wait_for(lambda: len([s for s in app.statuses() if s["id"] in sent]) == 15)
+    with_statuses = [post for post in app.posts() if "statuses" in only_value(post)]
+    assert all(len(only_value(post)["statuses"]) == 1 for post in with_statuses)
+    for wamid in sent:
+        assert sorted(s["status"] for s in app.statuses() if s["id"] == wamid) == ["delivered", "read", "sent"]
+    assert requests.get(f"{sandbox.url}/_sandbox/stats", timeout=5).json()["statuses_due"] == 0
