@@ -2,6 +2,7 @@
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
 from chalicelib.api import (
+    alerts,
     audit,
     broadcasts,
     console,
@@ -50,6 +51,7 @@ app.register_blueprint(templates.bp)  # /api/v1/channels/{id}/templates: WhatsAp
 app.register_blueprint(usage.bp)  # /api/v1/usage: messages per channel and month, estimated cost, price table
 app.register_blueprint(staff_admin.bp)  # /api/v1/staff: the comune's staff users and roles (administration)
 app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{channel_id}/settings: the comune's settings
+app.register_blueprint(alerts.bp)  # /api/v1/alerts: Allerte's overview; /alerts/v1/{tenant}/cap: CAP pushed by partners
 
 
 @app.route("/health", methods=["GET"])
@@ -107,3 +109,11 @@ def watch_dead_letters(event):
         logger.error("messages in dead-letter queues", extra={"dead_letters": counts})
     metrics.flush_metrics()
     return counts
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def watch_alert_feeds(event):
+    """Allerte: each comune's civil-protection feeds read when due (conditional GETs, backoff), then expiries."""
+    from chalicelib.services.alerts import watch
+
+    return watch.run()

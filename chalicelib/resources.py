@@ -91,6 +91,8 @@ TABLES: dict[str, TableSpec] = {
             indexes=(Index("by-activity", "tenant_id", "last_at"), Index("unread", "unread_tenant", "last_at")),
             ttl_attribute="expires_at",
         ),
+        # Allerte (issue 19): per comune, each alert series as last told, its feeds' state, CAP identifier pointers
+        TableSpec("alerts", "tenant_id", "alert_key", ttl_attribute="expires_at"),
     )
 }
 
