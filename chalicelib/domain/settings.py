@@ -547,6 +547,7 @@ class AlertFeed:
     kind: Literal["dpc", "cap"]
     url: FeedUrl
     every_minutes: Annotated[int, whole(1, 1440, "minutes between two reads of the feed")] = 5
+    timeout_seconds: Annotated[int, whole(1, 30, "seconds a read may take before it counts as failed")] = 10
 
 
 @settings_model

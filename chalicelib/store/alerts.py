@@ -46,7 +46,7 @@ def _series(m: AlertModel) -> Series:
         levels=d.get("levels", {}), told=d.get("told", {}), hazard=d.get("hazard", ""), source=d.get("source", ""),
         identifier=d.get("identifier", ""), sent=d.get("sent", ""), expires=d.get("expires"),
         headline=d.get("headline", ""), link=d.get("link", ""), active=bool(m.active),
-        zones=d.get("zones", {}), pending=d.get("pending", []), history=d.get("history", []), updated_at=m.updated_at or "")
+        zones=d.get("zones", {}), pending=m.pending or [], history=d.get("history", []), updated_at=m.updated_at or "")
 
 
 def get_series(tenant_id: str, series: str) -> Series | None:
@@ -61,10 +61,10 @@ def record_version(new: Series, expected_fingerprint: str | None, now: datetime)
     record at all): two pollers, or a feed read twice at once, never both tell citizens. False if it had moved."""
     data = {"levels": new.levels, "told": new.told, "hazard": new.hazard, "source": new.source,
             "identifier": new.identifier, "sent": new.sent, "expires": new.expires, "headline": new.headline,
-            "link": new.link, "zones": new.zones, "pending": new.pending, "history": new.history[-HISTORY_MAX:]}
+            "link": new.link, "zones": new.zones, "history": new.history[-HISTORY_MAX:]}
     end = _parse(new.expires) or now
     model = AlertModel(new.tenant_id, f"series#{new.series}", data=data, fingerprint=new.fingerprint,
-                       active=new.active, updated_at=now.isoformat(), expires_at=max(end, now) + KEEP)
+                       active=new.active, pending=new.pending or None, updated_at=now.isoformat(), expires_at=max(end, now) + KEEP)
     condition = (AlertModel.alert_key.does_not_exist() if expected_fingerprint is None
                  else AlertModel.fingerprint == expected_fingerprint)
     try:
@@ -80,7 +80,7 @@ def clear_pending(tenant_id: str, series: str, fingerprint: str) -> None:
     """The planned broadcasts are written: forget them (only if the version is still the one that planned them)."""
     try:
         AlertModel(tenant_id, f"series#{series}").update(
-            actions=[AlertModel.data["pending"].set([])], condition=AlertModel.fingerprint == fingerprint)
+            actions=[AlertModel.pending.remove()], condition=AlertModel.fingerprint == fingerprint)
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise

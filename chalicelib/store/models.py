@@ -417,6 +417,7 @@ class AlertModel(Model):
     data = JSONAttribute(default=dict)  # what the kind holds (store/alerts.py)
     fingerprint = UnicodeAttribute(null=True)  # a series' last version told: the conditional write's guard
     active = BooleanAttribute(null=True)  # a series some hamlet is still on alert for
+    pending = JSONAttribute(null=True)  # a series' broadcasts planned and not yet written (store/alerts.py)
     updated_at = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 

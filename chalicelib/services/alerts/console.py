@@ -15,7 +15,7 @@ BROADCASTS_READ = 200  # the comune's latest broadcasts looked through for the a
 def overview(tenant: Tenant) -> dict:
     now = clock.now()
     series = store.series_page(tenant.id, limit=60)
-    active = [s for s in series if s.active and not rules.expired(s.expires, now)]
+    active = [s for s in series if s.active and s.zones]  # the watcher's sweep ends expired ones within 5 minutes
     return {
         "enabled": tenant.alerts.enabled,
         "feeds": watch.feeds_status(tenant, now),

@@ -20,7 +20,6 @@ from chalicelib.services.alerts import notify
 from chalicelib.store import alerts as store
 from chalicelib.store import directory
 
-TIMEOUT_SECONDS = 10
 BACKOFF_MAX = timedelta(hours=1)
 SILENT_AFTER = timedelta(hours=26)  # the DPC bulletin comes out daily: a day and a bit without a good read
 DOCUMENTS_PER_READ = 20  # CAP documents fetched from one feed read (the rest at the next)
@@ -60,7 +59,7 @@ def watch_tenant(tenant: Tenant, now: datetime) -> dict:
 def read_feed(tenant: Tenant, feed: AlertFeed, state: store.FeedState, now: datetime):
     """One read of one feed; (True, outcomes) or (False, []) after recording the failure and the next try."""
     try:
-        status, body, headers = fetch(feed.url, state.etag, state.last_modified)
+        status, body, headers = fetch(feed.url, state.etag, state.last_modified, feed.timeout_seconds)
         found, entries = [], dict(state.entries)
         if status != 304:
             found, entries = _alerts_of(feed, body, entries)
@@ -93,7 +92,7 @@ def _alerts_of(feed: AlertFeed, body: bytes, entries: dict[str, str]):
     for entry in listed:
         if entries.get(entry.id) == (entry.updated or "seen") or fetched >= DOCUMENTS_PER_READ:
             continue
-        _, document, _ = fetch(entry.link)
+        _, document, _ = fetch(entry.link, timeout=feed.timeout_seconds)
         fetched += 1
         try:
             found.append(rules.cap_alert(document))
@@ -104,7 +103,7 @@ def _alerts_of(feed: AlertFeed, body: bytes, entries: dict[str, str]):
     return found, entries
 
 
-def fetch(url: str, etag: str = "", last_modified: str = "") -> tuple[int, bytes, dict[str, str]]:
+def fetch(url: str, etag: str = "", last_modified: str = "", timeout: float = 10) -> tuple[int, bytes, dict[str, str]]:
     """A GET with a timeout and a size cap; 304 when the feed says nothing changed."""
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json, application/xml, text/xml, */*"}
     if etag:
@@ -113,7 +112,7 @@ def fetch(url: str, etag: str = "", last_modified: str = "") -> tuple[int, bytes
         headers["If-Modified-Since"] = last_modified
     request = urllib.request.Request(url, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310 - http(s) only, settings
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - http(s) only, settings
             body = answer.read(rules.MAX_BULLETIN_BYTES + 1)
             if len(body) > rules.MAX_BULLETIN_BYTES:
                 raise FeedFailed(f"answer over {rules.MAX_BULLETIN_BYTES} bytes")
