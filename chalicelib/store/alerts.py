@@ -64,7 +64,8 @@ def record_version(new: Series, expected_fingerprint: str | None, now: datetime)
             "link": new.link, "zones": new.zones, "history": new.history[-HISTORY_MAX:]}
     end = _parse(new.expires) or now
     model = AlertModel(new.tenant_id, f"series#{new.series}", data=data, fingerprint=new.fingerprint,
-                       active=new.active, pending=new.pending or None, updated_at=now.isoformat(), expires_at=max(end, now) + KEEP)
+                       active=new.active, pending=new.pending or None, updated_at=now.isoformat(),
+                       expires_at=max(end, now) + KEEP)
     condition = (AlertModel.alert_key.does_not_exist() if expected_fingerprint is None
                  else AlertModel.fingerprint == expected_fingerprint)
     try:
