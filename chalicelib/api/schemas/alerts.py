@@ -9,6 +9,8 @@ from chalicelib.api.schemas.common import Answer
 
 
 class AlertFeedView(Answer):
+    """An official feed the comune watches, and how its reads go."""
+
     id: str
     kind: str = Field(description="dpc or cap")
     url: str
@@ -22,6 +24,8 @@ class AlertFeedView(Answer):
 
 
 class AlertZoneView(Answer):
+    """One of the comune's alert zones and its current level."""
+
     code: str = Field(description="A DPC alert zone, e.g. Emil-F1, or a CAP geocode")
     name: str
     level: str = Field(description="green, yellow, orange or red: the worst of the active alerts")
@@ -30,6 +34,8 @@ class AlertZoneView(Answer):
 
 
 class AlertSeriesView(Answer):
+    """An alert series as last told to the comune, with its versions."""
+
     series: str
     source: str
     hazard: str
@@ -45,6 +51,8 @@ class AlertSeriesView(Answer):
 
 
 class AlertDraftView(Answer):
+    """An alert notice waiting for a person to approve it."""
+
     id: str
     status: str
     text: str
@@ -55,6 +63,8 @@ class AlertDraftView(Answer):
 
 
 class AlertsOverview(Answer):
+    """The comune's alerts: feeds, zones' current levels, history, drafts waiting and alert broadcasts."""
+
     enabled: bool
     feeds: list[AlertFeedView]
     zones: list[AlertZoneView]
