@@ -71,3 +71,6 @@ class AlertsOverview(Answer):
     series: list[AlertSeriesView]
     drafts: list[AlertDraftView]
     broadcasts: list[dict[str, Any]] = Field(description="alert broadcasts with their status and counters")
+    rules: dict[str, dict[str, str]] = Field(description="per hazard and level: nothing, draft or auto")
+    red_to_everyone: bool
+    topic: str

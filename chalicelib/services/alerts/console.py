@@ -21,6 +21,9 @@ def overview(tenant: Tenant) -> dict:
         "feeds": watch.feeds_status(tenant, now),
         "zones": _zones(tenant, active),
         "series": [_series(s) for s in series],
+        # what each hazard and level does (the defaults included): nothing, draft or auto
+        "rules": {h: {lv: tenant.alerts.action(h, lv) for lv in ("yellow", "orange", "red")} for h in rules.HAZARDS},
+        "red_to_everyone": tenant.alerts.red_to_everyone, "topic": tenant.alerts.topic,
         **_broadcasts(tenant),
     }
 
