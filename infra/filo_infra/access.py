@@ -56,6 +56,9 @@ FUNCTION_ACCESS: dict[str, Access] = {
     "sweep_report_photos": Access(tables=("reports",), media=True),  # lists the bucket, deletes orphaned folders
     # reads the comuni and their open reports, claims each team's day (counters), emails the team
     "send_overdue_digests": Access(tables=("tenants", "reports", "counters"), email=True),
+    # Allerte: reads the comuni and their channels, records alert versions and feeds' state, writes alert broadcasts
+    # and starts the automatic ones (fanout); reads the official feeds over the internet (no VPC)
+    "watch_alert_feeds": Access(tables=("tenants", "channels", "alerts", "broadcasts"), sends=("fanout",)),
 }
 
 

@@ -133,8 +133,8 @@ def test_outbound_consumers_are_capped(expanded, names):
 
 def test_the_app_schedules_become_rules(expanded):
     expressions = sorted(r["Properties"]["ScheduleExpression"] for r in of_type(expanded, "AWS::Events::Rule").values())
-    # photo sweep, overdue digests, due broadcasts, DLQ watch
-    assert expressions == ["rate(1 day)", "rate(1 hour)", "rate(1 minute)", "rate(5 minutes)"]
+    # photo sweep, overdue digests, due broadcasts, DLQ watch, alert feeds (Allerte)
+    assert expressions == ["rate(1 day)", "rate(1 hour)", "rate(1 minute)", "rate(5 minutes)", "rate(5 minutes)"]
 
 
 def test_every_function_has_its_own_role_and_the_staff_pool_settings(template, stage_env):
