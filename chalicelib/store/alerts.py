@@ -126,6 +126,7 @@ class FeedState:
     error: str = ""
     entries: dict[str, str] = field(default_factory=dict)
     alerts: int = 0  # alerts read at the last successful read
+    changed_at: str = ""  # the last read that brought something new (not a 304, another ETag)
 
 
 def get_feed(tenant_id: str, feed_id: str) -> FeedState:
@@ -136,14 +137,15 @@ def get_feed(tenant_id: str, feed_id: str) -> FeedState:
     d = m.data or {}
     return FeedState(tenant_id, feed_id, **{k: d[k] for k in ("etag", "last_modified", "checked_at", "ok_at",
                                                                "failed_at", "failures", "next_at", "error",
-                                                               "entries", "alerts") if k in d})
+                                                               "entries", "alerts", "changed_at") if k in d})
 
 
 def save_feed(state: FeedState, now: datetime) -> None:
     entries = dict(list(state.entries.items())[-ENTRIES_MAX:])
     data = {"etag": state.etag[:300], "last_modified": state.last_modified[:100], "checked_at": state.checked_at,
             "ok_at": state.ok_at, "failed_at": state.failed_at, "failures": state.failures, "next_at": state.next_at,
-            "error": state.error[:300], "entries": entries, "alerts": state.alerts}
+            "error": state.error[:300], "entries": entries, "alerts": state.alerts,
+            "changed_at": state.changed_at}
     AlertModel(state.tenant_id, f"feed#{state.feed_id}", data=data, updated_at=now.isoformat()).save()
 
 

@@ -21,7 +21,7 @@ from chalicelib.store import alerts as store
 from chalicelib.store import directory
 
 BACKOFF_MAX = timedelta(hours=1)
-SILENT_AFTER = timedelta(hours=26)  # the DPC bulletin comes out daily: a day and a bit without a good read
+SILENT_AFTER = timedelta(hours=26)  # the DPC bulletin comes out daily: a day and a bit with nothing new is silence
 DOCUMENTS_PER_READ = 20  # CAP documents fetched from one feed read (the rest at the next)
 USER_AGENT = "FiloDiretto-Allerte/1 (+https://github.com/)"
 
@@ -51,6 +51,9 @@ def watch_tenant(tenant: Tenant, now: datetime) -> dict:
             continue
         ok, outcomes = read_feed(tenant, feed, state, now)
         summary["read" if ok else "failed"] += 1
+        if _silent(store.get_feed(tenant.id, feed.id), now):
+            count("AlertFeedSilent", tenant=tenant.id, feed=feed.id)
+            logger.warning("alert feed silent", extra={"tenant": tenant.id, "feed": feed.id})
         summary["broadcasts"] += sum(len(o.planned) for o in outcomes)
     summary["broadcasts"] += sum(len(o.planned) for o in notify.sweep_expired(tenant, now))
     return summary
@@ -73,12 +76,14 @@ def read_feed(tenant: Tenant, feed: AlertFeed, state: store.FeedState, now: date
                                                  "error": str(error)[:300]})
         return False, []
     outcomes = notify.handle(tenant, found, now)
+    changed = status != 304 and headers.get("etag", "") != state.etag
     store.save_feed(replace(
         state, etag=headers.get("etag", "") if status != 304 else state.etag,
         last_modified=headers.get("last-modified", "") if status != 304 else state.last_modified,
         checked_at=now.isoformat(), ok_at=now.isoformat(), failures=0, error="", entries=entries,
         next_at=(now + timedelta(minutes=feed.every_minutes) - timedelta(seconds=30)).isoformat(),
-        alerts=len(found) if status != 304 else state.alerts), now)
+        alerts=len(found) if status != 304 else state.alerts,
+        changed_at=now.isoformat() if changed or not state.changed_at else state.changed_at), now)
     return True, outcomes
 
 
@@ -125,13 +130,19 @@ def fetch(url: str, etag: str = "", last_modified: str = "", timeout: float = 10
         raise FeedFailed(f"{type(error).__name__}: {error}"[:300]) from None
 
 
+def _silent(state: store.FeedState, now: datetime) -> bool:
+    """No good read, or nothing new, for SILENT_AFTER: the feed may have moved or stopped."""
+    last = state.changed_at or state.ok_at
+    return bool(last) and now - datetime.fromisoformat(last) > SILENT_AFTER
+
+
 def feeds_status(tenant: Tenant, now: datetime | None = None) -> list[dict]:
     """Each feed's state as the console shows it: ok, failing (with the error and next try) or silent."""
     now = now or clock.now()
     out = []
     for feed in tenant.alerts.feeds:
         state = store.get_feed(tenant.id, feed.id)
-        silent = bool(state.ok_at) and now - datetime.fromisoformat(state.ok_at) > SILENT_AFTER
+        silent = _silent(state, now)
         status = "failing" if state.failures else "silent" if silent else "ok" if state.ok_at else "waiting"
         out.append({"id": feed.id, "kind": feed.kind, "url": feed.url, "status": status,
                     "ok_at": state.ok_at or None, "checked_at": state.checked_at or None,
