@@ -28,6 +28,8 @@ FUNCTIONS: dict[str, FunctionSettings] = {
     "watch_dead_letters": FunctionSettings(timeout=30, memory=256),
     "sweep_report_photos": FunctionSettings(timeout=300, memory=512),  # daily: lists the bucket, a batch read per 100
     "send_overdue_digests": FunctionSettings(timeout=120, memory=512),  # hourly: a Query per comune, an email per team
+    # every 5 minutes: each comune's alert feeds (10 s timeout each, CAP documents fetched), versions, broadcasts
+    "watch_alert_feeds": FunctionSettings(timeout=300, memory=512),
 }
 
 

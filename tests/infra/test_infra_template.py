@@ -140,7 +140,7 @@ def test_the_app_schedules_become_rules(expanded):
 def test_every_function_has_its_own_role_and_the_staff_pool_settings(template, stage_env):
     functions = of_type(template, "AWS::Serverless::Function")
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
-    assert len(functions) == 8 and len(set(roles)) == len(roles)  # infra/filo_infra/settings.py FUNCTIONS
+    assert len(functions) == 9 and len(set(roles)) == len(roles)  # infra/filo_infra/settings.py FUNCTIONS
     for function in functions.values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["RESOURCE_PREFIX"] == stage_env["RESOURCE_PREFIX"]
