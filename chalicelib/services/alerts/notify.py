@@ -186,7 +186,7 @@ def _notice_text(tenant: Tenant, alert: Alert, level: str, hamlets, is_update: b
                 hazard=rules.HAZARDS.get(alert.hazard, alert.hazard), comune=tenant.name,
                 hamlets=_hamlet_names(tenant, hamlets), start=rules.local_time(alert.onset),
                 end=rules.local_time(alert.expires), headline=alert.headline, description=alert.description,
-                source=_source(tenant, alert), link=alert.link or tenant.alerts.link)
+                source=_source(tenant, alert), link=_link(tenant, alert))
     return _tidy(body)
 
 
@@ -195,7 +195,15 @@ def _end_text(tenant: Tenant, alert: Alert, level: str, hamlets, now: datetime) 
     return _tidy(text("alerts.end", language, hazard=rules.HAZARDS.get(alert.hazard, alert.hazard),
                       level=rules.LEVEL_NAMES[level], comune=tenant.name, hamlets=_hamlet_names(tenant, hamlets),
                       at=rules.local_time(now.isoformat()), source=_source(tenant, alert),
-                      link=tenant.alerts.link or alert.link))
+                      link=_link(tenant, alert)))
+
+
+def _link(tenant: Tenant, alert: Alert) -> str:
+    """The comune's civil-protection page for a DPC bulletin (whose only links are zip archives), a CAP alert's own
+    web page when it has one."""
+    if alert.source == "dpc":
+        return tenant.alerts.link or alert.link
+    return alert.link or tenant.alerts.link
 
 
 def _source(tenant: Tenant, alert: Alert) -> str:
@@ -211,9 +219,8 @@ def _catalogue(language: str) -> dict:
 
 
 def _tidy(body: str) -> str:
-    lines = [line.rstrip() for line in body.splitlines()]
-    out = "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))  # no double blank lines
-    return out.strip()[:TEXT_MAX]
+    """The lines of a filled-in text without those left empty (a placeholder with nothing to say)."""
+    return "\n".join(line.rstrip() for line in body.splitlines() if line.strip())[:TEXT_MAX]
 
 
 def _write_pending(tenant: Tenant, record: store.Series) -> None:
