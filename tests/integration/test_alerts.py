@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -294,3 +295,26 @@ def test_the_rules_are_a_settings_section_the_administrator_saves(stack, section
     bad = requests.put(f"{stack.api_url}/api/v1/settings/{section}", headers=admin, timeout=20,
                        json={"version": saved.json()["version"], "value": {**value, "rules": {"idraulico": {"red": "subito"}}}})
     assert bad.status_code == 422
+
+
+def next_day_bulletin() -> bytes:
+    """The red bulletin's "tomorrow" (17 May) published the next day as "today", unchanged, with a quiet 18 May:
+    built from the real bulletin of 16 May (its own words for the 17th moved to the today part)."""
+    index = json.loads(dpc("20230516_1522"))
+    index["date"] = "2023-05-17T13:30:00.000Z"
+    index["name"] = "Bollettino del 17 maggio 2023 ore 15:30"
+    index["today"] = {**index["today"], "topo_json": index["today"]["topo_json"].replace("20230516_1522", "20230517_1530"),
+                      "html_descrition": index["tomorrow"]["html_descrition"].replace("di domani", "di oggi")}
+    index["tomorrow"] = {**index["tomorrow"], "html_descrition": "<p>Per la giornata di domani, Giovedì 18 maggio 2023:"
+                         "<br/><b>ASSENZA DI FENOMENI SIGNIFICATIVI PREVEDIBILI / NESSUNA ALLERTA</b> </p>"}
+    return json.dumps(index).encode()
+
+
+def test_tomorrows_bulletin_becomes_todays_without_a_second_message(stack):
+    town = AlertTown(stack)
+    town.publish(dpc("20230516_1522"))
+    town.watch(RED_DAY)
+    before = {d["id"] for d in town.overview()["drafts"]}
+    town.publish(next_day_bulletin())
+    assert town.watch(datetime(2023, 5, 17, 13, 40, tzinfo=UTC))["read"] == 1
+    assert {d["id"] for d in town.overview()["drafts"]} == before
