@@ -318,3 +318,23 @@ def test_tomorrows_bulletin_becomes_todays_without_a_second_message(stack):
     town.publish(next_day_bulletin())
     assert town.watch(datetime(2023, 5, 17, 13, 40, tzinfo=UTC))["read"] == 1
     assert {d["id"] for d in town.overview()["drafts"]} == before
+
+
+def test_a_cap_feed_is_polled_and_its_documents_read_once(stack):
+    town = AlertTown(stack, feed_kind="cap", rules={"vento": {"yellow": "auto"}})
+    person = number()
+    town.subscribe([(person, "monte", "allerte")])
+    now = datetime.now(UTC).replace(microsecond=0)
+    document = f"/{town.tenant}/documents/met.xml"
+    stack.alert_feeds.publish(document, current_cap(now))
+    feed = (f'<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><id>x</id>'
+            f'<title>Avvisi</title><updated>{now.isoformat()}</updated><entry><id>met-1</id><title>Vento</title>'
+            f'<updated>{now.isoformat()}</updated><link href="{stack.alerts_url}{document}"/></entry></feed>')
+    town.publish(feed.encode())
+    for minutes in (0, 5, 10):  # the feed read three times: the document fetched once, one notice sent
+        assert town.watch(now + timedelta(minutes=minutes))["failed"] == 0
+    assert sum(1 for path, _ in stack.alert_feeds.requests if path == document) == 1
+    (sent,) = town.overview()["broadcasts"]
+    assert (sent["level"], sent["audience"]["hamlets"]) == ("yellow", ["monte"])
+    (message,) = wait_for(lambda: town.inbox(person), timeout=30)
+    assert "Allerta GIALLA per vento" in message["text"]
