@@ -175,7 +175,7 @@ class Stack:
 
     def _check_ports_free(self) -> None:
         ports = [("FILO_API_PORT", self.api_port), ("FILO_SANDBOX_PORT", self.sandbox_port),
-                 ("FILO_WEB_PORT", self.web_port)]
+                 ("FILO_WEB_PORT", self.web_port), ("FILO_ALERTS_PORT", self.alerts_port)]
         ports += [("FILO_MOTO_PORT", self.moto_port)] if self.moto_mode != "memory" else []
         for variable, port in ports:
             with socket.socket() as probe:

@@ -156,6 +156,20 @@ def demo_alerts(alert_feeds_url: str | None) -> dict:
             "feeds": feeds, "topic": "allerte", "link": "https://www.comune.esempio.it/protezione-civile"}
 
 
+def _with_local_feeds(kept: dict, alerts: dict) -> dict:
+    """The kept alert settings, the local feed stand-in's URL following this run's port (the rest as kept)."""
+    if "alerts" not in kept:
+        return alerts
+    local = {f["id"]: f for f in alerts["feeds"]}
+    feeds = [{**f, "url": local[f["id"]]["url"]} if f["id"] in local and f["url"].startswith("http://127.0.0.1")
+             else f for f in kept["alerts"].get("feeds", [])]
+    return {**kept["alerts"], "feeds": feeds}
+
+
+def _local_feeds_moved(kept: dict, alerts: dict) -> bool:
+    return _with_local_feeds(kept, alerts) != kept.get("alerts")
+
+
 def seed_demo(open311_api_key: str | None = None, alert_feeds_url: str | None = None) -> None:
     """Write the demo tenant and its channels when make dev starts without them (a first or a clean start). Kept
     from an earlier run, they stay as the administrator left them in the console (Amministrazione > Impostazioni):
@@ -168,8 +182,9 @@ def seed_demo(open311_api_key: str | None = None, alert_feeds_url: str | None = 
     if kept is None:
         directory.save_tenant(TENANT_ID, TENANT_NAME, {**demo_settings(), "open311_partners": partners,
                                                        "alerts": alerts})
-    elif kept[0].get("open311_partners", []) != partners:
-        directory.update_tenant_settings(TENANT_ID, {**kept[0], "open311_partners": partners}, kept[1])
+    elif kept[0].get("open311_partners", []) != partners or _local_feeds_moved(kept[0], alerts):
+        directory.update_tenant_settings(TENANT_ID, {**kept[0], "open311_partners": partners,
+                                                     "alerts": _with_local_feeds(kept[0], alerts)}, kept[1])
     for channel in CHANNELS:
         if directory.stored_channel(channel.phone_number_id) is None:
             directory.save_channel(channel)
