@@ -2,6 +2,7 @@
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
 from chalicelib.api import (
+    alerts,
     audit,
     broadcasts,
     console,
@@ -55,6 +56,7 @@ app.register_blueprint(templates.bp)  # /api/v1/channels/{id}/templates: WhatsAp
 app.register_blueprint(usage.bp)  # /api/v1/usage: messages per channel and month, estimated cost, price table
 app.register_blueprint(staff_admin.bp)  # /api/v1/staff: the comune's staff users and roles (administration)
 app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{channel_id}/settings: the comune's settings
+app.register_blueprint(alerts.bp)  # /api/v1/alerts: Allerte's overview; /alerts/v1/{tenant}/cap: CAP pushed by partners
 
 
 @app.route("/health", methods=["GET"])
@@ -120,3 +122,9 @@ def reconcile_audience_counts(event):
     from chalicelib.services.subscriptions import audiences
 
     return audiences.reconcile()
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def watch_alert_feeds(event):
+    """Allerte: each comune's civil-protection feeds read when due (conditional GETs, backoff), then expiries."""
+    from chalicelib.services.alerts import watch
+
+    return watch.run()

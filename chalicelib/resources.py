@@ -93,6 +93,8 @@ TABLES: dict[str, TableSpec] = {
             ttl_attribute="expires_at",
         ),
         TableSpec("audiences", "channel_id", "cell"),  # issue 18: active subscribers per (hamlets, topics) choice
+        # Allerte (issue 19): per comune, each alert series as last told, its feeds' state, CAP identifier pointers
+        TableSpec("alerts", "tenant_id", "alert_key", ttl_attribute="expires_at"),
     )
 }
 

@@ -234,11 +234,16 @@ class Stack:
                  sandbox_rate_limit: float = 80.0, access_log: bool = False, moto: str = "thread",
                  sandbox_process: bool = False, secrets: DevSecrets | None = None, data_dir: Path | None = None,
                  snapshot_seconds: float = SNAPSHOT_SECONDS,
-                 consumers_elsewhere: tuple[str, ...] = ()):
+                 consumers_elsewhere: tuple[str, ...] = (), alerts_port: int | None = None,
+                 alerts_replay: bool = False):
         """secrets: kept ones (make dev's .local/), else new ones; data_dir: where the data is kept between
         restarts (make dev's .local/data/), else nowhere: the stack starts empty and leaves nothing behind."""
         self.host, self.api_port, self.sandbox_port, self.moto_port = host, api_port, sandbox_port, moto_port
         self.web_port = web_port
+        # the local stand-in for the civil-protection feeds (local/alertfeeds.py); make dev replays its bulletin today
+        self.alerts_port, self.alerts_replay = alerts_port or free_port(host), alerts_replay
+        self.alerts_url = f"http://{host}:{self.alerts_port}"
+        self.alert_feeds = None
         self.schedule_seconds = schedule_seconds
         self.visibility_timeout = visibility_timeout
         self.secrets = secrets or DevSecrets.new().with_environment(os.environ)
@@ -269,7 +274,7 @@ class Stack:
 
     def _check_ports_free(self) -> None:
         ports = [("FILO_API_PORT", self.api_port), ("FILO_SANDBOX_PORT", self.sandbox_port),
-                 ("FILO_WEB_PORT", self.web_port)]
+                 ("FILO_WEB_PORT", self.web_port), ("FILO_ALERTS_PORT", self.alerts_port)]
         ports += [("FILO_MOTO_PORT", self.moto_port)] if self.moto_mode != "memory" else []
         for variable, port in ports:
             with socket.socket() as probe:
@@ -308,9 +313,10 @@ class Stack:
 
         create_all(visibility_timeout=self.visibility_timeout)
         self._restore_data()
-        seed_demo(self.open311_api_key)
+        seed_demo(self.open311_api_key, alert_feeds_url=self.alerts_url)
         self._start_app()
         self._start_sandbox()
+        self._start_alert_feeds()
         self._start_web()
         self._start_threads()
         self._wait_ready()
@@ -419,6 +425,11 @@ class Stack:
             webhook_url=f"{self.api_url}/webhooks/meta", channels=channels, rate_limit=self.sandbox_rate_limit)
         self.sandbox.start()
 
+    def _start_alert_feeds(self) -> None:
+        from local.alertfeeds import AlertFeedServer
+
+        self.alert_feeds = AlertFeedServer(self.host, self.alerts_port, replay=self.alerts_replay).start()
+
     def _start_sandbox_process(self, channels: list[dict]) -> None:
         from local.sandbox.client import SandboxClient
 
@@ -500,6 +511,8 @@ class Stack:
             self.sandbox.stop()
         if self.web:
             self.web.stop()
+        if self.alert_feeds:
+            self.alert_feeds.stop()
         if self.api_server:
             self.api_server.server.shutdown()
             self.api_server.server.server_close()
@@ -570,9 +583,11 @@ def main() -> None:
         moto_port=_port("FILO_MOTO_PORT", 8002), web_port=_port("FILO_WEB_PORT", 8003), schedule_seconds=args.schedule_seconds,
         secrets=kept.secrets(os.environ), data_dir=kept.data_dir, access_log=access_log_wanted(os.environ),
         snapshot_seconds=float(os.environ.get("FILO_SNAPSHOT_SECONDS") or SNAPSHOT_SECONDS),
+        alerts_port=_port("FILO_ALERTS_PORT", 8004), alerts_replay=True,
     ).start()
     try:
         _seed_demo_reports(stack)
+        _read_alert_feeds_once()
         state = stack.state()
         write_private(path, json.dumps(state, indent=2))  # the password and tokens: for this user only
         _print_welcome(state, path, kept, stack.restored, time.monotonic() - started)
@@ -584,6 +599,19 @@ def main() -> None:
         stack.stop()
         faulthandler.cancel_dump_traceback_later()
     _leave_now()
+
+
+def _read_alert_feeds_once() -> None:
+    """The demo comune's alert feed read at start, in the background (then every 5 minutes by its schedule): the
+    console's Allerte page has a draft to show at once."""
+    def read() -> None:
+        try:
+            from chalicelib.services.alerts import watch
+
+            watch.run()
+        except Exception:  # the stack must start whatever a feed does
+            log.exception("the first read of the alert feeds failed")
+    threading.Thread(target=read, name="alerts-first-read", daemon=True).start()
 
 
 def _leave_now() -> None:

@@ -147,7 +147,30 @@ PRICES = [{
 }]
 
 
-def seed_demo(open311_api_key: str | None = None) -> None:
+# Allerte (issue 19): the demo comune lies in the DPC alert zone Tosc-A4 (Valdarno Inferiore), its northern hamlet
+# Pieve a Ripoli in Tosc-B (Bisenzio e Ombrone Pistoiese), so the bulletin make dev replays (16 May 2023, yellow for
+# hydrogeological risk in Tosc-B) drafts a notice for Pieve a Ripoli; every level makes a draft (the default rule).
+def demo_alerts(alert_feeds_url: str | None) -> dict:
+    feeds = [{"id": "dpc", "kind": "dpc", "url": f"{alert_feeds_url}/20230516_1522.json"}] if alert_feeds_url else []
+    return {"enabled": bool(feeds), "zones": ["Tosc-A4"], "places": {"pieve": {"zones": ["Tosc-B"]}},
+            "feeds": feeds, "topic": "allerte", "link": "https://www.comune.esempio.it/protezione-civile"}
+
+
+def _with_local_feeds(kept: dict, alerts: dict) -> dict:
+    """The kept alert settings, the local feed stand-in's URL following this run's port (the rest as kept)."""
+    if "alerts" not in kept:
+        return alerts
+    local = {f["id"]: f for f in alerts["feeds"]}
+    feeds = [{**f, "url": local[f["id"]]["url"]} if f["id"] in local and f["url"].startswith("http://127.0.0.1")
+             else f for f in kept["alerts"].get("feeds", [])]
+    return {**kept["alerts"], "feeds": feeds}
+
+
+def _local_feeds_moved(kept: dict, alerts: dict) -> bool:
+    return _with_local_feeds(kept, alerts) != kept.get("alerts")
+
+
+def seed_demo(open311_api_key: str | None = None, alert_feeds_url: str | None = None) -> None:
     """Write the demo tenant and its channels when make dev starts without them (a first or a clean start). Kept
     from an earlier run, they stay as the administrator left them in the console (Amministrazione > Impostazioni):
     only the Open311 demo partner's key follows this run's. With an Open311 key, a demo partner may file requests
@@ -155,10 +178,13 @@ def seed_demo(open311_api_key: str | None = None) -> None:
     partners = [{"name": "demo-partner", "key_sha256": hashlib.sha256(open311_api_key.encode()).hexdigest()}] \
         if open311_api_key else []
     kept = directory.stored_tenant(TENANT_ID)
+    alerts = demo_alerts(alert_feeds_url)
     if kept is None:
-        directory.save_tenant(TENANT_ID, TENANT_NAME, {**demo_settings(), "open311_partners": partners})
-    elif kept[0].get("open311_partners", []) != partners:
-        directory.update_tenant_settings(TENANT_ID, {**kept[0], "open311_partners": partners}, kept[1])
+        directory.save_tenant(TENANT_ID, TENANT_NAME, {**demo_settings(), "open311_partners": partners,
+                                                       "alerts": alerts})
+    elif kept[0].get("open311_partners", []) != partners or _local_feeds_moved(kept[0], alerts):
+        directory.update_tenant_settings(TENANT_ID, {**kept[0], "open311_partners": partners,
+                                                     "alerts": _with_local_feeds(kept[0], alerts)}, kept[1])
     for channel in CHANNELS:
         if directory.stored_channel(channel.phone_number_id) is None:
             directory.save_channel(channel)

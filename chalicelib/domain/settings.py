@@ -529,6 +529,75 @@ class PrivacyNotice:
 PRIVACY_HISTORY_MAX = 50
 
 
+# Allerte (issue 19): where the comune is on the civil-protection alert maps, which feeds it watches, and what each
+# hazard and level does (domain/alerts.py, services/alerts/).
+AlertHazard = Literal["idraulico", "idrogeologico", "temporali", "vento", "neve", "nebbia", "caldo", "freddo",
+                      "mareggiate", "incendi", "valanghe", "pioggia", "altro"]
+AlertAction = Literal["nothing", "draft", "auto"]
+ZoneCode = Annotated[str, Field(min_length=1, max_length=64)]
+FeedUrl = Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://\S+$")]
+
+
+@settings_model
+class AlertFeed:
+    """An official feed the comune watches: the DPC bulletin's index JSON, or a CAP 1.2 feed (Atom/RSS or a single
+    document)."""
+
+    id: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]
+    kind: Literal["dpc", "cap"]
+    url: FeedUrl
+    every_minutes: Annotated[int, whole(1, 1440, "minutes between two reads of the feed")] = 5
+    timeout_seconds: Annotated[int, whole(1, 30, "seconds a read may take before it counts as failed")] = 10
+
+
+@settings_model
+class AlertPlace:
+    """Where one hamlet is, when it differs from the comune's: its own zone codes and CAP geocodes."""
+
+    zones: Annotated[tuple[ZoneCode, ...], Field(max_length=20)] = ()
+    geocodes: Annotated[tuple[ZoneCode, ...], Field(max_length=20)] = ()
+
+
+@settings_model
+class AlertLevelRules:
+    """What a level does: nothing, a draft staff approve in the console (the default), or an automatic send."""
+
+    yellow: AlertAction = "draft"
+    orange: AlertAction = "draft"
+    red: AlertAction = "draft"
+
+
+@settings_model
+class AlertSettings:
+    """The tenant setting `alerts` (docs/allerte.md)."""
+
+    enabled: StrictBool = False
+    channel: Annotated[str | None, Field(max_length=64, description="the broadcast channel alerts go out on "
+                       "(none: the comune's first broadcast channel)")] = None
+    topic: Annotated[str, Field(min_length=1, max_length=64, description="the topic whose subscribers receive "
+                     "alerts")] = "allerte"
+    red_to_everyone: Annotated[StrictBool, Field(description="a red alert reaches every subscriber of the "
+                               "hamlets, not only the topic's")] = True
+    zones: Annotated[tuple[ZoneCode, ...], Field(max_length=20, description="the comune's DPC alert zones "
+                     "(e.g. Emil-F1)")] = ()
+    geocodes: Annotated[tuple[ZoneCode, ...], Field(max_length=20, description="CAP geocodes of the comune, "
+                        "as name=value (e.g. EMMA_ID=IT005)")] = ()
+    places: Annotated[dict[Id, AlertPlace], Field(max_length=100, description="per hamlet id: its own zones "
+                      "and geocodes")] = field(default_factory=dict)
+    feeds: Annotated[tuple[AlertFeed, ...], Field(max_length=10)] = ()
+    rules: Annotated[dict[AlertHazard, AlertLevelRules], Field(description="per hazard: what each level does "
+                     "(missing: a draft)")] = field(default_factory=dict)
+    push_partners: Annotated[tuple[Partner, ...], Field(max_length=10, description="who may POST CAP documents "
+                             "to /alerts/v1/cap (their key's SHA-256)")] = ()
+    link: Annotated[str, Field(max_length=500, description="the comune's civil-protection page, named in "
+                    "notices")] = ""
+
+    def action(self, hazard: str, level: str) -> str:
+        if level not in ("yellow", "orange", "red"):
+            return "nothing"
+        return getattr(self.rules.get(hazard) or AlertLevelRules(), level)
+
+
 @settings_model
 class TenantSettings:
     """A comune's settings: its map, subjects, privacy notice, language, reports, partners, retention, caps."""
@@ -556,11 +625,13 @@ class TenantSettings:
     prices: Annotated[tuple[PriceTable, ...], AfterValidator(_dated_once), Field(
         max_length=PRICE_TABLES_MAX, description="WhatsApp's prices per message, dated: the usage meter's estimated "
         "cost (PriceTable)")] = ()
+    alerts: Annotated[AlertSettings, Field(description="civil-protection alerts: zones, feeds, rules "
+                      "(AlertSettings)")] = field(default_factory=AlertSettings)
 
 
 # The parts of a tenant's settings staff change from the console one at a time (PUT /api/v1/settings/{section}):
 # each a knob of TenantSettings, but privacy, which is privacy_notice_url, _version and _history together.
-TENANT_SECTIONS = ("hamlets", "topics", "reports", "calendar", "retention", "limits", "privacy")
+TENANT_SECTIONS = ("hamlets", "topics", "reports", "calendar", "retention", "limits", "privacy", "alerts")
 PRIVACY_KNOBS = ("privacy_notice_url", "privacy_notice_version", "privacy_notice_history")
 
 DEFAULT_RETENTION = Retention()

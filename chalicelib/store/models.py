@@ -418,6 +418,27 @@ ALL_MODELS = (TenantModel, ChannelModel, CitizenModel, ConsentModel, DeliveryMod
               BroadcastModel, ConversationModel, ReportModel, StaffModel)
 
 
+class AlertModel(Model):
+    """Allerte (issue 19): an alert series as last told to a comune ("series#..."), a feed's state ("feed#..."), or a
+    CAP identifier's series ("ref#..."). No personal data: hamlets, levels, broadcast ids."""
+
+    class Meta(_Meta):
+        table_name = table_name("alerts")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    alert_key = UnicodeAttribute(range_key=True)
+    data = JSONAttribute(default=dict)  # what the kind holds (store/alerts.py)
+    fingerprint = UnicodeAttribute(null=True)  # a series' last version told: the conditional write's guard
+    active = BooleanAttribute(null=True)  # a series some hamlet is still on alert for
+    pending = JSONAttribute(null=True)  # a series' broadcasts planned and not yet written (store/alerts.py)
+    updated_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+ALL_MODELS = ALL_MODELS + (AlertModel,)
+
+
 class TemplateModel(Model):
     """A WhatsApp message template of a business account, as Meta holds it (its review's status and category)."""
 

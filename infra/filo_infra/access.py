@@ -58,6 +58,9 @@ FUNCTION_ACCESS: dict[str, Access] = {
     "send_overdue_digests": Access(tables=("tenants", "reports", "counters"), email=True),
     # nightly: pages every channel's active subscribers, corrects drifted audience counts (issue 18)
     "reconcile_audience_counts": Access(tables=("tenants", "channels", "citizens", "audiences")),
+    # Allerte: reads the comuni and their channels, records alert versions and feeds' state, writes alert broadcasts
+    # and starts the automatic ones (fanout); reads the official feeds over the internet (no VPC)
+    "watch_alert_feeds": Access(tables=("tenants", "channels", "alerts", "broadcasts"), sends=("fanout",)),
 }
 
 

@@ -29,6 +29,8 @@ FUNCTIONS: dict[str, FunctionSettings] = {
     "sweep_report_photos": FunctionSettings(timeout=300, memory=512),  # daily: lists the bucket, a batch read per 100
     "send_overdue_digests": FunctionSettings(timeout=120, memory=512),  # hourly: a Query per comune, an email per team
     "reconcile_audience_counts": FunctionSettings(timeout=900, memory=512),  # nightly: ~10 s per 100,000 subscribers
+    # every 5 minutes: each comune's alert feeds (10 s timeout each, CAP documents fetched), versions, broadcasts
+    "watch_alert_feeds": FunctionSettings(timeout=300, memory=512),
 }
 
 

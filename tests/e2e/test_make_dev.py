@@ -25,7 +25,7 @@ def dev(tmp_path_factory):
     state_file, output = folder / "dev.json", folder / "terminal.txt"
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("FILO_")}  # make dev's defaults
     env = {**inherited, "FILO_API_PORT": str(free_port()), "FILO_SANDBOX_PORT": str(free_port()),
-           "FILO_MOTO_PORT": str(free_port()), "FILO_WEB_PORT": str(free_port()),
+           "FILO_MOTO_PORT": str(free_port()), "FILO_WEB_PORT": str(free_port()), "FILO_ALERTS_PORT": str(free_port()),
            "FILO_STATE_FILE": str(state_file)}
     with output.open("w") as terminal:  # what the developer's terminal shows
         process = subprocess.Popen([sys.executable, "-m", "local.devserver"], cwd=ROOT, env=env,

@@ -33,7 +33,7 @@ class DevServer:
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("FILO_")}  # no fixed password etc.
         environment = {**inherited, "FILO_API_PORT": str(free_port()), "FILO_SANDBOX_PORT": str(free_port()),
                        "FILO_MOTO_PORT": str(free_port()), "FILO_WEB_PORT": str(free_port()),
-                       "FILO_STATE_FILE": str(self.state_file), **env}
+                       "FILO_ALERTS_PORT": str(free_port()), "FILO_STATE_FILE": str(self.state_file), **env}
         with self.output.open("w") as out:
             self.process = subprocess.Popen([sys.executable, "-m", "local.devserver"], cwd=ROOT, env=environment,
                                             stdout=out, stderr=subprocess.STDOUT, text=True)

@@ -24,6 +24,8 @@ class BroadcastContent(Answer):
                                                 "the notice template (given, or the text's first line).")
     template: BroadcastTemplate | None = None
     image_url: str | None = None
+    alert: dict[str, str] | None = Field(None, description="Allerte: a notice made from an official alert, its "
+                                         "kind (alert, update, end) and level (yellow, orange, red).")
 
 
 class BroadcastAudience(Answer):

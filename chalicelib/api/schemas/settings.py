@@ -51,6 +51,8 @@ class Sections(Answer):
     retention: dict[str, Any]
     limits: dict[str, Any]
     privacy: PrivacySection
+    alerts: dict[str, Any] = Field(description="AlertSettings (Allerte): enabled, zones, places, geocodes, feeds, "
+                                   "rules, topic, red_to_everyone, channel, link, push_partners.")
 
 
 class TenantSettingsView(Answer):

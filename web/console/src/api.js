@@ -336,3 +336,5 @@ export const importHamletOutlines = (text) =>
 export const getChannelSettings = (channel) => call(`/api/v1/channels/${id(channel)}/settings`);
 export const saveChannelSettings = (channel, body) =>
   call(`/api/v1/channels/${id(channel)}/settings`, { method: "PUT", body });
+// Allerte (issue 19): the comune's civil-protection alerts; a draft is approved with controlBroadcast(id, "schedule")
+export const getAlerts = () => call("/api/v1/alerts");

@@ -199,3 +199,14 @@ export function monthName(month) {
   const [y, m] = month.split("-").map(Number);
   return new Date(Date.UTC(y, m - 1, 15)).toLocaleDateString("it-IT", { month: "long", year: "numeric", timeZone: "UTC" });
 }
+
+// Allerte (issue 19)
+export const ALERT_LEVEL = { green: "Verde (nessuna allerta)", yellow: "Gialla", orange: "Arancione", red: "Rossa" };
+export const ALERT_KIND = { alert: "Allerta", update: "Aggiornamento", end: "Fine allerta" };
+export const ALERT_ACTION = { nothing: "Nessun avviso", draft: "Bozza da approvare", auto: "Invio automatico" };
+export const ALERT_FEED_STATUS = { ok: "Funziona", failing: "Non risponde", silent: "Silenziosa da oltre un giorno", waiting: "Mai letta" };
+export const ALERT_HAZARD = {
+  idraulico: "Rischio idraulico", idrogeologico: "Rischio idrogeologico", temporali: "Temporali", vento: "Vento",
+  neve: "Neve e ghiaccio", nebbia: "Nebbia", caldo: "Temperature elevate", freddo: "Temperature basse",
+  mareggiate: "Mareggiate", incendi: "Incendi boschivi", valanghe: "Valanghe", pioggia: "Pioggia", altro: "Altri fenomeni",
+};
