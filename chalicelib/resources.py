@@ -91,6 +91,11 @@ TABLES: dict[str, TableSpec] = {
             indexes=(Index("by-activity", "tenant_id", "last_at"), Index("unread", "unread_tenant", "last_at")),
             ttl_attribute="expires_at",
         ),
+        # Vicinato (issue 16, docs/vicinato.md): the people of the zones, and the relay's cases
+        TableSpec("vicinato_members", "tenant_id", "member_key",
+                  indexes=(Index("photo-due", "photo_bucket", "photo_due_at"),), ttl_attribute="expires_at"),
+        TableSpec("vicinato_cases", "tenant_id", "case_id", indexes=(Index("due", "due_bucket", "due_at"),),
+                  ttl_attribute="expires_at"),
     )
 }
 

@@ -34,6 +34,7 @@ from chalicelib.domain.broadcasts import NOTICE_TITLE_MAX
 from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.keywords import guess_category
 from chalicelib.domain.outlines import check_geometry
+from chalicelib.domain.vicinato import VicinatoSettings
 
 
 def settings_model(cls):
@@ -556,11 +557,15 @@ class TenantSettings:
     prices: Annotated[tuple[PriceTable, ...], AfterValidator(_dated_once), Field(
         max_length=PRICE_TABLES_MAX, description="WhatsApp's prices per message, dated: the usage meter's estimated "
         "cost (PriceTable)")] = ()
+    # Vicinato (issue 16): zones and the relay's knobs (domain/vicinato.py, docs/vicinato.md)
+    vicinato: Annotated[VicinatoSettings, Field(description="the neighbourhood watch: zones and the relay's "
+                        "knobs (VicinatoSettings)")] = field(default_factory=VicinatoSettings)
 
 
 # The parts of a tenant's settings staff change from the console one at a time (PUT /api/v1/settings/{section}):
 # each a knob of TenantSettings, but privacy, which is privacy_notice_url, _version and _history together.
-TENANT_SECTIONS = ("hamlets", "topics", "reports", "calendar", "retention", "limits", "privacy")
+TENANT_SECTIONS = ("hamlets", "topics", "reports", "calendar", "retention", "limits", "privacy",
+                   "vicinato")
 PRIVACY_KNOBS = ("privacy_notice_url", "privacy_notice_version", "privacy_notice_history")
 
 DEFAULT_RETENTION = Retention()
