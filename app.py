@@ -19,6 +19,7 @@ from chalicelib.api import (
     staff_admin,
     templates,
     usage,
+    vicinato,
     webhooks,
 )
 from chalicelib.observability import logger, metrics
@@ -50,6 +51,7 @@ app.register_blueprint(templates.bp)  # /api/v1/channels/{id}/templates: WhatsAp
 app.register_blueprint(usage.bp)  # /api/v1/usage: messages per channel and month, estimated cost, price table
 app.register_blueprint(staff_admin.bp)  # /api/v1/staff: the comune's staff users and roles (administration)
 app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{channel_id}/settings: the comune's settings
+app.register_blueprint(vicinato.bp)  # /api/v1/vicinato: the neighbourhood-watch relay (zones, people, cases, notices)
 
 
 @app.route("/health", methods=["GET"])
@@ -107,3 +109,19 @@ def watch_dead_letters(event):
         logger.error("messages in dead-letter queues", extra={"dead_letters": counts})
     metrics.flush_metrics()
     return counts
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def escalate_vicinato_reports(event):
+    """Vicinato: a report nobody acted on in time goes to the zone's stand-in, then to the police (once each)."""
+    from chalicelib.services.vicinato import schedules
+
+    return schedules.escalate()
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def sweep_vicinato_photos(event):
+    """Vicinato: ID photos past the decision plus the comune's id_photo_days, photos of expired reports."""
+    from chalicelib.services.vicinato import schedules
+
+    return schedules.sweep()

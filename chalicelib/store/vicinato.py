@@ -118,7 +118,7 @@ def active_page(tenant_id: str, zones: tuple[str, ...], cursor: dict | None, siz
     condition = (VicinatoMemberModel.status == "active") & VicinatoMemberModel.zone_id.is_in(*zones)
     result = VicinatoMemberModel.query(tenant_id, filter_condition=condition, limit=size, last_evaluated_key=cursor)
     found = [_person(m) for m in result]
-    return found, result.last_evaluated_key
+    return found, result.last_evaluated_key if len(found) >= size else None
 
 
 def photos_due(now: datetime, limit: int = 100) -> list[Person]:

@@ -51,6 +51,8 @@ class Sections(Answer):
     retention: dict[str, Any]
     limits: dict[str, Any]
     privacy: PrivacySection
+    vicinato: dict[str, Any] = Field(description="VicinatoSettings: enabled, zones, the relay's knobs "
+                                     "(docs/vicinato.md).")
 
 
 class TenantSettingsView(Answer):

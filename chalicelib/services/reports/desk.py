@@ -233,6 +233,10 @@ def apply_transition(staff: Staff, report_id: str, step: Transition) -> Report:
         updated = _forward(tenant, updated, step, staff.subject, now)
     if step.public:
         updates.notify(tenant, updated, updated.events[-1])
+    if updated.source == "vicinato":  # a report a Vicinato coordinator forwarded: they hear of the police's step
+        from chalicelib.services.vicinato import police
+
+        police.status_changed(tenant, updated, updated.events[-1])
     return updated
 
 
