@@ -199,3 +199,27 @@ export function monthName(month) {
   const [y, m] = month.split("-").map(Number);
   return new Date(Date.UTC(y, m - 1, 15)).toLocaleDateString("it-IT", { month: "long", year: "numeric", timeZone: "UTC" });
 }
+
+// Vicinato (neighbourhood watch): roles and statuses of its people, the relay's cases, archive reasons, the monthly
+// report's columns; a forwarded report's steps as the police name them (presa in carico, pattuglia inviata, chiusa
+// con esito).
+export const VICINATO_ROLE = { member: "Membro", coordinator: "Coordinatore", stand_in: "Vice coordinatore" };
+export const VICINATO_STATUS = {
+  joining: "Sta compilando la richiesta", pending: "In attesa della Polizia", active: "Attivo", refused: "Rifiutato",
+  left: "Uscito",
+};
+export const VICINATO_CASE = { queued: "Dal coordinatore", forwarded: "Inoltrata alla Polizia", notified: "Zona avvisata", archived: "Archiviata" };
+export const VICINATO_STAGE = { coordinator: "coordinatore", stand_in: "vice coordinatore", police: "referente di Polizia" };
+export const VICINATO_ARCHIVE = {
+  not_relevant: "Non rilevante", duplicate: "Già segnalata", not_vicinato: "Non di competenza del Vicinato",
+  insufficient: "Informazioni insufficienti", resolved: "Già risolta",
+};
+export const VICINATO_REPORT_STATUS = { ...STATUS, in_progress: "Pattuglia inviata", resolved: "Chiusa con esito" };
+export const VICINATO_TIP_STEP = { triaged: "Presa in carico", in_progress: "Pattuglia inviata", resolved: "Chiudi con esito", rejected: "Non di competenza" };
+export const VICINATO_COLUMN = {
+  zone_name: "Zona", members: "Membri", joined: "Entrati", left: "Usciti", reports: "Segnalazioni", urgent: "Urgenti",
+  forwarded: "Inoltrate alla Polizia", notified: "Avvisi alla zona", archived: "Archiviate", escalated: "Passate al vice o alla Polizia",
+  police_notices: "Avvisi della Polizia", median_minutes_to_forward: "Mediana minuti all'inoltro",
+};
+// A report forwarded by Vicinato: its status in the police's words; any other report: the usual ones.
+export const reportStatus = (report) => (report.source === "vicinato" ? VICINATO_REPORT_STATUS : STATUS)[report.status];
