@@ -18,7 +18,7 @@ from chalicelib.services.reports import arrivals, bulk, desk, external, external
 from chalicelib.store.reports import Conflict
 
 bp = Blueprint(__name__)
-FILTERS = ("status", "category", "hamlet", "team", "q", "assignee")
+FILTERS = ("status", "category", "hamlet", "team", "q", "assignee", "zone")
 YEARS = range(1971, 3000)  # from and to of lists and KPIs
 REPORT_LINKS = {operation: {"path.report_id": "$response.body#/id"}
                 for operation in ("readReport", "transitionReport", "addReportNote", "mergeReport", "assignReport",

@@ -345,6 +345,7 @@ class ReportModel(Model):
     seen_at = UTCDateTimeAttribute(null=True)
     seen_by = UnicodeAttribute(null=True)
     unseen = UnicodeAttribute(null=True)  # "<tenant>#<kind>" while new and unopened (domain.reports.is_unseen)
+    zone = UnicodeAttribute(null=True)  # a Vicinato zone id (a forwarded neighbourhood-watch report): the desk's filter
     by_reporter = ReporterIndex()
     by_token = PublicTokenIndex()
     by_unseen = UnseenIndex()

@@ -65,7 +65,7 @@ def forward(tenant: Tenant, channel: Channel, case: Case, note: str | None, acto
         tenant.id, "safety", now, source=SOURCE, channel_id=case.channel_id, citizen_key=citizen_key,
         contact={}, text=_text(tenant, channel, case, note), hamlet=zone.hamlet if zone else None,
         position=position, address=case.where[:200] or None, photos=photos, last_citizen_at=case.created_at,
-        assignee=referent or None,
+        assignee=referent or None, zone=case.zone_id,
         events=(Event(at=now, actor="system", action="created", status="new",
                       data={k: v for k, v in data.items() if v not in (None, "", False)}),),
     )

@@ -41,7 +41,7 @@ export const BULK_ACTION = {
 export const BULK_RESULT = { done: "fatto", unchanged: "già così", refused: "non consentito", not_found: "non trovata" };
 // What staff may correct of a report (the timeline's "Correzione" entries name it).
 export const CORRECTED = { category: "Categoria", hamlet: "Frazione", position: "Posizione", address: "Indirizzo" };
-export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale" };
+export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale", vicinato: "Vicinato" };
 export const BROADCAST_STATUS = {
   draft: "Bozza", scheduled: "Programmato", sending: "In invio", paused: "In pausa", completed: "Completato",
   cancelled: "Annullato",
