@@ -1,0 +1,120 @@
+"""Vicinato on the police's Sicurezza desk (what the console's inbox and detail read): a report a coordinator forwarded
+carries its zone, the list filters by it (zone=), and list and detail show the zone, the member's handle, the
+coordinator's note and the urgent flag; the police's statuses reach the coordinator.
+
+Own comuni (ids vicweb<n>, channels 48...), citizen numbers +39 347 78x xxxx."""
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import requests
+
+from chalicelib.domain.tenancy import Channel
+from chalicelib.store import directory
+from local.seed import REPORTS, TEMPLATES
+from tests.integration.conftest import Phone
+from tests.waiting import wait_for
+
+ROME = ZoneInfo("Europe/Rome")
+_blocks = itertools.count()
+
+
+def _watched_now() -> dict:
+    now = datetime.now(ROME)
+    return {"start": (now - timedelta(hours=1)).strftime("%H:%M"), "end": (now + timedelta(hours=1)).strftime("%H:%M"),
+            "timezone": "Europe/Rome"}
+
+
+class Watch:
+    """A comune of its own running Vicinato on its safety channel: zones nord and sud, no ID photo asked."""
+
+    def __init__(self, stack):
+        n = uuid.uuid4().int % 10**9
+        self.stack, self.tenant, self.channel = stack, f"vicweb{n}", f"48{n:013d}"
+        self.block, self.count = next(_blocks) % 10, itertools.count(1)
+        directory.save_tenant(self.tenant, f"Comune di Vicweb {n}", {
+            "hamlets": [{"id": "centro", "name": "Centro", "latitude": 43.7, "longitude": 10.9}],
+            "privacy_notice_url": "https://example.org/privacy", "privacy_notice_version": "v2", "reports": REPORTS,
+            "vicinato": {"enabled": True, "id_required": False, "zones": [
+                {"id": "nord", "name": "Nord", "hamlet": "centro", "streets": ["Via Roma"]},
+                {"id": "sud", "name": "Sud", "hamlet": "centro", "streets": ["Via Verdi"]}]}})
+        directory.save_channel(Channel(self.channel, self.tenant, "safety", "Sicurezza", "+39 0571 948000", {
+            "rate_per_second": 200, "registered_only": True, "watched_hours": _watched_now()}))
+        stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "safety", "tenant": self.tenant,
+                                   "templates": TEMPLATES})
+        self.tokens = {role: stack.issuer.token(self.tenant, [role]) for role in ("police", "admin", "technical")}
+
+    def call(self, method: str, path: str, role: str = "police", **kwargs) -> requests.Response:
+        return requests.request(method, f"{self.stack.api_url}{path}", timeout=30,
+                                headers={"Authorization": f"Bearer {self.tokens[role]}"}, **kwargs)
+
+    def number(self) -> str:
+        return f"+39 347 78{self.block} {next(self.count):04d}"
+
+
+def step(phone: Phone, act, expected: str) -> str:
+    """Send one answer, then wait for the reply that asks the next question (the relay keeps one step at a time)."""
+    seen = len(phone.inbox())
+    act()
+    return wait_for(lambda: next((m.get("text") or "" for m in phone.inbox()[seen:]
+                                  if re.search(expected, _body(m))), None), 15)
+
+
+def _body(message: dict) -> str:
+    return " ".join(str(v) for v in (message.get("text"), message.get("body"), message.get("interactive")) if v)
+
+
+def test_a_forwarded_report_is_on_the_desk_by_zone_with_the_coordinators_note_and_the_status_goes_back(stack):
+    watch = Watch(stack)
+    coordinator_number = watch.number()
+    appointed = watch.call("POST", "/api/v1/vicinato/coordinators", role="admin", json={
+        "zone": "nord", "role": "coordinator", "phone": coordinator_number, "name": "Carla Neri",
+        "address": "Via Roma 1", "prefettura_date": "2026-11-02", "prefettura_ref": "Prot. 77/2026"})
+    assert appointed.status_code == 201, appointed.text
+    coordinator = Phone(stack, watch.channel, coordinator_number)
+
+    member = Phone(stack, watch.channel, watch.number())
+    step(member, lambda: member.text("VICINATO"), "In quale zona abiti")
+    step(member, lambda: member.tap("vic:zone:nord", "Nord", kind="list"), "nome e cognome")
+    step(member, lambda: member.text("Anna Bianchi"), "indirizzo di residenza")
+    step(member, lambda: member.text("Via Roma 12"), "informativa")
+    step(member, lambda: member.tap("vic:consent:yes", "Accetto"), "Richiesta inviata")
+    request = watch.call("GET", "/api/v1/vicinato/requests").json()["items"]
+    assert [(r["name"], r["address"], r["zone"]) for r in request] == [("Anna Bianchi", "Via Roma 12", "nord")]
+    assert watch.call("POST", f"/api/v1/vicinato/requests/{request[0]['id']}/approve").status_code == 200
+
+    step(member, lambda: member.text("Furgone bianco che gira piano davanti alle case"), "Dove")
+    step(member, lambda: member.text("Via Roma"), "Quando")
+    step(member, lambda: member.tap("vic:when:now", "Adesso"), "veicolo o una persona")
+    seen = len(coordinator.inbox())
+    step(member, lambda: member.tap("vic:desc:none", "Nessuna"), "inviata al coordinatore")
+    wait_for(lambda: any("Furgone bianco" in _body(m) for m in coordinator.inbox()[seen:]), 15)
+    case = watch.call("GET", "/api/v1/vicinato/cases").json()["items"][0]
+    step(coordinator, lambda: coordinator.tap(f"vic:fwd:{case['id']}", "Inoltra alla PL"), "nota")
+    step(coordinator, lambda: coordinator.text("Visto anche da me ieri sera"), "Inoltrata alla Polizia")
+
+    in_nord = watch.call("GET", "/api/v1/reports", params={"kind": "safety", "zone": "nord"}).json()["items"]
+    assert len(in_nord) == 1
+    origin = in_nord[0]["vicinato"]
+    assert origin["zone"] == "nord" and origin["zone_name"] == "Nord"
+    assert origin["note"] == "Visto anche da me ieri sera" and origin["urgent"] is False
+    assert origin["handle"].startswith("Vicino ") and "Via Roma" in origin["handle"] and "12" not in origin["handle"]
+    assert watch.call("GET", "/api/v1/reports", params={"kind": "safety", "zone": "sud"}).json()["items"] == []
+    # the detail the console opens: the origin and the member's identity, for the police only
+    detail = watch.call("GET", f"/api/v1/reports/{in_nord[0]['id']}").json()
+    assert detail["vicinato"]["note"] == "Visto anche da me ieri sera"
+    assert detail["resident"]["name"] == "Anna Bianchi"
+    assert watch.call("GET", f"/api/v1/reports/{in_nord[0]['id']}", role="admin").status_code == 404
+    assert watch.call("GET", "/api/v1/reports", role="technical",
+                      params={"kind": "safety", "zone": "nord"}).status_code in (403, 404)
+
+    # «presa in carico», then «pattuglia inviata» on the desk reach the coordinator in the police's words
+    for to, words in (("triaged", "presa in carico"), ("in_progress", "pattuglia inviata")):
+        seen = len(coordinator.inbox())
+        moved = watch.call("POST", f"/api/v1/reports/{in_nord[0]['id']}/transitions", json={"to": to, "public": False})
+        assert moved.status_code == 200, moved.text
+        wait_for(lambda words=words, seen=seen: any(words in _body(m) for m in coordinator.inbox()[seen:]), 15)
