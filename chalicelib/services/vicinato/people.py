@@ -74,9 +74,11 @@ def request(tenant: Tenant, channel: Channel, person: Person, now: datetime, mes
         requested_at=now, updated_at=now, expires_at=None))
 
 
-def leave(tenant: Tenant, channel: Channel, person: Person, now: datetime, actor: str) -> Person:
+def leave(tenant: Tenant, channel: Channel, person: Person, now: datetime, actor: str,
+          citizen: Citizen | None = None) -> tuple[Person, Citizen | None]:
     """Leaving is immediate: no further report is taken and no notice sent; consent withdrawn in the ledger. The
-    record is kept for the tenant's inactive-citizens retention, then expires."""
+    record is kept for the tenant's inactive-citizens retention, then expires. citizen: the sender's record that the
+    inbound worker will save (changed, not saved here); the changed record is returned."""
     citizens.record_consent(citizens.ConsentEntry(
         channel_id=channel.phone_number_id, citizen_key=person.citizen_key, tenant_id=tenant.id, action="withdraw",
         purpose=PURPOSE, path="keyword" if actor == "citizen" else "staff", recorded_at=now,
@@ -85,11 +87,14 @@ def leave(tenant: Tenant, channel: Channel, person: Person, now: datetime, actor
         current or person, status="left", step=None, left_at=now, updated_at=now,
         draft={k: v for k, v in (current or person).draft.items() if k == "news"},
         expires_at=now + tenant.retention.days("inactive_citizens")))
-    citizen = citizens.get(channel.phone_number_id, person.citizen_key)
+    given = citizen is not None  # the inbound worker saves the sender's record itself, after the message
+    citizen = citizen or citizens.get(channel.phone_number_id, person.citizen_key)
     if citizen is not None and citizen.source == "vicinato" and citizen.active:
         # a resident who became one by joining stops being one: the sender skips them from now on
-        citizens.save(replace(citizen, status="stopped", stopped_at=now), now)
-    return left
+        citizen = replace(citizen, status="stopped", stopped_at=now)
+        if not given:
+            citizens.save(citizen, now)
+    return left, citizen
 
 
 def _make_resident(tenant: Tenant, channel: Channel, person: Person, now: datetime) -> None:
@@ -205,7 +210,7 @@ def remove(staff: Staff, raw_id: str) -> dict[str, Any]:
         return view(person, tenant, identity=staff.may(Capability.TIPS))
     channel = directory.get_channel(person.channel_id)
     record_change(staff, "vicinato.removed", person.key, view(person, tenant, identity=False), {"status": "left"})
-    left = leave(tenant, channel, person, clock.now(), actor=staff.subject)
+    left, _ = leave(tenant, channel, person, clock.now(), actor=staff.subject)
     return view(left, tenant, identity=staff.may(Capability.TIPS))
 
 

@@ -120,7 +120,8 @@ def _leave(talk: Talk, person: Person | None) -> None:
         return
     from chalicelib.services.vicinato import people
 
-    people.leave(talk.tenant, talk.channel, person, talk.now, actor="citizen")
+    _, citizen = people.leave(talk.tenant, talk.channel, person, talk.now, actor="citizen", citizen=talk.citizen)
+    talk.citizen = citizen or talk.citizen
     _audit(talk, "left", person.zone_id or "")
     talk.say("vicinato.left")
 
