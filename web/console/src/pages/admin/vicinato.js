@@ -22,6 +22,7 @@ export function VicinatoPage({ config, reloadTenant }) {
   const [data, setData] = useState(null);
   const [police, setPolice] = useState([]);
   const [error, setError] = useState("");
+  const [notice, setNotice] = useState("");
   const load = () => getSettings().then((d) => { setData(d); setError(""); }).catch((e) => setError(e.message));
   useEffect(() => {
     load();
@@ -32,9 +33,10 @@ export function VicinatoPage({ config, reloadTenant }) {
     <h1 tabindex="-1">Controllo del Vicinato</h1>
     <p class="hint">Il Vicinato funziona sul numero della sicurezza del Comune: ognuno scrive da solo al Comune, che inoltra; nessuno vede il numero o il nome degli altri, tranne la Polizia municipale. Qui si impostano le zone, il referente di Polizia di ogni zona, i coordinatori e le regole del servizio.</p>
     ${error && html`<p class="error" role="alert">${error}</p>`}
+    <p role="status" class="notice">${notice}</p>
     ${!data && !error && html`<p role="status">Caricamento…</p>`}
     ${data && html`<${SetupForm} key=${data.version} config=${config} data=${data} police=${police}
-      saved=${(answer) => { setData({ ...data, version: answer.version, sections: answer.sections }); if (reloadTenant) reloadTenant(); }} />`}
+      saved=${(answer) => { setData({ ...data, version: answer.version, sections: answer.sections }); setNotice("Impostazioni del Vicinato salvate: valgono entro un minuto."); if (reloadTenant) reloadTenant(); }} />`}
     ${data && html`<${Coordinators} key=${"c" + data.version} zones=${data.sections.vicinato.zones} />`}`;
 }
 
@@ -99,7 +101,7 @@ function SetupForm({ config, data, police, saved }) {
       return;
     }
     setDrawing(null);
-    const answer = await run(() => saveSettings("vicinato", { version: data.version, value }), "Impostazioni del Vicinato salvate.");
+    const answer = await run(() => saveSettings("vicinato", { version: data.version, value }));
     if (answer) saved(answer);
   };
   const hamletOptions = [["", "Nessuna"], ...hamlets.map((h) => [h.id, h.name])];
