@@ -78,8 +78,8 @@ def list_zones(staff: Staff):
 @staff_only(bp, POLICE, ADMIN)
 @vicinato_errors
 def list_people(staff: Staff):
-    """The people of Vicinato: the police see everyone with their identity; the administration only coordinators
-    and stand-ins (audited)."""
+    """The people of Vicinato: the police see everyone with their identity; the administration coordinators and
+    stand-ins, and the active members by handle only, to choose a coordinator (audited)."""
     from chalicelib.domain import vicinato as rules
     from chalicelib.services.vicinato import people
 
@@ -103,6 +103,21 @@ def appoint_coordinator(staff: Staff):
 
     data = parse_body(bp.current_request, people.Appointment)
     return Response(body=people.appoint(staff, data), status_code=201)
+
+
+@bp.route("/api/v1/vicinato/people/{person_id}/appointment", methods=["POST"], content_types=["application/json"])
+@documented({201: "PersonView"}, body="PromotionBody", errors=(404, 422),
+            example={"role": "coordinator", "prefettura_date": "2026-11-02", "prefettura_ref": "Prot. 1234/2026"})
+@json_errors
+@staff_only(bp, ADMIN)
+@vicinato_errors
+def promote_member(staff: Staff, person_id: str):
+    """Make an active member (chosen by handle in GET /people) the coordinator or stand-in of their zone, with the
+    Prefettura's approval when given; whoever held the role becomes a member. Audited with before and after."""
+    from chalicelib.services.vicinato import people
+
+    data = parse_body(bp.current_request, people.Promotion)
+    return Response(body=people.promote(staff, _id(person_id), data), status_code=201)
 
 
 @bp.route("/api/v1/vicinato/people/{person_id}", methods=["DELETE"])

@@ -68,6 +68,21 @@ def _body(message: dict) -> str:
     return " ".join(str(v) for v in (message.get("text"), message.get("body"), message.get("interactive")) if v)
 
 
+def join(watch: Watch, phone: Phone, name: str, address: str, zone: str = "nord", approve: bool = True) -> dict:
+    """VICINATO on WhatsApp, each answer after its question; then the police approve the request (the console's
+    call). The request as the police listed it."""
+    step(phone, lambda: phone.text("VICINATO"), "In quale zona abiti")
+    step(phone, lambda: phone.tap(f"vic:zone:{zone}", zone.title(), kind="list"), "nome e cognome")
+    step(phone, lambda: phone.text(name), "indirizzo di residenza")
+    step(phone, lambda: phone.text(address), "informativa")
+    step(phone, lambda: phone.tap("vic:consent:yes", "Accetto"), "Richiesta inviata")
+    request = next(r for r in watch.call("GET", "/api/v1/vicinato/requests").json()["items"] if r["name"] == name)
+    assert (request["address"], request["zone"]) == (address, zone)
+    if approve:
+        assert watch.call("POST", f"/api/v1/vicinato/requests/{request['id']}/approve").status_code == 200
+    return request
+
+
 def test_a_forwarded_report_is_on_the_desk_by_zone_with_the_coordinators_note_and_the_status_goes_back(stack):
     watch = Watch(stack)
     coordinator_number = watch.number()
@@ -78,14 +93,7 @@ def test_a_forwarded_report_is_on_the_desk_by_zone_with_the_coordinators_note_an
     coordinator = Phone(stack, watch.channel, coordinator_number)
 
     member = Phone(stack, watch.channel, watch.number())
-    step(member, lambda: member.text("VICINATO"), "In quale zona abiti")
-    step(member, lambda: member.tap("vic:zone:nord", "Nord", kind="list"), "nome e cognome")
-    step(member, lambda: member.text("Anna Bianchi"), "indirizzo di residenza")
-    step(member, lambda: member.text("Via Roma 12"), "informativa")
-    step(member, lambda: member.tap("vic:consent:yes", "Accetto"), "Richiesta inviata")
-    request = watch.call("GET", "/api/v1/vicinato/requests").json()["items"]
-    assert [(r["name"], r["address"], r["zone"]) for r in request] == [("Anna Bianchi", "Via Roma 12", "nord")]
-    assert watch.call("POST", f"/api/v1/vicinato/requests/{request[0]['id']}/approve").status_code == 200
+    join(watch, member, "Anna Bianchi", "Via Roma 12")
 
     step(member, lambda: member.text("Furgone bianco che gira piano davanti alle case"), "Dove")
     step(member, lambda: member.text("Via Roma"), "Quando")
@@ -118,3 +126,32 @@ def test_a_forwarded_report_is_on_the_desk_by_zone_with_the_coordinators_note_an
         moved = watch.call("POST", f"/api/v1/reports/{in_nord[0]['id']}/transitions", json={"to": to, "public": False})
         assert moved.status_code == 200, moved.text
         wait_for(lambda words=words, seen=seen: any(words in _body(m) for m in coordinator.inbox()[seen:]), 15)
+
+
+def test_the_administration_chooses_a_coordinator_among_the_zones_members_by_handle_only(stack):
+    watch = Watch(stack)
+    member = join(watch, Phone(stack, watch.channel, watch.number()), "Bruno Verdi", "Via Roma 40")
+    waiting = join(watch, Phone(stack, watch.channel, watch.number()), "Ada Gialli", "Via Roma 41", approve=False)
+
+    # the administration reads the zone's members by handle: never a name, an address or a number
+    listed = watch.call("GET", "/api/v1/vicinato/people", role="admin", params={"zone": "nord"}).json()["items"]
+    assert [(p["id"], p["role"], p["status"]) for p in listed] == [(member["id"], "member", "active")]
+    assert listed[0]["handle"].startswith("Vicino ") and "Via Roma" in listed[0]["handle"]
+    assert not any(listed[0].get(k) for k in ("name", "address", "phone", "id_photo"))
+
+    path = f"/api/v1/vicinato/people/{member['id']}/appointment"
+    body = {"role": "coordinator", "prefettura_date": "2026-11-20", "prefettura_ref": "Prot. 55/2026"}
+    for role in ("police", "technical"):
+        assert watch.call("POST", path, role=role, json=body).status_code == 403
+    refused = watch.call("POST", f"/api/v1/vicinato/people/{waiting['id']}/appointment", role="admin", json=body)
+    assert refused.status_code == 422 and "membro attivo" in refused.json()["error"]["message"]
+    assert watch.call("POST", path, role="admin", json={**body, "role": "boss"}).status_code == 422
+    assert watch.call("POST", f"/api/v1/vicinato/people/{watch.channel}.+390000000000/appointment", role="admin",
+                      json=body).status_code == 404
+
+    appointed = watch.call("POST", path, role="admin", json=body)
+    assert appointed.status_code == 201, appointed.text
+    assert (appointed.json()["role"], appointed.json()["name"]) == ("coordinator", "Bruno Verdi")
+    nord = next(z for z in watch.call("GET", "/api/v1/vicinato/zones", role="admin").json()["items"] if z["id"] == "nord")
+    assert nord["coordinator"] == {"handle": listed[0]["handle"], "prefettura_date": "2026-11-20",
+                                   "prefettura_ref": "Prot. 55/2026"}

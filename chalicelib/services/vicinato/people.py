@@ -149,8 +149,8 @@ def listed(staff: Staff, zone: str | None, status: str | None, role: str | None,
     identity = staff.may(Capability.TIPS)
     found = [p for p in store.people(staff.tenant_id, zone_id=zone, status=status,
                                      roles=(role,) if role else None)]
-    if not identity:  # the administration sees who coordinates, never the members
-        found = [p for p in found if p.role != "member"]
+    if not identity:  # the administration sees who coordinates; the members only active, by handle (to choose one)
+        found = [p for p in found if p.role != "member" or p.status == "active"]
     found = found[:1000]
     record(staff, "vicinato.people.read", zone or "*", request_id)
     return [view(p, tenant, identity=identity or p.role != "member") for p in found]
@@ -261,12 +261,39 @@ def appoint(staff: Staff, data: Appointment) -> dict[str, Any]:
         prefettura_ref=data.prefettura_ref, requested_at=existing.requested_at if existing else now,
         decided_at=now, decided_by=staff.subject, updated_at=now,
         draft={k: v for k, v in (existing.draft if existing else {}).items() if k == "news"},
+        # a member made coordinator keeps their ID photo's deletion time (the sweep still deletes it) and consent
+        id_photo_key=existing.id_photo_key if existing else None,
+        id_photo_delete_at=existing.id_photo_delete_at if existing else None,
+        notice_version=existing.notice_version if existing else None,
     )
     record_change(staff, "vicinato.appointed", key, view(existing, tenant, False) if existing else None,
                   view(person, tenant, False))
     saved = store.change_person(tenant.id, key, lambda current: person)
     _make_resident(tenant, channel, saved, now)
     return view(saved, tenant, identity=True)
+
+
+class Promotion(BaseModel):
+    """An active member made coordinator or stand-in of their own zone (the administration chooses them by handle)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: str = Field(pattern=r"^(coordinator|stand_in)$")
+    prefettura_date: date | None = None
+    prefettura_ref: str | None = Field(default=None, max_length=100)
+
+
+def promote(staff: Staff, raw_id: str, data: Promotion) -> dict[str, Any]:
+    """A member of a zone becomes its coordinator or stand-in, as an appointment with their own name, address and
+    number (the member keeps their handle)."""
+    person = _find(staff, raw_id)
+    if not person.active or not person.zone_id:
+        raise Refused("Si può nominare solo un membro attivo di una zona.", "status")
+    if not person.phone:
+        raise Refused("Questo membro non ha un numero di telefono noto: nominalo con il modulo, scrivendo il numero.",
+                      "phone")
+    return appoint(staff, Appointment(zone=person.zone_id, role=data.role, phone=person.phone,
+                                      name=person.name or "", address=person.address or "",
+                                      prefettura_date=data.prefettura_date, prefettura_ref=data.prefettura_ref))
 
 
 def zones(staff: Staff) -> list[dict[str, Any]]:
