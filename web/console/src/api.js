@@ -355,6 +355,8 @@ const VICINATO_FIELDS = {
 export const listVicinatoZones = () => call("/api/v1/vicinato/zones");
 export const listVicinatoPeople = (filters) => call("/api/v1/vicinato/people" + query(filters));
 export const appointVicinatoCoordinator = (body) => post("/api/v1/vicinato/coordinators", body, VICINATO_FIELDS);
+export const promoteVicinatoMember = (personId, body) =>
+  post(`/api/v1/vicinato/people/${id(personId)}/appointment`, body, VICINATO_FIELDS);
 export const removeVicinatoPerson = (personId) => call(`/api/v1/vicinato/people/${id(personId)}`, { method: "DELETE" });
 export const listVicinatoRequests = () => call("/api/v1/vicinato/requests");
 export const approveVicinatoRequest = (personId) => post(`/api/v1/vicinato/requests/${id(personId)}/approve`);

@@ -7,7 +7,9 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import L from "leaflet";
 import { html } from "@filo/shared/html";
 import { addHamlets, createMap } from "@filo/shared/map";
-import { appointVicinatoCoordinator, getSettings, listStaff, listVicinatoZones, saveSettings } from "../../api.js";
+import {
+  appointVicinatoCoordinator, getSettings, listStaff, listVicinatoPeople, listVicinatoZones, promoteVicinatoMember, saveSettings,
+} from "../../api.js";
 import { Field, FormErrors, SaveBar, errorFor, slug, useSaving } from "./settings-form.js";
 import { parseCorners } from "./settings-hamlets.js";
 import { VICINATO_ROLE, day } from "../../labels.js";
@@ -164,7 +166,8 @@ function SetupForm({ config, data, police, saved }) {
   </form>`;
 }
 
-const BLANK = { zone: "", role: "coordinator", name: "", phone: "", address: "", prefettura_date: "", prefettura_ref: "" };
+const BLANK = { zone: "", role: "coordinator", member: "", name: "", phone: "", address: "", prefettura_date: "", prefettura_ref: "" };
+const NEW_PERSON = "";  // the member select's «someone new» (name, number and address typed)
 
 // Each zone's coordinator and stand-in (by their zone handle, with the Prefettura's approval) and the form that
 // appoints one: whoever held the role before goes back to being a member.
@@ -174,18 +177,28 @@ function Coordinators({ zones: settingsZones }) {
   const [form, setForm] = useState({ ...BLANK, zone: settingsZones.length ? settingsZones[0].id : "" });
   const [state, run] = useSaving();
   const [done, setDone] = useState("");
+  const [members, setMembers] = useState([]); // the chosen zone's active members, by handle only
   const load = () => listVicinatoZones().then((z) => { setZones(z.items); setError(""); }).catch((e) => setError(e.message));
   useEffect(() => { load(); }, []);
+  useEffect(() => {
+    if (!form.zone) return;
+    listVicinatoPeople({ zone: form.zone, role: "member", status: "active" })
+      .then((p) => setMembers(p.items)).catch(() => setMembers([]));
+  }, [form.zone, zones]);
   const set = (name) => (value) => setForm({ ...form, [name]: value });
   const shown = [];
   const err = (path) => { shown.push(path); return errorFor(state.errors, path); };
   const submit = async (event) => {
     event.preventDefault();
-    const body = { ...form, prefettura_date: form.prefettura_date || null, prefettura_ref: form.prefettura_ref || null };
+    const prefettura = { prefettura_date: form.prefettura_date || null, prefettura_ref: form.prefettura_ref || null };
+    const { member, ...typed } = form;
     setDone("");
-    const answer = await run(() => appointVicinatoCoordinator(body), "");
+    const answer = await run(() => (member !== NEW_PERSON
+      ? promoteVicinatoMember(member, { role: form.role, ...prefettura })
+      : appointVicinatoCoordinator({ ...typed, ...prefettura })), "");
     if (answer) {
       setForm({ ...BLANK, zone: form.zone });
+      setMembers([]);
       load();
       setDone(`${answer.name} è ${answer.role === "coordinator" ? "coordinatore" : "vice coordinatore"} di ${answer.zone_name} (${answer.handle}).`);
     }
@@ -208,13 +221,18 @@ function Coordinators({ zones: settingsZones }) {
       <h3>Nomina un coordinatore o un vice</h3>
       <${FormErrors} message=${state.message} errors=${state.errors} shown=${shown} />
       <${Field} id="vic-appoint-zone" kind="select" label="Zona" options=${settingsZones.map((z) => [z.id, z.name])}
-        value=${form.zone} error=${err("zone")} onChange=${set("zone")} />
+        value=${form.zone} error=${err("zone")} onChange=${(zone) => setForm({ ...form, zone, member: NEW_PERSON })} />
       <${Field} id="vic-appoint-role" kind="select" label="Ruolo" options=${[["coordinator", "Coordinatore"], ["stand_in", "Vice coordinatore"]]}
         value=${form.role} error=${err("role")} onChange=${set("role")} />
-      <${Field} id="vic-appoint-name" label="Nome e cognome" value=${form.name} error=${err("name")} onChange=${set("name")} />
-      <${Field} id="vic-appoint-phone" kind="tel" label="Numero WhatsApp" hint="Per intero, per esempio +39 333 123 4567: se è già membro della zona, tiene il suo nome di zona."
-        value=${form.phone} error=${err("phone")} onChange=${set("phone")} />
-      <${Field} id="vic-appoint-address" label="Indirizzo" value=${form.address} error=${err("address")} onChange=${set("address")} />
+      <${Field} id="vic-appoint-member" kind="select" label="Chi"
+        hint="Un membro della zona (per nome di zona: i suoi dati restano alla Polizia), oppure una persona nuova."
+        options=${[[NEW_PERSON, "Una persona nuova (scrivi i suoi dati)"], ...members.map((m) => [m.id, m.handle || m.id])]}
+        value=${form.member} error=${err("status")} onChange=${set("member")} />
+      ${form.member === NEW_PERSON && html`
+        <${Field} id="vic-appoint-name" label="Nome e cognome" value=${form.name} error=${err("name")} onChange=${set("name")} />
+        <${Field} id="vic-appoint-phone" kind="tel" label="Numero WhatsApp" hint="Per intero, per esempio +39 333 123 4567: se è già membro della zona, tiene il suo nome di zona."
+          value=${form.phone} error=${err("phone")} onChange=${set("phone")} />
+        <${Field} id="vic-appoint-address" label="Indirizzo" value=${form.address} error=${err("address")} onChange=${set("address")} />`}
       <${Field} id="vic-appoint-date" kind="date" label="Data del nulla osta della Prefettura (facoltativa)" value=${form.prefettura_date}
         error=${err("prefettura_date")} onChange=${set("prefettura_date")} />
       <${Field} id="vic-appoint-ref" label="Riferimento del nulla osta (facoltativo)" value=${form.prefettura_ref}
