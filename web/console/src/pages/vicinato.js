@@ -74,7 +74,7 @@ function Requests({ zones, reloadZones }) {
     }
   };
   return html`
-    <p class="hint">Chi ha chiesto di aderire su WhatsApp o dal portale, dal più vecchio. Controlla nome, indirizzo e documento; il cittadino riceve la decisione su WhatsApp. Il documento si cancella da solo dopo i giorni fissati dal Comune.</p>
+    <p class="hint">Chi ha chiesto di aderire su WhatsApp (VICINATO), dal più vecchio. Controlla nome, indirizzo e documento; il cittadino riceve la decisione su WhatsApp. Il documento si cancella da solo dopo i giorni fissati dal Comune.</p>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <p role="status" class="notice">${done}</p>
     ${items && !items.length && html`<p>Nessuna richiesta in attesa.</p>`}
