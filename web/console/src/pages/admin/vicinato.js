@@ -46,6 +46,8 @@ function SetupForm({ config, data, police, saved }) {
   const initial = data.sections.vicinato;
   const [scheme, setScheme] = useState(initial);
   const [zones, setZones] = useState(initial.zones.map((z) => ({ ...z, corners: cornersOf(z.geometry), streetsText: (z.streets || []).join("\n") })));
+  const [words, setWords] = useState({ emergency: (initial.emergency_words || []).join("\n"),
+    vigilantism: (initial.vigilantism_words || []).join("\n") }); // as typed, one per line
   const [drawing, setDrawing] = useState(null); // the index of the zone whose outline a map click extends
   const [state, run] = useSaving();
   const box = useRef(null);
@@ -92,7 +94,8 @@ function SetupForm({ config, data, police, saved }) {
 
   const submit = async (event) => {
     event.preventDefault();
-    const value = { ...scheme, zones: zones.map(({ corners, streetsText, ...z }) => {
+    const lines = (text) => text.split("\n").map((w) => w.trim()).filter(Boolean);
+    const value = { ...scheme, emergency_words: lines(words.emergency), vigilantism_words: lines(words.vigilantism), zones: zones.map(({ corners, streetsText, ...z }) => {
       const parsed = parseCorners(corners || "");
       return { ...z, streets: (streetsText || "").split("\n").map((s) => s.trim()).filter(Boolean),
         geometry: parsed && parsed.length >= 3 ? polygonOf(parsed) : null };
@@ -129,6 +132,10 @@ function SetupForm({ config, data, police, saved }) {
         value=${scheme.messages_per_hour} error=${err("vicinato.messages_per_hour")} onChange=${knob("messages_per_hour")} />
       <${Field} id="vic-report-days" kind="number" label="Giorni di conservazione delle segnalazioni dei membri dopo la chiusura"
         value=${scheme.report_days} error=${err("vicinato.report_days")} onChange=${knob("report_days")} />
+      <${Field} id="vic-emergency-words" kind="textarea" rows="4" label="Parole di emergenza (una per riga): il membro riceve subito l'invito a chiamare il 112 e la segnalazione è urgente"
+        value=${words.emergency} error=${err("vicinato.emergency_words")} onChange=${(v) => setWords({ ...words, emergency: v })} />
+      <${Field} id="vic-vigilantism-words" kind="textarea" rows="4" label="Parole da ronda (una per riga): il membro riceve il promemoria che il Vicinato osserva e basta"
+        value=${words.vigilantism} error=${err("vicinato.vigilantism_words")} onChange=${(v) => setWords({ ...words, vigilantism: v })} />
       <p class="hint">Le ore sorvegliate sono quelle del numero della sicurezza (Impostazioni › Orari): fuori orario il membro legge quando sarà letta la sua segnalazione.</p>
     </fieldset>
     <h2>Zone</h2>
