@@ -72,6 +72,19 @@ def list_zones(staff: Staff):
     return {"items": people.zones(staff)}
 
 
+@bp.route("/api/v1/vicinato/referents", methods=["GET"])
+@documented({200: "ReferentList"})
+@json_errors
+@staff_only(bp, ADMIN)
+@vicinato_errors
+def list_referents(staff: Staff):
+    """Who may be a zone's police referent (zones[].police_referent in PUT /api/v1/settings/vicinato): the comune's
+    enabled police staff, by id and name."""
+    from chalicelib.services.vicinato import people
+
+    return {"items": people.referents(staff)}
+
+
 @bp.route("/api/v1/vicinato/people", methods=["GET"])
 @documented({200: "PersonList"}, query="PeopleQuery", errors=(422,))
 @json_errors

@@ -155,3 +155,21 @@ def test_the_administration_chooses_a_coordinator_among_the_zones_members_by_han
     nord = next(z for z in watch.call("GET", "/api/v1/vicinato/zones", role="admin").json()["items"] if z["id"] == "nord")
     assert nord["coordinator"] == {"handle": listed[0]["handle"], "prefettura_date": "2026-11-20",
                                    "prefettura_ref": "Prot. 55/2026"}
+
+
+def test_a_zones_police_referent_is_chosen_among_the_enabled_police_staff(stack):
+    watch = Watch(stack)
+    ids = {}
+    for name, roles in (("Vera Vigile", ["police"]), ("Tito Tecnico", ["technical"])):
+        invited = watch.call("POST", "/api/v1/staff", role="admin", json={
+            "name": name, "email": f"{name.split()[0].lower()}.{watch.tenant}@comune.example", "roles": roles})
+        assert invited.status_code == 201, invited.text
+        ids[name] = invited.json()["id"]
+    assert watch.call("GET", "/api/v1/vicinato/referents", role="admin").json()["items"] == [
+        {"id": ids["Vera Vigile"], "name": "Vera Vigile"}]
+    for role in ("police", "technical"):
+        assert watch.call("GET", "/api/v1/vicinato/referents", role=role).status_code == 403
+    # a disabled one is not offered
+    assert watch.call("PATCH", f"/api/v1/staff/{ids['Vera Vigile']}", role="admin",
+                      json={"enabled": False}).status_code == 200
+    assert watch.call("GET", "/api/v1/vicinato/referents", role="admin").json()["items"] == []

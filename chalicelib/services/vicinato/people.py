@@ -296,6 +296,15 @@ def promote(staff: Staff, raw_id: str, data: Promotion) -> dict[str, Any]:
                                       prefettura_date=data.prefettura_date, prefettura_ref=data.prefettura_ref))
 
 
+def referents(staff: Staff) -> list[dict[str, Any]]:
+    """The staff who may be a zone's police referent: enabled members who may read the safety tips (the police), by
+    name, as the zone settings' police_referent takes them."""
+    from chalicelib.store import staff as staff_store
+
+    found = [m for m in staff_store.of_tenant(staff.tenant_id) if m.enabled and m.as_staff().may(Capability.TIPS)]
+    return [{"id": m.subject, "name": m.name} for m in sorted(found, key=lambda m: (m.name.casefold(), m.subject))]
+
+
 def zones(staff: Staff) -> list[dict[str, Any]]:
     """The zones with their counts and coordinators' handles (no identity)."""
     tenant = tenant_of(staff)

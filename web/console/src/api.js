@@ -353,6 +353,7 @@ const VICINATO_FIELDS = {
   note: "La nota ha al massimo 500 caratteri.",
 };
 export const listVicinatoZones = () => call("/api/v1/vicinato/zones");
+export const listVicinatoReferents = () => call("/api/v1/vicinato/referents");
 export const listVicinatoPeople = (filters) => call("/api/v1/vicinato/people" + query(filters));
 export const appointVicinatoCoordinator = (body) => post("/api/v1/vicinato/coordinators", body, VICINATO_FIELDS);
 export const promoteVicinatoMember = (personId, body) =>

@@ -8,7 +8,8 @@ import L from "leaflet";
 import { html } from "@filo/shared/html";
 import { addHamlets, createMap } from "@filo/shared/map";
 import {
-  appointVicinatoCoordinator, getSettings, listStaff, listVicinatoPeople, listVicinatoZones, promoteVicinatoMember, saveSettings,
+  appointVicinatoCoordinator, getSettings, listVicinatoPeople, listVicinatoReferents, listVicinatoZones, promoteVicinatoMember,
+  saveSettings,
 } from "../../api.js";
 import { Field, FormErrors, SaveBar, errorFor, slug, useSaving } from "./settings-form.js";
 import { parseCorners } from "./settings-hamlets.js";
@@ -28,8 +29,7 @@ export function VicinatoPage({ config, reloadTenant }) {
   const load = () => getSettings().then((d) => { setData(d); setError(""); }).catch((e) => setError(e.message));
   useEffect(() => {
     load();
-    listStaff().then((s) => setPolice(s.items.filter((m) => (m.roles || []).includes("police") && m.enabled !== false)))
-      .catch(() => {});
+    listVicinatoReferents().then((r) => setPolice(r.items)).catch(() => {});
   }, []);
   return html`
     <h1 tabindex="-1">Controllo del Vicinato</h1>
@@ -110,7 +110,7 @@ function SetupForm({ config, data, police, saved }) {
     if (answer) saved(answer);
   };
   const hamletOptions = [["", "Nessuna"], ...hamlets.map((h) => [h.id, h.name])];
-  const policeOptions = [["", "Qualsiasi agente di Polizia municipale"], ...police.map((m) => [m.id, m.name || m.email])];
+  const policeOptions = [["", "Qualsiasi agente di Polizia municipale"], ...police.map((m) => [m.id, m.name])];
 
   return html`<form class="settings-form" aria-label="Impostazioni del Vicinato" noValidate onSubmit=${submit}>
     <${FormErrors} message=${state.message} errors=${state.errors} shown=${shown} />
