@@ -18,12 +18,16 @@ Month = str
 
 
 class Coordinates(Answer):
+    """A coordinator or stand-in as the zone list shows them."""
+
     handle: str = Field(examples=["Vicino 3 · via Roma"])
     prefettura_date: str | None
     prefettura_ref: str | None
 
 
 class ZoneView(Answer):
+    """A zone with its counts and the handles of its coordinator and stand-in."""
+
     id: str
     name: str
     hamlet: str | None
@@ -36,10 +40,14 @@ class ZoneView(Answer):
 
 
 class ZoneList(Answer):
+    """The comune's Vicinato zones."""
+
     items: list[ZoneView]
 
 
 class Prefettura(Answer):
+    """The Prefettura's approval of a coordinator."""
+
     date: str | None
     reference: str | None
 
@@ -66,6 +74,8 @@ class PersonView(Answer):
 
 
 class PersonList(Answer):
+    """People of Vicinato (or join requests), as the caller's role may see them."""
+
     items: list[PersonView]
 
 
@@ -95,16 +105,22 @@ class RefusalBody(BaseModel):
 
 
 class PhotoLink(Answer):
+    """A short-lived link to a photo."""
+
     url: str
     expires_in: int = Field(description="Seconds the link works.")
 
 
 class CasePhoto(Answer):
+    """A photo of a case, through a short-lived link."""
+
     id: str
     url: str
 
 
 class CaseEventView(Answer):
+    """One step of a case."""
+
     at: str
     actor: str
     action: str
@@ -137,6 +153,8 @@ class CaseView(Answer):
 
 
 class CaseList(Answer):
+    """The relay's cases, newest first."""
+
     items: list[CaseView]
 
 
@@ -155,6 +173,8 @@ class NoticeBody(BaseModel):
 
 
 class NoticeSent(Answer):
+    """The notice's broadcast, scheduled (an alert at once; a normal one after the quiet hours)."""
+
     broadcast_id: str = Field(description="Follow it with GET /api/v1/broadcasts/{id}.")
     status: str
     zones: list[str]
@@ -164,6 +184,8 @@ class NoticeSent(Answer):
 
 
 class ZoneMonthView(Answer):
+    """One zone's month."""
+
     zone: str
     zone_name: str
     members: Count
@@ -180,6 +202,8 @@ class ZoneMonthView(Answer):
 
 
 class MonthlyReport(Answer):
+    """The month's figures per zone (counts only)."""
+
     month: str
     zones: list[ZoneMonthView]
     columns: list[str]

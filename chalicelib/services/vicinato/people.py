@@ -190,8 +190,10 @@ def decide(staff: Staff, raw_id: str, approve: bool, note: str | None = None) ->
     decided = store.change_person(tenant.id, person.key, edit)
     if decided is None or decided.status == "pending":
         raise Refused("La richiesta è cambiata nel frattempo: ricarica.", "status")
-    record_change(staff, "vicinato.approved" if approve else "vicinato.refused", person.key, before,
-                  view(decided, tenant, identity=False))
+    if approve:
+        record_change(staff, "vicinato.approved", person.key, before, view(decided, tenant, identity=False))
+    else:
+        record_change(staff, "vicinato.refused", person.key, before, view(decided, tenant, identity=False))
     if approve:
         _make_resident(tenant, channel, decided, now)
     zone = tenant.vicinato.zone(decided.zone_id)

@@ -60,12 +60,13 @@ def forward(tenant: Tenant, channel: Channel, case: Case, note: str | None, acto
                             "handle": case.handle, "note": note, "urgent": case.urgent, "reason": reason}
     photos = tuple(Photo(id=p["id"], status="stored", original_key=p["key"], content_type=p.get("content_type"),
                          size=p.get("size")) for p in case.photos)
-    referent = zone.police_referent if zone else ""
+    referent = _referent(tenant.id, zone.police_referent if zone else "")
     report = reports_store.open_report(
         tenant.id, "safety", now, source=SOURCE, channel_id=case.channel_id, citizen_key=citizen_key,
         contact={}, text=_text(tenant, channel, case, note), hamlet=zone.hamlet if zone else None,
         position=position, address=case.where[:200] or None, photos=photos, last_citizen_at=case.created_at,
-        assignee=referent or None, zone=case.zone_id,
+        assignee=referent[0] if referent else None, assignee_name=referent[1] if referent else None,
+        zone=case.zone_id,
         events=(Event(at=now, actor="system", action="created", status="new",
                       data={k: v for k, v in data.items() if v not in (None, "", False)}),),
     )
@@ -77,6 +78,18 @@ def forward(tenant: Tenant, channel: Channel, case: Case, note: str | None, acto
                                   target=report.report_id, at=now, actor_name="Vicinato"))
     logger.info("vicinato case forwarded", extra={"case": case.case_id, "report": report.report_id})
     return report
+
+
+def _referent(tenant_id: str, subject: str) -> tuple[str, str] | None:
+    """The zone's police referent (subject, name) when they are on the comune's roster with the police role."""
+    if not subject:
+        return None
+    from chalicelib.store import staff
+
+    member = staff.get(tenant_id, subject)
+    if member is None or "police" not in member.roles:
+        return None
+    return member.subject, member.name
 
 
 def _days(days: int):

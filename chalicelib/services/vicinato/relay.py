@@ -65,7 +65,7 @@ def claims(tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundM
     if message.kind == "reply" and message.reply and message.reply.id.startswith(PREFIX):
         return True
     person = store.get_person(tenant.id, member_key(channel.phone_number_id, citizen.key))
-    return person is not None and person.status in ("joining", "active")
+    return person is not None and person.status in ("joining", "pending", "active")
 
 
 def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage,
@@ -82,6 +82,8 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
         _read_news(talk, person)
     elif is_notice_tap(reply_id):
         _read_notice(talk, reply_id)
+    elif person is not None and person.status == "pending":
+        talk.say("vicinato.join_pending")
     elif person is None or person.status not in ("joining", "active"):
         talk.say("vicinato.not_member")
     elif person.status == "joining":
