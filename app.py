@@ -20,6 +20,7 @@ from chalicelib.api import (
     staff_admin,
     templates,
     usage,
+    vicinato,
     webhooks,
 )
 from chalicelib.observability import logger, metrics
@@ -57,6 +58,7 @@ app.register_blueprint(usage.bp)  # /api/v1/usage: messages per channel and mont
 app.register_blueprint(staff_admin.bp)  # /api/v1/staff: the comune's staff users and roles (administration)
 app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{channel_id}/settings: the comune's settings
 app.register_blueprint(alerts.bp)  # /api/v1/alerts: Allerte's overview; /alerts/v1/{tenant}/cap: CAP pushed by partners
+app.register_blueprint(vicinato.bp)  # /api/v1/vicinato: the neighbourhood-watch relay (zones, people, cases, notices)
 
 
 @app.route("/health", methods=["GET"])
@@ -122,9 +124,27 @@ def reconcile_audience_counts(event):
     from chalicelib.services.subscriptions import audiences
 
     return audiences.reconcile()
+
+
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def watch_alert_feeds(event):
     """Allerte: each comune's civil-protection feeds read when due (conditional GETs, backoff), then expiries."""
     from chalicelib.services.alerts import watch
 
     return watch.run()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def escalate_vicinato_reports(event):
+    """Vicinato: a report nobody acted on in time goes to the zone's stand-in, then to the police (once each)."""
+    from chalicelib.services.vicinato import schedules
+
+    return schedules.escalate()
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def sweep_vicinato_photos(event):
+    """Vicinato: ID photos past the decision plus the comune's id_photo_days, photos of expired reports."""
+    from chalicelib.services.vicinato import schedules
+
+    return schedules.sweep()

@@ -95,6 +95,11 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("audiences", "channel_id", "cell"),  # issue 18: active subscribers per (hamlets, topics) choice
         # Allerte (issue 19): per comune, each alert series as last told, its feeds' state, CAP identifier pointers
         TableSpec("alerts", "tenant_id", "alert_key", ttl_attribute="expires_at"),
+        # Vicinato (issue 16, docs/vicinato.md): the people of the zones, and the relay's cases
+        TableSpec("vicinato_members", "tenant_id", "member_key",
+                  indexes=(Index("photo-due", "photo_bucket", "photo_due_at"),), ttl_attribute="expires_at"),
+        TableSpec("vicinato_cases", "tenant_id", "case_id", indexes=(Index("due", "due_bucket", "due_at"),),
+                  ttl_attribute="expires_at"),
     )
 }
 

@@ -91,6 +91,16 @@ TEMPLATES = [
                                  "risolto davvero? Rispondi con un tocco: ci aiuta a lavorare meglio."},
         {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Risolto"},
                                         {"type": "QUICK_REPLY", "text": "Non risolto"}]}]},
+    # Vicinato (issue 16): news for a member or coordinator outside the 24-hour window, and the zone notices
+    {"name": "novita_vicinato", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "Controllo del Vicinato del {{1}}: c'è un messaggio per te. Tocca «Leggi» per "
+                                 "vederlo."},
+        {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Leggi"}]}]},
+    {"name": "avviso_vicinato", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "Nuovo avviso del Controllo del Vicinato:\n{{1}}\n\nTocca «Leggi l'avviso» per "
+                                 "leggerlo per intero."},
+        {"type": "FOOTER", "text": "Scrivi ESCI VICINATO per non ricevere più avvisi"},
+        {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Leggi l'avviso"}]}]},
 ]
 
 
@@ -130,7 +140,9 @@ CHANNELS = [
         "watched_hours": {"start": "08:00", "end": "19:00", "timezone": "Europe/Rome"},
         "on_call_phone": "+393330000999",  # the demo's on-call officer: urgent tips reach it (urgent_tip)
         "templates": {"report_update": template_setting("aggiornamento_segnalazione"),
-                      "urgent_tip": template_setting("allerta_segnalazione")},
+                      "urgent_tip": template_setting("allerta_segnalazione"),
+                      "notice": template_setting("avviso_vicinato"),  # Vicinato's zone notices
+                      "vicinato_news": template_setting("novita_vicinato")},
     }, waba_id=WABA_ID),
 ]
 
@@ -188,6 +200,7 @@ def seed_demo(open311_api_key: str | None = None, alert_feeds_url: str | None = 
     for channel in CHANNELS:
         if directory.stored_channel(channel.phone_number_id) is None:
             directory.save_channel(channel)
+    seed_vicinato()
 
 
 def demo_settings() -> dict:
@@ -207,5 +220,60 @@ def demo_settings() -> dict:
         # caps are ten times the defaults (20 per person per hour, 100 a day)
         "limits": {"staff_requests_per_minute": 1200, "broadcasts_per_user_per_hour": 200, "broadcasts_per_day": 1000},
         "prices": PRICES,
+        "vicinato": VICINATO,
     }
+
+
+# ---- Vicinato (issue 16, docs/vicinato.md): two zones, a coordinator and a stand-in --------------------------------
+
+VICINATO = {
+    "enabled": True,
+    "zones": [
+        {"id": "pieve-nord", "name": "Pieve a Ripoli nord", "short_name": "Pieve nord", "hamlet": "pieve",
+         "streets": ["Via Roma", "Via Dante", "Piazza della Pieve"]},
+        {"id": "capoluogo-centro", "name": "Capoluogo centro", "hamlet": "capoluogo",
+         "streets": ["Via Mazzini", "Via Garibaldi", "Corso Italia"]},
+    ],
+    "id_required": True, "id_photo_days": 30, "coordinator_minutes": 120, "stand_in_minutes": 120,
+}
+# demo numbers (the phone simulator plays them): the coordinator and the stand-in of Pieve a Ripoli nord
+VICINATO_PEOPLE = [
+    {"phone": "+393330000310", "role": "coordinator", "zone": "pieve-nord", "name": "Marta Neri",
+     "address": "Via Roma 21", "prefettura_date": "2026-10-15", "prefettura_ref": "Prot. 4821/2026"},
+    {"phone": "+393330000311", "role": "stand_in", "zone": "pieve-nord", "name": "Giorgio Lenzi",
+     "address": "Via Dante 7"},
+]
+
+
+def seed_vicinato() -> None:
+    """The demo's Vicinato: its settings on a tenant kept from before Vicinato existed, and the coordinator and
+    stand-in of one zone (registered residents of the safety channel), when they are not there yet."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from chalicelib.domain.subscriptions import Citizen
+    from chalicelib.domain.vicinato import Person, member_key, street_of
+    from chalicelib.store import citizens
+    from chalicelib.store import vicinato as people
+
+    kept = directory.stored_tenant(TENANT_ID)
+    if kept is not None and "vicinato" not in kept[0]:
+        directory.update_tenant_settings(TENANT_ID, {**kept[0], "vicinato": VICINATO}, kept[1])
+    safety = next(c for c in CHANNELS if c.kind == "safety").phone_number_id
+    now = datetime.now(UTC)
+    for entry in VICINATO_PEOPLE:
+        key = member_key(safety, entry["phone"])
+        if people.get_person(TENANT_ID, key) is not None:
+            continue
+        person = Person(tenant_id=TENANT_ID, channel_id=safety, citizen_key=entry["phone"], zone_id=entry["zone"],
+                        role=entry["role"], status="active", phone=entry["phone"], name=entry["name"],
+                        address=entry["address"], street=street_of(entry["address"]),
+                        handle_no=people.next_handle(TENANT_ID, entry["zone"]),
+                        source="staff", prefettura_date=entry.get("prefettura_date"),
+                        prefettura_ref=entry.get("prefettura_ref"), requested_at=now, decided_at=now, updated_at=now)
+        people.change_person(TENANT_ID, key, lambda current, person=person: person)
+        citizen = citizens.get(safety, entry["phone"]) or Citizen(channel_id=safety, tenant_id=TENANT_ID,
+                                                                  phone=entry["phone"], created_at=now)
+        citizens.save(replace(citizen, status="active", name=entry["name"], address=entry["address"],
+                              hamlet="pieve", source="vicinato", subscribed_at=now), now)
 

@@ -27,7 +27,7 @@ status_page = lazy("chalicelib.services.reports.status_page")
 report_store = lazy("chalicelib.store.reports")
 
 bp = Blueprint(__name__)
-FILTERS = ("status", "category", "hamlet", "team", "q", "assignee")
+FILTERS = ("status", "category", "hamlet", "team", "q", "assignee", "zone")
 YEARS = range(1971, 3000)  # from and to of lists and KPIs
 REPORT_LINKS = {operation: {"path.report_id": "$response.body#/id"}
                 for operation in ("readReport", "transitionReport", "addReportNote", "mergeReport", "assignReport",

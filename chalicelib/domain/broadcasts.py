@@ -31,6 +31,10 @@ class Audience:
 
     hamlets: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
+    # Vicinato (docs/vicinato.md): the active people of these zones instead of the channel's subscribers, but for
+    # the citizen keys in exclude (the coordinator who wrote the notice)
+    zones: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     def includes(self, hamlets: tuple[str, ...] | list[str], topics: tuple[str, ...] | list[str]) -> bool:
         """A subscriber who chose no hamlet (or no topic) wants them all."""

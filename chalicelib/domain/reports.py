@@ -190,6 +190,7 @@ class Report:
     # the text staff approved for the public (title, description, by, at); empty: the default from category and
     # hamlet (services/reports/public_view.py). The citizen's own words (text) never leave the office.
     public_text: dict[str, str] = field(default_factory=dict)
+    zone: str | None = None  # a Vicinato zone id: set on a safety report a Vicinato coordinator forwarded
 
     @property
     def reporter(self) -> str | None:

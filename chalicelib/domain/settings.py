@@ -34,6 +34,7 @@ from chalicelib.domain.broadcasts import NOTICE_TITLE_MAX
 from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.keywords import guess_category
 from chalicelib.domain.outlines import check_geometry
+from chalicelib.domain.vicinato import VicinatoSettings
 
 
 def settings_model(cls):
@@ -133,7 +134,8 @@ class TemplateSetting:
 
 TextKey = Annotated[str, Field(max_length=64)]
 Text = Annotated[str, Field(max_length=4096)]  # WhatsApp's limit for a text message
-Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm", "urgent_tip", "report_feedback"]
+Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm", "urgent_tip", "report_feedback",
+                  "vicinato_news"]
 TEMPLATE_PURPOSES = {
     "subscription_confirm": "broadcast: the double opt-in's confirmation request after a web form or staff import "
                             "({{1}} the comune's name; a quick reply that confirms)",
@@ -149,10 +151,13 @@ TEMPLATE_PURPOSES = {
     "report_feedback": "reports: a resolved report's news outside the 24-hour window, asking whether the problem is "
                        "solved ({{1}} its number, {{2}} its status page; two quick replies, the first «Risolto», the "
                        "second «Non risolto»: a «Non risolto» reopens the report)",
+    "vicinato_news": "safety: tells a Vicinato member or coordinator outside the 24-hour window that news waits for "
+                     "them ({{1}} the comune's name; a quick reply whose tap brings the news: a report to act on, a "
+                     "decision, a police status)",
 }
 # what the app fills in each purpose's template: body parameters, quick-reply buttons (at least)
 TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1),
-                   "urgent_tip": (2, 0), "report_feedback": (2, 2)}
+                   "urgent_tip": (2, 0), "report_feedback": (2, 2), "vicinato_news": (1, 1)}
 # catalogue texts shown as a reply button or a list's button (20 characters), or as a list row (24)
 SHORT_TEXTS = {
     **dict.fromkeys(("subscribe.confirm_button", "subscribe.decline_button", "preferences.hamlets_button",
@@ -627,11 +632,15 @@ class TenantSettings:
         "cost (PriceTable)")] = ()
     alerts: Annotated[AlertSettings, Field(description="civil-protection alerts: zones, feeds, rules "
                       "(AlertSettings)")] = field(default_factory=AlertSettings)
+    # Vicinato (issue 16): zones and the relay's knobs (domain/vicinato.py, docs/vicinato.md)
+    vicinato: Annotated[VicinatoSettings, Field(description="the neighbourhood watch: zones and the relay's "
+                        "knobs (VicinatoSettings)")] = field(default_factory=VicinatoSettings)
 
 
 # The parts of a tenant's settings staff change from the console one at a time (PUT /api/v1/settings/{section}):
 # each a knob of TenantSettings, but privacy, which is privacy_notice_url, _version and _history together.
-TENANT_SECTIONS = ("hamlets", "topics", "reports", "calendar", "retention", "limits", "privacy", "alerts")
+TENANT_SECTIONS = ("hamlets", "topics", "reports", "calendar", "retention", "limits", "privacy", "alerts",
+                   "vicinato")
 PRIVACY_KNOBS = ("privacy_notice_url", "privacy_notice_version", "privacy_notice_history")
 
 DEFAULT_RETENTION = Retention()

@@ -80,12 +80,27 @@ def _handle_message(message: dict) -> None:
                                   "citizen": mask(citizen.phone), "message_id": ref(msg.message_id)})
     if channel.kind == "broadcast":
         talk = conversation.handle_message(tenant, channel, citizen, msg, now)
+    elif _is_vicinato(tenant, channel, citizen, msg):
+        talk = _vicinato_relay().handle_message(tenant, channel, citizen, msg, now)
     else:
         talk = intake.handle_message(tenant, channel, citizen, msg, now)
     # every state write first, the replies last: a failure before them sends nothing, and the message comes back
     # whole; once queued, the reply job's id (from the message id) makes a redelivery send nothing more
     citizens.save(with_retention(talk.citizen, now, tenant.retention), now)
     talk.queue_replies()
+
+
+def _vicinato_relay():
+    """Vicinato's relay (issue 16), loaded only when a safety channel's comune runs it."""
+    from chalicelib.services.vicinato import relay
+
+    return relay
+
+
+def _is_vicinato(tenant, channel, citizen: Citizen, msg: InboundMessage) -> bool:
+    """A safety-channel message of Vicinato: its keywords, its buttons, someone joining or a member (docs/vicinato.md)."""
+    return channel.kind == "safety" and tenant.vicinato.enabled and _vicinato_relay().claims(tenant, channel, citizen,
+                                                                                           msg)
 
 
 def _sender_phone(raw: str | None) -> str | None:

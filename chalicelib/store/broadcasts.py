@@ -47,7 +47,9 @@ def _from_model(m: BroadcastModel) -> Broadcast:
 def create(b: Broadcast) -> None:
     BroadcastModel(
         b.tenant_id, b.id, channel_id=b.channel_id, status=b.status, content=b.content,
-        audience={"hamlets": list(b.audience.hamlets), "topics": list(b.audience.topics)}, priority=b.priority,
+        audience={"hamlets": list(b.audience.hamlets), "topics": list(b.audience.topics),
+                  **({"zones": list(b.audience.zones), "exclude": list(b.audience.exclude)} if b.audience.zones else {})},
+        priority=b.priority,
         send_at=b.send_at, due_at=b.due_at, due_bucket=DUE if b.status == "scheduled" else None,
         created_by=b.created_by, created_at=b.created_at,
     ).save(condition=BroadcastModel.broadcast_id.does_not_exist())
@@ -158,7 +160,8 @@ def from_item(item: dict) -> Broadcast:
     return Broadcast(
         tenant_id=item["tenant_id"], id=item["broadcast_id"], channel_id=item["channel_id"], status=item["status"],
         content=_json(item.get("content")) or {},
-        audience=Audience(tuple(audience.get("hamlets", [])), tuple(audience.get("topics", []))),
+        audience=Audience(tuple(audience.get("hamlets", [])), tuple(audience.get("topics", [])),
+                          tuple(audience.get("zones", [])), tuple(audience.get("exclude", []))),
         priority=item.get("priority", "normal"), send_at=item.get("send_at", ""), due_at=item.get("due_at", ""),
         created_by=item.get("created_by", ""), created_at=item.get("created_at", ""),
         started_at=item.get("started_at"), finished_at=item.get("finished_at"),

@@ -142,3 +142,25 @@ def report_folders(older_than: datetime) -> dict[tuple[str, str], list[str]]:
 def delete_keys(keys: list[str]) -> None:
     for start in range(0, len(keys), _DELETE_BATCH):
         _delete_batch(keys[start:start + _DELETE_BATCH])
+
+
+# ---- Vicinato (issue 16): ID photos and the photos a coordinator asked for, in a folder of their own -------------
+#     tenants/{tenant_id}/vicinato/id/{person id}/{photo_id}.{ext}        a member's ID document: police only
+#     tenants/{tenant_id}/vicinato/cases/{case_id}/{photo_id}.{ext}       a photo of a member's report
+# Not under reports/: the reports' sweep never judges them; services.vicinato.retention deletes them.
+
+def vicinato_key(tenant_id: str, folder: str, owner: str, photo_id: str, extension: str) -> str:
+    if folder not in ("id", "cases"):
+        raise ValueError(f"not a Vicinato folder: {folder!r}")
+    return f"tenants/{_segment(tenant_id)}/vicinato/{folder}/{_segment(owner)}/{_segment(photo_id)}.{_segment(extension)}"
+
+
+def put_vicinato(key: str, data: bytes, content_type: str) -> None:
+    """Store one Vicinato photo (encrypted at rest by the bucket's default key, SSE-KMS in AWS)."""
+    _client().put_object(Bucket=_bucket(), Key=key, Body=data, ContentType=content_type)
+
+
+def delete_vicinato_case(tenant_id: str, case_id: str) -> int:
+    keys = [item["Key"] for item in _objects(f"tenants/{_segment(tenant_id)}/vicinato/cases/{_segment(case_id)}/")]
+    delete_keys(keys)
+    return len(keys)

@@ -359,6 +359,7 @@ class ReportModel(Model):
     seen_at = UTCDateTimeAttribute(null=True)
     seen_by = UnicodeAttribute(null=True)
     unseen = UnicodeAttribute(null=True)  # "<tenant>#<kind>" while new and unopened (domain.reports.is_unseen)
+    zone = UnicodeAttribute(null=True)  # a Vicinato zone id (a forwarded neighbourhood-watch report): the desk's filter
     by_reporter = ReporterIndex()
     by_token = PublicTokenIndex()
     by_unseen = UnseenIndex()
@@ -470,3 +471,90 @@ class AudienceCellModel(Model):
     channel_id = UnicodeAttribute(hash_key=True)
     cell = UnicodeAttribute(range_key=True)  # "h=<hamlet ids>|t=<topic ids>", sorted; empty: every one
     count = NumberAttribute(default=0)
+# ---- Vicinato (issue 16, docs/vicinato.md) --------------------------------------------------------------------------
+
+
+class PhotoDueIndex(GlobalSecondaryIndex):
+    """Sparse: only a person whose ID photo is still kept after the police's decision carries photo_bucket, so the
+    daily sweep reads exactly those whose time has come."""
+
+    class Meta:
+        index_name = "photo-due"
+        projection = AllProjection()
+
+    photo_bucket = UnicodeAttribute(hash_key=True)
+    photo_due_at = UnicodeAttribute(range_key=True)
+
+
+class VicinatoMemberModel(Model):
+    """A person of a Vicinato zone on the safety channel: member, coordinator or stand-in (domain.vicinato.Person)."""
+
+    class Meta(_Meta):
+        table_name = table_name("vicinato_members")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    member_key = UnicodeAttribute(range_key=True)  # "<channel id>#<citizen key>"
+    channel_id = UnicodeAttribute()
+    citizen_key = UnicodeAttribute()
+    zone_id = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(default="member")
+    status = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    user_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+    handle_no = NumberAttribute(null=True)
+    street = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(default="whatsapp")
+    id_photo_key = UnicodeAttribute(null=True)
+    photo_bucket = UnicodeAttribute(null=True)  # "due" while an ID photo waits for its deletion time
+    photo_due_at = UnicodeAttribute(null=True)
+    notice_version = UnicodeAttribute(null=True)
+    prefettura_date = UnicodeAttribute(null=True)
+    prefettura_ref = UnicodeAttribute(null=True)
+    requested_at = UnicodeAttribute(null=True)
+    decided_at = UnicodeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    refusal_note = UnicodeAttribute(null=True)
+    left_at = UnicodeAttribute(null=True)
+    step = UnicodeAttribute(null=True)
+    draft = JSONAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    version = VersionAttribute()
+    photo_due = PhotoDueIndex()
+
+
+class DueCasesIndex(GlobalSecondaryIndex):
+    """Sparse: only a case waiting for a coordinator or stand-in carries due_bucket: the escalation schedule reads
+    exactly those whose time is up."""
+
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    due_bucket = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class VicinatoCaseModel(Model):
+    """A member's report in the Vicinato relay (domain.vicinato.Case)."""
+
+    class Meta(_Meta):
+        table_name = table_name("vicinato_cases")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    case_id = UnicodeAttribute(range_key=True)
+    body = JSONAttribute()  # the case as domain.vicinato.Case (bounded: MAX_FIELD, MAX_CASE_EVENTS, MAX_CASE_PHOTOS)
+    status = UnicodeAttribute()
+    zone_id = UnicodeAttribute()
+    due_bucket = UnicodeAttribute(null=True)  # "due" while someone must act
+    due_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    version = VersionAttribute()
+    due = DueCasesIndex()
+
+
+ALL_MODELS = ALL_MODELS + (VicinatoMemberModel, VicinatoCaseModel)

@@ -110,7 +110,7 @@ def page(tenant_id: str, kinds: tuple[str, ...], condition, limit: int, cursor: 
 
 def query_filter(status: str | None = None, category: str | None = None, hamlet: str | None = None,
                  team: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                 text: str | None = None, assignee: str | None = None):
+                 text: str | None = None, assignee: str | None = None, zone: str | None = None):
     """The staff list's filters as one DynamoDB filter expression (None: no filter)."""
     parts = []
     if text and normalize_text(text):
@@ -125,6 +125,8 @@ def query_filter(status: str | None = None, category: str | None = None, hamlet:
         parts.append(ReportModel.team == team)
     if assignee:
         parts.append(ReportModel.assignee == assignee)
+    if zone:  # a Vicinato zone: the reports its coordinators forwarded
+        parts.append(ReportModel.zone == zone)
     if since:
         parts.append(ReportModel.created_at >= since)
     if until:
@@ -208,6 +210,7 @@ def _to_model(report: Report) -> ReportModel:
         **({"version": report.version} if report.version is not None else {}),  # none yet: a new report
         seen_at=report.seen_at, seen_by=report.seen_by,
         unseen=f"{report.tenant_id}#{report.kind}" if is_unseen(report.status, report.seen_at) else None,
+        zone=report.zone,
     )
 
 
@@ -224,7 +227,7 @@ def from_model(model: ReportModel) -> Report:
         public_token=model.public_token, last_citizen_at=model.last_citizen_at,
         first_response_at=model.first_response_at, resolved_at=model.resolved_at,
         events=tuple(_event_of(e) for e in model.events or ()), version=model.version,
-        seen_at=model.seen_at, seen_by=model.seen_by, public_text=model.public_text or {},
+        seen_at=model.seen_at, seen_by=model.seen_by, public_text=model.public_text or {}, zone=model.zone,
     )
 
 

@@ -76,6 +76,8 @@ class PathParameters(BaseModel):
                                                        "broadcasts outside the 24-hour window...).")
     member_id: str = Field(min_length=1, max_length=128, description="The staff member's id as listed (GET /api/v1/staff).")
     section: Literal[TENANT_SECTIONS] = Field(description="A section of the comune's settings.")
+    person_id: str = Field(min_length=1, examples=["100000000000003.+393330000310"], description=(  # Vicinato
+        "Someone of Vicinato: <channel id>.<citizen key>, URL-encoded, as listed."))
 
 
 # The hamlets as a GeoJSON FeatureCollection (domain/geo.hamlet_features): what the console's and the portal's

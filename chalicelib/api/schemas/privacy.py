@@ -32,6 +32,8 @@ class Erasure(Answer):
     conversations_deleted: Count = Field(0, description="Conversations with staff (Messaggi) deleted.")
     audit_entries_pseudonymised: Count = Field(description="Audit entries whose number became the pseudonym.")
     kept: list[str]
+    vicinato_records_deleted: Count = Field(0, description="Vicinato: their membership records (and ID photo) and "
+                                            "the reports they sent to a coordinator, deleted.")
 
 
 class PreviewChannel(Answer):
@@ -72,6 +74,8 @@ class ErasurePreview(Answer):
     previous_requests: list[PrivacyRequest]
     erased: list[str]
     kept: list[str]
+    vicinato_records: Count = Field(0, description="Vicinato membership records and reports to a coordinator: "
+                                    "deleted.")
 
 
 class PrivacyRequestLog(Answer):
@@ -187,6 +191,8 @@ class SubjectExport(Answer):
         "Conversations with staff (Messaggi) on the channels the caller's roles reach."))
     audit: list[AuditEntry]
     not_included: list[str]
+    vicinato: dict[str, Any] | None = Field(None, description="Vicinato: membership records (zone, role, status, name, "
+                                            "address, handle) and, for the police, the reports sent to a coordinator.")
 
 
 class ExportQuery(Query):

@@ -27,6 +27,14 @@ class Assignee(Answer):
     name: str | None
 
 
+class VicinatoOrigin(Answer):
+    zone: str | None
+    zone_name: str | None
+    handle: str | None = Field(description="The member's zone handle («Vicino 12 · via Roma»).")
+    note: str | None = Field(description="The coordinator's note.")
+    urgent: bool
+
+
 class ReportFields(Answer):
     """What a report shows in a list and in full."""
 
@@ -49,6 +57,8 @@ class ReportFields(Answer):
     updated_at: datetime
     reopened_by_citizen: bool = Field(False, description="Its last step is its citizen's «Non risolto» after it "
                                       "was resolved: the office must look at it again.")
+    vicinato: VicinatoOrigin | None = Field(None, description="A report a Vicinato coordinator forwarded (source "
+                                            "vicinato): its zone, the member's handle, the coordinator's note, urgent.")
 
 
 class StepDeadline(Answer):
@@ -264,6 +274,7 @@ class ReportQuery(KpiQuery):
     q: str | None = Field(None, description="Words in the text or address.")
     assignee: str | None = Field(None, description="A staff member's id, or me: the reports they are in charge of.",
                                  examples=["me"])
+    zone: str | None = Field(None, description="A Vicinato zone id: the safety reports its coordinators forwarded.")
     due: Literal[DUE] | None = Field(None, description="Only the reports past a deadline "
                                                        "(overdue), or whose next deadline ends soon (due_soon).")
     sort: str | None = Field(None, pattern=f"^-?({'|'.join(SORTS)})$", examples=["due", "-created_at"],

@@ -53,6 +53,8 @@ class Sections(Answer):
     privacy: PrivacySection
     alerts: dict[str, Any] = Field(description="AlertSettings (Allerte): enabled, zones, places, geocodes, feeds, "
                                    "rules, topic, red_to_everyone, channel, link, push_partners.")
+    vicinato: dict[str, Any] = Field(description="VicinatoSettings: enabled, zones, the relay's knobs "
+                                     "(docs/vicinato.md).")
 
 
 class TenantSettingsView(Answer):

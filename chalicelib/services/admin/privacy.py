@@ -112,7 +112,16 @@ def preview(staff: Staff, raw: str) -> dict:
         "previous_requests": [request_view(r) for r in privacy_log.latest(
             staff.tenant_id, 20, pseudonym_of(staff.tenant_id, key))],
         "erased": ERASED, "kept": KEPT,
+        "vicinato_records": _vicinato_count(staff.tenant_id, channels, key),
     }
+
+
+def _vicinato_count(tenant_id: str, channels: list[Channel], key: str) -> int:
+    """Vicinato's records of the person (issue 16): membership records and reports to a coordinator."""
+    from chalicelib.services.vicinato import people
+
+    held = people.export(tenant_id, [c.phone_number_id for c in channels if c.kind == "safety"], key)
+    return len(held["people"]) + len(held["reports"])
 
 
 ERASED = ["citizen_records", "subscriptions", "conversations", "delivery_records", "files",
@@ -158,10 +167,13 @@ def _erase(staff: Staff, key: str, phone: str | None, pseudonym: str) -> dict:
                                        staff.subject, now)
     removed = deliveries.delete_all(deliveries.of_recipient(staff.tenant_id, key))
     talks = sum(conversation_store.delete(staff.tenant_id, c.phone_number_id, key) for c in channels)
+    from chalicelib.services.vicinato import people as vicinato_people
+
+    vicinato = vicinato_people.erase(staff.tenant_id, [c.phone_number_id for c in channels if c.kind == "safety"], key)
     redacted = audit.redact(staff.tenant_id, writings(key), _replacer(key, pseudonym))
     return {"subject": key, "pseudonym": pseudonym, "erased_at": now.isoformat(), "channels": done,
             "reports_anonymised": anonymised, "delivery_records_deleted": removed, "conversations_deleted": talks,
-            "audit_entries_pseudonymised": redacted,
+            "audit_entries_pseudonymised": redacted, "vicinato_records_deleted": sum(vicinato.values()),
             "kept": ["consent ledger (proof of consent and of this erasure)",
                      f"audit log entries, the number replaced by {pseudonym} (security log, at least six months)"]}
 
@@ -214,10 +226,21 @@ def collect(staff: Staff, raw: str) -> tuple[dict, list[Report]]:
         "audit": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target}
                   for e in sorted(trail, key=lambda e: e.at)],
         "not_included": _not_included(tips),
+        "vicinato": _vicinato_export(staff.tenant_id, channels, key, tips),
     }
     _log(staff, "export", key, "done", {name: len(exported[name]) for name in (
         "citizen_records", "consents", "reports", "deliveries", "conversations", "audit")})
     return exported, [r for r in found if _sent(r, set(subjects), phone)]
+
+
+def _vicinato_export(tenant_id: str, channels: list[Channel], key: str, tips: bool) -> dict | None:
+    """Vicinato's records of the person (issue 16); the reports they sent to a coordinator only for the police."""
+    from chalicelib.services.vicinato import people
+
+    held = people.export(tenant_id, [c.phone_number_id for c in channels if c.kind == "safety"], key)
+    if not tips:
+        held["reports"] = []
+    return held if held["people"] or held["reports"] else None
 
 
 def _sent(report: Report, subjects: set[str], phone: str | None) -> bool:

@@ -22,7 +22,7 @@ from chalicelib.store import directory
 SETTINGS_MAX_BYTES = 350_000  # a tenant is one DynamoDB item (400 KB): room for its name, keys and version
 LISTS = {"hamlets": model.Hamlet, "topics": model.Topic}
 OBJECTS = {"reports": model.ReportSettings, "calendar": model.Calendar, "retention": model.Retention,
-           "limits": model.Limits, "alerts": model.AlertSettings}
+           "limits": model.Limits, "alerts": model.AlertSettings, "vicinato": model.VicinatoSettings}
 ROME = ZoneInfo("Europe/Rome")
 
 

@@ -36,8 +36,13 @@ def fan_out(broadcast: Broadcast, channel: Channel, tenant: Tenant) -> bool:
     started = clock.now()
     tenant_id, broadcast_id = broadcast.tenant_id, broadcast.id
     while broadcast.status == "sending" and not broadcast.fanout_done:
-        page, next_cursor = citizens.active_page(broadcast.channel_id, broadcast.cursor, PAGE_SIZE)
-        chosen = [c for c in page if broadcast.audience.includes(c.hamlets, c.topics)]
+        if broadcast.audience.zones:  # a Vicinato notice: the zones' people (services/vicinato/notices.py)
+            from chalicelib.services.vicinato import notices
+
+            chosen, next_cursor = notices.audience_page(broadcast, PAGE_SIZE)
+        else:
+            page, next_cursor = citizens.active_page(broadcast.channel_id, broadcast.cursor, PAGE_SIZE)
+            chosen = [c for c in page if broadcast.audience.includes(c.hamlets, c.topics)]
         if not _within_budget(tenant, broadcast, len(chosen)):
             return False
         outbound.enqueue_many(_jobs(broadcast, channel, tenant, chosen))

@@ -233,6 +233,10 @@ def apply_transition(staff: Staff, report_id: str, step: Transition) -> Report:
         updated = _forward(tenant, updated, step, staff.subject, now)
     if step.public:
         updates.notify(tenant, updated, updated.events[-1])
+    if updated.source == "vicinato":  # a report a Vicinato coordinator forwarded: they hear of the police's step
+        from chalicelib.services.vicinato import police
+
+        police.status_changed(tenant, updated, updated.events[-1])
     return updated
 
 
@@ -538,7 +542,15 @@ def summary(report: Report) -> dict:
         "followers": len(report.followers), "duplicate_of": report.duplicate_of,
         "created_at": report.created_at.isoformat(), "updated_at": report.updated_at.isoformat(),
         "reopened_by_citizen": _reopened_by_citizen(report),
+        **({"vicinato": _vicinato_origin(report)} if report.source == "vicinato" else {}),
     }
+
+
+def _vicinato_origin(report: Report) -> dict:
+    """Where a report a Vicinato coordinator forwarded came from (its first event, services/vicinato/police.py)."""
+    first = report.events[0].data if report.events else {}
+    return {"zone": report.zone or first.get("zone"), "zone_name": first.get("zone_name"),
+            "handle": first.get("handle"), "note": first.get("note"), "urgent": bool(first.get("urgent"))}
 
 
 def _reopened_by_citizen(report: Report) -> bool:

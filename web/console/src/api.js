@@ -338,3 +338,36 @@ export const saveChannelSettings = (channel, body) =>
   call(`/api/v1/channels/${id(channel)}/settings`, { method: "PUT", body });
 // Allerte (issue 19): the comune's civil-protection alerts; a draft is approved with controlBroadcast(id, "schedule")
 export const getAlerts = () => call("/api/v1/alerts");
+
+// Vicinato (neighbourhood watch, docs/vicinato.md): zones with their counts and coordinators; people (the police see
+// identity, the administration only coordinators and stand-ins); join requests and the police's decision; the ID
+// photo's short-lived link (police); the relay's cases; notices to zones (police); the monthly report per zone.
+const VICINATO_FIELDS = {
+  zone: "Scegli una zona del Vicinato.",
+  zones: "Scegli almeno una zona.",
+  role: "Ruolo non valido: coordinatore o vice.",
+  name: "Il nome va da 3 a 120 caratteri.",
+  address: "L'indirizzo va da 4 a 200 caratteri.",
+  prefettura_date: "Data del nulla osta non valida.",
+  prefettura_ref: "Il riferimento della Prefettura ha al massimo 100 caratteri.",
+  text: "Il testo dell'avviso è vuoto o troppo lungo (al massimo 3800 caratteri).",
+  priority: "Priorità non valida.",
+  note: "La nota ha al massimo 500 caratteri.",
+};
+export const listVicinatoZones = () => call("/api/v1/vicinato/zones");
+export const listVicinatoReferents = () => call("/api/v1/vicinato/referents");
+export const listVicinatoPeople = (filters) => call("/api/v1/vicinato/people" + query(filters));
+export const appointVicinatoCoordinator = (body) => post("/api/v1/vicinato/coordinators", body, VICINATO_FIELDS);
+export const promoteVicinatoMember = (personId, body) =>
+  post(`/api/v1/vicinato/people/${id(personId)}/appointment`, body, VICINATO_FIELDS);
+export const removeVicinatoPerson = (personId) => call(`/api/v1/vicinato/people/${id(personId)}`, { method: "DELETE" });
+export const listVicinatoRequests = () => call("/api/v1/vicinato/requests");
+export const approveVicinatoRequest = (personId) => post(`/api/v1/vicinato/requests/${id(personId)}/approve`);
+export const refuseVicinatoRequest = (personId, note) =>
+  post(`/api/v1/vicinato/requests/${id(personId)}/refuse`, { note: note || null }, VICINATO_FIELDS);
+export const vicinatoIdPhoto = (personId) => call(`/api/v1/vicinato/people/${id(personId)}/id-photo`);
+export const listVicinatoCases = (filters) => call("/api/v1/vicinato/cases" + query(filters));
+export const sendVicinatoNotice = (body) => post("/api/v1/vicinato/notices", body, VICINATO_FIELDS);
+export const vicinatoMonthly = (month) => call("/api/v1/vicinato/report" + query({ month }));
+export const downloadVicinatoMonthly = (month, format = "csv") =>
+  downloadFile("/api/v1/vicinato/report/export" + query({ month, format }), accepting(format), `vicinato-${month}.${format}`);

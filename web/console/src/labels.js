@@ -41,7 +41,7 @@ export const BULK_ACTION = {
 export const BULK_RESULT = { done: "fatto", unchanged: "già così", refused: "non consentito", not_found: "non trovata" };
 // What staff may correct of a report (the timeline's "Correzione" entries name it).
 export const CORRECTED = { category: "Categoria", hamlet: "Frazione", position: "Posizione", address: "Indirizzo" };
-export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale" };
+export const SOURCE = { whatsapp: "WhatsApp", desk: "Sportello", phone: "Telefono", email: "Email", open311: "Open311", web: "Portale", vicinato: "Vicinato" };
 export const BROADCAST_STATUS = {
   draft: "Bozza", scheduled: "Programmato", sending: "In invio", paused: "In pausa", completed: "Completato",
   cancelled: "Annullato",
@@ -210,3 +210,26 @@ export const ALERT_HAZARD = {
   neve: "Neve e ghiaccio", nebbia: "Nebbia", caldo: "Temperature elevate", freddo: "Temperature basse",
   mareggiate: "Mareggiate", incendi: "Incendi boschivi", valanghe: "Valanghe", pioggia: "Pioggia", altro: "Altri fenomeni",
 };
+// Vicinato (neighbourhood watch): roles and statuses of its people, the relay's cases, archive reasons, the monthly
+// report's columns; a forwarded report's steps as the police name them (presa in carico, pattuglia inviata, chiusa
+// con esito).
+export const VICINATO_ROLE = { member: "Membro", coordinator: "Coordinatore", stand_in: "Vice coordinatore" };
+export const VICINATO_STATUS = {
+  joining: "Sta compilando la richiesta", pending: "In attesa della Polizia", active: "Attivo", refused: "Rifiutato",
+  left: "Uscito",
+};
+export const VICINATO_CASE = { queued: "Dal coordinatore", forwarded: "Inoltrata alla Polizia", notified: "Zona avvisata", archived: "Archiviata" };
+export const VICINATO_STAGE = { coordinator: "coordinatore", stand_in: "vice coordinatore", police: "referente di Polizia" };
+export const VICINATO_ARCHIVE = {
+  not_relevant: "Non rilevante", duplicate: "Già segnalata", not_vicinato: "Non di competenza del Vicinato",
+  insufficient: "Informazioni insufficienti", resolved: "Già risolta",
+};
+export const VICINATO_REPORT_STATUS = { ...STATUS, in_progress: "Pattuglia inviata", resolved: "Chiusa con esito" };
+export const VICINATO_TIP_STEP = { triaged: "Presa in carico", in_progress: "Pattuglia inviata", resolved: "Chiudi con esito", rejected: "Non di competenza" };
+export const VICINATO_COLUMN = {
+  zone_name: "Zona", members: "Membri", joined: "Entrati", left: "Usciti", reports: "Segnalazioni", urgent: "Urgenti",
+  forwarded: "Inoltrate alla Polizia", notified: "Avvisi alla zona", archived: "Archiviate", escalated: "Passate al vice o alla Polizia",
+  police_notices: "Avvisi della Polizia", median_minutes_to_forward: "Mediana minuti all'inoltro",
+};
+// A report forwarded by Vicinato: its status in the police's words; any other report: the usual ones.
+export const reportStatus = (report) => (report.source === "vicinato" ? VICINATO_REPORT_STATUS : STATUS)[report.status];

@@ -21,6 +21,7 @@ import { Messages, MessagesBadge } from "./pages/messages.js";
 import { Citizen } from "./pages/citizen.js";
 import { ADMIN_PAGES, Admin } from "./pages/admin.js";
 import { Alerts } from "./pages/alerts.js";
+import { Vicinato } from "./pages/vicinato.js";
 
 // Each section and the capability that opens it: GET /api/v1/me lists the staff member's in "can", and the API
 // checks the same rules on every call.
@@ -35,6 +36,8 @@ const SECTIONS = [
   { path: "cruscotto", label: "Cruscotto", capability: "stats" },
   { path: "amministrazione", label: "Amministrazione", capability: ADMIN_PAGES.flatMap((p) => [].concat(p.capability)) },
   { path: "allerte", label: "Allerte", capability: "broadcasts" },
+  // Vicinato (neighbourhood watch): the police's join requests, members per zone, notices to zones, members' reports
+  { path: "vicinato", label: "Vicinato", capability: "tips" },
 ];
 
 // New arrivals (GET /api/v1/reports/arrivals), asked again this often and after every move: each section's badge
@@ -136,6 +139,7 @@ function App({ config }) {
     if (section === "messaggi") page = html`<${Messages} ...${context} id=${id} />`;
     if (section === "amministrazione") page = html`<${Admin} ...${context} page=${id} rest=${route.slice(2)} />`;
     if (section === "allerte") page = html`<${Alerts} ...${context} />`;
+    if (section === "vicinato") page = html`<${Vicinato} ...${context} id=${id} />`;
   }
 
   return html`

@@ -7,6 +7,7 @@ import { SettingsPage } from "./admin/settings.js";
 import { AuditPage } from "./admin/audit.js";
 import { PrivacyPage } from "./admin/privacy.js";
 import { UsagePage } from "./admin/usage.js";
+import { VicinatoPage } from "./admin/vicinato.js";
 
 export const ADMIN_PAGES = [
   { path: "personale", label: "Personale", capability: "setup", Page: StaffPage },
@@ -16,6 +17,8 @@ export const ADMIN_PAGES = [
   { path: "privacy", label: "Richieste privacy", capability: "privacy", Page: PrivacyPage },
   // read by the administration and the communications office (domain/access.py USAGE_READERS); prices: setup only
   { path: "consumi", label: "Consumi e costi", capability: ["setup", "broadcasts"], Page: UsagePage },
+  // Vicinato (neighbourhood watch): zones, the scheme's knobs, police referents, coordinators (pages/admin/vicinato.js)
+  { path: "vicinato", label: "Vicinato", capability: "setup", Page: VicinatoPage },
 ];
 
 export function Admin(props) {

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { getUsage, listBroadcasts, reportKpis, subscriberGrowth } from "../api.js";
+import { VicinatoMonthly } from "./vicinato-monthly.js";
 import { BarChart, FunnelBars, LineChart } from "../charts.js";
 import { hours, money, monthName, named, percent, thisMonth, when } from "../labels.js";
 
@@ -28,7 +29,8 @@ export function Dashboard({ who, tenant }) {
     <h1 tabindex="-1">Cruscotto</h1>
     ${(can("reports") || can("tips")) && html`<${ReportKpis} kind=${can("reports") ? "report" : "safety"} tenant=${tenant} />`}
     ${can("broadcasts") && html`<${BroadcastKpis} />`}
-    ${(can("setup") || can("broadcasts")) && html`<${UsageCard} />`}`;
+    ${(can("setup") || can("broadcasts")) && html`<${UsageCard} />`}
+    ${(can("tips") || can("setup")) && html`<${VicinatoMonthly} />`}`;
 }
 
 // This month's WhatsApp messages and their estimated cost (GET /api/v1/usage): the details in Consumi e costi.

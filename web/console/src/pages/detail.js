@@ -7,6 +7,7 @@ import { addNote, getReport, mergeReport, publishPhoto, transition } from "../ap
 import { ReportMap } from "../map.js";
 import { AssigneePanel } from "./assignee.js";
 import { ACTION, CORRECTED, DEADLINE_STEP, EXTERNAL_STATUS, FEEDBACK, OUTCOME, SOURCE, STATUS, STEP, STEP_FROM, TIP_STEP, day, named, when } from "../labels.js";
+import { VICINATO_REPORT_STATUS, VICINATO_TIP_STEP } from "../labels.js";
 import { Corrections, PhotoRedactor, PublicTextEditor } from "./moderation.js";
 
 const FILE_KIND = { audio: "Messaggio vocale", video: "Video", document: "Documento" };
@@ -57,7 +58,7 @@ export function ReportDetail({ config, tenant, id, back, who }) {
       if (step.external_reference.trim()) body.external_reference = step.external_reference.trim();
     }
     if (report.kind === "safety" && step.outcome && (to === "resolved" || to === "rejected")) body.outcome = step.outcome;
-    if (await act(() => transition(id, body), `Stato aggiornato: ${STATUS[to]}.${step.public ? " Il cittadino riceve l'aggiornamento su WhatsApp." : " Passaggio interno: il cittadino non è stato avvisato."}`)) {
+    if (await act(() => transition(id, body), `Stato aggiornato: ${(report.source === "vicinato" ? VICINATO_REPORT_STATUS : STATUS)[to]}.${report.source === "vicinato" ? " Il coordinatore della zona riceve l'aggiornamento su WhatsApp." : ""}${step.public ? " Il cittadino riceve l'aggiornamento su WhatsApp." : " Passaggio interno: il cittadino non è stato avvisato."}`)) {
       setStep({ ...step, note: "", external_reference: "" });
       setChosen(null);
     }
@@ -97,7 +98,8 @@ export function ReportDetail({ config, tenant, id, back, who }) {
   const steps = report.steps || [];
   const placeName = (id) => (id ? tenant.hamlets.features.find((h) => h.id === id)?.properties.name || id : "—");
   const hamletName = placeName(report.hamlet);
-  const stepLabel = (to) => (STEP_FROM[report.status] || {})[to] || (report.kind === "safety" && TIP_STEP[to]) || STEP[to];
+  const stepLabel = (to) => (STEP_FROM[report.status] || {})[to] || (report.source === "vicinato" && VICINATO_TIP_STEP[to])
+    || (report.kind === "safety" && TIP_STEP[to]) || STEP[to];
   const resident = report.resident;
   const correction = (field, value) => {
     if (value === null || value === undefined || value === "") return "—";
@@ -110,7 +112,7 @@ export function ReportDetail({ config, tenant, id, back, who }) {
   return html`
     <p><a href=${"#/" + back}>← Torna all'elenco</a></p>
     <h1 tabindex="-1">${report.kind === "safety" ? "Segnalazione sicurezza" : "Segnalazione"} ${report.number}</h1>
-    <p class="status-line">Stato: <strong class=${"badge s-" + report.status} data-testid="report-status">${STATUS[report.status]}</strong>
+    <p class="status-line">Stato: <strong class=${"badge s-" + report.status} data-testid="report-status">${(report.source === "vicinato" ? VICINATO_REPORT_STATUS : STATUS)[report.status]}</strong>
       ${report.team && html` · Squadra: <strong>${named(tenant.teams, report.team)}</strong>`}
       ${report.assignee && html` · In carico a: <strong>${report.assignee.name || report.assignee.id}</strong>`}
       ${report.external && html` · Inoltrata a: <strong>${report.external.name}</strong>${report.external.reference ? ` (rif. ${report.external.reference})` : ""}`}
@@ -143,6 +145,16 @@ export function ReportDetail({ config, tenant, id, back, who }) {
             ${citizenOf(report) && html`<dt>Cittadino</dt><dd><a href=${"#/cittadino/" + encodeURIComponent(citizenOf(report))}>Scheda del cittadino: segnalazioni e conversazione</a></dd>`}
           </dl>
         </section>
+        ${report.vicinato && html`<section aria-labelledby="vicinato-origin">
+          <h2 id="vicinato-origin">Controllo del Vicinato</h2>
+          <dl class="facts" data-testid="vicinato-origin">
+            <dt>Zona</dt><dd>${report.vicinato.zone_name || report.vicinato.zone || "—"}</dd>
+            <dt>Membro (nome di zona)</dt><dd>${report.vicinato.handle || "—"}</dd>
+            <dt>Nota del coordinatore</dt><dd>${report.vicinato.note || "—"}</dd>
+            ${report.vicinato.urgent && html`<dt>Priorità</dt><dd><strong class="badge urgent">Urgente</strong> (il membro ha già ricevuto l'invito a chiamare il 112)</dd>`}
+          </dl>
+          <p class="hint">Gli stati (presa in carico, pattuglia inviata, chiusa con esito) arrivano al coordinatore su WhatsApp; al membro solo quelli pubblici.</p>
+        </section>`}
         ${report.kind === "safety" && html`<section aria-labelledby="who">
           <h2 id="who">Chi ha segnalato</h2>
           ${resident ? html`<dl class="facts" data-testid="resident">
@@ -262,7 +274,7 @@ export function ReportDetail({ config, tenant, id, back, who }) {
           <ol class="timeline">
             ${report.events.map((e) => html`<li>
               <time datetime=${e.at}>${when(e.at)}</time>
-              <span class="what">${ACTION[e.action] || e.action}${e.status ? `: ${STATUS[e.status] || e.status}` : ""}</span>
+              <span class="what">${ACTION[e.action] || e.action}${e.status ? `: ${(report.source === "vicinato" ? VICINATO_REPORT_STATUS : STATUS)[e.status] || e.status}` : ""}</span>
               <span class=${"visibility " + (e.public ? "pub" : "int")}>${e.public ? "pubblica" : "interna"}</span>
               <span class="actor">${e.actor_name || actorLabel(e.actor, tenant)}</span>
               ${e.note && html`<p class="note">${e.note}</p>`}

@@ -2,12 +2,13 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { go } from "@filo/shared/router";
-import { listReports } from "../api.js";
+import { listReports, listVicinatoZones } from "../api.js";
 import { useAnswerOrder } from "../answers.js";
 import { BulkBar, BulkOutcome } from "./bulk.js";
 import { ExportButtons } from "../exports.js";
 import { ReportMap } from "../map.js";
 import { DEADLINE_STEP, DUE_FILTER, DUE_STATE, OPEN, SOURCE, STATUS, day, named, when } from "../labels.js";
+import { reportStatus } from "../labels.js";
 
 const REFRESH_MS = 5000;
 const PAGE = 50;
@@ -38,7 +39,12 @@ function ToSee({ arrivals, kind, tenant, base }) {
 
 export function Inbox({ config, tenant, kind, who, arrivals }) {
   const base = kind === "safety" ? "sicurezza" : "segnalazioni";
-  const [filters, setFilters] = useState({ status: "open", category: "", hamlet: "", team: "", q: "", from: "", to: "", due: "", sort: "" });
+  const [filters, setFilters] = useState({ status: "open", category: "", hamlet: "", team: "", q: "", from: "", to: "", due: "", sort: "", zone: "" });
+  // the police's Vicinato zones (the reports their coordinators forwarded: a filter and a column); none: no Vicinato
+  const [zones, setZones] = useState([]);
+  useEffect(() => {
+    if (kind === "safety" && who.can.includes("tips")) listVicinatoZones().then((z) => setZones(z.items)).catch(() => {});
+  }, [kind]);
   const [items, setItems] = useState([]);
   const [next, setNext] = useState(null);
   const [error, setError] = useState("");
@@ -53,7 +59,7 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
   const params = (cursor) => ({
     kind, status: filters.status === "open" ? OPEN.join(",") : filters.status, category: filters.category,
     hamlet: filters.hamlet, team: filters.team, q: filters.q, from: filters.from, to: filters.to, limit: PAGE, cursor,
-    due: filters.due, sort: filters.sort,
+    due: filters.due, sort: filters.sort, zone: filters.zone,
     assignee: mine ? "me" : undefined,
   });
 
@@ -134,6 +140,12 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
           <option value="">Tutte</option>
           ${tenant.hamlets.features.map((h) => html`<option value=${h.id}>${h.properties.name}</option>`)}
         </select></div>
+      ${zones.length > 0 && html`
+        <div><label for="f-zone">Zona Vicinato</label>
+          <select id="f-zone" value=${filters.zone} onChange=${set("zone")}>
+            <option value="">Tutte le segnalazioni</option>
+            ${zones.map((z) => html`<option value=${z.id}>${z.name}</option>`)}
+          </select></div>`}
       ${kind === "report" && html`
         <div><label for="f-due">Scadenza</label>
           <select id="f-due" value=${filters.due} onChange=${set("due")}>
@@ -161,15 +173,16 @@ export function Inbox({ config, tenant, kind, who, arrivals }) {
         ${loaded && !items.length && html`<p>${mine ? "Nessuna segnalazione affidata a te con questi filtri." : "Nessuna segnalazione con questi filtri."}</p>`}
         <table class="reports">
           <thead><tr><th scope="col" class="pick"><input type="checkbox" aria-label="Seleziona tutte le segnalazioni di questa pagina"
-            checked=${allPicked} disabled=${!items.length} onChange=${(e) => pickPage(e.target.checked)} /></th><${Sortable} column="number" label="Numero" /><${Sortable} column="status" label="Stato" />${kind === "report" && html`<${Sortable} column="category" label="Categoria" />`}<${Sortable} column="hamlet" label="Frazione" /><th scope="col">Testo</th><${Sortable} column="created_at" label="Ricevuta" /><${Sortable} column="age" label="Età" />${kind === "report" && html`<${Sortable} column="due" label="Scadenza" />`}</tr></thead>
+            checked=${allPicked} disabled=${!items.length} onChange=${(e) => pickPage(e.target.checked)} /></th><${Sortable} column="number" label="Numero" /><${Sortable} column="status" label="Stato" />${kind === "report" && html`<${Sortable} column="category" label="Categoria" />`}<${Sortable} column="hamlet" label="Frazione" />${zones.length > 0 && html`<th scope="col">Vicinato</th>`}<th scope="col">Testo</th><${Sortable} column="created_at" label="Ricevuta" /><${Sortable} column="age" label="Età" />${kind === "report" && html`<${Sortable} column="due" label="Scadenza" />`}</tr></thead>
           <tbody>
             ${items.map((r) => html`<tr class=${"status-" + r.status}>
               <td class="pick"><input type="checkbox" aria-label=${`Seleziona la segnalazione ${r.number}`} checked=${!!selected[r.id]}
                 onChange=${(e) => pick(r, e.target.checked)} /></td>
               <td><a href=${`#/${base}/${encodeURIComponent(r.id)}`}>${r.number}</a></td>
-              <td><span class=${"badge s-" + r.status}>${STATUS[r.status]}</span>${r.reopened_by_citizen && html` <span class="badge reopened">Riaperta dal cittadino</span>`}</td>
+              <td><span class=${"badge s-" + r.status}>${reportStatus(r)}</span>${r.reopened_by_citizen && html` <span class="badge reopened">Riaperta dal cittadino</span>`}</td>
               ${kind === "report" && html`<td>${named(tenant.categories, r.category)}</td>`}
               <td>${r.hamlet ? tenant.hamlets.features.find((h) => h.id === r.hamlet)?.properties.name || r.hamlet : "—"}</td>
+              ${zones.length > 0 && html`<td data-testid="vicinato-zone">${r.vicinato ? html`${r.vicinato.zone_name || r.vicinato.zone}${r.vicinato.urgent ? html` <span class="badge urgent">Urgente</span>` : ""}${r.vicinato.note ? html`<br /><small>Nota del coordinatore: ${r.vicinato.note}</small>` : ""}` : "—"}</td>`}
               <td class="text">${r.text}${r.photos ? html` <span class="tag">(foto: ${r.photos})</span>` : ""}</td>
               <td>${when(r.created_at)}<br /><small>${SOURCE[r.source] || r.source}</small></td>
               <td>${r.age_days === 1 ? "1 giorno" : `${r.age_days} giorni`}</td>
