@@ -91,6 +91,16 @@ TABLES: dict[str, TableSpec] = {
             indexes=(Index("by-activity", "tenant_id", "last_at"), Index("unread", "unread_tenant", "last_at")),
             ttl_attribute="expires_at",
         ),
+        # agenda (issue 17): bookings; the (counter, time) cells they take, one conditional write each; the people
+        # who book (name remembered with consent, no-shows)
+        TableSpec(
+            "agenda_bookings", "tenant_id", "booking_id",
+            indexes=(Index("by-day", "day_key", "start"), Index("by-person", "person_key", "start"),
+                     Index("due", "due_bucket", "due_at")),
+            ttl_attribute="expires_at",
+        ),
+        TableSpec("agenda_slots", "slot_key", "cell", ttl_attribute="expires_at"),
+        TableSpec("agenda_people", "tenant_id", "person", ttl_attribute="expires_at"),
     )
 }
 

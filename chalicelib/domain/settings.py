@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from chalicelib.domain import whatsapp
+from chalicelib.domain.agenda import AgendaSettings
 from chalicelib.domain.broadcasts import NOTICE_TITLE_MAX
 from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.keywords import guess_category
@@ -133,7 +134,8 @@ class TemplateSetting:
 
 TextKey = Annotated[str, Field(max_length=64)]
 Text = Annotated[str, Field(max_length=4096)]  # WhatsApp's limit for a text message
-Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm", "urgent_tip", "report_feedback"]
+Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm", "urgent_tip", "report_feedback",
+                  "agenda_reminder"]
 TEMPLATE_PURPOSES = {
     "subscription_confirm": "broadcast: the double opt-in's confirmation request after a web form or staff import "
                             "({{1}} the comune's name; a quick reply that confirms)",
@@ -149,16 +151,24 @@ TEMPLATE_PURPOSES = {
     "report_feedback": "reports: a resolved report's news outside the 24-hour window, asking whether the problem is "
                        "solved ({{1}} its number, {{2}} its status page; two quick replies, the first «Risolto», the "
                        "second «Non risolto»: a «Non risolto» reopens the report)",
+    "agenda_reminder": "any kind with agenda_booking: an appointment's reminder before it ({{1}} the service, {{2}} "
+                       "the day and time, {{3}} the office and its address, {{4}} the booking code; three quick "
+                       "replies, in order «Confermo», «Sposta», «Disdico»)",
 }
 # what the app fills in each purpose's template: body parameters, quick-reply buttons (at least)
 TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1),
-                   "urgent_tip": (2, 0), "report_feedback": (2, 2)}
+                   "urgent_tip": (2, 0), "report_feedback": (2, 2),
+                   "agenda_reminder": (4, 3)}
 # catalogue texts shown as a reply button or a list's button (20 characters), or as a list row (24)
 SHORT_TEXTS = {
     **dict.fromkeys(("subscribe.confirm_button", "subscribe.decline_button", "preferences.hamlets_button",
                      "preferences.topics_button", "report.category_button", "report.feedback_yes",
                      "report.feedback_no"), whatsapp.REPLY_BUTTON_TITLE_MAX),
     **dict.fromkeys(("preferences.all_hamlets", "preferences.all_topics"), whatsapp.LIST_ROW_TITLE_MAX),
+    **dict.fromkeys(("agenda.services_button", "agenda.days_button", "agenda.times_button", "agenda.confirm_button",
+                     "agenda.remember_button", "agenda.cancel_button", "agenda.move_button", "agenda.keep_button"),
+                    whatsapp.REPLY_BUTTON_TITLE_MAX),
+    "agenda.more_row": whatsapp.LIST_ROW_TITLE_MAX,
 }
 
 
@@ -224,6 +234,9 @@ class ChannelSettings:
     urgent_keywords: Annotated[tuple[Annotated[str, Field(min_length=2, max_length=64)], ...], Field(
         max_length=100, description="words or phrases that make a tip urgent for the on-call phone (whole words, "
         "case and accents aside)")] = ("urgente", "subito", "in corso", "sta succedendo", "aiuto")
+    # agenda (issue 17): any kind
+    agenda_booking: Annotated[StrictBool, Field(description="citizens book appointments (tenant setting agenda) on "
+                              "this number: PRENOTA, APPUNTAMENTI")] = False
 
     def __post_init__(self) -> None:
         for purpose, template in self.templates.items():
@@ -556,6 +569,8 @@ class TenantSettings:
     prices: Annotated[tuple[PriceTable, ...], AfterValidator(_dated_once), Field(
         max_length=PRICE_TABLES_MAX, description="WhatsApp's prices per message, dated: the usage meter's estimated "
         "cost (PriceTable)")] = ()
+    agenda: Annotated[AgendaSettings, Field(description="appointments: offices, counters, services, reminders, "
+                      "no-shows, retention (domain/agenda.py, docs/agenda.md)")] = field(default_factory=AgendaSettings)
 
 
 # The parts of a tenant's settings staff change from the console one at a time (PUT /api/v1/settings/{section}):
