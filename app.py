@@ -2,6 +2,7 @@
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
 from chalicelib.api import (
+    agenda,
     audit,
     broadcasts,
     console,
@@ -50,6 +51,7 @@ app.register_blueprint(templates.bp)  # /api/v1/channels/{id}/templates: WhatsAp
 app.register_blueprint(usage.bp)  # /api/v1/usage: messages per channel and month, estimated cost, price table
 app.register_blueprint(staff_admin.bp)  # /api/v1/staff: the comune's staff users and roles (administration)
 app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{channel_id}/settings: the comune's settings
+app.register_blueprint(agenda.bp)  # /public/v1/{tenant}/agenda, /api/v1/agenda: appointments (issue 17)
 
 
 @app.route("/health", methods=["GET"])
@@ -107,3 +109,11 @@ def watch_dead_letters(event):
         logger.error("messages in dead-letter queues", extra={"dead_letters": counts})
     metrics.flush_metrics()
     return counts
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def send_agenda_reminders(event):
+    """Appointments: each reminder once, reminder_hours before; unconfirmed bookings past the no-show limit released."""
+    from chalicelib.services.agenda import reminders  # lazily: `import app` stays without the agenda
+
+    return reminders.send_due()

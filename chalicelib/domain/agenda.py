@@ -394,3 +394,76 @@ def opening_text(office: Office) -> list[tuple[str, str]]:
 
 def span_bounds(span: str) -> tuple[time, time]:
     return time.fromisoformat(span[:5]), time.fromisoformat(span[6:])
+
+
+# ---- bookings -----------------------------------------------------------------------------------------------
+
+BOOKING_STATUSES = ("booked", "cancelled", "released", "attended", "no_show")
+SOURCES = ("whatsapp", "web", "desk")
+NAME_MAX, NOTE_MAX = 80, 500
+
+
+@dataclass(frozen=True)
+class Booking:
+    """An appointment. person is the citizen's phone (E.164) or, without one, the provider's user id."""
+
+    tenant_id: str
+    code: str
+    office: str
+    counter: str
+    service: str
+    start: str
+    end: str
+    cells: tuple[str, ...]
+    person: str
+    source: str
+    created_at: datetime
+    status: str = "booked"
+    name: str | None = None
+    phone: str | None = None
+    user_id: str | None = None
+    channel_id: str | None = None
+    note: str | None = None
+    confirmed: bool = False
+    must_confirm: bool = False
+    reminded_at: datetime | None = None
+    changed_at: datetime | None = None
+    due_at: datetime | None = None
+    due_action: str | None = None  # remind, release
+    history: tuple[dict, ...] = ()
+
+    @property
+    def day(self) -> date:
+        return date.fromisoformat(self.start[:10])
+
+    @property
+    def time(self) -> str:
+        return self.start[11:16]
+
+    @property
+    def active(self) -> bool:
+        return self.status == "booked"
+
+
+def next_due(agenda_settings: AgendaSettings, booking: Booking, now: datetime) -> tuple[datetime | None, str | None]:
+    """What the schedule does next for a booking: its reminder, then (when a confirmation is required and none
+    came) its release; (None, None) when nothing is left to do."""
+    if not booking.active:
+        return None, None
+    if booking.reminded_at is None:
+        moment = reminder_at(agenda_settings, booking.start, booking.created_at)
+        if moment is not None:
+            return moment, "remind"
+    if booking.must_confirm and not booking.confirmed:
+        moment = release_at(agenda_settings, booking.start)
+        if moment > now or booking.reminded_at is not None:
+            return moment, "release"
+    return None, None
+
+
+def clean_name(raw: str | None) -> str | None:
+    """A name as typed (one line, 3 to 80 characters, some letters), or None."""
+    name = " ".join((raw or "").split())
+    if not 3 <= len(name) <= NAME_MAX or sum(ch.isalpha() for ch in name) < 2:
+        return None
+    return name

@@ -168,7 +168,7 @@ SHORT_TEXTS = {
     **dict.fromkeys(("agenda.services_button", "agenda.days_button", "agenda.times_button", "agenda.confirm_button",
                      "agenda.remember_button", "agenda.cancel_button", "agenda.move_button", "agenda.keep_button"),
                     whatsapp.REPLY_BUTTON_TITLE_MAX),
-    "agenda.more_row": whatsapp.LIST_ROW_TITLE_MAX,
+    **dict.fromkeys(("agenda.more_row", "agenda.more_times_row"), whatsapp.LIST_ROW_TITLE_MAX),
 }
 
 

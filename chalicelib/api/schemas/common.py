@@ -76,6 +76,10 @@ class PathParameters(BaseModel):
                                                        "broadcasts outside the 24-hour window...).")
     member_id: str = Field(min_length=1, max_length=128, description="The staff member's id as listed (GET /api/v1/staff).")
     section: Literal[TENANT_SECTIONS] = Field(description="A section of the comune's settings.")
+    # agenda (issue 17)
+    service: str = Field(min_length=1, max_length=64, examples=["smarriti"], description="A bookable service's id.")
+    token: str = Field(min_length=1, max_length=300, description="The signed token of a booking's link, as given.")
+    code: str = Field(min_length=6, max_length=6, examples=["K7MQ3X"], description="A booking's code.")
 
 
 # The hamlets as a GeoJSON FeatureCollection (domain/geo.hamlet_features): what the console's and the portal's
