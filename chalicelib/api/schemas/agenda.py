@@ -171,6 +171,8 @@ class AgendaClosureRequest(BaseModel):
 
 
 class AgendaClosure(Answer):
+    """What a closure did: cells blocked, bookings cancelled, citizens told."""
+
     office: str
     date: str
     blocked: int
