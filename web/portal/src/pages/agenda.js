@@ -236,7 +236,7 @@ export function BookingPage({ comune }) {
       ${service && html`<div class="service-facts">
         <p><strong>${service.name}</strong>: ${office.name}${office.address ? `, ${office.address}` : ""}.</p>
         ${service.description && html`<p>${service.description}</p>`}
-        ${service.bring && html`<p><strong>Da portare:</strong> ${service.bring}</p>`}
+        ${service.bring && html`<p data-testid="service-bring"><strong>Da portare:</strong> ${service.bring}</p>`}
       </div>`}
       ${gone && html`<div class="gone" role="alert">
         <p>${message}</p>
