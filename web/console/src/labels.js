@@ -199,3 +199,25 @@ export function monthName(month) {
   const [y, m] = month.split("-").map(Number);
   return new Date(Date.UTC(y, m - 1, 15)).toLocaleDateString("it-IT", { month: "long", year: "numeric", timeZone: "UTC" });
 }
+
+// Agenda (issue 17): a booking's status and where it was made; the reminder template's purpose.
+export const APPOINTMENT_STATUS = {
+  booked: "Prenotato", cancelled: "Annullato", released: "Liberato (senza conferma)", attended: "Presente", no_show: "Assente",
+};
+export const APPOINTMENT_SOURCE = { whatsapp: "WhatsApp", web: "Portale", desk: "Sportello o telefono" };
+TEMPLATE_PURPOSE.agenda_reminder = "Promemoria di un appuntamento";
+
+// A calendar day (YYYY-MM-DD) as Italians say it (martedì 9 dicembre 2026), and days after it.
+export function longDay(iso) {
+  const [y, m, d] = iso.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString("it-IT", {
+    weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+}
+export function shortDay(iso) {
+  const [y, m, d] = iso.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString("it-IT", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+}
+export function addDays(iso, days) {
+  const [y, m, d] = iso.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}

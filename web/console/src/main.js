@@ -20,6 +20,7 @@ import { Dashboard } from "./pages/dashboard.js";
 import { Messages, MessagesBadge } from "./pages/messages.js";
 import { Citizen } from "./pages/citizen.js";
 import { ADMIN_PAGES, Admin } from "./pages/admin.js";
+import { Agenda } from "./pages/agenda.js";
 
 // Each section and the capability that opens it: GET /api/v1/me lists the staff member's in "can", and the API
 // checks the same rules on every call.
@@ -33,6 +34,7 @@ const SECTIONS = [
   { path: "cittadino", label: "Cittadino", capability: ["reports", "tips", "broadcasts", "subscribers"] },
   { path: "cruscotto", label: "Cruscotto", capability: "stats" },
   { path: "amministrazione", label: "Amministrazione", capability: ADMIN_PAGES.flatMap((p) => [].concat(p.capability)) },
+  { path: "agenda", label: "Agenda", capability: "agenda" }, // appointments (issue 17): the offices' day view
 ];
 
 // New arrivals (GET /api/v1/reports/arrivals), asked again this often and after every move: each section's badge
@@ -133,6 +135,7 @@ function App({ config }) {
     if (section === "cruscotto") page = html`<${Dashboard} ...${context} />`;
     if (section === "messaggi") page = html`<${Messages} ...${context} id=${id} />`;
     if (section === "amministrazione") page = html`<${Admin} ...${context} page=${id} rest=${route.slice(2)} />`;
+    if (section === "agenda") page = html`<${Agenda} ...${context} />`;
   }
 
   return html`
