@@ -24,6 +24,8 @@ export function longDay(iso) {
 }
 
 const timeOf = (start) => start.slice(11, 16);
+const DAYS_SHOWN = 7; // days offered at first; «Mostra altri giorni» adds as many
+
 
 // A step's error or news, read out by screen readers when it changes.
 function Said({ error, text }) {
@@ -32,8 +34,8 @@ function Said({ error, text }) {
 }
 
 // A group of radio buttons, one per choice: arrows move within it, Tab leaves it (the browser's own keyboard).
-function Choices({ legend, name, items, chosen, choose, hint }) {
-  return html`<fieldset class="slots">
+function Choices({ legend, name, items, chosen, choose, hint, narrow }) {
+  return html`<fieldset class=${"slots" + (narrow ? " narrow" : "")}>
     <legend>${legend}</legend>
     ${hint && html`<p class="hint">${hint}</p>`}
     <div class="slot-list">
@@ -52,6 +54,7 @@ function DayAndTime({ service, loadDays, loadTimes, start, setStart, offered, le
   const [day, setDay] = useState("");
   const [times, setTimes] = useState(null);
   const [error, setError] = useState("");
+  const [shown, setShown] = useState(DAYS_SHOWN);
   useEffect(() => {
     setDays(null); setDay(""); setTimes(null); setError("");
     if (!service) return;
@@ -69,12 +72,15 @@ function DayAndTime({ service, loadDays, loadTimes, start, setStart, offered, le
     return html`<p role="status" class="error">Per «${service.name}» non ci sono posti liberi nei prossimi giorni.
       Riprova più avanti oppure contatta l'ufficio.</p>`;
   }
+  const shownDays = days.slice(0, Math.max(shown, days.findIndex((d) => d.date === day) + 1));
   return html`
     <${Choices} legend=${legendDay} name="giorno" chosen=${day}
       choose=${(d) => { setDay(d); setStart(""); }}
-      items=${days.map((d) => ({ id: d.date, label: longDay(d.date), detail: `${d.free} ${d.free === 1 ? "orario libero" : "orari liberi"}` }))} />
+      items=${shownDays.map((d) => ({ id: d.date, label: longDay(d.date), detail: `${d.free} ${d.free === 1 ? "orario libero" : "orari liberi"}` }))} />
+    ${days.length > shownDays.length && html`<p><button type="button" onClick=${() => setShown(shownDays.length + DAYS_SHOWN)}>
+      Mostra altri giorni</button></p>`}
     ${day && !times && html`<p role="status">Cerco gli orari liberi…</p>`}
-    ${day && times && (times.length ? html`<${Choices} legend=${`${legendTime} (${longDay(day)})`} name="ora" chosen=${start}
+    ${day && times && (times.length ? html`<${Choices} legend=${`${legendTime} (${longDay(day)})`} name="ora" chosen=${start} narrow
       choose=${setStart} items=${times.map((t) => ({ id: t.start, label: t.time }))} />`
       : html`<p role="status" class="error">Per ${longDay(day)} non restano orari liberi: scegli un altro giorno.</p>`)}`;
 }
