@@ -116,7 +116,7 @@ def tell(tenant: Tenant, booking: Booking, what: str, now: datetime, reason: str
 def _words(tenant: Tenant, booking: Booking) -> dict[str, str]:
     svc = tenant.agenda.service(booking.service)
     office = tenant.agenda.office(booking.office)
-    return {"code": booking.code, "service": svc.name if svc else booking.service,
+    return {"code": booking.code, "what": svc.name if svc else booking.service,
             "day": service.day_words(tenant, booking.day), "time": booking.time,
             "office": office.name if office else booking.office,
             "place": ", ".join(p for p in (office.name, office.address) if p) if office else booking.office}
@@ -144,7 +144,7 @@ def _content(tenant: Tenant, channel: Channel, booking: Booking, what: str, in_w
         if template is None or not template.approved:
             return None
         return [Template(name=template.name, language=template.language,
-                         body_params=[words["service"], f"{words['day']} {words['time']}", words["place"],
+                         body_params=[words["what"], f"{words['day']} {words['time']}", words["place"],
                                       words["code"]],
                          button_payloads=[b.id for b in _buttons(tenant, channel, booking.code)])]
     if not in_window:
