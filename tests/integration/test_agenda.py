@@ -309,3 +309,61 @@ def test_a_staff_closure_of_a_day_tells_five_citizens_releases_their_slots_and_i
     actions = [(e["action"], e["target"]) for e in audit]
     assert ("agenda.closure", "agenda:polizia:2026-12-10") in actions
     assert ("agenda.day.read", "agenda:polizia:2026-12-10") in actions
+
+
+def test_after_the_no_show_limit_the_reminder_asks_to_confirm_and_an_unconfirmed_booking_is_released(stack, the_clock):
+    line = AgendaLine(stack, {**AGENDA, "no_show_limit": 1})
+    phone = line.phone()
+
+    def wrote_today() -> None:
+        seen = len(phone.inbox())
+        phone.text("APPUNTAMENTI")
+        after(phone, seen, lambda m: True)
+
+    wrote_today()
+    first = line.call("POST", "/api/v1/agenda/bookings", json={
+        "service": "smarriti", "start": "2026-12-07T09:00", "name": "Ugo Assente", "phone": phone.number}).json()
+    code = first["booking"]["code"]
+    assert line.call("POST", f"/api/v1/agenda/bookings/{code}/attendance", json={"present": False}).status_code == 422
+    the_clock.set("2026-12-07", 10)
+    absent = line.call("POST", f"/api/v1/agenda/bookings/{code}/attendance", json={"present": False})
+    assert absent.status_code == 200 and absent.json()["status"] == "no_show"
+
+    wrote_today()
+    second = line.call("POST", "/api/v1/agenda/bookings", json={
+        "service": "smarriti", "start": "2026-12-09T09:00", "name": "Ugo Assente", "phone": phone.number}).json()
+    schedule = reminders(stack)
+    the_clock.set("2026-12-08", 9, 1)
+    seen = len(phone.inbox())
+    assert schedule.fire()["reminded"] == 1
+    reminder = after(phone, seen, with_option(f"ag:yes:{second['booking']['code']}"))
+    assert "Per tenere il posto tocca «Confermo» entro le 06:00" in reminder["text"]
+    the_clock.set("2026-12-09", 6, 1)
+    assert schedule.fire()["released"] == 1
+    day = line.call("GET", "/api/v1/agenda/day", params={"date": "2026-12-09"}).json()
+    assert [b["status"] for c in day["counters"] for b in c["bookings"]] == ["released"]
+    the_clock.set("2026-12-08", 10)  # the day before, the slot is offered again
+    assert "2026-12-09T09:00" in [t["start"] for t in line.public(
+        "GET", "/services/smarriti/slots", params={"day": "2026-12-09"}).json()["items"]]
+
+
+def test_the_privacy_desk_exports_and_erases_a_persons_bookings(stack, the_clock):
+    line = AgendaLine(stack)
+    number = f"+39 347 789 {uuid.uuid4().int % 10000:04d}"
+    made = line.call("POST", "/api/v1/agenda/bookings", json={
+        "service": "agente", "start": "2026-12-09T10:00", "name": "Rita Privata", "phone": number,
+        "note": "rumori notturni"}).json()["booking"]
+    exported = line.call("GET", "/api/v1/privacy/export", role="admin", params={"phone": number})
+    assert exported.status_code == 200, exported.text
+    [appointment] = exported.json()["appointments"]
+    assert (appointment["code"], appointment["name"], appointment["note"]) == (made["code"], "Rita Privata",
+                                                                               "rumori notturni")
+    preview = line.call("POST", "/api/v1/privacy/preview", role="admin", json={"phone": number}).json()
+    assert preview["appointments"] == 1
+    erased = line.call("POST", "/api/v1/privacy/erase", role="admin", json={"phone": number})
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["appointments_deleted"] == 1
+    assert line.call("GET", "/api/v1/privacy/export", role="admin", params={"phone": number}).json()[
+        "appointments"] == []
+    assert "2026-12-09T10:00" in [t["start"] for t in line.public(
+        "GET", "/services/agente/slots", params={"day": "2026-12-09"}).json()["items"]]
