@@ -237,7 +237,7 @@ def ics(tenant: Tenant, booking: Booking, now: datetime) -> str:
     office = tenant.agenda.office(booking.office)
     stamp = "%Y%m%dT%H%M%SZ"
     start, end = rules.at(booking.start), rules.at(booking.end)
-    summary = messages.text("agenda.ics_summary", tenant.language, service=service.name if service else booking.service,
+    summary = messages.text("agenda.ics_summary", tenant.language, what=service.name if service else booking.service,
                             office=office.name if office else booking.office)
     description = messages.text("agenda.ics_description", tenant.language, code=booking.code,
                                 bring=service.bring if service else "")

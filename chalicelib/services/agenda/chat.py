@@ -142,11 +142,11 @@ def _service_chosen(talk: Talk, service_id: str) -> None:
     if svc is None:
         return
     office = talk.tenant.agenda.office(svc.office)
-    body = talk.text("agenda.days_body", service=svc.name, office=office.name, address=office.address,
+    body = talk.text("agenda.days_body", what=svc.name, office=office.name, address=office.address,
                      minutes=svc.duration_minutes)
     question = _days_list(talk, svc, f"{PREFIX}d:{svc.id}:", body)
     if question is None:
-        talk.say("agenda.no_days", service=svc.name)
+        talk.say("agenda.no_days", what=svc.name)
     else:
         talk.replies.append(question)
 
@@ -158,7 +158,7 @@ def _times_list(talk: Talk, svc, day: date, id_prefix: str, more_prefix: str, af
     rows = [Choice(id=f"{id_prefix}{s.start}", title=s.time) for s in slots[: ROWS - 1 if len(slots) > ROWS else ROWS]]
     if len(slots) > ROWS:  # the tenth row pages on, after the last time shown
         rows.append(Choice(id=f"{more_prefix}{slots[ROWS - 2].start}", title=talk.text("agenda.more_times_row")))
-    return ChoiceList(body=talk.text("agenda.times_body", service=svc.name, day=talk.day(day)),
+    return ChoiceList(body=talk.text("agenda.times_body", what=svc.name, day=talk.day(day)),
                       button=talk.text("agenda.times_button"), rows=rows)
 
 
@@ -240,7 +240,7 @@ def _name_typed(talk: Talk) -> None:
 
 def _summary(talk: Talk, svc, start: str, name: str, remembered: bool) -> None:
     office = talk.tenant.agenda.office(svc.office)
-    body = talk.text("agenda.summary", service=svc.name, day=talk.day(date.fromisoformat(start[:10])),
+    body = talk.text("agenda.summary", what=svc.name, day=talk.day(date.fromisoformat(start[:10])),
                      time=start[11:16], office=office.name, address=office.address, name=name,
                      bring=svc.bring or "-")
     buttons = [Choice(id=f"{PREFIX}ok:{svc.id}:{start}", title=talk.text("agenda.confirm_button"))]
@@ -298,7 +298,7 @@ def _booked(talk: Talk, made) -> None:
     svc = talk.tenant.agenda.service(made.service)
     office = talk.tenant.agenda.office(made.office)
     counter = office.counter(made.counter)
-    talk.say("agenda.booked", code=made.code, service=svc.name, day=talk.day(made.day), time=made.time,
+    talk.say("agenda.booked", code=made.code, what=svc.name, day=talk.day(made.day), time=made.time,
              office=office.name, address=office.address, counter=counter.name if counter else made.counter,
              bring=svc.bring or "-", ics_url=service.ics_url(talk.tenant, made),
              manage_url=service.manage_url(talk.tenant, made))
@@ -321,7 +321,7 @@ def _mine(talk: Talk) -> None:
         svc = talk.tenant.agenda.service(made.service)
         office = talk.tenant.agenda.office(made.office)
         talk.replies.append(Buttons(
-            body=talk.text("agenda.mine_item", code=made.code, service=svc.name if svc else made.service,
+            body=talk.text("agenda.mine_item", code=made.code, what=svc.name if svc else made.service,
                            day=talk.day(made.day), time=made.time, office=office.name if office else made.office),
             buttons=[Choice(id=f"{PREFIX}mv:{made.code}", title=talk.text("agenda.move_button")),
                      Choice(id=f"{PREFIX}no:{made.code}", title=talk.text("agenda.cancel_button"))]))
@@ -369,9 +369,9 @@ def _move_start(talk: Talk, code: str) -> None:
     if svc is None:
         return
     question = _days_list(talk, svc, f"{PREFIX}md:{made.code}:",
-                          talk.text("agenda.move_body", service=svc.name, code=made.code))
+                          talk.text("agenda.move_body", what=svc.name, code=made.code))
     if question is None:
-        talk.say("agenda.no_days", service=svc.name)
+        talk.say("agenda.no_days", what=svc.name)
     else:
         talk.replies.append(question)
 

@@ -116,7 +116,7 @@ def tell(tenant: Tenant, booking: Booking, what: str, now: datetime, reason: str
 def _words(tenant: Tenant, booking: Booking) -> dict[str, str]:
     svc = tenant.agenda.service(booking.service)
     office = tenant.agenda.office(booking.office)
-    return {"code": booking.code, "service": svc.name if svc else booking.service,
+    return {"code": booking.code, "what": svc.name if svc else booking.service,
             "day": service.day_words(tenant, booking.day), "time": booking.time,
             "office": office.name if office else booking.office,
             "place": ", ".join(p for p in (office.name, office.address) if p) if office else booking.office}
@@ -130,13 +130,13 @@ def _buttons(tenant: Tenant, channel: Channel, code: str) -> list[Choice]:
 
 def _content(tenant: Tenant, channel: Channel, booking: Booking, what: str, in_window: bool, reason: str,
              now: datetime) -> list | None:
-    words = _words(tenant, booking)
+    w = _words(tenant, booking)
     if what == "remind":
         deadline = rules.release_at(tenant.agenda, booking.start).astimezone(rules.ROME)
-        must = booking.must_confirm and not booking.confirmed
         if in_window:
-            body = channel_text(tenant, channel, "agenda.reminder", **words)
-            if must:
+            body = channel_text(tenant, channel, "agenda.reminder", what=w["what"], day=w["day"], time=w["time"],
+                                office=w["office"], code=w["code"])
+            if booking.must_confirm and not booking.confirmed:
                 body += "\n" + channel_text(tenant, channel, "agenda.reminder_must_confirm",
                                             deadline=deadline.strftime("%H:%M"))
             return [Buttons(body=body, buttons=_buttons(tenant, channel, booking.code))]
@@ -144,13 +144,16 @@ def _content(tenant: Tenant, channel: Channel, booking: Booking, what: str, in_w
         if template is None or not template.approved:
             return None
         return [Template(name=template.name, language=template.language,
-                         body_params=[words["service"], f"{words['day']} {words['time']}", words["place"],
-                                      words["code"]],
+                         body_params=[w["what"], f"{w['day']} {w['time']}", w["place"], w["code"]],
                          button_payloads=[b.id for b in _buttons(tenant, channel, booking.code)])]
     if not in_window:
         return None
     if what == "closure":
-        reason_text = f" ({reason})" if reason else ""
-        return [Text(body=channel_text(tenant, channel, "agenda.closure", reason=reason_text, **words))]
-    key = {"released": "agenda.released", "staff_cancelled": "agenda.staff_cancelled"}[what]
-    return [Text(body=channel_text(tenant, channel, key, **words))]
+        body = channel_text(tenant, channel, "agenda.closure", reason=f" ({reason})" if reason else "", what=w["what"],
+                            day=w["day"], time=w["time"], office=w["office"], code=w["code"])
+    elif what == "released":
+        body = channel_text(tenant, channel, "agenda.released", code=w["code"], day=w["day"], time=w["time"])
+    else:
+        body = channel_text(tenant, channel, "agenda.staff_cancelled", code=w["code"], what=w["what"], day=w["day"],
+                            time=w["time"])
+    return [Text(body=body)]
