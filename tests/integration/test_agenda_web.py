@@ -1,7 +1,7 @@
 """The agenda's web side (issue 17, items 4 and 6) over HTTP against the local stack: the portal's booking and the
 WhatsApp dialogue share one pool of slots (a time booked on the web is not offered on WhatsApp, and one booked on
-WhatsApp is not offered on the web, where booking it anyway is a 409 with the next free times); the signed link
-moves and cancels.
+WhatsApp is not offered on the web, where booking it anyway is a 409 with the next free times). The signed link's
+move and cancel are test_agenda.py's (over HTTP) and tests/browser/test_portal_agenda.py's (the portal's page).
 
 A comune of its own (a safety channel with booking on, the demo's police office), citizens +39 347 79x. The service
 used is «Copia rapporto incidente» (one counter, one citizen a slot): a time taken is gone for everybody."""
@@ -18,7 +18,7 @@ from chalicelib.domain.tenancy import Channel
 from chalicelib.store import directory
 from local.seed import AGENDA, REPORTS
 from tests.integration.conftest import Phone
-from tests.waiting import wait_for
+from tests.integration.test_agenda import book_on_whatsapp
 
 _numbers = itertools.count(int(time.time()) % 9000)
 
@@ -67,16 +67,6 @@ def town(stack):
     return AgendaTown(stack)
 
 
-def _list_rows(phone: Phone, after: int) -> list[str]:
-    """The reply ids of the last list the citizen received after message number `after`."""
-    def newest():
-        lists = [m for m in phone.inbox()[after:] if m.get("type") == "interactive"
-                 and m["interactive"].get("type") == "list"]
-        return lists[-1] if lists else None
-    found = wait_for(newest, 15)
-    return [row["id"] for section in found["interactive"]["action"]["sections"] for row in section["rows"]]
-
-
 def test_a_time_booked_on_the_web_is_not_offered_on_whatsapp_and_one_booked_on_whatsapp_not_on_the_web(town):
     day = town.days("incidente")[0]
     first, second, third = town.times("incidente", day)[:3]
@@ -84,21 +74,9 @@ def test_a_time_booked_on_the_web_is_not_offered_on_whatsapp_and_one_booked_on_w
     assert web.status_code == 201, web.text
 
     citizen = Phone(town.stack, town.channel, f"+39 347 791 {next(_numbers):04d}")
-    citizen.tap(f"ag:d:incidente:{day}", kind="list")
-    offered = _list_rows(citizen, 0)
-    assert f"ag:t:incidente:{second}" in offered  # the day's list starts at the next free time
-    assert f"ag:t:incidente:{first}" not in offered
-
-    heard = len(citizen.inbox())
-    citizen.tap(f"ag:t:incidente:{second}", kind="list")
-    wait_for(lambda: len(citizen.inbox()) > heard, 15)  # asks the name
-    heard = len(citizen.inbox())
-    citizen.text("Giovanni Bianchi")
-    wait_for(lambda: len(citizen.inbox()) > heard, 15)  # the summary and «Conferma»
-    heard = len(citizen.inbox())
-    citizen.tap(f"ag:ok:incidente:{second}")
-    booked = wait_for(lambda: next((m for m in citizen.inbox()[heard:] if "Codice" in str(m)), None), 15)
-    assert "Prenotazione confermata" in str(booked)
+    _, start, booked = book_on_whatsapp(citizen, "incidente", day_index=0, time_index=0)
+    assert start == second  # the day's first time went on the web: WhatsApp's list starts at the next one
+    assert "Prenotazione confermata" in booked["text"]
 
     assert town.times("incidente", day)[0] == third  # neither the web's nor WhatsApp's time is offered on the web
     late = town.book_on_web("incidente", second, name="Luca Neri")
@@ -107,27 +85,3 @@ def test_a_time_booked_on_the_web_is_not_offered_on_whatsapp_and_one_booked_on_w
     assert error["code"] == "slot_taken" and "appena stato prenotato" in error["message"]
     assert error["details"][0]["message"] == third  # the next free time, to choose instead
 
-
-def test_the_signed_link_moves_then_cancels_and_each_time_the_slot_is_free_again(town):
-    day = town.days("incidente")[0]
-    first, second = town.times("incidente", day)[:2]
-    made = town.book_on_web("incidente", first)
-    assert made.status_code == 201, made.text
-    body = made.json()
-    token = body["manage_url"].rsplit("/", 1)[1]
-    assert body["manage_url"].endswith(f"/portal/#/agenda/{town.tenant}/{token}")  # the portal's page
-    assert town.public("GET", f"/b/{token}").json()["status"] == "booked"
-
-    moved = town.public("POST", f"/b/{token}/move", json={"start": second})
-    assert moved.status_code == 200, moved.text
-    assert moved.json()["start"] == second
-    now_free = town.times("incidente", day)
-    assert first in now_free and second not in now_free
-
-    cancelled = town.public("POST", f"/b/{token}/cancel")
-    assert cancelled.status_code == 200, cancelled.text
-    assert cancelled.json()["status"] == "cancelled"
-    assert second in town.times("incidente", day)
-    again = town.public("POST", f"/b/{token}/cancel")
-    assert again.status_code == 409 and "non si può più cambiare" in again.json()["error"]["message"]
-    assert town.public("GET", f"/b/{token[:-2]}xx").status_code == 403
