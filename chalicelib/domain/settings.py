@@ -575,7 +575,7 @@ class TenantSettings:
 
 # The parts of a tenant's settings staff change from the console one at a time (PUT /api/v1/settings/{section}):
 # each a knob of TenantSettings, but privacy, which is privacy_notice_url, _version and _history together.
-TENANT_SECTIONS = ("hamlets", "topics", "reports", "calendar", "retention", "limits", "privacy")
+TENANT_SECTIONS = ("hamlets", "topics", "reports", "calendar", "retention", "limits", "privacy", "agenda")
 PRIVACY_KNOBS = ("privacy_notice_url", "privacy_notice_version", "privacy_notice_history")
 
 DEFAULT_RETENTION = Retention()

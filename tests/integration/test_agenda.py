@@ -367,3 +367,23 @@ def test_the_privacy_desk_exports_and_erases_a_persons_bookings(stack, the_clock
         "appointments"] == []
     assert "2026-12-09T10:00" in [t["start"] for t in line.public(
         "GET", "/services/agente/slots", params={"day": "2026-12-09"}).json()["items"]]
+
+
+def test_the_administrator_edits_the_catalogue_as_a_settings_section(stack, the_clock):
+    line = AgendaLine(stack)
+    read = line.call("GET", "/api/v1/settings", role="admin").json()
+    catalogue = read["sections"]["agenda"]
+    assert [s["id"] for s in catalogue["services"]] == ["incidente", "smarriti", "contrassegno", "agente"]
+    wrong = {**catalogue, "services": [{**catalogue["services"][0], "duration_minutes": 20}]}
+    refused = line.call("PUT", "/api/v1/settings/agenda", role="admin", json={"version": read["version"],
+                                                                             "value": wrong})
+    assert refused.status_code == 422, refused.text
+    assert "multiplo degli intervalli" in refused.json()["error"]["details"][0]["text"]
+    longer = {**catalogue, "services": [{**s, "min_notice_days": 3} if s["id"] == "smarriti" else s
+                                        for s in catalogue["services"]]}
+    saved = line.call("PUT", "/api/v1/settings/agenda", role="admin", json={"version": read["version"],
+                                                                           "value": longer})
+    assert saved.status_code == 200, saved.text
+    directory_days = wait_for(lambda: (lambda d: d if d and d[0]["date"] == "2026-12-10" else None)(
+        line.public("GET", "/services/smarriti/days").json()["items"]), 70)
+    assert directory_days[0]["date"] == "2026-12-10"  # three working days from Friday, past the Immacolata

@@ -51,6 +51,8 @@ class Sections(Answer):
     retention: dict[str, Any]
     limits: dict[str, Any]
     privacy: PrivacySection
+    agenda: dict[str, Any] = Field(default_factory=dict, description="AgendaSettings: offices, services, reminders, "
+                                   "no-shows, retention (docs/agenda.md).")
 
 
 class TenantSettingsView(Answer):

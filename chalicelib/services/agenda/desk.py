@@ -5,12 +5,12 @@ Every staff read of bookings (names, contacts) is audited before the data leaves
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from chalicelib.domain import agenda as rules
 from chalicelib.domain.access import Staff
 from chalicelib.domain.agenda import Booking
-from chalicelib.domain.phones import InvalidPhone, mask, normalize
+from chalicelib.domain.phones import InvalidPhone, normalize
 from chalicelib.domain.tenancy import Tenant
 from chalicelib.services import abuse, access, clock
 from chalicelib.services.agenda import booking as service
@@ -319,10 +319,3 @@ def export(staff: Staff, office_id: str | None, first_text: str | None, last_tex
     header = ["Codice", "Giorno", "Ora", "Sportello", "Servizio", "Nome", "Telefono", "Stato", "Canale", "Nota"]
     return Table(title=f"appuntamenti-{office.id}", header=header, rows=rows)
 
-
-def masked(made: Booking) -> str:
-    return mask(made.phone)
-
-
-def now() -> datetime:
-    return clock.now()
