@@ -201,12 +201,11 @@ export function monthName(month) {
   return new Date(Date.UTC(y, m - 1, 15)).toLocaleDateString("it-IT", { month: "long", year: "numeric", timeZone: "UTC" });
 }
 
-// Agenda (issue 17): a booking's status and where it was made; the reminder template's purpose.
+// Agenda (issue 17): a booking's status and where it was made.
 export const APPOINTMENT_STATUS = {
   booked: "Prenotato", cancelled: "Annullato", released: "Liberato (senza conferma)", attended: "Presente", no_show: "Assente",
 };
 export const APPOINTMENT_SOURCE = { whatsapp: "WhatsApp", web: "Portale", desk: "Sportello o telefono" };
-TEMPLATE_PURPOSE.agenda_reminder = "Promemoria di un appuntamento";
 
 // A calendar day (YYYY-MM-DD) as Italians say it (martedì 9 dicembre 2026), and days after it.
 export function longDay(iso) {
