@@ -234,6 +234,30 @@ def test_thirty_citizens_racing_for_one_slot_one_books_and_29_are_told_the_next_
     day = line.call("GET", "/api/v1/agenda/day", params={"date": "2026-12-07"}).json()
     assert [b["start"] for c in day["counters"] for b in c["bookings"]] == ["2026-12-07T09:00"]
 
+    # the inbound worker of make dev takes messages one by one; in AWS many run at once: 30 bookings of 09:30 at
+    # the same instant through the use case itself, each having read the slot free, and only the store's
+    # conditional write can tell them apart
+    from chalicelib.services.agenda import booking
+
+    tenant = directory.get_tenant(line.tenant)
+    results: list = []
+    go = threading.Barrier(30)
+
+    def take(n: int) -> None:
+        who = booking.Who(person=f"+39347790{n:04d}", name=f"Cittadino {n}", phone=f"+39347790{n:04d}")
+        go.wait()
+        try:
+            results.append(booking.book(tenant, "smarriti", "2026-12-07T09:30", who, "web", clock.now()))
+        except booking.SlotGone as gone:
+            results.append(gone)
+
+    workers = [threading.Thread(target=take, args=(n,)) for n in range(30)]
+    [w.start() for w in workers]
+    [w.join() for w in workers]
+    gone = [r for r in results if isinstance(r, booking.SlotGone)]
+    assert len(results) == 30 and len(gone) == 29
+    assert all([s.start for s in g.alternatives] == ["2026-12-07T09:45"] for g in gone)
+
 
 def test_the_portal_books_the_same_pool_and_the_signed_link_moves_and_cancels(stack, the_clock):
     line = AgendaLine(stack)
