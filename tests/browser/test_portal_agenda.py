@@ -85,5 +85,5 @@ def test_a_service_page_link_books_a_time_that_is_then_gone_and_the_link_moves_a
 
     page.get_by_role("button", name="Disdici").click()
     page.get_by_role("button", name="Sì, disdici l'appuntamento").click()
-    expect(page.get_by_test_id("booking-status")).to_have_text("Disdetto")
+    expect(page.get_by_test_id("booking-status")).to_have_text("Annullato")
     assert other in free_times(stack, "incidente", day)

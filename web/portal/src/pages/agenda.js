@@ -11,7 +11,7 @@ import {
 
 const WEEKDAY = { mon: "lunedì", tue: "martedì", wed: "mercoledì", thu: "giovedì", fri: "venerdì", sat: "sabato", sun: "domenica" };
 const STATUS = {
-  booked: "Confermato", cancelled: "Disdetto", released: "Liberato (mancata conferma)", attended: "Concluso",
+  booked: "Confermato", cancelled: "Annullato", released: "Liberato (mancata conferma)", attended: "Concluso",
   no_show: "Assente",
 };
 
