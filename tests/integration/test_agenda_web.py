@@ -37,6 +37,7 @@ class AgendaTown:
             "rate_per_second": 200, "registered_only": True, "agenda_booking": True}))
         stack.sandbox.add_channel({"phone_number_id": self.channel, "kind": "safety", "tenant": self.tenant})
         self.token = stack.issuer.token(self.tenant, ["police"])
+        self.codes: list[str] = []  # what the test booked: cancelled at the end (see the fixture)
 
     def public(self, method: str, path: str, **kwargs) -> requests.Response:
         return requests.request(method, f"{self.stack.api_url}/public/v1/{self.tenant}/agenda{path}", timeout=20,
@@ -57,14 +58,22 @@ class AgendaTown:
         return [t["start"] for t in answer.json()["items"]]
 
     def book_on_web(self, service: str, start: str, name: str = "Maria Rossi") -> requests.Response:
-        return self.public("POST", "/bookings", json={
+        answer = self.public("POST", "/bookings", json={
             "service": service, "start": start, "name": name, "phone": f"+39 347 790 {next(_numbers):04d}",
             "consent": True})
+        if answer.status_code == 201:
+            self.codes.append(answer.json()["booking"]["code"])
+        return answer
 
 
 @pytest.fixture
 def town(stack):
-    return AgendaTown(stack)
+    """The comune; afterwards its bookings are cancelled, so that no reminder of theirs is due when another test of
+    the session moves the clock and runs the reminders' schedule (it sends every comune's)."""
+    made = AgendaTown(stack)
+    yield made
+    for code in made.codes:
+        made.staff("POST", f"/bookings/{code}/cancel")
 
 
 def test_a_time_booked_on_the_web_is_not_offered_on_whatsapp_and_one_booked_on_whatsapp_not_on_the_web(town):
@@ -74,7 +83,8 @@ def test_a_time_booked_on_the_web_is_not_offered_on_whatsapp_and_one_booked_on_w
     assert web.status_code == 201, web.text
 
     citizen = Phone(town.stack, town.channel, f"+39 347 791 {next(_numbers):04d}")
-    _, start, booked = book_on_whatsapp(citizen, "incidente", day_index=0, time_index=0)
+    code, start, booked = book_on_whatsapp(citizen, "incidente", day_index=0, time_index=0)
+    town.codes.append(code)
     assert start == second  # the day's first time went on the web: WhatsApp's list starts at the next one
     assert "Prenotazione confermata" in booked["text"]
 
