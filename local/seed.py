@@ -98,6 +98,9 @@ TEMPLATES = [
         {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Confermo"},
                                         {"type": "QUICK_REPLY", "text": "Sposta"},
                                         {"type": "QUICK_REPLY", "text": "Disdico"}]}]},
+    {"name": "aggiornamento_appuntamento", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "Il tuo appuntamento {{1}} ({{2}}) è stato {{3}}. Per sceglierne un altro scrivi "
+                                 "PRENOTA."}]},
 ]
 
 
@@ -138,7 +141,8 @@ CHANNELS = [
         "on_call_phone": "+393330000999",  # the demo's on-call officer: urgent tips reach it (urgent_tip)
         "templates": {"report_update": template_setting("aggiornamento_segnalazione"),
                       "urgent_tip": template_setting("allerta_segnalazione"),
-                      "agenda_reminder": template_setting("promemoria_appuntamento")},
+                      "agenda_reminder": template_setting("promemoria_appuntamento"),
+                      "agenda_update": template_setting("aggiornamento_appuntamento")},
         "agenda_booking": True,  # PRENOTA books an appointment with the municipal police (AGENDA)
     }, waba_id=WABA_ID),
 ]

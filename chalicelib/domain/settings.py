@@ -135,7 +135,7 @@ class TemplateSetting:
 TextKey = Annotated[str, Field(max_length=64)]
 Text = Annotated[str, Field(max_length=4096)]  # WhatsApp's limit for a text message
 Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm", "urgent_tip", "report_feedback",
-                  "agenda_reminder"]
+                  "agenda_reminder", "agenda_update"]
 TEMPLATE_PURPOSES = {
     "subscription_confirm": "broadcast: the double opt-in's confirmation request after a web form or staff import "
                             "({{1}} the comune's name; a quick reply that confirms)",
@@ -154,11 +154,14 @@ TEMPLATE_PURPOSES = {
     "agenda_reminder": "any kind with agenda_booking: an appointment's reminder before it ({{1}} the service, {{2}} "
                        "the day and time, {{3}} the office and its address, {{4}} the booking code; three quick "
                        "replies, in order «Confermo», «Sposta», «Disdico»)",
+    "agenda_update": "any kind with agenda_booking: an appointment cancelled by the office (a closure, staff) or "
+                     "released for want of confirmation, outside the 24-hour window ({{1}} the booking code, {{2}} "
+                     "the service, day and time, {{3}} what happened)",
 }
 # what the app fills in each purpose's template: body parameters, quick-reply buttons (at least)
 TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1),
                    "urgent_tip": (2, 0), "report_feedback": (2, 2),
-                   "agenda_reminder": (4, 3)}
+                   "agenda_reminder": (4, 3), "agenda_update": (3, 0)}
 # catalogue texts shown as a reply button or a list's button (20 characters), or as a list row (24)
 SHORT_TEXTS = {
     **dict.fromkeys(("subscribe.confirm_button", "subscribe.decline_button", "preferences.hamlets_button",

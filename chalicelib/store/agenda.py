@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -45,7 +46,9 @@ def person_key(tenant_id: str, person: str) -> str:
     return f"{tenant_id}#{person}"
 
 
+@cache
 def _connection() -> Connection:
+    """One connection for the transactions (a botocore client is costly to build, and thread-safe to share)."""
     return Connection(region=_region())
 
 

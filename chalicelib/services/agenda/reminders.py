@@ -147,7 +147,7 @@ def _content(tenant: Tenant, channel: Channel, booking: Booking, what: str, in_w
                          body_params=[w["what"], f"{w['day']} {w['time']}", w["place"], w["code"]],
                          button_payloads=[b.id for b in _buttons(tenant, channel, booking.code)])]
     if not in_window:
-        return None
+        return _update_template(tenant, channel, booking, what, w)
     if what == "closure":
         body = channel_text(tenant, channel, "agenda.closure", reason=f" ({reason})" if reason else "", what=w["what"],
                             day=w["day"], time=w["time"], office=w["office"], code=w["code"])
@@ -157,3 +157,20 @@ def _content(tenant: Tenant, channel: Channel, booking: Booking, what: str, in_w
         body = channel_text(tenant, channel, "agenda.staff_cancelled", code=w["code"], what=w["what"], day=w["day"],
                             time=w["time"])
     return [Text(body=body)]
+
+
+def _update_template(tenant: Tenant, channel: Channel, booking: Booking, what: str, w: dict) -> list | None:
+    """Outside the window: the channel's approved agenda_update template ({{1}} code, {{2}} what and when, {{3}} what
+    happened), or nothing."""
+    template = channel.template("agenda_update")
+    if template is None or not template.approved:
+        return None
+    when = channel_text(tenant, channel, "agenda.update_when", what=w["what"], day=w["day"], time=w["time"])
+    if what == "closure":
+        happened = channel_text(tenant, channel, "agenda.update_closure")
+    elif what == "released":
+        happened = channel_text(tenant, channel, "agenda.update_released")
+    else:
+        happened = channel_text(tenant, channel, "agenda.update_staff_cancelled")
+    return [Template(name=template.name, language=template.language, body_params=[w["code"], when, happened])]
+

@@ -163,7 +163,7 @@ export const TEMPLATE_PURPOSE = {
   notice: "Avviso fuori dalla finestra di 24 ore", subscription_confirm: "Conferma dell'iscrizione",
   report_update: "Aggiornamento di una segnalazione", follow_confirm: "Conferma per seguire una segnalazione",
   urgent_tip: "Segnalazione urgente al reperibile", report_feedback: "Esito di una segnalazione risolta",
-  agenda_reminder: "Promemoria di un appuntamento",
+  agenda_reminder: "Promemoria di un appuntamento", agenda_update: "Appuntamento annullato o liberato",
 };
 
 export function templateCategory(category) {
