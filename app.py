@@ -2,6 +2,7 @@
 from chalice import Chalice, ConvertToMiddleware, Rate, Response
 
 from chalicelib.api import (
+    agenda,
     alerts,
     audit,
     broadcasts,
@@ -59,6 +60,7 @@ app.register_blueprint(staff_admin.bp)  # /api/v1/staff: the comune's staff user
 app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{channel_id}/settings: the comune's settings
 app.register_blueprint(alerts.bp)  # /api/v1/alerts: Allerte's overview; /alerts/v1/{tenant}/cap: CAP pushed by partners
 app.register_blueprint(vicinato.bp)  # /api/v1/vicinato: the neighbourhood-watch relay (zones, people, cases, notices)
+app.register_blueprint(agenda.bp)  # /public/v1/{tenant}/agenda, /api/v1/agenda: appointments (issue 17)
 
 
 @app.route("/health", methods=["GET"])
@@ -148,3 +150,11 @@ def sweep_vicinato_photos(event):
     from chalicelib.services.vicinato import schedules
 
     return schedules.sweep()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def send_agenda_reminders(event):
+    """Appointments: each reminder once, reminder_hours before; unconfirmed bookings past the no-show limit released."""
+    from chalicelib.services.agenda import reminders  # lazily: `import app` stays without the agenda
+
+    return reminders.send_due()

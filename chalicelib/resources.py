@@ -100,6 +100,16 @@ TABLES: dict[str, TableSpec] = {
                   indexes=(Index("photo-due", "photo_bucket", "photo_due_at"),), ttl_attribute="expires_at"),
         TableSpec("vicinato_cases", "tenant_id", "case_id", indexes=(Index("due", "due_bucket", "due_at"),),
                   ttl_attribute="expires_at"),
+        # agenda (issue 17): bookings; the (counter, time) cells they take, one conditional write each; the people
+        # who book (name remembered with consent, no-shows)
+        TableSpec(
+            "agenda_bookings", "tenant_id", "booking_id",
+            indexes=(Index("by-day", "day_key", "start"), Index("by-person", "person_key", "start"),
+                     Index("due", "due_bucket", "due_at")),
+            ttl_attribute="expires_at",
+        ),
+        TableSpec("agenda_slots", "slot_key", "cell", ttl_attribute="expires_at"),
+        TableSpec("agenda_people", "tenant_id", "person", ttl_attribute="expires_at"),
     )
 }
 

@@ -101,6 +101,16 @@ TEMPLATES = [
                                  "leggerlo per intero."},
         {"type": "FOOTER", "text": "Scrivi ESCI VICINATO per non ricevere più avvisi"},
         {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Leggi l'avviso"}]}]},
+    {"name": "promemoria_appuntamento", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "Promemoria del tuo appuntamento: {{1}}, {{2}}, presso {{3}}. Codice prenotazione "
+                                 "{{4}}. Tocca «Confermo» se vieni, «Sposta» per cambiare giorno e ora, «Disdico» per "
+                                 "liberare il posto."},
+        {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Confermo"},
+                                        {"type": "QUICK_REPLY", "text": "Sposta"},
+                                        {"type": "QUICK_REPLY", "text": "Disdico"}]}]},
+    {"name": "aggiornamento_appuntamento", "language": "it", "category": "UTILITY", "components": [
+        {"type": "BODY", "text": "Il tuo appuntamento {{1}} ({{2}}) è stato {{3}}. Per sceglierne un altro scrivi "
+                                 "PRENOTA."}]},
 ]
 
 
@@ -142,9 +152,42 @@ CHANNELS = [
         "templates": {"report_update": template_setting("aggiornamento_segnalazione"),
                       "urgent_tip": template_setting("allerta_segnalazione"),
                       "notice": template_setting("avviso_vicinato"),  # Vicinato's zone notices
-                      "vicinato_news": template_setting("novita_vicinato")},
+                      "vicinato_news": template_setting("novita_vicinato"),
+                      "agenda_reminder": template_setting("promemoria_appuntamento"),
+                      "agenda_update": template_setting("aggiornamento_appuntamento")},
+        "agenda_booking": True,  # PRENOTA books an appointment with the municipal police (AGENDA)
     }, waba_id=WABA_ID),
 ]
+
+# The agenda (issue 17, docs/agenda.md): the municipal police's office, two counters, four services.
+AGENDA = {
+    "offices": [{
+        "id": "polizia", "name": "Comando Polizia Locale", "short_name": "Polizia Locale",
+        "address": "Piazza del Municipio 1",
+        "counters": [{"id": "1", "name": "Sportello 1"}, {"id": "2", "name": "Sportello 2"}],
+        "hours": {"mon": ["08:30-12:30"], "tue": ["08:30-12:30", "14:30-17:30"], "wed": ["08:30-12:30"],
+                  "thu": ["08:30-12:30", "14:30-17:30"], "fri": ["08:30-12:30"], "sat": ["08:30-12:00"]},
+        "closures": ["*-08-14", "2026-12-24", "2026-12-31"],
+        "slot_minutes": 15, "capacity": 1,
+    }],
+    "services": [
+        {"id": "incidente", "name": "Copia rapporto incidente stradale", "short_name": "Copia rapporto incidente",
+         "office": "polizia", "duration_minutes": 15, "counters": ["1"],
+         "bring": "Documento d'identità, una marca da bollo da 16 € (due per la copia conforme), data e luogo del "
+                  "sinistro.", "modes": {"mon": "walk_in"}, "min_notice_days": 1, "horizon_days": 30},
+        {"id": "smarriti", "name": "Ritiro oggetti smarriti", "office": "polizia", "duration_minutes": 15,
+         "bring": "Documento d'identità e la denuncia di smarrimento o di furto.", "min_notice_days": 1,
+         "horizon_days": 30},
+        {"id": "contrassegno", "name": "Contrassegno disabili", "office": "polizia", "duration_minutes": 30,
+         "counters": ["2"],
+         "bring": "Documento d'identità, certificato dell'ufficio medico-legale dell'ASL, una fototessera; per il "
+                  "rinnovo il contrassegno scaduto.", "min_notice_days": 2, "horizon_days": 60},
+        {"id": "agente", "name": "Colloquio con l'agente di quartiere", "short_name": "Agente di quartiere",
+         "office": "polizia", "duration_minutes": 30, "bring": "Eventuale documentazione sul problema (foto, esposti "
+         "precedenti).", "modes": {"sat": "closed"}, "min_notice_days": 1, "horizon_days": 30},
+    ],
+    "reminder_hours": 24, "no_show_limit": 2, "release_hours": 3, "retention_days": 90,
+}
 
 
 # WhatsApp's prices per delivered message for Italian numbers (the usage meter's estimated cost): tenant data,
@@ -221,6 +264,7 @@ def demo_settings() -> dict:
         "limits": {"staff_requests_per_minute": 1200, "broadcasts_per_user_per_hour": 200, "broadcasts_per_day": 1000},
         "prices": PRICES,
         "vicinato": VICINATO,
+        "agenda": AGENDA,
     }
 
 

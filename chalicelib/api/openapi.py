@@ -56,6 +56,7 @@ ERRORS = {  # status: (component name, description)
     403: ("Forbidden", "The caller's roles do not reach this."),
     404: ("NotFound", "No such thing for the caller's comune."),
     409: ("Conflict", "The thing's current state does not allow this step, or it changed meanwhile."),
+    410: ("Gone", "The signed link expired, or what it named is no longer there (agenda)."),
     413: ("TooLarge", "The request body is larger than the endpoint takes."),
     415: ("UnsupportedMediaType", "The body's Content-Type is not one the operation takes."),
     422: ("Unprocessable", "Some fields or parameters are missing or invalid; `details` names the fields when it can."),

@@ -29,6 +29,7 @@ class Capability(StrEnum):
     PRIVACY = "privacy"  # a data subject's erasure and export across the comune, the audit log
     STATS = "stats"  # the dashboard: the comune's set-up and the figures of what the role may see
     SETUP = "setup"  # the comune's administration: staff users, WhatsApp templates, settings, usage and costs
+    AGENDA = "agenda"  # appointments (issue 17): the offices' day view, desk bookings, attendance, closures, export
 
 
 MAY: dict[Capability, frozenset[Role]] = {
@@ -39,6 +40,7 @@ MAY: dict[Capability, frozenset[Role]] = {
     Capability.PRIVACY: frozenset({Role.ADMIN}),
     Capability.STATS: frozenset(ROLES),
     Capability.SETUP: frozenset({Role.ADMIN}),
+    Capability.AGENDA: frozenset({Role.ADMIN, Role.POLICE}),  # the police's office first; any office by config
 }
 
 # The usage meter (messages sent per month and their estimated cost) is read by the administration and by the

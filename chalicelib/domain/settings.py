@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from chalicelib.domain import whatsapp
+from chalicelib.domain.agenda import AgendaSettings
 from chalicelib.domain.broadcasts import NOTICE_TITLE_MAX
 from chalicelib.domain.hours import DailyWindow
 from chalicelib.domain.keywords import guess_category
@@ -135,7 +136,7 @@ class TemplateSetting:
 TextKey = Annotated[str, Field(max_length=64)]
 Text = Annotated[str, Field(max_length=4096)]  # WhatsApp's limit for a text message
 Purpose = Literal["subscription_confirm", "notice", "report_update", "follow_confirm", "urgent_tip", "report_feedback",
-                  "vicinato_news"]
+                  "vicinato_news", "agenda_reminder", "agenda_update"]
 TEMPLATE_PURPOSES = {
     "subscription_confirm": "broadcast: the double opt-in's confirmation request after a web form or staff import "
                             "({{1}} the comune's name; a quick reply that confirms)",
@@ -154,16 +155,27 @@ TEMPLATE_PURPOSES = {
     "vicinato_news": "safety: tells a Vicinato member or coordinator outside the 24-hour window that news waits for "
                      "them ({{1}} the comune's name; a quick reply whose tap brings the news: a report to act on, a "
                      "decision, a police status)",
+    "agenda_reminder": "any kind with agenda_booking: an appointment's reminder before it ({{1}} the service, {{2}} "
+                       "the day and time, {{3}} the office and its address, {{4}} the booking code; three quick "
+                       "replies, in order «Confermo», «Sposta», «Disdico»)",
+    "agenda_update": "any kind with agenda_booking: an appointment cancelled by the office (a closure, staff) or "
+                     "released for want of confirmation, outside the 24-hour window ({{1}} the booking code, {{2}} "
+                     "the service, day and time, {{3}} what happened)",
 }
 # what the app fills in each purpose's template: body parameters, quick-reply buttons (at least)
 TEMPLATE_SHAPES = {"subscription_confirm": (1, 1), "notice": (1, 1), "report_update": (3, 0), "follow_confirm": (2, 1),
-                   "urgent_tip": (2, 0), "report_feedback": (2, 2), "vicinato_news": (1, 1)}
+                   "urgent_tip": (2, 0), "report_feedback": (2, 2), "vicinato_news": (1, 1),
+                   "agenda_reminder": (4, 3), "agenda_update": (3, 0)}
 # catalogue texts shown as a reply button or a list's button (20 characters), or as a list row (24)
 SHORT_TEXTS = {
     **dict.fromkeys(("subscribe.confirm_button", "subscribe.decline_button", "preferences.hamlets_button",
                      "preferences.topics_button", "report.category_button", "report.feedback_yes",
                      "report.feedback_no"), whatsapp.REPLY_BUTTON_TITLE_MAX),
     **dict.fromkeys(("preferences.all_hamlets", "preferences.all_topics"), whatsapp.LIST_ROW_TITLE_MAX),
+    **dict.fromkeys(("agenda.services_button", "agenda.days_button", "agenda.times_button", "agenda.confirm_button",
+                     "agenda.remember_button", "agenda.cancel_button", "agenda.move_button", "agenda.keep_button"),
+                    whatsapp.REPLY_BUTTON_TITLE_MAX),
+    **dict.fromkeys(("agenda.more_row", "agenda.more_times_row"), whatsapp.LIST_ROW_TITLE_MAX),
 }
 
 
@@ -229,6 +241,9 @@ class ChannelSettings:
     urgent_keywords: Annotated[tuple[Annotated[str, Field(min_length=2, max_length=64)], ...], Field(
         max_length=100, description="words or phrases that make a tip urgent for the on-call phone (whole words, "
         "case and accents aside)")] = ("urgente", "subito", "in corso", "sta succedendo", "aiuto")
+    # agenda (issue 17): any kind
+    agenda_booking: Annotated[StrictBool, Field(description="citizens book appointments (tenant setting agenda) on "
+                              "this number: PRENOTA, APPUNTAMENTI")] = False
 
     def __post_init__(self) -> None:
         for purpose, template in self.templates.items():
@@ -635,12 +650,14 @@ class TenantSettings:
     # Vicinato (issue 16): zones and the relay's knobs (domain/vicinato.py, docs/vicinato.md)
     vicinato: Annotated[VicinatoSettings, Field(description="the neighbourhood watch: zones and the relay's "
                         "knobs (VicinatoSettings)")] = field(default_factory=VicinatoSettings)
+    agenda: Annotated[AgendaSettings, Field(description="appointments: offices, counters, services, reminders, "
+                      "no-shows, retention (domain/agenda.py, docs/agenda.md)")] = field(default_factory=AgendaSettings)
 
 
 # The parts of a tenant's settings staff change from the console one at a time (PUT /api/v1/settings/{section}):
 # each a knob of TenantSettings, but privacy, which is privacy_notice_url, _version and _history together.
 TENANT_SECTIONS = ("hamlets", "topics", "reports", "calendar", "retention", "limits", "privacy", "alerts",
-                   "vicinato")
+                   "vicinato", "agenda")
 PRIVACY_KNOBS = ("privacy_notice_url", "privacy_notice_version", "privacy_notice_history")
 
 DEFAULT_RETENTION = Retention()

@@ -78,7 +78,11 @@ def _handle_message(message: dict) -> None:
                       last_inbound_at=now)
     logger.info("message", extra={"channel": channel.phone_number_id, "kind": msg.kind,
                                   "citizen": mask(citizen.phone), "message_id": ref(msg.message_id)})
-    if channel.kind == "broadcast":
+    if _for_agenda(channel, citizen, msg):
+        from chalicelib.services.agenda import chat as agenda_chat  # lazily: `import app` stays without it
+
+        talk = agenda_chat.handle_message(tenant, channel, citizen, msg, now)
+    elif channel.kind == "broadcast":
         talk = conversation.handle_message(tenant, channel, citizen, msg, now)
     elif _is_vicinato(tenant, channel, citizen, msg):
         talk = _vicinato_relay().handle_message(tenant, channel, citizen, msg, now)
@@ -101,6 +105,13 @@ def _is_vicinato(tenant, channel, citizen: Citizen, msg: InboundMessage) -> bool
     """A safety-channel message of Vicinato: its keywords, its buttons, someone joining or a member (docs/vicinato.md)."""
     return channel.kind == "safety" and tenant.vicinato.enabled and _vicinato_relay().claims(tenant, channel, citizen,
                                                                                            msg)
+def _for_agenda(channel, citizen: Citizen, msg: InboundMessage) -> bool:
+    """PRENOTA, APPUNTAMENTI, the agenda's buttons and the name it asked for, where the channel books (issue 17)."""
+    if not channel.settings.agenda_booking:
+        return False
+    from chalicelib.services.agenda import chat as agenda_chat
+
+    return agenda_chat.wants(channel, citizen, msg)
 
 
 def _sender_phone(raw: str | None) -> str | None:

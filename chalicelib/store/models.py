@@ -533,6 +533,39 @@ class DueCasesIndex(GlobalSecondaryIndex):
     class Meta:
         index_name = "due"
         projection = AllProjection()
+# ---- agenda (issue 17): appointments ----------------------------------------------------------------------
+
+
+class _AgendaIndex(GlobalSecondaryIndex):
+    class Meta:
+        projection = AllProjection()
+
+
+class BookingDayIndex(_AgendaIndex):
+    """An office's bookings of a day (the staff day view): day_key is tenant#office#YYYY-MM-DD."""
+
+    class Meta(_AgendaIndex.Meta):
+        index_name = "by-day"
+
+    day_key = UnicodeAttribute(hash_key=True)
+    start = UnicodeAttribute(range_key=True)
+
+
+class BookingPersonIndex(_AgendaIndex):
+    """A citizen's bookings (APPUNTAMENTI, the privacy desk): person_key is tenant#<phone or user id>."""
+
+    class Meta(_AgendaIndex.Meta):
+        index_name = "by-person"
+
+    person_key = UnicodeAttribute(hash_key=True)
+    start = UnicodeAttribute(range_key=True)
+
+
+class BookingDueIndex(_AgendaIndex):
+    """Sparse: bookings with a reminder or a release to come, by UTC day and moment (the schedule's claim)."""
+
+    class Meta(_AgendaIndex.Meta):
+        index_name = "due"
 
     due_bucket = UnicodeAttribute(hash_key=True)
     due_at = UnicodeAttribute(range_key=True)
@@ -558,3 +591,75 @@ class VicinatoCaseModel(Model):
 
 
 ALL_MODELS = ALL_MODELS + (VicinatoMemberModel, VicinatoCaseModel)
+class BookingModel(Model):
+    """An appointment: who (name, contact), what (service, office, counter), when (local start), its state."""
+
+    class Meta(_Meta):
+        table_name = table_name("agenda_bookings")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    booking_id = UnicodeAttribute(range_key=True)  # the short code the citizen reads out
+    office = UnicodeAttribute()
+    counter = UnicodeAttribute()
+    service = UnicodeAttribute()
+    start = UnicodeAttribute()  # local time, YYYY-MM-DDTHH:MM
+    end = UnicodeAttribute()
+    cells = ListAttribute(of=UnicodeAttribute, default=list)
+    status = UnicodeAttribute()  # booked, cancelled, released, attended, no_show
+    person_key = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    user_id = UnicodeAttribute(null=True)
+    channel_id = UnicodeAttribute(null=True)  # the WhatsApp number it was booked on (reminders go there)
+    name = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    source = UnicodeAttribute()  # whatsapp, web, desk
+    created_at = UTCDateTimeAttribute()
+    changed_at = UTCDateTimeAttribute(null=True)
+    confirmed = BooleanAttribute(default=False)
+    must_confirm = BooleanAttribute(default=False)
+    reminded_at = UTCDateTimeAttribute(null=True)
+    day_key = UnicodeAttribute()
+    due_bucket = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
+    due_action = UnicodeAttribute(null=True)  # remind, release
+    history = JSONAttribute(default=list)  # [{at, action, by}]
+    expires_at = TTLAttribute(null=True)  # retention_days after the appointment
+    by_day = BookingDayIndex()
+    by_person = BookingPersonIndex()
+    due = BookingDueIndex()
+
+
+class SlotCellModel(Model):
+    """One grid cell of one counter: how many citizens it holds (taken), or blocked by staff."""
+
+    class Meta(_Meta):
+        table_name = table_name("agenda_slots")
+        region = _region()
+
+    slot_key = UnicodeAttribute(hash_key=True)  # tenant#office#counter
+    cell = UnicodeAttribute(range_key=True)  # local time, YYYY-MM-DDTHH:MM
+    taken = NumberAttribute(default=0)
+    blocked = BooleanAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+class AgendaPersonModel(Model):
+    """Someone who books: the name they asked us to remember, and their no-shows."""
+
+    class Meta(_Meta):
+        table_name = table_name("agenda_people")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    person = UnicodeAttribute(range_key=True)  # phone (E.164) or the provider's user id
+    name = UnicodeAttribute(null=True)  # kept only with consent (remember)
+    remember = BooleanAttribute(default=False)
+    consent_at = UTCDateTimeAttribute(null=True)
+    no_shows = NumberAttribute(default=0)
+    pending = JSONAttribute(null=True)  # a WhatsApp booking waiting for the name: {service, start, counter}
+    updated_at = UTCDateTimeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+ALL_MODELS = ALL_MODELS + (BookingModel, SlotCellModel, AgendaPersonModel)

@@ -78,6 +78,10 @@ class PathParameters(BaseModel):
     section: Literal[TENANT_SECTIONS] = Field(description="A section of the comune's settings.")
     person_id: str = Field(min_length=1, examples=["100000000000003.+393330000310"], description=(  # Vicinato
         "Someone of Vicinato: <channel id>.<citizen key>, URL-encoded, as listed."))
+    # agenda (issue 17)
+    service: str = Field(min_length=1, max_length=64, examples=["smarriti"], description="A bookable service's id.")
+    token: str = Field(min_length=1, max_length=300, description="The signed token of a booking's link, as given.")
+    code: str = Field(min_length=6, max_length=6, examples=["K7MQ3X"], description="A booking's code.")
 
 
 # The hamlets as a GeoJSON FeatureCollection (domain/geo.hamlet_features): what the console's and the portal's

@@ -31,6 +31,7 @@ class Erasure(Answer):
     delivery_records_deleted: Count
     conversations_deleted: Count = Field(0, description="Conversations with staff (Messaggi) deleted.")
     audit_entries_pseudonymised: Count = Field(description="Audit entries whose number became the pseudonym.")
+    appointments_deleted: Count = Field(0, description="Agenda bookings deleted (coming ones cancelled first).")
     kept: list[str]
     vicinato_records_deleted: Count = Field(0, description="Vicinato: their membership records (and ID photo) and "
                                             "the reports they sent to a coordinator, deleted.")
@@ -71,6 +72,7 @@ class ErasurePreview(Answer):
     conversations: Count
     delivery_records: Count = Field(description="Records of messages sent to them: deleted.")
     audit_entries: Count = Field(description="Audit entries naming the number: kept, the number replaced by the pseudonym.")
+    appointments: Count = Field(0, description="Agenda bookings: deleted (coming ones cancelled first).")
     previous_requests: list[PrivacyRequest]
     erased: list[str]
     kept: list[str]
@@ -175,6 +177,25 @@ class ExportedConversation(Answer):
     messages: list[ExportedConversationMessage]
 
 
+class ExportedAppointment(Answer):
+    code: str | None = Field(description="The booking's code; null for the agenda's record of the person.")
+    status: str
+    name: str | None = None
+    service: str | None = None
+    office: str | None = None
+    counter: str | None = None
+    start: str | None = None
+    end: str | None = None
+    phone: str | None = None
+    note: str | None = None
+    source: str | None = None
+    created_at: str | None = None
+    history: list[dict[str, Any]] = Field(default_factory=list)
+    no_shows: int | None = None
+    remember: bool | None = None
+    consent_at: str | None = None
+
+
 class SubjectExport(Answer):
     """Everything the comune holds about one person, as JSON (GDPR art. 15)."""
 
@@ -193,6 +214,8 @@ class SubjectExport(Answer):
     not_included: list[str]
     vicinato: dict[str, Any] | None = Field(None, description="Vicinato: membership records (zone, role, status, name, "
                                             "address, handle) and, for the police, the reports sent to a coordinator.")
+    appointments: list[ExportedAppointment] = Field(default_factory=list, description=(
+        "Agenda bookings (name, contact, service, time, note, history) and the agenda's record of the person."))
 
 
 class ExportQuery(Query):

@@ -55,6 +55,8 @@ class Sections(Answer):
                                    "rules, topic, red_to_everyone, channel, link, push_partners.")
     vicinato: dict[str, Any] = Field(description="VicinatoSettings: enabled, zones, the relay's knobs "
                                      "(docs/vicinato.md).")
+    agenda: dict[str, Any] = Field(default_factory=dict, description="AgendaSettings: offices, services, reminders, "
+                                   "no-shows, retention (docs/agenda.md).")
 
 
 class TenantSettingsView(Answer):

@@ -109,6 +109,7 @@ def preview(staff: Staff, raw: str) -> dict:
         "files": sum(1 for r in sent for p in r.photos if p.original_key),
         "conversations": len(talks), "delivery_records": len(deliveries.of_recipient(staff.tenant_id, key)),
         "audit_entries": audit.count_holding(staff.tenant_id, writings(key)),
+        "appointments": _agenda().count(staff.tenant_id, key),
         "previous_requests": [request_view(r) for r in privacy_log.latest(
             staff.tenant_id, 20, pseudonym_of(staff.tenant_id, key))],
         "erased": ERASED, "kept": KEPT,
@@ -125,7 +126,7 @@ def _vicinato_count(tenant_id: str, channels: list[Channel], key: str) -> int:
 
 
 ERASED = ["citizen_records", "subscriptions", "conversations", "delivery_records", "files",
-          "reporter_and_contact", "follower_entries"]
+          "reporter_and_contact", "follower_entries", "appointments"]
 KEPT = ["consent_ledger", "reports_anonymised", "audit_pseudonymised", "request_log"]
 
 
@@ -171,9 +172,11 @@ def _erase(staff: Staff, key: str, phone: str | None, pseudonym: str) -> dict:
 
     vicinato = vicinato_people.erase(staff.tenant_id, [c.phone_number_id for c in channels if c.kind == "safety"], key)
     redacted = audit.redact(staff.tenant_id, writings(key), _replacer(key, pseudonym))
+    appointments = _agenda().erase(staff.tenant_id, key, now, staff.subject)
     return {"subject": key, "pseudonym": pseudonym, "erased_at": now.isoformat(), "channels": done,
             "reports_anonymised": anonymised, "delivery_records_deleted": removed, "conversations_deleted": talks,
             "audit_entries_pseudonymised": redacted, "vicinato_records_deleted": sum(vicinato.values()),
+            "appointments_deleted": appointments,
             "kept": ["consent ledger (proof of consent and of this erasure)",
                      f"audit log entries, the number replaced by {pseudonym} (security log, at least six months)"]}
 
@@ -227,6 +230,7 @@ def collect(staff: Staff, raw: str) -> tuple[dict, list[Report]]:
                   for e in sorted(trail, key=lambda e: e.at)],
         "not_included": _not_included(tips),
         "vicinato": _vicinato_export(staff.tenant_id, channels, key, tips),
+        "appointments": _agenda().export(staff.tenant_id, key),
     }
     _log(staff, "export", key, "done", {name: len(exported[name]) for name in (
         "citizen_records", "consents", "reports", "deliveries", "conversations", "audit")})
@@ -241,6 +245,13 @@ def _vicinato_export(tenant_id: str, channels: list[Channel], key: str, tips: bo
     if not tips:
         held["reports"] = []
     return held if held["people"] or held["reports"] else None
+
+
+def _agenda():
+    """The agenda's share (issue 17), loaded when a request needs it."""
+    from chalicelib.services.agenda import privacy as agenda_privacy
+
+    return agenda_privacy
 
 
 def _sent(report: Report, subjects: set[str], phone: str | None) -> bool:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain import outlines
 from chalicelib.domain import settings as model
 from chalicelib.domain.access import Staff
+from chalicelib.domain.agenda import AgendaSettings
 from chalicelib.domain.outlines import OutlineProblem
 from chalicelib.services import clock
 from chalicelib.services.access import NotFound, record, record_change
@@ -23,6 +24,7 @@ SETTINGS_MAX_BYTES = 350_000  # a tenant is one DynamoDB item (400 KB): room for
 LISTS = {"hamlets": model.Hamlet, "topics": model.Topic}
 OBJECTS = {"reports": model.ReportSettings, "calendar": model.Calendar, "retention": model.Retention,
            "limits": model.Limits, "alerts": model.AlertSettings, "vicinato": model.VicinatoSettings}
+OBJECTS["agenda"] = AgendaSettings  # appointments (issue 17): offices, counters, services, reminders, retention
 ROME = ZoneInfo("Europe/Rome")
 
 

@@ -168,6 +168,8 @@ def view(template: HeldTemplate, channel: Channel) -> dict:
 _PURPOSES_OF = {"broadcast": ("subscription_confirm", "notice"),
                 "reports": ("report_update", "follow_confirm", "report_feedback"),
                 "safety": ("report_update", "urgent_tip")}
+# the agenda's reminder (issue 17) on any channel where citizens book (channel setting agenda_booking)
+_PURPOSES_OF = {kind: (*purposes, "agenda_reminder", "agenda_update") for kind, purposes in _PURPOSES_OF.items()}
 
 
 def _fits(template: HeldTemplate, parts: dict, purpose: str, serves: list[str]) -> bool:

@@ -29,6 +29,16 @@ OWN = [
     (re.compile(r"^targets\.categories: no such category"), "targets_category"),
     (re.compile(r"is shown as a WhatsApp button or list row"), "short_text"),
     (re.compile(r"^month must be|^day is out of range"), "month_day"),
+    # the agenda's catalogue (domain/agenda.py)
+    (re.compile(r"^agenda\.services\..*: the duration must be a multiple"), "agenda_duration"),
+    (re.compile(r"^agenda\.services\..*: no office"), "agenda_office"),
+    (re.compile(r"^agenda\.services\..*: office .* has no counter"), "agenda_counter"),
+    (re.compile(r"^agenda\.services\..*: at most \d+ slots"), "agenda_too_long"),
+    (re.compile(r"^agenda: two (offices|services) with the same id|^two counters with the same id"),
+     "agenda_duplicate"),
+    (re.compile(r"^opening span|^hours\..*: the morning must end|^hours\..*: .* is not a whole number"),
+     "agenda_hours"),
+    (re.compile(r"^closure .* must be"), "agenda_closure"),
 ]
 PATTERNS = {"email": "email", "url": "web_address", "on_call_phone": "phone", "patron_day": "month_day"}
 

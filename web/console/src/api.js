@@ -371,3 +371,46 @@ export const sendVicinatoNotice = (body) => post("/api/v1/vicinato/notices", bod
 export const vicinatoMonthly = (month) => call("/api/v1/vicinato/report" + query({ month }));
 export const downloadVicinatoMonthly = (month, format = "csv") =>
   downloadFile("/api/v1/vicinato/report/export" + query({ month, format }), accepting(format), `vicinato-${month}.${format}`);
+
+// Agenda (issue 17): an office's day per counter, bookings at the desk or on the phone, presente/assente, a staff
+// cancellation, closures of a range or a day, the export; the free times come from the public API the portal uses.
+// The agenda's refusals are worded in Italian by the API (api/agenda.py): they are shown as they come.
+const AGENDA_FIELDS = {
+  service: "Scegli il servizio.", start: "Scegli un orario libero.", name: "Scrivi nome e cognome (da 3 a 80 caratteri).",
+  phone: "Numero di telefono non valido.", note: "La nota è troppo lunga (al massimo 500 caratteri).",
+  date: "Giorno non valido.", office: "Ufficio non valido.", counter: "Sportello non valido.",
+  end: "Indica la fine come HH:MM, dopo l'inizio.", reason: "Il motivo ha al massimo 200 caratteri.",
+  present: "Presenza non valida.",
+};
+const AGENDA_CODES = ["not_bookable", "slot_taken", "not_changeable"];
+function agendaText(status, error) {
+  const generic = "Some fields are missing or invalid."; // parse_body's English: the fields say what is wrong
+  if (AGENDA_CODES.includes(error.code) || (error.code === "invalid_request" && error.message && error.message !== generic)) {
+    return error.message;
+  }
+  return errorText({ status, ...error }, { ...FIELD, ...AGENDA_FIELDS });
+}
+async function agendaCall(path, { method = "GET", body } = {}) {
+  const current = session();
+  const headers = current ? { Authorization: `Bearer ${current.token}` } : {};
+  try {
+    return await request(base + path, { method, headers, body, describe: agendaText });
+  } catch (error) {
+    if (error.status === 401) {
+      forget();
+      onSignedOut(SIGNED_OUT[error.code] || "Sessione scaduta: accedi di nuovo.");
+    }
+    throw error;
+  }
+}
+export const getAgendaCatalogue = () => agendaCall("/api/v1/agenda/catalogue");
+export const getAgendaDay = (office, date) => agendaCall("/api/v1/agenda/day" + query({ office, date }));
+export const getAgendaFreeTimes = (tenantId, service, date) =>
+  agendaCall(`/public/v1/${id(tenantId)}/agenda/services/${id(service)}/slots` + query({ day: date }));
+export const bookAtDesk = (body) => agendaCall("/api/v1/agenda/bookings", { method: "POST", body });
+export const markAttendance = (code, present) =>
+  agendaCall(`/api/v1/agenda/bookings/${id(code)}/attendance`, { method: "POST", body: { present } });
+export const cancelAppointment = (code) => agendaCall(`/api/v1/agenda/bookings/${id(code)}/cancel`, { method: "POST" });
+export const closeAgenda = (body) => agendaCall("/api/v1/agenda/closures", { method: "POST", body });
+export const downloadAgenda = (office, from, to, format) =>
+  downloadFile("/api/v1/agenda/export" + query({ office, from, to, format }), accepting(format), `appuntamenti.${format}`);

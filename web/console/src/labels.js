@@ -163,6 +163,7 @@ export const TEMPLATE_PURPOSE = {
   notice: "Avviso fuori dalla finestra di 24 ore", subscription_confirm: "Conferma dell'iscrizione",
   report_update: "Aggiornamento di una segnalazione", follow_confirm: "Conferma per seguire una segnalazione",
   urgent_tip: "Segnalazione urgente al reperibile", report_feedback: "Esito di una segnalazione risolta",
+  agenda_reminder: "Promemoria di un appuntamento", agenda_update: "Appuntamento annullato o liberato",
 };
 
 export function templateCategory(category) {
@@ -233,3 +234,23 @@ export const VICINATO_COLUMN = {
 };
 // A report forwarded by Vicinato: its status in the police's words; any other report: the usual ones.
 export const reportStatus = (report) => (report.source === "vicinato" ? VICINATO_REPORT_STATUS : STATUS)[report.status];
+// Agenda (issue 17): a booking's status and where it was made.
+export const APPOINTMENT_STATUS = {
+  booked: "Prenotato", cancelled: "Annullato", released: "Liberato (senza conferma)", attended: "Presente", no_show: "Assente",
+};
+export const APPOINTMENT_SOURCE = { whatsapp: "WhatsApp", web: "Portale", desk: "Sportello o telefono" };
+
+// A calendar day (YYYY-MM-DD) as Italians say it (martedì 9 dicembre 2026), and days after it.
+export function longDay(iso) {
+  const [y, m, d] = iso.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString("it-IT", {
+    weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+}
+export function shortDay(iso) {
+  const [y, m, d] = iso.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString("it-IT", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+}
+export function addDays(iso, days) {
+  const [y, m, d] = iso.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}

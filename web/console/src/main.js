@@ -22,6 +22,7 @@ import { Citizen } from "./pages/citizen.js";
 import { ADMIN_PAGES, Admin } from "./pages/admin.js";
 import { Alerts } from "./pages/alerts.js";
 import { Vicinato } from "./pages/vicinato.js";
+import { Agenda } from "./pages/agenda.js";
 
 // Each section and the capability that opens it: GET /api/v1/me lists the staff member's in "can", and the API
 // checks the same rules on every call.
@@ -38,6 +39,7 @@ const SECTIONS = [
   { path: "allerte", label: "Allerte", capability: "broadcasts" },
   // Vicinato (neighbourhood watch): the police's join requests, members per zone, notices to zones, members' reports
   { path: "vicinato", label: "Vicinato", capability: "tips" },
+  { path: "agenda", label: "Agenda", capability: "agenda" }, // appointments (issue 17): the offices' day view
 ];
 
 // New arrivals (GET /api/v1/reports/arrivals), asked again this often and after every move: each section's badge
@@ -140,6 +142,7 @@ function App({ config }) {
     if (section === "amministrazione") page = html`<${Admin} ...${context} page=${id} rest=${route.slice(2)} />`;
     if (section === "allerte") page = html`<${Alerts} ...${context} />`;
     if (section === "vicinato") page = html`<${Vicinato} ...${context} id=${id} />`;
+    if (section === "agenda") page = html`<${Agenda} ...${context} />`;
   }
 
   return html`

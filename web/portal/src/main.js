@@ -2,10 +2,11 @@
 // Routes live in the URL fragment (#/segnala, #/r/<token>...), so the static files need no server-side routing
 // and a report's token never reaches a server log or a Referer header.
 import { render } from "preact";
-import { useEffect } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { useHashRoute } from "@filo/shared/router";
-import { getComune, loadConfig } from "./api.js";
+import { getAgenda, getComune, loadConfig } from "./api.js";
+import { BookingPage, ManagePage, askedService } from "./pages/agenda.js";
 import { MapPage } from "./pages/map.js";
 import { ReportForm } from "./pages/report.js";
 import { StatusPage } from "./pages/status.js";
@@ -16,6 +17,7 @@ const NAV = [
   ["#/", "Mappa delle segnalazioni"],
   ["#/segnala", "Fai una segnalazione"],
   ["#/iscriviti", "Avvisi su WhatsApp"],
+  ["#/prenota", "Prenota un appuntamento"], // the agenda (issue 17): shown when the comune has bookable services
 ];
 
 function route(path) {
@@ -23,6 +25,11 @@ function route(path) {
   if (status) return { page: "status", token: status[1] };
   if (path === "segnala") return { page: "report" };
   if (path === "iscriviti") return { page: "subscribe" };
+  // the agenda (issue 17): #/prenota[?servizio=<id>], a booking's link #/agenda/<tenant>/<token>, and a service
+  // page's link /portal/?servizio=<id> (no fragment)
+  const booking = path.match(/^agenda\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_.-]{1,300})$/);
+  if (booking) return { page: "booking", tenant: booking[1], token: booking[2] };
+  if (path === "prenota" || path.startsWith("prenota?") || (!path && askedService())) return { page: "book" };
   return { page: "map" };
 }
 
@@ -36,13 +43,16 @@ function moved() {
 function App({ comune }) {
   const current = useHashRoute(route, moved);
   const here = current.page === "map" ? "#/" : current.page === "report" ? "#/segnala" :
-    current.page === "subscribe" ? "#/iscriviti" : null;
+    current.page === "subscribe" ? "#/iscriviti" : current.page === "book" ? "#/prenota" : null;
+  const [bookable, setBookable] = useState(false);
+  useEffect(() => { getAgenda().then((a) => setBookable(a.services.length > 0)).catch(() => setBookable(false)); }, []);
   useEffect(() => {
     const titles = { map: "Mappa delle segnalazioni", report: "Fai una segnalazione",
-      subscribe: "Avvisi su WhatsApp", status: "Stato della segnalazione" };
+      subscribe: "Avvisi su WhatsApp", status: "Stato della segnalazione", book: "Prenota un appuntamento",
+      booking: "Il tuo appuntamento" };
     document.title = `${titles[current.page]} - ${comune.name}`;
   }, [current.page]);
-  const navItems = NAV.filter(([href]) => href !== "#/iscriviti" || comune.subscriptions);
+  const navItems = NAV.filter(([href]) => (href !== "#/iscriviti" || comune.subscriptions) && (href !== "#/prenota" || bookable));
   return html`
     <a class="skip" href="#contenuto" onClick=${(e) => { e.preventDefault(); document.getElementById("contenuto").focus(); }}>
       Vai al contenuto</a>
@@ -60,6 +70,8 @@ function App({ comune }) {
       ${current.page === "report" && html`<${ReportForm} comune=${comune} />`}
       ${current.page === "subscribe" && html`<${SubscribeForm} comune=${comune} />`}
       ${current.page === "status" && html`<${StatusPage} comune=${comune} token=${current.token} />`}
+      ${current.page === "book" && html`<${BookingPage} comune=${comune} />`}
+      ${current.page === "booking" && html`<${ManagePage} tenant=${current.tenant} token=${current.token} />`}
     </main>
     <footer class="bottom">
       ${comune.reports_whatsapp && html`<p>Puoi segnalare anche su WhatsApp al numero ${comune.reports_whatsapp}.</p>`}

@@ -20,6 +20,7 @@ function erasedLines(p) {
   if (p.delivery_records) lines.push(plural(p.delivery_records, "registrazione di messaggi inviati dal Comune", "registrazioni di messaggi inviati dal Comune"));
   if (p.reports_sent) lines.push(`numero e contatti di chi ha inviato ${plural(p.reports_sent, "segnalazione", "segnalazioni")}`);
   if (p.reports_followed) lines.push(`l'adesione a ${plural(p.reports_followed, "segnalazione seguita", "segnalazioni seguite")}`);
+  if (p.appointments) lines.push(plural(p.appointments, "prenotazione dell'agenda (quelle future disdette)", "prenotazioni dell'agenda (quelle future disdette)"));
   return lines;
 }
 
@@ -141,6 +142,7 @@ function Result({ result }) {
       <li>${plural(result.reports_anonymised, "segnalazione resa anonima", "segnalazioni rese anonime")}</li>
       <li>${plural(result.conversations_deleted, "conversazione cancellata", "conversazioni cancellate")}</li>
       <li>${plural(result.delivery_records_deleted, "registrazione di invio cancellata", "registrazioni di invio cancellate")}</li>
+      ${result.appointments_deleted ? html`<li>${plural(result.appointments_deleted, "prenotazione dell'agenda cancellata", "prenotazioni dell'agenda cancellate")}</li>` : ""}
       <li>${plural(result.audit_entries_pseudonymised, "voce del registro accessi", "voci del registro accessi")} con lo pseudonimo <strong>${result.pseudonym}</strong></li>
     </ul>
   </section>`;

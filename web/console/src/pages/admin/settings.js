@@ -8,6 +8,7 @@ import { getSettings, saveSettings } from "../../api.js";
 import { Field, FormErrors, ItemList, SaveBar, errorFor, slug, useSaving } from "./settings-form.js";
 import { HamletsSection } from "./settings-hamlets.js";
 import { HoursSection, TextsSection } from "./settings-channels.js";
+import { AgendaSection } from "./settings-agenda.js";
 
 const SECTIONS = [
   { path: "frazioni", label: "Frazioni", Section: HamletsSection },
@@ -20,6 +21,7 @@ const SECTIONS = [
   { path: "conservazione", label: "Conservazione e limiti", Section: RetentionSection },
   { path: "privacy", label: "Informativa privacy", Section: PrivacySection },
   { path: "testi", label: "Testi dei canali", Section: TextsSection },
+  { path: "agenda", label: "Agenda", Section: AgendaSection }, // appointments' catalogue (issue 17)
 ];
 
 export function SettingsPage(props) {
