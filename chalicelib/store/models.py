@@ -471,6 +471,8 @@ class AudienceCellModel(Model):
     channel_id = UnicodeAttribute(hash_key=True)
     cell = UnicodeAttribute(range_key=True)  # "h=<hamlet ids>|t=<topic ids>", sorted; empty: every one
     count = NumberAttribute(default=0)
+
+
 # ---- Vicinato (issue 16, docs/vicinato.md) --------------------------------------------------------------------------
 
 
@@ -533,6 +535,33 @@ class DueCasesIndex(GlobalSecondaryIndex):
     class Meta:
         index_name = "due"
         projection = AllProjection()
+
+    due_bucket = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class VicinatoCaseModel(Model):
+    """A member's report in the Vicinato relay (domain.vicinato.Case)."""
+
+    class Meta(_Meta):
+        table_name = table_name("vicinato_cases")
+        region = _region()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    case_id = UnicodeAttribute(range_key=True)
+    body = JSONAttribute()  # the case as domain.vicinato.Case (bounded: MAX_FIELD, MAX_CASE_EVENTS, MAX_CASE_PHOTOS)
+    status = UnicodeAttribute()
+    zone_id = UnicodeAttribute()
+    due_bucket = UnicodeAttribute(null=True)  # "due" while someone must act
+    due_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    version = VersionAttribute()
+    due = DueCasesIndex()
+
+
+ALL_MODELS = ALL_MODELS + (VicinatoMemberModel, VicinatoCaseModel)
+
+
 # ---- agenda (issue 17): appointments ----------------------------------------------------------------------
 
 
@@ -571,26 +600,6 @@ class BookingDueIndex(_AgendaIndex):
     due_at = UnicodeAttribute(range_key=True)
 
 
-class VicinatoCaseModel(Model):
-    """A member's report in the Vicinato relay (domain.vicinato.Case)."""
-
-    class Meta(_Meta):
-        table_name = table_name("vicinato_cases")
-        region = _region()
-
-    tenant_id = UnicodeAttribute(hash_key=True)
-    case_id = UnicodeAttribute(range_key=True)
-    body = JSONAttribute()  # the case as domain.vicinato.Case (bounded: MAX_FIELD, MAX_CASE_EVENTS, MAX_CASE_PHOTOS)
-    status = UnicodeAttribute()
-    zone_id = UnicodeAttribute()
-    due_bucket = UnicodeAttribute(null=True)  # "due" while someone must act
-    due_at = UnicodeAttribute(null=True)
-    expires_at = TTLAttribute(null=True)
-    version = VersionAttribute()
-    due = DueCasesIndex()
-
-
-ALL_MODELS = ALL_MODELS + (VicinatoMemberModel, VicinatoCaseModel)
 class BookingModel(Model):
     """An appointment: who (name, contact), what (service, office, counter), when (local start), its state."""
 
