@@ -338,3 +338,16 @@ def test_a_cap_feed_is_polled_and_its_documents_read_once(stack):
     assert (sent["level"], sent["audience"]["hamlets"]) == ("yellow", ["monte"])
     (message,) = wait_for(lambda: town.inbox(person), timeout=30)
     assert "Allerta GIALLA per vento" in message["text"]
+
+
+def test_an_expired_cap_alert_ends_with_fine_allerta_once(stack):
+    town = AlertTown(stack)
+    now = datetime.now(UTC).replace(microsecond=0)
+    assert len(push(stack, town, current_cap(now)).json()["broadcasts"]) == 1  # in force for 12 hours
+    town.watch(now + timedelta(hours=1))
+    assert [d["kind"] for d in town.overview()["drafts"]] == ["alert"]
+    for hours in (13, 14):  # past its expiry, swept twice: one "fine allerta"
+        town.watch(now + timedelta(hours=hours))
+    assert sorted(d["kind"] for d in town.overview()["drafts"]) == ["alert", "end"]
+    end = next(d for d in town.overview()["drafts"] if d["kind"] == "end")
+    assert end["audience"] == {"hamlets": ["monte"], "topics": ["allerte"]} and "Fine allerta per vento" in end["text"]
