@@ -56,6 +56,10 @@ FUNCTION_ACCESS: dict[str, Access] = {
     "sweep_report_photos": Access(tables=("reports",), media=True),  # lists the bucket, deletes orphaned folders
     # reads the comuni and their open reports, claims each team's day (counters), emails the team
     "send_overdue_digests": Access(tables=("tenants", "reports", "counters"), email=True),
+    # the agenda (issue 17): claims due reminders and releases on the bookings, frees released slots, reads the
+    # comune, its channels and the citizen's window, queues the messages
+    "send_agenda_reminders": Access(tables=("tenants", "channels", "citizens", "agenda_bookings", "agenda_slots",
+                                            "agenda_people"), sends=("outbound",)),
 }
 
 

@@ -28,6 +28,7 @@ FUNCTIONS: dict[str, FunctionSettings] = {
     "watch_dead_letters": FunctionSettings(timeout=30, memory=256),
     "sweep_report_photos": FunctionSettings(timeout=300, memory=512),  # daily: lists the bucket, a batch read per 100
     "send_overdue_digests": FunctionSettings(timeout=120, memory=512),  # hourly: a Query per comune, an email per team
+    "send_agenda_reminders": FunctionSettings(timeout=60, memory=512),  # every minute: at most 500 reminders a run
 }
 
 
