@@ -61,6 +61,10 @@ FUNCTION_ACCESS: dict[str, Access] = {
     # Allerte: reads the comuni and their channels, records alert versions and feeds' state, writes alert broadcasts
     # and starts the automatic ones (fanout); reads the official feeds over the internet (no VPC)
     "watch_alert_feeds": Access(tables=("tenants", "channels", "alerts", "broadcasts"), sends=("fanout",)),
+    # the agenda (issue 17): claims due reminders and releases on the bookings, frees released slots, reads the
+    # comune, its channels and the citizen's window, queues the messages
+    "send_agenda_reminders": Access(tables=("tenants", "channels", "citizens", "agenda_bookings", "agenda_slots",
+                                            "agenda_people"), sends=("outbound",)),
 }
 
 

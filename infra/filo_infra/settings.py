@@ -31,6 +31,7 @@ FUNCTIONS: dict[str, FunctionSettings] = {
     "reconcile_audience_counts": FunctionSettings(timeout=900, memory=512),  # nightly: ~10 s per 100,000 subscribers
     # every 5 minutes: each comune's alert feeds (10 s timeout each, CAP documents fetched), versions, broadcasts
     "watch_alert_feeds": FunctionSettings(timeout=300, memory=512),
+    "send_agenda_reminders": FunctionSettings(timeout=60, memory=512),  # every minute: at most 500 reminders a run
 }
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from chalice.app import ScheduledEventConfig
 
+from app import app as chalice_app
 from chalicelib.resources import BUCKETS, QUEUES, TABLES
 
 DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "secretsmanager", "ses", "sns")
@@ -133,14 +135,16 @@ def test_outbound_consumers_are_capped(expanded, names):
 
 def test_the_app_schedules_become_rules(expanded):
     expressions = sorted(r["Properties"]["ScheduleExpression"] for r in of_type(expanded, "AWS::Events::Rule").values())
-    # photo sweep, overdue digests, due broadcasts, DLQ watch, alert feeds (Allerte)
-    assert expressions == ["rate(1 day)", "rate(1 hour)", "rate(1 minute)", "rate(5 minutes)", "rate(5 minutes)"]
+    # one rule per schedule of app.py, at its rate
+    assert expressions == sorted(source.schedule_expression.to_string() for source in chalice_app.event_sources
+                                 if isinstance(source, ScheduledEventConfig))
 
 
 def test_every_function_has_its_own_role_and_the_staff_pool_settings(template, stage_env):
     functions = of_type(template, "AWS::Serverless::Function")
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
-    assert len(functions) == 9 and len(set(roles)) == len(roles)  # infra/filo_infra/settings.py FUNCTIONS
+    assert len(functions) == 1 + len(chalice_app.event_sources)  # the API's, and one per schedule and consumer
+    assert len(set(roles)) == len(roles)
     for function in functions.values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["RESOURCE_PREFIX"] == stage_env["RESOURCE_PREFIX"]

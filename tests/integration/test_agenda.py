@@ -179,6 +179,9 @@ def test_booking_on_whatsapp_end_to_end_reminder_and_disdico_frees_the_slot(stac
     bruno.tap(f"ag:t:incidente:{start}", "08:30", kind="list")
     after(bruno, seen, with_text("nome e cognome"))
     seen = len(bruno.inbox())
+    bruno.text("Aiuto")  # no name: an emergency word keeps going to the safety line's 112 answer
+    assert "112" in after(bruno, seen, with_text("112"))["text"]
+    seen = len(bruno.inbox())
     bruno.text("Bruno Verdi")
     summary = after(bruno, seen, with_option("ag:okr:"))
     seen = len(bruno.inbox())

@@ -16,6 +16,7 @@ from chalicelib.domain.subscriptions import Citizen
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.domain.whatsapp import LIST_ROW_TITLE_MAX
 from chalicelib.providers.base import Buttons, Choice, ChoiceList, InboundMessage
+from chalicelib.services import clock
 from chalicelib.services.agenda import booking as service
 from chalicelib.services.replies import Conversation
 from chalicelib.store import agenda as store
@@ -24,7 +25,8 @@ from chalicelib.store.models import AgendaPersonModel
 PREFIX = "ag:"
 BOOK_WORDS = frozenset({"prenota", "prenotazione", "appuntamento", "prenotare"})
 LIST_WORDS = frozenset({"appuntamenti", "le mie prenotazioni", "prenotazioni"})
-NAME_STEP = "agenda_name"
+NAME_STEP = "agenda_name:"  # + the moment it was asked (epoch seconds)
+NAME_WAIT = 30 * 60  # a name typed later than this is no answer: the text goes where it would have gone
 ROWS = 10
 SHOWN_BOOKINGS = 3  # APPUNTAMENTI: one message with two buttons each (replies.MAX_REPLIES is 5)
 
@@ -39,7 +41,23 @@ def wants(channel: Channel, citizen: Citizen, message: InboundMessage) -> bool:
     if message.kind != "text":
         return False
     words = normalize_text(message.text)
-    return words in BOOK_WORDS or words in LIST_WORDS or citizen.step == NAME_STEP
+    return words in BOOK_WORDS or words in LIST_WORDS or _name_awaited(citizen, words)
+
+
+def _name_awaited(citizen: Citizen, words: str) -> bool:
+    """The agenda asked this citizen's name a short while ago and this text can be one: two words or more, no
+    digits, no emergency word (those keep going to the 112 answer)."""
+    step = citizen.step or ""
+    if not step.startswith(NAME_STEP):
+        return False
+    asked = step.removeprefix(NAME_STEP)
+    if not asked.isdigit() or clock.now().timestamp() - int(asked) > NAME_WAIT:
+        return False
+    from chalicelib.services.reports.intake import EMERGENCY_WORDS
+
+    padded = f" {words} "
+    return (len(words.split()) >= 2 and not any(ch.isdigit() for ch in words)
+            and not any(f" {word} " in padded for word in EMERGENCY_WORDS))
 
 
 class Talk(Conversation):
@@ -73,7 +91,7 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
 
 
 def _clear_step(talk: Talk) -> None:
-    if talk.citizen.step == NAME_STEP:
+    if (talk.citizen.step or "").startswith(NAME_STEP):
         talk.citizen = replace(talk.citizen, step=None)
 
 
@@ -205,7 +223,7 @@ def _time_chosen(talk: Talk, args: str) -> None:
         _summary(talk, svc, start, profile.name, remembered=True)
         return
     store.save_person(_pending(talk, profile, {"service": svc.id, "start": start}), _person_expiry(talk))
-    talk.citizen = replace(talk.citizen, step=NAME_STEP)
+    talk.citizen = replace(talk.citizen, step=f"{NAME_STEP}{int(talk.now.timestamp())}")
     talk.say("agenda.ask_name")
 
 
@@ -231,7 +249,7 @@ def _name_typed(talk: Talk) -> None:
         return
     name = rules.clean_name(talk.message.text)
     if name is None:
-        talk.citizen = replace(talk.citizen, step=NAME_STEP)
+        talk.citizen = replace(talk.citizen, step=f"{NAME_STEP}{int(talk.now.timestamp())}")
         talk.say("agenda.name_invalid")
         return
     store.save_person(_pending(talk, profile, {**pending, "name": name}), _person_expiry(talk))
