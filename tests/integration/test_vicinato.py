@@ -345,8 +345,8 @@ def test_a_coordinator_who_does_not_act_in_time_passes_it_to_the_stand_in_then_t
     tips = wait_for(lambda: watch.call("GET", "/api/v1/reports", params={"kind": "safety"}).json()["items"])
     assert len(tips) == 1 and tips[0]["source"] == "vicinato"
     [case] = watch.call("GET", "/api/v1/vicinato/cases").json()["items"]
-    assert (case["status"], case["stage"]) == ("forwarded", "police")
-    assert [e["data"]["to"] for e in case["events"] if e["action"] == "escalated"] == ["stand_in", "police"]
+    assert (case["status"], case["stage"]) == ("forwarded", "referent")
+    assert [e["data"]["to"] for e in case["events"] if e["action"] == "escalated"] == ["stand_in", "referent"]
     rows = {r["zone"]: r for r in watch.call("GET", "/api/v1/vicinato/report").json()["zones"]}
     assert rows["nord"]["escalated"] == 1
 
