@@ -56,6 +56,10 @@ FUNCTION_ACCESS: dict[str, Access] = {
     "sweep_report_photos": Access(tables=("reports",), media=True),  # lists the bucket, deletes orphaned folders
     # reads the comuni and their open reports, claims each team's day (counters), emails the team
     "send_overdue_digests": Access(tables=("tenants", "reports", "counters"), email=True),
+    # Vicinato (docs/vicinato.md): a late report to the stand-in (outbound) or into the police desk (reports, its
+    # staff notice on the inbound queue, the on-call template on outbound); ID photos and expired reports' photos
+    "escalate_vicinato_reports": Access(tables=APP_TABLES, sends=("inbound", "outbound")),
+    "sweep_vicinato_photos": Access(tables=("vicinato_members", "vicinato_cases"), media=True),
 }
 
 

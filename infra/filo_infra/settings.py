@@ -28,6 +28,9 @@ FUNCTIONS: dict[str, FunctionSettings] = {
     "watch_dead_letters": FunctionSettings(timeout=30, memory=256),
     "sweep_report_photos": FunctionSettings(timeout=300, memory=512),  # daily: lists the bucket, a batch read per 100
     "send_overdue_digests": FunctionSettings(timeout=120, memory=512),  # hourly: a Query per comune, an email per team
+    # Vicinato (docs/vicinato.md): every minute, at most 100 late reports; daily, ID photos due and the bucket listed
+    "escalate_vicinato_reports": FunctionSettings(timeout=60, memory=512),
+    "sweep_vicinato_photos": FunctionSettings(timeout=300, memory=512),
 }
 
 
