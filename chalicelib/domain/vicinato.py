@@ -167,7 +167,7 @@ def handle(number: int | None, street: str | None) -> str:
 # police desk (a safety report); notified: the zone was warned through a broadcast; archived: closed with a reason
 CASE_STATUSES = ("queued", "forwarded", "notified", "archived")
 OPEN_CASE = ("queued",)
-STAGES = ("coordinator", "stand_in", "police")  # who must act now: escalation moves it along
+STAGES = ("coordinator", "stand_in", "referent")  # who must act now: escalation moves it along
 ARCHIVE_REASONS = ("not_relevant", "duplicate", "not_vicinato", "insufficient", "resolved")
 MAX_FIELD = 500  # characters of each answer of the exchange (what, where, when, description)
 MAX_CASE_EVENTS = 60
@@ -225,10 +225,10 @@ class Case:
 
 
 def escalation(stage: str, settings: VicinatoSettings) -> tuple[str, timedelta | None]:
-    """The stage after `stage` when nobody acted in time, and how long that one has (None: the last, the police)."""
+    """The stage after `stage` when nobody acted in time, and how long that one has (None: the last, the police referent)."""
     if stage == "coordinator":
         return "stand_in", timedelta(minutes=settings.stand_in_minutes)
-    return "police", None
+    return "referent", None
 
 
 def first_due(created: datetime, settings: VicinatoSettings) -> datetime:

@@ -65,6 +65,10 @@ FUNCTION_ACCESS: dict[str, Access] = {
     # comune, its channels and the citizen's window, queues the messages
     "send_agenda_reminders": Access(tables=("tenants", "channels", "citizens", "agenda_bookings", "agenda_slots",
                                             "agenda_people"), sends=("outbound",)),
+    # Vicinato (docs/vicinato.md): a late report to the stand-in (outbound) or into the police desk (reports, its
+    # staff notice on the inbound queue, the on-call template on outbound); ID photos and expired reports' photos
+    "escalate_vicinato_reports": Access(tables=APP_TABLES, sends=("inbound", "outbound")),
+    "sweep_vicinato_photos": Access(tables=("vicinato_members", "vicinato_cases"), media=True),
 }
 
 

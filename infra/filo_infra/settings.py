@@ -32,6 +32,9 @@ FUNCTIONS: dict[str, FunctionSettings] = {
     # every 5 minutes: each comune's alert feeds (10 s timeout each, CAP documents fetched), versions, broadcasts
     "watch_alert_feeds": FunctionSettings(timeout=300, memory=512),
     "send_agenda_reminders": FunctionSettings(timeout=60, memory=512),  # every minute: at most 500 reminders a run
+    # Vicinato (docs/vicinato.md): every minute, at most 100 late reports; daily, ID photos due and the bucket listed
+    "escalate_vicinato_reports": FunctionSettings(timeout=60, memory=512),
+    "sweep_vicinato_photos": FunctionSettings(timeout=300, memory=512),
 }
 
 

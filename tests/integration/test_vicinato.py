@@ -41,7 +41,7 @@ def _around_now(inside: bool) -> dict:
 class Watch:
     """A comune of its own running Vicinato on its safety channel: zones nord (Via Roma) and sud (Via Verdi)."""
 
-    def __init__(self, stack, **vicinato):
+    def __init__(self, stack, watched: bool = True, **vicinato):
         n = uuid.uuid4().int % 10**9
         self.stack, self.tenant, self.channel = stack, f"vicino{n}", f"47{n:013d}"
         self.block = next(_numbers) % 10
@@ -53,7 +53,7 @@ class Watch:
                 {"id": "nord", "name": "Nord", "hamlet": "centro", "streets": ["Via Roma"]},
                 {"id": "sud", "name": "Sud", "hamlet": "centro", "streets": ["Via Verdi"]}]}})
         directory.save_channel(Channel(self.channel, self.tenant, "safety", "Sicurezza", "+39 0571 947000", {
-            "rate_per_second": 200, "registered_only": True, "watched_hours": _around_now(True),
+            "rate_per_second": 200, "registered_only": True, "watched_hours": _around_now(watched),
             "quiet_hours": _around_now(False),
             "templates": {"notice": template_setting("avviso_vicinato"),
                           "vicinato_news": template_setting("novita_vicinato"),
@@ -345,8 +345,8 @@ def test_a_coordinator_who_does_not_act_in_time_passes_it_to_the_stand_in_then_t
     tips = wait_for(lambda: watch.call("GET", "/api/v1/reports", params={"kind": "safety"}).json()["items"])
     assert len(tips) == 1 and tips[0]["source"] == "vicinato"
     [case] = watch.call("GET", "/api/v1/vicinato/cases").json()["items"]
-    assert (case["status"], case["stage"]) == ("forwarded", "police")
-    assert [e["data"]["to"] for e in case["events"] if e["action"] == "escalated"] == ["stand_in", "police"]
+    assert (case["status"], case["stage"]) == ("forwarded", "referent")
+    assert [e["data"]["to"] for e in case["events"] if e["action"] == "escalated"] == ["stand_in", "referent"]
     rows = {r["zone"]: r for r in watch.call("GET", "/api/v1/vicinato/report").json()["zones"]}
     assert rows["nord"]["escalated"] == 1
 
@@ -388,3 +388,25 @@ def test_joining_with_an_id_photo_the_police_approve_and_the_photo_is_gone_after
 
     step(member, lambda: member.text("ESCI VICINATO"), "Sei uscito")
     step(member, lambda: member.text("Auto sospetta"), "riservato ai residenti registrati")
+
+
+def test_outside_the_watched_hours_a_member_learns_when_it_is_read_and_the_privacy_desk_covers_vicinato(stack):
+    watch = Watch(stack, watched=False, id_required=True)
+    member = watch.phone()
+    watch.join(member, "Lucia Ferri", "Via Roma 9", "nord", photo=jpeg())
+    watch.approve(member)
+    seen(member, "Benvenuto")
+    report(member, "Cancello del parco forzato", "Via Roma")
+    assert "sarà letta dalle" in seen(member, "presidiata dalle")["text"]  # no coordinator: straight to the police
+
+    exported = watch.call("GET", "/api/v1/privacy/export", role="admin", params={"phone": member.e164}).json()
+    assert [(p["name"], p["zone"], p["status"]) for p in exported["vicinato"]["people"]] == \
+        [("Lucia Ferri", "nord", "active")]
+    assert exported["vicinato"]["reports"] == []  # what they reported is the police's: not in an admin's export
+    erased = watch.call("POST", "/api/v1/privacy/erase", role="admin", json={"phone": member.e164})
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["vicinato_records_deleted"] == 2  # the membership (and its ID photo) and the report
+    person = f"{watch.channel}.{member.e164}"
+    assert watch.call("GET", f"/api/v1/vicinato/people/{person}/id-photo").status_code == 404
+    assert watch.call("GET", "/api/v1/vicinato/cases").json()["items"] == []
+    assert watch.call("GET", "/api/v1/vicinato/people").json()["items"] == []

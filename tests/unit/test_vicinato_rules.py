@@ -43,7 +43,7 @@ def test_emergency_and_vigilantism_words_are_whole_words_whatever_the_case_and_a
 def test_a_report_goes_from_the_coordinator_to_the_stand_in_then_to_the_police():
     rules = VicinatoSettings(coordinator_minutes=30, stand_in_minutes=20)
     assert escalation("coordinator", rules) == ("stand_in", timedelta(minutes=20))
-    assert escalation("stand_in", rules) == ("police", None)
+    assert escalation("stand_in", rules) == ("referent", None)
 
 
 def test_the_median_time_to_forward_in_minutes():

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain import vicinato as rules
+from chalicelib.domain.access import Role
 from chalicelib.domain.reports import Event, Photo, Position, Report
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.domain.vicinato import Case, CaseEvent
@@ -45,7 +46,7 @@ def forward(tenant: Tenant, channel: Channel, case: Case, note: str | None, acto
         def mark(c: Case) -> Case | None:
             if not c.open:
                 return None
-            return replace(c, status="forwarded", stage="police", due_at=None, forwarded_at=now, handler_key=None,
+            return replace(c, status="forwarded", stage="referent", due_at=None, forwarded_at=now, handler_key=None,
                            coordinator_note=note, expires_at=now + _days(tenant.vicinato.report_days),
                            events=(*c.events, CaseEvent(at=now, actor=actor, action="forwarded",
                                                         data={"reason": reason} if reason else {}))
@@ -87,7 +88,7 @@ def _referent(tenant_id: str, subject: str) -> tuple[str, str] | None:
     from chalicelib.store import staff
 
     member = staff.get(tenant_id, subject)
-    if member is None or "police" not in member.roles:
+    if member is None or Role.POLICE.value not in member.roles:
         return None
     return member.subject, member.name
 
@@ -141,7 +142,7 @@ def _tell_coordinator(tenant: Tenant, report: Report, event: Event, case_id: str
         return
     now = clock.now()
     store.change_case(tenant.id, case_id, lambda c: replace(c, events=(*c.events, CaseEvent(
-        at=now, actor="police", action="police_status", data={"status": event.status}))[-rules.MAX_CASE_EVENTS:]))
+        at=now, actor="police_desk", action="police_status", data={"status": event.status}))[-rules.MAX_CASE_EVENTS:]))
     holder = store.get_person(tenant.id, case.handler_key) if case.handler_key else None
     if holder is None or not holder.coordinates:
         coordinator, stand_in = relay.handlers_of(tenant.id, case.zone_id)

@@ -375,7 +375,7 @@ def _file_case(talk: Talk, person: Person, draft: dict) -> None:
 
     settings, zone = talk.settings, talk.settings.zone(person.zone_id)
     coordinator, stand_in = handlers_of(talk.tenant.id, person.zone_id)
-    stage = "coordinator" if coordinator else ("stand_in" if stand_in else "police")
+    stage = "coordinator" if coordinator else ("stand_in" if stand_in else "referent")
     handler = coordinator or stand_in
     created = talk.now
     case = Case(

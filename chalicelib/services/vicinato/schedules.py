@@ -23,7 +23,7 @@ def escalate() -> dict[str, int]:
     from chalicelib.services.vicinato import police, relay, sending
 
     now = clock.now()
-    moved = {"stand_in": 0, "police": 0}
+    moved = {"stand_in": 0, "referent": 0}
     for case in store.due_cases(now, BATCH):
         tenant = directory.get_tenant(case.tenant_id)
         channel = directory.get_channel(case.channel_id)
@@ -33,7 +33,7 @@ def escalate() -> dict[str, int]:
         _, stand_in = relay.handlers_of(tenant.id, case.zone_id)
         stage = case.stage
         target = "stand_in" if stage == "coordinator" and stand_in is not None and stand_in.key != case.handler_key \
-            else "police"
+            else "referent"
 
         claimed = store.change_case(case.tenant_id, case.case_id, _step(stage, target, stand_in, settings, now))
         if claimed is None:

@@ -29,6 +29,7 @@ export function VicinatoMonthly() {
   };
   const value = (row, name) => (row[name] === null || row[name] === undefined ? "—"
     : name === "median_minutes_to_forward" ? Math.round(row[name]).toLocaleString("it-IT") : row[name].toLocaleString("it-IT"));
+  if (report && !report.zones.length) return null; // a comune without Vicinato zones: nothing to show
   const total = (name) => (report ? report.zones.reduce((sum, row) => sum + (row[name] || 0), 0) : 0);
   return html`<section aria-labelledby="kpi-vicinato">
     <h2 id="kpi-vicinato">Controllo del Vicinato: resoconto mensile per zona</h2>
@@ -40,7 +41,6 @@ export function VicinatoMonthly() {
     </div>
     <p role="status">${saved}</p>
     ${error && html`<p class="error" role="alert">${error}</p>`}
-    ${report && !report.zones.length && html`<p>Il Comune non ha zone del Vicinato.</p>`}
     ${report && report.zones.length > 0 && html`<table class="vicinato-monthly" data-testid="vicinato-monthly">
       <caption>${monthName(report.month)}</caption>
       <thead><tr><th scope="col">${VICINATO_COLUMN.zone_name}</th>${SHOWN.map((c) => html`<th scope="col">${VICINATO_COLUMN[c]}</th>`)}</tr></thead>
