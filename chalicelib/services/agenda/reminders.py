@@ -14,6 +14,7 @@ from datetime import datetime
 from chalicelib.domain import agenda as rules
 from chalicelib.domain.agenda import Booking
 from chalicelib.domain.broadcasts import in_service_window
+from chalicelib.domain.phones import citizen_key
 from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.observability import logger
 from chalicelib.providers.base import Buttons, Choice, Template, Text
@@ -106,7 +107,7 @@ def tell(tenant: Tenant, booking: Booking, what: str, now: datetime, reason: str
         logger.warning("agenda message not sent: outside the window without a template",
                        extra={"tenant": tenant.id, "what": what})
         return False
-    key = citizen.key if citizen is not None else (booking.phone or f"bsuid:{booking.user_id}")
+    key = citizen.key if citizen is not None else citizen_key(booking.phone, booking.user_id)
     recipient = outbound.JobRecipient(key=key, phone=booking.phone, user_id=booking.user_id)
     outbound.reply(tenant.id, channel.phone_number_id, recipient, content,
                    job_id=f"agenda-{what}-{tenant.id}-{booking.code}-{booking.start}")
