@@ -134,10 +134,19 @@ def listing(staff: Staff, channel_id: str, fit: str | None = None) -> dict:
     channel = _channel(staff, channel_id, Capability.SETUP, Capability.BROADCASTS)
     held = store.of_account(channel.waba_id) or _first_poll(channel)
     items = [view(t, channel) for t in held]
-    if fit == "notice":
-        items = [item for item in items if item["fits"].get("notice")]
+    if fit == "notice":  # and not one another channel of the comune uses (Vicinato's zone notices, the agenda's)
+        elsewhere = _used_elsewhere(channel)
+        items = [item for item in items if item["fits"].get("notice")
+                 and (item["name"], item["language"]) not in elsewhere]
     purposes = {p: {"name": t.name, "language": t.language} for p, t in channel.settings.templates.items()}
     return {"channel": channel.phone_number_id, "items": items, "purposes": purposes}
+
+
+def _used_elsewhere(channel: Channel) -> set[tuple[str, str]]:
+    """The templates the comune's other channels of the same business account were given a purpose."""
+    return {(t.name, t.language) for other in directory.channels_of(channel.tenant_id)
+            if other.phone_number_id != channel.phone_number_id and other.waba_id == channel.waba_id
+            for t in other.settings.templates.values()}
 
 
 def _first_poll(channel: Channel) -> list[HeldTemplate]:
@@ -167,7 +176,7 @@ def view(template: HeldTemplate, channel: Channel) -> dict:
 
 _PURPOSES_OF = {"broadcast": ("subscription_confirm", "notice"),
                 "reports": ("report_update", "follow_confirm", "report_feedback"),
-                "safety": ("report_update", "urgent_tip")}
+                "safety": ("report_update", "urgent_tip", "notice", "vicinato_news")}
 # the agenda's reminder (issue 17) on any channel where citizens book (channel setting agenda_booking)
 _PURPOSES_OF = {kind: (*purposes, "agenda_reminder", "agenda_update") for kind, purposes in _PURPOSES_OF.items()}
 
