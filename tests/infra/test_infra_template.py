@@ -133,14 +133,14 @@ def test_outbound_consumers_are_capped(expanded, names):
 
 def test_the_app_schedules_become_rules(expanded):
     expressions = sorted(r["Properties"]["ScheduleExpression"] for r in of_type(expanded, "AWS::Events::Rule").values())
-    # photo sweep, overdue digests, due broadcasts, DLQ watch
-    assert expressions == ["rate(1 day)", "rate(1 hour)", "rate(1 minute)", "rate(5 minutes)"]
+    # photo sweep, audience recount (issue 18), overdue digests, due broadcasts, DLQ watch
+    assert expressions == ["rate(1 day)", "rate(1 day)", "rate(1 hour)", "rate(1 minute)", "rate(5 minutes)"]
 
 
 def test_every_function_has_its_own_role_and_the_staff_pool_settings(template, stage_env):
     functions = of_type(template, "AWS::Serverless::Function")
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
-    assert len(functions) == 8 and len(set(roles)) == len(roles)  # infra/filo_infra/settings.py FUNCTIONS
+    assert len(functions) == 9 and len(set(roles)) == len(roles)  # infra/filo_infra/settings.py FUNCTIONS
     for function in functions.values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["RESOURCE_PREFIX"] == stage_env["RESOURCE_PREFIX"]
