@@ -146,6 +146,7 @@ def run(args) -> dict:
             final = requests.get(f"{stack.api_url}/api/v1/broadcasts/{broadcast_id}", headers=headers,
                                  timeout=30).json()
         result = report(args, stack, phones, final, wall, send_requests, counter)
+        print(json.dumps(result), flush=True)  # the send path's figures, before the status backlog's
         if not args.no_statuses:
             result.update(status_backlog(stack, samples, final))
         return result
@@ -164,6 +165,7 @@ def status_backlog(stack, samples: list[tuple[float, dict, dict]], final: dict) 
     counters equal what the sandbox delivered."""
     import bisect
 
+    from chalicelib.resources import QUEUES
     from chalicelib.store import queues
 
     delay = 0.5
@@ -182,7 +184,7 @@ def status_backlog(stack, samples: list[tuple[float, dict, dict]], final: dict) 
     sqs = queues._client()
     dead = {}
     for logical in ("inbound", "outbound", "fanout"):
-        url = sqs.get_queue_url(QueueName=queues.queue_name(f"{logical}-dlq"))["QueueUrl"]
+        url = sqs.get_queue_url(QueueName=QUEUES[logical].dlq_name)["QueueUrl"]
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
         dead[logical] = int(attributes["Attributes"]["ApproximateNumberOfMessages"])
     counters = final["counters"]

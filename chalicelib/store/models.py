@@ -473,6 +473,9 @@ class AudienceCellModel(Model):
     count = NumberAttribute(default=0)
 
 
+ALL_MODELS = ALL_MODELS + (AudienceCellModel,)
+
+
 # ---- Vicinato (issue 16, docs/vicinato.md) --------------------------------------------------------------------------
 
 

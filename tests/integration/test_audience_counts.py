@@ -1,6 +1,7 @@
 """Audience counts per hamlet and topic (issue 18): the composer's preview counts from cells kept in the same
 transaction as each subscription change, so it stays exact after subscribing (WhatsApp and staff import),
 DISATTIVA, a change of hamlet, erasure and concurrent changes; the nightly reconciliation finds and fixes drift.
+And the status flood: statuses posted one per webhook, as Meta mostly posts them, still end in exact counters.
 
 Each count is checked against the subscribers themselves, as staff list them (GET /api/v1/subscribers).
 Citizen numbers of this file: +39 347 76x xxxx."""
@@ -10,11 +11,13 @@ import itertools
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import boto3
 import pytest
 import requests
 
 from chalicelib.domain.broadcasts import Audience
 from chalicelib.domain.tenancy import Channel
+from chalicelib.resources import QUEUES
 from chalicelib.services.subscriptions import audiences as service
 from chalicelib.store import audiences, directory
 from tests.integration.conftest import Phone
@@ -183,3 +186,27 @@ def test_the_nightly_reconciliation_fixes_a_drifted_count_and_says_so(town):
     assert result["subscribers"] == 3
     town.assert_exact()
     assert service.reconcile_channel(town.channel)["fixed"] == {}  # nothing left to fix
+
+
+def test_a_broadcast_whose_statuses_come_one_per_webhook_ends_with_exact_counters(town):
+    """The status flood (issue 18): the sandbox posts sent, delivered and read of each message in POSTs of their own,
+    concurrently; every one is applied once, the counters end exact and nothing is dead-lettered."""
+    phones = [subscribe_on_whatsapp(town, 300 + n, "*", "*") for n in range(3)]
+    town.stack.sandbox.configure(statuses_per_post=1, status_posters=4)
+    try:
+        created = town.call("POST", "/api/v1/broadcasts", json={"channel": town.channel, "text": "Avviso a tutti"})
+        assert created.status_code == 201, created.text
+        done = wait_for(lambda: (b := town.call("GET", f"/api/v1/broadcasts/{created.json()['id']}").json())
+                        ["counters"]["read"] == 3 and b, timeout=60)
+    finally:
+        town.stack.sandbox.configure(statuses_per_post=1000, status_posters=1)
+    assert done["status"] == "completed"
+    assert {k: done["counters"][k] for k in ("sent", "delivered", "read", "failed")} == \
+        {"sent": 3, "delivered": 3, "read": 3, "failed": 0}
+    for phone in phones:
+        assert [m["type"] for m in phone.inbox() if m["type"] == "text"
+                and m["body"]["text"]["body"] == "Avviso a tutti"] == ["text"]
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=QUEUES["inbound"].dlq_name)["QueueUrl"]
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"]["ApproximateNumberOfMessages"] == "0"
