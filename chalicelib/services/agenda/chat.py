@@ -192,10 +192,15 @@ def _day_chosen(talk: Talk, args: str, after: str = "") -> None:
     svc, day = _service(talk, service_id), _parse_day(day_text)
     if svc is None:
         return
+    _offer_times(talk, svc, day, f"{PREFIX}t:{svc.id}:", f"{PREFIX}tp:{svc.id}:", after)
+
+
+def _offer_times(talk: Talk, svc, day: date | None, pick: str, more: str, after: str) -> None:
+    """The free times of a day as a list (pick: the row ids' prefix, more: the next page's), or why there are none."""
     if day is None:
         talk.say("agenda.refused")
         return
-    question = _times_list(talk, svc, day, f"{PREFIX}t:{svc.id}:", f"{PREFIX}tp:{svc.id}:", after)
+    question = _times_list(talk, svc, day, pick, more, after)
     if question is None:
         talk.say("agenda.no_times", day=talk.day(day))
     else:
@@ -403,14 +408,7 @@ def _move_day(talk: Talk, args: str) -> None:
     svc = _service(talk, made.service)
     if svc is None:
         return
-    if day is None:
-        talk.say("agenda.refused")
-        return
-    question = _times_list(talk, svc, day, f"{PREFIX}mt:{made.code}:", f"{PREFIX}md:{made.code}:", after)
-    if question is None:
-        talk.say("agenda.no_times", day=talk.day(day))
-    else:
-        talk.replies.append(question)
+    _offer_times(talk, svc, day, f"{PREFIX}mt:{made.code}:", f"{PREFIX}md:{made.code}:", after)
 
 
 def _move_time(talk: Talk, args: str) -> None:
