@@ -107,8 +107,6 @@ def _is_vicinato(tenant, channel, citizen: Citizen, msg: InboundMessage) -> bool
                                                                                            msg)
 def _for_agenda(channel, citizen: Citizen, msg: InboundMessage) -> bool:
     """PRENOTA, APPUNTAMENTI, the agenda's buttons and the name it asked for, where the channel books (issue 17)."""
-    if not channel.settings.agenda_booking:
-        return False
     from chalicelib.services.agenda import chat as agenda_chat
 
     return agenda_chat.wants(channel, citizen, msg)

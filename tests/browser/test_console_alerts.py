@@ -26,6 +26,9 @@ def test_the_office_approves_an_alert_draft_and_discards_another(stack, page: Pa
     drafts = page.locator(".alert-drafts > li")
     expect(drafts.first).to_contain_text("Allerta GIALLA per rischio idrogeologico")
     drafts.first.get_by_role("button", name="Approva e invia").click()
+    confirm = drafts.first.get_by_role("group", name="Conferma dell'invio")
+    expect(confirm).to_contain_text("Una volta inviato non si può ritirare.")  # nothing goes on one click
+    confirm.get_by_role("button", name="Conferma l'invio").click()
     expect(page.get_by_role("heading", name="Avvisi da approvare (1)")).to_be_visible()
     page.locator(".alert-drafts > li").first.get_by_role("button", name="Scarta").click()
     expect(page.get_by_role("heading", name="Avvisi da approvare (0)")).to_be_visible()

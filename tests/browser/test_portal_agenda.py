@@ -37,6 +37,7 @@ def test_a_service_page_link_books_a_time_that_is_then_gone_and_the_link_moves_a
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: the whole flow fits
     page.goto(f"{stack.web_url}/portal/?servizio=incidente")
     expect(page.get_by_role("heading", name="Prenota un appuntamento")).to_be_visible()
+    expect(page.locator("p.lead")).to_contain_text("PRENOTA al numero +39 0571 000003")  # where WhatsApp books
     expect(page.get_by_role("navigation", name="Sezioni del portale").get_by_role("link", name="Prenota un appuntamento")
            ).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("radio", name=re.compile("^Copia rapporto incidente stradale"))).to_be_checked()

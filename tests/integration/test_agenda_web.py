@@ -95,3 +95,18 @@ def test_a_time_booked_on_the_web_is_not_offered_on_whatsapp_and_one_booked_on_w
     assert error["code"] == "slot_taken" and "appena stato prenotato" in error["message"]
     assert error["details"][0]["message"] == third  # the next free time, to choose instead
 
+
+
+def test_prenota_on_a_number_that_does_not_book_names_the_one_that_does_and_opens_no_report(town):
+    reports = f"58{uuid.uuid4().int % 10**13:013d}"  # the same comune's road-reports number: it does not book
+    directory.save_channel(Channel(reports, town.tenant, "reports", "Segnalazioni", "+39 0571 950001",
+                                   {"rate_per_second": 200}))
+    town.stack.sandbox.add_channel({"phone_number_id": reports, "kind": "reports", "tenant": town.tenant})
+    citizen = Phone(town.stack, reports, f"+39 347 791 {next(_numbers):04d}")
+    citizen.text("PRENOTA")
+    answer = citizen.wait_inbox(1)[0]["text"]
+    assert "scrivi PRENOTA" in answer and "+39 0571 950000" in answer
+    assert len(citizen.settle()) == 1  # one answer: no report was opened (no receipt, no categories)
+    listed = requests.get(f"{town.stack.api_url}/api/v1/reports", params={"kind": "report"}, timeout=20,
+                          headers={"Authorization": f"Bearer {town.stack.issuer.token(town.tenant, ['technical'])}"})
+    assert listed.status_code == 200 and listed.json()["items"] == []

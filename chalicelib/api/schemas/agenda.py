@@ -43,6 +43,7 @@ class AgendaCatalogue(Answer):
 
     offices: list[AgendaOffice]
     services: list[AgendaService]
+    whatsapp: str | None = Field(None, description="The WhatsApp number where PRENOTA books (none: the web only).")
 
 
 class AgendaDay(Answer):

@@ -20,6 +20,7 @@ from chalicelib.services import clock
 from chalicelib.services.agenda import booking as service
 from chalicelib.services.replies import Conversation
 from chalicelib.store import agenda as store
+from chalicelib.store import directory
 from chalicelib.store.models import AgendaPersonModel
 
 PREFIX = "ag:"
@@ -33,9 +34,12 @@ SHOWN_BOOKINGS = 3  # APPUNTAMENTI: one message with two buttons each (replies.M
 
 def wants(channel: Channel, citizen: Citizen, message: InboundMessage) -> bool:
     """Is this message the agenda's? PRENOTA, APPUNTAMENTI, a tap on one of its buttons or rows, or the name it
-    asked for (any channel's reminder buttons too: the reminder is the agenda's wherever booking is on)."""
+    asked for (any channel's reminder buttons too: the reminder is the agenda's wherever booking is on). On a
+    channel that does not book, PRENOTA and APPUNTAMENTI are the agenda's when another number of the comune books:
+    the citizen is told which."""
     if not channel.settings.agenda_booking:
-        return False
+        words = normalize_text(message.text) if message.kind == "text" else ""
+        return (words in BOOK_WORDS or words in LIST_WORDS) and _booking_channel(channel) is not None
     if message.reply is not None:
         return message.reply.id.startswith(PREFIX)
     if message.kind != "text":
@@ -75,9 +79,16 @@ class Talk(Conversation):
         return service.day_words(self.tenant, day)
 
 
+def _booking_channel(channel: Channel) -> Channel | None:
+    """The comune's number where citizens book, when this one does not."""
+    return next((c for c in directory.channels_of(channel.tenant_id) if c.settings.agenda_booking), None)
+
+
 def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage, now) -> Talk:
     talk = Talk(tenant, channel, citizen, message, now)
-    if message.reply is not None:
+    if not channel.settings.agenda_booking:
+        talk.say("agenda.book_elsewhere", number=_booking_channel(channel).display_phone_number)
+    elif message.reply is not None:
         _on_tap(talk, message.reply.id.removeprefix(PREFIX))
     elif normalize_text(message.text) in BOOK_WORDS:
         _clear_step(talk)

@@ -50,6 +50,8 @@ def catalogue(tenant: Tenant) -> dict:
                       "modes": {d: s.modes.get(d, "appointment") for d in rules.WEEKDAYS},
                       "min_notice_days": s.min_notice_days, "horizon_days": s.horizon_days}
                      for s in agenda.services if agenda.office(s.office)],
+        "whatsapp": next((c.display_phone_number for c in directory.channels_of(tenant.id)
+                          if c.settings.agenda_booking), None),
     }
 
 

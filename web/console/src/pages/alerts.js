@@ -52,10 +52,21 @@ function LevelMap({ config, tenant, levels }) {
   return html`<div class="map" ref=${box} style="height:300px" role="region" aria-label="Livelli di allerta delle frazioni"></div>`;
 }
 
+// CAP's message types as the history names them
+const ALERT_MSG_TYPE = { Alert: "Allerta", Update: "Aggiornamento", Cancel: "Revoca" };
+
+// Who a draft goes to: the topic's subscribers of its hamlets, or every subscriber there.
+function audienceOf(tenant, draft) {
+  const topic = draft.audience.topics[0];
+  if (!topic) return "tutti gli iscritti";
+  return "iscritti al tema «" + (tenant.topics.find((t) => t.id === topic)?.name || topic) + "»";
+}
+
 export function Alerts({ config, tenant, who }) {
   const [overview, setOverview] = useState(null);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState("");
+  const [confirming, setConfirming] = useState(""); // the draft whose sending waits for a second, explicit yes
   const load = () => getAlerts().then((o) => { setOverview(o); setError(""); }).catch((e) => setError(e.message));
   useEffect(() => {
     load();
@@ -64,6 +75,7 @@ export function Alerts({ config, tenant, who }) {
   }, []);
   const act = async (id, action) => {
     setBusy(id);
+    setConfirming("");
     try {
       await controlBroadcast(id, action);
       await load();
@@ -96,11 +108,15 @@ export function Alerts({ config, tenant, who }) {
       <h2 id="allerte-bozze">Avvisi da approvare (${overview.drafts.length})</h2>
       ${overview.drafts.length === 0 ? html`<p>Nessun avviso in attesa.</p>` : html`<ul class="alert-drafts">${overview.drafts.map((d) => html`
         <li class=${"level-" + d.level}>
-          <p><strong>${ALERT_KIND[d.kind] || d.kind} · ${ALERT_LEVEL[d.level]}</strong> · ${hamletNames(tenant, d.audience.hamlets)} ·
-            ${d.audience.topics.length ? "iscritti al tema «" + (tenant.topics.find((t) => t.id === d.audience.topics[0])?.name || d.audience.topics[0]) + "»" : "tutti gli iscritti delle frazioni"} · preparato ${when(d.created_at)}</p>
+          <p><strong>${ALERT_KIND[d.kind] || d.kind} · ${ALERT_LEVEL[d.level]}</strong>${" · "}${hamletNames(tenant, d.audience.hamlets)}${" · "}${audienceOf(tenant, d)}${" · "}preparato ${when(d.created_at)}</p>
           <pre class="alert-text">${d.text}</pre>
-          <button type="button" disabled=${busy === d.id} onClick=${() => act(d.id, "schedule")}>Approva e invia</button>
-          <button type="button" class="secondary" disabled=${busy === d.id} onClick=${() => act(d.id, "cancel")}>Scarta</button>
+          ${confirming === d.id ? html`<div class="confirm" role="group" aria-label="Conferma dell'invio">
+            <p>Inviare ora questo avviso a ${audienceOf(tenant, d)} di ${hamletNames(tenant, d.audience.hamlets)}? Una volta inviato non si può ritirare.</p>
+            <button type="button" disabled=${busy === d.id} onClick=${() => act(d.id, "schedule")}>Conferma l'invio</button>
+            <button type="button" class="secondary" onClick=${() => setConfirming("")}>Annulla</button>
+          </div>` : html`
+          <button type="button" disabled=${busy === d.id} onClick=${() => setConfirming(d.id)}>Approva e invia</button>
+          <button type="button" class="secondary" disabled=${busy === d.id} onClick=${() => act(d.id, "cancel")}>Scarta</button>`}
         </li>`)}</ul>`}
     </section>
     <section aria-labelledby="allerte-storico">
@@ -110,7 +126,7 @@ export function Alerts({ config, tenant, who }) {
         <thead><tr><th scope="col">Allerta</th><th scope="col">Versione</th><th scope="col">Avvisi preparati</th></tr></thead>
         <tbody>${overview.series.filter((s) => s.history.some((v) => v.broadcasts.length)).flatMap((s) => s.history.filter((v) => v.broadcasts.length).map((v) => html`<tr>
           <td>${ALERT_HAZARD[s.hazard] || s.hazard}<br /><small>${s.headline}</small></td>
-          <td>${when(v.at)} · ${v.msg_type}</td>
+          <td>${when(v.at)} · ${ALERT_MSG_TYPE[v.msg_type] || v.msg_type}</td>
           <td>${v.broadcasts.map((b) => {
             const sent = overview.broadcasts.find((x) => x.id === b.id);
             return html`<div><a href=${"#/avvisi/" + encodeURIComponent(b.id)}>${ALERT_KIND[b.kind]} ${ALERT_LEVEL[b.level]}</a> · ${hamletNames(tenant, b.hamlets)} · ${sent ? BROADCAST_STATUS[sent.status] || sent.status : ALERT_ACTION[b.action]}${sent && sent.counters.recipients ? ` · ${sent.counters.sent} inviati su ${sent.counters.recipients}, ${sent.counters.read} letti` : ""}</div>`;

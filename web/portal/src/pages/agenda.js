@@ -219,7 +219,7 @@ export function BookingPage({ comune }) {
 
   return html`
     <h1 tabindex="-1">Prenota un appuntamento</h1>
-    <p class="lead">Scegli il servizio, il giorno e l'ora. Si può prenotare anche su WhatsApp scrivendo PRENOTA.</p>
+    <p class="lead">Scegli il servizio, il giorno e l'ora.${catalogue.whatsapp ? ` Si può prenotare anche su WhatsApp scrivendo PRENOTA al numero ${catalogue.whatsapp}.` : ""}</p>
     ${!services.length && html`<p role="status">Al momento il ${comune.name} non ha servizi prenotabili online.</p>`}
     <form onSubmit=${toSummary} novalidate>
       ${unknown && html`<p class="error" role="alert">Il servizio indicato dal link non è prenotabile: scegline uno dall'elenco.</p>`}
