@@ -129,7 +129,7 @@ def _alerts_of(feed: AlertFeed, body: bytes, entries: dict[str, str]):
 
 
 def fetch(url: str, etag: str = "", last_modified: str = "", timeout: float = 10, token: str = "",
-          github: bool = False) -> tuple[int, bytes, dict[str, str]]:
+          github: bool = False, now: datetime | None = None) -> tuple[int, bytes, dict[str, str]]:
     """A GET with a timeout and a size cap; 304 when the feed says nothing changed. `github`: a call of GitHub's
     REST API (its media type and version; `token` as a bearer, never sent on to a redirect); a rate-limited answer
     (403 or 429 with retry-after or x-ratelimit-reset) fails with the time to try again."""
@@ -153,7 +153,7 @@ def fetch(url: str, etag: str = "", last_modified: str = "", timeout: float = 10
     except urllib.error.HTTPError as error:
         if error.code == 304:
             return 304, b"", {k.lower(): v for k, v in (error.headers or {}).items()}
-        retry_at = rules.retry_after({k.lower(): v for k, v in (error.headers or {}).items()}, clock.now()) if (
+        retry_at = rules.retry_after({k.lower(): v for k, v in (error.headers or {}).items()}, now or clock.now()) if (
             github and error.code in (403, 429)) else None
         if retry_at:
             raise FeedFailed(f"HTTP {error.code}: GitHub rate limit, next try after {retry_at:%H:%M} UTC",
@@ -207,7 +207,7 @@ def _look_up(feed: AlertFeed, state: store.FeedState, now: datetime) -> store.Fe
     query = urllib.parse.urlencode({"path": "files", "sha": feed.branch, "per_page": rules.COMMITS_LISTED})
     try:
         status, body, headers = fetch(f"{base}/commits?{query}", state.source_etag, timeout=feed.timeout_seconds,
-                                      token=token, github=True)
+                                      token=token, github=True, now=now)
         if status == 304:
             return replace(state)  # a copy: nothing new, the bulletin known was read already
         entries, stamps, complete = dict(state.entries), [], True
@@ -221,7 +221,8 @@ def _look_up(feed: AlertFeed, state: store.FeedState, now: datetime) -> store.Fe
             if looked >= DETAILS_PER_READ:
                 complete = False  # the rest at the next read (the list's ETag is not kept: it is read again)
                 break
-            _, detail, _ = fetch(f"{base}/commits/{sha}", timeout=feed.timeout_seconds, token=token, github=True)
+            _, detail, _ = fetch(f"{base}/commits/{sha}", timeout=feed.timeout_seconds, token=token, github=True,
+                                 now=now)
             looked += 1
             entries[sha] = rules.newest_stamp(*rules.github_bulletin_stamps(detail)) or ""
             if entries[sha]:
