@@ -75,10 +75,9 @@ class AlertFeedServer:
             for path in sorted(samples.iterdir()):
                 if path.suffix in (".json", ".xml"):
                     self.publish(f"/{path.name}", path.read_bytes())
-                if (stamp := STAMP.match(path.name)) and replay:  # committed as published today
-                    moved = json.loads(replayed_today(path.read_bytes()))["today"]["topo_json"]
-                    self.publish_bulletin(re.search(r"(\d{8}_\d{4})", moved.rsplit("/", 1)[-1]).group(1),
-                                          path.read_bytes())
+                if (stamp := STAMP.match(path.name)) and replay:  # committed as published today, at its time
+                    today = datetime.now(UTC).astimezone(ROME).strftime("%Y%m%d")
+                    self.publish_bulletin(f"{today}_{stamp.group(1)[-4:]}", path.read_bytes())
                 elif stamp:
                     self.publish_bulletin(stamp.group(1), path.read_bytes())
         self.server = ThreadingHTTPServer((host, port), self._handler())
