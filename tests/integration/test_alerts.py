@@ -447,3 +447,29 @@ def test_a_rate_limited_github_backs_off_until_its_reset_and_loses_nothing(stack
     (feed,) = town.overview()["feeds"]
     assert feed["status"] != "failing" and feed["failures"] == 0 and feed["error"] is None
     assert len(town.overview()["drafts"]) == 2  # the bulletin read late: everything it says, once
+
+
+def test_the_comuni_reading_one_repository_share_one_lookup_per_run_and_its_failure(stack):
+    first, second = GitHubTown(stack), GitHubTown(stack)
+    second.repository, second.commits_path = first.repository, first.commits_path
+    settings = directory.stored_tenant(second.tenant)[0]
+    settings["alerts"]["feeds"][0]["repository"] = first.repository
+    directory.save_tenant(second.tenant, f"Comune di {second.tenant}", settings)
+    first.commit("20231025_1556", dpc("20231025_1556"))
+    now, memo = datetime(2023, 10, 25, 15, 0, tzinfo=UTC), {}
+    start = len(stack.alert_feeds.requests)
+    for town in (first, second):
+        assert watch.watch_tenant(directory.get_tenant(town.tenant), now, memo)["read"] == 1
+        assert len(town.overview()["drafts"]) == 2
+    lookups = [p for p, _ in first.requests_since(start) if p.startswith("/repos/")]
+    assert lookups.count(first.commits_path) == 1  # one list of commits for both comuni
+    # GitHub rate limited: the first comune's answer holds for the second, which makes no request of its own
+    stack.alert_feeds.fail(first.commits_path, 429, {"retry-after": "900"})
+    try:
+        start, memo = len(stack.alert_feeds.requests), {}
+        for town in (first, second):
+            assert watch.watch_tenant(directory.get_tenant(town.tenant), now + timedelta(minutes=5), memo)["failed"] == 1
+            assert town.overview()["feeds"][0]["next_at"] == (now + timedelta(minutes=20)).isoformat()
+        assert len(first.requests_since(start)) == 1
+    finally:
+        stack.alert_feeds.fail(first.commits_path, 0)
