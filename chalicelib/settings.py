@@ -72,6 +72,15 @@ class Settings:
             value = os.environ.get("LINK_SECRET", "")
         return value or self.meta_secrets().app_secret
 
+    def github_token(self) -> str:
+        """Allerte's optional GitHub token (docs/allerte.md): `github_token` in the same Secrets Manager secret
+        (GITHUB_TOKEN locally); empty: GitHub's API is read unauthenticated (60 requests an hour). Never logged."""
+        if self.meta_secret_name:
+            from aws_lambda_powertools.utilities import parameters
+
+            return str(parameters.get_secret(self.meta_secret_name, transform="json").get("github_token") or "")
+        return os.environ.get("GITHUB_TOKEN", "")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -206,7 +206,9 @@ PRICES = [{
 # Pieve a Ripoli in Tosc-B (Bisenzio e Ombrone Pistoiese), so the bulletin make dev replays (16 May 2023, yellow for
 # hydrogeological risk in Tosc-B) drafts a notice for Pieve a Ripoli; every level makes a draft (the default rule).
 def demo_alerts(alert_feeds_url: str | None) -> dict:
-    feeds = [{"id": "dpc", "kind": "dpc", "url": f"{alert_feeds_url}/20230516_1522.json"}] if alert_feeds_url else []
+    # the DPC feed finds the newest bulletin through the stand-in's copy of GitHub's API (local/alertfeeds.py)
+    feeds = [{"id": "dpc", "kind": "dpc", "api_url": alert_feeds_url, "raw_url": alert_feeds_url}] \
+        if alert_feeds_url else []
     return {"enabled": bool(feeds), "zones": ["Tosc-A4"], "places": {"pieve": {"zones": ["Tosc-B"]}},
             "feeds": feeds, "topic": "allerte", "link": "https://www.comune.esempio.it/protezione-civile"}
 
@@ -216,7 +218,9 @@ def _with_local_feeds(kept: dict, alerts: dict) -> dict:
     if "alerts" not in kept:
         return alerts
     local = {f["id"]: f for f in alerts["feeds"]}
-    feeds = [{**f, "url": local[f["id"]]["url"]} if f["id"] in local and f["url"].startswith("http://127.0.0.1")
+    where = ("url", "api_url", "raw_url")
+    feeds = [{**{k: v for k, v in f.items() if k not in where}, **local[f["id"]]}
+             if f["id"] in local and any(str(f.get(k) or "").startswith("http://127.0.0.1") for k in where)
              else f for f in kept["alerts"].get("feeds", [])]
     return {**kept["alerts"], "feeds": feeds}
 

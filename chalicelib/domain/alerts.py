@@ -272,6 +272,67 @@ def dpc_zone_levels(alert: Alert) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------------------------------------------
+# Finding the newest DPC bulletin: GitHub's REST API answers (list commits of files/, one commit's files)
+
+MAX_API_ANSWER_BYTES = 2_000_000  # a list of commits (a few KB each) or one commit with its files (at most 300)
+COMMITS_LISTED = 10
+_BULLETIN_FILE = re.compile(r"^files/(\d{8}_\d{4})\.json$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+def github_commits(body: bytes) -> list[str]:
+    """The commit ids of `GET /repos/{owner}/{repo}/commits?path=files`, newest first (at most COMMITS_LISTED)."""
+    listed = _json(body, MAX_API_ANSWER_BYTES)
+    if not isinstance(listed, list):
+        raise AlertRefused("not a list of commits")
+    shas = [str(c.get("sha") or "") for c in listed if isinstance(c, dict)]
+    bad = [s for s in shas if not _SHA.match(s)]
+    if bad or len(shas) != len(listed):
+        raise AlertRefused("a commit without a valid id")
+    return shas[:COMMITS_LISTED]
+
+
+def github_bulletin_stamps(body: bytes) -> list[str]:
+    """The bulletin stamps (YYYYMMDD_HHMM) one commit (`GET /repos/{owner}/{repo}/commits/{sha}`) adds or changes:
+    its files named files/<stamp>.json (not the TopoJSON, style or attachment files, not removed ones)."""
+    commit = _json(body, MAX_API_ANSWER_BYTES)
+    if not isinstance(commit, dict) or not isinstance(commit.get("files", []), list):
+        raise AlertRefused("not a commit")
+    stamps = []
+    for f in commit.get("files") or []:
+        match = _BULLETIN_FILE.match(str((f or {}).get("filename") or "")) if isinstance(f, dict) else None
+        if match and f.get("status") != "removed" and valid_stamp(match.group(1)):
+            stamps.append(match.group(1))
+    return sorted(set(stamps))
+
+
+def valid_stamp(stamp: str) -> bool:
+    try:
+        datetime.strptime(stamp, "%Y%m%d_%H%M")
+        return True
+    except ValueError:
+        return False
+
+
+def newest_stamp(*stamps: str | None) -> str | None:
+    """The newest of some bulletin stamps: YYYYMMDD_HHMM sorts by time, so a re-issue the same day wins."""
+    found = [s for s in stamps if s and valid_stamp(s)]
+    return max(found) if found else None
+
+
+def retry_after(headers: dict[str, str], now: datetime) -> datetime | None:
+    """When GitHub says to try again after a rate-limited answer (403 or 429): `retry-after` seconds, else the
+    `x-ratelimit-reset` epoch when `x-ratelimit-remaining` is 0; None when the answer says neither."""
+    wait = str(headers.get("retry-after") or "").strip()
+    if wait.isdigit():
+        return now + timedelta(seconds=int(wait))
+    reset = str(headers.get("x-ratelimit-reset") or "").strip()
+    if str(headers.get("x-ratelimit-remaining") or "").strip() == "0" and reset.isdigit():
+        return max(now, datetime.fromtimestamp(int(reset), UTC))
+    return None
+
+
+# ------------------------------------------------------------------------------------------------------------------
 # CAP 1.2 (OASIS Common Alerting Protocol), single documents and Atom/RSS feeds of them
 
 # MeteoAlarm's awareness_type numbers (the convention of the Italian MeteoAlarm feed too)

@@ -556,6 +556,7 @@ AlertHazard = Literal["idraulico", "idrogeologico", "temporali", "vento", "neve"
 AlertAction = Literal["nothing", "draft", "auto"]
 ZoneCode = Annotated[str, Field(min_length=1, max_length=64)]
 FeedUrl = Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://\S+$")]
+DPC_REPOSITORY = "pcm-dpc/DPC-Bollettini-Criticita-Idrogeologica-Idraulica"
 
 
 @settings_model
@@ -565,9 +566,21 @@ class AlertFeed:
 
     id: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]
     kind: Literal["dpc", "cap"]
-    url: FeedUrl
+    url: Annotated[FeedUrl | None, Field(description="cap: the feed or document; dpc: a fixed index URL (a mirror "
+                   "serving the latest bulletin), none: the newest bulletin is found in `repository`")] = None
     every_minutes: Annotated[int, whole(1, 1440, "minutes between two reads of the feed")] = 5
     timeout_seconds: Annotated[int, whole(1, 30, "seconds a read may take before it counts as failed")] = 10
+    # dpc without url: the newest files/<YYYYMMDD_HHMM>.json of the DPC's GitHub repository (docs/allerte.md)
+    repository: Annotated[str, Field(max_length=140, pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description=(
+        "dpc: the GitHub repository publishing the bulletins (owner/name)"))] = DPC_REPOSITORY
+    branch: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_./-]+$")] = "master"
+    api_url: Annotated[FeedUrl, Field(description="dpc: GitHub's REST API")] = "https://api.github.com"
+    raw_url: Annotated[FeedUrl, Field(description="dpc: where GitHub serves the files")] = (
+        "https://raw.githubusercontent.com")
+
+    def __post_init__(self) -> None:
+        if self.kind == "cap" and not self.url:
+            raise ValueError("a CAP feed needs its url")
 
 
 @settings_model

@@ -127,6 +127,8 @@ class FeedState:
     entries: dict[str, str] = field(default_factory=dict)
     alerts: int = 0  # alerts read at the last successful read
     changed_at: str = ""  # the last read that brought something new (not a 304, another ETag)
+    source_etag: str = ""  # dpc found through GitHub: the ETag of the list of commits last read
+    bulletin: str = ""  # dpc found through GitHub: the stamp (YYYYMMDD_HHMM) of the bulletin last read
 
 
 def get_feed(tenant_id: str, feed_id: str) -> FeedState:
@@ -137,7 +139,8 @@ def get_feed(tenant_id: str, feed_id: str) -> FeedState:
     d = m.data or {}
     return FeedState(tenant_id, feed_id, **{k: d[k] for k in ("etag", "last_modified", "checked_at", "ok_at",
                                                                "failed_at", "failures", "next_at", "error",
-                                                               "entries", "alerts", "changed_at") if k in d})
+                                                               "entries", "alerts", "changed_at", "source_etag",
+                                                               "bulletin") if k in d})
 
 
 def save_feed(state: FeedState, now: datetime) -> None:
@@ -145,7 +148,7 @@ def save_feed(state: FeedState, now: datetime) -> None:
     data = {"etag": state.etag[:300], "last_modified": state.last_modified[:100], "checked_at": state.checked_at,
             "ok_at": state.ok_at, "failed_at": state.failed_at, "failures": state.failures, "next_at": state.next_at,
             "error": state.error[:300], "entries": entries, "alerts": state.alerts,
-            "changed_at": state.changed_at}
+            "changed_at": state.changed_at, "source_etag": state.source_etag[:300], "bulletin": state.bulletin[:20]}
     AlertModel(state.tenant_id, f"feed#{state.feed_id}", data=data, updated_at=now.isoformat()).save()
 
 

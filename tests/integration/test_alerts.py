@@ -351,3 +351,125 @@ def test_an_expired_cap_alert_ends_with_fine_allerta_once(stack):
     assert sorted(d["kind"] for d in town.overview()["drafts"]) == ["alert", "end"]
     end = next(d for d in town.overview()["drafts"] if d["kind"] == "end")
     assert end["audience"] == {"hamlets": ["monte"], "topics": ["allerte"]} and "Fine allerta per vento" in end["text"]
+
+
+class GitHubTown(AlertTown):
+    """A comune whose dpc feed has no url: it finds the newest bulletin of a repository of its own on the local
+    stand-in's copy of GitHub's API (as it would on api.github.com)."""
+
+    def __init__(self, stack, **alerts):
+        super().__init__(stack, **alerts)
+        self.repository = f"prova-{self.tenant}/bollettini"
+        settings = directory.stored_tenant(self.tenant)[0]
+        settings["alerts"]["feeds"] = [{"id": "ufficiale", "kind": "dpc", "repository": self.repository,
+                                        "api_url": stack.alerts_url, "raw_url": stack.alerts_url}]
+        directory.save_tenant(self.tenant, f"Comune di {self.tenant}", settings)
+        self.commits_path = f"/repos/{self.repository}/commits"
+
+    def commit(self, stamp: str, body: bytes, **kwargs) -> str:
+        return self.stack.alert_feeds.publish_bulletin(stamp, body, repository=self.repository, **kwargs)
+
+    def requests_since(self, start: int) -> list[tuple[str, bool]]:
+        return [r for r in self.stack.alert_feeds.requests[start:] if self.repository in r[0]]
+
+
+def reissued(stamp: str, body: bytes, published: str) -> bytes:
+    """A re-issue the same day, as the DPC publishes it: another file, its own stamp and time, here with Pianura
+    modenese (Emil-F1) raised from yellow to orange for hydraulic risk today (built from the real bulletin)."""
+    index = json.loads(body)
+    old = re.search(r"(\d{8}_\d{4})", index["today"]["topo_json"]).group(1)
+    index = json.loads(json.dumps(index).replace(old, stamp))
+    index["date"], index["name"] = published, f"{index['name']} - Aggiornamento"
+    today = index["today"]["html_descrition"]
+    today = today.replace(": Pianura piacentino-parmense<br />", ": Pianura piacentino-parmense, Pianura modenese<br />")
+    index["today"]["html_descrition"] = today.replace("Pianura reggiana, Pianura modenese, ", "Pianura reggiana, ")
+    return json.dumps(index, ensure_ascii=False).encode()
+
+
+def test_the_dpc_feed_finds_the_newest_bulletin_on_github_and_a_reissue_sends_only_what_changed(stack):
+    town = GitHubTown(stack)
+    for stamp in ("20230516_1522", "20231022_1449", "20231025_1556"):
+        town.commit(stamp, dpc(stamp))
+    town.commit("20231025_1556", b"", extra_files=("files/all/latest_all.zip", "files/pdf/20231025_1556.zip"))
+    start = len(stack.alert_feeds.requests)
+    assert town.watch(datetime(2023, 10, 25, 15, 0, tzinfo=UTC))["read"] == 1
+    (feed,) = town.overview()["feeds"]
+    assert feed["failures"] == 0 and feed["url"].endswith(f"/{town.repository}/master/files/20231025_1556.json")
+    # the list of commits, the newest commit (attachments only), the one before (the bulletin), the bulletin
+    assert [p for p, _ in town.requests_since(start)][0] == town.commits_path
+    assert len(town.requests_since(start)) == 4
+    # the newest bulletin's hydraulic levels: orange in Emil-H2 (piana), yellow in Emil-F1 (bassa)
+    first = summary(town.overview()["drafts"])
+    assert first == {("alert", "orange", ("piana",), ("allerte",)), ("alert", "yellow", ("bassa",), ("allerte",))}
+
+    # nothing committed since: one conditional request, GitHub's 304, no bulletin read again, nothing new
+    start = len(stack.alert_feeds.requests)
+    assert town.watch(datetime(2023, 10, 25, 15, 5, tzinfo=UTC))["read"] == 1
+    assert town.requests_since(start) == [(town.commits_path, True)]
+    assert summary(town.overview()["drafts"]) == first
+
+    # a re-issue the same day, another file: it replaces the first; only bassa, raised to orange, is told again
+    town.commit("20231025_1830", reissued("20231025_1830", dpc("20231025_1556"), "2023-10-25T16:30:00.000Z"))
+    assert town.watch(datetime(2023, 10, 25, 16, 40, tzinfo=UTC))["read"] == 1
+    assert town.overview()["feeds"][0]["url"].endswith("/files/20231025_1830.json")
+    assert summary(town.overview()["drafts"]) == first | {("update", "orange", ("bassa",), ("allerte",))}
+    update = next(d for d in town.overview()["drafts"] if d["kind"] == "update")
+    assert update["text"].startswith("AGGIORNAMENTO – Allerta ARANCIONE per rischio idraulico")
+    # an older file touched again later is not newer: the feed stays on the re-issue
+    town.commit("20231025_1556", dpc("20231025_1556"))
+    town.watch(datetime(2023, 10, 25, 16, 50, tzinfo=UTC))
+    assert town.overview()["feeds"][0]["url"].endswith("/files/20231025_1830.json")
+    assert len(town.overview()["drafts"]) == 3
+
+
+def test_a_rate_limited_github_backs_off_until_its_reset_and_loses_nothing(stack):
+    town = GitHubTown(stack)
+    town.commit("20231025_1556", dpc("20231025_1556"))
+    now = datetime(2023, 10, 25, 15, 0, tzinfo=UTC)
+    reset = now + timedelta(minutes=40)
+    stack.alert_feeds.fail(town.commits_path, 403, {"x-ratelimit-limit": "60", "x-ratelimit-remaining": "0",
+                                                    "x-ratelimit-reset": str(int(reset.timestamp()))})
+    try:
+        assert town.watch(now)["failed"] == 1
+        (feed,) = town.overview()["feeds"]
+        assert feed["status"] == "failing" and "rate limit" in feed["error"]
+        assert feed["next_at"] == reset.isoformat()  # GitHub's reset, not the 5 minutes of a first failure
+        start = len(stack.alert_feeds.requests)
+        assert town.watch(now + timedelta(minutes=10)) == {"read": 0, "failed": 0, "broadcasts": 0}
+        assert town.requests_since(start) == []  # no call before the reset: it would only count against the limit
+        stack.alert_feeds.fail(town.commits_path, 429, {"retry-after": "600"})
+        assert town.watch(reset)["failed"] == 1
+        assert town.overview()["feeds"][0]["next_at"] == (reset + timedelta(minutes=10)).isoformat()
+    finally:
+        stack.alert_feeds.fail(town.commits_path, 0)
+    assert town.overview()["drafts"] == []
+    assert town.watch(reset + timedelta(minutes=10))["read"] == 1
+    (feed,) = town.overview()["feeds"]
+    assert feed["status"] != "failing" and feed["failures"] == 0 and feed["error"] is None
+    assert len(town.overview()["drafts"]) == 2  # the bulletin read late: everything it says, once
+
+
+def test_the_comuni_reading_one_repository_share_one_lookup_per_run_and_its_failure(stack):
+    first, second = GitHubTown(stack), GitHubTown(stack)
+    second.repository, second.commits_path = first.repository, first.commits_path
+    settings = directory.stored_tenant(second.tenant)[0]
+    settings["alerts"]["feeds"][0]["repository"] = first.repository
+    directory.save_tenant(second.tenant, f"Comune di {second.tenant}", settings)
+    first.commit("20231025_1556", dpc("20231025_1556"))
+    now, memo = datetime(2023, 10, 25, 15, 0, tzinfo=UTC), {}
+    start = len(stack.alert_feeds.requests)
+    for town in (first, second):
+        assert watch.watch_tenant(directory.get_tenant(town.tenant), now, memo)["read"] == 1
+        assert len(town.overview()["drafts"]) == 2
+    lookups = [p for p, _ in first.requests_since(start) if p.startswith("/repos/")]
+    assert lookups.count(first.commits_path) == 1  # one list of commits for both comuni
+    # GitHub rate limited: the first comune's answer holds for the second, which makes no request of its own
+    stack.alert_feeds.fail(first.commits_path, 429, {"retry-after": "900"})
+    try:
+        start, memo = len(stack.alert_feeds.requests), {}
+        for town in (first, second):
+            assert watch.watch_tenant(directory.get_tenant(town.tenant), now + timedelta(minutes=5), memo)["failed"] == 1
+            assert town.overview()["feeds"][0]["next_at"] == (now + timedelta(minutes=20)).isoformat()
+        assert len(first.requests_since(start)) == 1
+    finally:
+        stack.alert_feeds.fail(first.commits_path, 0)

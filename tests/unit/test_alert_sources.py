@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import json
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -163,3 +165,63 @@ def test_what_changed_between_two_versions():
     change = alerts.compare({"a": "red", "b": "yellow"}, {"a": "orange"})
     assert change.raised == {"orange": ("a",)} and change.ended == ("b",)
     assert alerts.compare({"a": "red"}, {"a": "red"}, text_changed=True).raised == {"red": ("a",)}
+
+
+# GitHub's REST API answers the DPC feed reads to find the newest bulletin, shaped as GitHub documents them
+# (docs.github.com/rest/commits/commits: "List commits", "Get a commit"); the commit ids are the DPC's own
+# (tests/fixtures/alerts/SOURCES.md 1.1)
+REPO = "https://api.github.com/repos/pcm-dpc/DPC-Bollettini-Criticita-Idrogeologica-Idraulica"
+RAW = "https://github.com/pcm-dpc/DPC-Bollettini-Criticita-Idrogeologica-Idraulica/raw"
+
+
+def listed_commit(sha: str, date: str) -> dict:
+    person = {"name": "pcm-dpc", "email": "noreply@github.com", "date": date}
+    return {"sha": sha, "node_id": "C_kwDO", "url": f"{REPO}/commits/{sha}", "html_url": "", "parents": [],
+            "commit": {"author": person, "committer": person, "message": "Bollettino", "comment_count": 0,
+                       "tree": {"sha": "0" * 40, "url": ""}}}
+
+
+def commit_with(sha: str, files: list[tuple[str, str]]) -> bytes:
+    return json.dumps({**listed_commit(sha, "2023-10-25T14:20:19Z"), "stats": {}, "files": [
+        {"sha": "1" * 40, "filename": name, "status": status, "additions": 1, "deletions": 0, "changes": 1,
+         "blob_url": "", "raw_url": f"{RAW}/{sha}/{name}", "contents_url": ""} for name, status in files]}).encode()
+
+
+def test_the_list_of_commits_gives_their_ids_newest_first():
+    shas = ["304b50b38a3038964beec9fc443a0c2900d7b8b7", "5a46ac4ae1161077611519c52c40bc53c858e7b2"]
+    body = json.dumps([listed_commit(shas[0], "2023-10-25T14:20:19Z"), listed_commit(shas[1], "2023-10-22T13:00:00Z")])
+    assert alerts.github_commits(body.encode()) == shas
+    assert alerts.github_commits(b"[]") == []
+    for bad in (b'{"message": "Not Found"}', b'[{"sha": "../../etc"}]', b"[1]", b"<html>", b"[" + b" " * 2_000_001 + b"]"):
+        with pytest.raises(AlertRefused):
+            alerts.github_commits(bad)
+
+
+def test_a_commit_names_the_bulletins_it_adds_and_nothing_else():
+    sha = "304b50b38a3038964beec9fc443a0c2900d7b8b7"
+    body = commit_with(sha, [("files/topojson/20231025_1556_today.json", "added"),
+                             ("files/topojson/20231025_1556_style.json", "added"),
+                             ("files/all/latest_all.zip", "modified"), ("files/pdf/20231025_1556.zip", "added"),
+                             ("files/20231025_1556.json", "added"), ("files/20231022_1449.json", "removed"),
+                             ("files/20231399_9999.json", "added"), ("README.md", "modified")])
+    assert alerts.github_bulletin_stamps(body) == ["20231025_1556"]
+    assert alerts.github_bulletin_stamps(commit_with(sha, [("files/all/latest_all.zip", "modified")])) == []
+    with pytest.raises(AlertRefused):
+        alerts.github_bulletin_stamps(b'{"files": "many"}')
+
+
+def test_a_reissue_the_same_day_is_the_newest_and_an_older_stamp_never_wins():
+    assert alerts.newest_stamp("20231025_1556", "20231025_1830") == "20231025_1830"
+    assert alerts.newest_stamp("20231025_1830", "20231025_1556") == "20231025_1830"
+    assert alerts.newest_stamp("20231231_2359", "20240101_0001") == "20240101_0001"
+    assert alerts.newest_stamp("", None) is None and alerts.newest_stamp("latest") is None
+
+
+def test_a_rate_limited_answer_says_when_to_try_again():
+    now = datetime(2023, 10, 25, 15, 0, tzinfo=UTC)
+    reset = int((now + timedelta(minutes=37)).timestamp())
+    primary = {"x-ratelimit-limit": "60", "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
+    assert alerts.retry_after(primary, now) == now + timedelta(minutes=37)
+    assert alerts.retry_after({"retry-after": "120", **primary}, now) == now + timedelta(minutes=2)  # secondary
+    assert alerts.retry_after({**primary, "x-ratelimit-remaining": "12"}, now) is None  # a 403 for another reason
+    assert alerts.retry_after({}, now) is None
