@@ -22,6 +22,7 @@ from chalicelib.api import (
     templates,
     usage,
     vicinato,
+    vicinato_portal,
     webhooks,
 )
 from chalicelib.observability import logger, metrics
@@ -61,6 +62,7 @@ app.register_blueprint(settings.bp)  # /api/v1/settings, /api/v1/channels/{chann
 app.register_blueprint(alerts.bp)  # /api/v1/alerts: Allerte's overview; /alerts/v1/{tenant}/cap: CAP pushed by partners
 app.register_blueprint(vicinato.bp)  # /api/v1/vicinato: the neighbourhood-watch relay (zones, people, cases, notices)
 app.register_blueprint(agenda.bp)  # /public/v1/{tenant}/agenda, /api/v1/agenda: appointments (issue 17)
+app.register_blueprint(vicinato_portal.bp)  # /public/v1/{tenant}/vicinato: the portal's Vicinato join (issue 16)
 
 
 @app.route("/health", methods=["GET"])

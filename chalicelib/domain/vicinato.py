@@ -107,7 +107,7 @@ class Person:
     address: str | None = None
     handle_no: int | None = None  # "Vicino 12": unique per zone, given at approval
     street: str | None = None  # the street of the address without the house number: the handle's second part
-    source: str = "whatsapp"  # whatsapp, portal, staff (a coordinator appointed by the administration)
+    source: str = "whatsapp"  # whatsapp, web (the portal), staff (a coordinator appointed by the administration)
     id_photo_key: str | None = None  # S3 key of the ID photo (police only); None once deleted
     id_photo_delete_at: datetime | None = None  # set at the decision: the sweep deletes it after this
     notice_version: str | None = None  # the privacy notice version consented to

@@ -32,6 +32,12 @@ def take(channel: Channel, media_id: str, tenant_id: str, folder: str, owner: st
     except (MediaTooLarge, ProviderError, images.RefusedImage) as error:
         logger.info("vicinato photo refused", extra={"reason": type(error).__name__})
         return {}
+    return keep(tenant_id, folder, owner, own_id, data, checked)
+
+
+def keep(tenant_id: str, folder: str, owner: str, own_id: str, data: bytes, checked: images.CheckedImage) -> dict[str, Any]:
+    """Store a photo already checked as an image (from WhatsApp or the portal's form), encrypted, in the Vicinato
+    folder: {id, key, content_type, size}."""
     key = media.vicinato_key(tenant_id, folder, owner, own_id, checked.extension)
     media.put_vicinato(key, data, checked.content_type)
     return {"id": own_id, "key": key, "content_type": checked.content_type, "size": checked.size}

@@ -26,6 +26,7 @@ LEAVE_WORD = "esci vicinato"
 MEDIA_KINDS = ("image", "audio", "video", "document")
 LIST_ROWS_MAX = 10
 JOIN_STEPS = ("j_zone", "j_name", "j_address", "j_id", "j_consent")
+WEB_JOIN_PREFIX = "vic:webjoin:"  # the buttons of a portal request's confirmation (services.vicinato.web_join)
 REPORT_STEPS = ("r_what", "r_where", "r_when", "r_desc")
 WHEN_CHOICES = ("now", "recent", "urgent")
 
@@ -80,6 +81,8 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
         _start_join(talk, person)
     elif reply_id == sending.NEWS_PAYLOAD and person is not None:
         _read_news(talk, person)
+    elif reply_id.startswith(WEB_JOIN_PREFIX):
+        _confirm_web_join(talk, person, reply_id)
     elif is_notice_tap(reply_id):
         _read_notice(talk, reply_id)
     elif person is not None and person.status == "pending":
@@ -158,6 +161,9 @@ def _start_join(talk: Talk, person: Person | None) -> None:
     if person is not None and person.status == "pending":
         talk.say("vicinato.join_pending")
         return
+    if person is not None and person.step == "w_confirm" and person.expires_at and person.expires_at > talk.now:
+        _ask_web_confirmation(talk, person)  # a request from the portal waits for this very tap
+        return
     zones = talk.settings.zones
     if not zones:
         talk.say("vicinato.no_zones")
@@ -229,6 +235,8 @@ def _join_step(talk: Talk, person: Person) -> None:
             return
         _update(talk, person, id_photo_key=key, step="j_consent")
         _ask_consent(talk)
+    elif step == "w_confirm":
+        _ask_web_confirmation(talk, person)
     elif step == "j_consent":
         reply = message.reply.id if message.kind == "reply" and message.reply else ""
         if reply == f"{PREFIX}consent:yes":
@@ -242,6 +250,42 @@ def _join_step(talk: Talk, person: Person) -> None:
             talk.say("vicinato.join_cancelled")
         else:
             _ask_consent(talk)
+
+
+def _ask_web_confirmation(talk: Talk, person: Person) -> None:
+    from chalicelib.services.vicinato import web_join
+
+    talk.replies.append(web_join.confirmation(talk.tenant, talk.channel, person))
+
+
+def _confirm_web_join(talk: Talk, person: Person | None, reply_id: str) -> None:
+    """The tap on a portal request's confirmation, from the number the form gave: «Confermo» makes it the same
+    pending request as VICINATO on WhatsApp (people.request); «Annulla» drops it and its ID photo at once."""
+    from chalicelib.services.vicinato import web_join
+
+    if not web_join.waiting(person, talk.now):
+        if person is not None and person.status == "pending":
+            talk.say("vicinato.join_pending")
+        else:
+            talk.say("vicinato.web_unknown")
+        return
+    if reply_id == web_join.CONFIRM:
+        from chalicelib.services.vicinato import people
+
+        # the photo now waits for the police's decision (which sets its deletion time), no longer for the tap
+        person = _update(talk, person, id_photo_delete_at=None)
+        people.request(talk.tenant, talk.channel, person, talk.now, message_id=talk.message.message_id,
+                       path="web_form")
+        _audit(talk, "join_requested", person.zone_id or "")
+        talk.say("vicinato.join_sent")
+    else:
+        from chalicelib.store import media
+
+        if person.id_photo_key:
+            media.delete_keys([person.id_photo_key])
+        _update(talk, person, status="left", step=None, left_at=talk.now, id_photo_key=None, id_photo_delete_at=None,
+                name=None, address=None, street=None)
+        talk.say("vicinato.join_cancelled")
 
 
 def _ask_consent(talk: Talk) -> None:

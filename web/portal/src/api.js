@@ -48,3 +48,7 @@ export const moveBooking = (tenant, token, start) => linkCall("POST", tenant, `/
 export const getLinkDays = (tenant, service) => linkCall("GET", tenant, `/services/${enc(service)}/days`);
 export const getLinkTimes = (tenant, service, day) =>
   linkCall("GET", tenant, `/services/${enc(service)}/slots?day=${enc(day)}`);
+
+// Vicinato (issue 16): the page's set-up (zones by id and name) and the request to join, confirmed on WhatsApp.
+export const getVicinato = () => call("GET", "/vicinato");
+export const requestVicinato = (form) => call("POST", "/vicinato/requests", form);

@@ -5,12 +5,13 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { useHashRoute } from "@filo/shared/router";
-import { getAgenda, getComune, loadConfig } from "./api.js";
+import { getAgenda, getComune, getVicinato, loadConfig } from "./api.js";
 import { BookingPage, ManagePage, askedService } from "./pages/agenda.js";
 import { MapPage } from "./pages/map.js";
 import { ReportForm } from "./pages/report.js";
 import { StatusPage } from "./pages/status.js";
 import { SubscribeForm } from "./pages/subscribe.js";
+import { VicinatoPage } from "./pages/vicinato.js";
 import "./style.css";
 
 const NAV = [
@@ -18,6 +19,7 @@ const NAV = [
   ["#/segnala", "Fai una segnalazione"],
   ["#/iscriviti", "Avvisi su WhatsApp"],
   ["#/prenota", "Prenota un appuntamento"], // the agenda (issue 17): shown when the comune has bookable services
+  ["#/vicinato", "Controllo del Vicinato"], // Vicinato (issue 16): shown when the comune takes requests from the portal
 ];
 
 function route(path) {
@@ -25,6 +27,7 @@ function route(path) {
   if (status) return { page: "status", token: status[1] };
   if (path === "segnala") return { page: "report" };
   if (path === "iscriviti") return { page: "subscribe" };
+  if (path === "vicinato") return { page: "vicinato" };
   // the agenda (issue 17): #/prenota[?servizio=<id>], a booking's link #/agenda/<tenant>/<token>, and a service
   // page's link /portal/?servizio=<id> (no fragment)
   const booking = path.match(/^agenda\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_.-]{1,300})$/);
@@ -43,16 +46,20 @@ function moved() {
 function App({ comune }) {
   const current = useHashRoute(route, moved);
   const here = current.page === "map" ? "#/" : current.page === "report" ? "#/segnala" :
-    current.page === "subscribe" ? "#/iscriviti" : current.page === "book" ? "#/prenota" : null;
+    current.page === "subscribe" ? "#/iscriviti" : current.page === "book" ? "#/prenota" :
+    current.page === "vicinato" ? "#/vicinato" : null;
   const [bookable, setBookable] = useState(false);
   useEffect(() => { getAgenda().then((a) => setBookable(a.services.length > 0)).catch(() => setBookable(false)); }, []);
+  const [vicinato, setVicinato] = useState(false);
+  useEffect(() => { getVicinato().then((v) => setVicinato(v.open)).catch(() => setVicinato(false)); }, []);
   useEffect(() => {
     const titles = { map: "Mappa delle segnalazioni", report: "Fai una segnalazione",
       subscribe: "Avvisi su WhatsApp", status: "Stato della segnalazione", book: "Prenota un appuntamento",
-      booking: "Il tuo appuntamento" };
+      booking: "Il tuo appuntamento", vicinato: "Controllo del Vicinato" };
     document.title = `${titles[current.page]} - ${comune.name}`;
   }, [current.page]);
-  const navItems = NAV.filter(([href]) => (href !== "#/iscriviti" || comune.subscriptions) && (href !== "#/prenota" || bookable));
+  const navItems = NAV.filter(([href]) => (href !== "#/iscriviti" || comune.subscriptions) && (href !== "#/prenota" || bookable)
+    && (href !== "#/vicinato" || vicinato));
   return html`
     <a class="skip" href="#contenuto" onClick=${(e) => { e.preventDefault(); document.getElementById("contenuto").focus(); }}>
       Vai al contenuto</a>
@@ -72,6 +79,7 @@ function App({ comune }) {
       ${current.page === "status" && html`<${StatusPage} comune=${comune} token=${current.token} />`}
       ${current.page === "book" && html`<${BookingPage} comune=${comune} />`}
       ${current.page === "booking" && html`<${ManagePage} tenant=${current.tenant} token=${current.token} />`}
+      ${current.page === "vicinato" && html`<${VicinatoPage} comune=${comune} />`}
     </main>
     <footer class="bottom">
       ${comune.reports_whatsapp && html`<p>Puoi segnalare anche su WhatsApp al numero ${comune.reports_whatsapp}.</p>`}
