@@ -15,7 +15,8 @@ function parseCoordinates(text) {
   return Math.abs(lat) <= 90 && Math.abs(lon) <= 180 ? { latitude: lat, longitude: lon } : null;
 }
 
-function Field({ id, label, error, hint, children }) {
+// A labelled form field with its hint and its error, announced to screen readers (the portal's forms share it).
+export function Field({ id, label, error, hint, children }) {
   return html`<div class=${"field" + (error ? " invalid" : "")}>
     <label for=${id}>${label}</label>
     ${hint && html`<p class="hint" id=${id + "-hint"}>${hint}</p>`}
@@ -24,7 +25,7 @@ function Field({ id, label, error, hint, children }) {
   </div>`;
 }
 
-function describedBy(id, hint, error) {
+export function describedBy(id, hint, error) {
   return [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
 }
 

@@ -5,22 +5,10 @@ import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
 import { PHOTO_MAX_BYTES, readAsDataUrl, shrink } from "@filo/shared/photos";
 import { getVicinato, requestVicinato } from "../api.js";
+import { Field, describedBy } from "./report.js";
 
 const PICK_MAX_BYTES = 25_000_000; // a file larger than this is not a phone photo
 const FIELDS = ["zone", "name", "address", "phone", "id_photo", "consent"];
-
-function Field({ id, label, error, hint, children }) {
-  return html`<div class=${"field" + (error ? " invalid" : "")}>
-    <label for=${id}>${label}</label>
-    ${hint && html`<p class="hint" id=${id + "-hint"}>${hint}</p>`}
-    ${children}
-    ${error && html`<p class="field-error" id=${id + "-error"}>${error}</p>`}
-  </div>`;
-}
-
-function describedBy(id, hint, error) {
-  return [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
-}
 
 export function VicinatoPage({ comune }) {
   const [setup, setSetup] = useState(null);
