@@ -39,6 +39,15 @@ def api(stack, method: str, path: str, role: str = "admin", **kwargs) -> request
                                                                        **kwargs.pop("headers", {})}, timeout=30, **kwargs)
 
 
+def _explain_missing(stack, citizen: Phone, words: str) -> None:
+    """What the citizen was told and what the API holds of them, printed for a failed run's output."""
+    print("the citizen's chat:", [m.get("text") or m.get("type") for m in citizen.inbox()])
+    found = api(stack, "GET", "/api/v1/reports", role="technical", params={"kind": "report", "q": words})
+    print("the reports API on", repr(words), found.status_code, found.text[:1500])
+    seen = api(stack, "GET", f"/api/v1/citizens/{quote(citizen.e164)}", role="technical")
+    print("the citizen's record", seen.status_code, seen.text[:3000])
+
+
 def test_technical_triages_a_citizen_report_and_the_citizen_hears_of_it(stack, page):
     n = next(_numbers)
     citizen = Phone(stack, REPORTS, f"+39 347 510 {n:04d}")
@@ -58,6 +67,7 @@ def test_technical_triages_a_citizen_report_and_the_citizen_hears_of_it(stack, p
         expect(row).to_be_visible(timeout=30_000)
     except AssertionError:  # seen twice on CI with the list answering in time but without it: read it afresh
         print("the new report did not appear by itself within 30 s; reloading")
+        _explain_missing(stack, citizen, f"via prova {n}")
         page.reload()
     expect(row).to_be_visible(timeout=15_000)
 

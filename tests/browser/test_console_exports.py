@@ -8,12 +8,14 @@ import csv
 import itertools
 import re
 import time
+from urllib.parse import quote
 
 import openpyxl
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_console import api, sign_in
 from tests.integration.conftest import REPORTS, Phone
+from tests.waiting import wait_for
 
 _numbers = itertools.count(int(time.time()) % 5000)
 
@@ -74,6 +76,10 @@ def test_the_desk_finds_a_citizens_report_and_conversation(stack, browser, tmp_p
     citizen = Phone(stack, REPORTS, number)
     citizen.text(f"Cassonetto rovesciato in via Cittadino {n}")
     receipt = citizen.wait_inbox(1)[0]["text"]
+    # the phone's "delivered" comes back later through a status webhook and the queue; the page reads it once
+    wait_for(lambda: any(m["direction"] == "out" and m["status"] in ("delivered", "read") for m in
+                         api(stack, "GET", f"/api/v1/citizens/{quote(e164)}", role="technical").json()["conversation"]),
+             timeout=30, interval=0.5)
 
     context = browser.new_context(locale="it-IT", viewport={"width": 390, "height": 844})
     context.set_default_timeout(10_000)
