@@ -116,7 +116,37 @@ def process_fanout(event: dict, context) -> dict:
 
 def process_inbound(event: dict, context) -> dict:
     inbound.register_context(context)
-    return _process(event, context, _inbound_record)
+    records = event.get("Records", [])
+    applied, failed = _statuses_together(records)
+    rest = [r for r in records if r["messageId"] not in applied | failed]
+    result = _process({**event, "Records": rest}, context, _inbound_record) if rest else {"batchItemFailures": []}
+    result["batchItemFailures"] += [{"itemIdentifier": message_id} for message_id in sorted(failed)]
+    return result
+
+
+def _statuses_together(records: list[dict]) -> tuple[set[str], set[str]]:
+    """The webhooks of a batch that carry only statuses, applied in one pass (services.inbound.apply_statuses);
+    the ids of those applied and, when the pass failed, of those to come back. A body that does not parse is
+    left to _inbound_record, which reports it."""
+    statuses, ids = [], set()
+    for record in records:
+        if queues.kind_of(record.get("messageAttributes")) is not None:
+            continue
+        try:
+            found = inbound.statuses_only(record["body"])
+        except Exception:  # noqa: BLE001 - handled again on its own, where the failure is logged and reported
+            continue
+        if found is not None:
+            statuses += found
+            ids.add(record["messageId"])
+    if not ids:
+        return set(), set()
+    try:
+        inbound.apply_statuses(statuses)
+    except Exception:
+        logger.exception("statuses of a batch failed, left for retry", extra={"records": len(ids)})
+        return set(), ids
+    return ids, set()
 
 
 def process_outbound(event: dict, context) -> dict:
