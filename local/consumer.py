@@ -34,7 +34,8 @@ def main() -> None:
     for poller in pollers:
         poller.start()
     print(f"consumer {args.consumer}: {len(pollers)} pollers", flush=True)
-    stop.wait()
+    while not stop.wait(0.5):  # a signal delivered to another thread is handled only when this one wakes
+        pass
     for poller in pollers:
         poller.join(timeout=10)
 
