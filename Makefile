@@ -45,7 +45,7 @@ dev-clean: install web ## make dev from a clean start: forgets the data and secr
 	$(BIN)/python -m local.devserver --fresh
 
 test: install install-infra web chromium ## the whole test suite (TEST_WORKERS processes, a file in one of them)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

@@ -7,6 +7,13 @@ import pytest
 from local.devserver import Stack, free_port
 
 
+def pytest_collection_modifyitems(items):
+    """Files marked `long` (a minute or more of one worker) first: make test hands out whole files in this order
+    (--dist loadfile --no-loadscope-reorder), and a long file handed out last leaves the other workers idle until it
+    ends (the two schemathesis halves did: four minutes of one worker at the end of the run)."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session")
 def stack():
     """moto server, the Chalice app over HTTP, real SQS pollers, the sandbox provider, the demo comune. No data_dir:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.long  # started first by make test (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -19,6 +19,8 @@ from local.demo_reports import DEMO, demo_photo
 from local.devserver import free_port
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.long  # started first by make test (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_REPORT_COUNT = len(DEMO) + 1  # the citizens' ones and the desk report
 

@@ -9,6 +9,8 @@ from chalice.app import ScheduledEventConfig
 from app import app as chalice_app
 from chalicelib.resources import BUCKETS, QUEUES, TABLES
 
+pytestmark = pytest.mark.long  # started first by make test (tests/conftest.py)
+
 DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "secretsmanager", "ses", "sns")
 
 

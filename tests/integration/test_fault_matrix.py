@@ -55,6 +55,8 @@ from local.seed import TEMPLATES, _square
 from tests.integration.conftest import BROADCAST, REPORTS, SAFETY, Phone, sign, text_payload
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.long  # started first by make test (tests/conftest.py)
+
 _numbers = itertools.count(1)
 _towns = itertools.count(1)
 CENTRE = (43.7430, 10.9460)

@@ -19,6 +19,8 @@ import pytest
 import requests
 import schemathesis
 
+pytestmark = pytest.mark.long  # started first by make test (tests/conftest.py)
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance"
 MAX_EXAMPLES = 25  # per operation and phase; deterministic generation, no shrinking: the run repeats itself

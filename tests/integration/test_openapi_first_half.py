@@ -6,6 +6,8 @@ import pytest
 
 from tests.integration.test_openapi import FIRST_HALF, run_schemathesis, token  # noqa: F401 (the comune's fixture)
 
+pytestmark = pytest.mark.long  # started first by make test (tests/conftest.py)
+
 
 @pytest.mark.timeout(600)
 def test_schemathesis_finds_no_server_error_in_the_first_half(stack, token, tmp_path):  # noqa: F811

@@ -31,6 +31,8 @@ from tests.integration.conftest import BROADCAST, Phone
 from tests.integration.test_fault_matrix import aws_fault, dead_letters, figures, post, reply_job, wamid
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.long  # started first by make test (tests/conftest.py)
+
 # numbers and comuni of this module's own (pytest imports test_fault_matrix's helpers here as a second copy: its
 # counters would start again and hand out numbers its own tests use)
 _numbers, _towns = itertools.count(1), itertools.count(1)
