@@ -9,7 +9,7 @@ SYNTH_ENV := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-south-1} JSII_SILENCE_
 	JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=20
 STAGE ?= prod
 # make test runs the suite in this many processes, each with its own stack on free ports; a test file stays in one
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 
 .PHONY: dev dev-clean test install install-infra web chromium unit integration e2e browser lint clean synth infra-test
 
