@@ -6,8 +6,8 @@ subscribers, through the whole local stack (the app and its pollers in one proce
 Per size, on a channel of its own of the demo comune: subscribers written straight to the table (as an import of
 residents leaves them, spread over the hamlets and topics, 2% of them wrote in the last day), then:
 - recount: the nightly reconciliation building the counts from nothing (services.subscriptions.audiences);
-- preview: POST /api/v1/broadcast-preview for a few audiences, median and worst of the repeats, each count checked
-  against a one-by-one count of the seeded subscribers; and, for the figure before issue 18, the way the preview
+- preview: POST /api/v1/broadcast-preview for a few audiences, median and worst of the repeats, each count (and
+  how many of them are outside the 24-hour window) checked against a one-by-one count of the seeded subscribers; and, for the figure before issue 18, the way the preview
   counted until then (every active subscriber of the channel paged and filtered), timed in-process;
 - fan-out: a broadcast to everyone, from creation to the fan-out's last checkpoint, with the outbound consumers
   not polled (the sends themselves are bench/broadcast.py's), and the AWS requests of the fan-out per recipient.
@@ -49,7 +49,7 @@ def choice(rng: random.Random, items: tuple[str, ...]) -> list[str]:
     return rng.sample(items, 2)
 
 
-def seed(channel: str, size: int, rng: random.Random) -> list[tuple[list[str], list[str]]]:
+def seed(channel: str, size: int, rng: random.Random) -> list[tuple[list[str], list[str], bool]]:
     from chalicelib.store.models import CitizenModel
 
     now = datetime.now(UTC)
@@ -64,7 +64,7 @@ def seed(channel: str, size: int, rng: random.Random) -> list[tuple[list[str], l
                 hamlets=hamlets or None, topics=topics or None, source="staff", created_at=now, updated_at=now,
                 subscribed_at=now, last_inbound_at=last,
                 inbound_day=f"{channel}#{last:%Y-%m-%d}" if last else None))
-            people.append((hamlets, topics))
+            people.append((hamlets, topics, last is not None))
     return people
 
 
@@ -102,7 +102,7 @@ def measure(stack, headers: dict, counter: RequestCounter, channel: str, size: i
         from chalicelib.domain import audiences as cells
         from chalicelib.store import audiences as stored
 
-        counted = cells.tally((True, h, t) for h, t in people)
+        counted = cells.tally((True, h, t) for h, t, _ in people)
         for cell, n in counted.items():
             stored.correct(channel, cell, 0, n)
         recount = {"subscribers": size, "cells": len(counted)}
@@ -116,14 +116,15 @@ def measure(stack, headers: dict, counter: RequestCounter, channel: str, size: i
     counter.enabled = True
     for audience in AUDIENCES:
         wanted = Audience(tuple(audience.get("hamlets", ())), tuple(audience.get("topics", ())))
-        expected = sum(1 for h, t in people if wanted.includes(h, t))
+        included = [wrote for h, t, wrote in people if wanted.includes(h, t)]
+        expected, outside = len(included), included.count(False)
         for _ in range(repeats):
             started = time.perf_counter()
             answer = requests.post(f"{stack.api_url}/api/v1/broadcast-preview", headers=headers, timeout=120,
                                    json={"channel": channel, "text": "Prova", "audience": audience})
             previews.append(time.perf_counter() - started)
             answer.raise_for_status()
-            exact &= answer.json()["audience"] == expected
+            exact &= (answer.json()["audience"], answer.json()["outside_window"]) == (expected, outside)
     counter.enabled = False
     dynamodb = sum(n for (_, service, _), n in counter.counts.items() if service == "dynamodb")
     preview_requests = round(dynamodb / (len(AUDIENCES) * repeats), 1)
@@ -144,7 +145,7 @@ def measure(stack, headers: dict, counter: RequestCounter, channel: str, size: i
     if old_preview:
         count, took = old_preview_count(channel, Audience(("pieve",), ()))
         result["old_preview_ms"] = round(1000 * took, 1)
-        exact &= count == sum(1 for h, t in people if Audience(("pieve",), ()).includes(h, t))
+        exact &= count == sum(1 for h, t, _ in people if Audience(("pieve",), ()).includes(h, t))
 
     counter.counts.clear()
     counter.enabled = True

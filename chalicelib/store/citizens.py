@@ -289,16 +289,29 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
-def recent(channel_id: str, since: datetime, until: datetime) -> list[Citizen]:
-    """The channel's active subscribers whose last message came after `since` (the sparse 'recent' index, one Query
-    per UTC day from since to until): what a preview reads to tell who is inside the 24-hour window."""
-    found, day = [], since.astimezone(UTC).date()
+def count_recent(channel_id: str, since: datetime, until: datetime, hamlets: tuple[str, ...],
+                 topics: tuple[str, ...]) -> int:
+    """How many of the channel's active subscribers wrote after `since` and would receive an audience of `hamlets`
+    and `topics`: domain.broadcasts.Audience.includes as a filter (none chosen is every one), counted by DynamoDB
+    (Select COUNT, one Query per UTC day of the sparse 'recent' index): no subscriber's data is read."""
+    condition = CitizenModel.status == "active"
+    for attribute, wanted in ((CitizenModel.hamlets, hamlets), (CitizenModel.topics, topics)):
+        if wanted:  # an audience of every hamlet (topic) takes everyone
+            condition &= _chose_one_of(attribute, wanted)
+    total, day = 0, since.astimezone(UTC).date()
     while day <= until.astimezone(UTC).date():
-        result = CitizenModel.recent.query(f"{channel_id}#{day:%Y-%m-%d}", CitizenModel.last_inbound_at > since,
-                                           attributes_to_get=list(AUDIENCE_FIELDS))
-        found += [_to_domain(m) for m in result if m.status == "active"]
+        total += CitizenModel.recent.count(f"{channel_id}#{day:%Y-%m-%d}", CitizenModel.last_inbound_at > since,
+                                           filter_condition=condition)
         day = date.fromordinal(day.toordinal() + 1)
-    return found
+    return total
+
+
+def _chose_one_of(attribute, wanted: tuple[str, ...]):
+    """A subscriber who chose none (the attribute absent) wants every one; else they chose one of `wanted`."""
+    condition = attribute.does_not_exist()
+    for value in wanted:
+        condition |= attribute.contains(value)
+    return condition
 
 
 def active_choices(channel_id: str) -> Iterator[Citizen]:

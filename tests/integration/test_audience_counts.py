@@ -75,15 +75,18 @@ class Town:
                 return listed
 
     def assert_exact(self) -> dict:
-        """Every audience's preview equals the subscribers it includes, counted one by one; returns the counts."""
+        """Every audience's preview equals the subscribers it includes, counted one by one, and so does the number
+        of them outside the 24-hour window (those who never wrote: imported ones); returns the counts."""
         people = self.subscribers()
         counts = {}
         for audience in AUDIENCES:
             wanted = Audience(tuple(audience.get("hamlets", ())), tuple(audience.get("topics", ())))
-            expected = sum(1 for p in people if wanted.includes(p["hamlets"], p["topics"]))
+            included = [p for p in people if wanted.includes(p["hamlets"], p["topics"])]
             shown = self.preview(audience)
-            assert shown["audience"] == expected, (audience, shown["audience"], expected)
-            counts[str(audience)] = expected
+            assert shown["audience"] == len(included), (audience, shown["audience"], len(included))
+            silent = sum(1 for p in included if not p["last_inbound_at"])  # this test's citizens wrote just now
+            assert shown["outside_window"] == silent, (audience, shown["outside_window"], silent)
+            counts[str(audience)] = len(included)
         return counts
 
     def import_rows(self, rows: str) -> None:

@@ -22,8 +22,7 @@ def reach(channel_id: str, audience: Audience, now: datetime) -> Reach:
     """How many active subscribers an audience reaches, and how many of them are outside the 24-hour window: one
     Query of the channel's cells, and one per UTC day of the subscribers who wrote in the last 24 hours."""
     recipients = cells.count(audience, audiences.cells(channel_id))
-    inside = sum(1 for c in citizens.recent(channel_id, now - SERVICE_WINDOW, now)
-                 if audience.includes(c.hamlets, c.topics))
+    inside = citizens.count_recent(channel_id, now - SERVICE_WINDOW, now, audience.hamlets, audience.topics)
     return Reach(recipients, max(recipients - inside, 0))
 
 
