@@ -270,6 +270,29 @@ def test_a_failure_after_a_broadcast_send_never_sends_it_again(stack, monkeypatc
             status=done["status"], sent=done["counters"]["sent"])
 
 
+def test_a_status_write_that_fails_in_a_batch_of_webhooks_loses_no_count(stack):
+    """Statuses posted one per webhook (as Meta mostly posts them) are applied a queue batch at a time, the
+    deliveries written together: when one write fails, what the others moved is counted at once, and the failed
+    one when its webhook comes back, so the counters end exact (before, a failure mid-batch lost the counts of the
+    writes already made: their retry found nothing left to move)."""
+    town = Town(stack)
+    phones = [town.phone(n) for n in range(1, 4)]
+    town.subscribe(phones)
+    stack.sandbox.configure(statuses_per_post=1, status_posters=4)
+    try:
+        with _dynamodb_refuses("UpdateItem", "-deliveries", phones[1].e164, '"read"') as seen:
+            broadcast = town.broadcast("Strada chiusa per lavori")
+            done = wait_for(lambda: (b := town.call("GET", f"/api/v1/broadcasts/{broadcast['id']}").json())
+                            ["counters"]["read"] >= 3 and b, timeout=60, interval=0.5)
+            time.sleep(1.5)  # a count applied twice would show by now
+    finally:
+        stack.sandbox.configure(statuses_per_post=1000, status_posters=1)
+    final = town.call("GET", f"/api/v1/broadcasts/{broadcast['id']}").json()
+    assert [hit for _, hit in seen].count(True) == 1  # the one write refused
+    assert {k: final["counters"][k] for k in ("sent", "delivered", "read", "failed")} == \
+        {"sent": 3, "delivered": 3, "read": 3, "failed": 0}, done
+
+
 # ==== the lease ===========================================================================================
 
 def test_a_job_that_runs_longer_than_its_lease_keeps_it(stack, sandbox_reset, monkeypatch):

@@ -50,6 +50,7 @@ THROUGHPUT_EXCEEDED = 130429  # Meta: the number's messages-per-second limit
 MEDIA_RETRIES = 2  # a media error (131053) is tried this many more times, then failed for that recipient
 MAX_BACKOFF_SECONDS = 5.0
 SEND_THREADS = 8  # sends in flight per consumer, so latency does not cap the rate
+STATUS_THREADS = 8  # delivery status writes in flight per batch of status webhooks
 CLAIM_WINDOW = SEND_THREADS  # pairs claimed with one write, just ahead of their sends: a dead run leaves few unresolved
 DELIVERY_SHARDS = 16  # a broadcast's delivery records spread over this many partitions
 HEARTBEAT_SECONDS = deliveries.LEASE.total_seconds() / 3  # a running job's lease is renewed this often: two beats may fail
@@ -536,7 +537,9 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
 
     Within a batch only a delivery's latest status is written: the end state and the counters are the same. The
     usage meter counts a delivery as billable when its first move past 'sent' is applied (usage.count_billed),
-    with the pricing any of its statuses in the batch carried.
+    with the pricing any of its statuses in the batch carried. The deliveries are written a few at a time (each
+    write waits on DynamoDB); when some fail, what the others moved is still counted before the error is raised,
+    so the batch's retry counts only what it then moves.
     """
     latest: dict[tuple[str, str], tuple[StatusUpdate, list[str]]] = {}
     priced: dict[tuple[str, str], Pricing] = {}
@@ -552,10 +555,9 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
     per_broadcast: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {}
     stops: dict[tuple[str, str], ProviderError] = {}
     billed: list[tuple[StatusUpdate, Pricing]] = []
-    now = clock.now()
-    for status, parts in latest.values():
+    moved, failure = _advance_all(list(latest.values()), clock.now())
+    for status, parts, old in moved:
         code = status.errors[0].code if status.errors else None
-        old = deliveries.advance(parts[0], parts[1], status.status, now, code)
         if old is not None and old < deliveries.STATUS_RANK["delivered"] and (parts[0], parts[1]) in priced:
             billed.append((status, priced[(parts[0], parts[1])]))
         if old is None or len(parts) != 4:
@@ -574,6 +576,29 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
         # Meta reports many refusals only later, in a failed status (131048 among them): one that stops the
         # number pauses the broadcast as it would on send, so the chunks not yet sent are not refused one by one
         progress.pause_for_error(tenant_id, broadcast_id, refusal)
+    if failure is not None:
+        raise failure
+
+
+def _advance_all(latest: list[tuple[StatusUpdate, list[str]]], now: datetime
+                 ) -> tuple[list[tuple[StatusUpdate, list[str], int | None]], Exception | None]:
+    """Each delivery's status written (deliveries.advance), STATUS_THREADS at a time: the moves made, each with the
+    rank it moved from (None: no move), and the first failure, if any."""
+    def advance(item: tuple[StatusUpdate, list[str]]):
+        status, parts = item
+        code = status.errors[0].code if status.errors else None
+        try:
+            return status, parts, deliveries.advance(parts[0], parts[1], status.status, now, code)
+        except Exception as error:  # noqa: BLE001 - raised by record_statuses once the others are counted
+            return error
+
+    if len(latest) < 2:
+        results = [advance(item) for item in latest]
+    else:
+        with ThreadPoolExecutor(max_workers=min(STATUS_THREADS, len(latest)), thread_name_prefix="status") as pool:
+            results = list(pool.map(advance, latest))
+    failures = [r for r in results if isinstance(r, Exception)]
+    return [r for r in results if not isinstance(r, Exception)], failures[0] if failures else None
 
 
 def _counted(old_rank: int, status: str) -> list[str]:
