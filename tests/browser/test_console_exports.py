@@ -105,6 +105,7 @@ def test_the_desk_finds_a_citizens_report_and_conversation(stack, browser, tmp_p
 
         # from the search box, by the number as people say it (no +39)
         page.get_by_role("link", name="Cittadino", exact=True).click()
+        expect(page.get_by_test_id("citizen-number")).to_have_count(0)  # the empty search, as the clerk sees it
         page.get_by_label("Numero di telefono").fill(f"347 620 {n:04d}")
         page.get_by_label("Numero di telefono").press("Enter")
         expect(page.get_by_test_id("citizen-number")).to_have_text(e164)

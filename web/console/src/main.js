@@ -111,7 +111,10 @@ function App({ config }) {
   const sections = who ? SECTIONS.filter((s) => [].concat(s.capability).some((c) => who.can.includes(c))) : [];
   const [section, id] = route;
   const current = sections.find((s) => s.path === section);
-  if (!current && sections.length) {
+  // The default page, for an address that is no section of this person's; read from the address itself, not from
+  // this render's route: a section clicked just after signing in may not have reached the route yet, and would be
+  // overridden (seen in a browser test under load)
+  if (!current && sections.length && !sections.some((s) => s.path === segments(window.location.hash.replace(/^#\/?/, ""))[0])) {
     go(sections[0].path);
   }
   const signOut = () => {
