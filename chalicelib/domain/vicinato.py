@@ -167,6 +167,10 @@ def handle(number: int | None, street: str | None) -> str:
 # police desk (a safety report); notified: the zone was warned through a broadcast; archived: closed with a reason
 CASE_STATUSES = ("queued", "forwarded", "notified", "archived")
 OPEN_CASE = ("queued",)
+# a request from the portal (services.vicinato.web_join): the person's step while it waits for the owner's tap, and
+# the prefix of that confirmation's buttons (the relay hands them to web_join)
+WEB_STEP = "w_confirm"
+WEB_JOIN_PREFIX = "vic:webjoin:"
 STAGES = ("coordinator", "stand_in", "referent")  # who must act now: escalation moves it along
 ARCHIVE_REASONS = ("not_relevant", "duplicate", "not_vicinato", "insufficient", "resolved")
 MAX_FIELD = 500  # characters of each answer of the exchange (what, where, when, description)

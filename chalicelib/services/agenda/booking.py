@@ -9,11 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 from chalicelib import messages
 from chalicelib.domain import agenda as rules
 from chalicelib.domain.agenda import Booking, Service, Slot
-from chalicelib.domain.tenancy import Tenant
+from chalicelib.domain.tenancy import Channel, Tenant
 from chalicelib.domain.workdays import WorkCalendar
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 from chalicelib.store import agenda as store
+from chalicelib.store import directory
 
 DAYS_SHOWN = 7  # the next days with free slots offered at once (a WhatsApp list: 10 rows)
 ALTERNATIVES = 3  # free times told to the citizen who lost a race
@@ -279,3 +280,8 @@ def day_words(tenant: Tenant, day: date) -> str:
     months = messages.text("agenda.months", tenant.language).split(",")
     return messages.text("agenda.day_row", tenant.language, weekday=weekdays[day.weekday()], day=day.day,
                          month=months[day.month - 1])
+
+
+def booking_channel(tenant_id: str) -> Channel | None:
+    """The comune's WhatsApp number where citizens book (channel setting agenda_booking), or None: the web only."""
+    return next((c for c in directory.channels_of(tenant_id) if c.settings.agenda_booking), None)

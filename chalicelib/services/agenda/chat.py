@@ -20,7 +20,6 @@ from chalicelib.services import clock
 from chalicelib.services.agenda import booking as service
 from chalicelib.services.replies import Conversation
 from chalicelib.store import agenda as store
-from chalicelib.store import directory
 from chalicelib.store.models import AgendaPersonModel
 
 PREFIX = "ag:"
@@ -39,7 +38,7 @@ def wants(channel: Channel, citizen: Citizen, message: InboundMessage) -> bool:
     the citizen is told which."""
     if not channel.settings.agenda_booking:
         words = normalize_text(message.text) if message.kind == "text" else ""
-        return (words in BOOK_WORDS or words in LIST_WORDS) and _booking_channel(channel) is not None
+        return (words in BOOK_WORDS or words in LIST_WORDS) and service.booking_channel(channel.tenant_id) is not None
     if message.reply is not None:
         return message.reply.id.startswith(PREFIX)
     if message.kind != "text":
@@ -57,11 +56,9 @@ def _name_awaited(citizen: Citizen, words: str) -> bool:
     asked = step.removeprefix(NAME_STEP)
     if not asked.isdigit() or clock.now().timestamp() - int(asked) > NAME_WAIT:
         return False
-    from chalicelib.services.reports.intake import EMERGENCY_WORDS
+    from chalicelib.services.reports.intake import is_emergency
 
-    padded = f" {words} "
-    return (len(words.split()) >= 2 and not any(ch.isdigit() for ch in words)
-            and not any(f" {word} " in padded for word in EMERGENCY_WORDS))
+    return len(words.split()) >= 2 and not any(ch.isdigit() for ch in words) and not is_emergency(words)
 
 
 class Talk(Conversation):
@@ -79,15 +76,10 @@ class Talk(Conversation):
         return service.day_words(self.tenant, day)
 
 
-def _booking_channel(channel: Channel) -> Channel | None:
-    """The comune's number where citizens book, when this one does not."""
-    return next((c for c in directory.channels_of(channel.tenant_id) if c.settings.agenda_booking), None)
-
-
 def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: InboundMessage, now) -> Talk:
     talk = Talk(tenant, channel, citizen, message, now)
     if not channel.settings.agenda_booking:
-        talk.say("agenda.book_elsewhere", number=_booking_channel(channel).display_phone_number)
+        talk.say("agenda.book_elsewhere", number=service.booking_channel(channel.tenant_id).display_phone_number)
     elif message.reply is not None:
         _on_tap(talk, message.reply.id.removeprefix(PREFIX))
     elif normalize_text(message.text) in BOOK_WORDS:

@@ -40,7 +40,7 @@ class NotFound(LookupError):
 
 def catalogue(tenant: Tenant) -> dict:
     """Offices and services, public facts only."""
-    agenda = tenant.agenda
+    agenda, booking = tenant.agenda, service.booking_channel(tenant.id)
     return {
         "offices": [{"id": o.id, "name": o.name, "address": o.address,
                      "counters": [{"id": c.id, "name": c.name} for c in o.counters],
@@ -50,8 +50,7 @@ def catalogue(tenant: Tenant) -> dict:
                       "modes": {d: s.modes.get(d, "appointment") for d in rules.WEEKDAYS},
                       "min_notice_days": s.min_notice_days, "horizon_days": s.horizon_days}
                      for s in agenda.services if agenda.office(s.office)],
-        "whatsapp": next((c.display_phone_number for c in directory.channels_of(tenant.id)
-                          if c.settings.agenda_booking), None),
+        "whatsapp": booking.display_phone_number if booking else None,
     }
 
 

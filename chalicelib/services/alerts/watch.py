@@ -151,10 +151,10 @@ def fetch(url: str, etag: str = "", last_modified: str = "", timeout: float = 10
                 raise FeedFailed(f"answer over {rules.MAX_BULLETIN_BYTES} bytes")
             return answer.status, body, {k.lower(): v for k, v in answer.headers.items()}
     except urllib.error.HTTPError as error:
+        answered = {k.lower(): v for k, v in (error.headers or {}).items()}
         if error.code == 304:
-            return 304, b"", {k.lower(): v for k, v in (error.headers or {}).items()}
-        retry_at = rules.retry_after({k.lower(): v for k, v in (error.headers or {}).items()}, now or clock.now()) if (
-            github and error.code in (403, 429)) else None
+            return 304, b"", answered
+        retry_at = rules.retry_after(answered, now or clock.now()) if github and error.code in (403, 429) else None
         if retry_at:
             raise FeedFailed(f"HTTP {error.code}: GitHub rate limit, next try after {retry_at:%H:%M} UTC",
                              retry_at) from None

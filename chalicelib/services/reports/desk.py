@@ -478,16 +478,11 @@ def create(staff: Staff, request: DeskReport) -> dict:
 
 def _desk_photo(index: int, data: str) -> tuple[bytes, Any]:
     """A photo given at the desk, decoded and checked by its content; InvalidReport naming photos.<index>."""
-    import base64
-    import binascii
-
     from chalicelib.domain import images
 
-    raw = data.split(",", 1)[1] if data.startswith("data:") else data
     try:
-        content = base64.b64decode(raw, validate=True)
-        return content, images.check(content, DESK_PHOTO_MAX_BYTES)
-    except (binascii.Error, ValueError) as error:
+        return images.check_base64(data, DESK_PHOTO_MAX_BYTES)
+    except ValueError as error:  # RefusedImage, with its reason
         reason = getattr(error, "reason", "not_an_image")
         raise InvalidReport(f"photos.{index}: {reason}", f"photos.{index}") from None
 

@@ -309,7 +309,7 @@ def _acknowledge_new(intake: Intake, report: Report) -> None:
 def _acknowledge_addition(intake: Intake, report: Report, first_words: bool) -> None:
     message = intake.message
     if intake.kind == "safety":
-        if _is_emergency(message.text):
+        if is_emergency(message.text):
             intake.say("safety.emergency", number=report.number)
         elif not intake.replies:  # a refused photo has already been explained
             intake.say("safety.added", number=report.number)
@@ -362,7 +362,7 @@ def _ask_category(intake: Intake, report: Report) -> None:
 
 def _safety_receipt(intake: Intake, report: Report) -> None:
     window = intake.channel.settings.watched_hours.window()
-    if _is_emergency(intake.message.text):
+    if is_emergency(intake.message.text):
         intake.say("safety.emergency", number=report.number)
     elif window is not None and not window.contains(intake.now):
         intake.say("safety.outside_hours", number=report.number, opens=window.start.strftime("%H:%M"))
@@ -370,7 +370,8 @@ def _safety_receipt(intake: Intake, report: Report) -> None:
         intake.say("safety.receipt", number=report.number)
 
 
-def _is_emergency(text: str | None) -> bool:
+def is_emergency(text: str | None) -> bool:
+    """Whether a text carries one of the emergency words (the 112 answer), as whole words."""
     padded = f" {normalize_text(text or '')} "
     return any(f" {word} " in padded for word in EMERGENCY_WORDS)
 

@@ -8,8 +8,6 @@ report on WhatsApp, and then it reaches staff only; updates go to it only once i
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import replace
 
@@ -111,13 +109,8 @@ def submit(tenant_id: str, form: WebReport, client: str) -> dict:
 
 
 def _checked(index: int, data: str, images) -> tuple[bytes, object]:
-    raw = data.split(",", 1)[1] if data.startswith("data:") else data
     try:
-        content = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        raise FormRefused(f"photos.{index}", PHOTO_REASONS["not_an_image"]) from None
-    try:
-        return content, images.check(content, PHOTO_MAX_BYTES)
+        return images.check_base64(data, PHOTO_MAX_BYTES)
     except images.RefusedImage as refused:
         message = PHOTO_REASONS.get(refused.reason, PHOTO_REASONS["damaged"])
         raise FormRefused(f"photos.{index}", message.format(mb=round(PHOTO_MAX_BYTES / 1_000_000, 1))) from None

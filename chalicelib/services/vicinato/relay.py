@@ -26,7 +26,6 @@ LEAVE_WORD = "esci vicinato"
 MEDIA_KINDS = ("image", "audio", "video", "document")
 LIST_ROWS_MAX = 10
 JOIN_STEPS = ("j_zone", "j_name", "j_address", "j_id", "j_consent")
-WEB_JOIN_PREFIX = "vic:webjoin:"  # the buttons of a portal request's confirmation (services.vicinato.web_join)
 REPORT_STEPS = ("r_what", "r_where", "r_when", "r_desc")
 WHEN_CHOICES = ("now", "recent", "urgent")
 
@@ -81,7 +80,7 @@ def handle_message(tenant: Tenant, channel: Channel, citizen: Citizen, message: 
         _start_join(talk, person)
     elif reply_id == sending.NEWS_PAYLOAD and person is not None:
         _read_news(talk, person)
-    elif reply_id.startswith(WEB_JOIN_PREFIX):
+    elif reply_id.startswith(rules.WEB_JOIN_PREFIX):
         _confirm_web_join(talk, person, reply_id)
     elif is_notice_tap(reply_id):
         _read_notice(talk, reply_id)
@@ -161,7 +160,9 @@ def _start_join(talk: Talk, person: Person | None) -> None:
     if person is not None and person.status == "pending":
         talk.say("vicinato.join_pending")
         return
-    if person is not None and person.step == "w_confirm" and person.expires_at and person.expires_at > talk.now:
+    from chalicelib.services.vicinato import web_join
+
+    if web_join.waiting(person, talk.now):
         _ask_web_confirmation(talk, person)  # a request from the portal waits for this very tap
         return
     zones = talk.settings.zones
@@ -235,7 +236,7 @@ def _join_step(talk: Talk, person: Person) -> None:
             return
         _update(talk, person, id_photo_key=key, step="j_consent")
         _ask_consent(talk)
-    elif step == "w_confirm":
+    elif step == rules.WEB_STEP:
         _ask_web_confirmation(talk, person)
     elif step == "j_consent":
         reply = message.reply.id if message.kind == "reply" and message.reply else ""

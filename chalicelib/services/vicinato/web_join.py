@@ -10,8 +10,6 @@ a pending request for the police, with consent and the notice's version in the l
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import uuid
 from dataclasses import replace
@@ -34,9 +32,9 @@ from chalicelib.store import vicinato as store
 PER_CLIENT = abuse.Limit("vicinato-web-client", max_hits=10, window_seconds=3600)
 PER_PHONE = abuse.Limit("vicinato-web-phone", max_hits=3, window_seconds=24 * 3600)
 CONFIRM_HOURS = 48  # an unconfirmed request (and its ID photo) is gone after this
-STEP = "w_confirm"  # the person's step while the web request waits for its owner's tap
-CONFIRM = "vic:webjoin:yes"
-CANCEL = "vic:webjoin:no"
+STEP = rules.WEB_STEP  # the person's step while the web request waits for its owner's tap
+CONFIRM = f"{rules.WEB_JOIN_PREFIX}yes"
+CANCEL = f"{rules.WEB_JOIN_PREFIX}no"
 PHOTO_MAX_BYTES = 1_250_000  # decoded: the portal shrinks photos to 1600 px before sending (as the report form)
 MAX_BODY_BYTES = 1_800_000  # one photo in base64 and the text
 MAX_TENANT_ID = 64
@@ -137,8 +135,7 @@ def submit(tenant_id: str, form: WebJoin, client: str) -> dict[str, Any]:
         zone_id=zone.id, status="joining", phone=phone, name=name, address=address,
         street=rules.street_of(address), source="web", id_photo_key=photo_key,
         id_photo_delete_at=deadline if photo_key else None, notice_version=current_version, requested_at=now,
-        step=STEP, updated_at=now, expires_at=deadline,
-        draft={k: v for k, v in (existing.draft if existing else {}).items() if k == "news"})
+        step=STEP, updated_at=now, expires_at=deadline)
     replaced: list[str] = []
 
     def put(current: Person | None) -> Person | None:
@@ -147,7 +144,7 @@ def submit(tenant_id: str, form: WebJoin, client: str) -> dict[str, Any]:
         if current is not None and current.id_photo_key and current.id_photo_key != photo_key:
             replaced.append(current.id_photo_key)
         return replace(person, draft={k: v for k, v in (current.draft if current else {}).items() if k == "news"},
-                       handle_no=current.handle_no if current else None)
+                       handle_no=current.handle_no if current else None)  # what the record keeps of before
     saved = store.change_person(tenant.id, key, put)
     if saved is None or saved.status != "joining":
         if photo_key:
@@ -163,17 +160,13 @@ def _answer() -> dict[str, Any]:
     # the same answer whatever the number's status: the form reveals no one's membership
     return {"status": "pending_confirmation",
             "message": "Ti abbiamo scritto su WhatsApp: tocca «Confermo» nel messaggio per inviare la richiesta alla "
-                       "Polizia Locale. Senza conferma entro 48 ore la richiesta e i dati vengono cancellati."}
+                       f"Polizia Locale. Senza conferma entro {CONFIRM_HOURS} ore la richiesta e i dati vengono "
+                       "cancellati."}
 
 
 def _checked(data: str, images):
-    raw = data.split(",", 1)[1] if data.startswith("data:") else data
     try:
-        content = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        raise FormRefused("id_photo", PHOTO_REASONS["not_an_image"]) from None
-    try:
-        return content, images.check(content, PHOTO_MAX_BYTES)
+        return images.check_base64(data, PHOTO_MAX_BYTES)
     except images.RefusedImage as refused:
         raise FormRefused("id_photo", PHOTO_REASONS.get(refused.reason, PHOTO_REASONS["damaged"])) from None
 
