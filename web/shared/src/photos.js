@@ -2,6 +2,7 @@
 // most LONG_SIDE px on the long side as JPEG, under the API's limit per photo, and read as a data URL.
 export const MAX_PHOTOS = 3;
 export const PHOTO_MAX_BYTES = 1_250_000; // the API's limit per photo, after shrinking
+const PICK_MAX_BYTES = 25_000_000; // a file larger than this is not a phone photo
 const LONG_SIDE = 1600;
 
 export function readAsDataUrl(blob) {
@@ -32,4 +33,13 @@ export async function shrink(file) {
     if (blob && blob.size <= PHOTO_MAX_BYTES) return blob;
   }
   return file;
+}
+
+// A chosen file ready for a form: { photo: { name, size, data } }, or { problem } when it is larger than any phone
+// photo ("file") or still over the API's limit once shrunk ("shrunk"): each form says it in its own words.
+export async function prepare(file) {
+  if (file.size > PICK_MAX_BYTES) return { problem: "file" };
+  const small = await shrink(file);
+  if (small.size > PHOTO_MAX_BYTES) return { problem: "shrunk" };
+  return { photo: { name: file.name, size: small.size, data: await readAsDataUrl(small) } };
 }

@@ -2,11 +2,9 @@
 // hamlet), up to three photos shrunk in the browser, and, only if wanted, a phone to follow it on WhatsApp.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
-import { MAX_PHOTOS, PHOTO_MAX_BYTES, readAsDataUrl, shrink } from "@filo/shared/photos";
+import { MAX_PHOTOS, prepare } from "@filo/shared/photos";
 import { addHamlets, createMap, pinMarker } from "@filo/shared/map";
 import { config, fileReport } from "../api.js";
-
-const PICK_MAX_BYTES = 25_000_000; // a file larger than this is not a phone photo
 
 function parseCoordinates(text) {
   const match = text.trim().match(/^(-?\d{1,2}(?:[.,]\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:[.,]\d+)?)$/);
@@ -27,6 +25,14 @@ export function Field({ id, label, error, hint, children }) {
 
 export function describedBy(id, hint, error) {
   return [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
+}
+
+// The field people never see (hidden from screen readers too): a bot that fills it is refused by the API.
+export function Trap({ id, value, onInput }) {
+  return html`<div class="trap" aria-hidden="true">
+    <label for=${id}>Non compilare questo campo</label>
+    <input id=${id} name="website" type="text" tabindex="-1" autocomplete="off" value=${value} onInput=${onInput} />
+  </div>`;
 }
 
 export function ReportForm({ comune }) {
@@ -104,10 +110,10 @@ export function ReportForm({ comune }) {
     const added = [];
     for (const file of files) {
       if (photos.length + added.length >= MAX_PHOTOS) { problems.push(`Al massimo ${MAX_PHOTOS} foto.`); break; }
-      if (file.size > PICK_MAX_BYTES) { problems.push(`${file.name}: file troppo grande.`); continue; }
-      const small = await shrink(file);
-      if (small.size > PHOTO_MAX_BYTES) { problems.push(`${file.name}: foto troppo grande anche dopo averla ridotta.`); continue; }
-      added.push({ name: file.name, size: small.size, data: await readAsDataUrl(small) });
+      const { photo, problem } = await prepare(file);
+      if (problem === "file") problems.push(`${file.name}: file troppo grande.`);
+      else if (problem === "shrunk") problems.push(`${file.name}: foto troppo grande anche dopo averla ridotta.`);
+      else added.push(photo);
     }
     setPhotos([...photos, ...added]);
     setErrors((e) => ({ ...e, photos: problems.join(" ") || undefined }));
@@ -236,11 +242,7 @@ export function ReportForm({ comune }) {
             onInput=${(e) => setPhone(e.target.value)} />
         </${Field}>`}
       </fieldset>`}
-      <div class="trap" aria-hidden="true">
-        <label for="website">Non compilare questo campo</label>
-        <input id="website" name="website" type="text" tabindex="-1" autocomplete="off" value=${website}
-          onInput=${(e) => setWebsite(e.target.value)} />
-      </div>
+      <${Trap} id="website" value=${website} onInput=${(e) => setWebsite(e.target.value)} />
       <p><button type="submit" class="primary" disabled=${busy}>Invia la segnalazione</button></p>
       <p class="message" role="status" aria-live="polite">${message}</p>
     </form>`;

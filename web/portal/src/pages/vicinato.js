@@ -3,11 +3,10 @@
 // taps «Confermo» on WhatsApp.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "@filo/shared/html";
-import { PHOTO_MAX_BYTES, readAsDataUrl, shrink } from "@filo/shared/photos";
+import { prepare } from "@filo/shared/photos";
 import { getVicinato, requestVicinato } from "../api.js";
-import { Field, describedBy } from "./report.js";
+import { Field, Trap, describedBy } from "./report.js";
 
-const PICK_MAX_BYTES = 25_000_000; // a file larger than this is not a phone photo
 const FIELDS = ["zone", "name", "address", "phone", "id_photo", "consent"];
 
 export function VicinatoPage({ comune }) {
@@ -33,15 +32,13 @@ export function VicinatoPage({ comune }) {
     const [file] = event.target.files;
     event.target.value = "";
     if (!file) return;
-    let problem;
-    if (file.size > PICK_MAX_BYTES) problem = "File troppo grande: scegli una foto del documento.";
-    const small = problem ? null : await shrink(file);
-    if (small && small.size > PHOTO_MAX_BYTES) problem = "Foto troppo grande anche dopo averla ridotta: scegline un'altra.";
+    const { photo: picked, problem } = await prepare(file);
     if (problem) {
-      setErrors((e) => ({ ...e, id_photo: problem }));
+      setErrors((e) => ({ ...e, id_photo: problem === "file" ? "File troppo grande: scegli una foto del documento."
+        : "Foto troppo grande anche dopo averla ridotta: scegline un'altra." }));
       return;
     }
-    setPhoto({ name: file.name, size: small.size, data: await readAsDataUrl(small) });
+    setPhoto(picked);
     setErrors((e) => ({ ...e, id_photo: undefined }));
   };
 
@@ -148,11 +145,7 @@ export function VicinatoPage({ comune }) {
         la tua adesione. Senza la tua conferma su WhatsApp entro ${setup.confirm_hours} ore sono cancellati.${" "}
         ${setup.privacy_notice_url && html`<a href=${setup.privacy_notice_url}>Leggi l'informativa privacy</a>.`}</p>
       ${errors.consent && html`<p class="field-error" role="alert">${errors.consent}</p>`}
-      <div class="trap" aria-hidden="true">
-        <label for="vic-website">Non compilare questo campo</label>
-        <input id="vic-website" name="website" type="text" tabindex="-1" autocomplete="off" value=${website}
-          onInput=${(e) => setWebsite(e.target.value)} />
-      </div>
+      <${Trap} id="vic-website" value=${website} onInput=${(e) => setWebsite(e.target.value)} />
       <p><button type="submit" class="primary" disabled=${busy}>Chiedi di entrare</button></p>
       <p class="message" role="status" aria-live="polite">${message}</p>
     </form>`;
