@@ -7,8 +7,9 @@ Per size, on a channel of its own of the demo comune: subscribers written straig
 residents leaves them, spread over the hamlets and topics, 2% of them wrote in the last day), then:
 - recount: the nightly reconciliation building the counts from nothing (services.subscriptions.audiences);
 - preview: POST /api/v1/broadcast-preview for a few audiences, median and worst of the repeats, each count (and
-  how many of them are outside the 24-hour window) checked against a one-by-one count of the seeded subscribers; and, for the figure before issue 18, the way the preview
-  counted until then (every active subscriber of the channel paged and filtered), timed in-process;
+  how many of them are outside the 24-hour window) checked against a one-by-one count of the seeded subscribers;
+  and, for the figure before issue 18, the way the preview counted until then (every active subscriber of the
+  channel paged and filtered), timed in-process;
 - fan-out: a broadcast to everyone, from creation to the fan-out's last checkpoint, with the outbound consumers
   not polled (the sends themselves are bench/broadcast.py's), and the AWS requests of the fan-out per recipient.
 """
