@@ -58,7 +58,7 @@ def test_a_resident_asks_to_join_with_the_keyboard_on_a_phone_and_is_sent_to_wha
     page.keyboard.type(number)
     page.get_by_label(re.compile("^Foto del documento")).set_input_files(str(photo))
     expect(page.get_by_text(re.compile("Foto scelta: documento.jpg"))).to_be_visible()
-    consent = page.get_by_label(re.compile("^Ho letto l'informativa privacy"))
+    consent = page.get_by_label(re.compile(r"^Ho letto l'informativa privacy \(versione [^)]+\) e chiedo di entrare"))
     consent.focus()
     page.keyboard.press("Space")
     expect(consent).to_be_checked()

@@ -138,7 +138,7 @@ export function VicinatoPage({ comune }) {
       <div class=${"field check" + (errors.consent ? " invalid" : "")}>
         <input id="vic-consent" name="consent" type="checkbox" checked=${consent} onChange=${(e) => setConsent(e.target.checked)}
           aria-invalid=${errors.consent ? "true" : undefined} aria-describedby="vic-consent-text" />
-        <label for="vic-consent">Ho letto l'informativa privacy${setup.privacy_notice_version ? ` (versione ${setup.privacy_notice_version})` : ""}
+        <label for="vic-consent">Ho letto l'informativa privacy${setup.privacy_notice_version ? ` (versione ${setup.privacy_notice_version})` : ""}${" "}
           e chiedo di entrare nel Controllo del Vicinato del ${comune.name}</label>
       </div>
       <p class="hint" id="vic-consent-text">I tuoi dati servono alla Polizia Locale per verificare la richiesta e a gestire
