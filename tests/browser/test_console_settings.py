@@ -55,8 +55,11 @@ def test_an_uploaded_and_a_drawn_hamlet_reach_the_composer(stack, page, demo_ham
     expect(page.get_by_role("status").filter(has_text="Frazioni: impostazioni salvate")).to_be_visible()
 
     page.get_by_role("link", name="Avvisi").first.click()
-    expect(page.get_by_label("Campo Caricato")).to_be_visible()
-    expect(page.get_by_label("Poggio Disegnato")).to_be_visible()
+    # The settings page leaves the screen when the composer comes: until then its buttons («Rimuovi Campo
+    # Caricato») also match the hamlet's name, so look for the hamlets only in the composer, by their exact label.
+    expect(page.get_by_role("heading", name="Avvisi ai cittadini")).to_be_visible()
+    expect(page.get_by_label("Campo Caricato", exact=True)).to_be_visible()
+    expect(page.get_by_label("Poggio Disegnato", exact=True)).to_be_visible()
     hamlets = api(stack, "GET", "/api/v1/tenant").json()["hamlets"]["features"]
     assert {"campo-caricato", "poggio-disegnato"} <= {h["id"] for h in hamlets}
 
