@@ -19,17 +19,20 @@ def _key(channel_id: str, month: str) -> dict:
 
 def add(tenant_id: str, channel_id: str, month: str, amounts: Mapping[str, int], now: datetime) -> None:
     """Add to a channel's figures of a month (field -> amount, e.g. {"sent_utility": 1})."""
-    if not amounts:
-        return
+    if amounts:
+        _client().update_item(**addition(tenant_id, channel_id, month, amounts, now))
+
+
+def addition(tenant_id: str, channel_id: str, month: str, amounts: Mapping[str, int], now: datetime) -> dict:
+    """add's write as a request's parameters, for a caller that makes it in one transaction with another."""
     names = {f"#f{i}": name for i, name in enumerate(amounts)}
     values = {f":v{i}": {"N": str(int(amount))} for i, amount in enumerate(amounts.values())}
-    _client().update_item(
-        TableName=table_name("counters"), Key=_key(channel_id, month),
-        UpdateExpression="SET tenant_id = :tenant, expires_at = :expires ADD " + ", ".join(
-            f"#f{i} :v{i}" for i in range(len(amounts))),
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues={**values, ":tenant": {"S": tenant_id},
-                                   ":expires": {"N": str(int((now + KEEP).timestamp()))}})
+    return {"TableName": table_name("counters"), "Key": _key(channel_id, month),
+            "UpdateExpression": "SET tenant_id = :tenant, expires_at = :expires ADD " + ", ".join(
+                f"#f{i} :v{i}" for i in range(len(amounts))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {**values, ":tenant": {"S": tenant_id},
+                                          ":expires": {"N": str(int((now + KEEP).timestamp()))}}}
 
 
 def of_month(tenant_id: str, channel_ids: list[str], month: str) -> dict[str, dict[str, int]]:

@@ -4,8 +4,10 @@ cost is counts x prices; a month boundary in Italy; the price table's validation
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,9 +15,14 @@ import requests
 
 from chalicelib.domain.tenancy import Channel
 from chalicelib.domain.usage import month_of
-from chalicelib.store import audit, directory
+from chalicelib.providers.base import Text
+from chalicelib.services import clock
+from chalicelib.services.messaging import outbound
+from chalicelib.store import audit, deliveries, directory, dynamo
 from local.seed import TEMPLATES, template_setting
 from tests.integration.conftest import Phone
+from tests.integration.test_fault_matrix import _contains, aws_fault, first_attempt
+from tests.integration.test_send_durability import VALIDATION
 from tests.waiting import wait_for
 
 _numbers = iter(range(1, 10_000))
@@ -187,3 +194,57 @@ def test_a_month_is_yyyy_mm_and_the_export_has_the_channels(comune):
     assert lines[1].startswith(f"2026-11;{comune.channel};Avvisi;2000;")
     assert comune.call("GET", "/api/v1/exports/usage", params={"format": "xlsx"}).status_code == 200
     assert any(e.action == "export.usage" for e in audit.recent(comune.tenant))
+
+
+# ==== the sender's count: with its settling write, in one transaction ===================================================
+
+def _talker(stack, comune) -> Phone:
+    """A citizen who wrote to the comune's channel (their window is open) and was answered: the meter's service
+    count then stands still at what it reads."""
+    talker = Phone(stack, comune.channel, number())
+    talker.text("Buongiorno")
+    talker.wait_inbox(1)
+    return talker
+
+
+def _service_sent(comune) -> int:
+    figures = comune.usage(month_of(datetime.now(UTC)))["channels"]
+    return figures[0]["sent"]["service"] if figures else 0
+
+
+def _reply(comune, talker: Phone) -> outbound.OutboundJob:
+    return outbound.OutboundJob(job_id=f"usage-{uuid.uuid4().hex}", tenant_id=comune.tenant, channel_id=comune.channel,
+                                contents=[Text(body="La sua richiesta è stata presa in carico")],
+                                recipients=[outbound.JobRecipient(key=talker.e164, phone=talker.e164)])
+
+
+def test_a_send_is_metered_once_when_the_settling_transaction_fails(stack, comune):
+    """The sender's usage count goes with its settling write, in one transaction; when that fails, the two are
+    written apart: the message is counted all the same, once."""
+    talker = _talker(stack, comune)
+    before = wait_for(lambda: _service_sent(comune) or None, timeout=10)
+    with aws_fault(dynamo.client(), "before-send.dynamodb.TransactWriteItems", _contains(comune.channel), 400,
+                   VALIDATION, pattern=first_attempt) as seen:
+        outbound.process_job(_reply(comune, talker))
+    assert [hit for _, hit in seen] == [True]  # the transaction refused, then the two writes made apart
+    assert len(talker.wait_inbox(2)) == 2
+    assert _service_sent(comune) == before + 1
+
+
+def test_a_send_is_metered_once_when_its_run_lost_the_lease_before_settling(stack, comune):
+    """A run whose lease another run took over while it was sending cannot settle (the other counts its results),
+    but the message it sent is its own to meter: counted alone, once."""
+    talker = _talker(stack, comune)
+    before = wait_for(lambda: _service_sent(comune) or None, timeout=10)
+    job = _reply(comune, talker)
+    stack.sandbox.configure(send_script={talker.e164: [{"delay": 1.5}]})
+    try:
+        run = threading.Thread(target=outbound.process_job, args=(job,))
+        run.start()
+        time.sleep(0.7)  # the send is on its way: the lease is taken over as if it had lapsed
+        assert deliveries.lease(job.job_id, "another-run", clock.now() + deliveries.LEASE + timedelta(seconds=1)).taken
+        run.join()
+    finally:
+        stack.sandbox.configure(send_script={})
+    assert deliveries.get(job.job_id, talker.e164).status == "sent"
+    assert _service_sent(comune) == before + 1

@@ -51,7 +51,10 @@ MEDIA_RETRIES = 2  # a media error (131053) is tried this many more times, then 
 MAX_BACKOFF_SECONDS = 5.0
 SEND_THREADS = 8  # sends in flight per consumer, so latency does not cap the rate
 STATUS_THREADS = 8  # delivery status writes in flight per batch of status webhooks
-CLAIM_WINDOW = SEND_THREADS  # pairs claimed with one write, just ahead of their sends: a dead run leaves few unresolved
+# Pairs claimed with one write, before the first of them is sent: a broadcast chunk's (fanout.CHUNK_SIZE) at once.
+# A run that dies leaves at most this many unresolved; each waits CONFIRM for a status, as any claim would, so a
+# larger window costs no time, only the precision of `ambiguous` (sent again with no news: an upper bound).
+CLAIM_WINDOW = 40
 DELIVERY_SHARDS = 16  # a broadcast's delivery records spread over this many partitions
 HEARTBEAT_SECONDS = deliveries.LEASE.total_seconds() / 3  # a running job's lease is renewed this often: two beats may fail
 FENCE_SECONDS = 1.0  # a run starts no send in the last second of its lease (clocks of two consumers may differ)
@@ -486,10 +489,9 @@ def _settle(run: _Run) -> None:
     fails puts the counted claims back, for the next run to count; a run killed between the two writes loses its
     counts (never doubles them: twice-counted results would complete a broadcast early and drop its last jobs)."""
     job, now = run.job, clock.now()
-    usage.count_sent(job.tenant_id, job.channel_id, run.sent_by_category)  # what this run recorded as sent
     done = run.claims - run.unknown - run.waiting
     release = run.pending or bool(run.waiting) or run.error is not None
-    if not deliveries.settle(job.job_id, run.holder, done, run.accepted, release, run.sending, now):
+    if not _settle_lease(run, done, release, now):
         logger.warning("lease lost before settling: the run that took the job over counts its results",
                        extra={"job_id": ref(job.job_id)})
         return
@@ -503,6 +505,26 @@ def _settle(run: _Run) -> None:
         if run.counted and deliveries.claim(job.job_id, run.holder, run.counted, now):
             logger.warning("counts not written: left for the next run", extra={"job_id": ref(job.job_id)})
         raise
+
+
+def _settle_lease(run: _Run, done: set[str], release: bool, now: datetime) -> bool:
+    """The settling write and the usage meter's count of what this run recorded as sent, in one transaction. The
+    meter counts the run's sends whatever happens to the lease: alone when the lease was lost; apart when the
+    transaction fails otherwise, so that counting never stops the settling (usage.py)."""
+    job = run.job
+    metered = usage.sent_addition(job.tenant_id, job.channel_id, run.sent_by_category)
+    try:
+        settled = deliveries.settle(job.job_id, run.holder, done, run.accepted, release, run.sending, now, metered)
+    except Exception:
+        if metered is None:
+            raise
+        logger.warning("settling with the usage count failed: the two are written apart",
+                       extra={"job_id": ref(job.job_id)})
+        usage.count_sent(job.tenant_id, job.channel_id, run.sent_by_category)
+        return deliveries.settle(job.job_id, run.holder, done, run.accepted, release, run.sending, now)
+    if not settled and metered is not None:
+        usage.count_sent(job.tenant_id, job.channel_id, run.sent_by_category)
+    return settled
 
 
 def _finish(run: _Run) -> None:

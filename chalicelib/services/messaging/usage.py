@@ -33,7 +33,20 @@ def count_sent(tenant_id: str, channel_id: str, by_category: dict[str, int]) -> 
     """The sends a run recorded, by category (sent_category), in one ADD in the month they were sent."""
     if by_category:
         now = clock.now()
-        _add(tenant_id, channel_id, month_of(now), {field_name("sent", c): n for c, n in by_category.items()}, now)
+        _add(tenant_id, channel_id, month_of(now), _sent_amounts(by_category), now)
+
+
+def sent_addition(tenant_id: str, channel_id: str, by_category: dict[str, int]) -> dict | None:
+    """count_sent's write as a request's parameters (None: nothing to count), for the sender to make it in one
+    transaction with its settling write; when that fails, it calls count_sent."""
+    if not by_category:
+        return None
+    now = clock.now()
+    return usage_store.addition(tenant_id, channel_id, month_of(now), _sent_amounts(by_category), now)
+
+
+def _sent_amounts(by_category: dict[str, int]) -> dict[str, int]:
+    return {field_name("sent", c): n for c, n in by_category.items()}
 
 
 def count_billed(billed: list[tuple[StatusUpdate, Pricing]]) -> None:
