@@ -71,7 +71,7 @@ class DevStack:
 
     def __init__(self, profile: str | None = None):
         self.folder = tempfile.TemporaryDirectory()
-        self.ports = {name: _free_port() for name in ("API", "SANDBOX", "MOTO", "WEB")}
+        self.ports = {name: _free_port() for name in ("API", "SANDBOX", "MOTO", "WEB", "ALERTS")}
         self.state_file = Path(self.folder.name) / "dev.json"
         env = {**os.environ, **{f"FILO_{name}_PORT": str(port) for name, port in self.ports.items()},
                "FILO_STATE_FILE": str(self.state_file)}
@@ -275,6 +275,7 @@ def main() -> None:
     stack = DevStack(args.profile)
     try:
         use_stack_aws(stack.moto_url)
+        os.environ.update(stack.state.get("aws_endpoints", {}))
         runs = []
         for number in range(1, args.runs + 1):
             run = one_run(stack, args.recipients, args.clients, args.drain_timeout)

@@ -258,13 +258,19 @@ def _queries_read_their_partition() -> None:
     Table.query, Table.all_items = query, all_items
 
 
-def _quiet_handler_class():
+def _handler_class(access_log: bool):
+    """Chalice's request handler with Nagle's algorithm off: it writes an answer's headers and its body apart, and the
+    body then waited for the client's delayed ACK, ~40 ms per request on a keep-alive connection (one client got
+    20 answers a second). API Gateway answers in one go. Quiet unless the access log is wanted."""
     from chalice.local import ChaliceRequestHandler
 
-    class QuietRequestHandler(ChaliceRequestHandler):
+    class RequestHandler(ChaliceRequestHandler):
+        disable_nagle_algorithm = True
+
         def log_message(self, format, *args):  # noqa: A002 - the base class's signature
-            pass
-    return QuietRequestHandler
+            if access_log:
+                super().log_message(format, *args)
+    return RequestHandler
 
 
 class Stack:
@@ -298,8 +304,9 @@ class Stack:
         self.access_log = access_log
         if moto not in MOTO_MODES:
             raise ValueError(f"moto must be one of {MOTO_MODES}")
-        # thread: moto's server in this process (make dev); process: in processes of their own, like AWS
-        # services (benchmarks); memory: in this process's memory with no HTTP at all
+        # thread: moto's server in this process (tests, which reach into moto's memory); process: in processes of
+        # their own, DynamoDB in one and the other services in another, like AWS services on other CPUs (make dev,
+        # benchmarks); memory: in this process's memory with no HTTP at all
         self.moto_mode = moto
         self.moto_children: list[subprocess.Popen] = []
         self.sandbox_process = sandbox_process  # True: the sandbox in a process of its own, like Meta
@@ -398,11 +405,21 @@ class Stack:
 
         self.threads = event_threads(self.app, self.stop_event, self.schedule_seconds, self.consumers_elsewhere)
         if self.snapshot is not None and self.snapshot_seconds > 0:  # 0: only at a clean stop
-            watch = getattr(self.moto, "watch", None)  # moto in this thread: a snapshot only after a write
             self.threads.append(Snapshotter(self.snapshot, self.snapshot_seconds, self.stop_event,
-                                            changed=watch.take_changes if watch else None))
+                                            changed=self._moto_changes()))
         for thread in self.threads:
             thread.start()
+
+    def _moto_changes(self):
+        """How a snapshot learns whether anything was written since the last one (None: it cannot, so it assumes
+        so every period)."""
+        from local.motoserver import changes_over_http
+
+        if self.moto_mode == "process":
+            asks = [changes_over_http(os.environ[k]) for k in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB")]
+            return lambda: any([ask() for ask in asks])  # every one asked: each clears its own
+        watch = getattr(self.moto, "watch", None)
+        return watch.take_changes if watch else None
 
     def _start_moto(self) -> None:
         speed_up_moto()
@@ -420,21 +437,22 @@ class Stack:
             return
         from local.motoserver import WatchedMotoServer
 
-        # moto's access log, one line per AWS call: only with the app's access log
-        logging.getLogger("werkzeug").setLevel(logging.INFO if self.access_log else logging.WARNING)
-        self.moto = WatchedMotoServer(self.host, self.moto_port)
+        self.moto = WatchedMotoServer(self.host, self.moto_port, access_log=self.access_log)
         self.moto.start()
 
     def _start_moto_process(self) -> None:
-        """DynamoDB in one moto process, the other services in another: separate services, separate CPUs."""
+        """DynamoDB in one moto process, the other services in another: separate services, separate CPUs. Each
+        says whether it was written to (for the snapshots) and, with the access log, prints a line per AWS call."""
         dynamodb_port = free_port(self.host)
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://{self.host}:{dynamodb_port}"
-        self.moto_children = [
-            subprocess.Popen([sys.executable, "-m", "local.motoserver", "--host", self.host, "--port", str(port)],
-                             cwd=PROJECT_DIR)
-            for port in (self.moto_port, dynamodb_port)]
+        flags = ["--watch", *(["--access-log"] if self.access_log else [])]
+        self.moto_children = [self._moto_child(port, *flags) for port in (self.moto_port, dynamodb_port)]
         for port in (self.moto_port, dynamodb_port):
             _wait_for_port(self.host, port, "moto")
+
+    def _moto_child(self, port: int, *flags: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "local.motoserver", "--host", self.host, "--port", str(port),
+                                 *flags], cwd=PROJECT_DIR, start_new_session=True)  # Ctrl-C is for this process
 
     def _start_app(self) -> None:
         from chalice.cli.factory import CLIFactory
@@ -444,9 +462,8 @@ class Stack:
         self.app = config.chalice_app
         self.api_server = create_local_server(self.app, config, self.host, self.api_port)
         self.api_server.server.socket.listen(LISTEN_BACKLOG)  # Chalice's server listened with 5: widen its queue
-        if not self.access_log:
-            self.api_server.server.RequestHandlerClass = functools.partial(
-                _quiet_handler_class(), app_object=self.app, config=config)
+        self.api_server.server.RequestHandlerClass = functools.partial(
+            _handler_class(self.access_log), app_object=self.app, config=config)
         thread = threading.Thread(target=self.api_server.server.serve_forever, name="api", daemon=True)
         thread.start()
 
@@ -537,6 +554,7 @@ class Stack:
             "open311_api_key": self.open311_api_key,
             "console_url": self.web.app_url("console"), "portal_url": self.web.app_url("portal"),
             "staff_password": self.staff_sign_in.password,  # the console's demo users (admin, communications, ...)
+            "aws_endpoints": {k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL")},
         }
 
     def stop(self) -> None:
@@ -624,7 +642,7 @@ def main() -> None:
         moto_port=_port("FILO_MOTO_PORT", 8002), web_port=_port("FILO_WEB_PORT", 8003), schedule_seconds=args.schedule_seconds,
         secrets=kept.secrets(os.environ), data_dir=kept.data_dir, access_log=access_log_wanted(os.environ),
         snapshot_seconds=float(os.environ.get("FILO_SNAPSHOT_SECONDS") or SNAPSHOT_SECONDS),
-        alerts_port=_port("FILO_ALERTS_PORT", 8004), alerts_replay=True,
+        alerts_port=_port("FILO_ALERTS_PORT", 8004), alerts_replay=True, moto=os.environ.get("FILO_MOTO_MODE", "process"),
     ).start()
     try:
         _seed_demo_reports(stack)

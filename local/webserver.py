@@ -70,6 +70,7 @@ class WebServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are written apart: no delayed-ACK wait for the body
 
             def log_message(self, format, *args):  # noqa: A002 - the base class's signature
                 log.debug("%s %s", self.address_string(), format % args)

@@ -122,6 +122,21 @@ def checkpoint(tenant_id: str, broadcast_id: str, cursor: dict | None, page_numb
 
 def add_counts(tenant_id: str, broadcast_id: str, counts: dict[str, int], reasons: dict[str, int]) -> Broadcast | None:
     """Add to the counters in one request; returns the broadcast as it now stands."""
+    update = counts_update(tenant_id, broadcast_id, counts, reasons)
+    if update is None:
+        return None
+    try:
+        answer = client().update_item(**update, ReturnValues="ALL_NEW")
+    except ClientError as error:
+        if is_conditional(error):
+            return None
+        raise
+    return from_item(plain(answer["Attributes"]))
+
+
+def counts_update(tenant_id: str, broadcast_id: str, counts: dict[str, int], reasons: dict[str, int]) -> dict | None:
+    """add_counts's write as a request's parameters (None: nothing to add), for a caller that makes it in one
+    transaction with others; conditional on the broadcast being there."""
     counts = {k: v for k, v in counts.items() if v}
     reasons = {k: v for k, v in reasons.items() if v}
     if not counts and not reasons:
@@ -140,18 +155,10 @@ def add_counts(tenant_id: str, broadcast_id: str, counts: dict[str, int], reason
             values[f":r{i}"] = {"N": str(n)}
             sets.append(f"#reasons.#r{i} = if_not_exists(#reasons.#r{i}, :zero) + :r{i}")
         parts.insert(0, "SET " + ", ".join(sets))
-    try:
-        answer = client().update_item(
-            TableName=table_name("broadcasts"),
-            Key={"tenant_id": {"S": tenant_id}, "broadcast_id": {"S": broadcast_id}},
-            UpdateExpression=" ".join(parts), ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-            ConditionExpression="attribute_exists(broadcast_id)", ReturnValues="ALL_NEW",
-        )
-    except ClientError as error:
-        if is_conditional(error):
-            return None
-        raise
-    return from_item(plain(answer["Attributes"]))
+    return {"TableName": table_name("broadcasts"),
+            "Key": {"tenant_id": {"S": tenant_id}, "broadcast_id": {"S": broadcast_id}},
+            "UpdateExpression": " ".join(parts), "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values, "ConditionExpression": "attribute_exists(broadcast_id)"}
 
 
 def from_item(item: dict) -> Broadcast:

@@ -1,8 +1,8 @@
 """Delivery records and job leases: what makes every send idempotent, in as few requests as possible.
 
 The hot path uses the low-level client: per job one lease, one BatchGetItem (deliveries, citizens and the
-broadcast together), one claim and one settling write on the lease item (a transaction with the usage meter's
-count of the run's sends); per recipient one conditional write.
+broadcast together), one claim and one settling write on the lease item (a transaction with the broadcast's counts
+and the usage meter's count of the run's sends); per recipient one conditional write.
 
 A job's lease item also holds its claims: the (content, recipient) pairs a run is about to send, written
 before any of them is sent and removed once their results are counted. A claim still there when a later
@@ -105,18 +105,18 @@ def lease(job_id: str, holder: str, now: datetime) -> Lease:
                  _moment(old.get("sent_until", old.get("leased_until"))))
 
 
-def _update_lease(job_id: str, holder: str, expression: str, values: dict, together: dict | None = None) -> bool:
+def _update_lease(job_id: str, holder: str, expression: str, values: dict, together: list[dict] = ()) -> bool:
     """One conditional update of the lease item by the run that holds it; False when another run took it over.
-    With together (another item's update, as UpdateItem takes it), both in one transaction: neither without the
-    other."""
+    With together (other items' updates, as UpdateItem takes them), all in one transaction: none without the
+    others. Another item's condition that fails cancels it too: that is raised (TransactionCanceledException)."""
     update = {"TableName": table_name("deliveries"), "Key": _lease_key(job_id), "UpdateExpression": expression,
               "ConditionExpression": "holder = :holder",
               "ExpressionAttributeValues": {":holder": {"S": holder}, **values}}
     try:
-        if together is None:
+        if not together:
             _client().update_item(**update)
         else:  # botocore gives the transaction a ClientRequestToken: its retries are applied once
-            _client().transact_write_items(TransactItems=[{"Update": update}, {"Update": together}])
+            _client().transact_write_items(TransactItems=[{"Update": u} for u in (update, *together)])
         return True
     except ClientError as error:
         if _is_conditional(error) or _lease_refused(error):
@@ -144,11 +144,11 @@ def claim(job_id: str, holder: str, claims: set[str], now: datetime) -> bool:
 
 
 def settle(job_id: str, holder: str, done: set[str], accepted: set[str], release: bool, sent: bool,
-           now: datetime, together: dict | None = None) -> bool:
+           now: datetime, together: list[dict] = ()) -> bool:
     """A run's end on its lease item: the claims it settled (counted, or never sent) removed, the sends the
     provider accepted but no record could hold noted, so no run sends them again; a run that sent ends its
     sending now; with release, the lease is given back at once (the job comes back, and its next run need not
-    wait for the lease to lapse). With together (another item's update), both in one transaction.
+    wait for the lease to lapse). With together (other items' updates), all in one transaction.
 
     `accepted` grows only: a pair counts as accepted while it is also still claimed."""
     sets, actions, values = [], [], {":now": {"N": _instant(now)}}
@@ -165,9 +165,9 @@ def settle(job_id: str, holder: str, done: set[str], accepted: set[str], release
         actions.append("DELETE claims :done")
         values[":done"] = {"SS": sorted(done)}
     if not actions:
-        if together is not None:
-            _client().update_item(**together)
-        return True
+        if not together:
+            return True
+        actions.append("SET holder = :holder")  # nothing of the lease's own to write: the lease is still checked
     if not sets:
         del values[":now"]
     return _update_lease(job_id, holder, " ".join(actions), values, together)

@@ -91,6 +91,7 @@ class _BodyTooLarge(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are written apart: the body must not wait for a delayed ACK
     server_version = "FiloDirettoSandbox/1.0"
     timeout = 60
     server: HTTPServer

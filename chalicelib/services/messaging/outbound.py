@@ -484,21 +484,48 @@ def _on_error(run: _Run, key: str, claim: str, recipient: JobRecipient, error: P
 
 
 def _settle(run: _Run) -> None:
-    """The run's end, in an order that never counts a result twice: the claims it settled leave the lease item
-    (and the lease is given back if the job comes back), then its counts go to the broadcast. A counter write that
-    fails puts the counted claims back, for the next run to count; a run killed between the two writes loses its
-    counts (never doubles them: twice-counted results would complete a broadcast early and drop its last jobs)."""
+    """The run's end in one transaction: the claims it settled leave the lease item (and the lease is given back if
+    the job comes back), its counts go to the broadcast and its sends to the usage meter. The claims never leave
+    without their counts, so a run killed at its end loses nothing and counts nothing twice. A transaction that
+    fails is written apart (_settle_apart); a run that lost its lease leaves the counting to the run that took the
+    job over, and only meters its own sends."""
     job, now = run.job, clock.now()
     done = run.claims - run.unknown - run.waiting
     release = run.pending or bool(run.waiting) or run.error is not None
-    if not _settle_lease(run, done, release, now):
-        logger.warning("lease lost before settling: the run that took the job over counts its results",
-                       extra={"job_id": ref(job.job_id)})
+    # every failure the sender sees is on send; a later failed status counts in 'failed' only
+    counts = {**run.counts, "failed_on_send": run.counts["failed"]}
+    counted = broadcasts.counts_update(job.tenant_id, job.broadcast_id, counts, run.reasons) if job.broadcast_id else None
+    metered = usage.sent_addition(job.tenant_id, job.channel_id, run.sent_by_category)
+    together = [update for update in (counted, metered) if update is not None]
+    try:
+        settled = deliveries.settle(job.job_id, run.holder, done, run.accepted, release, run.sending, now, together)
+    except Exception:
+        if not together:
+            raise
+        logger.warning("the settling transaction failed: its writes are made apart", extra={"job_id": ref(job.job_id)})
+        _settle_apart(run, done, release, now, counts)
+        return
+    if not settled:
+        _lease_lost(run)
+        if metered is not None:
+            usage.count_sent(job.tenant_id, job.channel_id, run.sent_by_category)
+        return
+    if counted is not None:  # the counters as they now stand, for the completion: a consistent read
+        run.updated = broadcasts.get(job.tenant_id, job.broadcast_id)
+
+
+def _settle_apart(run: _Run, done: set[str], release: bool, now: datetime, counts: dict[str, int]) -> None:
+    """The settling written apart, in the order that never counts a result twice: the usage meter (counting never
+    stops the settling), the claims off the lease item, then the counts to the broadcast. A counter write that
+    fails puts the counted claims back, for the next run to count; a run killed between the two writes loses its
+    counts (never doubles them: twice-counted results would complete a broadcast early and drop its last jobs)."""
+    job = run.job
+    usage.count_sent(job.tenant_id, job.channel_id, run.sent_by_category)
+    if not deliveries.settle(job.job_id, run.holder, done, run.accepted, release, run.sending, now):
+        _lease_lost(run)
         return
     if not job.broadcast_id:
         return
-    # every failure the sender sees is on send; a later failed status counts in 'failed' only
-    counts = {**run.counts, "failed_on_send": run.counts["failed"]}
     try:
         run.updated = broadcasts.add_counts(job.tenant_id, job.broadcast_id, counts, run.reasons)
     except Exception:
@@ -507,24 +534,9 @@ def _settle(run: _Run) -> None:
         raise
 
 
-def _settle_lease(run: _Run, done: set[str], release: bool, now: datetime) -> bool:
-    """The settling write and the usage meter's count of what this run recorded as sent, in one transaction. The
-    meter counts the run's sends whatever happens to the lease: alone when the lease was lost; apart when the
-    transaction fails otherwise, so that counting never stops the settling (usage.py)."""
-    job = run.job
-    metered = usage.sent_addition(job.tenant_id, job.channel_id, run.sent_by_category)
-    try:
-        settled = deliveries.settle(job.job_id, run.holder, done, run.accepted, release, run.sending, now, metered)
-    except Exception:
-        if metered is None:
-            raise
-        logger.warning("settling with the usage count failed: the two are written apart",
-                       extra={"job_id": ref(job.job_id)})
-        usage.count_sent(job.tenant_id, job.channel_id, run.sent_by_category)
-        return deliveries.settle(job.job_id, run.holder, done, run.accepted, release, run.sending, now)
-    if not settled and metered is not None:
-        usage.count_sent(job.tenant_id, job.channel_id, run.sent_by_category)
-    return settled
+def _lease_lost(run: _Run) -> None:
+    logger.warning("lease lost before settling: the run that took the job over counts its results",
+                   extra={"job_id": ref(run.job.job_id)})
 
 
 def _finish(run: _Run) -> None:
