@@ -114,7 +114,10 @@ def _moto_app(access_log: bool) -> Callable:
 
     logging.getLogger("waitress").setLevel(logging.ERROR)
     app = DomainDispatcherApplication(create_backend_app)
-    return AccessLog(app) if access_log else app
+    if not access_log:
+        return app
+    log.setLevel(logging.INFO)  # its lines at any level of the caller's logging, as werkzeug printed them
+    return AccessLog(app)
 
 
 def _leave_with_parent() -> None:

@@ -108,3 +108,34 @@ def test_one_make_dev_at_a_time_per_local_dir(tmp_path):
         LocalDir(tmp_path).lock()
     first.unlock()
     LocalDir(tmp_path).lock()
+
+
+def test_the_write_watch_answers_another_process_over_http_once_per_write():
+    from local.motoserver import CHANGES_PATH, WriteWatch
+
+    watch = WriteWatch(lambda environ, start_response: [b""])
+    ask = {"PATH_INFO": CHANGES_PATH, "REQUEST_METHOD": "GET"}
+    answers = lambda: b"".join(watch(ask, lambda status, headers: None))  # noqa: E731
+    assert answers() == b"0"
+    watch(_request("POST", "DynamoDB_20120810.PutItem"), None)
+    assert (answers(), answers()) == (b"1", b"0")  # asked: clear until the next write
+
+
+def test_snapshots_are_spaced_by_what_they_cost():
+    """A snapshot that takes long (much data, a busy machine) is not taken again at once: the next waits twenty
+    times as long as it took, or the period if that is longer."""
+    import threading
+    import time
+
+    from local.snapshot import Snapshotter
+
+    class Slow:
+        def take(self) -> bool:
+            time.sleep(0.05)
+            return True
+
+    snapshotter = Snapshotter(Slow(), period=0.01, stop=threading.Event())
+    assert snapshotter._take()
+    assert snapshotter.wait >= Snapshotter.SPACING * 0.05
+    quick = Snapshotter(Slow(), period=5.0, stop=threading.Event())
+    assert quick._take() and quick.wait == 5.0
