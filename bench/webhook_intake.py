@@ -86,7 +86,6 @@ class DevStack:
                 raise SystemExit("make dev did not start: " + (self.process.stderr.read() or b"").decode()[-3000:])
             time.sleep(0.2)
         self.state = json.loads(self.state_file.read_text())
-        self.moto_url = f"http://127.0.0.1:{self.ports['MOTO']}"
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
@@ -97,9 +96,10 @@ class DevStack:
         self.folder.cleanup()
 
 
-def use_stack_aws(moto_url: str) -> None:
-    """This process's AWS clients on the stack's moto, with the local stage's names."""
-    os.environ.update({"AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+def use_stack_aws(endpoints: dict[str, str]) -> None:
+    """This process's AWS clients on the stack's moto (its endpoints: `aws_endpoints` of the state file, DynamoDB's
+    apart), with the local stage's names."""
+    os.environ.update({**endpoints, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-south-1", "AWS_REGION": "eu-south-1",
                        "RESOURCE_PREFIX": "filo-local", "STAGE": "local", "POWERTOOLS_METRICS_DISABLED": "true"})
 
@@ -210,7 +210,7 @@ def one_run(stack: DevStack, recipients: int, clients: int, drain_timeout: float
     }
 
 
-def handler_cpu(count: int, moto_url: str) -> dict[str, float]:
+def handler_cpu(count: int) -> dict[str, float]:
     """CPU per webhook of the Lambda handler in this process: with the SQS send (to the stack's moto) and without."""
     os.environ.update({"META_APP_SECRET": "bench-secret", "META_VERIFY_TOKEN": "bench", "META_ACCESS_TOKEN": "bench"})
     import app
@@ -274,8 +274,7 @@ def main() -> None:
     print(f"load before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (1, 5, 15 min); {os.cpu_count()} CPUs")
     stack = DevStack(args.profile)
     try:
-        use_stack_aws(stack.moto_url)
-        os.environ.update(stack.state.get("aws_endpoints", {}))
+        use_stack_aws(stack.state["aws_endpoints"])
         runs = []
         for number in range(1, args.runs + 1):
             run = one_run(stack, args.recipients, args.clients, args.drain_timeout)
@@ -286,7 +285,7 @@ def main() -> None:
                   f"read {run['read']} of {args.recipients} ({run['not_read']} deliveries not read), "
                   f"{run['drain_s']:.1f} s after the last answer; dead letters {run['dead_letters']}; "
                   f"load {run['load']:.2f}")
-        cpu = handler_cpu(args.cpu_requests, stack.moto_url)
+        cpu = handler_cpu(args.cpu_requests)
     finally:
         stack.stop()
     if len(runs) > 1:
