@@ -4,7 +4,7 @@ import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { loadConfig } from "@filo/shared/api";
 import { html } from "@filo/shared/html";
-import { go, useHashRoute } from "@filo/shared/router";
+import { go, hashPath, useHashRoute } from "@filo/shared/router";
 import "./style.css";
 import { configure, getArrivals, getMe, getTenant, listChannels } from "./api.js";
 import { Badge, usePolled } from "./badges.js";
@@ -114,7 +114,7 @@ function App({ config }) {
   // The default page, for an address that is no section of this person's; read from the address itself, not from
   // this render's route: a section clicked just after signing in may not have reached the route yet, and would be
   // overridden (seen in a browser test under load)
-  if (!current && sections.length && !sections.some((s) => s.path === segments(window.location.hash.replace(/^#\/?/, ""))[0])) {
+  if (!current && sections.length && !sections.some((s) => s.path === segments(hashPath())[0])) {
     go(sections[0].path);
   }
   const signOut = () => {

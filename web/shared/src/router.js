@@ -6,9 +6,14 @@ export function go(path) {
   window.location.hash = "#/" + path;
 }
 
+// The address's path after "#/", as it is now.
+export function hashPath() {
+  return window.location.hash.replace(/^#\/?/, "");
+}
+
 // The route after "#/" as parse(path) reads it, read again at each move; moved() runs after each move.
 export function useHashRoute(parse, moved) {
-  const read = () => parse(window.location.hash.replace(/^#\/?/, ""));
+  const read = () => parse(hashPath());
   const [route, setRoute] = useState(read);
   useEffect(() => {
     const change = () => {
