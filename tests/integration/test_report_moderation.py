@@ -16,6 +16,7 @@ from chalicelib.services import abuse
 from chalicelib.services.reports import web_form
 from tests.integration.own_comuni import OwnTown
 from tests.integration.test_public_surfaces import ADDRESS, PERSONAL, PIN, TEXT, Comune
+from tests.leaks import shown
 
 TITLE = "Buca sulla carreggiata"
 DESCRIPTION = "Buca profonda sulla carreggiata vicino al parcheggio: transennata in attesa dei lavori."
@@ -65,7 +66,7 @@ def public_text(comune: Comune, token: str, surface: str) -> str:
     assert all(a.status_code == 200 for a in answers), [a.text[:300] for a in answers]
     texts = [json.dumps(a.json(), ensure_ascii=False) if "json" in a.headers["Content-Type"] else a.text
              for a in answers]
-    return "\n".join(texts).replace(token, "<token>")
+    return shown("\n".join(texts), token)
 
 
 def approve(comune: Comune, report_id: str, title: str, description: str) -> requests.Response:
