@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from local import motofixes
 from local.persistence import DevSecrets, LocalDir, local_dir, write_private
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -61,201 +62,6 @@ def stage_environment(stage: str) -> dict[str, str]:
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
     return {**config.get("environment_variables", {}),
             **config["stages"][stage].get("environment_variables", {})}
-
-
-def atomic_dynamodb() -> None:
-    """DynamoDB applies each request to an item as one step: a conditional write's condition, its ReturnValues and its
-    update see the same item, and no other write lands in between. moto's server answers requests on many threads
-    and applies none of them under a lock: it copies the item (for ALL_OLD), evaluates the condition and updates the
-    item in separate steps, so under load two conditional writes to one item interleave. Both of two consumers then
-    took a job's lease, or a take read the claims a settling run was removing and found the lease it gave back free:
-    two runs counted the same results (five outcomes for four recipients, a broadcast completed early). One lock
-    over moto's DynamoDB requests gives back DynamoDB's guarantee; they are CPU-bound Python under the GIL anyway."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    original = DynamoHandler.call_action
-    if getattr(original, "filo_atomic", False):
-        return
-    lock = threading.RLock()
-
-    def call_action(self):
-        with lock:
-            return original(self)
-
-    call_action.filo_atomic = True
-    DynamoHandler.call_action = call_action
-
-
-def light_transactions() -> None:
-    """moto 5.2's TransactWriteItems deep-copies every table a transaction touches before it starts, to roll back on a
-    failed condition: with a channel's 50,000 subscribers in the citizens table, each subscription change (a
-    transaction with its audience counts, issue 18) copied them all, and a transaction cost seconds. Under the lock
-    of atomic_dynamodb nothing else runs meanwhile, so keeping a copy of just the items the transaction names is the
-    same rollback: those are restored (or removed again) when it is cancelled."""
-    import copy as real_copy
-    import types
-
-    from moto.dynamodb import models
-    from moto.dynamodb.models.table import Table
-
-    original = models.DynamoDBBackend.transact_write_items
-    if getattr(original, "filo_light", False):
-        return
-    models.copy = types.SimpleNamespace(  # the module's deepcopy, without the whole-table copies
-        deepcopy=lambda value, *args: value if isinstance(value, Table) else real_copy.deepcopy(value, *args))
-
-    def transact_write_items(self, transact_items):
-        saved = []
-        for entry in transact_items:
-            try:
-                _, op = next(iter(entry.items()))
-                table = self.get_table(op["TableName"])
-                attrs = op["Item"] if "Item" in op else op["Key"]
-                hash_value = models.DynamoType(attrs[table.hash_key_attr])
-                range_value = models.DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
-            except Exception:  # a malformed request: the original answers it as moto does
-                continue
-            saved.append((table, hash_value, range_value,
-                          real_copy.deepcopy(table.get_item(hash_value, range_value))))
-        try:
-            return original(self, transact_items)
-        except Exception:
-            for table, hash_value, range_value, item in reversed(saved):
-                if item is None:
-                    table.delete_item(hash_value, range_value)
-                elif range_value is not None:
-                    table.items[hash_value][range_value] = item
-                else:
-                    table.items[hash_value] = item
-            raise
-
-    transact_write_items.filo_light = True
-    models.DynamoDBBackend.transact_write_items = transact_write_items
-
-
-def speed_up_moto() -> None:
-    """Two lookups of moto 5.2 that cost more than the emulated request under load.
-
-    moto looks a service's backend up on every request under a global lock, scanning a list of every
-    backend (moto 5.2 BackendDict._create_account_specific_backend); under load that lock and scan cost
-    more than the request. Once a backend exists and is registered, the lookup can return at once."""
-    from moto.core.base_backend import BackendDict
-
-    original = BackendDict._create_account_specific_backend
-    if getattr(original, "filo_fast", False):
-        return
-
-    def lookup(self, account_id: str) -> None:
-        if getattr(self, "_filo_registered", False) and dict.__contains__(self, account_id):
-            return
-        original(self, account_id)
-        self._filo_registered = True
-
-    lookup.filo_fast = True
-    BackendDict._create_account_specific_backend = lookup
-    _cache_moto_module_list()
-    _sqs_scans_once()
-    _queries_read_their_partition()
-
-
-def _cache_moto_module_list() -> None:
-    """moto's server lists its own package directory (os.listdir and a stat per entry, ~200 of them) on every
-    request to tell which service a host names; the list never changes while it runs."""
-    from moto import backends
-
-    modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules
-
-
-def _sqs_scans_once() -> None:
-    """moto 5.2's SQS reads the clock twice per queued message, several times per request: a send computes every
-    queue attribute (three scans of the queue for the approximate counts), and a receive checks each message it
-    returns against the retention period through those same attributes (three scans per message returned). With a
-    few hundred messages waiting, a webhook's send and the inbound worker's receive spent most of the stack's CPU
-    there (py-spy, bench/webhook_intake.py, issue 18). The same answers with one clock reading and one pass: the
-    counts in one scan, the retention period read from the queue itself."""
-    from moto.core.utils import unix_time, unix_time_millis
-    from moto.sqs.models import Queue, SQSBackend
-
-    if getattr(Queue, "filo_one_pass", False):
-        return
-    counted = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
-               "ApproximateNumberOfMessagesNotVisible")
-    original_attributes = Queue.attributes.fget
-
-    def counts(queue) -> dict[str, int]:
-        now = unix_time_millis()
-        visible = delayed = hidden = 0
-        for message in queue._messages:
-            is_delayed, is_visible = now < message.delayed_until, now > message.visible_at
-            delayed += is_delayed
-            hidden += not is_visible
-            visible += is_visible and not is_delayed
-        return dict(zip(counted, (visible, delayed, hidden), strict=True))
-
-    class _Counted:  # the queue's counts computed once, then read as moto's properties would
-        def __init__(self, queue):
-            self._queue, self._counts = queue, counts(queue)
-
-        def __getattr__(self, name):
-            return getattr(self._queue, name)
-
-    for name in counted:
-        setattr(_Counted, "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"),
-                property(lambda self, name=name: self._counts[name]))
-
-    def messages(queue) -> list:
-        now = unix_time_millis()
-        return [m for m in queue._messages if now > m.visible_at and not now < m.delayed_until]
-
-    def retained(self, queue_name: str, message) -> bool:
-        retention = int(self.get_queue(queue_name).message_retention_period)
-        return retention + message.sent_timestamp / 1000 > unix_time()
-
-    Queue.attributes = property(lambda queue: original_attributes(_Counted(queue)))
-    Queue.messages = property(messages)
-    SQSBackend.is_message_valid_based_on_retention_period = retained
-    Queue.filo_one_pass = True
-
-
-def _queries_read_their_partition() -> None:
-    """moto 5.2 answers every Query by sorting the whole table (Table.all_items) and then keeping the partition asked
-    for: with a channel's 50,000 subscribers in the citizens table a preview's few Queries took 2 s, where DynamoDB
-    reads only the partitions asked for (issue 18). A Query sorts what it keeps itself, so within one all_items
-    gives the items unsorted, and for a Query of the table's own key only that partition's items. Answers are
-    unchanged; index Queries still look at every item, as moto keeps no index."""
-    import inspect
-
-    from moto.dynamodb.models.table import Table
-
-    original_query, original_all = Table.query, Table.all_items
-    if getattr(original_query, "filo_partition", False):
-        return
-    signature = inspect.signature(original_query)
-    inside = threading.local()
-
-    def items_of(table, part) -> list:
-        return list(part.values()) if table.range_key_attr else [part]
-
-    def all_items(self) -> list:
-        if getattr(inside, "table", None) is not self:
-            return original_all(self)
-        if inside.partition is not None:
-            part = self.items.get(inside.partition)
-            return [] if part is None else items_of(self, part)
-        return [item for part in self.items.values() for item in items_of(self, part)]
-
-    def query(self, *args, **kwargs):
-        call = signature.bind(self, *args, **kwargs)
-        own_key = not call.arguments.get("index_name")
-        inside.table, inside.partition = self, call.arguments.get("hash_key") if own_key else None
-        try:
-            return original_query(self, *args, **kwargs)
-        finally:
-            inside.table = inside.partition = None
-
-    query.filo_partition = True
-    Table.query, Table.all_items = query, all_items
 
 
 def _handler_class(access_log: bool):
@@ -422,9 +228,7 @@ class Stack:
         return watch.take_changes if watch else None
 
     def _start_moto(self) -> None:
-        speed_up_moto()
-        atomic_dynamodb()
-        light_transactions()
+        motofixes.apply()
         if self.moto_mode == "memory":
             from moto import mock_aws
 

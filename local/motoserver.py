@@ -143,13 +143,11 @@ def main() -> None:
     args = parser.parse_args()
     import waitress
 
-    from local.devserver import atomic_dynamodb, light_transactions, speed_up_moto
+    from local import motofixes
 
     logging.basicConfig(level=logging.INFO if args.access_log else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    speed_up_moto()
-    atomic_dynamodb()
-    light_transactions()
+    motofixes.apply()
     _leave_with_parent()
     app = _moto_app(args.access_log)
     waitress.serve(WriteWatch(app) if args.watch else app, host=args.host, port=args.port, **_WAITRESS)
