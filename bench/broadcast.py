@@ -26,7 +26,7 @@ from chalicelib.domain.access import Role  # noqa: E402
 
 CHANNEL = "100000000000001"
 SEND_PATH = ("poller-outbound_sender", "poller-fanout_worker", "sender", "schedule-")
-STATUS_PATH = ("poller-inbound_worker",)
+STATUS_PATH = ("poller-status_worker", "status_")  # the status worker's poller and its writers (record_statuses)
 
 
 class RequestCounter:
@@ -52,8 +52,8 @@ class RequestCounter:
         thread = threading.current_thread().name
         if thread.startswith(SEND_PATH):
             path = "send"
-        elif thread.startswith(STATUS_PATH) or (model.name == "SendMessage" and "inbound" in str(params.get("body"))):
-            path = "status"  # the inbound worker, and the webhook queueing status payloads
+        elif thread.startswith(STATUS_PATH) or (model.name == "SendMessage" and "statuses" in str(params.get("body"))):
+            path = "status"  # the status worker, and the webhook queueing status payloads
         else:
             path = "other"
         with self.lock:
@@ -161,7 +161,7 @@ def status_backlog(stack, samples: list[tuple[float, dict, dict]], final: dict) 
     (sent is recorded by the send itself). At a sample taken at wall time t with A statuses applied (delivered + read
     counters), the backlog is t minus the due time of the (A+1)-th status in due order: how old the oldest status
     not yet applied is. Also printed: the sandbox's own backlog (due but not yet posted: the webhook not taking them
-    fast enough) and the inbound queue's depth; and, at the end, the dead-letter queues' depth and whether the
+    fast enough) and the statuses queue's depth; and, at the end, the dead-letter queues' depth and whether the
     counters equal what the sandbox delivered."""
     import bisect
 
@@ -180,10 +180,10 @@ def status_backlog(stack, samples: list[tuple[float, dict, dict]], final: dict) 
         worst = max(worst, behind)
         lines.append({"t": round(wall - start, 1), "applied": applied, "due": overdue, "behind_s": round(behind, 2),
                       "sandbox_due_unposted": sandbox.get("statuses_due"),
-                      "sandbox_late_s": sandbox.get("statuses_late_s"), "inbound_queue": sandbox.get("inbound_queue")})
+                      "sandbox_late_s": sandbox.get("statuses_late_s"), "status_queue": sandbox.get("status_queue")})
     sqs = queues._client()
     dead = {}
-    for logical in ("inbound", "outbound", "fanout"):
+    for logical in QUEUES:
         url = sqs.get_queue_url(QueueName=QUEUES[logical].dlq_name)["QueueUrl"]
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
         dead[logical] = int(attributes["Attributes"]["ApproximateNumberOfMessages"])
@@ -201,17 +201,18 @@ def wait(stack, headers, broadcast_id, done, timeout, samples: list | None = Non
         broadcast = requests.get(f"{stack.api_url}/api/v1/broadcasts/{broadcast_id}", headers=headers,
                                  timeout=30).json()
         if samples is not None:
-            samples.append((time.time(), broadcast, {**stack.sandbox.stats(), "inbound_queue": inbound_depth()}))
+            samples.append((time.time(), broadcast, {**stack.sandbox.stats(), "status_queue": status_depth()}))
         if done(broadcast) or time.monotonic() > deadline:
             return broadcast
         time.sleep(0.5 if samples is None else 1.0)
 
 
-def inbound_depth() -> int:
+def status_depth() -> int:
+    """Status webhooks queued and not yet taken (the statuses queue)."""
     from chalicelib.store import queues
 
     sqs = queues._client()
-    attributes = sqs.get_queue_attributes(QueueUrl=queues.queue_url("inbound"),
+    attributes = sqs.get_queue_attributes(QueueUrl=queues.queue_url("statuses"),
                                           AttributeNames=["ApproximateNumberOfMessages"])
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
@@ -266,7 +267,7 @@ def main() -> None:
         for key, value in result.items():
             if key == "status_backlog":
                 print("status backlog over time (t s, applied, due, behind s, sandbox unposted, sandbox late s, "
-                      "inbound queue):")
+                      "statuses queue):")
                 for line in value:
                     print("   ", *line.values())
                 continue

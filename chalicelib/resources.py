@@ -117,6 +117,7 @@ QUEUES: dict[str, QueueSpec] = {
     spec.logical: spec
     for spec in (
         QueueSpec("inbound", visibility_timeout=180, max_receive_count=5),
+        QueueSpec("statuses", visibility_timeout=360, max_receive_count=5),  # webhooks of statuses alone
         QueueSpec("outbound", visibility_timeout=180, max_receive_count=8),
         QueueSpec("fanout", visibility_timeout=900, max_receive_count=5),
     )

@@ -5,6 +5,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -55,12 +56,10 @@ class QueuePoller(threading.Thread):
                 self.stop.wait(1)
 
     def poll_once(self, sqs, url: str, arn: str) -> None:
-        messages = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=min(self.config.batch_size, 10), WaitTimeSeconds=1,
-            AttributeNames=["All"], MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        messages = self._receive(sqs, url, 1)
         if not messages:
             return
+        messages += self._gather(sqs, url, len(messages))
         event = {"Records": [_record(m, arn, sqs.meta.region_name) for m in messages]}
         context = LambdaContext(self.config.name, 512, max_runtime_ms=LAMBDA_BUDGET_MS)
         try:
@@ -77,6 +76,30 @@ class QueuePoller(threading.Thread):
             sqs.delete_message_batch(QueueUrl=url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])])
 
+
+    def _receive(self, sqs, url: str, wait: int, most: int = 10) -> list[dict]:
+        return sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=min(self.config.batch_size, most, 10), WaitTimeSeconds=wait,
+            AttributeNames=["All"], MessageAttributeNames=["All"],
+        ).get("Messages", [])
+
+    def _gather(self, sqs, url: str, have: int) -> list[dict]:
+        """More of a batch larger than one ReceiveMessage (10), for up to the event source's batching window, as
+        Lambda gathers it."""
+        window, more = self.config.maximum_batching_window_in_seconds, []
+        deadline = time.monotonic() + window
+        while window and have + len(more) < self.config.batch_size and not self.stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            received = self._receive(sqs, url, 0, self.config.batch_size - have - len(more))
+            more += received
+            if not received:
+                self.stop.wait(min(left, GATHER_PAUSE))
+        return more
+
+
+GATHER_PAUSE = 0.05  # seconds between receives of an empty queue while a batch is gathered
 
 RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}

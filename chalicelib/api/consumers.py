@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 # Each consumer loads only its own services on its first batch (app.py imports this module on the first one).
 inbound = lazy("chalicelib.services.inbound")
+statuses = lazy("chalicelib.services.statuses")
 fanout = lazy("chalicelib.services.broadcasts.fanout")
 heartbeat = lazy("chalicelib.services.messaging.heartbeat")
 outbound = lazy("chalicelib.services.messaging.outbound")
@@ -116,33 +117,44 @@ def process_fanout(event: dict, context) -> dict:
 
 def process_inbound(event: dict, context) -> dict:
     inbound.register_context(context)
+    return _statuses_first(event, context, _inbound_record)
+
+
+def process_statuses(event: dict, context) -> dict:
+    """The statuses queue: a batch's webhooks of statuses alone applied in one pass. A body the worker's parse finds
+    more in than the webhook's light check did goes on to the inbound queue, to be handled whole there."""
+    return _statuses_first(event, context, lambda record: queues.send("inbound", record.body))
+
+
+def _statuses_first(event: dict, context, handler) -> dict:
+    """The status-only webhooks of a batch applied together (_statuses_together), each other record by handler."""
     records = event.get("Records", [])
     applied, failed = _statuses_together(records)
     rest = [r for r in records if r["messageId"] not in applied | failed]
-    result = _process({**event, "Records": rest}, context, _inbound_record) if rest else {"batchItemFailures": []}
+    result = _process({**event, "Records": rest}, context, handler) if rest else {"batchItemFailures": []}
     result["batchItemFailures"] += [{"itemIdentifier": message_id} for message_id in sorted(failed)]
     return result
 
 
 def _statuses_together(records: list[dict]) -> tuple[set[str], set[str]]:
-    """The webhooks of a batch that carry only statuses, applied in one pass (services.inbound.apply_statuses);
-    the ids of those applied and, when the pass failed, of those to come back. A body that does not parse is
-    left to _inbound_record, which reports it."""
-    statuses, ids = [], set()
+    """The webhooks of a batch that carry only statuses, applied in one pass (services.statuses); the ids of those
+    applied and, when the pass failed, of those to come back. A body that does not parse is left to the batch's
+    handler, which reports it."""
+    found_statuses, ids = [], set()
     for record in records:
         if queues.kind_of(record.get("messageAttributes")) is not None:
             continue
         try:
-            found = inbound.statuses_only(record["body"])
+            found = statuses.statuses_only(record["body"])
         except Exception:  # noqa: BLE001 - handled again on its own, where the failure is logged and reported
             continue
         if found is not None:
-            statuses += found
+            found_statuses += found
             ids.add(record["messageId"])
     if not ids:
         return set(), set()
     try:
-        inbound.apply_statuses(statuses)
+        statuses.apply(found_statuses)
     except Exception:
         logger.exception("statuses of a batch failed, left for retry", extra={"records": len(ids)})
         return set(), ids

@@ -43,6 +43,6 @@ def meta_webhook():
         summary = provider.check_webhook(raw)
     except NotAWebhook as exc:
         raise ApiError(400, "not_a_webhook", f"The body is not a WhatsApp webhook payload: {exc}") from None
-    webhook_queue.queue_payload(raw)
+    webhook_queue.queue_payload(raw, statuses_only=summary.statuses_only)
     logger.info("webhook queued", extra={"messages": summary.messages, "statuses": summary.statuses})
     return {"status": "queued"}

@@ -11,9 +11,16 @@ class NotAWebhook(ValueError):
 
 @dataclass(frozen=True)
 class WebhookSummary:
-    """A verified body checked as far as queueing needs: its text (what goes on the queue) and, for the log line,
-    how many messages and statuses it carries. The inbound worker parses the rest."""
+    """A verified body checked as far as queueing needs: its text (what goes on the queue) and how many messages,
+    statuses and template news it carries (for the log line, and to queue a body of statuses alone apart). The
+    workers parse the rest."""
 
     text: str
     messages: int = 0
     statuses: int = 0
+    templates: int = 0
+
+    @property
+    def statuses_only(self) -> bool:
+        """Statuses and nothing else the app reads: the status worker's, in batches (services/webhook_queue.py)."""
+        return self.statuses > 0 and not self.messages and not self.templates

@@ -14,7 +14,7 @@ from chalicelib.domain.phones import InvalidPhone, mask, normalize
 from chalicelib.domain.subscriptions import Citizen, with_retention
 from chalicelib.observability import logger, ref
 from chalicelib.providers import get_provider
-from chalicelib.providers.base import InboundMessage, StatusUpdate
+from chalicelib.providers.base import InboundMessage
 from chalicelib.resources import table_name
 from chalicelib.services import clock
 from chalicelib.services.admin import templates
@@ -51,17 +51,6 @@ def handle_payload(raw_body: str) -> None:
         _handle_once()(message=message.model_dump(mode="json"))
 
 
-def statuses_only(raw_body: str) -> list[StatusUpdate] | None:
-    """The statuses of a webhook body that carries nothing else, to be applied with the others of its batch
-    (apply_statuses); None for a body with messages or template news, which handle_payload takes whole."""
-    batch = get_provider().parse_webhook(raw_body.encode("utf-8"))
-    return None if batch.messages or batch.templates else batch.statuses
-
-
-def apply_statuses(statuses: list[StatusUpdate]) -> None:
-    """Statuses of several webhooks in one pass: Meta posts most statuses one per webhook (sent, delivered, read),
-    and each broadcast's counters are then written once per batch, not once per webhook."""
-    outbound.record_statuses(statuses)
 
 
 @lru_cache(maxsize=1)

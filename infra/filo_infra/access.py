@@ -42,13 +42,15 @@ class Access:
 
 
 FUNCTION_ACCESS: dict[str, Access] = {
-    # webhooks (to inbound), staff API (broadcasts to fanout, replies to outbound), health (every queue's URL),
-    # photos (presigned links, erasure), forwarding emails
-    "api_handler": Access(tables=APP_TABLES, sends=("inbound", "outbound", "fanout"), media=True,
+    # webhooks (to inbound, or to statuses when they carry statuses alone), staff API (broadcasts to fanout,
+    # replies to outbound), health (every queue's URL), photos (presigned links, erasure), forwarding emails
+    "api_handler": Access(tables=APP_TABLES, sends=("inbound", "statuses", "outbound", "fanout"), media=True,
                           meta_secret=True, email=True, staff_admin=True),
     # inbound also sends to itself: a photo to fetch again later (services/reports/photo_refetch.py)
     "inbound_worker": Access(tables=APP_TABLES + ("idempotency",), consumes=("inbound",), sends=("inbound", "outbound"),
                              media=True, meta_secret=True, email=True),
+    # deliveries, broadcasts' counters and the usage meter; a body with more than statuses goes on to inbound
+    "status_worker": Access(tables=APP_TABLES, consumes=("statuses",), sends=("inbound",)),
     "outbound_sender": Access(tables=APP_TABLES, consumes=("outbound",), sends=("outbound",), meta_secret=True),
     "fanout_worker": Access(tables=APP_TABLES, consumes=("fanout",), sends=("outbound",)),
     "start_due_broadcasts": Access(tables=APP_TABLES, sends=("fanout", "outbound")),

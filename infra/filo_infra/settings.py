@@ -22,6 +22,7 @@ class FunctionSettings:
 FUNCTIONS: dict[str, FunctionSettings] = {
     "api_handler": FunctionSettings(timeout=29, memory=1024),
     "inbound_worker": FunctionSettings(timeout=30, memory=1024),
+    "status_worker": FunctionSettings(timeout=60, memory=512),  # up to 100 status webhooks a batch
     "outbound_sender": FunctionSettings(timeout=30, memory=512),
     "fanout_worker": FunctionSettings(timeout=120, memory=512),
     "start_due_broadcasts": FunctionSettings(timeout=60, memory=512),

@@ -57,3 +57,15 @@ def test_poison_message_ends_in_the_dead_letter_queue_and_is_reported(stack, new
     watch = next(t for t in stack.threads if isinstance(t, Schedule) and t.config.name == "watch_dead_letters")
     assert watch.fire()["inbound"] >= 1
     sqs.delete_message(QueueUrl=dlq, ReceiptHandle=dead["ReceiptHandle"])
+
+
+def test_a_message_found_on_the_statuses_queue_goes_on_to_the_inbound_worker(stack, new_phone):
+    """The webhook queues a body of statuses alone apart (the status worker, in batches of 100); should a body with
+    a message reach that queue, it is passed on, and the citizen is answered as ever."""
+    sqs = boto3.client("sqs")
+    statuses = sqs.get_queue_url(QueueName="filo-local-statuses")["QueueUrl"]
+    citizen = new_phone()
+    sqs.send_message(QueueUrl=statuses, MessageBody=text_payload(
+        BROADCAST, citizen.e164[1:], "AIUTO", f"wamid.{uuid.uuid4().hex}").decode())
+    assert len(citizen.wait_inbox(1, timeout=15)) == 1
+    assert len(citizen.settle(1.0)) == 1

@@ -117,3 +117,27 @@ def test_the_webhook_refuses_what_the_worker_would_refuse_and_nothing_else(docum
         except NotAWebhook as refusal:
             outcomes.append(str(refusal))
     assert outcomes[0] == outcomes[1]
+
+
+CHANGES = st.fixed_dictionaries({}, optional={
+    "field": st.sampled_from(["messages", "message_template_status_update", "template_category_update",
+                              "account_update"]) | JSON,
+    "value": st.fixed_dictionaries({}, optional={"messages": st.lists(JSON, max_size=2) | JSON,
+                                                 "statuses": st.lists(JSON, max_size=2) | JSON,
+                                                 "event": JSON}) | JSON})
+BODIES = st.builds(lambda changes: {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": changes}]},
+                   st.lists(CHANGES, max_size=3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(BODIES)
+def test_a_body_queued_as_statuses_alone_holds_nothing_else_the_worker_reads(document):
+    """The endpoint sends a body of statuses alone to the statuses queue, whose worker applies statuses and passes
+    anything else on: the envelope check must never call a body with a message or template news statuses alone."""
+    from chalicelib.providers.meta import MetaProvider
+
+    provider = MetaProvider(app_secret="s", verify_token="v", access_token="a")
+    raw = json.dumps(document).encode()
+    summary, batch = provider.check_webhook(raw), provider.parse_webhook(raw)
+    if summary.statuses_only:
+        assert not batch.messages and not batch.templates

@@ -68,3 +68,20 @@ def test_a_body_split_into_parts_keeps_the_template_news():
     assert len(parts) > 1
     events = [e for part in parts for e in provider().parse_webhook(part.encode()).templates]
     assert [(e.account_id, e.template_id, e.status) for e in events] == [("57438975935", "42", "APPROVED")]
+
+
+def test_only_a_body_of_statuses_alone_is_queued_apart_from_messages_and_template_news():
+    """The webhook sends a body of statuses alone to the statuses queue (applied in large batches): template news
+    beside statuses, or a message, keeps the body on the inbound queue, whose worker handles all of it."""
+    from pathlib import Path
+
+    fixture = json.loads((Path(__file__).parents[1] / "fixtures" / "whatsapp" / "message_status.json").read_text())
+    statuses = fixture["delivered"]["entry"][0]["changes"][0]
+    news = {"field": "message_template_status_update", "value": {
+        "event": "APPROVED", "message_template_id": 12345678, "message_template_name": "avviso"}}
+    assert provider().check_webhook(json.dumps(fixture["delivered"]).encode()).statuses_only
+    assert not provider().check_webhook(envelope(statuses, news)).statuses_only
+    assert not provider().check_webhook(envelope(news)).statuses_only
+    with_message = {**statuses, "value": {**statuses["value"], "messages": [{"from": "393331234567", "id": "wamid.1",
+                                                                              "type": "text", "text": {"body": "x"}}]}}
+    assert not provider().check_webhook(envelope(with_message)).statuses_only

@@ -19,6 +19,7 @@ _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 REFUSALS = {"object": f"object is not {OBJECT}", "entry": "entry is not a list"}
 NOT_AN_OBJECT = "body is not a JSON object"
 READ_FIELDS = ("messages", "message_template_status_update", "template_category_update")  # the changes read
+TEMPLATE_FIELDS = READ_FIELDS[1:]  # a template's review and its category: news for the admin, not statuses
 
 
 def challenge_answer(params: Mapping[str, str] | None, verify_token: str) -> str | None:
@@ -74,9 +75,10 @@ def payload(raw_body: bytes) -> tuple[str, dict]:
 
 
 def check(raw_body: bytes) -> WebhookSummary:
-    """A verified body checked for queueing, with its messages and statuses counted (for the log line)."""
+    """A verified body checked for queueing, with its messages, statuses and template news counted (the log line,
+    and which queue takes it)."""
     text, document = payload(raw_body)
-    messages = statuses = 0
+    messages = statuses = templates = 0
     for entry in document["entry"]:
         changes = entry.get("changes") if isinstance(entry, dict) else None
         for change in changes if isinstance(changes, list) else ():
@@ -84,4 +86,5 @@ def check(raw_body: bytes) -> WebhookSummary:
             if isinstance(value, dict):
                 messages += len(value["messages"]) if isinstance(value.get("messages"), list) else 0
                 statuses += len(value["statuses"]) if isinstance(value.get("statuses"), list) else 0
-    return WebhookSummary(text=text, messages=messages, statuses=statuses)
+                templates += change.get("field") in TEMPLATE_FIELDS
+    return WebhookSummary(text=text, messages=messages, statuses=statuses, templates=templates)
