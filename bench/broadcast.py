@@ -3,6 +3,10 @@ process; moto and the sandbox beside it): speed, losses, duplicates and AWS requ
 
     python bench/broadcast.py --limit 80 --subscribers 10000 --fault-rate 0.05 --json
     python bench/broadcast.py --limit 80 --subscribers 10000 --status-flood   # one status per webhook POST
+    python bench/broadcast.py --status-flood --apart status_worker   # that consumer in a process of its own
+
+With --apart, the consumers named run as Lambda runs them, each function in processes of its own (local.consumer),
+and the AWS requests they make are not in the counts.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import argparse
 import collections
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -113,7 +118,9 @@ def run(args) -> dict:
     stack = Stack(api_port=free_port(), sandbox_port=free_port(), moto_port=free_port(), web_port=free_port(),
                   visibility_timeout=30,
                   schedule_seconds=3600, sandbox_rate_limit=args.limit, access_log=False, moto=args.moto,
-                  sandbox_process=True).start()
+                  sandbox_process=True, consumers_elsewhere=tuple(args.apart)).start()
+    apart = [subprocess.Popen([sys.executable, "-m", "local.consumer", name], cwd=ROOT, env=dict(os.environ),
+                              stdout=subprocess.DEVNULL) for name in args.apart]
     try:
         if args.status_flood:  # as Meta mostly posts: one status per webhook, three per message, posted concurrently
             stack.sandbox.configure(fault_rate=args.fault_rate, seed=7, status_delay=0.5, status_batch_seconds=0.0,
@@ -151,6 +158,9 @@ def run(args) -> dict:
             result.update(status_backlog(stack, samples, final))
         return result
     finally:
+        for process in apart:
+            process.terminate()
+            process.wait(timeout=15)
         stack.stop()
 
 
@@ -256,6 +266,8 @@ def main() -> None:
     parser.add_argument("--status-flood", action="store_true",
                         help="one status per webhook POST (three per message), as Meta mostly posts them")
     parser.add_argument("--status-posters", type=int, default=8, help="status POSTs in flight at once (flood mode)")
+    parser.add_argument("--apart", action="append", default=[], metavar="CONSUMER",
+                        help="run this SQS consumer (e.g. status_worker) in a process of its own, as Lambda would")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     parser.add_argument("--verbose", action="store_true", help="requests by path, service and operation")
