@@ -39,10 +39,8 @@ media_retention = lazy("chalicelib.services.reports.media_retention")
 
 # The statuses queue's batches (status_worker): a broadcast of 10,000 brings 30,000 status webhooks; a batch of up to
 # 100, gathered for up to a second, writes each delivery once with its latest status and each broadcast's counters
-# once. Two batches at most at a time (Lambda's MaximumConcurrency starts at 2): each is ~100 conditional writes, 8 at
-# a time, so two take ~800 statuses a second in AWS (docs/benchmarks.md, "at 1,000 msg/s" for more).
+# once. STATUS_CONSUMERS batches at a time (docs/deploy.md, `status_consumers`).
 STATUS_BATCH = 100
-STATUS_CONSUMERS = 2
 
 app = Chalice(app_name="filo-diretto")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
@@ -88,7 +86,7 @@ def inbound_worker(event):
 
 
 @app.on_sqs_message(queue=queue_name("statuses"), batch_size=STATUS_BATCH, maximum_batching_window_in_seconds=1,
-                    maximum_concurrency=STATUS_CONSUMERS)
+                    maximum_concurrency=get_settings().status_consumers)
 def status_worker(event):
     """Webhooks of statuses alone, up to STATUS_BATCH at a time: deliveries, broadcasts' counters, the usage meter."""
     return consumers.process_statuses(event.to_dict(), event.context)

@@ -41,6 +41,7 @@ class Settings:
     meta_secret_name: str  # Secrets Manager name holding the Meta secrets as JSON; empty locally
     retry_base_seconds: int  # first wait before a deferred send is tried again; doubles each time
     outbound_consumers: int  # the outbound event source's maximum concurrency (pacing splits the rate)
+    status_consumers: int  # the statuses event source's maximum concurrency (batches of up to 100 webhooks)
     mail_from: str  # the SES-verified sender of emails to external bodies
     edge_secret: str  # CloudFront's X-Filo-Edge header value: then its CloudFront-Viewer-Address names the client
 
@@ -100,6 +101,7 @@ def get_settings() -> Settings:
         meta_secret_name=env("META_SECRET_NAME", ""),
         retry_base_seconds=int(env("RETRY_BASE_SECONDS", "30")),
         outbound_consumers=int(env("OUTBOUND_CONSUMERS", "2")),
+        status_consumers=int(env("STATUS_CONSUMERS", "2")),
         mail_from=env("MAIL_FROM", "segnalazioni@filodiretto.example"),
         edge_secret=env("EDGE_SECRET", ""),
     )

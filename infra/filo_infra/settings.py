@@ -54,6 +54,7 @@ class StageSettings:
     api_burst_limit: int
     waf_rate_limit: int  # requests per IP per 5 minutes before WAF blocks
     outbound_consumers: int  # the outbound event source's maximum concurrency
+    status_consumers: int  # the statuses event source's maximum concurrency
     log_retention_days: int
     deletion_protection: bool  # tables keep their data when the stack is deleted
 
@@ -113,6 +114,7 @@ def stage_settings(stage: str, context) -> StageSettings:
         api_burst_limit=int(value("api_burst_limit", 400)),
         waf_rate_limit=int(value("waf_rate_limit", 2000)),
         outbound_consumers=int(value("outbound_consumers", 2)),
+        status_consumers=int(value("status_consumers", 2)),
         log_retention_days=int(value("log_retention_days", 90 if prod else 30)),
         deletion_protection=_flag(value("deletion_protection", prod)),
     )
@@ -126,4 +128,5 @@ def use_stage_environment(settings: StageSettings) -> None:
     """Set what app.py and chalicelib read at import (names, event source concurrency) before Chalice packages."""
     os.environ.update(settings.chalice_env)
     os.environ["OUTBOUND_CONSUMERS"] = str(settings.outbound_consumers)
+    os.environ["STATUS_CONSUMERS"] = str(settings.status_consumers)
     os.environ.setdefault("AWS_DEFAULT_REGION", os.environ.get("CDK_DEFAULT_REGION", "eu-south-1"))

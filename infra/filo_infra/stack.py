@@ -51,6 +51,7 @@ class FiloDirettoStack(Stack):
             **settings.chalice_env,
             "EDGE_SECRET": edge_secret,
             "OUTBOUND_CONSUMERS": str(settings.outbound_consumers),
+            "STATUS_CONSUMERS": str(settings.status_consumers),
             "MAIL_FROM": settings.mail_from,
             "STAFF_ISSUER": staff.issuer,
             "STAFF_JWKS_URL": staff.jwks_url,

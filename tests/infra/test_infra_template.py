@@ -135,6 +135,15 @@ def test_outbound_consumers_are_capped(expanded, names):
     assert outbound["Properties"]["ScalingConfig"]["MaximumConcurrency"] >= 2
 
 
+def test_status_webhooks_are_read_in_batches_of_100_gathered_for_a_second(expanded, names):
+    statuses = next(m for m in of_type(expanded, "AWS::Lambda::EventSourceMapping").values()
+                    if _queue_of_mapping(m) == QUEUES["statuses"].name)
+    properties = statuses["Properties"]
+    assert (properties["BatchSize"], properties["MaximumBatchingWindowInSeconds"]) == (100, 1)
+    assert properties["ScalingConfig"]["MaximumConcurrency"] >= 2
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
 def test_the_app_schedules_become_rules(expanded):
     expressions = sorted(r["Properties"]["ScheduleExpression"] for r in of_type(expanded, "AWS::Events::Rule").values())
     # one rule per schedule of app.py, at its rate
