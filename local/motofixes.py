@@ -12,6 +12,7 @@ def apply() -> None:
     speed_up_moto()
     atomic_dynamodb()
     light_transactions()
+    sqs_groups_read_whole()
 
 
 def atomic_dynamodb() -> None:
@@ -35,6 +36,20 @@ def atomic_dynamodb() -> None:
 
     call_action.filo_atomic = True
     DynamoHandler.call_action = call_action
+
+
+def sqs_groups_read_whole() -> None:
+    """moto 5.2's SQS receive lists the message groups in flight by iterating the set of pending messages while
+    other requests' threads add and remove from it: under a status flood one receive in a few thousand failed with
+    "Set changed size during iteration" (a 500, which botocore retries). It reads a copy of the set, taken in one
+    step under the GIL."""
+    from moto.sqs.models import Queue
+
+    if getattr(Queue, "filo_groups_whole", False):
+        return
+    Queue.pending_message_groups = property(
+        lambda queue: {m.group_id for m in list(queue._pending_messages) if m.group_id is not None})
+    Queue.filo_groups_whole = True
 
 
 def light_transactions() -> None:

@@ -51,8 +51,6 @@ def handle_payload(raw_body: str) -> None:
         _handle_once()(message=message.model_dump(mode="json"))
 
 
-
-
 @lru_cache(maxsize=1)
 def _handle_once():
     """The message handler wrapped in Powertools idempotency (its table client is built on first use)."""

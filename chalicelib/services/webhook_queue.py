@@ -16,8 +16,8 @@ DEDUPE_WINDOW = timedelta(days=8)
 
 
 def queue_payload(raw_body: bytes, statuses_only: bool = False) -> None:
-    """Put a verified webhook body on its queue: the statuses queue when it carries statuses alone (a broadcast's
-    flood of them, applied in large batches, never ahead of a citizen's message), the inbound queue otherwise. As
+    """Put a verified webhook body on its queue: the statuses queue when it carries statuses alone (applied in large
+    batches, so that a broadcast's flood of them never holds up a citizen's message), the inbound queue otherwise. As
     one message (one request, as nearly every POST), or in parts when too big for one. Parts are queued once per
     body: Meta's retry of a body whose parts went half-way (a failed send: a 500) queues only the rest."""
     logical = "statuses" if statuses_only else "inbound"

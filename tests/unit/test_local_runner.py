@@ -65,17 +65,13 @@ def test_a_batch_of_100_is_gathered_from_several_receives_and_deleted_when_handl
     assert poller.handled == 100 and depth(sqs, url) == 30
 
 
-def test_a_batching_window_hands_over_what_came_when_it_ends(queue):
+@pytest.mark.parametrize("batch_size,window,handed,left", [
+    (100, 1, 25, 0),  # the window ends with less than a batch: what came is handed over
+    (10, 0, 10, 15),  # no window: a batch is one receive
+])
+def test_a_batch_is_what_came_within_its_window_or_one_receive_without_one(queue, batch_size, window, handed, left):
     sqs, url = queue
     send(sqs, url, 25)
-    app, batches = consumer(batch_size=100, window=1)
+    app, batches = consumer(batch_size=batch_size, window=window)
     poll(app, sqs, url)
-    assert [len(b) for b in batches] == [25] and depth(sqs, url) == 0
-
-
-def test_without_a_window_a_batch_is_one_receive(queue):
-    sqs, url = queue
-    send(sqs, url, 25)
-    app, batches = consumer(batch_size=10, window=0)
-    poll(app, sqs, url)
-    assert [len(b) for b in batches] == [10] and depth(sqs, url) == 15
+    assert [len(b) for b in batches] == [handed] and depth(sqs, url) == left
