@@ -123,7 +123,12 @@ def process_inbound(event: dict, context) -> dict:
 def process_statuses(event: dict, context) -> dict:
     """The statuses queue: a batch's webhooks of statuses alone applied in one pass. A body the worker's parse finds
     more in than the webhook's light check did goes on to the inbound queue, to be handled whole there."""
-    return _statuses_first(event, context, lambda record: queues.send("inbound", record.body))
+    return _statuses_first(event, context, _to_inbound)
+
+
+def _to_inbound(record: SQSRecord) -> None:
+    """A body the statuses queue should not have had, passed on whole to the inbound worker (its kind kept)."""
+    queues.send("inbound", record.body, kind=queues.kind_of(record.raw_event.get("messageAttributes")))
 
 
 def _statuses_first(event: dict, context, handler) -> dict:
