@@ -715,8 +715,8 @@ def test_w9_a_crash_after_the_durable_write_is_deduplicated_on_metas_retry(stack
     body = text_payload(BROADCAST, phone.e164[1:], "AIUTO", message_id)
     real, crashed = webhook_queue.queue_payload, []
 
-    def crash_after_write(raw):
-        real(raw)
+    def crash_after_write(raw, **options):
+        real(raw, **options)
         if message_id.encode() in raw and not crashed:
             crashed.append(1)
             raise RuntimeError("the function died after the queue write, before answering")
