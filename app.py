@@ -39,7 +39,7 @@ media_retention = lazy("chalicelib.services.reports.media_retention")
 
 # The statuses queue's batches (status_worker): a broadcast of 10,000 brings 30,000 status webhooks; a batch of up to
 # 100, gathered for up to a second, writes each delivery once with its latest status and each broadcast's counters
-# once. STATUS_CONSUMERS batches at a time (docs/deploy.md, `status_consumers`).
+# once. `status_consumers` batches at a time, 2 by default (docs/deploy.md).
 STATUS_BATCH = 100
 
 app = Chalice(app_name="filo-diretto")

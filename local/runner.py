@@ -15,6 +15,7 @@ from chalice.local import LambdaContext
 
 log = logging.getLogger("filo.local")
 LAMBDA_BUDGET_MS = 60_000
+GATHER_PAUSE = 0.05  # seconds between receives of an empty queue while a batch larger than one receive is gathered
 
 
 def _record(message: dict, queue_arn: str, region: str) -> dict:
@@ -98,8 +99,6 @@ class QueuePoller(threading.Thread):
                 self.stop.wait(min(left, GATHER_PAUSE))
         return more
 
-
-GATHER_PAUSE = 0.05  # seconds between receives of an empty queue while a batch is gathered
 
 RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
