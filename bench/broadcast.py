@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 import botocore.session  # noqa: E402
 import requests  # noqa: E402
 
+from bench.proc_cpu import tree_cpu, used_between  # noqa: E402
 from chalicelib.domain.access import Role  # noqa: E402
 
 CHANNEL = "100000000000001"
@@ -136,7 +137,7 @@ def run(args) -> dict:
         token = stack.state()["tokens"][Role.COMMUNICATIONS]
         headers = {"Authorization": f"Bearer {token}"}
         counter.enabled = True
-        started, cpu_before = time.monotonic(), cpu_seconds()
+        started, cpu_before = time.monotonic(), tree_cpu(os.getpid())
         created = requests.post(f"{stack.api_url}/api/v1/broadcasts", headers=headers, timeout=60,
                                 json={"channel": CHANNEL, "text": "Benchmark: avviso a tutta la cittadinanza"})
         created.raise_for_status()
@@ -153,8 +154,7 @@ def run(args) -> dict:
             final = requests.get(f"{stack.api_url}/api/v1/broadcasts/{broadcast_id}", headers=headers,
                                  timeout=30).json()
         result = report(args, stack, phones, final, wall, send_requests, counter)
-        cpu_after = cpu_seconds()
-        result["cpu_s"] = {name: round(cpu_after[name] - cpu_before.get(name, 0.0), 1) for name in cpu_after}
+        result["cpu_s"] = used_between(cpu_before, tree_cpu(os.getpid()))
         result["cpu_wall_s"] = round(time.monotonic() - started, 1)
         print(json.dumps(result), flush=True)  # the send path's figures, before the status backlog's
         if not args.no_statuses:
@@ -165,36 +165,6 @@ def run(args) -> dict:
             process.terminate()
             process.wait(timeout=15)
         stack.stop()
-
-
-def cpu_seconds() -> dict[str, float]:
-    """CPU time (user and system) used so far by this process (the app) and each of its children (moto's processes,
-    the sandbox, consumers apart), from /proc: what the broadcast cost the machine."""
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def stat(pid: int) -> list[str]:
-        with open(f"/proc/{pid}/stat") as file:
-            return file.read().rsplit(")", 1)[1].split()
-
-    def name(pid: int) -> str:
-        with open(f"/proc/{pid}/cmdline", "rb") as file:
-            words = file.read().decode(errors="replace").split("\0")
-        if "local.motoserver" in words:
-            port = words[words.index("--port") + 1]
-            return "moto-dynamodb" if f":{port}" in os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "") else "moto-other"
-        return next((w for w in words if w.startswith("local.")), "other") + (
-            f" {words[-2]}" if "local.consumer" in words else "")
-
-    mine, used = os.getpid(), {}
-    for entry in os.listdir("/proc"):
-        try:
-            fields = stat(int(entry)) if entry.isdigit() else None
-            if fields and (int(entry) == mine or int(fields[1]) == mine):
-                label = "app" if int(entry) == mine else name(int(entry))
-                used[label] = used.get(label, 0.0) + (int(fields[11]) + int(fields[12])) / tick
-        except (OSError, ValueError, IndexError):  # a process that ended meanwhile
-            continue
-    return used
 
 
 def status_backlog(stack, samples: list[tuple[float, dict, dict]], final: dict) -> dict:

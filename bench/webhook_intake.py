@@ -39,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.proc_cpu import tree_cpu, used_between  # noqa: E402
+
 TENANT, CHANNEL = "demo", "100000000000001"  # make dev's demo comune and its broadcast channel (local/seed.py)
 STATUSES = ("sent", "delivered", "read")
 
@@ -86,6 +88,11 @@ class DevStack:
                 raise SystemExit("make dev did not start: " + (self.process.stderr.read() or b"").decode()[-3000:])
             time.sleep(0.2)
         self.state = json.loads(self.state_file.read_text())
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by make dev and each of its processes."""
+        return tree_cpu(self.process.pid, "local.devserver",
+                        self.state["aws_endpoints"].get("AWS_ENDPOINT_URL_DYNAMODB", ""))
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
@@ -197,8 +204,10 @@ def one_run(stack: DevStack, recipients: int, clients: int, drain_timeout: float
             raw = status_webhook(wamid, status, recipient, callback, at)
             bodies.append((raw, sign(raw, secret)))
     load = os.getloadavg()[0]
+    cpu_before = stack.cpu()
     latencies, statuses, span = post_all(stack.state["api_url"], bodies, clients)
     counters, drain = wait_applied(broadcast_id, recipients, drain_timeout)
+    cpu = used_between(cpu_before, stack.cpu())
     key = f"{broadcast_id}#00"
     not_read = sum(1 for _, recipient, _ in sent if deliveries.get(key, recipient).status != "read")
     return {
@@ -206,7 +215,8 @@ def one_run(stack: DevStack, recipients: int, clients: int, drain_timeout: float
         "p50_ms": 1000 * percentile(latencies, 0.50), "p90_ms": 1000 * percentile(latencies, 0.90),
         "p99_ms": 1000 * percentile(latencies, 0.99), "max_ms": 1000 * max(latencies),
         "errors": sum(1 for s in statuses if s != 200), "delivered": counters["delivered"], "read": counters["read"],
-        "not_read": not_read, "dead_letters": queues.depth("inbound-dlq"), "drain_s": drain, "load": load,
+        "not_read": not_read, "dead_letters": queues.depth("inbound-dlq") + queues.depth("statuses-dlq"),
+        "drain_s": drain, "load": load, "cpu_ms": {name: 1000 * used / len(bodies) for name, used in cpu.items()},
     }
 
 
@@ -236,8 +246,10 @@ def handler_cpu(count: int) -> dict[str, float]:
                                    "path": "/api/webhooks/meta", "requestId": "bench",
                                    "identity": {"sourceIp": "127.0.0.1"}}}
 
-    # 'sent' statuses: the stack's inbound worker, which takes what the send queues, has nothing to apply for them
-    events = [event(status_webhook(f"wamid.cpu{i}", "sent", "+393479990000", "k|r|demo|b", time.time()))
+    # 'delivered' statuses, which the endpoint queues ('sent' alone it answers without queueing), of one delivery of
+    # no broadcast: the stack's status worker, which takes what the send queues, writes it once
+    events = [event(status_webhook(f"wamid.cpu{i}", "delivered", "+393479990000", "bench-cpu|+393479990000",
+                                   time.time()))
               for i in range(count)]
     for handler in logging.getLogger("filo-diretto").handlers:  # INFO, as in Lambda, but not on this terminal
         handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - for the life of the process
@@ -254,7 +266,7 @@ def handler_cpu(count: int) -> dict[str, float]:
 
     figures = {"handler CPU with the SQS send": per_request()}
     real = webhook_queue.queue_payload
-    webhook_queue.queue_payload = lambda raw: None  # the benchmark's own measure: the handler without its queue call
+    webhook_queue.queue_payload = lambda raw, **options: None  # the benchmark's own measure: the handler without its queue call
     try:
         figures["handler CPU without it"] = per_request()
     finally:
@@ -285,6 +297,8 @@ def main() -> None:
                   f"read {run['read']} of {args.recipients} ({run['not_read']} deliveries not read), "
                   f"{run['drain_s']:.1f} s after the last answer; dead letters {run['dead_letters']}; "
                   f"load {run['load']:.2f}")
+            print(f"  CPU per webhook, intake to applied: {sum(run['cpu_ms'].values()):.2f} ms ("
+                  + ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(run["cpu_ms"].items())) + ")")
         cpu = handler_cpu(args.cpu_requests)
     finally:
         stack.stop()

@@ -43,6 +43,9 @@ def meta_webhook():
         summary = provider.check_webhook(raw)
     except NotAWebhook as exc:
         raise ApiError(400, "not_a_webhook", f"The body is not a WhatsApp webhook payload: {exc}") from None
+    if summary.nothing_to_apply:  # 'sent' alone: the send recorded it (docs/decisions.md)
+        logger.info("webhook of sent statuses alone, nothing to apply", extra={"statuses": summary.statuses})
+        return {"status": "nothing_to_apply"}
     webhook_queue.queue_payload(raw, statuses_only=summary.statuses_only)
     logger.info("webhook queued", extra={"messages": summary.messages, "statuses": summary.statuses})
     return {"status": "queued"}

@@ -17,13 +17,24 @@ def post(stack, body: bytes, signature: str | None) -> requests.Response:
     return requests.post(f"{stack.api_url}/webhooks/meta", data=body, headers=headers, timeout=10)
 
 
-def queued_messages(stack) -> int:
-    """Messages sitting on the inbound queue or being handled right now."""
+def queued_messages(stack, queue: str = "inbound") -> int:
+    """Messages sitting on a queue (inbound by default) or being handled right now."""
     import boto3
     sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName="filo-local-inbound")["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=f"filo-local-{queue}")["QueueUrl"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def status_body(sent: dict, phone: Phone, *statuses: str) -> bytes:
+    """A webhook with these statuses of a message the sandbox took, as Meta posts them."""
+    return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "390571000001", "phone_number_id": BROADCAST},
+            "statuses": [{"id": sent["id"], "status": status, "timestamp": "1795450000", "recipient_id": phone.e164[1:],
+                          "biz_opaque_callback_data": sent["body"]["biz_opaque_callback_data"]}
+                         for status in statuses]}}]}]}).encode()
 
 
 def test_handshake(stack):
@@ -104,19 +115,33 @@ def test_statuses_update_the_delivery_without_going_back(stack, new_phone):
     job_id, recipient = sent["body"]["biz_opaque_callback_data"].split("|")
     wait_for(lambda: (d := deliveries.get(job_id, recipient)) and d.status == "read")
 
-    def status_body(status: str) -> bytes:
-        return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
-            "field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": "390571000001", "phone_number_id": BROADCAST},
-                "statuses": [{"id": sent["id"], "status": status, "timestamp": "1795450000",
-                              "recipient_id": phone.e164[1:], "biz_opaque_callback_data": f"{job_id}|{recipient}"}]}}]}]}
-        ).encode()
-
-    late = status_body("delivered")
+    late = status_body(sent, phone, "delivered")
     assert post(stack, late, sign(stack.app_secret, late)).status_code == 200
     phone.settle(1.0)
     assert deliveries.get(job_id, recipient).status == "read"
+
+
+def test_a_webhook_of_sent_statuses_alone_is_answered_and_queued_nowhere(stack, new_phone):
+    """'sent' is what the send itself recorded (a third of a broadcast's webhooks): a body of them alone is answered
+    at once and given to no worker; one that also says 'failed' is queued, and the failure applied."""
+    from chalicelib.store import deliveries
+
+    phone: Phone = new_phone()
+    phone.text("AIUTO")
+    sent = phone.wait_inbox(1)[0]
+    job_id, recipient = sent["body"]["biz_opaque_callback_data"].split("|")
+    wait_for(lambda: (d := deliveries.get(job_id, recipient)) and d.status == "read")
+    wait_for(lambda: queued_messages(stack) + queued_messages(stack, "statuses") == 0)
+
+    alone = status_body(sent, phone, "sent", "sent")
+    answer = post(stack, alone, sign(stack.app_secret, alone))
+    assert (answer.status_code, answer.json()) == (200, {"status": "nothing_to_apply"})
+    assert queued_messages(stack) + queued_messages(stack, "statuses") == 0
+
+    with_news = status_body(sent, phone, "sent", "failed")
+    answer = post(stack, with_news, sign(stack.app_secret, with_news))
+    assert (answer.status_code, answer.json()) == (200, {"status": "queued"})
+    wait_for(lambda: deliveries.get(job_id, recipient).status == "failed")
 
 
 def test_a_payload_bigger_than_an_sqs_message_is_queued_per_change(stack, new_phone):

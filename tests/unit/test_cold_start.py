@@ -119,12 +119,18 @@ def test_the_webhook_refuses_what_the_worker_would_refuse_and_nothing_else(docum
     assert outcomes[0] == outcomes[1]
 
 
+STATUSES = st.fixed_dictionaries(
+    {"id": st.just("wamid.1"), "status": st.sampled_from(["sent", "delivered", "read", "failed", "played"]) | JSON,
+     "timestamp": st.just("1795450000"), "recipient_id": st.just("393331234567")},
+    optional={"biz_opaque_callback_data": st.just("job#0|+393331234567")})
+READ = {"messages": st.lists(JSON, max_size=2) | JSON, "statuses": st.lists(STATUSES | JSON, max_size=3) | JSON,
+        "event": JSON}
+VALUES = st.fixed_dictionaries({"messaging_product": st.just("whatsapp"), "metadata": st.just({
+    "display_phone_number": "390571000001", "phone_number_id": "1"})}, optional=READ)
 CHANGES = st.fixed_dictionaries({}, optional={
     "field": st.sampled_from(["messages", "message_template_status_update", "template_category_update",
                               "account_update"]) | JSON,
-    "value": st.fixed_dictionaries({}, optional={"messages": st.lists(JSON, max_size=2) | JSON,
-                                                 "statuses": st.lists(JSON, max_size=2) | JSON,
-                                                 "event": JSON}) | JSON})
+    "value": VALUES | st.fixed_dictionaries({}, optional=READ) | JSON})
 BODIES = st.builds(lambda changes: {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": changes}]},
                    st.lists(CHANGES, max_size=3))
 
@@ -141,3 +147,31 @@ def test_a_body_queued_as_statuses_alone_holds_nothing_else_the_worker_reads(doc
     summary, batch = provider.check_webhook(raw), provider.parse_webhook(raw)
     if summary.statuses_only:
         assert not batch.messages and not batch.templates
+
+
+WELL_FORMED = st.fixed_dictionaries(
+    {"id": st.just("wamid.1"), "status": st.sampled_from(["sent", "delivered", "read", "failed"]),
+     "timestamp": st.just("1795450000"), "recipient_id": st.just("393331234567")})
+STATUS_CHANGES = st.fixed_dictionaries({"field": st.just("messages"), "value": st.fixed_dictionaries(
+    {"messaging_product": st.just("whatsapp"),
+     "metadata": st.just({"display_phone_number": "390571000001", "phone_number_id": "1"}),
+     "statuses": st.lists(WELL_FORMED | JSON, min_size=1, max_size=3)}, optional={"messages": st.lists(JSON, max_size=1)})})
+STATUS_BODIES = st.builds(
+    lambda changes: {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": changes}]},
+    st.lists(STATUS_CHANGES | CHANGES, min_size=1, max_size=3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(STATUS_BODIES)
+def test_a_body_answered_without_queueing_holds_nothing_the_worker_would_apply(document):
+    """The endpoint answers a body of 'sent' statuses alone without queueing it: the worker's parse of such a body
+    must find no message, no template news and no status but those the send recorded (which it skips)."""
+    from chalicelib.providers.meta import MetaProvider
+    from chalicelib.providers.webhook import RECORDED_BY_THE_SEND
+
+    provider = MetaProvider(app_secret="s", verify_token="v", access_token="a")
+    raw = json.dumps(document).encode()
+    summary, batch = provider.check_webhook(raw), provider.parse_webhook(raw)
+    if summary.nothing_to_apply:
+        assert not batch.messages and not batch.templates
+        assert {status.status for status in batch.statuses} <= RECORDED_BY_THE_SEND

@@ -85,3 +85,31 @@ def test_only_a_body_of_statuses_alone_is_queued_apart_from_messages_and_templat
     with_message = {**statuses, "value": {**statuses["value"], "messages": [{"from": "393331234567", "id": "wamid.1",
                                                                               "type": "text", "text": {"body": "x"}}]}}
     assert not provider().check_webhook(envelope(with_message)).statuses_only
+
+
+def test_a_body_of_sent_statuses_alone_has_nothing_to_apply_and_any_news_beside_them_does():
+    """'sent' is what the send itself recorded: a body of such statuses alone is answered without queueing. A status
+    of any other kind, one not well-formed (the worker judges it), a message or template news makes it queued."""
+    from pathlib import Path
+
+    fixture = json.loads((Path(__file__).parents[1] / "fixtures" / "whatsapp" / "message_status.json").read_text())
+    change = fixture["sent"]["entry"][0]["changes"][0]
+    [sent] = change["value"]["statuses"]
+
+    def body(*statuses, **value) -> bytes:
+        return envelope({**change, "value": {**change["value"], "statuses": list(statuses), **value}})
+
+    assert provider().check_webhook(json.dumps(fixture["sent"]).encode()).nothing_to_apply
+    assert provider().check_webhook(body(sent, sent)).nothing_to_apply
+    for news in ({**sent, "status": "delivered"}, {**sent, "status": "failed"}, {**sent, "status": ["sent"]},
+                 {**sent, "status": None}, "sent"):
+        summary = provider().check_webhook(body(sent, news))
+        assert not summary.nothing_to_apply and summary.statuses_only, news
+    assert not provider().check_webhook(body()).nothing_to_apply
+    message = {"from": "393331234567", "id": "wamid.1", "type": "text", "text": {"body": "x"}}
+    assert not provider().check_webhook(body(sent, messages=[message])).nothing_to_apply
+    news = {"field": "message_template_status_update", "value": {
+        "event": "APPROVED", "message_template_id": 12345678, "message_template_name": "avviso"}}
+    assert not provider().check_webhook(envelope({**change, "value": {**change["value"], "statuses": [sent]}},
+                                                 news)).nothing_to_apply
+

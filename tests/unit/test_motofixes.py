@@ -82,3 +82,70 @@ def test_a_handle_of_another_queue_deletes_nothing_here(sqs):
 def test_a_long_poll_of_an_empty_queue_waits_and_answers_nothing(sqs):
     client, url = sqs
     assert receive(client, url, wait=1) == []
+
+
+@pytest.fixture
+def dynamodb_answers_compared(monkeypatch):
+    """A DynamoDB client whose every answer is written both ways, json and moto's own serialiser: the test compares."""
+    import json
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-south-1")
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
+    motofixes.apply()
+    fast, compared = DynamoHandler.serialized, []
+
+    def both(self, action_result):
+        ours, moto = fast(self, action_result), fast.filo_moto(self, action_result)
+        compared.append((self._get_action(), ours[0], moto[0], ours[2] and json.loads(ours[2]),
+                         moto[2] and json.loads(moto[2]), ours[1].get("Content-Type"), moto[1].get("Content-Type")))
+        return ours
+
+    monkeypatch.setattr(DynamoHandler, "serialized", both)
+    with mock_aws():
+        client = boto3.client("dynamodb", aws_access_key_id="x", aws_secret_access_key="x")
+        client.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        yield client, compared
+
+
+def test_item_answers_written_as_json_are_the_answers_moto_writes(dynamodb_answers_compared):
+    client, compared = dynamodb_answers_compared
+    item = {"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1.50"}, "b": {"B": b"\x00\xffphoto"},
+            "ss": {"SS": ["x", "y"]}, "ns": {"NS": ["1", "2"]}, "bs": {"BS": [b"\x01"]}, "no": {"NULL": True},
+            "ok": {"BOOL": False}, "l": {"L": [{"S": "è"}, {"N": "3"}]}, "m": {"M": {"k": {"S": "v"}}}}
+    client.put_item(TableName="t", Item=item, ReturnConsumedCapacity="TOTAL")
+    for number in range(2, 6):
+        client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": str(number)}})
+    client.get_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "1"}}, ReturnConsumedCapacity="TOTAL")
+    client.get_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "none"}})
+    client.update_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "1"}}, UpdateExpression="SET n = n + :one",
+                       ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="UPDATED_OLD")
+    with pytest.raises(ClientError) as refused:
+        client.update_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "1"}}, UpdateExpression="SET n = :one",
+                           ConditionExpression="attribute_not_exists(pk)", ExpressionAttributeValues={":one": {"N": "1"}},
+                           ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert refused.value.response["Item"]["b"]["B"] == b"\x00\xffphoto"
+    page = client.query(TableName="t", KeyConditionExpression="pk = :a", ExpressionAttributeValues={":a": {"S": "a"}},
+                        Limit=2, ReturnConsumedCapacity="TOTAL")
+    assert page["LastEvaluatedKey"] == {"pk": {"S": "a"}, "sk": {"S": "2"}}
+    assert client.scan(TableName="t", Select="COUNT")["Count"] == 5
+    client.batch_get_item(RequestItems={"t": {"Keys": [{"pk": {"S": "a"}, "sk": {"S": "1"}},
+                                                       {"pk": {"S": "a"}, "sk": {"S": "9"}}]}})
+    client.batch_write_item(RequestItems={"t": [{"DeleteRequest": {"Key": {"pk": {"S": "a"}, "sk": {"S": "5"}}}}]})
+    client.transact_write_items(TransactItems=[{"Put": {"TableName": "t", "Item": {"pk": {"S": "b"}, "sk": {"S": "1"}}}}])
+    client.transact_get_items(TransactItems=[{"Get": {"TableName": "t", "Key": {"pk": {"S": "b"}, "sk": {"S": "1"}}}}])
+    deleted = client.delete_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "1"}}, ReturnValues="ALL_OLD")
+    assert deleted["Attributes"]["bs"]["BS"] == [b"\x01"] and deleted["Attributes"]["l"]["L"][0]["S"] == "è"
+    client.describe_table(TableName="t")  # not an item answer: moto's writer alone
+
+    actions = {action for action, *_ in compared}
+    assert motofixes.ITEM_ACTIONS <= actions
+    for action, status, moto_status, body, moto_body, kind, moto_kind in compared:
+        assert (action, status, body, kind) == (action, moto_status, moto_body, moto_kind)

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from chalicelib.providers.webhook import NotAWebhook, WebhookSummary
+from chalicelib.providers.webhook import RECORDED_BY_THE_SEND, NotAWebhook, WebhookSummary
 
 PROVIDER_NAME = "meta"
 OBJECT = "whatsapp_business_account"
@@ -74,17 +74,23 @@ def payload(raw_body: bytes) -> tuple[str, dict]:
     return text, document
 
 
+def _recorded_by_the_send(status: object) -> bool:
+    return isinstance(status, dict) and isinstance(status.get("status"), str) and status["status"] in RECORDED_BY_THE_SEND
+
+
 def check(raw_body: bytes) -> WebhookSummary:
-    """A verified body checked for queueing, with its messages, statuses and template news counted (the log line,
-    and which queue takes it)."""
+    """A verified body checked for queueing, with its messages, statuses, statuses with news and template news
+    counted (the log line, and which queue takes it, if any)."""
     text, document = payload(raw_body)
-    messages = statuses = templates = 0
+    messages = statuses = news = templates = 0
     for entry in document["entry"]:
         changes = entry.get("changes") if isinstance(entry, dict) else None
         for change in changes if isinstance(changes, list) else ():
             value = change.get("value") if isinstance(change, dict) else None
             if isinstance(value, dict):
                 messages += len(value["messages"]) if isinstance(value.get("messages"), list) else 0
-                statuses += len(value["statuses"]) if isinstance(value.get("statuses"), list) else 0
+                found = value["statuses"] if isinstance(value.get("statuses"), list) else ()
+                statuses += len(found)
+                news += sum(1 for status in found if not _recorded_by_the_send(status))
                 templates += change.get("field") in TEMPLATE_FIELDS
-    return WebhookSummary(text=text, messages=messages, statuses=statuses, templates=templates)
+    return WebhookSummary(text=text, messages=messages, statuses=statuses, templates=templates, news=news)

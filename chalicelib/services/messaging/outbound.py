@@ -38,6 +38,7 @@ from chalicelib.providers.base import (
     StatusUpdate,
     Template,
 )
+from chalicelib.providers.webhook import RECORDED_BY_THE_SEND
 from chalicelib.services import clock
 from chalicelib.services.messaging import heartbeat, pacing, progress, usage
 from chalicelib.services.messaging.backoff import backoff
@@ -579,8 +580,8 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
     priced: dict[tuple[str, str], Pricing] = {}
     for status in statuses:
         parts = (status.callback_data or "").split("|")
-        if len(parts) not in (2, 4) or status.status == "sent":
-            continue  # 'sent' is what the send itself recorded: nothing to apply
+        if len(parts) not in (2, 4) or status.status in RECORDED_BY_THE_SEND:
+            continue  # nothing to apply
         if status.pricing is not None:
             priced.setdefault((parts[0], parts[1]), status.pricing)
         seen = latest.get((parts[0], parts[1]))
