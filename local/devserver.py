@@ -31,9 +31,37 @@ log = logging.getLogger("filo.local")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
+    """A port free now, below the kernel's range for outgoing connections (ip_local_port_range): a port picked in
+    that range can be taken by any process's next outgoing connection before the server binds it, which under the
+    parallel test suite's thousands of connections made a stack fail to start (EADDRINUSE) now and then."""
+    low = _outgoing_ports_start()
+    for _ in range(200):
+        port = secrets.randbelow(low - FIRST_FREE_PORT) + FIRST_FREE_PORT
+        if port in _GIVEN_PORTS:  # free now, but perhaps not yet bound by whoever asked for it first
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+        _GIVEN_PORTS.add(port)
+        return port
+    with socket.socket() as sock:  # that range all taken: any free port
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+FIRST_FREE_PORT = 10_000
+_GIVEN_PORTS: set[int] = set()
+
+
+def _outgoing_ports_start() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+            low = int(ranges.read().split()[0])
+    except (OSError, ValueError, IndexError):  # not Linux: IANA's dynamic ports start at 49152
+        low = 49152
+    return max(low, FIRST_FREE_PORT + 1000)
 
 
 def _port(env_name: str, default: int) -> int:

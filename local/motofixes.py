@@ -143,38 +143,25 @@ def _action_names_listed_once() -> None:
 
 
 def _update_expressions_parsed_once() -> None:
-    """moto 5.2 parses an UpdateItem's update expression twice, once to check its placeholders and once to apply it:
-    a fifth of the request's cost (issue 18, the status flood's conditional writes). Within one UpdateItem the second
-    parse gets the first one's tree, which the check only read."""
-    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
-    from moto.dynamodb.responses import DynamoHandler
+    """moto 5.2 parses an UpdateItem's update expression twice per request (once to check its placeholders, once to
+    apply it), and the app sends the same few expressions again and again: parsing was a fifth of a conditional
+    write's cost (issue 18, the status flood's conditional writes). Each expression is parsed once: the tree holds
+    the expression alone (names and values are bound later, on a deep copy that moto's validator takes), and it is
+    only read."""
+    import functools
 
-    original_update, original_make = DynamoHandler.update_item, UpdateExpressionParser.make.__func__
-    if getattr(original_update, "filo_parsed_once", False):
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    original = UpdateExpressionParser.make.__func__
+    if getattr(original, "filo_cached", False):
         return
-    held = threading.local()
+    parsed = functools.lru_cache(maxsize=512)(lambda expression: original(UpdateExpressionParser, expression))
 
     def make(cls, expression: str):
-        if not getattr(held, "inside", False):
-            return original_make(cls, expression)
-        first = getattr(held, "tree", None)
-        if first is not None and first[0] == expression:
-            held.tree = None
-            return first[1]
-        tree = original_make(cls, expression)
-        held.tree = (expression, tree)
-        return tree
+        return parsed(expression)
 
-    def update_item(self):
-        held.inside, held.tree = True, None
-        try:
-            return original_update(self)
-        finally:
-            held.inside, held.tree = False, None
-
-    update_item.filo_parsed_once = True
+    make.filo_cached = True
     UpdateExpressionParser.make = classmethod(make)
-    DynamoHandler.update_item = update_item
 
 
 def _hosts_matched_once() -> None:

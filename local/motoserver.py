@@ -113,11 +113,21 @@ def _moto_app(access_log: bool) -> Callable:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     logging.getLogger("waitress").setLevel(logging.ERROR)
-    app = DomainDispatcherApplication(create_backend_app)
+    app = DomainDispatcherApplication(_without_debug(create_backend_app))
     if not access_log:
         return app
     log.setLevel(logging.INFO)  # its lines at any level of the caller's logging, as werkzeug printed them
     return AccessLog(app)
+
+
+def _without_debug(create_backend_app: Callable) -> Callable:
+    """moto runs each service's Flask app in debug mode, whose request checks cost ~5% of an SQS call under a
+    status flood (py-spy); an error is still answered 500 and logged without it."""
+    def create(service):
+        backend_app = create_backend_app(service)
+        backend_app.debug = False
+        return backend_app
+    return create
 
 
 def _leave_with_parent() -> None:

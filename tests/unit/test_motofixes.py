@@ -149,3 +149,19 @@ def test_item_answers_written_as_json_are_the_answers_moto_writes(dynamodb_answe
     assert motofixes.ITEM_ACTIONS <= actions
     for action, status, moto_status, body, moto_body, kind, moto_kind in compared:
         assert (action, status, body, kind) == (action, moto_status, moto_body, moto_kind)
+
+
+def test_an_update_expression_parsed_once_still_applies_each_requests_names_and_values(dynamodb_answers_compared):
+    client, _ = dynamodb_answers_compared
+    expression = "SET #s = :s, seen = if_not_exists(seen, :s) ADD hits :one"
+    for pk, status in (("a", "sent"), ("b", "read"), ("a", "delivered")):
+        client.update_item(TableName="t", Key={"pk": {"S": pk}, "sk": {"S": "1"}}, UpdateExpression=expression,
+                           ExpressionAttributeNames={"#s": "status"},
+                           ExpressionAttributeValues={":s": {"S": status}, ":one": {"N": "1"}})
+    items = {i["pk"]["S"]: i for i in client.scan(TableName="t")["Items"]}
+    assert {pk: (i["status"]["S"], i["seen"]["S"], i["hits"]["N"]) for pk, i in items.items()} == {
+        "a": ("delivered", "sent", "2"), "b": ("read", "read", "1")}
+    for _ in range(2):  # a placeholder the request does not define is refused every time
+        with pytest.raises(ClientError):
+            client.update_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "1"}}, UpdateExpression=expression,
+                               ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "x"}})
