@@ -84,6 +84,30 @@ def test_a_long_poll_of_an_empty_queue_waits_and_answers_nothing(sqs):
     assert receive(client, url, wait=1) == []
 
 
+def test_a_delete_waits_for_a_send_in_progress_and_the_message_sent_is_kept(sqs):
+    """moto rebuilds the queue's list on a delete; a message appended meanwhile by a send was answered and lost (two
+    statuses of a flood's 20,000). The delete now holds the lock a send appends under."""
+    import threading
+
+    from moto.sqs.models import sqs_backends
+
+    client, url = sqs
+    client.send_message(QueueUrl=url, MessageBody="taken")
+    [taken] = receive(client, url)
+    queue = sqs_backends["123456789012"]["eu-south-1"].queues["work"]
+    deleter = threading.Thread(target=client.delete_message, kwargs={"QueueUrl": url,
+                                                                       "ReceiptHandle": taken["ReceiptHandle"]})
+    with queue._messages_lock:  # a send appending right now
+        deleter.start()
+        deleter.join(0.5)
+        assert deleter.is_alive()
+        client.send_message(QueueUrl=url, MessageBody="sent meanwhile")
+    deleter.join(10)
+    assert not deleter.is_alive()
+    assert [m["Body"] for m in receive(client, url)] == ["sent meanwhile"]
+    assert counts(client, url) == [0, 1, 0]
+
+
 @pytest.fixture
 def dynamodb_answers_compared(monkeypatch):
     """A DynamoDB client whose every answer is written both ways, json and moto's own serialiser: the test compares."""
