@@ -11,12 +11,17 @@ from local import motofixes
 COUNTS = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"]
 
 
-@pytest.fixture
-def sqs(monkeypatch):
+def in_memory_with_the_fixes(monkeypatch) -> None:
+    """This process's AWS clients on moto in memory (no local endpoints), with the local stack's changes to it."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-south-1")
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(name, raising=False)
     motofixes.apply()
+
+
+@pytest.fixture
+def sqs(monkeypatch):
+    in_memory_with_the_fixes(monkeypatch)
     with mock_aws():
         client = boto3.client("sqs", aws_access_key_id="x", aws_secret_access_key="x")
         url = client.create_queue(QueueName="work", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
@@ -115,10 +120,7 @@ def dynamodb_answers_compared(monkeypatch):
 
     from moto.dynamodb.responses import DynamoHandler
 
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-south-1")
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
-        monkeypatch.delenv(name, raising=False)
-    motofixes.apply()
+    in_memory_with_the_fixes(monkeypatch)
     fast, compared = DynamoHandler.serialized, []
 
     def both(self, action_result):
