@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 import botocore.session  # noqa: E402
 import requests  # noqa: E402
 
-from bench.proc_cpu import tree_cpu, used_between  # noqa: E402
+from bench.proc_cpu import machine_speed_ms, tree_cpu, used_between  # noqa: E402
 from chalicelib.domain.access import Role  # noqa: E402
 
 CHANNEL = "100000000000001"
@@ -137,6 +137,7 @@ def run(args) -> dict:
         token = stack.state()["tokens"][Role.COMMUNICATIONS]
         headers = {"Authorization": f"Bearer {token}"}
         counter.enabled = True
+        speed_before = machine_speed_ms()
         started, cpu_before = time.monotonic(), tree_cpu(os.getpid())
         created = requests.post(f"{stack.api_url}/api/v1/broadcasts", headers=headers, timeout=60,
                                 json={"channel": CHANNEL, "text": "Benchmark: avviso a tutta la cittadinanza"})
@@ -155,6 +156,7 @@ def run(args) -> dict:
                                  timeout=30).json()
         result = report(args, stack, phones, final, wall, send_requests, counter)
         result["cpu_s"] = used_between(cpu_before, tree_cpu(os.getpid()))
+        result["machine_speed_ms"] = [speed_before, machine_speed_ms()]  # a fixed loop's CPU ms, before and after
         result["cpu_wall_s"] = round(time.monotonic() - started, 1)
         print(json.dumps(result), flush=True)  # the send path's figures, before the status backlog's
         if not args.no_statuses:

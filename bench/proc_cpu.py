@@ -52,3 +52,17 @@ def tree_cpu(root: int, root_name: str = "app", dynamodb_url: str | None = None)
 
 def used_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     return {name: round(after[name] - before.get(name, 0.0), 1) for name in after}
+
+
+def machine_speed_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python loop (the best of three): this shared machine's speed at the moment.
+    The same work can take a third more CPU time in a slow hour, with no steal time shown; a benchmark prints it
+    before and after its run so that its figures can be read against it."""
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        began = time.process_time()
+        sum(i * i for i in range(1_000_000))
+        best = min(best, time.process_time() - began)
+    return round(1000 * best, 1)

@@ -30,6 +30,10 @@ STOP_REPORT_SECONDS = 10.0  # a stop taking longer prints every thread's stack
 log = logging.getLogger("filo.local")
 
 
+FIRST_FREE_PORT = 10_000
+_GIVEN_PORTS: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port free now, below the kernel's range for outgoing connections (ip_local_port_range): a port picked in
     that range can be taken by any process's next outgoing connection before the server binds it, which under the
@@ -49,10 +53,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:  # that range all taken: any free port
         sock.bind((host, 0))
         return sock.getsockname()[1]
-
-
-FIRST_FREE_PORT = 10_000
-_GIVEN_PORTS: set[int] = set()
 
 
 def _outgoing_ports_start() -> int:

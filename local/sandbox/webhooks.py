@@ -29,24 +29,32 @@ class WebhookClient:
             headers["X-Hub-Signature-256"] = meta.sign_body(raw, self.app_secret)
         url = self.url
         kept = self._kept(url)
-        for connection in ([kept] if kept else []) + [None]:
-            fresh = connection is None
+        if kept is not None:
             try:
-                connection = connection or self._connect(url)
-                path = urllib.parse.urlsplit(url)
-                connection.request("POST", (path.path or "/") + (f"?{path.query}" if path.query else ""), body=raw,
-                                   headers=headers)
-                answer = connection.getresponse()
-                answer.read()
-            except (OSError, http.client.HTTPException, ValueError) as error:
-                if connection is not None:
-                    connection.close()
-                if fresh or not isinstance(error, (http.client.RemoteDisconnected, ConnectionError)):
-                    return None, str(error) or type(error).__name__
-                continue
-            self._keep(url, connection, answer)
-            return answer.status, None
-        return None, "not reached"
+                return self._send(kept, url, raw, headers)
+            except (http.client.RemoteDisconnected, ConnectionError):
+                kept.close()  # closed by the app meanwhile: once more, on a new connection
+            except (OSError, http.client.HTTPException) as error:
+                kept.close()
+                return None, str(error) or type(error).__name__
+        connection = None
+        try:
+            connection = self._connect(url)
+            return self._send(connection, url, raw, headers)
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            if connection is not None:
+                connection.close()
+            return None, str(error) or type(error).__name__
+
+    def _send(self, connection: http.client.HTTPConnection, url: str, raw: bytes,
+              headers: dict[str, str]) -> tuple[int, None]:
+        path = urllib.parse.urlsplit(url)
+        connection.request("POST", (path.path or "/") + (f"?{path.query}" if path.query else ""), body=raw,
+                           headers=headers)
+        answer = connection.getresponse()
+        answer.read()
+        self._keep(url, connection, answer)
+        return answer.status, None
 
     def _connect(self, url: str) -> http.client.HTTPConnection:
         parts = urllib.parse.urlsplit(url)
