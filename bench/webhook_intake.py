@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,15 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.proc_cpu import tree_cpu, used_between  # noqa: E402
+from local.devserver import free_port  # noqa: E402
 
 TENANT, CHANNEL = "demo", "100000000000001"  # make dev's demo comune and its broadcast channel (local/seed.py)
 STATUSES = ("sent", "delivered", "read")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def sign(raw: bytes, secret: str) -> str:
@@ -73,7 +67,7 @@ class DevStack:
 
     def __init__(self, profile: str | None = None):
         self.folder = tempfile.TemporaryDirectory()
-        self.ports = {name: _free_port() for name in ("API", "SANDBOX", "MOTO", "WEB", "ALERTS")}
+        self.ports = {name: free_port() for name in ("API", "SANDBOX", "MOTO", "WEB", "ALERTS")}
         self.state_file = Path(self.folder.name) / "dev.json"
         env = {**os.environ, **{f"FILO_{name}_PORT": str(port) for name, port in self.ports.items()},
                "FILO_STATE_FILE": str(self.state_file)}
