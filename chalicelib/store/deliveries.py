@@ -28,6 +28,7 @@ RETENTION = DEFAULT_RETENTION.days("deliveries")  # the default; a record of a t
 LEASE = timedelta(seconds=15)  # a job is worked by one run at a time; renewed while it runs, a dead run's lapses soon
 LEASE_KEY = "#lease"
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 3, "failed": 4, "skipped": 5}
+BILLED_RANKS = (STATUS_RANK["delivered"], STATUS_RANK["read"])  # a message WhatsApp charges for reached the phone
 BATCH_GET_MAX = 100
 SUMMARY_MAX = 500  # characters of what a reply said, kept on its record
 
@@ -276,8 +277,19 @@ def _record_over_status(item: dict) -> bool:
         raise
 
 
-def advance(key: str, recipient: str, status: str, now: datetime, code: int | None = None) -> int | None:
-    """Apply a provider status; returns the rank it moved from, or None when it would move back.
+@dataclass(frozen=True)
+class Move:
+    """What a status write did: the rank the delivery moved from (0: a status raced ahead of the send's record),
+    and whether this write set its charged mark (`billed`: the usage meter counts the message then, once)."""
+
+    old_rank: int
+    billed: bool
+
+
+def advance(key: str, recipient: str, status: str, now: datetime, code: int | None = None,
+            charged: bool = False) -> Move | None:
+    """Apply a provider status; None when it would move back. `charged`: WhatsApp priced the message as charged
+    (in this status or another of its batch); a move to delivered or read then also sets its charged mark.
 
     The record keeps the expiry its send gave it (the tenant's retention); a status that races ahead of the
     send's record gets the default one, which the record then replaces."""
@@ -291,20 +303,42 @@ def advance(key: str, recipient: str, status: str, now: datetime, code: int | No
     if code is not None:
         values[":code"] = {"N": str(code)}
         expression += ", error_code = :code"
+    marks = charged and rank in BILLED_RANKS
+    if marks:
+        values[":billed"] = {"BOOL": True}
+        expression += ", billed = :billed"
     try:
         answer = _client().update_item(
             TableName=table_name("deliveries"), Key={"job_id": {"S": key}, "recipient": {"S": recipient}},
             UpdateExpression=expression,
             ConditionExpression="attribute_not_exists(status_rank) OR status_rank < :rank",
             ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values,
-            ReturnValues="UPDATED_OLD",
+            ReturnValues="ALL_OLD",  # the old rank and mark (UPDATED_OLD may leave out a mark set again)
         )
     except ClientError as error:
         if _is_conditional(error):
             return None
         raise
-    old = answer.get("Attributes", {}).get("status_rank")
-    return int(old["N"]) if old else 0
+    old = answer.get("Attributes", {})
+    return Move(int(old["status_rank"]["N"]) if "status_rank" in old else 0, marks and "billed" not in old)
+
+
+def mark_billed(key: str, recipient: str) -> bool:
+    """Set the charged mark of a delivered or read message whose move to there carried no charged pricing (a
+    `read` applied before its priced `delivered`); True when this call set it, False when it was set already or the
+    delivery is not delivered (yet)."""
+    try:
+        _client().update_item(
+            TableName=table_name("deliveries"), Key={"job_id": {"S": key}, "recipient": {"S": recipient}},
+            UpdateExpression="SET billed = :billed",
+            ConditionExpression="status_rank BETWEEN :delivered AND :read AND attribute_not_exists(billed)",
+            ExpressionAttributeValues={":billed": {"BOOL": True}, ":delivered": {"N": str(BILLED_RANKS[0])},
+                                       ":read": {"N": str(BILLED_RANKS[-1])}})
+        return True
+    except ClientError as error:
+        if _is_conditional(error):
+            return False
+        raise
 
 
 def get(key: str, recipient: str) -> Delivery | None:

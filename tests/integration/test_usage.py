@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import boto3
 import pytest
 import requests
 
@@ -18,7 +19,7 @@ from chalicelib.domain.usage import month_of
 from chalicelib.providers.base import Text
 from chalicelib.services import clock
 from chalicelib.services.messaging import outbound
-from chalicelib.store import audit, deliveries, directory, dynamo
+from chalicelib.store import audit, deliveries, directory, dynamo, queues
 from local.seed import TEMPLATES, template_setting
 from tests.integration.conftest import Phone
 from tests.integration.test_fault_matrix import _contains, aws_fault, first_attempt
@@ -61,12 +62,14 @@ class Comune:
         return requests.get(f"{self.stack.sandbox_url}/_sandbox/messages", params={"channel": self.channel},
                             timeout=10).json()
 
-    def post_statuses(self, *statuses: tuple[str, str, datetime, str, str]) -> None:
+    def post_statuses(self, *statuses: tuple[str, str, datetime, str | None, str | None]) -> None:
         """Status webhooks as Meta posts them, in one signed post through the sandbox: (message id, status,
-        when, pricing category, pricing type); each echoes the callback data a send of ours sets (its delivery)."""
+        when, pricing category, pricing type; None: no pricing); each echoes the callback data a send of ours sets
+        (its delivery, self.delivery)."""
         items = [{"id": message_id, "status": status, "timestamp": str(int(at.timestamp())),
-                  "recipient_id": "393477509999", "biz_opaque_callback_data": f"{self.tenant}.{message_id}|+393477509999",
-                  "pricing": {"billable": kind == "regular", "pricing_model": "PMP", "type": kind, "category": category}}
+                  "recipient_id": "393477509999", "biz_opaque_callback_data": "|".join(self.delivery(message_id))}
+                 | ({"pricing": {"billable": kind == "regular", "pricing_model": "PMP", "type": kind,
+                                 "category": category}} if category else {})
                  for message_id, status, at, category, kind in statuses]
         body = {"object": "whatsapp_business_account", "entry": [{"id": "750", "changes": [{"field": "messages", "value": {
             "messaging_product": "whatsapp", "metadata": {"display_phone_number": "390571750000",
@@ -74,6 +77,14 @@ class Comune:
             "statuses": items}}]}]}
         answer = requests.post(f"{self.stack.sandbox_url}/_sandbox/raw", json={"body": body}, timeout=10)
         assert answer.json()["webhook_status"] == 200, answer.text
+
+    def delivery(self, message_id: str) -> tuple[str, str]:
+        """The delivery record (job key, recipient) a status of `message_id` applies to."""
+        return f"{self.tenant}.{message_id}", "+393477509999"
+
+    def status_of(self, message_id: str) -> str | None:
+        found = deliveries.get(*self.delivery(message_id))
+        return found.status if found else None
 
 
 @pytest.fixture
@@ -152,6 +163,32 @@ def test_billable_messages_count_in_the_italian_month_they_were_delivered_once(c
     assert oct_["totals"]["billable"]["marketing"] == 1 and oct_["totals"]["estimated_cost"] == 0.07
     # a month before the newer table keeps the table then in force
     assert comune.usage("2026-09")["prices"]["valid_from"] == "2025-07-01"
+
+
+def test_a_charged_message_is_counted_once_whatever_order_its_statuses_come_in(stack, comune):
+    """SQS and two status consumers do not keep order: a `read` without pricing can be applied before the priced
+    `delivered` of the same message, which then moves nothing."""
+    now = datetime.now(UTC)
+    comune.post_statuses(("wamid.usage-late", "read", now, None, None))
+    wait_for(lambda: comune.status_of("wamid.usage-late") == "read")
+    comune.post_statuses(("wamid.usage-late", "delivered", now, "utility", "regular"))
+    month = month_of(now)
+    wait_for(lambda: comune.usage(month)["totals"]["billable"]["utility"] == 1, timeout=20)
+    # its priced statuses again (Meta retries a webhook it thinks was lost), beside a message delivered now
+    comune.post_statuses(("wamid.usage-late", "delivered", now, "utility", "regular"),
+                         ("wamid.usage-late", "read", now, "utility", "regular"),
+                         ("wamid.usage-next", "delivered", now, "utility", "regular"))
+    comune.post_statuses(("wamid.usage-late", "delivered", now, "utility", "regular"))
+    wait_for(lambda: comune.status_of("wamid.usage-next") == "delivered")
+    wait_for(lambda: statuses_in_flight() == 0, timeout=20)
+    assert comune.usage(month)["totals"]["billable"]["utility"] == 2
+
+
+def statuses_in_flight() -> int:
+    """Status webhooks queued or being applied right now."""
+    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=queues.queue_url("statuses"), AttributeNames=["All"])
+    return sum(int(attributes["Attributes"][name])
+               for name in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"))
 
 
 @pytest.mark.parametrize("change, field", [

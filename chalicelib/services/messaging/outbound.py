@@ -18,10 +18,12 @@ import hashlib
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from time import monotonic  # apart from time.sleep, which tests replace to watch the backoff
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -32,7 +34,6 @@ from chalicelib.providers import get_provider
 from chalicelib.providers.base import (
     Content,
     ErrorClass,
-    Pricing,
     ProviderError,
     Recipient,
     StatusUpdate,
@@ -571,67 +572,71 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
     status whose code stops the channel pauses its broadcast.
 
     Within a batch only a delivery's latest status is written: the end state and the counters are the same. The
-    usage meter counts a delivery as billable when its first move past 'sent' is applied (usage.count_billed),
-    with the pricing any of its statuses in the batch carried. The deliveries are written a few at a time (each
-    write waits on DynamoDB); when some fail, what the others moved is still counted before the error is raised,
-    so the batch's retry counts only what it then moves.
+    usage meter counts a delivered message WhatsApp charges once, by the write that sets its delivery's charged
+    mark: the move to delivered or read, when a status of the batch carried charged pricing, or, when the priced
+    status moves nothing (its `read` came first, or it is a duplicate), a conditional write of the mark alone.
+    The deliveries are written a few at a time (each write waits on DynamoDB); when some fail, what the others moved
+    is still counted before the error is raised, so the batch's retry counts only what it then moves.
     """
     latest: dict[tuple[str, str], tuple[StatusUpdate, list[str]]] = {}
-    priced: dict[tuple[str, str], Pricing] = {}
+    charged: dict[tuple[str, str], StatusUpdate] = {}
     for status in statuses:
         parts = (status.callback_data or "").split("|")
         if len(parts) not in (2, 4) or status.status in RECORDED_BY_THE_SEND:
             continue  # nothing to apply
-        if status.pricing is not None:
-            priced.setdefault((parts[0], parts[1]), status.pricing)
+        if usage.is_charged(status):
+            charged.setdefault((parts[0], parts[1]), status)
         seen = latest.get((parts[0], parts[1]))
         if seen is None or deliveries.STATUS_RANK[status.status] > deliveries.STATUS_RANK[seen[0].status]:
             latest[(parts[0], parts[1])] = (status, parts)
+    now = clock.now()
+    moved, failure = _in_parallel(list(latest.values()), lambda status, parts: deliveries.advance(
+        parts[0], parts[1], status.status, now, status.errors[0].code if status.errors else None,
+        charged=(parts[0], parts[1]) in charged))
+    unmarked = [(charged[(parts[0], parts[1])], parts) for _, parts, move in moved
+                if move is None and (parts[0], parts[1]) in charged]
+    marked, mark_failure = _in_parallel(unmarked, lambda _, parts: deliveries.mark_billed(parts[0], parts[1]))
+    usage.count_billed([charged[(parts[0], parts[1])] for _, parts, move in moved if move is not None and move.billed]
+                       + [status for status, _, was_set in marked if was_set])
     per_broadcast: dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]] = {}
     stops: dict[tuple[str, str], ProviderError] = {}
-    billed: list[tuple[StatusUpdate, Pricing]] = []
-    moved, failure = _advance_all(list(latest.values()), clock.now())
-    for status, parts, old in moved:
-        code = status.errors[0].code if status.errors else None
-        if old is not None and old < deliveries.STATUS_RANK["delivered"] and (parts[0], parts[1]) in priced:
-            billed.append((status, priced[(parts[0], parts[1])]))
-        if old is None or len(parts) != 4:
+    for status, parts, move in moved:
+        if move is None or len(parts) != 4:
             continue
         counts, reasons = per_broadcast.setdefault((parts[2], parts[3]), ({}, {}))
-        for name in _counted(old, status.status):
+        for name in _counted(move.old_rank, status.status):
             counts[name] = counts.get(name, 0) + 1
         if status.status == "failed":
+            code = status.errors[0].code if status.errors else None
             reasons[str(code)] = reasons.get(str(code), 0) + 1
             if status.errors and status.errors[0].error_class is ErrorClass.FATAL:
                 stops.setdefault((parts[2], parts[3]), status.errors[0].refusal())
-    usage.count_billed(billed)
     for (tenant_id, broadcast_id), (counts, reasons) in per_broadcast.items():
         broadcasts.add_counts(tenant_id, broadcast_id, counts, reasons)
     for (tenant_id, broadcast_id), refusal in stops.items():
         # Meta reports many refusals only later, in a failed status (131048 among them): one that stops the
         # number pauses the broadcast as it would on send, so the chunks not yet sent are not refused one by one
         progress.pause_for_error(tenant_id, broadcast_id, refusal)
-    if failure is not None:
-        raise failure
+    if failure is not None or mark_failure is not None:
+        raise failure or mark_failure
 
 
-def _advance_all(latest: list[tuple[StatusUpdate, list[str]]], now: datetime
-                 ) -> tuple[list[tuple[StatusUpdate, list[str], int | None]], Exception | None]:
-    """Each delivery's status written (deliveries.advance), STATUS_THREADS at a time: the moves made, each with the
-    rank it moved from (None: no move), and the first failure, if any."""
-    def advance(item: tuple[StatusUpdate, list[str]]):
+def _in_parallel(items: list[tuple[StatusUpdate, list[str]]], write: Callable[[StatusUpdate, list[str]], Any]
+                 ) -> tuple[list[tuple[StatusUpdate, list[str], Any]], Exception | None]:
+    """`write` for each (status, callback parts), STATUS_THREADS at a time (each waits on DynamoDB): what each
+    returned, and the first failure, if any (the others' results are still given)."""
+    def one(item: tuple[StatusUpdate, list[str]]):
         status, parts = item
-        code = status.errors[0].code if status.errors else None
         try:
-            return status, parts, deliveries.advance(parts[0], parts[1], status.status, now, code)
+            return status, parts, write(status, parts)
         except Exception as error:  # noqa: BLE001 - raised by record_statuses once the others are counted
             return error
 
-    if len(latest) < 2:
-        results = [advance(item) for item in latest]
+    if len(items) < 2:
+        results = [one(item) for item in items]
     else:
-        with ThreadPoolExecutor(max_workers=min(STATUS_THREADS, len(latest)), thread_name_prefix="status") as pool:
-            results = list(pool.map(advance, latest))
+        with ThreadPoolExecutor(max_workers=min(STATUS_THREADS, len(items)), thread_name_prefix="status") as pool:
+            results = list(pool.map(one, items))
     failures = [r for r in results if isinstance(r, Exception)]
     return [r for r in results if not isinstance(r, Exception)], failures[0] if failures else None
 

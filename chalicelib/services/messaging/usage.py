@@ -1,7 +1,8 @@
 """The usage meter's counting (domain/usage.py): a send WhatsApp accepted, counted once by the run that recorded it
 (deliveries.record is a conditional write: one record, one count; a run's counts go in one write when it settles),
-and a delivered message WhatsApp priced as
-charged, counted once: by the status that first moved its delivery record past 'sent' (a conditional update).
+and a delivered message WhatsApp priced as charged, counted once: by the conditional write that set its delivery's
+charged mark (deliveries.advance, or deliveries.mark_billed when a status without pricing moved it first), whatever
+order its statuses come in.
 
 Counting never stops a send: a counter write that fails is logged and the message goes uncounted (the meter may
 miss a message, never count one twice)."""
@@ -11,7 +12,7 @@ from datetime import datetime
 
 from chalicelib.domain.usage import category_of, field_name, month_of
 from chalicelib.observability import count, logger
-from chalicelib.providers.base import Content, Pricing, StatusUpdate, Template
+from chalicelib.providers.base import Content, StatusUpdate, Template
 from chalicelib.services import clock
 from chalicelib.store import directory
 from chalicelib.store import usage as usage_store
@@ -49,16 +50,20 @@ def _sent_amounts(by_category: dict[str, int]) -> dict[str, int]:
     return {field_name("sent", c): n for c, n in by_category.items()}
 
 
-def count_billed(billed: list[tuple[StatusUpdate, Pricing]]) -> None:
-    """Delivered messages WhatsApp charges, each given once by record_statuses (the status that first moved its
-    delivery record past 'sent', with its pricing): one ADD per channel, month of delivery and category."""
+def is_charged(status: StatusUpdate) -> bool:
+    """A status telling that WhatsApp delivered a message and charges for it (in a category the meter knows)."""
+    pricing = status.pricing
+    return (status.status in PRICED_STEPS and pricing is not None and pricing.billable
+            and category_of(pricing.category) is not None)
+
+
+def count_billed(charged: list[StatusUpdate]) -> None:
+    """Delivered messages WhatsApp charges, each given once by record_statuses (the status whose write set the
+    delivery's charged mark): one ADD per channel, month of delivery and category."""
     groups: dict[tuple[str, str], dict[str, int]] = {}
-    for status, pricing in billed:
-        category = category_of(pricing.category)
-        if status.status not in PRICED_STEPS or not pricing.billable or category is None:
-            continue
+    for status in charged:
         amounts = groups.setdefault((status.channel_id, month_of(status.timestamp)), {})
-        name = field_name("billable", category)
+        name = field_name("billable", category_of(status.pricing.category))
         amounts[name] = amounts.get(name, 0) + 1
     for (channel_id, month), amounts in groups.items():
         channel = directory.get_channel(channel_id)
