@@ -50,7 +50,9 @@ class StatusWorker:
         self._retry_delays = tuple(retry_delays)
         self._batch_size = batch_size
         self._heap: list[PendingStatus] = []
-        self._cond = threading.Condition()
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)  # the posters in use wait here for a status to come due
+        self._spare = threading.Condition(lock)  # the threads beyond `posters` wait here for a raise
         self._stopping = threading.Event()
         self._seq = itertools.count()
         self._threads: list[threading.Thread] = []
@@ -69,6 +71,7 @@ class StatusWorker:
                 self._threads.append(thread)
                 thread.start()
             self._cond.notify_all()
+            self._spare.notify_all()
 
     def configure(self, batch_size: int, posters: int, window: float) -> None:
         """Statuses per POST, POSTs in flight at once and the gathering window; threads start as needed."""
@@ -82,6 +85,7 @@ class StatusWorker:
         self._stopping.set()
         with self._cond:
             self._cond.notify_all()
+            self._spare.notify_all()
         for thread in self._threads:
             thread.join(timeout)
 
@@ -113,10 +117,14 @@ class StatusWorker:
     def _next_batch(self, number: int = 0) -> list[PendingStatus]:
         with self._cond:
             while not self._stopping.is_set():
+                if number >= self.posters:  # a spare thread must not take the wake-up a new status gives a poster
+                    self._cond.notify()  # (pass on one it may have taken while the posters were being cut)
+                    self._spare.wait()
+                    continue
                 now = time.monotonic()
-                if number < self.posters and self._heap and self._heap[0].due <= now:
+                if self._heap and self._heap[0].due <= now:
                     break
-                wait = self._heap[0].due - now if self._heap and number < self.posters else None
+                wait = self._heap[0].due - now if self._heap else None
                 self._cond.wait(wait if wait is None else max(wait, 0.001))
             else:
                 return []

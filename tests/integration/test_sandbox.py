@@ -695,6 +695,24 @@ def test_status_worker_batches_at_most_1000():
     assert sizes == [1000, 1000, 500]
 
 
+def test_statuses_are_posted_when_due_after_the_posters_are_cut_back():
+    """A test (or the flood benchmark) raises status_posters and sets it back: the threads left idle must not take
+    the wake-up a new status gives, or it waits for the next one (seconds, or for ever on a quiet stack)."""
+    posted: list[str] = []
+    worker = StatusWorker(lambda batch: posted.extend(item.message_id for item in batch) or True)
+    worker.configure(batch_size=1000, posters=4, window=0.0)
+    worker.start()
+    worker.configure(batch_size=1000, posters=1, window=0.0)
+    try:
+        for number in range(6):
+            worker.schedule(PendingStatus(due=time.monotonic(), seq=0, wall=time.time(), status="sent",
+                                          message_id=str(number), channel_id="1"))
+            wait_for(lambda count=number + 1: len(posted) == count, timeout=2.0)
+    finally:
+        worker.stop()
+    assert posted == [str(number) for number in range(6)]
+
+
 def test_media_two_step_download_needs_the_bearer(sandbox):
     answer = inbound(sandbox, **{"from": CITIZEN, "type": "image", "image_base64": base64.b64encode(PNG).decode(),
                                  "mime_type": "image/png"})
