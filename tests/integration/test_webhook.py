@@ -17,11 +17,11 @@ def post(stack, body: bytes, signature: str | None) -> requests.Response:
     return requests.post(f"{stack.api_url}/webhooks/meta", data=body, headers=headers, timeout=10)
 
 
-def queued_messages(stack) -> int:
-    """Messages sitting on the inbound queue or being handled right now."""
+def queued_messages(stack, queue: str = "inbound") -> int:
+    """Messages sitting on a queue (inbound by default) or being handled right now."""
     import boto3
     sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName="filo-local-inbound")["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=f"filo-local-{queue}")["QueueUrl"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
@@ -130,15 +130,18 @@ def test_a_webhook_of_sent_statuses_alone_is_answered_and_queued_nowhere(stack, 
     phone.text("AIUTO")
     sent = phone.wait_inbox(1)[0]
     job_id, recipient = sent["body"]["biz_opaque_callback_data"].split("|")
+    wait_for(lambda: (d := deliveries.get(job_id, recipient)) and d.status == "read")
+    wait_for(lambda: queued_messages(stack) + queued_messages(stack, "statuses") == 0)
 
     alone = status_body(sent, phone, "sent", "sent")
     answer = post(stack, alone, sign(stack.app_secret, alone))
     assert (answer.status_code, answer.json()) == (200, {"status": "nothing_to_apply"})
+    assert queued_messages(stack) + queued_messages(stack, "statuses") == 0
 
     with_news = status_body(sent, phone, "sent", "failed")
     answer = post(stack, with_news, sign(stack.app_secret, with_news))
     assert (answer.status_code, answer.json()) == (200, {"status": "queued"})
-    wait_for(lambda: deliveries.get(job_id, recipient).status == "failed", timeout=30)
+    wait_for(lambda: deliveries.get(job_id, recipient).status == "failed")
 
 
 def test_a_payload_bigger_than_an_sqs_message_is_queued_per_change(stack, new_phone):
