@@ -11,6 +11,7 @@ messaging.outbound resolves it from its record, its status webhooks or, failing 
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -305,7 +306,7 @@ def advance(key: str, recipient: str, status: str, now: datetime, code: int | No
         expression += ", error_code = :code"
     marks = charged and rank in BILLED_RANKS
     if marks:
-        values[":billed"] = {"BOOL": True}
+        values[":billed"] = _billing_mark()
         expression += ", billed = :billed"
     try:
         answer = _client().update_item(
@@ -313,7 +314,7 @@ def advance(key: str, recipient: str, status: str, now: datetime, code: int | No
             UpdateExpression=expression,
             ConditionExpression="attribute_not_exists(status_rank) OR status_rank < :rank",
             ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values,
-            ReturnValues="ALL_OLD",  # the old rank and mark (UPDATED_OLD may leave out a mark set again)
+            ReturnValues="UPDATED_OLD",
         )
     except ClientError as error:
         if _is_conditional(error):
@@ -321,6 +322,12 @@ def advance(key: str, recipient: str, status: str, now: datetime, code: int | No
         raise
     old = answer.get("Attributes", {})
     return Move(int(old["status_rank"]["N"]) if "status_rank" in old else 0, marks and "billed" not in old)
+
+
+def _billing_mark() -> dict:
+    """A new value on each write, so UPDATED_OLD always gives back a mark that was there before (DynamoDB gives back
+    an attribute written with the value it had; moto leaves it out)."""
+    return {"S": uuid.uuid4().hex}
 
 
 def mark_billed(key: str, recipient: str) -> bool:
@@ -332,7 +339,7 @@ def mark_billed(key: str, recipient: str) -> bool:
             TableName=table_name("deliveries"), Key={"job_id": {"S": key}, "recipient": {"S": recipient}},
             UpdateExpression="SET billed = :billed",
             ConditionExpression="status_rank BETWEEN :delivered AND :read AND attribute_not_exists(billed)",
-            ExpressionAttributeValues={":billed": {"BOOL": True}, ":delivered": {"N": str(BILLED_RANKS[0])},
+            ExpressionAttributeValues={":billed": _billing_mark(), ":delivered": {"N": str(BILLED_RANKS[0])},
                                        ":read": {"N": str(BILLED_RANKS[-1])}})
         return True
     except ClientError as error:
