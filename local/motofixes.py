@@ -122,6 +122,8 @@ def speed_up_moto() -> None:
     _cache_moto_module_list()
     _action_names_listed_once()
     _update_expressions_parsed_once()
+    _update_trees_copied_plainly()
+    _conditions_parsed_once()
     _sqs_scans_once()
     _sqs_deletes_by_handle()
     _queries_read_their_partition()
@@ -162,6 +164,87 @@ def _update_expressions_parsed_once() -> None:
 
     make.filo_cached = True
     UpdateExpressionParser.make = classmethod(make)
+
+
+def _update_trees_copied_plainly() -> None:
+    """moto's validator takes a deep copy of each update expression's tree before binding the request's names and
+    values into it: copy.deepcopy's generic walk was a tenth of a conditional write (py-spy, the status flood). A
+    tree's nodes hold their type, children and parent alone, and a parsed tree's leaves are strings and numbers, so
+    a plain walk copies it; anything else is still deep-copied."""
+    import copy
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    if getattr(validators.deepcopy, "filo_plain", False):
+        return
+    shared = (str, int, float, bool, type(None))
+
+    def tree(node: Node, parent: Node | None) -> Node:
+        twin = object.__new__(type(node))
+        twin.__dict__.update(node.__dict__)
+        twin.parent = parent
+        if node.children is not None:
+            twin.children = [tree(child, twin) if isinstance(child, Node)
+                             else child if type(child) in shared else copy.deepcopy(child) for child in node.children]
+        return twin
+
+    def deepcopy(value, memo=None):
+        if isinstance(value, Node) and value.parent is None and value.__dict__.keys() == {"type", "children", "parent"}:
+            return tree(value, None)
+        return copy.deepcopy(value, memo)
+
+    deepcopy.filo_plain = True
+    validators.deepcopy = deepcopy
+
+
+def _conditions_parsed_once() -> None:
+    """moto parses a conditional write's condition twice per request (once to check its placeholders, once to
+    evaluate it): a tenth of a conditional write under the status flood (py-spy). The app sends a few expressions
+    with a few values each. A parse holds the names and values the expression refers to, and the tree is only
+    evaluated (Op.expr reads it), so one parse serves every request with the same expression and the same values of
+    what it refers to. A request that cannot be keyed (a value json cannot write) is parsed as before, and a parse
+    that fails is not kept: it fails again on the next request."""
+    import functools
+    import json
+
+    from moto.dynamodb import comparisons, responses
+    from moto.dynamodb import models as dynamodb_models
+
+    original = comparisons.create_condition_expression_parser
+    if getattr(original, "filo_cached", False):
+        return
+
+    @functools.lru_cache(maxsize=1024)
+    def parsed(expression: str, names: tuple, values: tuple) -> tuple:
+        parser = original(expression, dict(names), {k: json.loads(v) for k, v in values})
+        op = parser.parse()
+        return op, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found)
+
+    class ParsedOnce:
+        """The parser's face (parse(), then the placeholders it found) over the shared parse."""
+
+        def __init__(self, key: tuple):
+            self.key, self.expr_attr_names_found, self.expr_attr_values_found = key, [], []
+
+        def parse(self):
+            op, names_found, values_found = parsed(*self.key)
+            self.expr_attr_names_found, self.expr_attr_values_found = list(names_found), list(values_found)
+            return op
+
+    def create_condition_expression_parser(expression, names, values):
+        if not expression:
+            return original(expression, names, values)
+        try:
+            return ParsedOnce((expression, tuple(sorted((k, v) for k, v in (names or {}).items() if k in expression)),
+                               tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in (values or {}).items()
+                                            if k in expression))))
+        except TypeError:  # a value json cannot write, or a name that is not a string
+            return original(expression, names, values)
+
+    create_condition_expression_parser.filo_cached = True
+    for module in (comparisons, responses, dynamodb_models):
+        module.create_condition_expression_parser = create_condition_expression_parser
 
 
 def _hosts_matched_once() -> None:

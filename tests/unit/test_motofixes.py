@@ -191,3 +191,31 @@ def test_an_update_expression_parsed_once_still_applies_each_requests_names_and_
         with pytest.raises(ClientError):
             client.update_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "1"}}, UpdateExpression=expression,
                                ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "x"}})
+
+
+def test_a_condition_parsed_once_is_judged_on_each_requests_values(dynamodb_answers_compared):
+    client, _ = dynamodb_answers_compared
+    key = {"pk": {"S": "c"}, "sk": {"S": "1"}}
+    condition = "attribute_not_exists(#r) OR #r < :rank"
+
+    def advance(rank: int, **extra) -> bool:
+        try:
+            client.update_item(TableName="t", Key=key, ConditionExpression=condition,
+                               UpdateExpression="SET #r = :rank, seen = list_append(if_not_exists(seen, :none), :this)",
+                               ExpressionAttributeNames={"#r": "rank"},
+                               ExpressionAttributeValues={":rank": {"N": str(rank)}, ":none": {"L": []},
+                                                          ":this": {"L": [{"N": str(rank)}]}, **extra})
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+
+    assert [advance(rank) for rank in (2, 1, 3, 3, 2, 5)] == [True, False, True, False, False, True]
+    item = client.get_item(TableName="t", Key=key)["Item"]
+    assert item["rank"] == {"N": "5"} and [n["N"] for n in item["seen"]["L"]] == ["2", "3", "5"]
+    for _ in range(2):  # a value the request gives and nothing uses is refused each time, as moto refuses it
+        with pytest.raises(ClientError) as unused:
+            advance(6, **{":spare": {"S": "x"}})
+        assert unused.value.response["Error"]["Code"] == "ValidationException"
+    assert client.get_item(TableName="t", Key=key)["Item"]["rank"] == {"N": "5"}
