@@ -91,13 +91,22 @@ class WatchedMotoServer:
 
         self.watch = WriteWatch(_moto_app(access_log))
         self._server = create_server(self.watch, host=host, port=port, **_WAITRESS)
-        self._thread = threading.Thread(target=self._server.run, name="moto", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="moto", daemon=True)
+        self._stopping = False
 
     def start(self) -> None:
         self._thread.start()
 
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except OSError:  # stop() closed a socket under the loop's select (EBADF): the loop is over
+            if not self._stopping:
+                raise
+
     def stop(self) -> None:
         """The port closed and every connection with it (as WebTest's StopableWSGIServer stops waitress)."""
+        self._stopping = True
         server = self._server
         while server._map:
             for channel in list(server._map.values()):
