@@ -170,7 +170,7 @@ def _update_trees_copied_plainly() -> None:
     """moto's validator takes a deep copy of each update expression's tree before binding the request's names and
     values into it: copy.deepcopy's generic walk was a tenth of a conditional write (py-spy, the status flood). A
     tree's nodes hold their type, children and parent alone, and a parsed tree's leaves are strings and numbers, so
-    a plain walk copies it; anything else is still deep-copied."""
+    a plain walk copies it (checked node by node first); any other value or tree is still deep-copied."""
     import copy
 
     from moto.dynamodb.parsing import validators
@@ -180,17 +180,22 @@ def _update_trees_copied_plainly() -> None:
         return
     shared = (str, int, float, bool, type(None))
 
+    fields = {"type", "children", "parent"}
+
+    def plain(node: Node) -> bool:
+        return node.__dict__.keys() == fields and all(
+            plain(child) if isinstance(child, Node) else type(child) in shared for child in node.children or ())
+
     def tree(node: Node, parent: Node | None) -> Node:
         twin = object.__new__(type(node))
         twin.__dict__.update(node.__dict__)
         twin.parent = parent
         if node.children is not None:
-            twin.children = [tree(child, twin) if isinstance(child, Node)
-                             else child if type(child) in shared else copy.deepcopy(child) for child in node.children]
+            twin.children = [tree(child, twin) if isinstance(child, Node) else child for child in node.children]
         return twin
 
     def deepcopy(value, memo=None):
-        if isinstance(value, Node) and value.parent is None and value.__dict__.keys() == {"type", "children", "parent"}:
+        if isinstance(value, Node) and value.parent is None and plain(value):
             return tree(value, None)
         return copy.deepcopy(value, memo)
 
@@ -200,8 +205,9 @@ def _update_trees_copied_plainly() -> None:
 
 def _conditions_parsed_once() -> None:
     """moto parses a conditional write's condition twice per request (once to check its placeholders, once to
-    evaluate it): a tenth of a conditional write under the status flood (py-spy). The app sends a few expressions
-    with a few values each. A parse holds the names and values the expression refers to, and the tree is only
+    evaluate it): a tenth of a conditional write under the status flood (py-spy). The app's status writes send one
+    expression with a few values (a lease's condition, with its time and holder, misses and is parsed as before).
+    A parse holds the names and values the expression refers to, and the tree is only
     evaluated (Op.expr reads it), so one parse serves every request with the same expression and the same values of
     what it refers to. A request that cannot be keyed (a value json cannot write) is parsed as before, and a parse
     that fails is not kept: it fails again on the next request."""

@@ -304,7 +304,7 @@ def advance(key: str, recipient: str, status: str, now: datetime, code: int | No
     if code is not None:
         values[":code"] = {"N": str(code)}
         expression += ", error_code = :code"
-    marks = charged and rank in BILLED_RANKS
+    marks = charged and marks_on_move(status)
     if marks:
         values[":billed"] = _billing_mark()
         expression += ", billed = :billed"
@@ -324,6 +324,11 @@ def advance(key: str, recipient: str, status: str, now: datetime, code: int | No
     return Move(int(old["status_rank"]["N"]) if "status_rank" in old else 0, marks and "billed" not in old)
 
 
+def marks_on_move(status: str) -> bool:
+    """Whether a move to this status sets the charged mark of a message WhatsApp charged (delivered or read)."""
+    return STATUS_RANK.get(status) in BILLED_RANKS
+
+
 def _billing_mark() -> dict:
     """A new value on each write, so UPDATED_OLD always gives back a mark that was there before (DynamoDB gives back
     an attribute written with the value it had; moto leaves it out)."""
@@ -331,16 +336,16 @@ def _billing_mark() -> dict:
 
 
 def mark_billed(key: str, recipient: str) -> bool:
-    """Set the charged mark of a delivered or read message whose move to there carried no charged pricing (a
-    `read` applied before its priced `delivered`); True when this call set it, False when it was set already or the
-    delivery is not delivered (yet)."""
+    """Set the charged mark of a message whose status write did not set it: a priced status that moved nothing (its
+    `read`, or a `failed` from another of the person's devices, was applied first; or it is a redelivery), or one
+    whose batch's latest status was such a `failed`. A charged status is WhatsApp's word that it delivered the
+    message. True when this call set the mark, False when it was set already."""
     try:
         _client().update_item(
             TableName=table_name("deliveries"), Key={"job_id": {"S": key}, "recipient": {"S": recipient}},
             UpdateExpression="SET billed = :billed",
-            ConditionExpression="status_rank BETWEEN :delivered AND :read AND attribute_not_exists(billed)",
-            ExpressionAttributeValues={":billed": _billing_mark(), ":delivered": {"N": str(BILLED_RANKS[0])},
-                                       ":read": {"N": str(BILLED_RANKS[-1])}})
+            ConditionExpression="attribute_exists(status_rank) AND attribute_not_exists(billed)",
+            ExpressionAttributeValues={":billed": _billing_mark()})
         return True
     except ClientError as error:
         if _is_conditional(error):

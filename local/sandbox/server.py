@@ -84,6 +84,7 @@ class SandboxServer:
             self._serving = None
         self._httpd.server_close()
         self._statuses.worker.stop()
+        self._webhook.close()
 
     def __enter__(self) -> SandboxServer:
         self.start()

@@ -46,6 +46,15 @@ class WebhookClient:
                 connection.close()
             return None, str(error) or type(error).__name__
 
+    def close(self) -> None:
+        """Close the kept connections (each holds a thread of the app's local server)."""
+        while True:
+            try:
+                _, connection = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            connection.close()
+
     def _send(self, connection: http.client.HTTPConnection, url: str, raw: bytes,
               headers: dict[str, str]) -> tuple[int, None]:
         path = urllib.parse.urlsplit(url)

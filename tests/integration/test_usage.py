@@ -166,14 +166,17 @@ def test_billable_messages_count_in_the_italian_month_they_were_delivered_once(c
 
 
 def test_a_charged_message_is_counted_once_whatever_order_its_statuses_come_in(stack, comune):
-    """SQS and two status consumers do not keep order: a `read` without pricing can be applied before the priced
-    `delivered` of the same message, which then moves nothing."""
+    """SQS and two status consumers do not keep order: a `read` without pricing, or a `failed` from another of the
+    person's devices, can be applied before the priced `delivered` of the same message, which then moves nothing."""
     now = datetime.now(UTC)
-    comune.post_statuses(("wamid.usage-late", "read", now, None, None))
+    comune.post_statuses(("wamid.usage-late", "read", now, None, None),
+                         ("wamid.usage-other-phone", "failed", now, None, None))  # another of the person's devices
     wait_for(lambda: comune.status_of("wamid.usage-late") == "read")
-    comune.post_statuses(("wamid.usage-late", "delivered", now, "utility", "regular"))
+    wait_for(lambda: comune.status_of("wamid.usage-other-phone") == "failed")
+    comune.post_statuses(("wamid.usage-late", "delivered", now, "utility", "regular"),
+                         ("wamid.usage-other-phone", "delivered", now, "utility", "regular"))
     month = month_of(now)
-    wait_for(lambda: comune.usage(month)["totals"]["billable"]["utility"] == 1, timeout=20)
+    wait_for(lambda: comune.usage(month)["totals"]["billable"]["utility"] == 2, timeout=20)
     # its priced statuses again (Meta retries a webhook it thinks was lost), beside a message delivered now
     comune.post_statuses(("wamid.usage-late", "delivered", now, "utility", "regular"),
                          ("wamid.usage-late", "read", now, "utility", "regular"),
@@ -181,7 +184,7 @@ def test_a_charged_message_is_counted_once_whatever_order_its_statuses_come_in(s
     comune.post_statuses(("wamid.usage-late", "delivered", now, "utility", "regular"))
     wait_for(lambda: comune.status_of("wamid.usage-next") == "delivered")
     wait_for(lambda: statuses_in_flight() == 0, timeout=20)
-    assert comune.usage(month)["totals"]["billable"]["utility"] == 2
+    assert comune.usage(month)["totals"]["billable"]["utility"] == 3
 
 
 def statuses_in_flight() -> int:

@@ -574,7 +574,8 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
     Within a batch only a delivery's latest status is written: the end state and the counters are the same. The
     usage meter counts a delivered message WhatsApp charges once, by the write that sets its delivery's charged
     mark: the move to delivered or read, when a status of the batch carried charged pricing, or, when the priced
-    status moves nothing (its `read` came first, or it is a duplicate), a conditional write of the mark alone.
+    status moves nothing (its `read` or a `failed` came first, or it is a duplicate) or the batch's latest status
+    is a `failed`, a conditional write of the mark alone.
     The deliveries are written a few at a time (each write waits on DynamoDB); when some fail, what the others moved
     is still counted before the error is raised, so the batch's retry counts only what it then moves.
     """
@@ -593,8 +594,8 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
     moved, failure = _in_parallel(list(latest.values()), lambda status, parts: deliveries.advance(
         parts[0], parts[1], status.status, now, status.errors[0].code if status.errors else None,
         charged=(parts[0], parts[1]) in charged))
-    unmarked = [(charged[(parts[0], parts[1])], parts) for _, parts, move in moved
-                if move is None and (parts[0], parts[1]) in charged]
+    unmarked = [(charged[(parts[0], parts[1])], parts) for status, parts, move in moved
+                if (parts[0], parts[1]) in charged and (move is None or not deliveries.marks_on_move(status.status))]
     marked, mark_failure = _in_parallel(unmarked, lambda _, parts: deliveries.mark_billed(parts[0], parts[1]))
     usage.count_billed([charged[(parts[0], parts[1])] for _, parts, move in moved if move is not None and move.billed]
                        + [status for status, _, was_set in marked if was_set])
@@ -617,6 +618,8 @@ def record_statuses(statuses: list[StatusUpdate]) -> None:
         # Meta reports many refusals only later, in a failed status (131048 among them): one that stops the
         # number pauses the broadcast as it would on send, so the chunks not yet sent are not refused one by one
         progress.pause_for_error(tenant_id, broadcast_id, refusal)
+    if failure is not None and mark_failure is not None:
+        logger.warning("charged marks not written", extra={"error": scrub(str(mark_failure))})
     if failure is not None or mark_failure is not None:
         raise failure or mark_failure
 
