@@ -170,7 +170,7 @@ def _update_trees_copied_plainly() -> None:
     """moto's validator takes a deep copy of each update expression's tree before binding the request's names and
     values into it: copy.deepcopy's generic walk was a tenth of a conditional write (py-spy, the status flood). A
     tree's nodes hold their type, children and parent alone, and a parsed tree's leaves are strings and numbers, so
-    a plain walk copies it (checked node by node first); any other value or tree is still deep-copied."""
+    a plain walk copies it (checking each node on the way); any other value or tree is still deep-copied."""
     import copy
 
     from moto.dynamodb.parsing import validators
@@ -179,24 +179,33 @@ def _update_trees_copied_plainly() -> None:
     if getattr(validators.deepcopy, "filo_plain", False):
         return
     shared = (str, int, float, bool, type(None))
-
     fields = {"type", "children", "parent"}
 
-    def plain(node: Node) -> bool:
-        return node.__dict__.keys() == fields and all(
-            plain(child) if isinstance(child, Node) else type(child) in shared for child in node.children or ())
+    class NotPlain(Exception):
+        """A node with more than its type, children and parent, or a leaf that is not a string or a number."""
 
     def tree(node: Node, parent: Node | None) -> Node:
+        if node.__dict__.keys() != fields:
+            raise NotPlain
         twin = object.__new__(type(node))
         twin.__dict__.update(node.__dict__)
         twin.parent = parent
         if node.children is not None:
-            twin.children = [tree(child, twin) if isinstance(child, Node) else child for child in node.children]
+            twin.children = []
+            for child in node.children:
+                if isinstance(child, Node):
+                    child = tree(child, twin)
+                elif type(child) not in shared:
+                    raise NotPlain
+                twin.children.append(child)
         return twin
 
     def deepcopy(value, memo=None):
-        if isinstance(value, Node) and value.parent is None and plain(value):
-            return tree(value, None)
+        if isinstance(value, Node) and value.parent is None:
+            try:
+                return tree(value, None)
+            except NotPlain:
+                pass
         return copy.deepcopy(value, memo)
 
     deepcopy.filo_plain = True

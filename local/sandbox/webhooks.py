@@ -4,6 +4,7 @@ from __future__ import annotations
 import http.client
 import queue
 import urllib.parse
+from collections.abc import Iterator
 
 from . import meta
 
@@ -48,11 +49,7 @@ class WebhookClient:
 
     def close(self) -> None:
         """Close the kept connections (each holds a thread of the app's local server)."""
-        while True:
-            try:
-                _, connection = self._idle.get_nowait()
-            except queue.Empty:
-                return
+        for _, connection in self._idle_connections():
             connection.close()
 
     def _send(self, connection: http.client.HTTPConnection, url: str, raw: bytes,
@@ -73,14 +70,19 @@ class WebhookClient:
         return kind(parts.hostname, parts.port, timeout=self.timeout)
 
     def _kept(self, url: str) -> http.client.HTTPConnection | None:
-        while True:
-            try:
-                kept_url, connection = self._idle.get_nowait()
-            except queue.Empty:
-                return None
+        for kept_url, connection in self._idle_connections():
             if kept_url == url:
                 return connection
             connection.close()  # kept for a webhook URL since changed
+        return None
+
+    def _idle_connections(self) -> Iterator[tuple[str, http.client.HTTPConnection]]:
+        """The kept connections with their URL, each taken off the idle queue as it is given."""
+        while True:
+            try:
+                yield self._idle.get_nowait()
+            except queue.Empty:
+                return
 
     def _keep(self, url: str, connection: http.client.HTTPConnection, answer: http.client.HTTPResponse) -> None:
         if answer.will_close:
