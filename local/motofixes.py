@@ -123,6 +123,7 @@ def speed_up_moto() -> None:
     _action_names_listed_once()
     _update_expressions_parsed_once()
     _update_trees_copied_plainly()
+    _update_trees_walked_by_class()
     _conditions_parsed_once()
     _sqs_scans_once()
     _sqs_deletes_by_handle()
@@ -210,6 +211,72 @@ def _update_trees_copied_plainly() -> None:
 
     deepcopy.filo_plain = True
     validators.deepcopy = deepcopy
+
+
+def _update_trees_walked_by_class() -> None:
+    """moto's validator walks each update expression's tree once per check (ten walks per UpdateItem), and at every
+    node asks isinstance of ABC classes (Node's metaclass is ABCMeta, whose checks run in Python) and rebuilds its
+    check's table of node classes twice: the walks were two fifths of a conditional write (py-spy, the status
+    flood). What a walk does at a node depends on the node's class alone, so it is worked out once per check and
+    class: the same checks run, in the same order, on the same nodes. ActionCountValidator's search for clauses
+    (Node.find_clauses) asks the same of each child's class, likewise once."""
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Expression, Node, UpdateExpressionFunction
+
+    if getattr(DepthFirstTraverser.traverse_node_recursively, "filo_by_class", False):
+        return
+    is_node: dict[type, bool] = {}
+    handled_as: dict[tuple[type, type], type | None] = {}  # (check, node class): the first class of its table it is
+    descended: dict[type, bool] = {}
+
+    def handler(traverser: DepthFirstTraverser, kind: type):
+        key = (type(traverser), kind)
+        if key not in handled_as:
+            handled_as[key] = next((k for k in traverser._processing_map() if issubclass(kind, k)), None)
+        target = handled_as[key]
+        if target is None:
+            return None
+        table = traverser.__dict__.get("_filo_table")
+        if table is None:
+            table = traverser.__dict__["_filo_table"] = traverser._processing_map()
+        return table[target]
+
+    def traverse_node_recursively(self, node, child_id=-1):
+        kind = type(node)
+        if kind not in is_node:
+            is_node[kind] = issubclass(kind, Node)
+        if not is_node[kind]:
+            return node
+        parent_node = node.parent
+        if node.children is not None:
+            for i, child_node in enumerate(node.children):
+                self.pre_processing_of_child(node, i)
+                self.traverse_node_recursively(child_node, i)
+        process = handler(self, kind)
+        if process is not None:
+            node = process(node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
+        return node
+
+    def find_clauses(self, clause_types):
+        clauses = []
+        for child in self.children or []:
+            kind = type(child)
+            if kind in clause_types:
+                clauses.append(child)
+                continue
+            if kind not in descended:
+                descended[kind] = issubclass(kind, (Expression, UpdateExpressionFunction))
+            if descended[kind]:
+                clauses.extend(child.find_clauses(clause_types))
+        return clauses
+
+    traverse_node_recursively.filo_by_class = True
+    traverse_node_recursively.filo_moto = DepthFirstTraverser.traverse_node_recursively
+    find_clauses.filo_moto = Node.find_clauses
+    DepthFirstTraverser.traverse_node_recursively = traverse_node_recursively
+    Node.find_clauses = find_clauses
 
 
 def _conditions_parsed_once() -> None:

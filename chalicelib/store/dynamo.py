@@ -1,18 +1,16 @@
 """The low-level DynamoDB client the hot paths share, and reading its plain items."""
 from __future__ import annotations
 
-from functools import cache
-
-import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
+
+from chalicelib.store import aws
 
 _deserializer = TypeDeserializer()
 
 
-@cache
 def client():
-    return boto3.client("dynamodb")
+    return aws.client("dynamodb")
 
 
 def is_conditional(error: ClientError) -> bool:

@@ -1,16 +1,12 @@
 """Emails through Amazon SES (forwarding reports to the external body in charge)."""
 from __future__ import annotations
 
-from functools import cache
-
-import boto3
-
 from chalicelib.settings import get_settings
+from chalicelib.store import aws
 
 
-@cache
 def _client():
-    return boto3.client("ses")
+    return aws.client("ses")
 
 
 def send(to: str, subject: str, body: str, reply_to: str | None = None) -> str:

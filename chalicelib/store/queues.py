@@ -6,15 +6,13 @@ from collections.abc import Iterable
 from datetime import timedelta
 from functools import cache
 
-import boto3
-
 from chalicelib.resources import queue_name
 from chalicelib.settings import resource_name
+from chalicelib.store import aws
 
 
-@cache
 def _client():
-    return boto3.client("sqs")
+    return aws.client("sqs")
 
 
 @cache

@@ -35,10 +35,11 @@ HEAVY = (
     "chalicelib.api.consumers",
 )
 # Of ours, import app may load the blueprints, their light helpers, pure domain modules that import nothing heavy
-# and these few light services and stores (boto3's SQS client); never PynamoDB's stores nor a service package.
+# and these few light services and stores (boto3's SQS client, built by store.aws); never PynamoDB's stores nor a
+# service package.
 LIGHT_SERVICES = {"chalicelib.services", "chalicelib.services.abuse", "chalicelib.services.clock",
                   "chalicelib.services.forms", "chalicelib.services.webhook_queue"}
-LIGHT_STORES = {"chalicelib.store", "chalicelib.store.queues"}
+LIGHT_STORES = {"chalicelib.store", "chalicelib.store.aws", "chalicelib.store.queues"}
 
 
 def _modules_after(code: str) -> set[str]:

@@ -219,3 +219,52 @@ def test_a_condition_parsed_once_is_judged_on_each_requests_values(dynamodb_answ
             advance(6, **{":spare": {"S": "x"}})
         assert unused.value.response["Error"]["Code"] == "ValidationException"
     assert client.get_item(TableName="t", Key=key)["Item"]["rank"] == {"N": "5"}
+
+
+UPDATES = [  # (update expression, names, values): what moto's validator checks, accepted and refused
+    ("SET #s = :s, n = n + :one, seen = if_not_exists(seen, :s), l = list_append(l, :l)", {"#s": "status"},
+     {":s": {"S": "read"}, ":one": {"N": "1"}, ":l": {"L": [{"N": "9"}]}}),
+    ("SET m.mi.md = :s, l[0] = :one REMOVE gone, l[1] ADD tg :tags, t1 :one DELETE bag :bag", {},
+     {":s": {"S": "x"}, ":one": {"N": "1"}, ":tags": {"SS": ["a"]}, ":bag": {"SS": ["p"]}}),
+    ("SET n = :one - n, n2 = :one + :one", {}, {":one": {"N": "1"}}),
+    ("SET n = n + :s", {}, {":s": {"S": "not a number"}}),  # type mismatch in arithmetic
+    ("SET pk = :s", {}, {":s": {"S": "a key"}}),  # a key attribute
+    ("SET m = :s, m.mi = :s", {}, {":s": {"S": "x"}}),  # overlapping paths
+    ("SET nx.ny = :s", {}, {":s": {"S": "x"}}),  # a path under nothing
+    ("SET l[5] = :s, n = #nope", {}, {":s": {"S": "x"}}),  # a name not defined
+    ("ADD n :s", {}, {":s": {"S": "x"}}),  # ADD of a string
+    ("SET a = :s SET b = :s", {}, {":s": {"S": "x"}}),  # a clause twice
+    ("REMOVE ss", {}, {}),
+    ("SET sk = :e", {}, {":e": {"S": ""}}),  # an empty string for a key
+]
+
+
+def update_outcomes(client, prefix: str) -> list:
+    outcomes = []
+    for number, (expression, names, values) in enumerate(UPDATES):
+        key = {"pk": {"S": f"{prefix}{number}"}, "sk": {"S": "1"}}
+        client.put_item(TableName="t", Item={**key, "n": {"N": "2"}, "l": {"L": [{"N": "1"}, {"N": "2"}]},
+                                             "m": {"M": {"mi": {"M": {}}}}, "gone": {"S": "x"},
+                                             "bag": {"SS": ["p", "q"]}, "ss": {"S": "y"}})
+        extra = {"ExpressionAttributeNames": names} if names else {}
+        if values:
+            extra["ExpressionAttributeValues"] = values
+        try:
+            client.update_item(TableName="t", Key=key, UpdateExpression=expression, **extra)
+            item = client.get_item(TableName="t", Key=key)["Item"]
+            outcomes.append(("applied", {k: v for k, v in item.items() if k != "pk"}))
+        except ClientError as error:
+            outcomes.append(("refused", error.response["Error"]["Code"], error.response["Error"]["Message"]))
+    return outcomes
+
+
+def test_update_trees_walked_by_class_apply_and_refuse_as_moto_does(dynamodb_answers_compared, monkeypatch):
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
+
+    client, _ = dynamodb_answers_compared
+    ours = update_outcomes(client, "ours")
+    assert [outcome[0] for outcome in ours].count("refused") >= 8
+    monkeypatch.setattr(DepthFirstTraverser, "traverse_node_recursively",
+                        DepthFirstTraverser.traverse_node_recursively.filo_moto)
+    monkeypatch.setattr(Node, "find_clauses", Node.find_clauses.filo_moto)
+    assert update_outcomes(client, "moto") == ours
