@@ -1,8 +1,8 @@
-"""The boto3 clients the hot paths share (DynamoDB, SQS, SES): built once per Lambda instance (or local process),
-each with a connection pool as large as the threads that share it. A Lambda's sender writes from SEND_THREADS
-threads, and make dev runs every consumer in one process (about 40 threads at a broadcast's peak); with botocore's
-default pool of 10, each call beyond it opened a connection and dropped it afterwards. S3 and Cognito build their
-own (media.py, identity.py): neither is on a hot path."""
+"""The boto3 clients the app's threads share (DynamoDB, SQS, SES): built once per Lambda instance (or local
+process), each with a connection pool as large as the threads that may share it. A Lambda needs at most
+SEND_THREADS + 1, within botocore's default pool of 10; make dev runs every consumer in one process (about 40
+threads at a broadcast's peak), and there each call beyond the pool opened a connection and dropped it afterwards.
+S3 and Cognito build their own (media.py, identity.py): one thread at a time uses them."""
 from __future__ import annotations
 
 from functools import cache

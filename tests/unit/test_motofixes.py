@@ -235,7 +235,7 @@ UPDATES = [  # (update expression, names, values): what moto's validator checks,
     ("ADD n :s", {}, {":s": {"S": "x"}}),  # ADD of a string
     ("SET a = :s SET b = :s", {}, {":s": {"S": "x"}}),  # a clause twice
     ("REMOVE ss", {}, {}),
-    ("SET sk = :e", {}, {":e": {"S": ""}}),  # an empty string for a key
+    ("SET sk = :e", {}, {":e": {"S": ""}}),  # a key attribute again, as an empty string
 ]
 
 
