@@ -220,13 +220,21 @@ def _update_trees_walked_by_class() -> None:
     flood). What a walk does at a node depends on the node's class alone, so it is worked out once per check and
     class: the same checks run, in the same order, on the same nodes. ActionCountValidator's search for clauses
     (Node.find_clauses) asks the same of each child's class, likewise once."""
+    import functools
+
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Expression, Node, UpdateExpressionFunction
 
     if getattr(DepthFirstTraverser.traverse_node_recursively, "filo_by_class", False):
         return
-    is_node: dict[type, bool] = {}
     handled_as: dict[tuple[type, type], type | None] = {}  # (check, node class): the first class of its table it is
-    descended: dict[type, bool] = {}
+
+    @functools.cache
+    def is_node(kind: type) -> bool:
+        return issubclass(kind, Node)
+
+    @functools.cache
+    def descended(kind: type) -> bool:  # what find_clauses looks inside
+        return issubclass(kind, (Expression, UpdateExpressionFunction))
 
     def handler(traverser: DepthFirstTraverser, kind: type):
         key = (type(traverser), kind)
@@ -242,9 +250,7 @@ def _update_trees_walked_by_class() -> None:
 
     def traverse_node_recursively(self, node, child_id=-1):
         kind = type(node)
-        if kind not in is_node:
-            is_node[kind] = issubclass(kind, Node)
-        if not is_node[kind]:
+        if not is_node(kind):
             return node
         parent_node = node.parent
         if node.children is not None:
@@ -266,9 +272,7 @@ def _update_trees_walked_by_class() -> None:
             if kind in clause_types:
                 clauses.append(child)
                 continue
-            if kind not in descended:
-                descended[kind] = issubclass(kind, (Expression, UpdateExpressionFunction))
-            if descended[kind]:
+            if descended(kind):
                 clauses.extend(child.find_clauses(clause_types))
         return clauses
 
